@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PFDK_FAULT_H
+#define PFDK_FAULT_H
+
+/**
+ * @file
+ * Fault devices: the PFDK device class.
+ *
+ * A fault device is anything that hands page faults to user space: a
+ * userfaultfd, an iommufd fault queue, the synthetic "sim" device. Devices
+ * are created from a devargs string, "<driver><n>,key=value,...", for
+ * example "sim0,rate=1000000,groups=4" or "iommufd0,fault_fd=7". Each device
+ * has one or more queues; each queue belongs to exactly one lcore, which
+ * both receives faults from it and posts their responses.
+ *
+ * @code
+ *   pfdk_fault_dev_create("sim0,groups=4")      -> dev_id
+ *   pfdk_fault_configure(dev_id, {nb_queues})
+ *   pfdk_fault_queue_setup(dev_id, q, {pool})   for each queue
+ *   pfdk_fault_start(dev_id)
+ *     loop on the queue's lcore:
+ *       n = pfdk_fault_recv_burst(dev_id, q, faults, 32)
+ *       ... resolve, set faults[i]->status ...
+ *       pfdk_fault_respond_burst(dev_id, q, faults, n)
+ *   pfdk_fault_stop(dev_id)     answers what is still outstanding: INVALID
+ *   pfdk_fault_close(dev_id)
+ * @endcode
+ *
+ * Faults arrive as descriptors (struct pfdk_fault) taken from the queue's
+ * mempool. Every record is answered by passing its descriptor back to
+ * pfdk_fault_respond_burst(), which takes ownership of the descriptors it
+ * accepts and returns them to the pool. Page-request groups (several records
+ * answered by one response, as in PCIe PRI) are handled by the driver: it
+ * posts the group's one response when the last of its records has been
+ * passed back, with INVALID if any record was INVALID. So a resolver never
+ * needs to know how records group, and records of one group may be resolved
+ * by different lcores.
+ *
+ * Control calls return 0 or a negative errno and log through the "pfdk.fault"
+ * logtype. The burst calls are inline, one indirect call each, and never
+ * check their arguments unless built with PFDK_FAULT_DEBUG.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_mempool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Largest number of fault devices. */
+#define PFDK_FAULT_MAX_DEVS 64
+/** Largest number of queues per device. */
+#define PFDK_FAULT_MAX_QUEUES 64
+/** Longest device name, with NUL. */
+#define PFDK_FAULT_NAME_LEN 32
+
+/** @name Fault permissions (pfdk_fault::perm); the iommufd values. */
+/**@{*/
+#define PFDK_FAULT_PERM_READ  (1u << 0)
+#define PFDK_FAULT_PERM_WRITE (1u << 1)
+#define PFDK_FAULT_PERM_EXEC  (1u << 2)
+#define PFDK_FAULT_PERM_PRIV  (1u << 3)
+/**@}*/
+
+/** @name Fault flags (pfdk_fault::flags). */
+/**@{*/
+#define PFDK_FAULT_F_PASID_VALID (1u << 0) /**< pasid is meaningful */
+#define PFDK_FAULT_F_LAST_PAGE   (1u << 1) /**< last record of its group */
+/**@}*/
+
+/** What kind of fault (pfdk_fault::kind). */
+enum pfdk_fault_kind {
+	PFDK_FAULT_KIND_MISSING = 0, /**< no page: fill it (uffd MISSING) */
+	PFDK_FAULT_KIND_MINOR,       /**< page cache has it: map it (uffd MINOR) */
+	PFDK_FAULT_KIND_WP,          /**< write to a write-protected page */
+	PFDK_FAULT_KIND_IO,          /**< device page request (PRI / iommufd) */
+};
+
+/** Response codes (pfdk_fault::status); the iommufd values. */
+enum pfdk_fault_resp {
+	PFDK_FAULT_RESP_SUCCESS = 0, /**< page is valid now: retry the access */
+	PFDK_FAULT_RESP_INVALID = 1, /**< do not retry: the access fails */
+};
+
+/**
+ * A fault descriptor: one cache line, taken from a per-node mempool by the
+ * driver on receive and returned to it on respond.
+ */
+struct pfdk_fault {
+	uint64_t addr;      /**< faulting address: user VA or IOVA */
+	uint64_t tsc;       /**< rte_rdtsc() when the driver received it */
+	uint64_t drv;       /**< driver-private token; do not touch */
+	uint64_t user;      /**< free for the resolver and the application */
+	uint32_t len;       /**< bytes affected (page size); 0 if unknown */
+	uint32_t pasid;     /**< PASID, when PFDK_FAULT_F_PASID_VALID */
+	uint32_t grpid;     /**< page-request group index */
+	uint32_t cookie;    /**< the source's response token (iommufd cookie) */
+	uint32_t tid;       /**< faulting thread id, 0 when unknown */
+	uint16_t dev_id;    /**< device that received it */
+	uint16_t queue_id;  /**< queue that received it; its owner responds */
+	uint8_t perm;       /**< PFDK_FAULT_PERM_* */
+	uint8_t kind;       /**< enum pfdk_fault_kind */
+	uint8_t flags;      /**< PFDK_FAULT_F_* */
+	uint8_t status;     /**< enum pfdk_fault_resp, set by the resolver */
+	uint32_t rsvd;      /**< zero */
+} __rte_cache_aligned;
+
+/** Device information. */
+struct pfdk_fault_info {
+	const char *driver_name; /**< e.g. "sim" */
+	const char *dev_name;    /**< e.g. "sim0" */
+	uint16_t max_queues;     /**< most queues configure accepts */
+	uint16_t nb_queues;      /**< queues configured */
+	int socket_id;           /**< NUMA node of the device, or SOCKET_ID_ANY */
+	uint32_t max_group_records; /**< most records in one group; 1 = none */
+};
+
+/** Device configuration. */
+struct pfdk_fault_conf {
+	uint16_t nb_queues; /**< 1..max_queues */
+};
+
+/** Queue configuration. */
+struct pfdk_fault_queue_conf {
+	struct rte_mempool *pool; /**< descriptors come from (and go back to) here */
+	int socket_id;            /**< where the queue's state is allocated */
+};
+
+/** Device counters, summed over queues. */
+struct pfdk_fault_stats {
+	uint64_t received;   /**< records handed out by recv_burst */
+	uint64_t responded;  /**< records passed back through respond_burst */
+	uint64_t groups;     /**< responses posted (one per group) */
+	uint64_t invalid;    /**< of which with code INVALID */
+	uint64_t nodesc;     /**< receive attempts short of descriptors */
+	uint64_t full;       /**< receive attempts the source held back (queue credit) */
+	uint64_t errors;     /**< responses the source rejected */
+	uint64_t aborted;    /**< groups answered INVALID by stop */
+	uint64_t outstanding; /**< groups received and not yet answered */
+};
+
+/**
+ * Create a device from a devargs string.
+ *
+ * @param devargs
+ *   "<driver><n>[,key=value...]"; keys are the driver's (pfdk_fault_driver_params()).
+ * @return
+ *   Device id (>= 0), or:
+ *   - -EINVAL: malformed string, unknown driver, key or value (logged).
+ *   - -EEXIST: a device of that name exists.
+ *   - -ENOSPC: PFDK_FAULT_MAX_DEVS devices exist.
+ *   - -ENOMEM, or the driver's own errors.
+ */
+int pfdk_fault_dev_create(const char *devargs);
+
+/**
+ * Check a devargs string without creating anything: syntax, driver, keys and
+ * values. Needs no EAL.
+ *
+ * @param[out] err
+ *   Reason on failure.
+ * @return
+ *   0, or -EINVAL with @p err filled.
+ */
+int pfdk_fault_devargs_check(const char *devargs, char *err, size_t errlen);
+
+/** Look a device up by name. @return dev_id, or -ENODEV. */
+int pfdk_fault_get_dev_id(const char *name);
+
+/** Number of devices that exist. */
+uint16_t pfdk_fault_count(void);
+
+/**
+ * Parameter string of a registered driver, e.g. "rate=<uint> groups=<1-64>".
+ * @return NULL if no such driver.
+ */
+const char *pfdk_fault_driver_params(const char *driver);
+
+/** @return 0 with @p info filled, or -ENODEV / -EINVAL. */
+int pfdk_fault_info_get(uint16_t dev_id, struct pfdk_fault_info *info);
+
+/**
+ * Configure a created or stopped device.
+ * @return 0, or -ENODEV, -EINVAL (nb_queues), -EBUSY (started).
+ */
+int pfdk_fault_configure(uint16_t dev_id, const struct pfdk_fault_conf *conf);
+
+/**
+ * Set up one queue of a configured, stopped device.
+ * @return 0, or -ENODEV, -EINVAL (queue id, no pool), -EBUSY, -ENOMEM.
+ */
+int pfdk_fault_queue_setup(uint16_t dev_id, uint16_t queue_id,
+			   const struct pfdk_fault_queue_conf *conf);
+
+/**
+ * Start receiving. Every queue must be set up.
+ * @return 0, or -ENODEV, -EINVAL (queue not set up), -EBUSY (started).
+ */
+int pfdk_fault_start(uint16_t dev_id);
+
+/**
+ * Stop: after it returns the burst calls do nothing, and every group that
+ * was received and not answered has been answered INVALID (counted in
+ * pfdk_fault_stats::aborted), so no faulting context is left waiting.
+ * Descriptors the application still holds must not be responded to after.
+ * @return 0, or -ENODEV.
+ */
+int pfdk_fault_stop(uint16_t dev_id);
+
+/** Stop if started, then free the device. @return 0, or -ENODEV. */
+int pfdk_fault_close(uint16_t dev_id);
+
+/** @return 0 with @p stats filled, or -ENODEV / -EINVAL. */
+int pfdk_fault_stats_get(uint16_t dev_id, struct pfdk_fault_stats *stats);
+
+/** @return 0, or -ENODEV. */
+int pfdk_fault_stats_reset(uint16_t dev_id);
+
+/**
+ * File descriptor that polls readable (EPOLLIN) when the queue may have
+ * faults, for blocking engines. Owned by the device.
+ * @return the fd, or -ENODEV, -EINVAL, -ENOTSUP (the driver has none).
+ */
+int pfdk_fault_queue_fd(uint16_t dev_id, uint16_t queue_id);
+
+/** Print the device's state and counters. @return 0 or -ENODEV. */
+int pfdk_fault_dump(uint16_t dev_id, FILE *f);
+
+/**
+ * Create a descriptor pool on @p socket_id, in hugepage memory when the EAL
+ * has hugepages. A thin wrapper over rte_mempool_create() with the
+ * descriptor's size; free it with rte_mempool_free().
+ *
+ * @return
+ *   The pool, or NULL with rte_errno set (rte_mempool_create's errors).
+ */
+struct rte_mempool *pfdk_fault_pool_create(const char *name, unsigned int n,
+					   unsigned int cache_size,
+					   int socket_id);
+
+#include "pfdk_fault_core.h"
+
+/**
+ * Receive up to @p nb faults from a queue. Call only on the queue's lcore.
+ *
+ * @param[out] faults
+ *   Filled with descriptors now owned by the caller.
+ * @return
+ *   Number received (0..nb). Fewer than asked can mean the queue is empty,
+ *   or the pool is short of descriptors (counted as nodesc): the faults
+ *   stay in the device and come later, nothing is lost.
+ */
+static inline uint16_t
+pfdk_fault_recv_burst(uint16_t dev_id, uint16_t queue_id,
+		      struct pfdk_fault **faults, uint16_t nb)
+{
+	const struct pfdk_fault_fp_object *o = &pfdk_fault_fp_objs[dev_id];
+
+#ifdef PFDK_FAULT_DEBUG
+	if (dev_id >= PFDK_FAULT_MAX_DEVS || queue_id >= PFDK_FAULT_MAX_QUEUES ||
+	    faults == NULL)
+		return 0;
+#endif
+	return o->recv(o->queues[queue_id], faults, nb);
+}
+
+/**
+ * Answer up to @p nb faults, each with its status. Call only on the
+ * lcore that owns the queue the faults came from.
+ *
+ * @return
+ *   Number accepted: those descriptors belong to the driver now. The rest
+ *   (a transient refusal, e.g. the source's write would block) stay the
+ *   caller's, to pass again; none of them was answered.
+ */
+static inline uint16_t
+pfdk_fault_respond_burst(uint16_t dev_id, uint16_t queue_id,
+			 struct pfdk_fault **faults, uint16_t nb)
+{
+	const struct pfdk_fault_fp_object *o = &pfdk_fault_fp_objs[dev_id];
+
+#ifdef PFDK_FAULT_DEBUG
+	if (dev_id >= PFDK_FAULT_MAX_DEVS || queue_id >= PFDK_FAULT_MAX_QUEUES ||
+	    faults == NULL)
+		return 0;
+#endif
+	return o->respond(o->queues[queue_id], faults, nb);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PFDK_FAULT_H */

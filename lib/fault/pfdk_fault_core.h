@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PFDK_FAULT_CORE_H
+#define PFDK_FAULT_CORE_H
+
+/**
+ * @file
+ * @internal
+ * Fast-path objects of the fault device class. Applications include
+ * pfdk_fault.h, never this file directly.
+ *
+ * One cache-aligned object per device id holds what the inline burst calls
+ * need. Slots of devices that do not exist, or are not started, point at
+ * dummy functions that return 0, so the fast path never tests for NULL.
+ */
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+struct pfdk_fault;
+
+/** @internal Driver receive function. */
+typedef uint16_t (*pfdk_fault_recv_t)(void *queue, struct pfdk_fault **faults,
+				      uint16_t nb);
+/** @internal Driver respond function. */
+typedef uint16_t (*pfdk_fault_respond_t)(void *queue,
+					 struct pfdk_fault **faults,
+					 uint16_t nb);
+
+/** @internal Fast-path object of one device. */
+struct pfdk_fault_fp_object {
+	void **queues;                /**< driver's per-queue state, by queue id */
+	pfdk_fault_recv_t recv;       /**< receive burst */
+	pfdk_fault_respond_t respond; /**< respond burst */
+} __rte_cache_aligned;
+
+/** @internal PFDK_FAULT_MAX_DEVS objects, indexed by device id. */
+extern struct pfdk_fault_fp_object *pfdk_fault_fp_objs;
+
+#endif /* PFDK_FAULT_CORE_H */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PFDK_FAULT_DRIVER_H
+#define PFDK_FAULT_DRIVER_H
+
+/**
+ * @file
+ * Interface between the fault device class and its drivers.
+ *
+ * A driver fills a struct pfdk_fault_driver (name, parameter string, parse
+ * and probe functions) and registers it from a constructor with
+ * PFDK_FAULT_DRIVER_REGISTER(). pfdk_fault_dev_create() splits the devargs,
+ * checks every key against the parameter string, lets the driver parse the
+ * values into its own configuration (parse has no side effects, so devargs
+ * can be checked or fuzzed without an EAL), allocates the device and calls
+ * probe, which sets dev->ops and dev->dev_private.
+ *
+ * Device states: CREATED -> (configure) CONFIGURED -> (queue setup, start)
+ * STARTED -> (stop) CONFIGURED -> ... -> (close) freed. The class checks
+ * the state before calling an op, so ops need not.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <rte_common.h>
+#include <rte_kvargs.h>
+
+#include "pfdk_fault.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pfdk_fault_dev;
+
+/** Device states. */
+enum pfdk_fault_dev_state {
+	PFDK_FAULT_DEV_UNUSED = 0,  /**< slot free */
+	PFDK_FAULT_DEV_CREATED,     /**< probed, not configured */
+	PFDK_FAULT_DEV_CONFIGURED,  /**< configured or stopped */
+	PFDK_FAULT_DEV_STARTED,     /**< bursts flow */
+};
+
+/** Driver operations; all but the fast-path pair are called with the state checked. */
+struct pfdk_fault_dev_ops {
+	/** Fill what the class does not know (max_queues, socket, ...). */
+	void (*dev_info_get)(const struct pfdk_fault_dev *dev,
+			     struct pfdk_fault_info *info);
+	/** Accept nb_queues; may allocate per-queue arrays. */
+	int (*dev_configure)(struct pfdk_fault_dev *dev,
+			     const struct pfdk_fault_conf *conf);
+	/** Allocate queue state on conf->socket_id; store it in dev->queues[q]. */
+	int (*queue_setup)(struct pfdk_fault_dev *dev, uint16_t q,
+			   const struct pfdk_fault_queue_conf *conf);
+	/** Free dev->queues[q] (device stopped). */
+	void (*queue_release)(struct pfdk_fault_dev *dev, uint16_t q);
+	/** Start the source. */
+	int (*dev_start)(struct pfdk_fault_dev *dev);
+	/** Stop the source and answer every outstanding group INVALID. */
+	int (*dev_stop)(struct pfdk_fault_dev *dev);
+	/** Free dev_private's contents (queues already released). */
+	void (*dev_close)(struct pfdk_fault_dev *dev);
+	/** Sum the per-queue counters. */
+	void (*stats_get)(const struct pfdk_fault_dev *dev,
+			  struct pfdk_fault_stats *stats);
+	/** Zero the counters. */
+	void (*stats_reset)(struct pfdk_fault_dev *dev);
+	/** Optional: readiness fd of queue q, or -ENOTSUP. */
+	int (*queue_fd)(const struct pfdk_fault_dev *dev, uint16_t q);
+	/** Optional: driver-specific lines for pfdk_fault_dump(). */
+	void (*dump)(const struct pfdk_fault_dev *dev, FILE *f);
+	pfdk_fault_recv_t recv;       /**< fast path: receive burst */
+	pfdk_fault_respond_t respond; /**< fast path: respond burst */
+};
+
+/** A device instance, owned by the class. */
+struct pfdk_fault_dev {
+	char name[PFDK_FAULT_NAME_LEN];          /**< "sim0" */
+	uint16_t dev_id;                         /**< index */
+	enum pfdk_fault_dev_state state;         /**< see enum */
+	uint16_t nb_queues;                      /**< configured queues */
+	int socket_id;                           /**< where dev_private lives */
+	const struct pfdk_fault_driver *driver;  /**< who drives it */
+	const struct pfdk_fault_dev_ops *ops;    /**< set by probe */
+	void *dev_private;                       /**< set by probe */
+	void *queues[PFDK_FAULT_MAX_QUEUES];     /**< set by queue_setup */
+};
+
+/** A driver. */
+struct pfdk_fault_driver {
+	TAILQ_ENTRY(pfdk_fault_driver) next; /**< registry link */
+	const char *name;   /**< devargs prefix: "sim" matches "sim0", "sim12" */
+	/**
+	 * Accepted keys and the form of their values, space separated:
+	 * "rate=<uint> groups=<1-64>". Keys not listed are rejected.
+	 */
+	const char *params;
+	/** Size of the configuration parse() fills. */
+	size_t conf_size;
+	/**
+	 * Parse the key/value pairs (already checked against params) into
+	 * @p conf (conf_size bytes, zeroed). No side effects.
+	 * @return 0, or -EINVAL with @p err filled.
+	 */
+	int (*parse)(const struct rte_kvargs *kv, void *conf, char *err,
+		     size_t errlen);
+	/**
+	 * Bring up the device from @p conf: set dev->ops and dev->dev_private.
+	 * @return 0, or a negative errno (logged by the driver).
+	 */
+	int (*probe)(struct pfdk_fault_dev *dev, const void *conf);
+};
+
+/** @internal Add a driver to the registry; use PFDK_FAULT_DRIVER_REGISTER. */
+void pfdk_fault_driver_register(struct pfdk_fault_driver *drv);
+
+/** Register @p drv (a struct pfdk_fault_driver) under @p nm at load time. */
+#define PFDK_FAULT_DRIVER_REGISTER(nm, drv) \
+	RTE_INIT(pfdk_fault_driver_init_##nm) \
+	{ \
+		(drv).name = RTE_STR(nm); \
+		pfdk_fault_driver_register(&(drv)); \
+	}
+
+/** The device behind @p dev_id, or NULL. For drivers' own APIs. */
+struct pfdk_fault_dev *pfdk_fault_dev_get(uint16_t dev_id);
+
+/**
+ * Parse an unsigned integer value of key @p key, within [min, max]; the key
+ * is optional: @p val is left alone when absent.
+ * @return 0, or -EINVAL with @p err filled.
+ */
+int pfdk_fault_kv_uint(const struct rte_kvargs *kv, const char *key,
+		       uint64_t *val, uint64_t min, uint64_t max, char *err,
+		       size_t errlen);
+
+/** Log through the class's logtype ("pfdk.fault"). */
+extern int pfdk_fault_logtype;
+#define PFDK_FAULT_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, pfdk_fault_logtype, "pfdk.fault: " fmt "\n", \
+		##__VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PFDK_FAULT_DRIVER_H */

@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Workers and their steps. A step is one non-blocking pass over what a
+ * worker owns; the launched loop and the MANUAL test driver both call it,
+ * so the deterministic tests exercise the exact code the lcores run.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include "pfdk_counter.h"
+#include "pfdk_pipeline.h"
+
+RTE_LOG_REGISTER_DEFAULT(pfdk_pipeline_logtype, INFO);
+#define PIPE_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, pfdk_pipeline_logtype, \
+		"pfdk.pipeline: " fmt "\n", ##__VA_ARGS__)
+
+/* How long an epoll worker sleeps at most: bounds a missed wake-up. */
+#define EPOLL_TIMEOUT_MS 100
+
+/*
+ * Faults a worker holds for one purpose, in order: held[0..nb_resolved)
+ * are resolved and wait to be passed on, held[nb_resolved..nb_held) wait
+ * to be resolved. Capacity is the burst size.
+ */
+struct stage {
+	struct pfdk_fault **held;
+	uint16_t nb_held;
+	uint16_t nb_resolved;
+};
+
+/* A device queue owned by a poller. */
+struct wqueue {
+	uint16_t dev_id;
+	uint16_t queue_id;
+	struct stage st; /* rtc: received; pipeline: back from resolvers */
+};
+
+struct worker {
+	struct pfdk_pipeline *p;
+	unsigned int lcore_id;
+	enum pfdk_role role;
+	enum pfdk_engine engine;
+	uint16_t idx;
+	uint16_t burst;
+	uint16_t nb_wq;
+	bool finished;
+	int epfd;
+	struct wqueue *wq;
+	struct rte_ring *ring;  /* node ring (pipeline) */
+	struct rte_ring *done;  /* pipeline poller: resolved faults come back */
+	struct stage st;        /* pipeline: poller's unqueued / resolver's work */
+	struct pfdk_lcore_stats stats;
+	struct pfdk_hist hist;  /* receive -> response, TSC cycles */
+} __rte_cache_aligned;
+
+struct pfdk_pipeline {
+	struct pfdk_profile prof;
+	pfdk_resolve_burst_t resolve;
+	void *resolve_ctx;
+	uint32_t flags;
+	unsigned int instance;
+	bool started;
+	uint32_t stopping;        /* atomic */
+	uint32_t pollers_done;    /* atomic */
+	uint32_t nb_pollers;
+	int stop_efd;
+	struct rte_mempool *pools[PFDK_PROFILE_MAX_NODES];
+	struct rte_ring *rings[PFDK_PROFILE_MAX_NODES];
+	int dev_ids[PFDK_PROFILE_MAX_DEVICES];
+	uint16_t nb_workers;
+	struct worker *workers[PFDK_PROFILE_MAX_LCORES];
+	/* (worker << 16 | wqueue) owning each device queue, for resolvers. */
+	uint32_t owner[PFDK_FAULT_MAX_DEVS][PFDK_FAULT_MAX_QUEUES];
+};
+
+static unsigned int instances;
+
+static inline bool
+stopping(const struct pfdk_pipeline *p)
+{
+	return __atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Drop the first @n held faults (passed on). */
+static inline void
+stage_consume(struct stage *s, uint16_t n)
+{
+	if (n == 0)
+		return;
+	s->nb_held -= n;
+	s->nb_resolved = s->nb_resolved > n ? s->nb_resolved - n : 0;
+	if (s->nb_held != 0)
+		memmove(s->held, s->held + n, s->nb_held * sizeof(*s->held));
+}
+
+/* Resolve what is held and not yet resolved. */
+static inline uint16_t
+stage_resolve(struct worker *w, struct stage *s)
+{
+	uint16_t todo = s->nb_held - s->nb_resolved, r;
+
+	if (todo == 0)
+		return 0;
+	r = w->p->resolve(w->p->resolve_ctx, s->held + s->nb_resolved, todo);
+	if (unlikely(r > todo))
+		r = todo; /* a callback bug must not make us answer twice */
+	s->nb_resolved += r;
+	pfdk_counter_add(&w->stats.resolved, r);
+	if (r < todo)
+		pfdk_counter_add(&w->stats.retried, 1);
+	return r;
+}
+
+/* Respond the resolved prefix of a queue's stage; record latencies. */
+static inline uint16_t
+wq_respond(struct worker *w, struct wqueue *q)
+{
+	uint64_t tsc[PFDK_PROFILE_MAX_BURST];
+	struct stage *s = &q->st;
+	uint16_t n = s->nb_resolved, sent, i;
+	uint64_t now;
+
+	if (n == 0)
+		return 0;
+	/* The descriptors belong to the driver once accepted: read first. */
+	for (i = 0; i < n; i++)
+		tsc[i] = s->held[i]->tsc;
+	sent = pfdk_fault_respond_burst(q->dev_id, q->queue_id, s->held, n);
+	now = rte_rdtsc();
+	for (i = 0; i < sent; i++)
+		pfdk_hist_record(&w->hist, now - tsc[i]);
+	stage_consume(s, sent);
+	pfdk_counter_add(&w->stats.responded, sent);
+	pfdk_counter_sub(&w->stats.inflight, sent);
+	if (sent < n)
+		pfdk_counter_add(&w->stats.retried, 1);
+	return sent;
+}
+
+/* Receive into the free room of @s from queue @q. */
+static inline uint16_t
+wq_recv(struct worker *w, const struct wqueue *q, struct stage *s)
+{
+	uint16_t n;
+
+	if (s->nb_held >= w->burst)
+		return 0;
+	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held,
+				  w->burst - s->nb_held);
+	s->nb_held += n;
+	pfdk_counter_add(&w->stats.received, n);
+	pfdk_counter_add(&w->stats.inflight, n);
+	return n;
+}
+
+static int
+poller_finish(struct worker *w)
+{
+	if (!stopping(w->p) || w->stats.inflight != 0)
+		return 0;
+	w->finished = true;
+	__atomic_fetch_add(&w->p->pollers_done, 1, __ATOMIC_RELEASE);
+	return -1;
+}
+
+/* rtc and colocated: receive, resolve, respond, queue by queue. */
+static int
+poller_rtc_step(struct worker *w)
+{
+	bool stop = stopping(w->p);
+	int work = 0;
+	uint16_t i;
+
+	for (i = 0; i < w->nb_wq; i++) {
+		struct wqueue *q = &w->wq[i];
+
+		if (!stop)
+			work += wq_recv(w, q, &q->st);
+		stage_resolve(w, &q->st);
+		work += wq_respond(w, q);
+	}
+	if (work == 0 && poller_finish(w) < 0)
+		return -1;
+	return work;
+}
+
+/* pipeline: answer what came back, then receive and pass to the ring. */
+static int
+poller_pipeline_step(struct worker *w)
+{
+	struct pfdk_fault *back[PFDK_PROFILE_MAX_BURST];
+	struct pfdk_pipeline *p = w->p;
+	uint16_t i, n, room = w->burst, e;
+	int work = 0;
+
+	/* Take back no more than every queue can hold, so none overflows. */
+	for (i = 0; i < w->nb_wq; i++)
+		room = RTE_MIN(room, w->burst - w->wq[i].st.nb_held);
+	n = (uint16_t)rte_ring_sc_dequeue_burst(w->done, (void **)back, room,
+						NULL);
+	for (i = 0; i < n; i++) {
+		uint32_t o = p->owner[back[i]->dev_id][back[i]->queue_id];
+		struct stage *s = &w->wq[o & 0xffff].st;
+
+		s->held[s->nb_held++] = back[i];
+		s->nb_resolved++;
+	}
+	for (i = 0; i < w->nb_wq; i++)
+		work += wq_respond(w, &w->wq[i]);
+
+	if (!stopping(p))
+		for (i = 0; i < w->nb_wq && w->st.nb_held < w->burst; i++)
+			work += wq_recv(w, &w->wq[i], &w->st);
+	if (w->st.nb_held != 0) {
+		e = (uint16_t)rte_ring_mp_enqueue_burst(w->ring,
+				(void **)w->st.held, w->st.nb_held, NULL);
+		if (e < w->st.nb_held)
+			pfdk_counter_add(&w->stats.backpressure, 1);
+		stage_consume(&w->st, e);
+		work += e;
+	}
+	if (work == 0 && poller_finish(w) < 0)
+		return -1;
+	return work;
+}
+
+/* pipeline: drain the node ring, resolve, send each fault to its owner. */
+static int
+resolver_step(struct worker *w)
+{
+	struct pfdk_pipeline *p = w->p;
+	struct stage *s = &w->st;
+	uint16_t sent = 0;
+	int work = 0;
+
+	if (s->nb_held < w->burst) {
+		uint16_t n = (uint16_t)rte_ring_mc_dequeue_burst(w->ring,
+				(void **)(s->held + s->nb_held),
+				w->burst - s->nb_held, NULL);
+		s->nb_held += n;
+		work += n;
+	}
+	work += stage_resolve(w, s);
+	while (sent < s->nb_resolved) {
+		const struct pfdk_fault *f = s->held[sent];
+		uint32_t o = p->owner[f->dev_id][f->queue_id];
+		struct rte_ring *done = p->workers[o >> 16]->done;
+		uint16_t run = 1, e;
+
+		/* Consecutive faults for one owner go in one enqueue. */
+		while (sent + run < s->nb_resolved &&
+		       s->held[sent + run]->dev_id == f->dev_id &&
+		       s->held[sent + run]->queue_id == f->queue_id)
+			run++;
+		e = (uint16_t)rte_ring_mp_enqueue_burst(done,
+				(void **)(s->held + sent), run, NULL);
+		sent += e;
+		if (e < run) {
+			pfdk_counter_add(&w->stats.backpressure, 1);
+			break;
+		}
+	}
+	stage_consume(s, sent);
+	work += sent;
+	if (work == 0 && s->nb_held == 0 && stopping(p) &&
+	    __atomic_load_n(&p->pollers_done, __ATOMIC_ACQUIRE) == p->nb_pollers) {
+		w->finished = true;
+		return -1;
+	}
+	return work;
+}
+
+static int
+worker_step(struct worker *w)
+{
+	int r;
+
+	if (w->finished)
+		return -1;
+	if (w->role == PFDK_ROLE_RESOLVER)
+		r = resolver_step(w);
+	else if (w->p->prof.layout == PFDK_LAYOUT_PIPELINE)
+		r = poller_pipeline_step(w);
+	else
+		r = poller_rtc_step(w);
+	if (r == 0)
+		pfdk_counter_add(&w->stats.idle, 1);
+	return r;
+}
+
+int
+pfdk_pipeline_worker_step(struct pfdk_pipeline *p, uint16_t w)
+{
+	if (p == NULL || w >= p->nb_workers)
+		return -1;
+	return worker_step(p->workers[w]);
+}
+
+/*
+ * A blocking engine sleeps only when nothing it received is in flight:
+ * resolved faults coming back through the done ring do not wake it.
+ */
+static void
+worker_idle(struct worker *w)
+{
+	struct epoll_event ev[8];
+
+	if (w->role == PFDK_ROLE_POLLER && w->engine == PFDK_ENGINE_EPOLL &&
+	    w->stats.inflight == 0 && !stopping(w->p)) {
+		pfdk_counter_add(&w->stats.sleeps, 1);
+		if (epoll_wait(w->epfd, ev, RTE_DIM(ev), EPOLL_TIMEOUT_MS) < 0 &&
+		    errno != EINTR)
+			PIPE_LOG(ERR, "lcore %u: epoll_wait: %s", w->lcore_id,
+				 strerror(errno));
+		return;
+	}
+	rte_pause();
+}
+
+static int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int r;
+
+	while ((r = worker_step(w)) >= 0)
+		if (r == 0)
+			worker_idle(w);
+	return 0;
+}
+
+static struct worker *
+worker_create(struct pfdk_pipeline *p, const struct pfdk_profile_lcore *lc,
+	      uint16_t idx, int socket)
+{
+	uint16_t burst = p->prof.burst;
+	struct pfdk_fault **slots;
+	struct worker *w;
+	size_t sz;
+	uint16_t i;
+
+	/* One allocation: the worker, its queues and all holding areas. */
+	sz = sizeof(*w) + lc->nb_queues * sizeof(struct wqueue) +
+		(lc->nb_queues + 1) * burst * sizeof(struct pfdk_fault *);
+	w = rte_zmalloc_socket("pfdk_worker", sz, RTE_CACHE_LINE_SIZE, socket);
+	if (w == NULL)
+		return NULL;
+	w->p = p;
+	w->lcore_id = lc->lcore_id;
+	w->role = lc->role;
+	w->engine = lc->engine;
+	w->idx = idx;
+	w->burst = burst;
+	w->epfd = -1;
+	w->nb_wq = lc->nb_queues;
+	w->wq = (struct wqueue *)(w + 1);
+	slots = (struct pfdk_fault **)(w->wq + w->nb_wq);
+	w->st.held = slots;
+	for (i = 0; i < w->nb_wq; i++) {
+		w->wq[i].dev_id = (uint16_t)p->dev_ids[lc->queues[i].dev];
+		w->wq[i].queue_id = lc->queues[i].queue;
+		w->wq[i].st.held = slots + (size_t)(i + 1) * burst;
+		p->owner[w->wq[i].dev_id][w->wq[i].queue_id] =
+			(uint32_t)idx << 16 | i;
+	}
+	pfdk_hist_reset(&w->hist);
+	return w;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->epfd >= 0)
+		close(w->epfd);
+	rte_ring_free(w->done);
+	rte_free(w);
+}
+
+static int
+worker_epoll_setup(struct pfdk_pipeline *p, struct worker *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint16_t i;
+	int fd;
+
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0)
+		return -errno;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, p->stop_efd, &ev) < 0)
+		return -errno;
+	for (i = 0; i < w->nb_wq; i++) {
+		fd = pfdk_fault_queue_fd(w->wq[i].dev_id, w->wq[i].queue_id);
+		if (fd < 0) {
+			PIPE_LOG(ERR, "lcore %u: engine epoll needs a readiness fd; device %u has none",
+				 w->lcore_id, w->wq[i].dev_id);
+			return fd;
+		}
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Profile node -> EAL socket id; a node this host lacks falls back to any. */
+static int
+node_socket(int node)
+{
+	unsigned int i;
+
+	for (i = 0; i < rte_socket_count(); i++)
+		if (rte_socket_id_by_idx(i) == node)
+			return node;
+	PIPE_LOG(WARNING, "NUMA node %d not present here: its pool and ring go on any node",
+		 node);
+	return SOCKET_ID_ANY;
+}
+
+static int
+pools_and_rings(struct pfdk_pipeline *p)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint16_t i;
+
+	for (i = 0; i < p->prof.nb_nodes; i++) {
+		const struct pfdk_profile_node *nd = &p->prof.nodes[i];
+		int socket = node_socket(nd->node);
+
+		if (nd->pool_cache * 3 / 2 > nd->pool_size) {
+			PIPE_LOG(ERR, "%s: [node.%d] pool_cache %u needs pool_size >= %u",
+				 p->prof.path, nd->node, nd->pool_cache,
+				 nd->pool_cache * 3 / 2);
+			return -EINVAL;
+		}
+		snprintf(name, sizeof(name), "pfdk%u_pool%d", p->instance, nd->node);
+		p->pools[i] = pfdk_fault_pool_create(name, nd->pool_size,
+						     nd->pool_cache, socket);
+		if (p->pools[i] == NULL) {
+			PIPE_LOG(ERR, "pool %s (%u descriptors): %s", name,
+				 nd->pool_size, rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+		if (p->prof.layout != PFDK_LAYOUT_PIPELINE)
+			continue;
+		snprintf(name, sizeof(name), "pfdk%u_ring%d", p->instance, nd->node);
+		p->rings[i] = rte_ring_create(name, nd->ring_size, socket, 0);
+		if (p->rings[i] == NULL) {
+			PIPE_LOG(ERR, "ring %s (%u slots): %s", name, nd->ring_size,
+				 rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
+	return 0;
+}
+
+static int
+node_index(const struct pfdk_profile *prof, int node)
+{
+	uint16_t i;
+
+	for (i = 0; i < prof->nb_nodes; i++)
+		if (prof->nodes[i].node == node)
+			return i;
+	return -1;
+}
+
+static int
+devices_create(struct pfdk_pipeline *p)
+{
+	uint16_t i, j, k;
+	int ret;
+
+	for (i = 0; i < p->prof.nb_devices; i++) {
+		const struct pfdk_profile_device *d = &p->prof.devices[i];
+		struct pfdk_fault_conf dc = { .nb_queues = d->nb_queues };
+
+		ret = pfdk_fault_dev_create(d->devargs);
+		if (ret < 0)
+			return ret;
+		p->dev_ids[i] = ret;
+		ret = pfdk_fault_configure((uint16_t)p->dev_ids[i], &dc);
+		if (ret < 0)
+			return ret;
+	}
+	/* Each queue lives on its poller's node and takes from its pool. */
+	for (j = 0; j < p->prof.nb_lcores; j++) {
+		const struct pfdk_profile_lcore *lc = &p->prof.lcores[j];
+		int ni = node_index(&p->prof, lc->node);
+
+		for (k = 0; k < lc->nb_queues; k++) {
+			struct pfdk_fault_queue_conf qc = {
+				.pool = p->pools[ni],
+				.socket_id = p->pools[ni]->socket_id,
+			};
+
+			ret = pfdk_fault_queue_setup(
+				(uint16_t)p->dev_ids[lc->queues[k].dev],
+				lc->queues[k].queue, &qc);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int
+workers_create(struct pfdk_pipeline *p)
+{
+	uint16_t j;
+	int ret;
+
+	for (j = 0; j < p->prof.nb_lcores; j++) {
+		const struct pfdk_profile_lcore *lc = &p->prof.lcores[j];
+		int ni = node_index(&p->prof, lc->node);
+		struct worker *w;
+		char name[RTE_RING_NAMESIZE];
+
+		if (lc->engine == PFDK_ENGINE_URING ||
+		    lc->engine == PFDK_ENGINE_URING_NOSQPOLL) {
+			PIPE_LOG(ERR, "%s: [lcore.%u] engine %s: not available in this build (sim devices have no fd to submit reads on; use busy or epoll)",
+				 p->prof.path, lc->lcore_id,
+				 pfdk_engine_name(lc->engine));
+			return -ENOTSUP;
+		}
+		w = worker_create(p, lc, j, p->pools[ni]->socket_id);
+		if (w == NULL)
+			return -ENOMEM;
+		p->workers[p->nb_workers++] = w;
+		w->ring = p->rings[ni];
+		if (lc->role == PFDK_ROLE_POLLER) {
+			p->nb_pollers++;
+			if (p->prof.layout == PFDK_LAYOUT_PIPELINE) {
+				snprintf(name, sizeof(name), "pfdk%u_done%u",
+					 p->instance, lc->lcore_id);
+				w->done = rte_ring_create(name,
+					p->prof.nodes[ni].ring_size,
+					p->pools[ni]->socket_id, RING_F_SC_DEQ);
+				if (w->done == NULL)
+					return -rte_errno;
+			}
+			if (lc->engine == PFDK_ENGINE_EPOLL) {
+				ret = worker_epoll_setup(p, w);
+				if (ret < 0)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+struct pfdk_pipeline *
+pfdk_pipeline_create(const struct pfdk_pipeline_conf *conf)
+{
+	struct pfdk_pipeline *p;
+	uint16_t i;
+	int ret;
+
+	if (conf == NULL || conf->profile == NULL || conf->resolve == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	p = rte_zmalloc("pfdk_pipeline", sizeof(*p), RTE_CACHE_LINE_SIZE);
+	if (p == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(&p->prof, conf->profile, sizeof(p->prof));
+	p->resolve = conf->resolve;
+	p->resolve_ctx = conf->resolve_ctx;
+	p->flags = conf->flags;
+	p->instance = instances++;
+	for (i = 0; i < PFDK_PROFILE_MAX_DEVICES; i++)
+		p->dev_ids[i] = -1;
+	p->stop_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->stop_efd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = pools_and_rings(p);
+	if (ret == 0)
+		ret = devices_create(p);
+	if (ret == 0)
+		ret = workers_create(p);
+	if (ret < 0)
+		goto fail;
+	return p;
+fail:
+	pfdk_pipeline_destroy(p);
+	rte_errno = -ret;
+	return NULL;
+}
+
+int
+pfdk_pipeline_start(struct pfdk_pipeline *p)
+{
+	uint16_t i;
+	int ret;
+
+	if (p == NULL)
+		return -EINVAL;
+	if (p->started)
+		return -EBUSY;
+	if (!(p->flags & PFDK_PIPELINE_F_MANUAL)) {
+		/* Check every lcore first, so a launch cannot fail half way. */
+		for (i = 0; i < p->nb_workers; i++) {
+			unsigned int id = p->workers[i]->lcore_id;
+
+			if (!rte_lcore_is_enabled(id) || id == rte_get_main_lcore()) {
+				PIPE_LOG(ERR, "%s: lcore %u is not a worker lcore of this EAL (map it with --lcores, see pfdk_profile_eal_lcores())",
+					 p->prof.path, id);
+				return -EINVAL;
+			}
+			if (rte_eal_get_lcore_state(id) != WAIT) {
+				PIPE_LOG(ERR, "lcore %u is busy", id);
+				return -EBUSY;
+			}
+		}
+	}
+	for (i = 0; i < p->prof.nb_devices; i++) {
+		ret = pfdk_fault_start((uint16_t)p->dev_ids[i]);
+		if (ret < 0) {
+			while (i-- > 0)
+				pfdk_fault_stop((uint16_t)p->dev_ids[i]);
+			return ret;
+		}
+	}
+	__atomic_store_n(&p->stopping, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->pollers_done, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < p->nb_workers; i++)
+		p->workers[i]->finished = false;
+	p->started = true;
+	if (p->flags & PFDK_PIPELINE_F_MANUAL)
+		return 0;
+	for (i = 0; i < p->nb_workers; i++) {
+		ret = rte_eal_remote_launch(worker_main, p->workers[i],
+					    p->workers[i]->lcore_id);
+		if (ret < 0) {
+			/* Checked idle above; nothing else launches on them. */
+			PIPE_LOG(CRIT, "lcore %u: launch: %s",
+				 p->workers[i]->lcore_id, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void
+pfdk_pipeline_request_stop(struct pfdk_pipeline *p)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+	/* Wake sleepers; the counter stays readable until destroy. */
+	if (write(p->stop_efd, &one, sizeof(one)) < 0)
+		PIPE_LOG(WARNING, "stop eventfd: %s", strerror(errno));
+}
+
+int
+pfdk_pipeline_stop(struct pfdk_pipeline *p)
+{
+	uint16_t i;
+	bool busy;
+
+	if (p == NULL)
+		return -EINVAL;
+	if (!p->started)
+		return 0;
+	pfdk_pipeline_request_stop(p);
+	if (p->flags & PFDK_PIPELINE_F_MANUAL) {
+		do {
+			busy = false;
+			for (i = 0; i < p->nb_workers; i++)
+				if (worker_step(p->workers[i]) >= 0)
+					busy = true;
+		} while (busy);
+	} else {
+		for (i = 0; i < p->nb_workers; i++)
+			rte_eal_wait_lcore(p->workers[i]->lcore_id);
+	}
+	for (i = 0; i < p->prof.nb_devices; i++)
+		pfdk_fault_stop((uint16_t)p->dev_ids[i]);
+	p->started = false;
+	return 0;
+}
+
+void
+pfdk_pipeline_destroy(struct pfdk_pipeline *p)
+{
+	uint16_t i;
+
+	if (p == NULL)
+		return;
+	pfdk_pipeline_stop(p);
+	for (i = 0; i < p->nb_workers; i++)
+		worker_free(p->workers[i]);
+	for (i = 0; i < PFDK_PROFILE_MAX_DEVICES; i++)
+		if (p->dev_ids[i] >= 0)
+			pfdk_fault_close((uint16_t)p->dev_ids[i]);
+	for (i = 0; i < PFDK_PROFILE_MAX_NODES; i++) {
+		rte_ring_free(p->rings[i]);
+		rte_mempool_free(p->pools[i]);
+	}
+	if (p->stop_efd >= 0)
+		close(p->stop_efd);
+	rte_free(p);
+}
+
+uint16_t
+pfdk_pipeline_worker_count(const struct pfdk_pipeline *p)
+{
+	return p ? p->nb_workers : 0;
+}
+
+int
+pfdk_pipeline_dev_id(const struct pfdk_pipeline *p, uint16_t i)
+{
+	if (p == NULL || i >= p->prof.nb_devices)
+		return -1;
+	return p->dev_ids[i];
+}
+
+static void
+stats_copy(const struct worker *w, struct pfdk_lcore_stats *s)
+{
+	const uint64_t *src = (const uint64_t *)&w->stats;
+	uint64_t *dst = (uint64_t *)s;
+	size_t i;
+
+	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		dst[i] = pfdk_counter_read(&src[i]);
+}
+
+int
+pfdk_pipeline_worker_stats(const struct pfdk_pipeline *p, uint16_t w,
+			   struct pfdk_lcore_stats *stats, struct pfdk_hist *hist)
+{
+	if (p == NULL || w >= p->nb_workers || stats == NULL)
+		return -EINVAL;
+	stats_copy(p->workers[w], stats);
+	if (hist != NULL)
+		memcpy(hist, &p->workers[w]->hist, sizeof(*hist));
+	return 0;
+}
+
+void
+pfdk_pipeline_stats(const struct pfdk_pipeline *p,
+		    struct pfdk_lcore_stats *stats, struct pfdk_hist *hist)
+{
+	struct pfdk_lcore_stats one;
+	uint16_t i;
+	size_t k;
+
+	memset(stats, 0, sizeof(*stats));
+	if (hist != NULL)
+		pfdk_hist_reset(hist);
+	for (i = 0; i < p->nb_workers; i++) {
+		stats_copy(p->workers[i], &one);
+		for (k = 0; k < sizeof(one) / sizeof(uint64_t); k++)
+			((uint64_t *)stats)[k] += ((uint64_t *)&one)[k];
+		if (hist != NULL)
+			pfdk_hist_merge(hist, &p->workers[i]->hist);
+	}
+}
+
+void
+pfdk_pipeline_stats_reset(struct pfdk_pipeline *p)
+{
+	uint16_t i;
+
+	for (i = 0; i < p->nb_workers; i++) {
+		struct worker *w = p->workers[i];
+		uint64_t inflight = w->stats.inflight;
+
+		memset(&w->stats, 0, sizeof(w->stats));
+		w->stats.inflight = inflight; /* a gauge, not a counter */
+		pfdk_hist_reset(&w->hist);
+	}
+}

@@ -1,0 +1,1166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Profile loader.
+ *
+ * rte_cfgfile parses; this file adds what a deployment file needs on top:
+ *
+ * - Line numbers. rte_cfgfile keeps none, so the text stays in memory and is
+ *   scanned again when an error needs a line: the Nth "[section]" header of
+ *   the text is rte_cfgfile's section N, and a key's line is its first
+ *   "key =" after that header. When the key is not in the section (a missing
+ *   required key, a default that fails a check) the header's line is used.
+ * - Strictness. rte_cfgfile skips a line with neither '[' nor '=' without a
+ *   word ("burst 32"), ignores text after ']' and truncates long names and
+ *   values. pf_scan() rejects all of these before rte_cfgfile sees the text,
+ *   and cuts lines by rte_cfgfile's own rules (';' comments unless written
+ *   "\;", isspace() trimming, PF_LINE_MAX) so that both agree on every line
+ *   and rte_cfgfile_load() itself never fails on a text pf_scan() passed.
+ * - One path. pfdk_profile_load() reads the file once and hands its text to
+ *   the code behind pfdk_profile_load_string(); rte_cfgfile_load() wants a
+ *   path, so the text goes through a memfd opened as /proc/self/fd/N.
+ *
+ * Nodes: an lcore whose node has no [node.N] section gets one with the
+ * defaults (line 0), so the pipeline finds a pool and ring size for every
+ * lcore's node with pfdk_profile_node().
+ *
+ * The file is longer than most because the messages are the feature: each
+ * check names its section and key and says why the value is wrong.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memfd_create(); meson defines it, the fuzz build may not */
+#endif
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <rte_config.h>
+#include <rte_cfgfile.h>
+#include <rte_string_fns.h>
+
+#include "pfdk_profile.h"
+
+/*
+ * rte_cfgfile_load() reads each line with fgets() into
+ * CFG_NAME_LEN + CFG_VALUE_LEN + 4 bytes and fails on a line that does not
+ * fit there with its '\n': at most this many characters before the '\n'.
+ */
+#define PF_LINE_MAX (CFG_NAME_LEN + CFG_VALUE_LEN + 2)
+#define PF_MAX_SECTIONS (1 + PFDK_PROFILE_MAX_NODES + \
+			 PFDK_PROFILE_MAX_DEVICES + PFDK_PROFILE_MAX_LCORES)
+/*
+ * Entries fetched per section. The largest section knows 6 keys, so among
+ * any 7 entries one is unknown or a duplicate: pf_keys() always finds the
+ * first bad entry without the rest of a long section being read.
+ */
+#define PF_MAX_KEYS 8
+#define PF_MAX_TEXT (1u << 20)   /* a profile is a few KiB; refuse junk */
+#define PF_SIZE_MAX (1ul << 30)  /* pool and ring sanity bound */
+
+struct pf_ctx {
+	const char *file;          /* name in messages */
+	const char *text;
+	size_t len;
+	unsigned int ncpus;
+	char *err;
+	size_t errlen;
+	struct pfdk_profile *prof;
+	unsigned int nb_sect;
+	unsigned int sect_line[PF_MAX_SECTIONS]; /* header line per section */
+	unsigned int pfdk_line;    /* 0: no [pfdk] seen yet */
+	/* lcores' queues = values, resolved once every device is known */
+	char queues[PFDK_PROFILE_MAX_LCORES][CFG_VALUE_LEN];
+};
+
+/* One section as fetched from rte_cfgfile. */
+struct pf_sect {
+	char name[CFG_NAME_LEN];
+	unsigned int line;
+	int nb;     /* entries in ent[] */
+	int total;  /* entries in the section */
+	struct rte_cfgfile_entry ent[PF_MAX_KEYS];
+};
+
+static const char *const layout_names[] = { "rtc", "pipeline", "colocated" };
+static const char *const engine_names[] = {
+	"busy", "epoll", "uring", "uring-nosqpoll" };
+static const char *const role_names[] = { "poller", "resolver" };
+
+/* Line iteration and cutting, as rte_cfgfile_load() sees lines. */
+
+struct pf_iter {
+	const char *text;
+	size_t len;
+	size_t off;
+	unsigned int lineno;
+};
+
+static bool
+pf_next(struct pf_iter *it, const char **l, size_t *n)
+{
+	const char *s, *nl;
+
+	if (it->off >= it->len)
+		return false;
+	s = it->text + it->off;
+	nl = memchr(s, '\n', it->len - it->off);
+	*n = nl != NULL ? (size_t)(nl - s) : it->len - it->off;
+	it->off += *n + (nl != NULL);
+	it->lineno++;
+	*l = s;
+	return true;
+}
+
+static void
+pf_trim(const char *l, size_t *b, size_t *e)
+{
+	while (*e > *b && isspace((unsigned char)l[*e - 1]))
+		(*e)--;
+	while (*b < *e && isspace((unsigned char)l[*b]))
+		(*b)++;
+}
+
+/* Span [b, e) of the line once its comment is cut and it is trimmed. */
+static void
+pf_cook(const char *l, size_t n, size_t *b, size_t *e)
+{
+	const char *sc = memchr(l, ';', n);
+
+	/* rte_cfgfile looks at the first ';' only, and "\;" keeps it */
+	if (sc != NULL && (sc == l || sc[-1] != '\\'))
+		n = sc - l;
+	*b = 0;
+	*e = n;
+	pf_trim(l, b, e);
+}
+
+/* Find line @p want; its cooked span in [b, e). */
+static const char *
+pf_line(const struct pf_ctx *c, unsigned int want, size_t *b, size_t *e)
+{
+	struct pf_iter it = { c->text, c->len, 0, 0 };
+	const char *l;
+	size_t n;
+
+	while (pf_next(&it, &l, &n)) {
+		if (it.lineno == want) {
+			pf_cook(l, n, b, e);
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Line of the (nth + 1)th "key =" after the header on @p sect_line, or
+ * @p sect_line when the section has no such key.
+ */
+static unsigned int
+pf_key_line(const struct pf_ctx *c, unsigned int sect_line, const char *key,
+	    unsigned int nth)
+{
+	struct pf_iter it = { c->text, c->len, 0, 0 };
+	size_t klen = strlen(key), n, b, e;
+	const char *l, *eq;
+
+	if (sect_line == 0)
+		return 0;
+	while (pf_next(&it, &l, &n)) {
+		if (it.lineno <= sect_line)
+			continue;
+		pf_cook(l, n, &b, &e);
+		if (b == e)
+			continue;
+		if (l[b] == '[')
+			break;
+		eq = memchr(l + b, '=', e - b);
+		if (eq == NULL)
+			continue;
+		e = eq - l;
+		pf_trim(l, &b, &e);
+		if (e - b == klen && memcmp(l + b, key, klen) == 0 &&
+		    nth-- == 0)
+			return it.lineno;
+	}
+	return sect_line;
+}
+
+/* Errors. Every one returns -EINVAL so callers can "return pf_...()". */
+
+static int
+pf_report(struct pf_ctx *c, unsigned int line, unsigned int sect_line,
+	  const char *key, const char *fmt, va_list ap)
+{
+	char msg[512], sect[CFG_NAME_LEN] = "";
+	size_t b = 0, e = 0;
+	const char *l;
+	int n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* the name as written, so a message quotes what the user typed */
+	l = pf_line(c, sect_line, &b, &e);
+	if (l != NULL && e > b + 1) {
+		b++;
+		e = (const char *)memchr(l + b, ']', e - b) - l;
+		pf_trim(l, &b, &e);
+		snprintf(sect, sizeof(sect), "%.*s", (int)(e - b), l + b);
+	}
+	if (line != 0)
+		n = snprintf(c->err, c->errlen, "%s:%u: ", c->file, line);
+	else
+		n = snprintf(c->err, c->errlen, "%s: ", c->file);
+	if (n < 0 || (size_t)n >= c->errlen)
+		return -EINVAL;
+	snprintf(c->err + n, c->errlen - n, "[%s]%s%s: %s", sect,
+		 key != NULL ? " " : "", key != NULL ? key : "", msg);
+	return -EINVAL;
+}
+
+/* Error in section @p sect_line, on @p key's line (NULL: the header's). */
+static int __rte_format_printf(4, 5)
+pf_at(struct pf_ctx *c, unsigned int sect_line, const char *key,
+      const char *fmt, ...)
+{
+	unsigned int line = sect_line;
+	va_list ap;
+
+	if (key != NULL)
+		line = pf_key_line(c, sect_line, key, 0);
+	va_start(ap, fmt);
+	pf_report(c, line, sect_line, key, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Same, on a line found by the caller (a repeated key). */
+static int __rte_format_printf(5, 6)
+pf_at_line(struct pf_ctx *c, unsigned int line, unsigned int sect_line,
+	   const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pf_report(c, line, sect_line, key, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int __rte_format_printf(3, 4)
+pf_syntax(struct pf_ctx *c, unsigned int line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s:%u: syntax error: %s", c->file, line,
+		 msg);
+	return -EINVAL;
+}
+
+/*
+ * Reject what rte_cfgfile would skip, truncate or fail on, with the line,
+ * and note each section header's line.
+ */
+static int
+pf_scan(struct pf_ctx *c)
+{
+	struct pf_iter it = { c->text, c->len, 0, 0 };
+	const char *l, *rb, *eq;
+	size_t n, b, e, kb, ke, vb, ve, i, esc;
+
+	while (pf_next(&it, &l, &n)) {
+		if (n > PF_LINE_MAX)
+			return pf_syntax(c, it.lineno,
+				"line longer than %d characters", PF_LINE_MAX);
+		if (memchr(l, '\0', n) != NULL)
+			return pf_syntax(c, it.lineno, "NUL byte");
+		pf_cook(l, n, &b, &e);
+		if (b == e)
+			continue;
+		if (l[b] == '#')
+			return pf_syntax(c, it.lineno,
+				"comments start with ';' ('#' is not a comment in rte_cfgfile)");
+		if (l[b] == '[') {
+			rb = memchr(l + b, ']', e - b);
+			if (rb == NULL)
+				return pf_syntax(c, it.lineno, "no closing ']'");
+			if (rb + 1 != l + e)
+				return pf_syntax(c, it.lineno, "text after ']'");
+			kb = b + 1;
+			ke = rb - l;
+			pf_trim(l, &kb, &ke);
+			if (ke - kb >= CFG_NAME_LEN)
+				return pf_syntax(c, it.lineno,
+					"section name longer than %d characters",
+					CFG_NAME_LEN - 1);
+			if (c->nb_sect == PF_MAX_SECTIONS)
+				return pf_syntax(c, it.lineno,
+					"more than %d sections", PF_MAX_SECTIONS);
+			c->sect_line[c->nb_sect++] = it.lineno;
+			continue;
+		}
+		eq = memchr(l + b, '=', e - b);
+		if (eq == NULL)
+			return pf_syntax(c, it.lineno,
+				"expected '[section]' or 'key = value'");
+		if (c->nb_sect == 0)
+			return pf_syntax(c, it.lineno,
+				"'key = value' before the first [section]");
+		kb = b;
+		ke = eq - l;
+		vb = ke + 1;
+		ve = e;
+		pf_trim(l, &kb, &ke);
+		pf_trim(l, &vb, &ve);
+		if (kb == ke)
+			return pf_syntax(c, it.lineno, "no key before '='");
+		if (ke - kb >= CFG_NAME_LEN)
+			return pf_syntax(c, it.lineno,
+				"key longer than %d characters", CFG_NAME_LEN - 1);
+		if (vb == ve)
+			return pf_syntax(c, it.lineno, "no value after '='");
+		/* rte_cfgfile turns "\;" into ";" in values */
+		for (esc = 0, i = vb; i + 1 < ve; i++)
+			esc += l[i] == '\\' && l[i + 1] == ';';
+		if (ve - vb - esc >= CFG_VALUE_LEN)
+			return pf_syntax(c, it.lineno,
+				"value longer than %d characters", CFG_VALUE_LEN - 1);
+	}
+	return 0;
+}
+
+/* Value parsing. */
+
+static const char *
+pf_val(const struct pf_sect *s, const char *key)
+{
+	int i;
+
+	for (i = 0; i < s->nb; i++)
+		if (strcmp(s->ent[i].name, key) == 0)
+			return s->ent[i].value;
+	return NULL;
+}
+
+/*
+ * Strict decimal: digits only (no sign, space, or base prefix). Too large
+ * reads as ULONG_MAX so the caller's range check words the error.
+ * @p canonical also refuses leading zeros (ids in section names, which
+ * messages rebuild with "%u").
+ */
+static bool
+pf_strtoul(const char *str, bool canonical, unsigned long *out)
+{
+	char *end;
+
+	*out = 0;
+	if (!isdigit((unsigned char)str[0]))
+		return false;
+	if (canonical && str[0] == '0' && str[1] != '\0')
+		return false;
+	errno = 0;
+	*out = strtoul(str, &end, 10);
+	if (*end != '\0')
+		return false;
+	if (errno == ERANGE)
+		*out = ULONG_MAX;
+	return true;
+}
+
+/* @p key as a number in [min, max]; @p dflt when absent. */
+static int
+pf_num(struct pf_ctx *c, const struct pf_sect *s, const char *key,
+       unsigned long min, unsigned long max, unsigned long dflt,
+       unsigned long *out)
+{
+	const char *v = pf_val(s, key);
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	if (!pf_strtoul(v, false, out))
+		return pf_at(c, s->line, key, "'%s' is not a number", v);
+	if (*out < min || *out > max)
+		return pf_at(c, s->line, key, "%s is out of range %lu..%lu",
+			     v, min, max);
+	return 0;
+}
+
+/* A CPU id that must exist on the host being checked. */
+static int
+pf_cpu(struct pf_ctx *c, const struct pf_sect *s, const char *key, int *cpu)
+{
+	unsigned long v;
+	int ret;
+
+	ret = pf_num(c, s, key, 0, INT_MAX, (unsigned long)*cpu, &v);
+	if (ret < 0)
+		return ret;
+	if (pf_val(s, key) != NULL && v >= c->ncpus)
+		return pf_at(c, s->line, key,
+			     "CPU %lu does not exist on a %u-CPU host (0..%u)",
+			     v, c->ncpus, c->ncpus - 1);
+	*cpu = (int)v;
+	return 0;
+}
+
+static int
+pf_enum(struct pf_ctx *c, const struct pf_sect *s, const char *key,
+	const char *const *names, unsigned int nb, int *out)
+{
+	const char *v = pf_val(s, key);
+	char list[128] = "";
+	unsigned int i;
+
+	if (v == NULL)
+		return 0;
+	for (i = 0; i < nb; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+		strlcat(list, i == 0 ? "" : ", ", sizeof(list));
+		strlcat(list, names[i], sizeof(list));
+	}
+	return pf_at(c, s->line, key, "'%s' is not one of: %s", v, list);
+}
+
+/* Numeric id after the section prefix, e.g. "lcore.3". */
+static int
+pf_id(struct pf_ctx *c, const struct pf_sect *s, size_t prefix,
+      const char *what, unsigned long max, unsigned long *id)
+{
+	if (!pf_strtoul(s->name + prefix, true, id) || *id > max)
+		return pf_at(c, s->line, NULL,
+			     "'%s' is not a %s in 0..%lu (decimal, no leading zeros)",
+			     s->name + prefix, what, max);
+	return 0;
+}
+
+/* Unknown and duplicate keys, in file order. */
+static int
+pf_keys(struct pf_ctx *c, const struct pf_sect *s, const char *const *keys)
+{
+	char list[128] = "";
+	unsigned int nth;
+	int i, j, k;
+
+	for (i = 0; i < s->nb; i++) {
+		const char *name = s->ent[i].name;
+
+		for (k = 0; keys[k] != NULL; k++)
+			if (strcmp(name, keys[k]) == 0)
+				break;
+		if (keys[k] == NULL) {
+			for (k = 0; keys[k] != NULL; k++) {
+				strlcat(list, k == 0 ? "" : ", ", sizeof(list));
+				strlcat(list, keys[k], sizeof(list));
+			}
+			return pf_at(c, s->line, name,
+				     "unknown key (this section takes: %s)", list);
+		}
+		for (nth = 0, j = 0; j < i; j++)
+			nth += strcmp(name, s->ent[j].name) == 0;
+		if (nth > 0)
+			return pf_at_line(c, pf_key_line(c, s->line, name, nth),
+					  s->line, name,
+					  "duplicate key (first at line %u)",
+					  pf_key_line(c, s->line, name, 0));
+	}
+	if (s->total > s->nb) /* cannot happen: see PF_MAX_KEYS */
+		return pf_at(c, s->line, NULL, "too many keys");
+	return 0;
+}
+
+/* Sections. */
+
+static int
+pf_pfdk(struct pf_ctx *c, const struct pf_sect *s)
+{
+	static const char *const keys[] = {
+		"name", "layout", "burst", "main_cpu", NULL };
+	struct pfdk_profile *prof = c->prof;
+	unsigned long v;
+	const char *name;
+	int ret, layout = prof->layout;
+
+	if (c->pfdk_line != 0)
+		return pf_at(c, s->line, NULL,
+			     "duplicate section (first at line %u)", c->pfdk_line);
+	c->pfdk_line = s->line;
+	ret = pf_keys(c, s, keys);
+	if (ret < 0)
+		return ret;
+	name = pf_val(s, "name");
+	if (name != NULL) {
+		if (strlen(name) >= sizeof(prof->name))
+			return pf_at(c, s->line, "name",
+				     "longer than %zu characters",
+				     sizeof(prof->name) - 1);
+		strlcpy(prof->name, name, sizeof(prof->name));
+	}
+	ret = pf_enum(c, s, "layout", layout_names, RTE_DIM(layout_names),
+		      &layout);
+	if (ret < 0)
+		return ret;
+	prof->layout = (enum pfdk_layout)layout;
+	ret = pf_num(c, s, "burst", 1, PFDK_PROFILE_MAX_BURST, 32, &v);
+	if (ret < 0)
+		return ret;
+	prof->burst = (uint16_t)v;
+	return pf_cpu(c, s, "main_cpu", &prof->main_cpu);
+}
+
+static int
+pf_node(struct pf_ctx *c, const struct pf_sect *s)
+{
+	static const char *const keys[] = {
+		"pool_size", "pool_cache", "ring_size", NULL };
+	struct pfdk_profile *prof = c->prof;
+	const struct pfdk_profile_node *old;
+	struct pfdk_profile_node *nd;
+	unsigned long id = 0, size, cache, ring;
+	int ret;
+
+	ret = pf_id(c, s, strlen("node."), "NUMA node id",
+		    RTE_MAX_NUMA_NODES - 1, &id);
+	if (ret < 0)
+		return ret;
+	old = pfdk_profile_node(prof, (int)id);
+	if (old != NULL)
+		return pf_at(c, s->line, NULL,
+			     "duplicate section (first at line %u)", old->line);
+	if (prof->nb_nodes == PFDK_PROFILE_MAX_NODES)
+		return pf_at(c, s->line, NULL, "more than %d [node.*] sections",
+			     PFDK_PROFILE_MAX_NODES);
+	ret = pf_keys(c, s, keys);
+	if (ret == 0)
+		ret = pf_num(c, s, "pool_size", 1, PF_SIZE_MAX, 8191, &size);
+	if (ret == 0)
+		ret = pf_num(c, s, "pool_cache", 0, RTE_MEMPOOL_CACHE_MAX_SIZE,
+			     256, &cache);
+	if (ret == 0)
+		ret = pf_num(c, s, "ring_size", 2, PF_SIZE_MAX, 1024, &ring);
+	if (ret < 0)
+		return ret;
+	if (ring & (ring - 1))
+		return pf_at(c, s->line, "ring_size",
+			     "%lu is not a power of 2 (rte_ring sizes must be)",
+			     ring);
+	/* rte_mempool_create() refuses a cache above size / 1.5 */
+	if (cache * 3 > size * 2)
+		return pf_at(c, s->line, "pool_cache",
+			     "%lu is more than pool_size / 1.5 (%lu): rte_mempool_create() would refuse it",
+			     cache, size * 2 / 3);
+	nd = &prof->nodes[prof->nb_nodes++];
+	nd->node = (int)id;
+	nd->pool_size = (uint32_t)size;
+	nd->pool_cache = (uint32_t)cache;
+	nd->ring_size = (uint32_t)ring;
+	nd->line = s->line;
+	return 0;
+}
+
+static int
+pf_device(struct pf_ctx *c, const struct pf_sect *s)
+{
+	static const char *const keys[] = { "devargs", "queues", NULL };
+	struct pfdk_profile *prof = c->prof;
+	const char *name = s->name + strlen("device."), *devargs;
+	size_t nlen = strlen(name);
+	struct pfdk_profile_device *dev;
+	unsigned long q;
+	unsigned int i;
+	int ret;
+
+	/* ':' and ',' would break "queues = DEV:Q, ..." and devargs */
+	if (nlen == 0 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != nlen)
+		return pf_at(c, s->line, NULL,
+			     "device name must be letters, digits, '_', '.' or '-'");
+	for (i = 0; i < prof->nb_devices; i++)
+		if (strcmp(prof->devices[i].name, name) == 0)
+			return pf_at(c, s->line, NULL,
+				     "duplicate section (first at line %u)",
+				     prof->devices[i].line);
+	if (prof->nb_devices == PFDK_PROFILE_MAX_DEVICES)
+		return pf_at(c, s->line, NULL,
+			     "more than %d [device.*] sections",
+			     PFDK_PROFILE_MAX_DEVICES);
+	ret = pf_keys(c, s, keys);
+	if (ret == 0)
+		ret = pf_num(c, s, "queues", 1, UINT16_MAX, 1, &q);
+	if (ret < 0)
+		return ret;
+	/* pfdk_fault_dev_create() finds the driver by the devargs' name */
+	devargs = pf_val(s, "devargs");
+	if (devargs == NULL)
+		devargs = name;
+	else if (strncmp(devargs, name, nlen) != 0 ||
+		 (devargs[nlen] != '\0' && devargs[nlen] != ','))
+		return pf_at(c, s->line, "devargs",
+			     "'%s' must start with the device name: '%s' or '%s,...'",
+			     devargs, name, name);
+	dev = &prof->devices[prof->nb_devices++];
+	strlcpy(dev->name, name, sizeof(dev->name));
+	strlcpy(dev->devargs, devargs, sizeof(dev->devargs));
+	dev->nb_queues = (uint16_t)q;
+	dev->line = s->line;
+	return 0;
+}
+
+/* Pollers' settings; resolvers take none of these keys. */
+static int
+pf_poller(struct pf_ctx *c, const struct pf_sect *s,
+	  struct pfdk_profile_lcore *lc, char *queues)
+{
+	int ret, engine = PFDK_ENGINE_BUSY;
+	const char *q;
+
+	ret = pf_enum(c, s, "engine", engine_names, RTE_DIM(engine_names),
+		      &engine);
+	if (ret < 0)
+		return ret;
+	lc->engine = (enum pfdk_engine)engine;
+	if (pf_val(s, "sqpoll_cpu") != NULL) {
+		if (lc->engine != PFDK_ENGINE_URING)
+			return pf_at(c, s->line, "sqpoll_cpu",
+				     "only engine = uring has an SQPOLL thread (engine is %s)",
+				     engine_names[engine]);
+		ret = pf_cpu(c, s, "sqpoll_cpu", &lc->sqpoll_cpu);
+		if (ret < 0)
+			return ret;
+		if (lc->sqpoll_cpu == lc->cpu)
+			return pf_at(c, s->line, "sqpoll_cpu",
+				     "%d is the poller's own cpu: the SQ thread would compete with its own poller (measured: 125 faults/s)",
+				     lc->cpu);
+	} else if (lc->engine == PFDK_ENGINE_URING) {
+		return pf_at(c, s->line, "engine",
+			     "uring needs sqpoll_cpu: the SQPOLL thread's placement decides the tail latency, so it must be explicit");
+	}
+	q = pf_val(s, "queues");
+	if (q == NULL)
+		return pf_at(c, s->line, "queues",
+			     "missing: a poller owns at least one queue (queues = DEVICE:QUEUE, ...)");
+	strlcpy(queues, q, CFG_VALUE_LEN);
+	return 0;
+}
+
+static int
+pf_lcore(struct pf_ctx *c, const struct pf_sect *s)
+{
+	static const char *const keys[] = { "role", "cpu", "node", "engine",
+		"queues", "sqpoll_cpu", NULL };
+	static const char *const poller_only[] = {
+		"engine", "queues", "sqpoll_cpu" };
+	struct pfdk_profile *prof = c->prof;
+	struct pfdk_profile_lcore *lc;
+	unsigned long id = 0, node;
+	unsigned int i;
+	int ret, role = -1;
+
+	ret = pf_id(c, s, strlen("lcore."), "lcore id", RTE_MAX_LCORE - 1, &id);
+	if (ret < 0)
+		return ret;
+	if (id == 0)
+		return pf_at(c, s->line, NULL,
+			     "lcore 0 is the main lcore: place it with [pfdk] main_cpu");
+	for (i = 0; i < prof->nb_lcores; i++)
+		if (prof->lcores[i].lcore_id == id)
+			return pf_at(c, s->line, NULL,
+				     "duplicate lcore id %lu (first at line %u)",
+				     id, prof->lcores[i].line);
+	ret = pf_keys(c, s, keys);
+	if (ret < 0)
+		return ret;
+	if (pf_val(s, "role") == NULL)
+		return pf_at(c, s->line, "role", "missing (poller or resolver)");
+	ret = pf_enum(c, s, "role", role_names, RTE_DIM(role_names), &role);
+	if (ret < 0)
+		return ret;
+	if (role == PFDK_ROLE_RESOLVER)
+		for (i = 0; i < RTE_DIM(poller_only); i++)
+			if (pf_val(s, poller_only[i]) != NULL)
+				return pf_at(c, s->line, poller_only[i],
+					     "resolvers have no %s: only pollers own queues and engines",
+					     poller_only[i]);
+	/* ids 1..RTE_MAX_LCORE-1 are unique, so this slot always exists */
+	lc = &prof->lcores[prof->nb_lcores];
+	memset(lc, 0, sizeof(*lc));
+	lc->lcore_id = (unsigned int)id;
+	lc->role = (enum pfdk_role)role;
+	lc->engine = PFDK_ENGINE_BUSY;
+	lc->sqpoll_cpu = -1;
+	lc->line = s->line;
+	if (pf_val(s, "cpu") == NULL)
+		return pf_at(c, s->line, "cpu",
+			     "missing: every lcore is pinned to one CPU");
+	lc->cpu = -1;
+	ret = pf_cpu(c, s, "cpu", &lc->cpu);
+	if (ret == 0)
+		ret = pf_num(c, s, "node", 0, RTE_MAX_NUMA_NODES - 1, 0, &node);
+	if (ret < 0)
+		return ret;
+	lc->node = (int)node;
+	if (role == PFDK_ROLE_POLLER) {
+		ret = pf_poller(c, s, lc, c->queues[prof->nb_lcores]);
+		if (ret < 0)
+			return ret;
+	}
+	prof->nb_lcores++;
+	return 0;
+}
+
+/* Second pass: what needs every section read first. */
+
+/* "DEV:Q, DEV:Q" into lc->queues[]. */
+static int
+pf_queues(struct pf_ctx *c, struct pfdk_profile_lcore *lc, const char *raw)
+{
+	const struct pfdk_profile *prof = c->prof;
+	char buf[CFG_VALUE_LEN], *p = buf, *comma, *colon, *end;
+	const struct pfdk_profile_device *dev;
+	unsigned long q;
+	unsigned int d;
+
+	strlcpy(buf, raw, sizeof(buf));
+	for (;;) {
+		comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		end = p + strlen(p);
+		while (end > p && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (*p == '\0')
+			return pf_at(c, lc->line, "queues",
+				     "empty entry in '%s'", raw);
+		colon = strchr(p, ':');
+		if (colon == NULL)
+			return pf_at(c, lc->line, "queues",
+				     "'%s' is not DEVICE:QUEUE", p);
+		*colon = '\0';
+		for (d = 0; d < prof->nb_devices; d++)
+			if (strcmp(prof->devices[d].name, p) == 0)
+				break;
+		if (d == prof->nb_devices)
+			return pf_at(c, lc->line, "queues",
+				     "unknown device '%s': there is no [device.%s]",
+				     p, p);
+		dev = &prof->devices[d];
+		if (!pf_strtoul(colon + 1, false, &q))
+			return pf_at(c, lc->line, "queues",
+				     "'%s' in '%s:%s' is not a queue id",
+				     colon + 1, p, colon + 1);
+		if (q >= dev->nb_queues)
+			return pf_at(c, lc->line, "queues",
+				     "queue %s is out of range: %s has %u queue(s), 0..%u",
+				     colon + 1, p, dev->nb_queues,
+				     dev->nb_queues - 1u);
+		if (lc->nb_queues == PFDK_PROFILE_MAX_QUEUES)
+			return pf_at(c, lc->line, "queues",
+				     "more than %d queues", PFDK_PROFILE_MAX_QUEUES);
+		lc->queues[lc->nb_queues].dev = (uint16_t)d;
+		lc->queues[lc->nb_queues].queue = (uint16_t)q;
+		lc->nb_queues++;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* Each queue of each device has exactly one poller. */
+static int
+pf_owners(struct pf_ctx *c)
+{
+	const struct pfdk_profile *prof = c->prof;
+	const struct pfdk_profile_device *dev;
+	const struct pfdk_profile_lcore *lc;
+	uint16_t *owner; /* lcore index + 1, 0: none */
+	unsigned int d, i, j, q, most = 1;
+	int ret = 0;
+
+	for (d = 0; d < prof->nb_devices; d++)
+		most = RTE_MAX(most, (unsigned int)prof->devices[d].nb_queues);
+	owner = calloc(most, sizeof(*owner));
+	if (owner == NULL) {
+		snprintf(c->err, c->errlen, "%s: out of memory", c->file);
+		return -ENOMEM;
+	}
+	for (d = 0; d < prof->nb_devices && ret == 0; d++) {
+		dev = &prof->devices[d];
+		memset(owner, 0, dev->nb_queues * sizeof(*owner));
+		for (i = 0; i < prof->nb_lcores && ret == 0; i++) {
+			lc = &prof->lcores[i];
+			for (j = 0; j < lc->nb_queues && ret == 0; j++) {
+				if (lc->queues[j].dev != d)
+					continue;
+				q = lc->queues[j].queue;
+				if (owner[q] == i + 1)
+					ret = pf_at(c, lc->line, "queues",
+						    "%s:%u is listed twice",
+						    dev->name, q);
+				else if (owner[q] != 0)
+					ret = pf_at(c, lc->line, "queues",
+						    "%s:%u is already owned by [lcore.%u] (line %u)",
+						    dev->name, q,
+						    prof->lcores[owner[q] - 1].lcore_id,
+						    prof->lcores[owner[q] - 1].line);
+				owner[q] = (uint16_t)(i + 1);
+			}
+		}
+		for (q = 0; q < dev->nb_queues && ret == 0; q++)
+			if (owner[q] == 0)
+				ret = pf_at(c, dev->line, "queues",
+					    "queue %u of %s is owned by no poller: its faults would never be read",
+					    q, dev->name);
+	}
+	free(owner);
+	return ret;
+}
+
+/* Rules across lcores: layout, pipeline nodes, spinning threads. */
+static int
+pf_layout(struct pf_ctx *c)
+{
+	const struct pfdk_profile *prof = c->prof;
+	const struct pfdk_profile_lcore *lc, *last = NULL;
+	unsigned int i, j, spin = 0;
+
+	for (i = 0; i < prof->nb_lcores; i++) {
+		lc = &prof->lcores[i];
+		if (lc->role == PFDK_ROLE_RESOLVER &&
+		    prof->layout != PFDK_LAYOUT_PIPELINE)
+			return pf_at(c, lc->line, "role",
+				     "resolvers need layout = pipeline: in the %s layout the pollers resolve",
+				     layout_names[prof->layout]);
+		if (lc->role == PFDK_ROLE_POLLER &&
+		    prof->layout == PFDK_LAYOUT_COLOCATED &&
+		    lc->engine != PFDK_ENGINE_EPOLL)
+			return pf_at(c, lc->line, "engine",
+				     "layout colocated needs engine = epoll: a poller sharing CPUs with the faulting threads must sleep when idle (engine is %s)",
+				     engine_names[lc->engine]);
+		if (lc->role == PFDK_ROLE_POLLER &&
+		    prof->layout == PFDK_LAYOUT_PIPELINE) {
+			for (j = 0; j < prof->nb_lcores; j++)
+				if (prof->lcores[j].role == PFDK_ROLE_RESOLVER &&
+				    prof->lcores[j].node == lc->node)
+					break;
+			if (j == prof->nb_lcores)
+				return pf_at(c, lc->line, "node",
+					     "layout pipeline: node %d has pollers but no resolver to drain its ring",
+					     lc->node);
+		}
+		/* epoll sleeps; everything else spins, SQPOLL adds a thread */
+		if (lc->role == PFDK_ROLE_RESOLVER ||
+		    lc->engine != PFDK_ENGINE_EPOLL) {
+			spin += 1 + (lc->role == PFDK_ROLE_POLLER &&
+				     lc->engine == PFDK_ENGINE_URING);
+			last = lc;
+		}
+	}
+	if (last != NULL && spin >= c->ncpus)
+		return pf_at(c, last->line,
+			     last->role == PFDK_ROLE_RESOLVER ? "role" : "engine",
+			     "%u busy-spinning threads on %u CPUs would leave no CPU for faulting threads",
+			     spin, c->ncpus);
+	return 0;
+}
+
+static int
+pf_finish(struct pf_ctx *c)
+{
+	struct pfdk_profile *prof = c->prof;
+	struct pfdk_profile_lcore *lc;
+	struct pfdk_profile_node *nd;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < prof->nb_lcores; i++) {
+		lc = &prof->lcores[i];
+		if (lc->role == PFDK_ROLE_POLLER) {
+			ret = pf_queues(c, lc, c->queues[i]);
+			if (ret < 0)
+				return ret;
+		}
+		if (pfdk_profile_node(prof, lc->node) != NULL)
+			continue;
+		/* no [node.N]: the node takes the defaults (see top) */
+		if (prof->nb_nodes == PFDK_PROFILE_MAX_NODES)
+			return pf_at(c, lc->line, "node",
+				     "node %d has no [node.%d] and %d other nodes are in use",
+				     lc->node, lc->node, PFDK_PROFILE_MAX_NODES);
+		nd = &prof->nodes[prof->nb_nodes++];
+		nd->node = lc->node;
+		nd->pool_size = 8191;
+		nd->pool_cache = 256;
+		nd->ring_size = 1024;
+		nd->line = 0;
+	}
+	ret = pf_layout(c);
+	if (ret == 0)
+		ret = pf_owners(c);
+	return ret;
+}
+
+static int
+pf_parse(struct pf_ctx *c, struct rte_cfgfile *cfg)
+{
+	struct pf_sect s;
+	int i, n, ret;
+
+	n = rte_cfgfile_num_sections(cfg, NULL, 0);
+	if (n < 0 || (unsigned int)n != c->nb_sect) {
+		snprintf(c->err, c->errlen,
+			 "%s: syntax error: rte_cfgfile found %d sections, expected %u",
+			 c->file, n, c->nb_sect);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		s.line = c->sect_line[i];
+		s.total = rte_cfgfile_section_num_entries_by_index(cfg, s.name, i);
+		s.nb = rte_cfgfile_section_entries_by_index(cfg, i, s.name,
+							    s.ent, PF_MAX_KEYS);
+		if (s.total < 0 || s.nb < 0)
+			return pf_at(c, s.line, NULL, "cannot read the section");
+		if (strcmp(s.name, "pfdk") == 0)
+			ret = pf_pfdk(c, &s);
+		else if (strncmp(s.name, "node.", 5) == 0)
+			ret = pf_node(c, &s);
+		else if (strncmp(s.name, "device.", 7) == 0)
+			ret = pf_device(c, &s);
+		else if (strncmp(s.name, "lcore.", 6) == 0)
+			ret = pf_lcore(c, &s);
+		else
+			ret = pf_at(c, s.line, NULL,
+				    "unknown section (expected [pfdk], [node.N], [device.NAME] or [lcore.ID])");
+		if (ret < 0)
+			return ret;
+	}
+	return pf_finish(c);
+}
+
+/* rte_cfgfile_load() wants a path: hand it the text through a memfd. */
+static int
+pf_cfgfile(struct pf_ctx *c, struct rte_cfgfile **cfg)
+{
+	char path[64];
+	size_t off = 0;
+	ssize_t n;
+	int fd, err;
+
+	fd = memfd_create("pfdk-profile", MFD_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	while (off < c->len) {
+		n = write(fd, c->text + off, c->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : ENOSPC;
+			close(fd);
+			errno = err;
+			goto fail;
+		}
+		off += n;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	*cfg = rte_cfgfile_load(path, 0);
+	close(fd);
+	if (*cfg == NULL) {
+		/* pf_scan() applies rte_cfgfile's rules: not the text's fault */
+		snprintf(c->err, c->errlen,
+			 "%s: syntax error: rte_cfgfile_load() failed (see its log; it reads /proc/self/fd)",
+			 c->file);
+		return -EINVAL;
+	}
+	return 0;
+fail:
+	snprintf(c->err, c->errlen, "%s: cannot stage the text in a memfd: %s",
+		 c->file, strerror(errno));
+	return -ENOMEM;
+}
+
+static void
+pf_defaults(struct pfdk_profile *prof, const char *name)
+{
+	const char *base = strrchr(name, '/');
+	size_t n;
+
+	memset(prof, 0, sizeof(*prof));
+	strlcpy(prof->path, name, sizeof(prof->path));
+	/* without [pfdk] name =, the file's name without ".ini" */
+	base = base != NULL ? base + 1 : name;
+	n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
+		n -= 4;
+	snprintf(prof->name, sizeof(prof->name), "%.*s",
+		 (int)RTE_MIN(n, sizeof(prof->name) - 1), base);
+	prof->layout = PFDK_LAYOUT_RTC;
+	prof->burst = 32;
+	prof->main_cpu = 0;
+}
+
+int
+pfdk_profile_load_string(const char *name, const char *text, size_t len,
+			 struct pfdk_profile *prof,
+			 const struct pfdk_profile_check *check,
+			 char *err, size_t errlen)
+{
+	struct rte_cfgfile *cfg = NULL;
+	struct pf_ctx *c;
+	long online;
+	int ret;
+
+	if (name == NULL)
+		name = "(string)";
+	if (errlen > 0)
+		err[0] = '\0';
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	c->file = name;
+	c->text = text;
+	c->len = text != NULL ? len : 0;
+	c->err = err;
+	c->errlen = errlen;
+	c->prof = prof;
+	c->ncpus = check != NULL ? check->ncpus : 0;
+	if (c->ncpus == 0) {
+		online = sysconf(_SC_NPROCESSORS_ONLN);
+		c->ncpus = online > 0 ? (unsigned int)online : 1;
+	}
+	pf_defaults(prof, name);
+	if (c->len > PF_MAX_TEXT) {
+		snprintf(err, errlen, "%s: larger than %u bytes: not a profile",
+			 name, PF_MAX_TEXT);
+		ret = -EINVAL;
+	} else {
+		ret = pf_scan(c);
+	}
+	if (ret == 0)
+		ret = pf_cfgfile(c, &cfg);
+	if (ret == 0)
+		ret = pf_parse(c, cfg);
+	if (cfg != NULL)
+		rte_cfgfile_close(cfg);
+	free(c);
+	return ret;
+}
+
+int
+pfdk_profile_load(const char *path, struct pfdk_profile *prof,
+		  const struct pfdk_profile_check *check,
+		  char *err, size_t errlen)
+{
+	size_t len = 0, cap = 4096;
+	char *text = NULL, *grown;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto unreadable;
+	/* one byte over the limit is enough to know it is too large */
+	while (len <= PF_MAX_TEXT) {
+		if (text == NULL || len == cap) {
+			if (text != NULL)
+				cap *= 2;
+			grown = realloc(text, cap);
+			if (grown == NULL) {
+				free(text);
+				close(fd);
+				snprintf(err, errlen, "%s: out of memory", path);
+				return -ENOMEM;
+			}
+			text = grown;
+		}
+		n = read(fd, text + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = errno;
+			free(text);
+			close(fd);
+			errno = ret;
+			goto unreadable;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	ret = pfdk_profile_load_string(path, text, len, prof, check, err,
+				       errlen);
+	free(text);
+	return ret;
+unreadable:
+	snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	return -ENOENT;
+}
+
+int
+pfdk_profile_eal_lcores(const struct pfdk_profile *prof, char *buf,
+			size_t len)
+{
+	size_t off;
+	unsigned int i;
+	int n;
+
+	n = snprintf(buf, len, "0@%d", prof->main_cpu);
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	off = n;
+	for (i = 0; i < prof->nb_lcores; i++) {
+		n = snprintf(buf + off, len - off, ",%u@%d",
+			     prof->lcores[i].lcore_id, prof->lcores[i].cpu);
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENOSPC;
+		off += n;
+	}
+	return (int)off;
+}
+
+const struct pfdk_profile_node *
+pfdk_profile_node(const struct pfdk_profile *prof, int node)
+{
+	unsigned int i;
+
+	for (i = 0; i < prof->nb_nodes; i++)
+		if (prof->nodes[i].node == node)
+			return &prof->nodes[i];
+	return NULL;
+}
+
+const char *
+pfdk_layout_name(enum pfdk_layout l)
+{
+	return (unsigned int)l < RTE_DIM(layout_names) ?
+		layout_names[l] : "unknown";
+}
+
+const char *
+pfdk_engine_name(enum pfdk_engine e)
+{
+	return (unsigned int)e < RTE_DIM(engine_names) ?
+		engine_names[e] : "unknown";
+}
+
+const char *
+pfdk_role_name(enum pfdk_role r)
+{
+	return (unsigned int)r < RTE_DIM(role_names) ?
+		role_names[r] : "unknown";
+}

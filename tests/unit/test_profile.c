@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Profile loader: the shipped profiles load with the values they say, and
+ * each broken profile fails with the file, line, section and key of the
+ * mistake. Runs from the source root (meson's workdir), so fixture paths
+ * are relative to it.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pfdk_profile.h"
+
+#define FIX "tests/unit/profiles/"
+
+/* ~60 KiB: keep it off the stack */
+static struct pfdk_profile prof, prof2;
+static char err[1024];
+
+static int
+load(const char *path, unsigned int ncpus)
+{
+	struct pfdk_profile_check check = { .ncpus = ncpus };
+
+	memset(err, 0, sizeof(err));
+	return pfdk_profile_load(path, &prof, &check, err, sizeof(err));
+}
+
+static int
+load_str(const char *text, unsigned int ncpus)
+{
+	struct pfdk_profile_check check = { .ncpus = ncpus };
+
+	memset(err, 0, sizeof(err));
+	return pfdk_profile_load_string("inline.ini", text, strlen(text),
+					&prof, &check, err, sizeof(err));
+}
+
+/* err starts with @p prefix and mentions @p what. */
+static void
+assert_err(const char *prefix, const char *what)
+{
+	if (strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    (what != NULL && strstr(err, what) == NULL))
+		fail_msg("error\n  \"%s\"\nwanted prefix\n  \"%s\"\nand \"%s\"",
+			 err, prefix, what != NULL ? what : "");
+}
+
+static void
+expect_ok(int ret)
+{
+	if (ret != 0)
+		fail_msg("load failed (%d): %s", ret, err);
+}
+
+/* Shipped profiles. */
+
+static void
+test_default(void **state)
+{
+	const struct pfdk_profile_lcore *lc;
+	const struct pfdk_profile_node *nd;
+	char eal[64];
+
+	(void)state;
+	expect_ok(load("config/default.ini", 2));
+	assert_string_equal(prof.path, "config/default.ini");
+	assert_string_equal(prof.name, "default");
+	assert_int_equal(prof.layout, PFDK_LAYOUT_RTC);
+	assert_int_equal(prof.burst, 32);
+	assert_int_equal(prof.main_cpu, 0);
+	assert_int_equal(prof.nb_devices, 1);
+	assert_string_equal(prof.devices[0].name, "sim0");
+	assert_string_equal(prof.devices[0].devargs, "sim0");
+	assert_int_equal(prof.devices[0].nb_queues, 1);
+	assert_int_equal(prof.nb_nodes, 1);
+	nd = pfdk_profile_node(&prof, 0);
+	assert_non_null(nd);
+	assert_true(nd->line > 0);
+	assert_int_equal(nd->ring_size & (nd->ring_size - 1), 0);
+	assert_true(nd->pool_cache * 3 <= nd->pool_size * 2);
+	assert_null(pfdk_profile_node(&prof, 1));
+	assert_int_equal(prof.nb_lcores, 1);
+	lc = &prof.lcores[0];
+	assert_int_equal(lc->lcore_id, 1);
+	assert_int_equal(lc->role, PFDK_ROLE_POLLER);
+	assert_int_equal(lc->cpu, 1);
+	assert_int_equal(lc->node, 0);
+	assert_int_equal(lc->engine, PFDK_ENGINE_BUSY);
+	assert_int_equal(lc->sqpoll_cpu, -1);
+	assert_int_equal(lc->nb_queues, 1);
+	assert_int_equal(lc->queues[0].dev, 0);
+	assert_int_equal(lc->queues[0].queue, 0);
+	assert_int_equal(pfdk_profile_eal_lcores(&prof, eal, sizeof(eal)), 7);
+	assert_string_equal(eal, "0@0,1@1");
+	/* one CPU: the poller's CPU does not exist */
+	assert_int_equal(load("config/default.ini", 1), -EINVAL);
+	assert_err("config/default.ini:", "[lcore.1] cpu: CPU 1 does not exist");
+}
+
+/* The embedded copy of a profile gives the same result as its file. */
+static void
+test_default_string(void **state)
+{
+	struct pfdk_profile_check check = { .ncpus = 2 };
+	char *text;
+	long len;
+	FILE *f;
+
+	(void)state;
+	f = fopen("config/default.ini", "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	rewind(f);
+	text = malloc(len);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, len, f), len);
+	fclose(f);
+	expect_ok(load("config/default.ini", 2));
+	assert_int_equal(pfdk_profile_load_string("config/default.ini", text,
+						  len, &prof2, &check, err,
+						  sizeof(err)), 0);
+	assert_memory_equal(&prof, &prof2, sizeof(prof));
+	free(text);
+}
+
+static void
+test_one_node(void **state)
+{
+	const struct pfdk_profile_lcore *lc;
+	unsigned int i, pollers = 0, resolvers = 0;
+	char eal[256];
+
+	(void)state;
+	expect_ok(load("config/examples/one-node-16core.ini", 16));
+	assert_int_equal(prof.layout, PFDK_LAYOUT_PIPELINE);
+	assert_int_equal(prof.nb_devices, 2);
+	assert_string_equal(prof.devices[0].devargs, "iommufd0,fault_fd=7");
+	assert_int_equal(prof.devices[1].nb_queues, 4);
+	for (i = 0; i < prof.nb_lcores; i++) {
+		lc = &prof.lcores[i];
+		if (lc->role == PFDK_ROLE_RESOLVER) {
+			resolvers++;
+			continue;
+		}
+		pollers++;
+		assert_int_equal(lc->engine, PFDK_ENGINE_URING);
+		assert_true(lc->sqpoll_cpu >= 0);
+		assert_int_not_equal(lc->sqpoll_cpu, lc->cpu);
+		assert_int_equal(lc->nb_queues, 2);
+	}
+	assert_int_equal(pollers, 4);
+	assert_int_equal(resolvers, 6);
+	/* "iommufd0:1, sim0:1" */
+	assert_int_equal(prof.lcores[1].queues[0].dev, 0);
+	assert_int_equal(prof.lcores[1].queues[0].queue, 1);
+	assert_int_equal(prof.lcores[1].queues[1].dev, 1);
+	assert_int_equal(prof.lcores[1].queues[1].queue, 1);
+	assert_true(pfdk_profile_eal_lcores(&prof, eal, sizeof(eal)) > 0);
+	assert_string_equal(eal,
+		"0@0,1@2,2@3,3@4,4@5,5@10,6@11,7@12,8@13,9@14,10@15");
+	/* 14 spinning threads: fine on 16 CPUs, too many on 15 */
+	assert_int_equal(load("config/examples/one-node-16core.ini", 15),
+			 -EINVAL);
+	assert_err("config/examples/one-node-16core.ini:", "does not exist");
+}
+
+static void
+test_two_node(void **state)
+{
+	const struct pfdk_profile_node *nd;
+	unsigned int i, on1 = 0;
+
+	(void)state;
+	expect_ok(load("config/examples/two-node.ini", 32));
+	assert_int_equal(prof.layout, PFDK_LAYOUT_PIPELINE);
+	assert_int_equal(prof.nb_nodes, 2);
+	for (i = 0; i < 2; i++) {
+		nd = pfdk_profile_node(&prof, (int)i);
+		assert_non_null(nd);
+		assert_int_equal(nd->ring_size, 2048);
+		assert_true(nd->line > 0);
+	}
+	for (i = 0; i < prof.nb_lcores; i++)
+		on1 += prof.lcores[i].node == 1;
+	assert_int_equal(on1, 6);
+	assert_int_equal(prof.lcores[6].lcore_id, 17);
+	assert_int_equal(prof.lcores[6].engine, PFDK_ENGINE_URING);
+	assert_int_equal(prof.lcores[6].sqpoll_cpu, 18);
+	/* the node-1 CPUs do not exist on 16 */
+	assert_int_equal(load("config/examples/two-node.ini", 16), -EINVAL);
+}
+
+/* Defaults, an implied node, escapes, whitespace and CRLF. */
+static void
+test_minimal(void **state)
+{
+	const struct pfdk_profile_node *nd;
+	const struct pfdk_profile_lcore *lc;
+
+	(void)state;
+	expect_ok(load(FIX "good_minimal.ini", 4));
+	assert_string_equal(prof.name, "good_minimal");
+	assert_int_equal(prof.layout, PFDK_LAYOUT_RTC);
+	assert_int_equal(prof.burst, 32);
+	assert_string_equal(prof.devices[0].devargs, "sim0,tag=a;b");
+	assert_string_equal(prof.devices[1].name, "sim1");
+	assert_string_equal(prof.devices[1].devargs, "sim1");
+	lc = &prof.lcores[0];
+	assert_int_equal(lc->lcore_id, 7);
+	assert_int_equal(lc->nb_queues, 3);
+	assert_int_equal(lc->queues[0].queue, 2);
+	assert_int_equal(lc->queues[1].queue, 0);
+	assert_int_equal(lc->queues[2].queue, 1);
+	assert_int_equal(prof.lcores[1].lcore_id, 2);
+	assert_int_equal(prof.lcores[1].queues[0].dev, 1);
+	nd = pfdk_profile_node(&prof, 3);
+	assert_non_null(nd);
+	assert_int_equal(nd->line, 0);
+	assert_int_equal(nd->pool_size, 8191);
+	assert_int_equal(nd->pool_cache, 256);
+	assert_int_equal(nd->ring_size, 1024);
+	assert_non_null(pfdk_profile_node(&prof, 0));
+}
+
+/* Broken fixtures: each names its file, line, section and key. */
+
+struct bad {
+	const char *file;
+	unsigned int ncpus;
+	unsigned int line;
+	const char *sect;  /* NULL: a syntax error */
+	const char *key;   /* NULL: the section itself */
+	const char *what;  /* part of the reason */
+};
+
+static const struct bad bad[] = {
+	{ "unknown_key", 4, 7, "lcore.1", "cpus", "unknown key" },
+	{ "unknown_section", 4, 4, "lcores.1", NULL, "unknown section" },
+	{ "bad_number", 4, 4, "pfdk", "burst", "'32x' is not a number" },
+	{ "bad_layout", 4, 4, "pfdk", "layout", "'pipe' is not one of" },
+	{ "bad_engine", 4, 7, "lcore.1", "engine", "'spin' is not one of" },
+	{ "unowned_queue", 4, 4, "device.sim0", "queues",
+	  "queue 1 of sim0 is owned by no poller" },
+	{ "queue_owned_twice", 4, 15, "lcore.2", "queues",
+	  "sim0:0 is already owned by [lcore.1] (line 5)" },
+	{ "unknown_device", 4, 7, "lcore.1", "queues",
+	  "unknown device 'sim1'" },
+	{ "queue_out_of_range", 4, 8, "lcore.1", "queues",
+	  "queue 1 is out of range" },
+	{ "resolver_rtc", 4, 14, "lcore.2", "role",
+	  "resolvers need layout = pipeline" },
+	{ "pipeline_no_resolver", 4, 20, "lcore.3", "node",
+	  "node 1 has pollers but no resolver" },
+	{ "colocated_busy", 4, 10, "lcore.1", "engine",
+	  "colocated needs engine = epoll" },
+	{ "sqpoll_own_cpu", 4, 8, "lcore.1", "sqpoll_cpu",
+	  "SQ thread would compete with its own poller (measured: 125 faults/s)" },
+	{ "sqpoll_busy", 4, 9, "lcore.1", "sqpoll_cpu",
+	  "only engine = uring" },
+	{ "uring_no_sqpoll", 4, 7, "lcore.1", "engine", "needs sqpoll_cpu" },
+	{ "cpu_too_big", 4, 6, "lcore.1", "cpu",
+	  "CPU 4 does not exist on a 4-CPU host" },
+	{ "all_spinning", 2, 14, "lcore.2", "engine",
+	  "2 busy-spinning threads on 2 CPUs would leave no CPU for faulting threads" },
+	{ "ring_not_pow2", 4, 5, "node.0", "ring_size", "not a power of 2" },
+	{ "dup_lcore", 4, 10, "lcore.1", NULL,
+	  "duplicate lcore id 1 (first at line 4)" },
+	{ "lcore0", 4, 4, "lcore.0", NULL, "main lcore" },
+	{ "syntax_error", 4, 4, NULL, NULL,
+	  "expected '[section]' or 'key = value'" },
+};
+
+static void
+test_bad(void **state)
+{
+	const struct bad *b = *state;
+	char path[128], prefix[256];
+
+	snprintf(path, sizeof(path), FIX "%s.ini", b->file);
+	if (b->sect == NULL)
+		snprintf(prefix, sizeof(prefix), "%s:%u: syntax error: ",
+			 path, b->line);
+	else if (b->key == NULL)
+		snprintf(prefix, sizeof(prefix), "%s:%u: [%s]: ",
+			 path, b->line, b->sect);
+	else
+		snprintf(prefix, sizeof(prefix), "%s:%u: [%s] %s: ",
+			 path, b->line, b->sect, b->key);
+	assert_int_equal(load(path, b->ncpus), -EINVAL);
+	assert_err(prefix, b->what);
+}
+
+static void
+test_missing_file(void **state)
+{
+	(void)state;
+	assert_int_equal(load(FIX "no_such.ini", 4), -ENOENT);
+	assert_string_equal(err,
+		FIX "no_such.ini: cannot read: No such file or directory");
+	assert_int_equal(load(FIX, 4), -ENOENT);
+	assert_err(FIX ": cannot read: ", NULL);
+}
+
+/* In-memory profiles: the rules that need no fixture file. */
+
+struct inl {
+	const char *text;
+	unsigned int ncpus;
+	const char *prefix;
+	const char *what;
+};
+
+#define DEV "[device.sim0]\n"
+#define POLLER "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:0\n"
+
+static const struct inl inl[] = {
+	/* what rte_cfgfile skips, truncates or fails on */
+	{ "[pfdk\n", 4, "inline.ini:1: syntax error: ", "no closing ']'" },
+	{ "\n[pfdk] x\n", 4, "inline.ini:2: syntax error: ", "after ']'" },
+	{ "burst = 1\n[pfdk]\n", 4, "inline.ini:1: syntax error: ",
+	  "before the first [section]" },
+	{ "[pfdk]\nname =\n", 4, "inline.ini:2: syntax error: ", "no value" },
+	{ "[pfdk]\n = x\n", 4, "inline.ini:2: syntax error: ", "no key" },
+	{ "[pfdk]\n# note\n", 4, "inline.ini:2: syntax error: ",
+	  "comments start with ';'" },
+	{ "[pfdk]\n#name = x\n", 4, "inline.ini:2: syntax error: ",
+	  "comments start with ';'" },
+	/* keys and sections */
+	{ "[pfdk]\nburst = 1\n\nburst = 2\n", 4, "inline.ini:4: [pfdk] burst: ",
+	  "duplicate key (first at line 2)" },
+	{ "[pfdk]\n[pfdk]\n", 4, "inline.ini:2: [pfdk]: ",
+	  "duplicate section (first at line 1)" },
+	{ "[node.0]\n[node.0]\n", 4, "inline.ini:2: [node.0]: ", "duplicate" },
+	{ DEV DEV, 4, "inline.ini:2: [device.sim0]: ", "duplicate" },
+	{ "[device.a:b]\n", 4, "inline.ini:1: [device.a:b]: ", "device name" },
+	{ "[device.]\n", 4, "inline.ini:1: [device.]: ", "device name" },
+	{ "[lcore.01]\n", 4, "inline.ini:1: [lcore.01]: ", "leading zeros" },
+	{ "[lcore.128]\n", 4, "inline.ini:1: [lcore.128]: ", "0..127" },
+	{ "[node.32]\n", 4, "inline.ini:1: [node.32]: ", "0..31" },
+	{ "[]\n", 4, "inline.ini:1: []: ", "unknown section" },
+	/* numbers */
+	{ "[pfdk]\nburst = 0\n", 4, "inline.ini:2: [pfdk] burst: ",
+	  "0 is out of range 1..512" },
+	{ "[pfdk]\nburst = 513\n", 4, "inline.ini:2: [pfdk] burst: ",
+	  "out of range" },
+	{ "[pfdk]\nburst = 99999999999999999999999\n", 4,
+	  "inline.ini:2: [pfdk] burst: ", "out of range" },
+	{ "[pfdk]\nmain_cpu = -1\n", 4, "inline.ini:2: [pfdk] main_cpu: ",
+	  "not a number" },
+	{ "[pfdk]\nmain_cpu = 0x1\n", 4, "inline.ini:2: [pfdk] main_cpu: ",
+	  "not a number" },
+	{ "[pfdk]\nmain_cpu = 4\n", 4, "inline.ini:2: [pfdk] main_cpu: ",
+	  "does not exist" },
+	{ "[node.0]\npool_size = 100\n", 4, "inline.ini:1: [node.0] pool_cache: ",
+	  "pool_size / 1.5" },
+	{ "[node.0]\npool_cache = 513\n", 4, "inline.ini:2: [node.0] pool_cache: ",
+	  "out of range 0..512" },
+	{ "[device.sim0]\nqueues = 0\n", 4,
+	  "inline.ini:2: [device.sim0] queues: ", "out of range" },
+	/* devices */
+	{ "[device.sim0]\ndevargs = sim01,x=1\n", 4,
+	  "inline.ini:2: [device.sim0] devargs: ", "must start with" },
+	{ "[device.sim0]\ndevargs = sim\n", 4,
+	  "inline.ini:2: [device.sim0] devargs: ", "must start with" },
+	/* lcores */
+	{ DEV "[lcore.1]\ncpu = 1\n", 4, "inline.ini:2: [lcore.1] role: ",
+	  "missing" },
+	{ DEV "[lcore.1]\nrole = poller\nqueues = sim0:0\n", 4,
+	  "inline.ini:2: [lcore.1] cpu: ", "missing" },
+	{ DEV "[lcore.1]\nrole = boss\n", 4, "inline.ini:3: [lcore.1] role: ",
+	  "'boss' is not one of: poller, resolver" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\n", 4,
+	  "inline.ini:2: [lcore.1] queues: ", "at least one queue" },
+	{ "[pfdk]\nlayout = pipeline\n" DEV POLLER
+	  "[lcore.2]\nrole = resolver\ncpu = 2\nengine = busy\n", 4,
+	  "inline.ini:11: [lcore.2] engine: ", "resolvers have no engine" },
+	{ "[pfdk]\nlayout = pipeline\n" DEV POLLER
+	  "[lcore.2]\nrole = resolver\nqueues = sim0:0\ncpu = 2\n", 4,
+	  "inline.ini:10: [lcore.2] queues: ", "resolvers have no queues" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0-0\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "'sim0-0' is not DEVICE:QUEUE" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:0,\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "empty entry" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:x\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "not a queue id" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:0, sim0:0\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "sim0:0 is listed twice" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nnode = 32\nqueues = sim0:0\n",
+	  4, "inline.ini:5: [lcore.1] node: ", "out of range 0..31" },
+	/* spinning threads: a uring poller is two, a resolver one */
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring\n"
+	  "sqpoll_cpu = 2\nqueues = sim0:0\n", 2,
+	  "inline.ini:", "CPU 2 does not exist" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring\n"
+	  "sqpoll_cpu = 0\nqueues = sim0:0\n", 2,
+	  "inline.ini:5: [lcore.1] engine: ",
+	  "2 busy-spinning threads on 2 CPUs" },
+	{ "[pfdk]\nlayout = pipeline\n" DEV
+	  "[lcore.1]\nrole = poller\ncpu = 1\nengine = epoll\nqueues = sim0:0\n"
+	  "[lcore.2]\nrole = resolver\ncpu = 1\n"
+	  "[lcore.3]\nrole = resolver\ncpu = 0\n", 2,
+	  "inline.ini:13: [lcore.3] role: ", "2 busy-spinning threads on 2 CPUs" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring-nosqpoll\n"
+	  "sqpoll_cpu = 0\nqueues = sim0:0\n", 4,
+	  "inline.ini:6: [lcore.1] sqpoll_cpu: ", "only engine = uring" },
+};
+
+#define NB_BAD (sizeof(bad) / sizeof(bad[0]))
+#define NB_INL (sizeof(inl) / sizeof(inl[0]))
+
+static void
+test_inline(void **state)
+{
+	const struct inl *c = *state;
+
+	memset(err, 0, sizeof(err));
+	assert_int_equal(pfdk_profile_load_string("inline.ini", c->text,
+		strlen(c->text),
+		&prof, &(struct pfdk_profile_check){ .ncpus = c->ncpus },
+		err, sizeof(err)), -EINVAL);
+	assert_err(c->prefix, c->what);
+}
+
+static void
+test_limits(void **state)
+{
+	char text[1024], *big;
+
+	(void)state;
+	/* 322 characters is rte_cfgfile's longest line, 323 too long */
+	snprintf(text, sizeof(text), "[pfdk]\nname%318s\n", "= x");
+	assert_int_equal(strlen(strchr(text, '\n') + 1), 323);
+	expect_ok(load_str(text, 4));
+	assert_string_equal(prof.name, "x");
+	snprintf(text, sizeof(text), "[pfdk]\nname%319s\n", "= x");
+	assert_int_equal(load_str(text, 4), -EINVAL);
+	assert_err("inline.ini:2: syntax error: ", "longer than 322");
+	/* 256 characters is one more than a value holds */
+	snprintf(text, sizeof(text), "[device.sim0]\ndevargs = sim0,%0251d\n", 0);
+	assert_int_equal(load_str(text, 4), -EINVAL);
+	assert_err("inline.ini:2: syntax error: ", "value longer than 255");
+	snprintf(text, sizeof(text), "[device.sim0]\ndevargs = sim0,%0250d\n"
+		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:0\n", 0);
+	expect_ok(load_str(text, 4));
+	assert_int_equal(strlen(prof.devices[0].devargs), 255);
+	/* rte_cfgfile would stop reading the line at the NUL */
+	assert_int_equal(pfdk_profile_load_string("inline.ini",
+		"[pfdk]\nname = a\0b\n", 17, &prof, NULL, err, sizeof(err)),
+		-EINVAL);
+	assert_err("inline.ini:2: syntax error: ", "NUL");
+	/* more than a profile could ever need */
+	big = calloc(1, (1u << 20) + 2);
+	assert_non_null(big);
+	memset(big, '\n', (1u << 20) + 1);
+	assert_int_equal(pfdk_profile_load_string("big", big, (1u << 20) + 1,
+		&prof, NULL, err, sizeof(err)), -EINVAL);
+	assert_err("big: larger than", NULL);
+	free(big);
+}
+
+static void
+test_misc(void **state)
+{
+	char eal[8];
+
+	(void)state;
+	/* nothing at all is a valid, empty profile */
+	expect_ok(pfdk_profile_load_string("empty", "", 0, &prof, NULL, err,
+					   sizeof(err)));
+	assert_int_equal(prof.nb_lcores, 0);
+	assert_string_equal(prof.name, "empty");
+	/* colocated with epoll: nothing spins, fits 2 CPUs with 2 pollers */
+	expect_ok(load_str("[pfdk]\nlayout = colocated\n"
+			   "[device.sim0]\nqueues = 2\n"
+			   "[lcore.1]\nrole = poller\ncpu = 0\nengine = epoll\n"
+			   "queues = sim0:0\n"
+			   "[lcore.2]\nrole = poller\ncpu = 1\nengine = epoll\n"
+			   "queues = sim0:1\n", 2));
+	assert_int_equal(prof.layout, PFDK_LAYOUT_COLOCATED);
+	assert_int_equal(pfdk_profile_eal_lcores(&prof, eal, sizeof(eal)),
+			 -ENOSPC);
+	assert_int_equal(pfdk_profile_eal_lcores(&prof, eal, 3), -ENOSPC);
+	assert_string_equal(pfdk_layout_name(PFDK_LAYOUT_PIPELINE), "pipeline");
+	assert_string_equal(pfdk_engine_name(PFDK_ENGINE_URING_NOSQPOLL),
+			    "uring-nosqpoll");
+	assert_string_equal(pfdk_role_name(PFDK_ROLE_RESOLVER), "resolver");
+	assert_string_equal(pfdk_engine_name((enum pfdk_engine)99), "unknown");
+	/* an error message cut short stays terminated */
+	assert_int_equal(pfdk_profile_load_string("inline.ini", "[x]\n", 4,
+		&prof, NULL, eal, sizeof(eal)), -EINVAL);
+	assert_string_equal(eal, "inline.");
+}
+
+int
+main(void)
+{
+	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 3];
+	const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_default_string),
+		cmocka_unit_test(test_one_node),
+		cmocka_unit_test(test_two_node),
+		cmocka_unit_test(test_minimal),
+	};
+	static char names[NB_BAD + NB_INL][64];
+	size_t n = 0, i;
+
+	for (i = 0; i < 5; i++)
+		tests[n++] = fixed[i];
+	for (i = 0; i < NB_BAD; i++) {
+		snprintf(names[i], sizeof(names[i]), "bad/%s", bad[i].file);
+		tests[n++] = (struct CMUnitTest){ names[i], test_bad, NULL, NULL,
+						  (void *)&bad[i] };
+	}
+	for (i = 0; i < NB_INL; i++) {
+		snprintf(names[NB_BAD + i], 64, "inline/%zu", i);
+		tests[n++] = (struct CMUnitTest){ names[NB_BAD + i],
+						  test_inline, NULL, NULL,
+						  (void *)&inl[i] };
+	}
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_limits);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_misc);
+	return _cmocka_run_group_tests("profile", tests, n, NULL, NULL);
+}
