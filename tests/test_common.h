@@ -49,7 +49,8 @@ test_watchdog(const char *name, unsigned int secs)
 
 /*
  * Start the EAL on the given "--lcores" map with no shared files and no
- * telemetry socket, so tests can run side by side. Memory is pfdk_init's
+ * telemetry socket, so tests can run side by side, and without probing
+ * PCI devices (PFDK's devices are not PCI functions of DPDK's). Memory is pfdk_init's
  * choice: hugepages when free, else --no-huge. Exits on failure.
  */
 static inline void
@@ -59,11 +60,12 @@ test_eal_init(const char *prog, const char *lcores)
 		(char *)(uintptr_t)prog,
 		(char *)(uintptr_t)"--lcores", (char *)(uintptr_t)lcores,
 		(char *)(uintptr_t)"--no-telemetry",
+		(char *)(uintptr_t)"--no-pci",
 		(char *)(uintptr_t)"--log-level=lib.eal:warning",
 		NULL,
 	};
 
-	if (pfdk_init(5, argv) < 0) {
+	if (pfdk_init(6, argv) < 0) {
 		fprintf(stderr, "%s: EAL init failed: %s\n", prog,
 			rte_strerror(rte_errno));
 		exit(1);

@@ -73,9 +73,9 @@ usage(const char *prog)
 	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
 	       "  --modes LIST          rows: pfdk (the profile's layout), pfdk-rtc, pfdk-pipeline,\n"
 	       "                        pfdk-colocated (default: all four)\n"
-	       "  --faults N            faults per row (default 2000000)\n"
+	       "  --faults N            faults per row (default 10000000)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
-	       "  --repeat K            K runs per row, medians reported (default 1)\n"
+	       "  --repeat K            K runs per row, medians reported (default 3)\n"
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
 	       "  --help\n", prog);
 }
@@ -487,6 +487,8 @@ build_eal_args(char **argv, int dashdash, const struct pfdk_profile *lc_prof,
 		eal[n++] = (char *)(uintptr_t)"--lcores";
 		eal[n++] = lcores;
 		eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
+		/* PFDK's devices are not DPDK PCI devices: skip the bus scan. */
+		eal[n++] = (char *)(uintptr_t)"--no-pci";
 	}
 	eal[n] = NULL;
 	return n;
@@ -497,8 +499,8 @@ main(int argc, char **argv)
 {
 	struct opts o = {
 		.source = "sim",
-		.faults = 2000000,
-		.repeat = 1,
+		.faults = 10000000,
+		.repeat = 3,
 	};
 	static struct pfdk_profile prof, variants[MAX_ROWS], lcore_union;
 	static struct row rows[MAX_ROWS];

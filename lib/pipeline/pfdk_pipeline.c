@@ -59,6 +59,7 @@ struct worker {
 	uint16_t burst;
 	uint16_t nb_wq;
 	bool finished;
+	uint32_t exited;        /* launched loop returned (atomic) */
 	int epfd;
 	struct wqueue *wq;
 	struct rte_ring *ring;  /* node ring (pipeline) */
@@ -341,6 +342,12 @@ worker_main(void *arg)
 	while ((r = worker_step(w)) >= 0)
 		if (r == 0)
 			worker_idle(w);
+	/*
+	 * Publish everything this lcore wrote before stop() touches devices.
+	 * rte_eal_wait_lcore() orders it too, but inside DPDK, where the
+	 * thread sanitizer cannot see it.
+	 */
+	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -642,8 +649,10 @@ pfdk_pipeline_start(struct pfdk_pipeline *p)
 	}
 	__atomic_store_n(&p->stopping, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->pollers_done, 0, __ATOMIC_RELEASE);
-	for (i = 0; i < p->nb_workers; i++)
+	for (i = 0; i < p->nb_workers; i++) {
 		p->workers[i]->finished = false;
+		p->workers[i]->exited = 0;
+	}
 	p->started = true;
 	if (p->flags & PFDK_PIPELINE_F_MANUAL)
 		return 0;
@@ -690,8 +699,12 @@ pfdk_pipeline_stop(struct pfdk_pipeline *p)
 					busy = true;
 		} while (busy);
 	} else {
-		for (i = 0; i < p->nb_workers; i++)
+		for (i = 0; i < p->nb_workers; i++) {
 			rte_eal_wait_lcore(p->workers[i]->lcore_id);
+			while (!__atomic_load_n(&p->workers[i]->exited,
+						__ATOMIC_ACQUIRE))
+				rte_pause();
+		}
 	}
 	for (i = 0; i < p->prof.nb_devices; i++)
 		pfdk_fault_stop((uint16_t)p->dev_ids[i]);

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Every test suite, from a fresh Debian 12 machine: set up, then
+#   gcc release -Werror:   unit (parallel), functional, stress, perf (serial)
+#   ASan + UBSan:          unit, functional, stress
+#   TSan:                  the ring/pipeline tests
+#   clang libFuzzer:       each fuzz target for PFDK_FUZZ_SECONDS (default 60)
+# and end with "N passed, N failed, N skipped". Exit status 1 on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FUZZ_SECONDS=${PFDK_FUZZ_SECONDS:-60}
+passed=0 failed=0 skipped=0
+
+scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+# Add the results of the last `meson test` in build dir $1.
+tally() {
+	local log="$1/meson-logs/testlog.json" p f s
+	[ -f "$log" ] || return 0
+	read -r p f s < <(python3 - "$log" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line).get('result')
+    if r in ('OK', 'EXPECTEDFAIL'): p += 1
+    elif r == 'SKIP': s += 1
+    else: f += 1
+print(p, f, s)
+PY
+)
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	rm -f "$log"
+}
+
+# build NAME DIR [meson setup args...]: configure and build; a failure counts.
+build() {
+	local name=$1 dir=$2; shift 2
+	echo "=== build: $name"
+	local how=()
+	[ -f "$dir/build.ninja" ] && how=(--reconfigure)
+	meson setup "${how[@]}" "$dir" "$@" >"$dir.setup.log" 2>&1 ||
+		{ cat "$dir.setup.log"; echo "BUILD FAILED: $name"; failed=$((failed + 1)); return 1; }
+	ninja -C "$dir" >"$dir.build.log" 2>&1 ||
+		{ tail -50 "$dir.build.log"; echo "BUILD FAILED: $name"; failed=$((failed + 1)); return 1; }
+}
+
+# suite DIR SUITE [meson test args...]: run one suite if it has tests.
+suite() {
+	local dir=$1 s=$2; shift 2
+	local list
+	list=$(meson test -C "$dir" --list --suite "$s" 2>/dev/null | grep " / ")
+	[ -n "$list" ] || return 0
+	echo "=== $(basename "$dir"): suite $s"
+	meson test -C "$dir" --suite "$s" --print-errorlogs "$@" 2>&1 |
+		grep -vE '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout):|^Full log|^$'
+	tally "$dir"
+}
+
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+if build release build-ci --buildtype=release -Dwerror=true; then
+	suite build-ci unit
+	suite build-ci functional --num-processes 1
+	suite build-ci stress --num-processes 1
+	suite build-ci perf --num-processes 1
+fi
+if build asan build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined; then
+	suite build-asan unit
+	suite build-asan functional --num-processes 1
+	suite build-asan stress --num-processes 1
+fi
+# DPDK's default (x86) ring code syncs with volatile and barriers, which
+# TSan cannot follow; the C11-atomics variant is the same ring, visible.
+if build tsan build-tsan --buildtype=debugoptimized -Db_sanitize=thread \
+		-Db_lundef=false -Dc_args=-DRTE_USE_C11_MEM_MODEL; then
+	suite build-tsan tsan --num-processes 1
+fi
+if CC=clang build fuzz build-fuzz --buildtype=debugoptimized -Dfuzz=true \
+		-Dfuzz_seconds="$FUZZ_SECONDS" -Db_sanitize=address,undefined \
+		-Db_lundef=false; then
+	suite build-fuzz fuzz --num-processes 1
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
