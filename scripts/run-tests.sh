@@ -57,6 +57,28 @@ suite() {
 	tally "$dir"
 }
 
+# meson install into a scratch root, then build and run a program against
+# it with pkg-config alone, as another project would.
+install_check() {
+	local dir=$1 root
+	root=$(mktemp -d)
+	echo "=== install: libpfdk.pc consumer"
+	if meson install -C "$dir" --destdir "$root" >"$dir/install.log" 2>&1 &&
+	   pc=$(dirname "$(find "$root" -name libpfdk.pc | head -1)") &&
+	   sed -i "s|^prefix=|prefix=$root|" "$pc/libpfdk.pc" &&
+	   export PKG_CONFIG_PATH=$pc &&
+	   cc tests/install/consumer.c -o "$root/consumer" \
+		$(pkg-config --cflags --libs libpfdk) &&
+	   LD_LIBRARY_PATH=$(dirname "$(find "$root" -name 'libpfdk.so' | head -1)") \
+		"$root/consumer"; then
+		passed=$((passed + 1))
+	else
+		echo "FAIL: install check (see $dir/install.log)"; failed=$((failed + 1))
+	fi
+	unset PKG_CONFIG_PATH
+	rm -rf "$root"
+}
+
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
@@ -66,6 +88,7 @@ if build release build-ci --buildtype=release -Dwerror=true; then
 	suite build-ci functional --num-processes 1
 	suite build-ci stress --num-processes 1
 	suite build-ci perf --num-processes 1
+	install_check build-ci
 fi
 if build asan build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined; then

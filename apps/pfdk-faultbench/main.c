@@ -545,6 +545,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
+	if (o.devargs != NULL && pfdk_fault_devargs_check(o.devargs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "--devargs %s: %s\n", o.devargs, err);
+		return 2;
+	}
 	if (o.nb_bursts == 0) {
 		o.bursts[o.nb_bursts++] = prof.burst;
 		if (prof.burst != 64)
