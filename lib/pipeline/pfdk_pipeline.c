@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 
 #include "pfdk_counter.h"
+#include "pfdk_engine.h"
 #include "pfdk_pipeline.h"
 
 RTE_LOG_REGISTER_DEFAULT(pfdk_pipeline_logtype, INFO);
@@ -65,6 +66,7 @@ struct worker {
 	struct rte_ring *ring;  /* node ring (pipeline) */
 	struct rte_ring *done;  /* pipeline poller: resolved faults come back */
 	struct stage st;        /* pipeline: poller's unqueued / resolver's work */
+	struct pfdk_engine_uring *uring; /* engine uring*: which queues are ready */
 	struct pfdk_lcore_stats stats;
 	struct pfdk_hist hist;  /* receive -> response, TSC cycles */
 } __rte_cache_aligned;
@@ -153,19 +155,28 @@ wq_respond(struct worker *w, struct wqueue *q)
 	return sent;
 }
 
-/* Receive into the free room of @s from queue @q. */
+/* Receive into the free room of @s from the worker's queue @i. */
 static inline uint16_t
-wq_recv(struct worker *w, const struct wqueue *q, struct stage *s)
+wq_recv(struct worker *w, uint16_t i, struct stage *s)
 {
+	const struct wqueue *q = &w->wq[i];
 	uint16_t n;
 
 	if (s->nb_held >= w->burst)
+		return 0;
+	if (w->uring != NULL && !w->uring->ready[i])
 		return 0;
 	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held,
 				  w->burst - s->nb_held);
 	s->nb_held += n;
 	pfdk_counter_add(&w->stats.received, n);
 	pfdk_counter_add(&w->stats.inflight, n);
+	/*
+	 * Empty with nothing of ours in flight: wait for the poll completion.
+	 * Short for lack of descriptors or credit is not empty.
+	 */
+	if (n == 0 && w->uring != NULL && w->stats.inflight == 0)
+		pfdk_engine_uring_wait(w->uring, i);
 	return n;
 }
 
@@ -187,11 +198,13 @@ poller_rtc_step(struct worker *w)
 	int work = 0;
 	uint16_t i;
 
+	if (w->uring != NULL)
+		pfdk_engine_uring_reap(w->uring);
 	for (i = 0; i < w->nb_wq; i++) {
 		struct wqueue *q = &w->wq[i];
 
 		if (!stop)
-			work += wq_recv(w, q, &q->st);
+			work += wq_recv(w, i, &q->st);
 		stage_resolve(w, &q->st);
 		work += wq_respond(w, q);
 	}
@@ -224,9 +237,11 @@ poller_pipeline_step(struct worker *w)
 	for (i = 0; i < w->nb_wq; i++)
 		work += wq_respond(w, &w->wq[i]);
 
+	if (w->uring != NULL)
+		pfdk_engine_uring_reap(w->uring);
 	if (!stopping(p))
 		for (i = 0; i < w->nb_wq && w->st.nb_held < w->burst; i++)
-			work += wq_recv(w, &w->wq[i], &w->st);
+			work += wq_recv(w, i, &w->st);
 	if (w->st.nb_held != 0) {
 		e = (uint16_t)rte_ring_mp_enqueue_burst(w->ring,
 				(void **)w->st.held, w->st.nb_held, NULL);
@@ -396,6 +411,10 @@ worker_free(struct worker *w)
 		return;
 	if (w->epfd >= 0)
 		close(w->epfd);
+	if (w->uring != NULL) {
+		pfdk_engine_uring_fini(w->uring);
+		rte_free(w->uring);
+	}
 	rte_ring_free(w->done);
 	rte_free(w);
 }
@@ -423,6 +442,31 @@ worker_epoll_setup(struct pfdk_pipeline *p, struct worker *w)
 			return -errno;
 	}
 	return 0;
+}
+
+static int
+worker_uring_setup(struct worker *w, const struct pfdk_profile_lcore *lc)
+{
+	int fds[PFDK_FAULT_MAX_QUEUES];
+	uint16_t i;
+
+	if (w->nb_wq > PFDK_FAULT_MAX_QUEUES)
+		return -EINVAL;
+	for (i = 0; i < w->nb_wq; i++) {
+		fds[i] = pfdk_fault_queue_fd(w->wq[i].dev_id, w->wq[i].queue_id);
+		if (fds[i] < 0) {
+			PIPE_LOG(ERR, "lcore %u: engine %s needs a readiness fd; device %u has none",
+				 w->lcore_id, pfdk_engine_name(lc->engine),
+				 w->wq[i].dev_id);
+			return fds[i];
+		}
+	}
+	w->uring = rte_zmalloc("pfdk_uring", sizeof(*w->uring), RTE_CACHE_LINE_SIZE);
+	if (w->uring == NULL)
+		return -ENOMEM;
+	return pfdk_engine_uring_init(w->uring, fds, w->nb_wq,
+			lc->engine == PFDK_ENGINE_URING ? lc->sqpoll_cpu : -1,
+			w->lcore_id);
 }
 
 /* Profile node -> EAL socket id; a node this host lacks falls back to any. */
@@ -538,13 +582,6 @@ workers_create(struct pfdk_pipeline *p)
 		struct worker *w;
 		char name[RTE_RING_NAMESIZE];
 
-		if (lc->engine == PFDK_ENGINE_URING ||
-		    lc->engine == PFDK_ENGINE_URING_NOSQPOLL) {
-			PIPE_LOG(ERR, "%s: [lcore.%u] engine %s: not available in this build (sim devices have no fd to submit reads on; use busy or epoll)",
-				 p->prof.path, lc->lcore_id,
-				 pfdk_engine_name(lc->engine));
-			return -ENOTSUP;
-		}
 		w = worker_create(p, lc, j, p->pools[ni]->socket_id);
 		if (w == NULL)
 			return -ENOMEM;
@@ -561,11 +598,15 @@ workers_create(struct pfdk_pipeline *p)
 				if (w->done == NULL)
 					return -rte_errno;
 			}
-			if (lc->engine == PFDK_ENGINE_EPOLL) {
+			if (lc->engine == PFDK_ENGINE_EPOLL)
 				ret = worker_epoll_setup(p, w);
-				if (ret < 0)
-					return ret;
-			}
+			else if (lc->engine == PFDK_ENGINE_URING ||
+				 lc->engine == PFDK_ENGINE_URING_NOSQPOLL)
+				ret = worker_uring_setup(w, lc);
+			else
+				ret = 0;
+			if (ret < 0)
+				return ret;
 		}
 	}
 	return 0;

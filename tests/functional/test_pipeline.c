@@ -39,7 +39,8 @@ struct scenario {
 	unsigned int ring_size;
 	unsigned int burst;
 	bool threads;            /* launch on lcores instead of stepping */
-	uint64_t total;          /* records per queue; 0 = endless (stop test) */
+	uint64_t total;          /* records in all; 0 = endless (stop test) */
+	uint64_t rate;           /* sim pacing per queue, faults/s; 0 = unpaced */
 };
 
 /* Two sim devices, one queue per poller on each. */
@@ -60,11 +61,15 @@ scenario_profile(const struct scenario *sc, struct pfdk_profile *prof)
 	    sc->pool_size, sc->ring_size);
 	for (d = 0; d < 2; d++)
 		ADD("[device.sim%u]\ndevargs = sim%u,groups=%u,outstanding=16,total=%" PRIu64
-		    ",seed=%u\nqueues = %u\n", 40 + d, 40 + d, d ? 8 : 3, per_q,
-		    7 + d, sc->pollers);
-	for (i = 0; i < sc->pollers; i++)
+		    ",seed=%u,rate=%" PRIu64 "\nqueues = %u\n", 40 + d, 40 + d,
+		    d ? 8 : 3, per_q, 7 + d, sc->rate, sc->pollers);
+	for (i = 0; i < sc->pollers; i++) {
 		ADD("[lcore.%u]\nrole = poller\ncpu = %u\nengine = %s\nqueues = sim40:%u, sim41:%u\n",
 		    1 + i, 1 + i, sc->engine, i, i);
+		/* The SQ thread goes on CPU 0, beside the sleeping main lcore. */
+		if (strcmp(sc->engine, "uring") == 0)
+			ADD("sqpoll_cpu = 0\n");
+	}
 	for (i = 0; i < sc->resolvers; i++)
 		ADD("[lcore.%u]\nrole = resolver\ncpu = %u\n", 1 + sc->pollers + i,
 		    1 + sc->pollers + i);
@@ -190,11 +195,14 @@ run_scenario(const struct scenario *sc)
 	assert_int_equal(ls.responded, all.records_emitted);
 	assert_int_equal(ls.resolved, all.records_emitted);
 	assert_int_equal(ls.inflight, 0);
+	if (sc->rate != 0)
+		goto out; /* a paced source never fills anything */
 	assert_true(ls.retried > 0);
 	/* The sizes are chosen so that pressure really happens. */
 	assert_true(fs.nodesc > 0);
 	if (strcmp(sc->layout, "pipeline") == 0 && !sc->threads)
 		assert_true(ls.backpressure > 0);
+out:
 	pfdk_pipeline_destroy(p);
 }
 
@@ -256,6 +264,56 @@ threads_colocated(void **state)
 	run_scenario(&sc);
 }
 
+/* The io_uring engines: readiness from multishot polls, reaped by spinning. */
+static void
+manual_rtc_uring(void **state)
+{
+	const struct scenario sc = { "rtc", 2, 0, "uring-nosqpoll", 40, 16, 32, false, FAULTS };
+
+	(void)state;
+	run_scenario(&sc);
+}
+
+static void
+threads_rtc_uring_sqpoll(void **state)
+{
+	const struct scenario sc = { "rtc", 1, 0, "uring", 40, 16, 32, true, FAULTS };
+
+	(void)state;
+	run_scenario(&sc);
+}
+
+static void
+threads_pipeline_uring_sqpoll(void **state)
+{
+	const struct scenario sc = { "pipeline", 1, 1, "uring", 40, 16, 32, true, FAULTS };
+
+	(void)state;
+	run_scenario(&sc);
+}
+
+/*
+ * A paced source: queues go quiet between timer ticks, so the engine must
+ * clear readiness and re-learn it from poll completions.
+ */
+static void
+threads_rtc_uring_paced(void **state)
+{
+	const struct scenario sc = { "rtc", 1, 0, "uring", 40, 16, 32, true, 40000, 100000 };
+
+	(void)state;
+	run_scenario(&sc);
+}
+
+static void
+threads_colocated_paced(void **state)
+{
+	const struct scenario sc = { "colocated", 1, 0, "epoll", 40, 16, 32, true, 40000, 100000 };
+
+	(void)state;
+	run_scenario(&sc);
+}
+
 /* Stop while faults are in every stage: all of them answered, none aborted. */
 static void
 threads_pipeline_stop_midway(void **state)
@@ -277,6 +335,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(threads_pipeline),
 		cmocka_unit_test(threads_colocated),
 		cmocka_unit_test(threads_pipeline_stop_midway),
+		cmocka_unit_test(manual_rtc_uring),
+		cmocka_unit_test(threads_rtc_uring_sqpoll),
+		cmocka_unit_test(threads_pipeline_uring_sqpoll),
+		cmocka_unit_test(threads_rtc_uring_paced),
+		cmocka_unit_test(threads_colocated_paced),
 	};
 
 	(void)argc;

@@ -261,6 +261,13 @@ sim_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	if (q->tsc_step != 0)
 		q->next_tsc += (uint64_t)i * q->tsc_step;
 	pfdk_counter_add(&q->st.received, i);
+	if (i == 0 && q->tsc_step != 0) {
+		uint64_t v;
+
+		/* Nothing handed out: readable again at the next tick only. */
+		if (read(q->fd, &v, sizeof(v)) < 0)
+			v = 0;
+	}
 	return i;
 }
 
