@@ -12,6 +12,8 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
+#include <rte_spinlock.h>
+#include <rte_telemetry.h>
 
 #include "pfdk_fault.h"
 #include "pfdk_fault_driver.h"
@@ -21,9 +23,13 @@ RTE_LOG_REGISTER_DEFAULT(pfdk_fault_logtype, INFO);
 static TAILQ_HEAD(, pfdk_fault_driver) drivers =
 	TAILQ_HEAD_INITIALIZER(drivers);
 
-/* Devices are created and destroyed from the control thread only. */
+/*
+ * Devices are created and destroyed from the control thread only; the
+ * lock keeps the telemetry thread from reading a device being freed.
+ */
 static struct pfdk_fault_dev *devs[PFDK_FAULT_MAX_DEVS];
 static uint16_t nb_devs;
+static rte_spinlock_t devs_lock = RTE_SPINLOCK_INITIALIZER;
 
 static struct pfdk_fault_fp_object fp_objs[PFDK_FAULT_MAX_DEVS];
 struct pfdk_fault_fp_object *pfdk_fault_fp_objs = fp_objs;
@@ -315,8 +321,10 @@ pfdk_fault_dev_create(const char *devargs)
 		goto out;
 	}
 	dev->state = PFDK_FAULT_DEV_CREATED;
+	rte_spinlock_lock(&devs_lock);
 	devs[id] = dev;
 	nb_devs++;
+	rte_spinlock_unlock(&devs_lock);
 	ret = id;
 out:
 	free(conf);
@@ -484,9 +492,11 @@ pfdk_fault_close(uint16_t dev_id)
 		return -ENODEV;
 	pfdk_fault_stop(dev_id);
 	queues_release(dev);
-	dev->ops->dev_close(dev);
+	rte_spinlock_lock(&devs_lock);
 	devs[dev_id] = NULL;
 	nb_devs--;
+	rte_spinlock_unlock(&devs_lock);
+	dev->ops->dev_close(dev);
 	rte_free(dev);
 	return 0;
 }
@@ -570,4 +580,71 @@ pfdk_fault_pool_create(const char *name, unsigned int n,
 	return rte_mempool_create(name, n, sizeof(struct pfdk_fault),
 				  cache_size, 0, NULL, NULL, NULL, NULL,
 				  socket_id, 0);
+}
+
+/* Telemetry: /pfdk/devs and /pfdk/stats,<dev_id>, for dpdk-telemetry.py. */
+static int
+telemetry_devs(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	uint16_t i;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+	rte_spinlock_lock(&devs_lock);
+	for (i = 0; i < PFDK_FAULT_MAX_DEVS; i++)
+		if (devs[i] != NULL)
+			rte_tel_data_add_array_int(d, i);
+	rte_spinlock_unlock(&devs_lock);
+	return 0;
+}
+
+static int
+telemetry_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct pfdk_fault_stats st;
+	struct pfdk_fault_dev *dev;
+	char *end;
+	long id;
+
+	RTE_SET_USED(cmd);
+	if (params == NULL || !isdigit((unsigned char)params[0]))
+		return -EINVAL;
+	id = strtol(params, &end, 10);
+	if (*end != '\0' || id >= PFDK_FAULT_MAX_DEVS)
+		return -EINVAL;
+	rte_spinlock_lock(&devs_lock);
+	dev = devs[id];
+	if (dev == NULL) {
+		rte_spinlock_unlock(&devs_lock);
+		return -ENODEV;
+	}
+	memset(&st, 0, sizeof(st));
+	dev->ops->stats_get(dev, &st);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", dev->name);
+	rte_tel_data_add_dict_string(d, "driver", dev->driver->name);
+	rte_tel_data_add_dict_string(d, "state", state_name(dev->state));
+	rte_tel_data_add_dict_int(d, "queues", dev->nb_queues);
+	rte_spinlock_unlock(&devs_lock);
+#define TEL_U64(f) rte_tel_data_add_dict_u64(d, #f, st.f)
+	TEL_U64(received);
+	TEL_U64(responded);
+	TEL_U64(groups);
+	TEL_U64(invalid);
+	TEL_U64(nodesc);
+	TEL_U64(full);
+	TEL_U64(errors);
+	TEL_U64(aborted);
+	TEL_U64(outstanding);
+#undef TEL_U64
+	return 0;
+}
+
+RTE_INIT(pfdk_fault_init_telemetry)
+{
+	rte_telemetry_register_cmd("/pfdk/devs", telemetry_devs,
+		"Returns the ids of the fault devices. Takes no parameters");
+	rte_telemetry_register_cmd("/pfdk/stats", telemetry_stats,
+		"Returns a fault device's counters. Parameters: int dev_id");
 }

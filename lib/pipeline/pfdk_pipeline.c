@@ -20,10 +20,12 @@
 #include <rte_malloc.h>
 #include <rte_pause.h>
 #include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include "pfdk_counter.h"
 #include "pfdk_engine.h"
 #include "pfdk_pipeline.h"
+#include "pfdk_pipeline_priv.h"
 
 RTE_LOG_REGISTER_DEFAULT(pfdk_pipeline_logtype, INFO);
 #define PIPE_LOG(level, fmt, ...) \
@@ -92,6 +94,42 @@ struct pfdk_pipeline {
 };
 
 static unsigned int instances;
+
+/* Pipelines telemetry may read; guarded against destroy. */
+static struct pfdk_pipeline *live[PFDK_PIPELINE_MAX_LIVE];
+static rte_spinlock_t live_lock = RTE_SPINLOCK_INITIALIZER;
+
+static void
+live_set(struct pfdk_pipeline *p, bool add)
+{
+	unsigned int i;
+
+	rte_spinlock_lock(&live_lock);
+	for (i = 0; i < PFDK_PIPELINE_MAX_LIVE; i++) {
+		if (add && live[i] == NULL) {
+			live[i] = p;
+			break;
+		}
+		if (!add && live[i] == p) {
+			live[i] = NULL;
+			break;
+		}
+	}
+	rte_spinlock_unlock(&live_lock);
+}
+
+void
+pfdk_pipeline_foreach_live(void (*fn)(const struct pfdk_pipeline *, void *),
+			   void *arg)
+{
+	unsigned int i;
+
+	rte_spinlock_lock(&live_lock);
+	for (i = 0; i < PFDK_PIPELINE_MAX_LIVE; i++)
+		if (live[i] != NULL)
+			fn(live[i], arg);
+	rte_spinlock_unlock(&live_lock);
+}
 
 static inline bool
 stopping(const struct pfdk_pipeline *p)
@@ -647,6 +685,7 @@ pfdk_pipeline_create(const struct pfdk_pipeline_conf *conf)
 		ret = workers_create(p);
 	if (ret < 0)
 		goto fail;
+	live_set(p, true);
 	return p;
 fail:
 	pfdk_pipeline_destroy(p);
@@ -760,6 +799,7 @@ pfdk_pipeline_destroy(struct pfdk_pipeline *p)
 
 	if (p == NULL)
 		return;
+	live_set(p, false);
 	pfdk_pipeline_stop(p);
 	for (i = 0; i < p->nb_workers; i++)
 		worker_free(p->workers[i]);
@@ -779,6 +819,19 @@ uint16_t
 pfdk_pipeline_worker_count(const struct pfdk_pipeline *p)
 {
 	return p ? p->nb_workers : 0;
+}
+
+int
+pfdk_pipeline_worker_lcore(const struct pfdk_pipeline *p, uint16_t w,
+			   unsigned int *lcore_id, enum pfdk_role *role)
+{
+	if (p == NULL || w >= p->nb_workers)
+		return -EINVAL;
+	if (lcore_id != NULL)
+		*lcore_id = p->workers[w]->lcore_id;
+	if (role != NULL)
+		*role = p->workers[w]->role;
+	return 0;
 }
 
 int

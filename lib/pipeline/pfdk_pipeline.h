@@ -32,6 +32,10 @@
  * receiving, answers everything in flight, then stops devices) →
  * pfdk_pipeline_destroy().
  *
+ * Live pipelines are visible through rte_telemetry: /pfdk/lcores (each
+ * worker's counters) and /pfdk/latency (receive-to-response percentiles of
+ * all pollers, in ns); /pfdk/devs and /pfdk/stats come from the devices.
+ *
  * With PFDK_PIPELINE_F_MANUAL nothing is launched: the caller steps each
  * worker itself with pfdk_pipeline_worker_step(), in any fixed order, from
  * one thread, which makes layout tests deterministic.
@@ -139,6 +143,13 @@ uint16_t pfdk_pipeline_worker_count(const struct pfdk_pipeline *p);
  *   after a stop request.
  */
 int pfdk_pipeline_worker_step(struct pfdk_pipeline *p, uint16_t w);
+
+/**
+ * Lcore and role of worker @p w.
+ * @return 0, or -EINVAL.
+ */
+int pfdk_pipeline_worker_lcore(const struct pfdk_pipeline *p, uint16_t w,
+			       unsigned int *lcore_id, enum pfdk_role *role);
 
 /** Device id of profile device @p i, or -1. */
 int pfdk_pipeline_dev_id(const struct pfdk_pipeline *p, uint16_t i);

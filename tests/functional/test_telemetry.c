@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * PFDK's telemetry read by DPDK's own client, /usr/bin/dpdk-telemetry.py
+ * (Debian's dpdk-dev), while a pipeline runs: the commands exist, answer
+ * JSON, and their numbers move between two reads.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+
+#include "pfdk_pipeline.h"
+#include "pfdk_profile.h"
+#include "test_common.h"
+
+#define CLIENT "/usr/bin/dpdk-telemetry.py"
+
+static char prefix[64];
+
+/* Run the client with @cmds on stdin; its replies (JSON, one per line) in @out. */
+static int
+client(const char *cmds, char *out, size_t len)
+{
+	char sh[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(sh, sizeof(sh), "printf '%s' | %s -f %s 2>&1", cmds, CLIENT, prefix);
+	f = popen(sh, "r");
+	if (f == NULL)
+		return -1;
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+/* The number after "key": in @json, or UINT64_MAX. */
+static uint64_t
+field(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	p = strstr(json, pat);
+	return p ? strtoull(p + strlen(pat), NULL, 10) : UINT64_MAX;
+}
+
+#define CHECK(c, ...) do { if (!(c)) { fprintf(stderr, "FAIL: " __VA_ARGS__); \
+	fprintf(stderr, "\n"); return 1; } } while (0)
+
+static uint16_t
+resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb)
+{
+	uint16_t i;
+
+	(void)ctx;
+	for (i = 0; i < nb; i++)
+		faults[i]->status = PFDK_FAULT_RESP_SUCCESS;
+	return nb;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char ini[] =
+		"[pfdk]\nlayout = colocated\n"
+		"[device.sim60]\ndevargs = sim60,rate=50000,groups=4\n"
+		"[lcore.1]\nrole = poller\ncpu = 1\nengine = epoll\nqueues = sim60:0\n";
+	static struct pfdk_profile prof;
+	static char out1[16384], out2[16384];
+	struct pfdk_profile_check chk = { .ncpus = 2 };
+	struct pfdk_pipeline_conf pc = { .profile = &prof, .resolve = resolve };
+	struct pfdk_pipeline *p;
+	char err[256], cmds[128];
+	uint64_t r1, r2;
+	char *eal[8];
+	int n = 0, id;
+
+	(void)argc;
+	if (access(CLIENT, X_OK) != 0) {
+		printf("SKIP: %s not installed (Debian package dpdk-dev)\n", CLIENT);
+		return TEST_SKIP;
+	}
+	test_watchdog("test_telemetry", 120);
+	snprintf(prefix, sizeof(prefix), "pfdk_tel_%d", (int)getpid());
+	eal[n++] = argv[0];
+	eal[n++] = (char *)(uintptr_t)"--lcores";
+	eal[n++] = (char *)(uintptr_t)"0@0,1@1";
+	eal[n++] = (char *)(uintptr_t)"--file-prefix";
+	eal[n++] = prefix;
+	eal[n++] = (char *)(uintptr_t)"--no-pci";
+	eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
+	eal[n] = NULL;
+	CHECK(pfdk_init(n, eal) >= 0, "EAL: %s", rte_strerror(rte_errno));
+	CHECK(pfdk_profile_load_string("telemetry", ini, sizeof(ini) - 1, &prof,
+				       &chk, err, sizeof(err)) == 0, "profile: %s", err);
+	p = pfdk_pipeline_create(&pc);
+	CHECK(p != NULL, "pipeline: %s", rte_strerror(rte_errno));
+	CHECK(pfdk_pipeline_start(p) == 0, "start");
+	id = pfdk_pipeline_dev_id(p, 0);
+	snprintf(cmds, sizeof(cmds), "/pfdk/devs\\n/pfdk/stats,%d\\n/pfdk/lcores\\n/pfdk/latency\\n", id);
+
+	usleep(200 * 1000);
+	CHECK(client(cmds, out1, sizeof(out1)) == 0, "client: %s", out1);
+	usleep(300 * 1000);
+	CHECK(client(cmds, out2, sizeof(out2)) == 0, "client: %s", out2);
+	printf("%s", out2);
+
+	CHECK(strstr(out2, "\"/pfdk/devs\"") != NULL, "no /pfdk/devs reply");
+	CHECK(strstr(out2, "\"sim60\"") != NULL, "/pfdk/stats does not name sim60");
+	CHECK(strstr(out2, "\"poller\"") != NULL, "/pfdk/lcores has no poller");
+	r1 = field(out1, "received");
+	r2 = field(out2, "received");
+	CHECK(r1 != UINT64_MAX && r2 != UINT64_MAX, "no received counter");
+	CHECK(r2 > r1, "received did not move: %" PRIu64 " then %" PRIu64, r1, r2);
+	CHECK(field(out2, "responded") > 0 && field(out2, "responded") != UINT64_MAX,
+	      "nothing responded");
+	CHECK(field(out2, "count") > field(out1, "count"), "latency count did not move");
+	CHECK(field(out2, "p50_ns") > 0 && field(out2, "p50_ns") <= field(out2, "max_ns"),
+	      "latency percentiles out of order");
+
+	pfdk_pipeline_destroy(p);
+	printf("telemetry ok: received %" PRIu64 " -> %" PRIu64 "\n", r1, r2);
+	return pfdk_cleanup() == 0 ? 0 : 1;
+}
