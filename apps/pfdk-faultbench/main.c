@@ -50,6 +50,33 @@ struct opts {
 	uint16_t bursts[MAX_BURSTS];
 };
 
+/* The PFDK rows: a layout and an engine, or the profile's own (-1). */
+static const struct mode_def {
+	const char *name;
+	int layout;
+	int engine;
+} mode_defs[] = {
+	{ "pfdk", -1, -1 },
+	{ "pfdk-rtc", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY },
+	{ "pfdk-pipeline", PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY },
+	{ "pfdk-colocated", PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL },
+	{ "pfdk-busy", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY },
+	{ "pfdk-epoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL },
+	{ "pfdk-uring", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING },
+	{ "pfdk-uring-nosqpoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL },
+};
+
+static const struct mode_def *
+mode_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(mode_defs); i++)
+		if (strcmp(mode_defs[i].name, name) == 0)
+			return &mode_defs[i];
+	return NULL;
+}
+
 struct row {
 	char mode[32];
 	const char *source;
@@ -71,8 +98,10 @@ usage(const char *prog)
 	       "  --source sim          what faults (uffd and iommufd: not in this build)\n"
 	       "  --devargs STR         device string replacing the profile's first device\n"
 	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
-	       "  --modes LIST          rows: pfdk (the profile's layout), pfdk-rtc, pfdk-pipeline,\n"
-	       "                        pfdk-colocated (default: all four)\n"
+	       "  --modes LIST          rows: pfdk (the profile as is), pfdk-rtc, pfdk-pipeline,\n"
+	       "                        pfdk-colocated, and rtc with an engine: pfdk-busy,\n"
+	       "                        pfdk-epoll, pfdk-uring (SQ thread on main_cpu),\n"
+	       "                        pfdk-uring-nosqpoll (default: rtc, pipeline, colocated)\n"
 	       "  --faults N            faults per row (default 10000000)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
 	       "  --repeat K            K runs per row, medians reported (default 3)\n"
@@ -176,10 +205,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 	for (i = 0; i < o->nb_modes; i++) {
 		const char *m = o->modes[i];
 
-		if (strcmp(m, "pfdk") && strcmp(m, "pfdk-rtc") &&
-		    strcmp(m, "pfdk-pipeline") && strcmp(m, "pfdk-colocated")) {
+		if (mode_find(m) == NULL) {
 			fprintf(stderr, "--modes: '%s' is not a mode of this build "
-				"(pfdk, pfdk-rtc, pfdk-pipeline, pfdk-colocated; the baselines "
+				"(pfdk, pfdk-rtc, pfdk-pipeline, pfdk-colocated, pfdk-busy, "
+				"pfdk-epoll, pfdk-uring, pfdk-uring-nosqpoll; the baselines "
 				"need the uffd source)\n", m);
 			return -1;
 		}
@@ -214,6 +243,7 @@ static int
 row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 	    uint64_t faults, const char *devargs, struct pfdk_profile *p)
 {
+	const struct mode_def *md = mode_find(mode);
 	unsigned int i, nq = 0, max_id = 0;
 	bool has_resolver = false;
 
@@ -233,13 +263,9 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 				 "%stotal=%" PRIu64, strchr(d->devargs, ',') ? "," : ",",
 				 (faults + nq - 1) / nq);
 	}
-	if (strcmp(mode, "pfdk-rtc") == 0)
-		p->layout = PFDK_LAYOUT_RTC;
-	else if (strcmp(mode, "pfdk-colocated") == 0)
-		p->layout = PFDK_LAYOUT_COLOCATED;
-	else if (strcmp(mode, "pfdk-pipeline") == 0)
-		p->layout = PFDK_LAYOUT_PIPELINE;
-	/* Drop resolvers outside the pipeline; choose each poller's engine. */
+	if (md->layout >= 0)
+		p->layout = (enum pfdk_layout)md->layout;
+	/* Drop resolvers outside the pipeline; set each poller's engine. */
 	for (i = 0; i < p->nb_lcores; i++) {
 		struct pfdk_profile_lcore *lc = &p->lcores[i];
 
@@ -252,10 +278,15 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 				continue;
 			}
 			has_resolver = true;
-		} else if (p->layout == PFDK_LAYOUT_COLOCATED) {
-			lc->engine = PFDK_ENGINE_EPOLL;
-		} else if (strcmp(mode, "pfdk") != 0) {
-			lc->engine = PFDK_ENGINE_BUSY;
+		} else if (md->engine >= 0) {
+			lc->engine = (enum pfdk_engine)md->engine;
+			/* The SQ thread beside the sleeping main lcore. */
+			lc->sqpoll_cpu = -1;
+			if (lc->engine == PFDK_ENGINE_URING)
+				lc->sqpoll_cpu = p->main_cpu != lc->cpu ?
+					p->main_cpu : -1;
+			if (lc->sqpoll_cpu < 0 && lc->engine == PFDK_ENGINE_URING)
+				lc->engine = PFDK_ENGINE_URING_NOSQPOLL;
 		}
 	}
 	if (p->layout == PFDK_LAYOUT_PIPELINE && !has_resolver) {
@@ -418,14 +449,14 @@ print_table(const struct row *rows, unsigned int n)
 {
 	unsigned int i;
 
-	printf("\n%-16s %-6s %5s %10s %12s %8s %9s %9s %9s %9s %10s %5s %5s %8s\n",
+	printf("\n%-20s %-6s %5s %10s %12s %8s %9s %9s %9s %9s %10s %5s %5s %8s\n",
 	       "mode", "source", "burst", "faults", "faults/s", "ns/fault",
 	       "p50_us", "p90_us", "p99_us", "p99.9_us", "max_us", "lost",
 	       "dup", "backpr");
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 
-		printf("%-16s %-6s %5u %10" PRIu64 " %12.0f %8.1f %9.2f %9.2f %9.2f %9.2f %10.2f %5" PRIu64
+		printf("%-20s %-6s %5u %10" PRIu64 " %12.0f %8.1f %9.2f %9.2f %9.2f %9.2f %10.2f %5" PRIu64
 		       " %5" PRIu64 " %8" PRIu64 "\n",
 		       r->mode, r->source, r->burst, r->faults, r->faults_per_s,
 		       r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
@@ -594,7 +625,7 @@ main(int argc, char **argv)
 	       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
 	       (double)rte_get_tsc_hz() / 1e9);
 	for (i = 0; i < nrows; i++) {
-		printf("running %-16s burst %-3u ...\n", rows[i].mode, rows[i].burst);
+		printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
 		fflush(stdout);
 		if (run_row(&variants[i], o.repeat, &rows[i]) < 0) {
 			failed = true;
