@@ -518,6 +518,7 @@ build_eal_args(char **argv, int dashdash, const struct pfdk_profile *lc_prof,
 		eal[n++] = (char *)(uintptr_t)"--lcores";
 		eal[n++] = lcores;
 		eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
+		eal[n++] = (char *)(uintptr_t)"--log-level=lib.telemetry:warning";
 		/* PFDK's devices are not DPDK PCI devices: skip the bus scan. */
 		eal[n++] = (char *)(uintptr_t)"--no-pci";
 	}
