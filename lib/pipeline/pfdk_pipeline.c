@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Workers and their steps. A step is one non-blocking pass over what a
- * worker owns; the launched loop and the MANUAL test driver both call it,
- * so the deterministic tests exercise the exact code the lcores run.
+ * Pipeline setup and teardown: pools, rings, devices and workers from a
+ * profile, then start, stop and statistics. The workers' steps, the fast
+ * path, are in pfdk_pipeline_worker.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <rte_common.h>
-#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -28,70 +27,6 @@
 #include "pfdk_pipeline_priv.h"
 
 RTE_LOG_REGISTER_DEFAULT(pfdk_pipeline_logtype, INFO);
-#define PIPE_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, pfdk_pipeline_logtype, \
-		"pfdk.pipeline: " fmt "\n", ##__VA_ARGS__)
-
-/* How long an epoll worker sleeps at most: bounds a missed wake-up. */
-#define EPOLL_TIMEOUT_MS 100
-
-/*
- * Faults a worker holds for one purpose, in order: held[0..nb_resolved)
- * are resolved and wait to be passed on, held[nb_resolved..nb_held) wait
- * to be resolved. Capacity is the burst size.
- */
-struct stage {
-	struct pfdk_fault **held;
-	uint16_t nb_held;
-	uint16_t nb_resolved;
-};
-
-/* A device queue owned by a poller. */
-struct wqueue {
-	uint16_t dev_id;
-	uint16_t queue_id;
-	struct stage st; /* rtc: received; pipeline: back from resolvers */
-};
-
-struct worker {
-	struct pfdk_pipeline *p;
-	unsigned int lcore_id;
-	enum pfdk_role role;
-	enum pfdk_engine engine;
-	uint16_t idx;
-	uint16_t burst;
-	uint16_t nb_wq;
-	bool finished;
-	uint32_t exited;        /* launched loop returned (atomic) */
-	int epfd;
-	struct wqueue *wq;
-	struct rte_ring *ring;  /* node ring (pipeline) */
-	struct rte_ring *done;  /* pipeline poller: resolved faults come back */
-	struct stage st;        /* pipeline: poller's unqueued / resolver's work */
-	struct pfdk_engine_uring *uring; /* engine uring*: which queues are ready */
-	struct pfdk_lcore_stats stats;
-	struct pfdk_hist hist;  /* receive -> response, TSC cycles */
-} __rte_cache_aligned;
-
-struct pfdk_pipeline {
-	struct pfdk_profile prof;
-	pfdk_resolve_burst_t resolve;
-	void *resolve_ctx;
-	uint32_t flags;
-	unsigned int instance;
-	bool started;
-	uint32_t stopping;        /* atomic */
-	uint32_t pollers_done;    /* atomic */
-	uint32_t nb_pollers;
-	int stop_efd;
-	struct rte_mempool *pools[PFDK_PROFILE_MAX_NODES];
-	struct rte_ring *rings[PFDK_PROFILE_MAX_NODES];
-	int dev_ids[PFDK_PROFILE_MAX_DEVICES];
-	uint16_t nb_workers;
-	struct worker *workers[PFDK_PROFILE_MAX_LCORES];
-	/* (worker << 16 | wqueue) owning each device queue, for resolvers. */
-	uint32_t owner[PFDK_FAULT_MAX_DEVS][PFDK_FAULT_MAX_QUEUES];
-};
 
 static unsigned int instances;
 
@@ -131,278 +66,6 @@ pfdk_pipeline_foreach_live(void (*fn)(const struct pfdk_pipeline *, void *),
 	rte_spinlock_unlock(&live_lock);
 }
 
-static inline bool
-stopping(const struct pfdk_pipeline *p)
-{
-	return __atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE) != 0;
-}
-
-/* Drop the first @n held faults (passed on). */
-static inline void
-stage_consume(struct stage *s, uint16_t n)
-{
-	if (n == 0)
-		return;
-	s->nb_held -= n;
-	s->nb_resolved = s->nb_resolved > n ? s->nb_resolved - n : 0;
-	if (s->nb_held != 0)
-		memmove(s->held, s->held + n, s->nb_held * sizeof(*s->held));
-}
-
-/* Resolve what is held and not yet resolved. */
-static inline uint16_t
-stage_resolve(struct worker *w, struct stage *s)
-{
-	uint16_t todo = s->nb_held - s->nb_resolved, r;
-
-	if (todo == 0)
-		return 0;
-	r = w->p->resolve(w->p->resolve_ctx, s->held + s->nb_resolved, todo);
-	if (unlikely(r > todo))
-		r = todo; /* a callback bug must not make us answer twice */
-	s->nb_resolved += r;
-	pfdk_counter_add(&w->stats.resolved, r);
-	if (r < todo)
-		pfdk_counter_add(&w->stats.retried, 1);
-	return r;
-}
-
-/* Respond the resolved prefix of a queue's stage; record latencies. */
-static inline uint16_t
-wq_respond(struct worker *w, struct wqueue *q)
-{
-	uint64_t tsc[PFDK_PROFILE_MAX_BURST];
-	struct stage *s = &q->st;
-	uint16_t n = s->nb_resolved, sent, i;
-	uint64_t now;
-
-	if (n == 0)
-		return 0;
-	/* The descriptors belong to the driver once accepted: read first. */
-	for (i = 0; i < n; i++)
-		tsc[i] = s->held[i]->tsc;
-	sent = pfdk_fault_respond_burst(q->dev_id, q->queue_id, s->held, n);
-	now = rte_rdtsc();
-	for (i = 0; i < sent; i++)
-		pfdk_hist_record(&w->hist, now - tsc[i]);
-	stage_consume(s, sent);
-	pfdk_counter_add(&w->stats.responded, sent);
-	pfdk_counter_sub(&w->stats.inflight, sent);
-	if (sent < n)
-		pfdk_counter_add(&w->stats.retried, 1);
-	return sent;
-}
-
-/* Receive into the free room of @s from the worker's queue @i. */
-static inline uint16_t
-wq_recv(struct worker *w, uint16_t i, struct stage *s)
-{
-	const struct wqueue *q = &w->wq[i];
-	uint16_t n;
-
-	if (s->nb_held >= w->burst)
-		return 0;
-	if (w->uring != NULL && !w->uring->ready[i])
-		return 0;
-	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held,
-				  w->burst - s->nb_held);
-	s->nb_held += n;
-	pfdk_counter_add(&w->stats.received, n);
-	pfdk_counter_add(&w->stats.inflight, n);
-	/*
-	 * Empty with nothing of ours in flight: wait for the poll completion.
-	 * Short for lack of descriptors or credit is not empty.
-	 */
-	if (n == 0 && w->uring != NULL && w->stats.inflight == 0)
-		pfdk_engine_uring_wait(w->uring, i);
-	return n;
-}
-
-static int
-poller_finish(struct worker *w)
-{
-	if (!stopping(w->p) || w->stats.inflight != 0)
-		return 0;
-	w->finished = true;
-	__atomic_fetch_add(&w->p->pollers_done, 1, __ATOMIC_RELEASE);
-	return -1;
-}
-
-/* rtc and colocated: receive, resolve, respond, queue by queue. */
-static int
-poller_rtc_step(struct worker *w)
-{
-	bool stop = stopping(w->p);
-	int work = 0;
-	uint16_t i;
-
-	if (w->uring != NULL)
-		pfdk_engine_uring_reap(w->uring);
-	for (i = 0; i < w->nb_wq; i++) {
-		struct wqueue *q = &w->wq[i];
-
-		if (!stop)
-			work += wq_recv(w, i, &q->st);
-		stage_resolve(w, &q->st);
-		work += wq_respond(w, q);
-	}
-	if (work == 0 && poller_finish(w) < 0)
-		return -1;
-	return work;
-}
-
-/* pipeline: answer what came back, then receive and pass to the ring. */
-static int
-poller_pipeline_step(struct worker *w)
-{
-	struct pfdk_fault *back[PFDK_PROFILE_MAX_BURST];
-	struct pfdk_pipeline *p = w->p;
-	uint16_t i, n, room = w->burst, e;
-	int work = 0;
-
-	/* Take back no more than every queue can hold, so none overflows. */
-	for (i = 0; i < w->nb_wq; i++)
-		room = RTE_MIN(room, w->burst - w->wq[i].st.nb_held);
-	n = (uint16_t)rte_ring_sc_dequeue_burst(w->done, (void **)back, room,
-						NULL);
-	for (i = 0; i < n; i++) {
-		uint32_t o = p->owner[back[i]->dev_id][back[i]->queue_id];
-		struct stage *s = &w->wq[o & 0xffff].st;
-
-		s->held[s->nb_held++] = back[i];
-		s->nb_resolved++;
-	}
-	for (i = 0; i < w->nb_wq; i++)
-		work += wq_respond(w, &w->wq[i]);
-
-	if (w->uring != NULL)
-		pfdk_engine_uring_reap(w->uring);
-	if (!stopping(p))
-		for (i = 0; i < w->nb_wq && w->st.nb_held < w->burst; i++)
-			work += wq_recv(w, i, &w->st);
-	if (w->st.nb_held != 0) {
-		e = (uint16_t)rte_ring_mp_enqueue_burst(w->ring,
-				(void **)w->st.held, w->st.nb_held, NULL);
-		if (e < w->st.nb_held)
-			pfdk_counter_add(&w->stats.backpressure, 1);
-		stage_consume(&w->st, e);
-		work += e;
-	}
-	if (work == 0 && poller_finish(w) < 0)
-		return -1;
-	return work;
-}
-
-/* pipeline: drain the node ring, resolve, send each fault to its owner. */
-static int
-resolver_step(struct worker *w)
-{
-	struct pfdk_pipeline *p = w->p;
-	struct stage *s = &w->st;
-	uint16_t sent = 0;
-	int work = 0;
-
-	if (s->nb_held < w->burst) {
-		uint16_t n = (uint16_t)rte_ring_mc_dequeue_burst(w->ring,
-				(void **)(s->held + s->nb_held),
-				w->burst - s->nb_held, NULL);
-		s->nb_held += n;
-		work += n;
-	}
-	work += stage_resolve(w, s);
-	while (sent < s->nb_resolved) {
-		const struct pfdk_fault *f = s->held[sent];
-		uint32_t o = p->owner[f->dev_id][f->queue_id];
-		struct rte_ring *done = p->workers[o >> 16]->done;
-		uint16_t run = 1, e;
-
-		/* Consecutive faults for one owner go in one enqueue. */
-		while (sent + run < s->nb_resolved &&
-		       s->held[sent + run]->dev_id == f->dev_id &&
-		       s->held[sent + run]->queue_id == f->queue_id)
-			run++;
-		e = (uint16_t)rte_ring_mp_enqueue_burst(done,
-				(void **)(s->held + sent), run, NULL);
-		sent += e;
-		if (e < run) {
-			pfdk_counter_add(&w->stats.backpressure, 1);
-			break;
-		}
-	}
-	stage_consume(s, sent);
-	work += sent;
-	if (work == 0 && s->nb_held == 0 && stopping(p) &&
-	    __atomic_load_n(&p->pollers_done, __ATOMIC_ACQUIRE) == p->nb_pollers) {
-		w->finished = true;
-		return -1;
-	}
-	return work;
-}
-
-static int
-worker_step(struct worker *w)
-{
-	int r;
-
-	if (w->finished)
-		return -1;
-	if (w->role == PFDK_ROLE_RESOLVER)
-		r = resolver_step(w);
-	else if (w->p->prof.layout == PFDK_LAYOUT_PIPELINE)
-		r = poller_pipeline_step(w);
-	else
-		r = poller_rtc_step(w);
-	if (r == 0)
-		pfdk_counter_add(&w->stats.idle, 1);
-	return r;
-}
-
-int
-pfdk_pipeline_worker_step(struct pfdk_pipeline *p, uint16_t w)
-{
-	if (p == NULL || w >= p->nb_workers)
-		return -1;
-	return worker_step(p->workers[w]);
-}
-
-/*
- * A blocking engine sleeps only when nothing it received is in flight:
- * resolved faults coming back through the done ring do not wake it.
- */
-static void
-worker_idle(struct worker *w)
-{
-	struct epoll_event ev[8];
-
-	if (w->role == PFDK_ROLE_POLLER && w->engine == PFDK_ENGINE_EPOLL &&
-	    w->stats.inflight == 0 && !stopping(w->p)) {
-		pfdk_counter_add(&w->stats.sleeps, 1);
-		if (epoll_wait(w->epfd, ev, RTE_DIM(ev), EPOLL_TIMEOUT_MS) < 0 &&
-		    errno != EINTR)
-			PIPE_LOG(ERR, "lcore %u: epoll_wait: %s", w->lcore_id,
-				 strerror(errno));
-		return;
-	}
-	rte_pause();
-}
-
-static int
-worker_main(void *arg)
-{
-	struct worker *w = arg;
-	int r;
-
-	while ((r = worker_step(w)) >= 0)
-		if (r == 0)
-			worker_idle(w);
-	/*
-	 * Publish everything this lcore wrote before stop() touches devices.
-	 * rte_eal_wait_lcore() orders it too, but inside DPDK, where the
-	 * thread sanitizer cannot see it.
-	 */
-	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
-	return 0;
-}
 
 static struct worker *
 worker_create(struct pfdk_pipeline *p, const struct pfdk_profile_lcore *lc,
@@ -737,7 +400,7 @@ pfdk_pipeline_start(struct pfdk_pipeline *p)
 	if (p->flags & PFDK_PIPELINE_F_MANUAL)
 		return 0;
 	for (i = 0; i < p->nb_workers; i++) {
-		ret = rte_eal_remote_launch(worker_main, p->workers[i],
+		ret = rte_eal_remote_launch(pipe_worker_main, p->workers[i],
 					    p->workers[i]->lcore_id);
 		if (ret < 0) {
 			/* Checked idle above; nothing else launches on them. */
@@ -775,7 +438,7 @@ pfdk_pipeline_stop(struct pfdk_pipeline *p)
 		do {
 			busy = false;
 			for (i = 0; i < p->nb_workers; i++)
-				if (worker_step(p->workers[i]) >= 0)
+				if (pfdk_pipeline_worker_step(p, i) >= 0)
 					busy = true;
 		} while (busy);
 	} else {

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Workers and their steps. A step is one non-blocking pass over what a
+ * worker owns; the launched loop and the MANUAL test driver both call it,
+ * so the deterministic tests exercise the exact code the lcores run.
+ *
+ * This is the fast path, apart from setup and teardown (pfdk_pipeline.c)
+ * so that everything a step calls stays static inline in one unit.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_log.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include "pfdk_counter.h"
+#include "pfdk_engine.h"
+#include "pfdk_pipeline.h"
+#include "pfdk_pipeline_priv.h"
+
+/* How long an epoll worker sleeps at most: bounds a missed wake-up. */
+#define EPOLL_TIMEOUT_MS 100
+
+static inline bool
+stopping(const struct pfdk_pipeline *p)
+{
+	return __atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Drop the first @n held faults (passed on). */
+static inline void
+stage_consume(struct stage *s, uint16_t n)
+{
+	if (n == 0)
+		return;
+	s->nb_held -= n;
+	s->nb_resolved = s->nb_resolved > n ? s->nb_resolved - n : 0;
+	if (s->nb_held != 0)
+		memmove(s->held, s->held + n, s->nb_held * sizeof(*s->held));
+}
+
+/* Resolve what is held and not yet resolved. */
+static inline uint16_t
+stage_resolve(struct worker *w, struct stage *s)
+{
+	uint16_t todo = s->nb_held - s->nb_resolved, r;
+
+	if (todo == 0)
+		return 0;
+	r = w->p->resolve(w->p->resolve_ctx, s->held + s->nb_resolved, todo);
+	if (unlikely(r > todo))
+		r = todo; /* a callback bug must not make us answer twice */
+	s->nb_resolved += r;
+	pfdk_counter_add(&w->stats.resolved, r);
+	if (r < todo)
+		pfdk_counter_add(&w->stats.retried, 1);
+	return r;
+}
+
+/* Respond the resolved prefix of a queue's stage; record latencies. */
+static inline uint16_t
+wq_respond(struct worker *w, struct wqueue *q)
+{
+	uint64_t tsc[PFDK_PROFILE_MAX_BURST];
+	struct stage *s = &q->st;
+	uint16_t n = s->nb_resolved, sent, i;
+	uint64_t now;
+
+	if (n == 0)
+		return 0;
+	/* The descriptors belong to the driver once accepted: read first. */
+	for (i = 0; i < n; i++)
+		tsc[i] = s->held[i]->tsc;
+	sent = pfdk_fault_respond_burst(q->dev_id, q->queue_id, s->held, n);
+	now = rte_rdtsc();
+	for (i = 0; i < sent; i++)
+		pfdk_hist_record(&w->hist, now - tsc[i]);
+	stage_consume(s, sent);
+	pfdk_counter_add(&w->stats.responded, sent);
+	pfdk_counter_sub(&w->stats.inflight, sent);
+	if (sent < n)
+		pfdk_counter_add(&w->stats.retried, 1);
+	return sent;
+}
+
+/* Receive into the free room of @s from the worker's queue @i. */
+static inline uint16_t
+wq_recv(struct worker *w, uint16_t i, struct stage *s)
+{
+	const struct wqueue *q = &w->wq[i];
+	uint16_t n;
+
+	if (s->nb_held >= w->burst)
+		return 0;
+	if (w->uring != NULL && !w->uring->ready[i])
+		return 0;
+	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held,
+				  w->burst - s->nb_held);
+	s->nb_held += n;
+	pfdk_counter_add(&w->stats.received, n);
+	pfdk_counter_add(&w->stats.inflight, n);
+	/*
+	 * Empty with nothing of ours in flight: wait for the poll completion.
+	 * Short for lack of descriptors or credit is not empty.
+	 */
+	if (n == 0 && w->uring != NULL && w->stats.inflight == 0)
+		pfdk_engine_uring_wait(w->uring, i);
+	return n;
+}
+
+static int
+poller_finish(struct worker *w)
+{
+	if (!stopping(w->p) || w->stats.inflight != 0)
+		return 0;
+	w->finished = true;
+	__atomic_fetch_add(&w->p->pollers_done, 1, __ATOMIC_RELEASE);
+	return -1;
+}
+
+/* rtc and colocated: receive, resolve, respond, queue by queue. */
+static int
+poller_rtc_step(struct worker *w)
+{
+	bool stop = stopping(w->p);
+	int work = 0;
+	uint16_t i;
+
+	if (w->uring != NULL)
+		pfdk_engine_uring_reap(w->uring);
+	for (i = 0; i < w->nb_wq; i++) {
+		struct wqueue *q = &w->wq[i];
+
+		if (!stop)
+			work += wq_recv(w, i, &q->st);
+		stage_resolve(w, &q->st);
+		work += wq_respond(w, q);
+	}
+	if (work == 0 && poller_finish(w) < 0)
+		return -1;
+	return work;
+}
+
+/* pipeline: answer what came back, then receive and pass to the ring. */
+static int
+poller_pipeline_step(struct worker *w)
+{
+	struct pfdk_fault *back[PFDK_PROFILE_MAX_BURST];
+	struct pfdk_pipeline *p = w->p;
+	uint16_t i, n, room = w->burst, e;
+	int work = 0;
+
+	/* Take back no more than every queue can hold, so none overflows. */
+	for (i = 0; i < w->nb_wq; i++)
+		room = RTE_MIN(room, w->burst - w->wq[i].st.nb_held);
+	n = (uint16_t)rte_ring_sc_dequeue_burst(w->done, (void **)back, room,
+						NULL);
+	for (i = 0; i < n; i++) {
+		uint32_t o = p->owner[back[i]->dev_id][back[i]->queue_id];
+		struct stage *s = &w->wq[o & 0xffff].st;
+
+		s->held[s->nb_held++] = back[i];
+		s->nb_resolved++;
+	}
+	for (i = 0; i < w->nb_wq; i++)
+		work += wq_respond(w, &w->wq[i]);
+
+	if (w->uring != NULL)
+		pfdk_engine_uring_reap(w->uring);
+	if (!stopping(p))
+		for (i = 0; i < w->nb_wq && w->st.nb_held < w->burst; i++)
+			work += wq_recv(w, i, &w->st);
+	if (w->st.nb_held != 0) {
+		e = (uint16_t)rte_ring_mp_enqueue_burst(w->ring,
+				(void **)w->st.held, w->st.nb_held, NULL);
+		if (e < w->st.nb_held)
+			pfdk_counter_add(&w->stats.backpressure, 1);
+		stage_consume(&w->st, e);
+		work += e;
+	}
+	if (work == 0 && poller_finish(w) < 0)
+		return -1;
+	return work;
+}
+
+/* pipeline: drain the node ring, resolve, send each fault to its owner. */
+static int
+resolver_step(struct worker *w)
+{
+	struct pfdk_pipeline *p = w->p;
+	struct stage *s = &w->st;
+	uint16_t sent = 0;
+	int work = 0;
+
+	if (s->nb_held < w->burst) {
+		uint16_t n = (uint16_t)rte_ring_mc_dequeue_burst(w->ring,
+				(void **)(s->held + s->nb_held),
+				w->burst - s->nb_held, NULL);
+		s->nb_held += n;
+		work += n;
+	}
+	work += stage_resolve(w, s);
+	while (sent < s->nb_resolved) {
+		const struct pfdk_fault *f = s->held[sent];
+		uint32_t o = p->owner[f->dev_id][f->queue_id];
+		struct rte_ring *done = p->workers[o >> 16]->done;
+		uint16_t run = 1, e;
+
+		/* Consecutive faults for one owner go in one enqueue. */
+		while (sent + run < s->nb_resolved &&
+		       s->held[sent + run]->dev_id == f->dev_id &&
+		       s->held[sent + run]->queue_id == f->queue_id)
+			run++;
+		e = (uint16_t)rte_ring_mp_enqueue_burst(done,
+				(void **)(s->held + sent), run, NULL);
+		sent += e;
+		if (e < run) {
+			pfdk_counter_add(&w->stats.backpressure, 1);
+			break;
+		}
+	}
+	stage_consume(s, sent);
+	work += sent;
+	if (work == 0 && s->nb_held == 0 && stopping(p) &&
+	    __atomic_load_n(&p->pollers_done, __ATOMIC_ACQUIRE) == p->nb_pollers) {
+		w->finished = true;
+		return -1;
+	}
+	return work;
+}
+
+static int
+worker_step(struct worker *w)
+{
+	int r;
+
+	if (w->finished)
+		return -1;
+	if (w->role == PFDK_ROLE_RESOLVER)
+		r = resolver_step(w);
+	else if (w->p->prof.layout == PFDK_LAYOUT_PIPELINE)
+		r = poller_pipeline_step(w);
+	else
+		r = poller_rtc_step(w);
+	if (r == 0)
+		pfdk_counter_add(&w->stats.idle, 1);
+	return r;
+}
+
+int
+pfdk_pipeline_worker_step(struct pfdk_pipeline *p, uint16_t w)
+{
+	if (p == NULL || w >= p->nb_workers)
+		return -1;
+	return worker_step(p->workers[w]);
+}
+
+/*
+ * A blocking engine sleeps only when nothing it received is in flight:
+ * resolved faults coming back through the done ring do not wake it.
+ */
+static void
+worker_idle(struct worker *w)
+{
+	struct epoll_event ev[8];
+
+	if (w->role == PFDK_ROLE_POLLER && w->engine == PFDK_ENGINE_EPOLL &&
+	    w->stats.inflight == 0 && !stopping(w->p)) {
+		pfdk_counter_add(&w->stats.sleeps, 1);
+		if (epoll_wait(w->epfd, ev, RTE_DIM(ev), EPOLL_TIMEOUT_MS) < 0 &&
+		    errno != EINTR)
+			PIPE_LOG(ERR, "lcore %u: epoll_wait: %s", w->lcore_id,
+				 strerror(errno));
+		return;
+	}
+	rte_pause();
+}
+
+int
+pipe_worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int r;
+
+	while ((r = worker_step(w)) >= 0)
+		if (r == 0)
+			worker_idle(w);
+	/*
+	 * Publish everything this lcore wrote before stop() touches devices.
+	 * rte_eal_wait_lcore() orders it too, but inside DPDK, where the
+	 * thread sanitizer cannot see it.
+	 */
+	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
+	return 0;
+}
