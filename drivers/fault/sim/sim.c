@@ -205,13 +205,15 @@ sim_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 		return 0;
 	}
 	/* All-or-nothing from the pool; halve on a shortage so a nearly empty
-	 * pool still makes progress, and count the shortage.
+	 * pool still makes progress. One short receive counts once.
 	 */
-	while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0) {
+	if (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0) {
 		pfdk_counter_add(&q->st.nodesc, 1);
-		n >>= 1;
-		if (n == 0)
-			return 0;
+		do {
+			n >>= 1;
+			if (n == 0)
+				return 0;
+		} while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0);
 	}
 	for (i = 0; i < n; i++) {
 		struct pfdk_fault *f = faults[i];

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PFDK_UFFD_H
+#define PFDK_UFFD_H
+
+/**
+ * @file
+ * The userfaultfd fault driver, "uffd".
+ *
+ * One device is one userfaultfd with one queue. Devargs:
+ * - "uffd0": create a userfaultfd (userfaultfd(2) with O_NONBLOCK|O_CLOEXEC,
+ *   else /dev/userfaultfd + USERFAULTFD_IOC_NEW; when neither is allowed,
+ *   unprivileged, with UFFD_USER_MODE_ONLY);
+ * - "uffd0,fd=N": adopt the process's userfaultfd N; the device owns it
+ *   from then on and closes it on close.
+ *
+ * The UFFDIO_API handshake asks for the features the kernel offers among
+ * THREAD_ID, MISSING_HUGETLBFS/SHMEM, MINOR_HUGETLBFS/SHMEM,
+ * PAGEFAULT_FLAG_WP, WP_HUGETLBFS_SHMEM, EVENT_FORK/REMAP/REMOVE/UNMAP,
+ * POISON and MOVE.
+ *
+ * @code
+ *   dev = pfdk_fault_dev_create("uffd0")      (or a profile's [device.uffd0])
+ *   pfdk_uffd_region_register(dev, addr, len, MISSING, store, 4096)
+ *   pipeline with .resolve = pfdk_uffd_resolve_burst
+ *     poller:   recv_burst   read() uffd_msg -> descriptors; events handled inside
+ *     resolver: resolve      COPY / ZEROPAGE / CONTINUE / WP clear, all DONTWAKE
+ *     poller:   respond      INVALID -> POISON; one UFFDIO_WAKE per address range
+ * @endcode
+ *
+ * Resolution is split so it scales with resolver lcores: the expensive part
+ * (copying the page in) runs in pfdk_uffd_resolve_burst() on any lcore with
+ * *_MODE_DONTWAKE; respond_burst, on the queue's owner, sorts the burst
+ * and wakes every contiguous range of faulting addresses with one ioctl.
+ *
+ * Response codes. SUCCESS means "the page is valid: wake the faulter",
+ * whoever made it valid. INVALID means the page cannot be served: the
+ * driver poisons it (UFFDIO_POISON, so the faulting thread gets SIGBUS when
+ * it retries), or where the kernel lacks POISON fills it with zeros; either
+ * way the thread is woken. A write-protect fault cannot be failed by
+ * userfaultfd (the page exists): INVALID there lifts the protection like
+ * SUCCESS and is only counted.
+ *
+ * Events never come out as faults: FORK queues the child's userfaultfd for
+ * pfdk_uffd_fork_adopt(); REMAP moves, UNMAP drops the range in the region
+ * table, so no fault is resolved against a stale range; REMOVE is counted
+ * (the pages refault and are filled from the store again). A resolve that
+ * finds an event pending (EAGAIN) is left unresolved and offered again.
+ *
+ * Stop: pending faults are read and served from their stores, then every
+ * region is unregistered, which wakes any later faulter: after stop such a
+ * thread gets the kernel's default page (zero for anonymous memory, the page
+ * cache for shmem) instead of hanging. Start registers the regions again.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pfdk_fault.h"
+#include "pfdk_store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Most regions per device (a split by munmap/mremap takes another). */
+#define PFDK_UFFD_MAX_REGIONS 64
+
+/** @name Region modes (may be combined). */
+/**@{*/
+#define PFDK_UFFD_MODE_MISSING (1u << 0) /**< fill missing pages from the store */
+#define PFDK_UFFD_MODE_WP      (1u << 1) /**< write-protect faults */
+#define PFDK_UFFD_MODE_MINOR   (1u << 2) /**< map page-cache pages (CONTINUE) */
+/**@}*/
+
+/** Driver counters beyond pfdk_fault_stats. */
+struct pfdk_uffd_stats {
+	uint64_t copies;      /**< pages filled by UFFDIO_COPY */
+	uint64_t zeropages;   /**< pages filled by UFFDIO_ZEROPAGE */
+	uint64_t continues;   /**< minor faults mapped by UFFDIO_CONTINUE */
+	uint64_t wp_clears;   /**< write protections lifted */
+	uint64_t poisons;     /**< pages poisoned (INVALID) */
+	uint64_t exists;      /**< fills that found the page present (EEXIST) */
+	uint64_t deferred;    /**< resolves put off by a pending event (EAGAIN) */
+	uint64_t stale;       /**< faults on a range no region covers any more */
+	uint64_t wakes;       /**< UFFDIO_WAKE calls (one per range per burst) */
+	uint64_t ev_fork;     /**< FORK events */
+	uint64_t ev_remap;    /**< REMAP events */
+	uint64_t ev_remove;   /**< REMOVE events */
+	uint64_t ev_unmap;    /**< UNMAP events */
+	uint64_t fork_dropped; /**< child uffds closed: fork queue full */
+	uint64_t drained;     /**< faults served by stop */
+};
+
+/** A region as the driver tracks it now (after moves and unmaps). */
+struct pfdk_uffd_region_info {
+	uint64_t start;     /**< first byte */
+	uint64_t len;       /**< bytes */
+	uint64_t store_off; /**< store offset of start */
+	uint32_t page_size; /**< 4096 or 2 MiB */
+	uint32_t mode;      /**< PFDK_UFFD_MODE_* */
+};
+
+/**
+ * Register [addr, addr + len) with the device's userfaultfd and serve it
+ * from @p store. Works for anonymous, shmem/memfd and hugetlbfs memory.
+ * The store offset of @p addr is 0 (a region is its store's image).
+ *
+ * @param mode
+ *   PFDK_UFFD_MODE_* (MINOR needs shmem or hugetlbfs).
+ * @param store
+ *   Required with MISSING; the caller keeps it alive until unregister or
+ *   close.
+ * @param page_size
+ *   4096, or 2 MiB for hugetlbfs; @p addr and @p len must be multiples.
+ * @return
+ *   0, or -ENODEV (no such device), -EINVAL (not a uffd device, bad
+ *   arguments, a mode the kernel lacks, overlap), -ENOSPC (region table
+ *   full), or UFFDIO_REGISTER's error.
+ */
+int pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
+			      uint32_t mode, const struct pfdk_store *store,
+			      size_t page_size);
+
+/**
+ * Unregister every region fully inside [addr, addr + len); waiters wake
+ * and get the kernel's default behaviour.
+ * @return Number of regions removed, or -ENODEV / -EINVAL.
+ */
+int pfdk_uffd_region_unregister(uint16_t dev_id, void *addr, size_t len);
+
+/**
+ * Write-protect (or unprotect) a range of a WP region.
+ * @return 0, or -ENODEV / -EINVAL, or UFFDIO_WRITEPROTECT's error.
+ */
+int pfdk_uffd_wp_range(uint16_t dev_id, void *addr, size_t len, int protect);
+
+/**
+ * Copy the region table (any thread).
+ * @return Number of regions (may exceed @p n; only @p n are written), or
+ *   -ENODEV / -EINVAL.
+ */
+int pfdk_uffd_regions(uint16_t dev_id, struct pfdk_uffd_region_info *out,
+		      unsigned int n);
+
+/**
+ * The resolve callback for uffd devices (a pfdk_resolve_burst_t): fills
+ * every fault from its region's store with *_MODE_DONTWAKE ioctls and sets
+ * its status. Faults an event holds up (EAGAIN) are moved to the end and
+ * left unresolved. Thread safe; any EAL lcore, or one non-EAL thread at a
+ * time.
+ *
+ * @param ctx
+ *   Unused (NULL): the device comes from each fault's dev_id, so one
+ *   pipeline may serve many uffd devices.
+ * @return
+ *   Number resolved: faults[0..k) are, faults[k..nb) are to offer again.
+ */
+uint16_t pfdk_uffd_resolve_burst(void *ctx, struct pfdk_fault **faults,
+				 uint16_t nb);
+
+/**
+ * Create a device for the next child userfaultfd the device saw in a FORK
+ * event, with a copy of the parent's region table (the child inherited the
+ * registrations). Control thread only.
+ *
+ * @param name
+ *   Device name for the child, e.g. "uffd7".
+ * @return
+ *   The child's dev_id, -EAGAIN (no child pending), -ENODEV, -EINVAL, or
+ *   pfdk_fault_dev_create()'s error.
+ */
+int pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name);
+
+/** The device's userfaultfd, or -ENODEV / -EINVAL. */
+int pfdk_uffd_fd(uint16_t dev_id);
+
+/** Kernel features the handshake enabled (UFFD_FEATURE_*), 0 on error. */
+uint64_t pfdk_uffd_features(uint16_t dev_id);
+
+/** @return 0 with @p st filled, or -ENODEV / -EINVAL. */
+int pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PFDK_UFFD_H */

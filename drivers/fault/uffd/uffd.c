@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The userfaultfd driver: device life cycle, receive, respond and events.
+ * See pfdk_uffd.h for the model; uffd_region.c holds the region table and
+ * the resolve callback.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+
+#include "pfdk_counter.h"
+#include "uffd_priv.h"
+
+#define FD_NONE UINT64_MAX
+
+struct uffd_conf {
+	uint64_t fd; /* FD_NONE: create one */
+};
+
+/* What we use when the kernel offers it; never more (pfdk_uffd.h). */
+#define UFFD_WANTED (UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_MISSING_HUGETLBFS | \
+	UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_HUGETLBFS | \
+	UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_PAGEFAULT_FLAG_WP | \
+	UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_EVENT_FORK | \
+	UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | \
+	UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_POISON | UFFD_FEATURE_MOVE)
+
+static struct pfdk_fault_driver uffd_driver;
+
+struct uffd_dev *
+uffd_dev_of(uint16_t dev_id)
+{
+	struct pfdk_fault_dev *dev = pfdk_fault_dev_get(dev_id);
+
+	if (dev == NULL || dev->driver != &uffd_driver)
+		return NULL;
+	return dev->dev_private;
+}
+
+/* A new userfaultfd: the syscall, /dev/userfaultfd, then user-mode only. */
+static int
+uffd_open(int *user_only)
+{
+	int fl = O_NONBLOCK | O_CLOEXEC, fd, dfd, err;
+
+	*user_only = 0;
+	fd = (int)syscall(SYS_userfaultfd, fl);
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	dfd = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dfd >= 0) {
+		fd = ioctl(dfd, USERFAULTFD_IOC_NEW, fl);
+		close(dfd);
+		if (fd >= 0)
+			return fd;
+	}
+	fd = (int)syscall(SYS_userfaultfd, fl | UFFD_USER_MODE_ONLY);
+	if (fd >= 0) {
+		*user_only = 1;
+		return fd;
+	}
+	PFDK_FAULT_LOG(ERR, "uffd: cannot create a userfaultfd: %s. Unprivileged processes need vm.unprivileged_userfaultfd=1, access to /dev/userfaultfd, or a kernel that allows UFFD_USER_MODE_ONLY",
+		       strerror(err));
+	return -err;
+}
+
+/* Features this kernel offers: asked on a scratch uffd (API is once per fd). */
+static uint64_t
+kernel_features(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int user_only, fd = uffd_open(&user_only);
+
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, UFFDIO_API, &api) < 0)
+		api.features = 0;
+	close(fd);
+	return api.features;
+}
+
+static int
+uffd_handshake(struct uffd_dev *ud, bool adopted)
+{
+	uint64_t offered = kernel_features();
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = offered & UFFD_WANTED,
+	};
+
+	if (ioctl(ud->fd, UFFDIO_API, &api) == 0) {
+		ud->features = api.features & UFFD_WANTED;
+		return 0;
+	}
+	if (adopted && errno == EINVAL) {
+		/*
+		 * The owner did the handshake already (a forked child's uffd
+		 * inherits its parent's): its features are not readable, so
+		 * assume what the kernel offers; we parse every message
+		 * either way and fall back where an ioctl is missing.
+		 */
+		ud->features = offered & UFFD_WANTED;
+		return 0;
+	}
+	PFDK_FAULT_LOG(ERR, "uffd: UFFDIO_API (features %#" PRIx64 "): %s",
+		       (uint64_t)api.features, strerror(errno));
+	return -errno;
+}
+
+/* FORK: keep the child's uffd for pfdk_uffd_fork_adopt(). */
+static void
+ev_fork(struct uffd_dev *ud, int fd)
+{
+	uffd_xs_add(ud, XS(ev_fork), 1);
+	if (rte_ring_sp_enqueue(ud->forks, (void *)(uintptr_t)fd) != 0) {
+		/* Closing it unregisters the child's ranges and wakes its faulters. */
+		close(fd);
+		uffd_xs_add(ud, XS(fork_dropped), 1);
+	}
+}
+
+static void
+handle_event(struct uffd_dev *ud, const struct uffd_msg *m)
+{
+	switch (m->event) {
+	case UFFD_EVENT_FORK:
+		ev_fork(ud, (int)m->arg.fork.ufd);
+		break;
+	case UFFD_EVENT_REMAP:
+		uffd_table_cut(ud, m->arg.remap.from,
+			       m->arg.remap.from + m->arg.remap.len, true,
+			       m->arg.remap.to);
+		uffd_xs_add(ud, XS(ev_remap), 1);
+		break;
+	case UFFD_EVENT_REMOVE:
+		/* Zapped pages refault as MISSING and are filled again. */
+		uffd_xs_add(ud, XS(ev_remove), 1);
+		break;
+	case UFFD_EVENT_UNMAP:
+		uffd_table_cut(ud, m->arg.remove.start, m->arg.remove.end,
+			       false, 0);
+		uffd_xs_add(ud, XS(ev_unmap), 1);
+		break;
+	default:
+		PFDK_FAULT_LOG(WARNING, "uffd: unknown event %#x ignored", m->event);
+		break;
+	}
+}
+
+/* A page-fault message into a descriptor; the page size is its region's. */
+static void
+msg_to_fault(struct uffd_queue *q, const struct uffd_msg *m,
+	     struct pfdk_fault *f, uint64_t now)
+{
+	uint64_t flags = m->arg.pagefault.flags;
+	uint64_t addr = m->arg.pagefault.address;
+	struct uffd_region r;
+	uint32_t ps = UFFD_PAGE_4K;
+
+	if (uffd_region_find(q->ud, addr, &r))
+		ps = (uint32_t)r.page_size;
+	f->addr = addr & ~(uint64_t)(ps - 1);
+	f->tsc = now;
+	f->drv = 0;
+	f->user = 0;
+	f->len = ps;
+	f->pasid = 0;
+	f->grpid = 0;
+	f->cookie = 0;
+	f->tid = m->arg.pagefault.feat.ptid;
+	f->dev_id = q->dev_id;
+	f->queue_id = q->queue_id;
+	f->perm = PFDK_FAULT_PERM_READ |
+		((flags & UFFD_PAGEFAULT_FLAG_WRITE) ? PFDK_FAULT_PERM_WRITE : 0);
+	if (flags & UFFD_PAGEFAULT_FLAG_WP)
+		f->kind = PFDK_FAULT_KIND_WP;
+	else if (flags & UFFD_PAGEFAULT_FLAG_MINOR)
+		f->kind = PFDK_FAULT_KIND_MINOR;
+	else
+		f->kind = PFDK_FAULT_KIND_MISSING;
+	f->flags = PFDK_FAULT_F_LAST_PAGE; /* every fault is its own group */
+	f->status = PFDK_FAULT_RESP_SUCCESS;
+	f->rsvd = 0;
+}
+
+static uint16_t
+uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
+{
+	struct uffd_queue *q = queue;
+	uint16_t n = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), k = 0, i;
+	ssize_t r;
+
+	if (n == 0)
+		return 0;
+	/*
+	 * Descriptors first, then read no more messages than we hold: a
+	 * message read is gone from the kernel, so one we could not store
+	 * would leave its thread asleep for good.
+	 */
+	if (unlikely(rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0)) {
+		/* Halve until it fits, so a nearly empty pool still serves. */
+		pfdk_counter_add(&q->st.nodesc, 1);
+		do {
+			n >>= 1;
+			if (n == 0)
+				return 0;
+		} while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0);
+	}
+	r = read(q->ud->fd, q->msgs, (size_t)n * sizeof(struct uffd_msg));
+	if (r > 0) {
+		uint64_t now = rte_rdtsc();
+		uint16_t m = (uint16_t)(r / (ssize_t)sizeof(struct uffd_msg));
+
+		for (i = 0; i < m; i++) {
+			if (likely(q->msgs[i].event == UFFD_EVENT_PAGEFAULT))
+				msg_to_fault(q, &q->msgs[i], faults[k++], now);
+			else
+				handle_event(q->ud, &q->msgs[i]);
+		}
+	} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
+		pfdk_counter_add(&q->st.errors, 1);
+	}
+	if (k < n)
+		rte_mempool_put_bulk(q->pool, (void **)&faults[k], n - k);
+	pfdk_counter_add(&q->st.received, k);
+	pfdk_counter_add(&q->st.outstanding, k);
+	return k;
+}
+
+/*
+ * INVALID: make the retried access fail (SIGBUS) rather than hang: POISON,
+ * or zero-fill on kernels without it. 0, or -EAGAIN (event pending).
+ */
+static int
+fail_page(struct uffd_queue *q, struct pfdk_fault *f)
+{
+	struct uffd_dev *ud = q->ud;
+	int ret = 0;
+
+	if (f->kind == PFDK_FAULT_KIND_WP) {
+		struct uffdio_writeprotect wp = {
+			.range = { .start = f->addr, .len = f->len },
+			.mode = UFFDIO_WRITEPROTECT_MODE_DONTWAKE,
+		};
+
+		/* A present page cannot be failed: lift WP, count it. */
+		if (ioctl(ud->fd, UFFDIO_WRITEPROTECT, &wp) < 0)
+			ret = -errno;
+	} else if (ud->features & UFFD_FEATURE_POISON) {
+		struct uffdio_poison p = {
+			.range = { .start = f->addr, .len = f->len },
+			.mode = UFFDIO_POISON_MODE_DONTWAKE,
+		};
+
+		if (ioctl(ud->fd, UFFDIO_POISON, &p) < 0)
+			ret = -errno;
+		else
+			uffd_xs_add(ud, XS(poisons), 1);
+	} else {
+		f->status = PFDK_FAULT_RESP_SUCCESS;
+		f->kind = PFDK_FAULT_KIND_MISSING;
+		ret = uffd_resolve_one(ud, f, false);
+		f->status = PFDK_FAULT_RESP_INVALID;
+	}
+	if (ret == -EAGAIN)
+		return -EAGAIN;
+	if (ret < 0 && ret != -EEXIST && ret != -ENOENT)
+		pfdk_counter_add(&q->st.errors, 1);
+	return 0;
+}
+
+struct wrange {
+	uint64_t start;
+	uint64_t end;
+};
+
+static uint16_t
+uffd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
+{
+	struct uffd_queue *q = queue;
+	struct wrange rg[UFFD_MAX_BURST];
+	uint16_t n = 0, i, j, nr = 0;
+	uint64_t invalid = 0;
+
+	nb = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST);
+	for (n = 0; n < nb; n++) {
+		struct pfdk_fault *f = faults[n];
+		struct wrange w = { f->addr, f->addr + f->len };
+
+		if (f->status != PFDK_FAULT_RESP_SUCCESS) {
+			/* Take back only a prefix: the rest is offered again. */
+			if (fail_page(q, f) == -EAGAIN)
+				break;
+			invalid++;
+		}
+		/* Insertion sort by start: bursts are short and mostly sorted. */
+		for (j = nr; j > 0 && rg[j - 1].start > w.start; j--)
+			rg[j] = rg[j - 1];
+		rg[j] = w;
+		nr++;
+	}
+	/* One UFFDIO_WAKE per contiguous (or overlapping) range. */
+	for (i = 0; i < nr; ) {
+		struct uffdio_range wr = { .start = rg[i].start };
+		uint64_t end = rg[i].end;
+
+		for (i++; i < nr && rg[i].start <= end; i++)
+			end = RTE_MAX(end, rg[i].end);
+		wr.len = end - wr.start;
+		if (ioctl(q->ud->fd, UFFDIO_WAKE, &wr) < 0)
+			pfdk_counter_add(&q->st.errors, 1);
+		uffd_xs_add(q->ud, XS(wakes), 1);
+	}
+	if (n != 0)
+		rte_mempool_put_bulk(q->pool, (void **)faults, n);
+	pfdk_counter_add(&q->st.responded, n);
+	pfdk_counter_add(&q->st.invalid, invalid);
+	pfdk_counter_sub(&q->st.outstanding, n);
+	return n;
+}
+
+static void
+uffd_info_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_info *info)
+{
+	RTE_SET_USED(dev);
+	/* One fd, one reader: a second queue would only race the first. */
+	info->max_queues = 1;
+	info->max_group_records = 1;
+}
+
+static int
+uffd_configure(struct pfdk_fault_dev *dev, const struct pfdk_fault_conf *conf)
+{
+	RTE_SET_USED(dev);
+	RTE_SET_USED(conf);
+	return 0;
+}
+
+static int
+uffd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
+		 const struct pfdk_fault_queue_conf *qc)
+{
+	struct uffd_queue *q;
+
+	q = rte_zmalloc_socket("uffd_queue", sizeof(*q), RTE_CACHE_LINE_SIZE,
+			       qc->socket_id);
+	if (q == NULL)
+		return -ENOMEM;
+	q->pool = qc->pool;
+	q->ud = dev->dev_private;
+	q->dev_id = dev->dev_id;
+	q->queue_id = qid;
+	dev->queues[qid] = q;
+	return 0;
+}
+
+static void
+uffd_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
+{
+	rte_free(dev->queues[qid]);
+}
+
+static int
+uffd_start(struct pfdk_fault_dev *dev)
+{
+	struct uffd_dev *ud = dev->dev_private;
+	uint32_t i;
+	int ret;
+
+	if (ud->registered)
+		return 0;
+	/* Stop unregistered every region: take them back. */
+	for (i = 0; i < ud->nb_slots; i++) {
+		if (ud->regions[i].start == 0)
+			continue;
+		ret = uffd_register_range(ud, &ud->regions[i]);
+		if (ret < 0) {
+			PFDK_FAULT_LOG(ERR, "%s: re-register 0x%" PRIx64 ": %s", dev->name,
+				       ud->regions[i].start, strerror(-ret));
+			return ret;
+		}
+	}
+	ud->registered = true;
+	return 0;
+}
+
+static int
+uffd_stop(struct pfdk_fault_dev *dev)
+{
+	struct uffd_dev *ud = dev->dev_private;
+	struct uffd_queue *q = dev->queues[0];
+	struct uffd_msg m;
+	struct pfdk_fault f;
+	uint32_t i;
+
+	/* Serve what the kernel still queues, from the stores, waking each. */
+	while (read(ud->fd, &m, sizeof(m)) == (ssize_t)sizeof(m)) {
+		if (m.event != UFFD_EVENT_PAGEFAULT) {
+			handle_event(ud, &m);
+			continue;
+		}
+		msg_to_fault(q, &m, &f, 0);
+		if (uffd_resolve_one(ud, &f, true) == 0 &&
+		    f.status == PFDK_FAULT_RESP_INVALID)
+			fail_page(q, &f);
+		else if (f.status == PFDK_FAULT_RESP_SUCCESS) {
+			struct uffdio_range wr = { f.addr, f.len };
+
+			ioctl(ud->fd, UFFDIO_WAKE, &wr);
+		}
+		uffd_xs_add(ud, XS(drained), 1);
+	}
+	/*
+	 * Then let go of the regions: UNREGISTER wakes every waiter, so a
+	 * fault that races stop, or one whose descriptor the application
+	 * still holds, is served by the kernel's default instead of hanging.
+	 */
+	for (i = 0; i < ud->nb_slots; i++)
+		if (ud->regions[i].start != 0)
+			uffd_unregister_range(ud, ud->regions[i].start,
+					      ud->regions[i].end);
+	ud->registered = false;
+	if (q != NULL) {
+		pfdk_counter_add(&q->st.aborted, q->st.outstanding);
+		q->st.outstanding = 0;
+	}
+	return 0;
+}
+
+static void
+uffd_close(struct pfdk_fault_dev *dev)
+{
+	struct uffd_dev *ud = dev->dev_private;
+	void *fd;
+
+	while (rte_ring_sc_dequeue(ud->forks, &fd) == 0)
+		close((int)(uintptr_t)fd);
+	rte_ring_free(ud->forks);
+	close(ud->fd);
+	rte_free(ud);
+	dev->dev_private = NULL;
+}
+
+static void
+uffd_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
+{
+	const struct uffd_dev *ud = dev->dev_private;
+	const struct uffd_queue *q = dev->queues[0];
+
+	s->errors = __atomic_load_n(&ud->errors, __ATOMIC_RELAXED);
+	if (q == NULL)
+		return;
+	s->received = pfdk_counter_read(&q->st.received);
+	s->responded = pfdk_counter_read(&q->st.responded);
+	s->groups = s->responded;
+	s->invalid = pfdk_counter_read(&q->st.invalid);
+	s->nodesc = pfdk_counter_read(&q->st.nodesc);
+	s->errors += pfdk_counter_read(&q->st.errors);
+	s->aborted = pfdk_counter_read(&q->st.aborted);
+	s->outstanding = pfdk_counter_read(&q->st.outstanding);
+}
+
+static void
+uffd_stats_reset(struct pfdk_fault_dev *dev)
+{
+	struct uffd_dev *ud = dev->dev_private;
+	struct uffd_queue *q = dev->queues[0];
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(ud->xs.v); i++)
+		__atomic_store_n(&ud->xs.v[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&ud->errors, 0, __ATOMIC_RELAXED);
+	if (q != NULL) {
+		uint64_t out = q->st.outstanding;
+
+		memset(&q->st, 0, sizeof(q->st));
+		q->st.outstanding = out; /* state, not a counter */
+	}
+}
+
+static int
+uffd_queue_fd(const struct pfdk_fault_dev *dev, uint16_t qid)
+{
+	const struct uffd_dev *ud = dev->dev_private;
+
+	RTE_SET_USED(qid);
+	return ud->fd;
+}
+
+static void
+uffd_dump(const struct pfdk_fault_dev *dev, FILE *f)
+{
+	struct pfdk_uffd_stats x;
+
+	pfdk_uffd_stats_get(dev->dev_id, &x);
+	fprintf(f, "  uffd: fd %d features %#" PRIx64 " regions %d\n",
+		pfdk_uffd_fd(dev->dev_id), pfdk_uffd_features(dev->dev_id),
+		pfdk_uffd_regions(dev->dev_id, NULL, 0));
+	fprintf(f, "  uffd: copy %" PRIu64 " zero %" PRIu64 " continue %" PRIu64
+		" wp %" PRIu64 " poison %" PRIu64 " eexist %" PRIu64 " deferred %" PRIu64
+		" stale %" PRIu64 " wakes %" PRIu64 " fork/remap/remove/unmap %" PRIu64
+		"/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "\n", x.copies, x.zeropages,
+		x.continues, x.wp_clears, x.poisons, x.exists, x.deferred, x.stale,
+		x.wakes, x.ev_fork, x.ev_remap, x.ev_remove, x.ev_unmap);
+}
+
+static const struct pfdk_fault_dev_ops uffd_ops = {
+	.dev_info_get = uffd_info_get,
+	.dev_configure = uffd_configure,
+	.queue_setup = uffd_queue_setup,
+	.queue_release = uffd_queue_release,
+	.dev_start = uffd_start,
+	.dev_stop = uffd_stop,
+	.dev_close = uffd_close,
+	.stats_get = uffd_stats_get,
+	.stats_reset = uffd_stats_reset,
+	.queue_fd = uffd_queue_fd,
+	.dump = uffd_dump,
+	.recv = uffd_recv,
+	.respond = uffd_respond,
+};
+
+static int
+uffd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
+{
+	struct uffd_conf *c = conf;
+
+	c->fd = FD_NONE;
+	return pfdk_fault_kv_uint(kv, "fd", &c->fd, 0, INT_MAX, err, errlen);
+}
+
+static int
+uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
+{
+	const struct uffd_conf *c = conf;
+	char rname[RTE_RING_NAMESIZE];
+	struct uffd_dev *ud;
+	int ret, user_only = 0, fl;
+
+	ret = uffd_scratch_init();
+	if (ret < 0)
+		return ret;
+	ud = rte_zmalloc("uffd_dev", sizeof(*ud), RTE_CACHE_LINE_SIZE);
+	if (ud == NULL)
+		return -ENOMEM;
+	rte_spinlock_init(&ud->wlock);
+	ud->dev_id = dev->dev_id;
+	ud->registered = true;
+	if (c->fd == FD_NONE) {
+		ud->fd = uffd_open(&user_only);
+		if (ud->fd < 0) {
+			ret = ud->fd;
+			goto fail_free;
+		}
+		if (user_only)
+			PFDK_FAULT_LOG(NOTICE, "%s: unprivileged userfaultfd (UFFD_USER_MODE_ONLY): faults the kernel takes on the region, e.g. in read(2), are not delivered",
+				       dev->name);
+	} else {
+		ud->fd = (int)c->fd;
+		fl = fcntl(ud->fd, F_GETFL);
+		if (fl < 0 || fcntl(ud->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			ret = -errno;
+			PFDK_FAULT_LOG(ERR, "%s: fd %d: %s", dev->name, ud->fd,
+				       strerror(errno));
+			goto fail_free;
+		}
+	}
+	ret = uffd_handshake(ud, c->fd != FD_NONE);
+	if (ret < 0)
+		goto fail_close;
+	snprintf(rname, sizeof(rname), "uffd_fork%u", dev->dev_id);
+	ud->forks = rte_ring_create(rname, UFFD_FORK_SLOTS, SOCKET_ID_ANY,
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (ud->forks == NULL) {
+		ret = -ENOMEM;
+		goto fail_close;
+	}
+	dev->dev_private = ud;
+	dev->ops = &uffd_ops;
+	return 0;
+fail_close:
+	if (c->fd == FD_NONE)
+		close(ud->fd); /* an adopted fd stays the caller's on failure */
+fail_free:
+	rte_free(ud);
+	return ret;
+}
+
+int
+pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id), *child;
+	char devargs[PFDK_FAULT_NAME_LEN + 32];
+	void *p;
+	int fd, id;
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	if (name == NULL)
+		return -EINVAL;
+	if (rte_ring_sc_dequeue(ud->forks, &p) != 0)
+		return -EAGAIN;
+	fd = (int)(uintptr_t)p;
+	snprintf(devargs, sizeof(devargs), "%s,fd=%d", name, fd);
+	id = pfdk_fault_dev_create(devargs);
+	if (id < 0) {
+		close(fd); /* wakes the child's faulters: none may hang */
+		return id;
+	}
+	child = uffd_dev_of((uint16_t)id);
+	child->features = ud->features;
+	/* The child inherited the registrations; the kernel has them already. */
+	rte_spinlock_lock(&ud->wlock);
+	memcpy(child->regions, ud->regions, sizeof(child->regions));
+	child->nb_slots = ud->nb_slots;
+	rte_spinlock_unlock(&ud->wlock);
+	return id;
+}
+
+int
+pfdk_uffd_fd(uint16_t dev_id)
+{
+	const struct uffd_dev *ud = uffd_dev_of(dev_id);
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	return ud->fd;
+}
+
+uint64_t
+pfdk_uffd_features(uint16_t dev_id)
+{
+	const struct uffd_dev *ud = uffd_dev_of(dev_id);
+
+	return ud ? ud->features : 0;
+}
+
+int
+pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
+{
+	const struct uffd_dev *ud = uffd_dev_of(dev_id);
+	uint64_t *out = (uint64_t *)st;
+	size_t i;
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	if (st == NULL)
+		return -EINVAL;
+	for (i = 0; i < RTE_DIM(ud->xs.v); i++)
+		out[i] = __atomic_load_n(&ud->xs.v[i], __ATOMIC_RELAXED);
+	return 0;
+}
+
+static struct pfdk_fault_driver uffd_driver = {
+	.params = "fd=<userfaultfd to adopt>",
+	.conf_size = sizeof(struct uffd_conf),
+	.parse = uffd_parse,
+	.probe = uffd_probe,
+};
+
+PFDK_FAULT_DRIVER_REGISTER(uffd, uffd_driver);

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PFDK_UFFD_PRIV_H
+#define PFDK_UFFD_PRIV_H
+
+/*
+ * Internal to the uffd driver: uAPI definitions our distribution headers
+ * (linux-libc-dev 6.1) lack, and the device state shared by uffd.c (device
+ * life cycle, receive, respond, events) and uffd_region.c (region table,
+ * resolve).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+
+#include <rte_common.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
+
+#include "pfdk_fault_driver.h"
+#include "pfdk_uffd.h"
+
+/*
+ * Values from the kernel's include/uapi/linux/userfaultfd.h (ABI facts:
+ * they never change once released). POISON arrived in 6.6, MOVE in 6.8.
+ */
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON (1 << 14)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+#ifndef UFFD_FEATURE_MOVE
+#define UFFD_FEATURE_MOVE (1 << 16)
+#endif
+#ifndef UFFDIO_POISON
+#define _UFFDIO_POISON (0x08)
+struct uffdio_poison {
+	struct uffdio_range range;
+#define UFFDIO_POISON_MODE_DONTWAKE ((__u64)1 << 0)
+	__u64 mode;
+	__s64 updated;
+};
+#define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+#endif
+#ifndef UFFDIO_MOVE
+#define _UFFDIO_MOVE (0x05)
+struct uffdio_move {
+	__u64 dst;
+	__u64 src;
+	__u64 len;
+#define UFFDIO_MOVE_MODE_DONTWAKE ((__u64)1 << 0)
+#define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES ((__u64)1 << 1)
+	__u64 mode;
+	__s64 move;
+};
+#define UFFDIO_MOVE _IOWR(UFFDIO, _UFFDIO_MOVE, struct uffdio_move)
+#endif
+
+/* Sizes and offsets the kernel checks: catch a wrong definition here. */
+_Static_assert(sizeof(struct uffd_msg) == 32, "uffd_msg is 32 bytes");
+_Static_assert(sizeof(struct uffdio_poison) == 32, "uffdio_poison is 32 bytes");
+_Static_assert(sizeof(struct uffdio_move) == 40, "uffdio_move is 40 bytes");
+_Static_assert(offsetof(struct uffdio_poison, updated) == 24, "poison.updated");
+_Static_assert(offsetof(struct uffdio_move, move) == 32, "move.move");
+_Static_assert(UFFDIO_POISON == 0xc020aa08u, "UFFDIO_POISON number");
+_Static_assert(UFFDIO_MOVE == 0xc028aa05u, "UFFDIO_MOVE number");
+
+#define UFFD_PAGE_4K 4096u
+#define UFFD_PAGE_2M (2u << 20)
+#define UFFD_MAX_BURST 512 /* messages read at once */
+#define UFFD_FORK_SLOTS 64
+
+/*
+ * A region. Readers copy it without a lock (seqcount in struct uffd_dev),
+ * so every field is read and written with relaxed atomics.
+ */
+struct uffd_region {
+	uint64_t start;      /* 0 = slot free */
+	uint64_t end;
+	uint64_t store_off;
+	uint64_t store;      /* const struct pfdk_store * */
+	uint64_t page_size;
+	uint64_t mode;
+};
+
+/* Resolve-side counters: several lcores add, so atomic adds. */
+struct uffd_xstats {
+	uint64_t v[sizeof(struct pfdk_uffd_stats) / sizeof(uint64_t)];
+};
+#define XS(field) (offsetof(struct pfdk_uffd_stats, field) / sizeof(uint64_t))
+
+struct uffd_queue_stats {
+	uint64_t received;
+	uint64_t responded;
+	uint64_t invalid;
+	uint64_t nodesc;
+	uint64_t errors;
+	uint64_t aborted;
+	uint64_t outstanding;
+};
+
+struct uffd_queue {
+	struct rte_mempool *pool;
+	struct uffd_dev *ud;
+	uint16_t dev_id;
+	uint16_t queue_id;
+	struct uffd_queue_stats st; /* owner lcore writes */
+	struct uffd_msg msgs[UFFD_MAX_BURST];
+} __rte_cache_aligned;
+
+struct uffd_dev {
+	int fd;
+	uint16_t dev_id;
+	uint64_t features;            /* enabled by the handshake */
+	bool registered;              /* regions registered with the kernel */
+	uint32_t seq;                 /* region table seqcount: odd = writing */
+	rte_spinlock_t wlock;         /* serialises table writers */
+	uint32_t nb_slots;            /* high-water mark of regions[] */
+	struct uffd_region regions[PFDK_UFFD_MAX_REGIONS];
+	struct rte_ring *forks;       /* child uffds from FORK events */
+	struct uffd_xstats xs;
+	uint64_t errors;              /* resolve-side ioctl failures (atomic) */
+};
+
+static inline void
+uffd_xs_add(struct uffd_dev *ud, size_t idx, uint64_t n)
+{
+	if (n != 0)
+		__atomic_fetch_add(&ud->xs.v[idx], n, __ATOMIC_RELAXED);
+}
+
+/* uffd_region.c */
+int uffd_region_find(const struct uffd_dev *ud, uint64_t addr,
+		     struct uffd_region *out);
+void uffd_table_cut(struct uffd_dev *ud, uint64_t a, uint64_t b, bool move,
+		    uint64_t to);
+int uffd_register_range(struct uffd_dev *ud, const struct uffd_region *r);
+int uffd_unregister_range(struct uffd_dev *ud, uint64_t start, uint64_t end);
+int uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake);
+int uffd_scratch_init(void);
+
+/* uffd.c */
+struct uffd_dev *uffd_dev_of(uint16_t dev_id);
+
+#endif /* PFDK_UFFD_PRIV_H */

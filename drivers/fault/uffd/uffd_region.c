@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Region table and resolution of the uffd driver.
+ *
+ * The table is read on every resolve, on any lcore, and written rarely: by
+ * the control thread (register, unregister) and by the queue's owner when
+ * it reads a REMAP or UNMAP event. Readers take no lock: a seqcount tells
+ * them to retry when a writer was at work (writers serialise on a
+ * spinlock), which keeps the resolve path free of shared-line writes.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+#include <rte_pause.h>
+
+#include "uffd_priv.h"
+
+/* Per-lcore page-sized scratch for stores that build pages, one extra
+ * (under a trylock) for a non-EAL thread, and a zero source for hugetlb
+ * pages, which have no ZEROPAGE ioctl. Virtual memory only until touched.
+ */
+static void *scratch[RTE_MAX_LCORE + 1];
+static rte_spinlock_t foreign_lock = RTE_SPINLOCK_INITIALIZER;
+static void *zero_2m;
+
+int
+uffd_scratch_init(void)
+{
+	unsigned int i;
+
+	if (zero_2m != NULL)
+		return 0;
+	for (i = 0; i <= RTE_MAX_LCORE; i++) {
+		if (i < RTE_MAX_LCORE && !rte_lcore_is_enabled(i))
+			continue;
+		scratch[i] = mmap(NULL, UFFD_PAGE_2M, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (scratch[i] == MAP_FAILED) {
+			scratch[i] = NULL;
+			return -ENOMEM;
+		}
+	}
+	zero_2m = mmap(NULL, UFFD_PAGE_2M, PROT_READ,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (zero_2m == MAP_FAILED) {
+		zero_2m = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static inline uint64_t
+ld(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void
+st(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static void
+region_load(const struct uffd_region *r, struct uffd_region *out)
+{
+	out->start = ld(&r->start);
+	out->end = ld(&r->end);
+	out->store_off = ld(&r->store_off);
+	out->store = ld(&r->store);
+	out->page_size = ld(&r->page_size);
+	out->mode = ld(&r->mode);
+}
+
+static void
+region_store(struct uffd_region *r, const struct uffd_region *in)
+{
+	st(&r->start, in->start);
+	st(&r->end, in->end);
+	st(&r->store_off, in->store_off);
+	st(&r->store, in->store);
+	st(&r->page_size, in->page_size);
+	st(&r->mode, in->mode);
+}
+
+int
+uffd_region_find(const struct uffd_dev *ud, uint64_t addr,
+		 struct uffd_region *out)
+{
+	uint32_t s, i, n;
+	int found;
+
+	do {
+		while ((s = __atomic_load_n(&ud->seq, __ATOMIC_ACQUIRE)) & 1)
+			rte_pause();
+		found = 0;
+		n = __atomic_load_n(&ud->nb_slots, __ATOMIC_RELAXED);
+		for (i = 0; i < n && i < PFDK_UFFD_MAX_REGIONS; i++) {
+			const struct uffd_region *r = &ud->regions[i];
+
+			if (addr >= ld(&r->start) && addr < ld(&r->end) &&
+			    ld(&r->start) != 0) {
+				region_load(r, out);
+				found = 1;
+				break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (__atomic_load_n(&ud->seq, __ATOMIC_RELAXED) != s);
+	/* A torn copy is impossible here, but a half-valid one is caught. */
+	return found && addr >= out->start && addr < out->end;
+}
+
+static void
+write_begin(struct uffd_dev *ud)
+{
+	rte_spinlock_lock(&ud->wlock);
+	__atomic_store_n(&ud->seq, ud->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void
+write_end(struct uffd_dev *ud)
+{
+	__atomic_store_n(&ud->seq, ud->seq + 1, __ATOMIC_RELEASE);
+	rte_spinlock_unlock(&ud->wlock);
+}
+
+/* Writer only: a free slot, or -1. */
+static int
+slot_alloc(struct uffd_dev *ud)
+{
+	uint32_t i;
+
+	for (i = 0; i < PFDK_UFFD_MAX_REGIONS; i++) {
+		if (ud->regions[i].start == 0) {
+			if (i >= ud->nb_slots)
+				__atomic_store_n(&ud->nb_slots, i + 1,
+						 __ATOMIC_RELAXED);
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static void
+slot_put(struct uffd_dev *ud, const struct uffd_region *r)
+{
+	int i = slot_alloc(ud);
+
+	if (i < 0) {
+		/* Faults there will count as stale: better than a wrong fill. */
+		PFDK_FAULT_LOG(ERR, "uffd: region table full: range 0x%" PRIx64 "-0x%" PRIx64
+			       " dropped", r->start, r->end);
+		return;
+	}
+	region_store(&ud->regions[i], r);
+}
+
+/*
+ * Drop [a, b) from every region (UNMAP), or move it to @to (REMAP): the
+ * pieces outside [a, b) stay, the piece inside goes or moves with its
+ * store offset, so a page keeps its contents' source wherever it lives.
+ */
+void
+uffd_table_cut(struct uffd_dev *ud, uint64_t a, uint64_t b, bool move,
+	       uint64_t to)
+{
+	struct uffd_region pieces[3 * PFDK_UFFD_MAX_REGIONS];
+	unsigned int np = 0, i;
+
+	write_begin(ud);
+	for (i = 0; i < ud->nb_slots; i++) {
+		struct uffd_region r = ud->regions[i], p;
+
+		if (r.start == 0 || r.end <= a || r.start >= b)
+			continue;
+		if (r.start < a) {
+			p = r;
+			p.end = a;
+			pieces[np++] = p;
+		}
+		if (r.end > b) {
+			p = r;
+			p.start = b;
+			p.store_off = r.store_off + (b - r.start);
+			pieces[np++] = p;
+		}
+		if (move) {
+			p = r;
+			p.start = RTE_MAX(r.start, a);
+			p.end = RTE_MIN(r.end, b);
+			p.store_off = r.store_off + (p.start - r.start);
+			p.start = p.start - a + to;
+			p.end = p.end - a + to;
+			pieces[np++] = p;
+		}
+		memset(&p, 0, sizeof(p));
+		region_store(&ud->regions[i], &p);
+	}
+	for (i = 0; i < np; i++)
+		slot_put(ud, &pieces[i]);
+	write_end(ud);
+}
+
+static int
+overlaps(const struct uffd_dev *ud, uint64_t start, uint64_t end)
+{
+	uint32_t i;
+
+	for (i = 0; i < ud->nb_slots; i++)
+		if (ud->regions[i].start != 0 && ud->regions[i].start < end &&
+		    ud->regions[i].end > start)
+			return 1;
+	return 0;
+}
+
+/* UFFDIO_REGISTER one range; checks the kernel gives the ioctls we need. */
+int
+uffd_register_range(struct uffd_dev *ud, const struct uffd_region *r)
+{
+	struct uffdio_register reg = {
+		.range = { .start = r->start, .len = r->end - r->start },
+	};
+	uint64_t need = 1ull << _UFFDIO_WAKE;
+
+	if (r->mode & PFDK_UFFD_MODE_MISSING) {
+		reg.mode |= UFFDIO_REGISTER_MODE_MISSING;
+		need |= 1ull << _UFFDIO_COPY;
+	}
+	if (r->mode & PFDK_UFFD_MODE_WP) {
+		reg.mode |= UFFDIO_REGISTER_MODE_WP;
+		need |= 1ull << _UFFDIO_WRITEPROTECT;
+	}
+	if (r->mode & PFDK_UFFD_MODE_MINOR) {
+		reg.mode |= UFFDIO_REGISTER_MODE_MINOR;
+		need |= 1ull << _UFFDIO_CONTINUE;
+	}
+	if (ioctl(ud->fd, UFFDIO_REGISTER, &reg) < 0)
+		return -errno;
+	if ((reg.ioctls & need) != need) {
+		uffd_unregister_range(ud, r->start, r->end);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+uffd_unregister_range(struct uffd_dev *ud, uint64_t start, uint64_t end)
+{
+	struct uffdio_range rg = { .start = start, .len = end - start };
+
+	return ioctl(ud->fd, UFFDIO_UNREGISTER, &rg) < 0 ? -errno : 0;
+}
+
+int
+pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
+			  uint32_t mode, const struct pfdk_store *store,
+			  size_t page_size)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
+	struct uffd_region r;
+	int ret;
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	if ((page_size != UFFD_PAGE_4K && page_size != UFFD_PAGE_2M) ||
+	    addr == NULL || len == 0 || ((uintptr_t)addr | len) & (page_size - 1) ||
+	    mode == 0 || (mode & ~(PFDK_UFFD_MODE_MISSING | PFDK_UFFD_MODE_WP |
+				   PFDK_UFFD_MODE_MINOR)) ||
+	    ((mode & PFDK_UFFD_MODE_MISSING) && store == NULL)) {
+		PFDK_FAULT_LOG(ERR, "uffd: register %p+%zu mode %#x page %zu: bad arguments (page 4096 or 2 MiB, aligned; MISSING needs a store)",
+			       addr, len, mode, page_size);
+		return -EINVAL;
+	}
+	r.start = (uintptr_t)addr;
+	r.end = r.start + len;
+	r.store_off = 0;
+	r.store = (uintptr_t)store;
+	r.page_size = page_size;
+	r.mode = mode;
+	rte_spinlock_lock(&ud->wlock);
+	ret = overlaps(ud, r.start, r.end) ? -EINVAL : 0;
+	rte_spinlock_unlock(&ud->wlock);
+	if (ret < 0) {
+		PFDK_FAULT_LOG(ERR, "uffd: register %p+%zu: overlaps a region", addr, len);
+		return ret;
+	}
+	if (ud->registered) {
+		ret = uffd_register_range(ud, &r);
+		if (ret < 0) {
+			PFDK_FAULT_LOG(ERR, "uffd: UFFDIO_REGISTER %p+%zu mode %#x: %s (MINOR needs shmem or hugetlbfs; WP and hugetlbfs need the kernel's features, enabled: %#" PRIx64 ")",
+				       addr, len, mode, strerror(-ret), ud->features);
+			return ret;
+		}
+	}
+	write_begin(ud);
+	ret = slot_alloc(ud);
+	if (ret >= 0)
+		region_store(&ud->regions[ret], &r);
+	write_end(ud);
+	if (ret < 0) {
+		if (ud->registered)
+			uffd_unregister_range(ud, r.start, r.end);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+int
+pfdk_uffd_region_unregister(uint16_t dev_id, void *addr, size_t len)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
+	uint64_t a = (uintptr_t)addr, b = a + len;
+	uint32_t i;
+	int n = 0;
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	for (i = 0; i < ud->nb_slots; i++) {
+		struct uffd_region r = ud->regions[i];
+
+		if (r.start == 0 || r.start < a || r.end > b)
+			continue;
+		if (ud->registered)
+			uffd_unregister_range(ud, r.start, r.end);
+		memset(&r, 0, sizeof(r));
+		write_begin(ud);
+		region_store(&ud->regions[i], &r);
+		write_end(ud);
+		n++;
+	}
+	return n;
+}
+
+int
+pfdk_uffd_wp_range(uint16_t dev_id, void *addr, size_t len, int protect)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	return ioctl(ud->fd, UFFDIO_WRITEPROTECT, &wp) < 0 ? -errno : 0;
+}
+
+int
+pfdk_uffd_regions(uint16_t dev_id, struct pfdk_uffd_region_info *out,
+		  unsigned int n)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
+	struct uffd_region r;
+	unsigned int i, k = 0;
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	if (out == NULL && n != 0)
+		return -EINVAL;
+	rte_spinlock_lock(&ud->wlock);
+	for (i = 0; i < ud->nb_slots; i++) {
+		region_load(&ud->regions[i], &r);
+		if (r.start == 0)
+			continue;
+		if (k < n) {
+			out[k].start = r.start;
+			out[k].len = r.end - r.start;
+			out[k].store_off = r.store_off;
+			out[k].page_size = (uint32_t)r.page_size;
+			out[k].mode = (uint32_t)r.mode;
+		}
+		k++;
+	}
+	rte_spinlock_unlock(&ud->wlock);
+	return (int)k;
+}
+
+/* MISSING: fill the page from the region's store. */
+static int
+fill_missing(struct uffd_dev *ud, const struct uffd_region *r,
+	     struct pfdk_fault *f, uint64_t dontwake, void *scr)
+{
+	const struct pfdk_store *store = (const void *)(uintptr_t)r->store;
+	const void *src = NULL;
+	int ret;
+
+	ret = pfdk_store_lookup(store, r->store_off + (f->addr - r->start),
+				f->len, scr, &src);
+	if (ret < 0)
+		return ret == -EAGAIN ? -EIO : ret; /* EAGAIN means "event" here */
+	if (ret == PFDK_STORE_ZERO && r->page_size == UFFD_PAGE_4K) {
+		struct uffdio_zeropage z = {
+			.range = { .start = f->addr, .len = f->len },
+			.mode = dontwake ? UFFDIO_ZEROPAGE_MODE_DONTWAKE : 0,
+		};
+
+		if (ioctl(ud->fd, UFFDIO_ZEROPAGE, &z) < 0)
+			return -errno;
+		uffd_xs_add(ud, XS(zeropages), 1);
+		return 0;
+	} else {
+		struct uffdio_copy c = {
+			.dst = f->addr,
+			.src = (uintptr_t)(ret == PFDK_STORE_ZERO ? zero_2m : src),
+			.len = f->len,
+			.mode = dontwake ? UFFDIO_COPY_MODE_DONTWAKE : 0,
+		};
+
+		if (ioctl(ud->fd, UFFDIO_COPY, &c) < 0)
+			return -errno;
+		uffd_xs_add(ud, XS(copies), 1);
+		return 0;
+	}
+}
+
+/*
+ * Resolve one fault: 0 done (status set), -EAGAIN an event is pending (try
+ * again after the owner reads it). @wake: ioctls wake the faulter
+ * themselves (stop's drain) instead of leaving it to respond's WAKE.
+ */
+int
+uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake)
+{
+	uint64_t dontwake = wake ? 0 : 1;
+	struct uffd_region r;
+	void *scr = NULL;
+	unsigned int lc;
+	int ret;
+
+	f->status = PFDK_FAULT_RESP_SUCCESS;
+	if (!uffd_region_find(ud, f->addr, &r)) {
+		/* Unmapped or unregistered: the wake makes the thread retry. */
+		uffd_xs_add(ud, XS(stale), 1);
+		return 0;
+	}
+	if (f->kind == PFDK_FAULT_KIND_WP) {
+		struct uffdio_writeprotect wp = {
+			.range = { .start = f->addr, .len = f->len },
+			.mode = dontwake ? UFFDIO_WRITEPROTECT_MODE_DONTWAKE : 0,
+		};
+
+		ret = ioctl(ud->fd, UFFDIO_WRITEPROTECT, &wp) < 0 ? -errno : 0;
+		if (ret == 0)
+			uffd_xs_add(ud, XS(wp_clears), 1);
+	} else if (f->kind == PFDK_FAULT_KIND_MINOR) {
+		struct uffdio_continue c = {
+			.range = { .start = f->addr, .len = f->len },
+			.mode = dontwake ? UFFDIO_CONTINUE_MODE_DONTWAKE : 0,
+		};
+
+		ret = ioctl(ud->fd, UFFDIO_CONTINUE, &c) < 0 ? -errno : 0;
+		if (ret == 0)
+			uffd_xs_add(ud, XS(continues), 1);
+	} else {
+		lc = rte_lcore_id();
+		if (lc >= RTE_MAX_LCORE || scratch[lc] == NULL) {
+			if (!rte_spinlock_trylock(&foreign_lock))
+				return -EAGAIN;
+			lc = RTE_MAX_LCORE;
+		}
+		scr = scratch[lc];
+		ret = fill_missing(ud, &r, f, dontwake, scr);
+		if (lc == RTE_MAX_LCORE)
+			rte_spinlock_unlock(&foreign_lock);
+	}
+	switch (ret) {
+	case 0:
+		return 0;
+	case -EEXIST:
+		/* Another fault on the page filled it; its waiter still needs the wake. */
+		uffd_xs_add(ud, XS(exists), 1);
+		return 0;
+	case -EAGAIN:
+		uffd_xs_add(ud, XS(deferred), 1);
+		return -EAGAIN;
+	case -ENOENT:
+	case -ESRCH:
+		/* The VMA or the mm went away under us: nothing left to fill. */
+		uffd_xs_add(ud, XS(stale), 1);
+		return 0;
+	default:
+		/* The store or the kernel cannot serve it: fail the access. */
+		__atomic_fetch_add(&ud->errors, 1, __ATOMIC_RELAXED);
+		f->status = PFDK_FAULT_RESP_INVALID;
+		return 0;
+	}
+}
+
+uint16_t
+pfdk_uffd_resolve_burst(void *ctx, struct pfdk_fault **faults, uint16_t nb)
+{
+	uint16_t i = 0, k = nb;
+
+	RTE_SET_USED(ctx);
+	/* Deferred faults rotate to the tail: faults[0..k) are resolved. */
+	while (i < k) {
+		struct pfdk_fault *f = faults[i];
+		struct uffd_dev *ud = uffd_dev_of(f->dev_id);
+
+		if (unlikely(ud == NULL)) {
+			f->status = PFDK_FAULT_RESP_INVALID;
+			i++;
+			continue;
+		}
+		if (uffd_resolve_one(ud, f, false) == -EAGAIN) {
+			faults[i] = faults[--k];
+			faults[k] = f;
+			continue;
+		}
+		i++;
+	}
+	return k;
+}

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * userfaultfd end to end through the pipeline on real lcores: each case
+ * faults every page of a region in from a store and checks every byte.
+ * Memory kinds (anonymous, memfd shmem, hugetlbfs 2 MiB), modes (MISSING,
+ * MINOR + CONTINUE, WP), 1 and 8 faulting threads, sequential and random
+ * order, layouts rtc (busy and epoll), pipeline and colocated, and the
+ * INVALID path (POISON -> SIGBUS in the faulting thread).
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "test_uffd_common.h"
+
+#define PAGES 2048
+
+/* One region of @pages 4 KiB anonymous pages, pattern store, @n threads. */
+static void
+anon_case(const char *layout, unsigned int nthreads, bool random)
+{
+	struct pfdk_store *s = pfdk_store_pattern_create(42);
+	struct pfdk_pipeline *p = ut_pipeline(layout, 1, 256, 32);
+	size_t len = PAGES * PAGE_4K;
+	void *mem = ut_map_anon(len);
+	struct pfdk_uffd_stats x;
+	uint16_t dev = ut_dev(p, 0);
+
+	assert_non_null(s);
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, len,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	ut_touch_run(mem, PAGE_4K, PAGES, nthreads, random, false);
+	ut_stop_check(p, 1, PAGES);
+	ut_verify(mem, PAGE_4K, PAGES, s, 0);
+	x = ut_xstats(dev);
+	assert_int_equal(x.copies, PAGES);
+	assert_true(x.wakes >= 1);
+	print_message("  %s %u thread(s) %s: %" PRIu64 " copies, %" PRIu64
+		      " eexist, %" PRIu64 " wakes\n", layout, nthreads,
+		      random ? "random" : "seq", x.copies, x.exists, x.wakes);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, len);
+	pfdk_store_free(s);
+}
+
+static void rtc_1_seq(void **st) { (void)st; anon_case("rtc", 1, false); }
+static void rtc_8_random(void **st) { (void)st; anon_case("rtc", 8, true); }
+static void rtc_epoll_8_seq(void **st) { (void)st; anon_case("rtc-epoll", 8, false); }
+static void pipeline_1_random(void **st) { (void)st; anon_case("pipeline", 1, true); }
+static void pipeline_8_random(void **st) { (void)st; anon_case("pipeline", 8, true); }
+static void colocated_8_random(void **st) { (void)st; anon_case("colocated", 8, true); }
+static void colocated_1_seq(void **st) { (void)st; anon_case("colocated", 1, false); }
+
+/* memfd shmem, MISSING, four devices with zero, image, pattern, callback. */
+static int
+cb_fill(void *ctx, uint64_t off, void *dst, size_t len)
+{
+	(void)ctx;
+	memset(dst, (int)((off / len) & 0xff) | 1, len);
+	return PFDK_STORE_DATA;
+}
+
+static void
+shmem_stores(void **state)
+{
+	struct pfdk_pipeline *p = ut_pipeline("rtc", 4, 256, 32);
+	size_t len = 512 * PAGE_4K, i;
+	uint8_t *img = malloc(len - 1000); /* a tail page past the image end */
+	struct pfdk_store *s[4];
+	void *mem[4];
+	int fd[4];
+
+	(void)state;
+	assert_non_null(img);
+	for (i = 0; i < len - 1000; i++)
+		img[i] = (uint8_t)(i * 7 + (i >> 12));
+	s[0] = pfdk_store_zero_create();
+	s[1] = pfdk_store_image_from_memory(img, len - 1000);
+	s[2] = pfdk_store_pattern_create(7);
+	s[3] = pfdk_store_callback_create(cb_fill, NULL);
+	for (i = 0; i < 4; i++) {
+		assert_non_null(s[i]);
+		mem[i] = ut_map_memfd(len, &fd[i]);
+		assert_int_equal(pfdk_uffd_region_register(ut_dev(p, (uint16_t)i),
+			mem[i], len, PFDK_UFFD_MODE_MISSING, s[i], PAGE_4K), 0);
+	}
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	for (i = 0; i < 4; i++)
+		ut_touch_run(mem[i], PAGE_4K, 512, 8, i & 1, false);
+	ut_stop_check(p, 4, 4 * 512);
+	for (i = 0; i < 4; i++) {
+		ut_verify(mem[i], PAGE_4K, 512, s[i], 0);
+		if (i == 0)
+			assert_int_equal(ut_xstats(ut_dev(p, 0)).zeropages, 512);
+		else
+			assert_int_equal(ut_xstats(ut_dev(p, (uint16_t)i)).copies, 512);
+	}
+	pfdk_pipeline_destroy(p);
+	for (i = 0; i < 4; i++) {
+		munmap(mem[i], len);
+		close(fd[i]);
+		pfdk_store_free(s[i]);
+	}
+	free(img);
+}
+
+/* An image file through pfdk_store_image_create(), in pipeline layout. */
+static void
+image_file(void **state)
+{
+	char path[] = "/tmp/pfdk_uffd_imgXXXXXX";
+	size_t len = 256 * PAGE_4K, i;
+	uint8_t *buf = malloc(len);
+	struct pfdk_store *s;
+	struct pfdk_pipeline *p;
+	void *mem;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_non_null(buf);
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i ^ (i >> 9));
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	s = pfdk_store_image_create(path, SOCKET_ID_ANY);
+	unlink(path);
+	assert_non_null(s);
+	p = ut_pipeline("pipeline", 1, 256, 32);
+	mem = ut_map_anon(len);
+	assert_int_equal(pfdk_uffd_region_register(ut_dev(p, 0), mem, len,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	ut_touch_run(mem, PAGE_4K, 256, 8, true, false);
+	ut_stop_check(p, 1, 256);
+	assert_memory_equal(mem, buf, len);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, len);
+	pfdk_store_free(s);
+	free(buf);
+}
+
+#define HP_NR "/proc/sys/vm/nr_hugepages"
+#define HP_FREE "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+
+static long
+read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int
+write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (f == NULL)
+		return -1;
+	ok = fprintf(f, "%ld\n", v) > 0;
+	return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* hugetlbfs 2 MiB pages; reserves a few when root and gives them back. */
+static void
+hugetlb_2m(void **state)
+{
+	const size_t n = 8, len = n * PAGE_2M;
+	long nr = read_long(HP_NR), reserved = 0;
+	struct pfdk_store *s;
+	struct pfdk_pipeline *p;
+	void *mem;
+
+	(void)state;
+	if (read_long(HP_FREE) < (long)n && nr >= 0 &&
+	    write_long(HP_NR, nr + (long)n) == 0)
+		reserved = (long)n;
+	if (read_long(HP_FREE) < (long)n) {
+		if (reserved)
+			write_long(HP_NR, nr);
+		skip(); /* cmocka prints the case as SKIPPED */
+		return;
+	}
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (mem == MAP_FAILED) {
+		if (reserved)
+			write_long(HP_NR, nr);
+		print_message("  no hugetlb mapping: %s\n", strerror(errno));
+		skip();
+		return;
+	}
+	s = pfdk_store_pattern_create(2);
+	p = ut_pipeline("rtc", 1, 256, 32);
+	assert_int_equal(pfdk_uffd_region_register(ut_dev(p, 0), mem, len,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_2M), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	ut_touch_run(mem, PAGE_2M, n, 2, true, false);
+	ut_stop_check(p, 1, n);
+	ut_verify(mem, PAGE_2M, n, s, 0);
+	assert_int_equal(ut_xstats(ut_dev(p, 0)).copies, n);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, len);
+	pfdk_store_free(s);
+	if (reserved)
+		write_long(HP_NR, nr);
+}
+
+/* MINOR: the page cache has the bytes (written through an alias). */
+static void
+minor_continue(void **state)
+{
+	const size_t n = 512, len = n * PAGE_4K;
+	struct pfdk_store *s = pfdk_store_pattern_create(11);
+	struct pfdk_pipeline *p = ut_pipeline("rtc", 1, 256, 32);
+	uint8_t *alias, *mem;
+	int fd;
+
+	(void)state;
+	alias = ut_map_memfd(len, &fd);
+	assert_int_equal(pfdk_store_read(s, 0, alias, len), 0);
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(mem != MAP_FAILED);
+	if (!(pfdk_uffd_features(ut_dev(p, 0)) & UFFD_FEATURE_MINOR_SHMEM)) {
+		pfdk_pipeline_destroy(p);
+		print_message("  kernel lacks UFFD_FEATURE_MINOR_SHMEM\n");
+		skip();
+		return;
+	}
+	assert_int_equal(pfdk_uffd_region_register(ut_dev(p, 0), mem, len,
+		PFDK_UFFD_MODE_MINOR, NULL, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	ut_touch_run(mem, PAGE_4K, n, 8, true, false);
+	ut_stop_check(p, 1, n);
+	ut_verify(mem, PAGE_4K, n, s, 0);
+	assert_true(ut_xstats(ut_dev(p, 0)).continues >= n);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, len);
+	munmap(alias, len);
+	close(fd);
+	pfdk_store_free(s);
+}
+
+/* WP: every first write to a protected page faults and is let through. */
+static void
+write_protect(void **state)
+{
+	const size_t n = 512, len = n * PAGE_4K;
+	struct pfdk_store *s = pfdk_store_pattern_create(5);
+	struct pfdk_pipeline *p = ut_pipeline("pipeline", 1, 256, 32);
+	uint8_t *mem = ut_map_anon(len), *want = malloc(len);
+	uint16_t dev = ut_dev(p, 0);
+	size_t i;
+
+	(void)state;
+	assert_non_null(want);
+	assert_int_equal(pfdk_store_read(s, 0, mem, len), 0); /* populate */
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, len,
+		PFDK_UFFD_MODE_WP, NULL, PAGE_4K), 0);
+	assert_int_equal(pfdk_uffd_wp_range(dev, mem, len, 1), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	ut_touch_run(mem, PAGE_4K, n, 8, true, true);
+	ut_stop_check(p, 1, n);
+	assert_int_equal(pfdk_store_read(s, 0, want, len), 0);
+	for (i = 0; i < n; i++)
+		want[i * PAGE_4K + 8] ^= 0x5a;
+	assert_memory_equal(mem, want, len);
+	assert_true(ut_xstats(dev).wp_clears >= n);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, len);
+	free(want);
+	pfdk_store_free(s);
+}
+
+/* INVALID: a page the store refuses is poisoned: the access gets SIGBUS. */
+static __thread sigjmp_buf bus_jmp;
+static __thread volatile int bus_armed;
+
+static void
+on_sigbus(int sig)
+{
+	(void)sig;
+	if (bus_armed)
+		siglongjmp(bus_jmp, 1);
+	abort();
+}
+
+static int
+refuse_fill(void *ctx, uint64_t off, void *dst, size_t len)
+{
+	(void)ctx;
+	if (off / len == 3)
+		return -EIO;
+	memset(dst, 0x77, len);
+	return PFDK_STORE_DATA;
+}
+
+static void *
+bus_thread(void *arg)
+{
+	volatile uint8_t *mem = arg;
+	intptr_t got = 0;
+
+	bus_armed = 1;
+	if (sigsetjmp(bus_jmp, 1) == 0)
+		(void)mem[3 * PAGE_4K];
+	else
+		got = 1;
+	bus_armed = 0;
+	return (void *)got;
+}
+
+static void
+invalid_poisons(void **state)
+{
+	struct pfdk_store *s = pfdk_store_callback_create(refuse_fill, NULL);
+	struct pfdk_pipeline *p = ut_pipeline("rtc", 1, 256, 32);
+	uint8_t *mem = ut_map_anon(8 * PAGE_4K);
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	struct pfdk_fault_stats fs;
+	pthread_t th;
+	void *got;
+
+	(void)state;
+	if (!(pfdk_uffd_features(ut_dev(p, 0)) & UFFD_FEATURE_POISON)) {
+		pfdk_pipeline_destroy(p);
+		print_message("  kernel lacks UFFD_FEATURE_POISON\n");
+		skip();
+		return;
+	}
+	assert_int_equal(pfdk_uffd_region_register(ut_dev(p, 0), mem,
+		8 * PAGE_4K, PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	sigaction(SIGBUS, &sa, &old);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	assert_int_equal(mem[0], 0x77);
+	assert_int_equal(pthread_create(&th, NULL, bus_thread, mem), 0);
+	pthread_join(th, &got);
+	assert_int_equal((intptr_t)got, 1);
+	assert_int_equal(mem[7 * PAGE_4K], 0x77);
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	sigaction(SIGBUS, &old, NULL);
+	assert_int_equal(pfdk_fault_stats_get(ut_dev(p, 0), &fs), 0);
+	assert_int_equal(fs.invalid, 1);
+	assert_int_equal(ut_xstats(ut_dev(p, 0)).poisons, 1);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, 8 * PAGE_4K);
+	pfdk_store_free(s);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rtc_1_seq),
+		cmocka_unit_test(rtc_8_random),
+		cmocka_unit_test(rtc_epoll_8_seq),
+		cmocka_unit_test(pipeline_1_random),
+		cmocka_unit_test(pipeline_8_random),
+		cmocka_unit_test(colocated_1_seq),
+		cmocka_unit_test(colocated_8_random),
+		cmocka_unit_test(shmem_stores),
+		cmocka_unit_test(image_file),
+		cmocka_unit_test(hugetlb_2m),
+		cmocka_unit_test(minor_continue),
+		cmocka_unit_test(write_protect),
+		cmocka_unit_test(invalid_poisons),
+	};
+
+	(void)argc;
+	test_watchdog("test_uffd_mem", 300);
+	test_eal_init(argv[0], UT_LCORES);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
