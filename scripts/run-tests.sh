@@ -96,10 +96,12 @@ if build asan build-asan --buildtype=debugoptimized -Db_sanitize=address,undefin
 	suite build-asan functional --num-processes 1
 	suite build-asan stress --num-processes 1
 fi
-# DPDK's default (x86) ring code syncs with volatile and barriers, which
-# TSan cannot follow; the C11-atomics variant is the same ring, visible.
+# DPDK's default x86 ring and spinlock code syncs with volatile, barriers
+# and inline asm, which TSan cannot follow; the C11-atomics ring and the
+# intrinsics spinlock are the same objects, visible to it.
 if build tsan build-tsan --buildtype=debugoptimized -Db_sanitize=thread \
-		-Db_lundef=false -Dc_args=-DRTE_USE_C11_MEM_MODEL; then
+		-Db_lundef=false \
+		"-Dc_args=-DRTE_USE_C11_MEM_MODEL -DRTE_FORCE_INTRINSICS"; then
 	suite build-tsan tsan --num-processes 1
 fi
 if CC=clang build fuzz build-fuzz --buildtype=debugoptimized -Dfuzz=true \

@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * iommufd fault driver: devargs, the three ways to a fault FD (adopt,
+ * allocate on hardware, emulate), queue life cycle and counters. The burst
+ * functions are in iommufd_rxtx.c; what the driver promises is in
+ * pfdk_iommufd.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_malloc.h>
+
+#include "pfdk_counter.h"
+#include "pfdk_fault_driver.h"
+#include "iommufd_private.h"
+
+#define NONE UINT64_MAX
+
+static struct pfdk_fault_driver iommufd_driver;
+
+/* Devices by id, for the resolve policy's range lookups on any lcore. */
+static const struct iommufd_dev *by_id[PFDK_FAULT_MAX_DEVS];
+
+static int
+range_one(const char *key, const char *value, void *opaque)
+{
+	struct iommufd_conf *c = opaque;
+	unsigned long long lo, hi;
+	char *end;
+
+	RTE_SET_USED(key);
+	if (c->range_err[0] != '\0')
+		return -1;
+	if (c->nb_ranges == PFDK_IOMMUFD_MAX_RANGES) {
+		snprintf(c->range_err, sizeof(c->range_err),
+			 "range=: at most %d ranges", PFDK_IOMMUFD_MAX_RANGES);
+		return -1;
+	}
+	if (value == NULL || value[0] < '0' || value[0] > '9')
+		goto bad;
+	errno = 0;
+	lo = strtoull(value, &end, 0);
+	if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+		goto bad;
+	hi = strtoull(end + 1, &end, 0);
+	if (errno != 0 || *end != '\0' || hi <= lo)
+		goto bad;
+	c->lo[c->nb_ranges] = lo;
+	c->hi[c->nb_ranges] = hi;
+	c->nb_ranges++;
+	return 0;
+bad:
+	snprintf(c->range_err, sizeof(c->range_err),
+		 "range=%.40s: expected LO:HI with LO < HI (HI exclusive, 0x allowed)",
+		 value ? value : "");
+	return -1;
+}
+
+static int
+iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
+{
+	struct iommufd_conf *c = conf;
+	const char *path = rte_kvargs_get(kv, "iommu");
+	int ways;
+
+	c->fault_fd = c->iommu_fd = c->hw_dev_id = c->pt_id = NONE;
+	c->emu = 0;
+	c->outstanding = 4096;
+	c->rbuf = 32;
+	c->groups = 1;
+	c->pasids = 4;
+	c->total = 0;
+	c->rate = 0;
+	c->flag2 = 0;
+	c->seed = 1;
+	c->depth = 64;
+	if (pfdk_fault_kv_uint(kv, "fault_fd", &c->fault_fd, 0, INT32_MAX, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "emu", &c->emu, 0, 1, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "iommu_fd", &c->iommu_fd, 0, INT32_MAX, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "dev_id", &c->hw_dev_id, 0, UINT32_MAX, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "pt_id", &c->pt_id, 0, UINT32_MAX, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "outstanding", &c->outstanding, 1, 65536, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "rbuf", &c->rbuf, 1, IOMMUFD_RBUF_MAX, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "groups", &c->groups, 1, 256, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "pasids", &c->pasids, 0, 1u << 20, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "total", &c->total, 0, UINT64_MAX - 1, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "rate", &c->rate, 0, 1000000000ull, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "flag2", &c->flag2, 0, 1, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "seed", &c->seed, 0, UINT64_MAX, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "depth", &c->depth, 1, 65536, err, errlen))
+		return -EINVAL;
+	if (path != NULL) {
+		if (path[0] != '/' || strlen(path) >= sizeof(c->iommu_path)) {
+			snprintf(err, errlen, "iommu=%s: expected an absolute path (e.g. /dev/iommu)", path);
+			return -EINVAL;
+		}
+		strcpy(c->iommu_path, path);
+	}
+	if (rte_kvargs_process(kv, "range", range_one, c) < 0) {
+		snprintf(err, errlen, "%s", c->range_err[0] ? c->range_err : "range=: bad value");
+		return -EINVAL;
+	}
+	ways = (c->fault_fd != NONE) + (c->emu != 0) +
+	       (c->iommu_fd != NONE || c->iommu_path[0] != '\0');
+	if (ways != 1) {
+		snprintf(err, errlen, "give exactly one of fault_fd=N, emu=1, or iommu=PATH|iommu_fd=N with dev_id= and pt_id=");
+		return -EINVAL;
+	}
+	if (c->iommu_fd != NONE && c->iommu_path[0] != '\0') {
+		snprintf(err, errlen, "iommu= and iommu_fd= exclude each other");
+		return -EINVAL;
+	}
+	if ((c->iommu_fd != NONE || c->iommu_path[0] != '\0') &&
+	    (c->hw_dev_id == NONE || c->pt_id == NONE)) {
+		snprintf(err, errlen, "allocating a fault queue needs dev_id=<iommufd device id> and pt_id=<IOAS or HWPT id>");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+iommufd_close(struct pfdk_fault_dev *dev)
+{
+	struct iommufd_dev *d = dev->dev_private;
+
+	if (d == NULL)
+		return;
+	__atomic_store_n(&by_id[dev->dev_id], NULL, __ATOMIC_RELEASE);
+	iommufd_hw_free(dev, d);
+	pfdk_iommufd_emu_free(d->emu);
+	rte_free(d);
+	dev->dev_private = NULL;
+}
+
+static void
+iommufd_info_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_info *info)
+{
+	const struct iommufd_dev *d = dev->dev_private;
+
+	info->max_queues = 1; /* one fault FD, one reader */
+	info->max_group_records = d->emu ? (uint32_t)d->conf.groups : IOMMUFD_RBUF_MAX;
+}
+
+static int
+iommufd_configure(struct pfdk_fault_dev *dev, const struct pfdk_fault_conf *conf)
+{
+	RTE_SET_USED(dev);
+	RTE_SET_USED(conf);
+	return 0;
+}
+
+static void
+iommufd_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
+{
+	struct iommufd_queue *q = dev->queues[qid];
+
+	if (q == NULL)
+		return;
+	rte_free(q->rbuf);
+	rte_free(q->meta);
+	rte_free(q->tab);
+	rte_free(q->wbuf);
+	rte_free(q);
+}
+
+static int
+iommufd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
+		    const struct pfdk_fault_queue_conf *qc)
+{
+	const struct iommufd_dev *d = dev->dev_private;
+	int socket = qc->socket_id;
+	struct iommufd_queue *q;
+	uint32_t tab = rte_align32pow2((uint32_t)d->conf.outstanding * 2);
+
+	q = rte_zmalloc_socket("iommufd_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, socket);
+	if (q == NULL)
+		return -ENOMEM;
+	dev->queues[qid] = q;
+	q->rcap = RTE_MAX((uint32_t)d->conf.rbuf, 512u);
+	q->rmin = (uint32_t)d->conf.rbuf;
+	q->max_groups = (uint32_t)d->conf.outstanding;
+	q->tab_mask = tab - 1;
+	q->rbuf = rte_malloc_socket("iommufd_rbuf", q->rcap * IOMMUFD_REC,
+				    RTE_CACHE_LINE_SIZE, socket);
+	q->meta = rte_malloc_socket("iommufd_meta", q->rcap * sizeof(*q->meta),
+				    RTE_CACHE_LINE_SIZE, socket);
+	q->tab = rte_zmalloc_socket("iommufd_groups", tab * sizeof(*q->tab),
+				    RTE_CACHE_LINE_SIZE, socket);
+	q->wbuf = rte_malloc_socket("iommufd_resp", q->max_groups * IOMMUFD_RESP,
+				    RTE_CACHE_LINE_SIZE, socket);
+	if (q->rbuf == NULL || q->meta == NULL || q->tab == NULL || q->wbuf == NULL) {
+		iommufd_queue_release(dev, qid);
+		dev->queues[qid] = NULL;
+		return -ENOMEM;
+	}
+	q->io = d->io;
+	q->io_ctx = d->io_ctx;
+	q->pool = qc->pool;
+	q->socket_id = socket;
+	q->dev_id = dev->dev_id;
+	q->queue_id = qid;
+	q->name = dev->name;
+	return 0;
+}
+
+static int
+iommufd_start(struct pfdk_fault_dev *dev)
+{
+	const struct iommufd_dev *d = dev->dev_private;
+	struct iommufd_queue *q = dev->queues[0];
+
+	/* pfdk_iommufd_io_set() may have changed the I/O since setup. */
+	q->io = d->io;
+	q->io_ctx = d->io_ctx;
+	return 0;
+}
+
+static int
+iommufd_stop(struct pfdk_fault_dev *dev)
+{
+	uint16_t i;
+
+	for (i = 0; i < dev->nb_queues; i++)
+		if (dev->queues[i] != NULL)
+			iommufd_queue_abort(dev->queues[i]);
+	return 0;
+}
+
+#define QSUM(dev, f) ({ \
+	uint64_t s_ = 0; \
+	for (uint16_t i_ = 0; i_ < (dev)->nb_queues; i_++) { \
+		const struct iommufd_queue *q_ = (dev)->queues[i_]; \
+		if (q_ != NULL) \
+			s_ += pfdk_counter_read(&q_->st.f); \
+	} \
+	s_; })
+
+static void
+iommufd_xstats(const struct pfdk_fault_dev *dev, struct pfdk_iommufd_xstats *x)
+{
+	x->malformed = QSUM(dev, x.malformed);
+	x->rejected = QSUM(dev, x.rejected);
+	x->stale = QSUM(dev, x.stale);
+	x->duplicates = QSUM(dev, x.duplicates);
+	x->bad_status = QSUM(dev, x.bad_status);
+	x->unknown_flags = QSUM(dev, x.unknown_flags);
+	x->grows = QSUM(dev, x.grows);
+	x->read_errors = QSUM(dev, x.read_errors);
+	x->writes = QSUM(dev, x.writes);
+	x->write_pending = QSUM(dev, x.write_pending);
+}
+
+static void
+iommufd_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
+{
+	struct pfdk_iommufd_xstats x;
+
+	iommufd_xstats(dev, &x);
+	s->received = QSUM(dev, received);
+	s->responded = QSUM(dev, responded);
+	s->groups = QSUM(dev, groups);
+	s->invalid = QSUM(dev, invalid);
+	s->nodesc = QSUM(dev, nodesc);
+	s->full = QSUM(dev, full);
+	s->aborted = QSUM(dev, aborted);
+	s->outstanding = QSUM(dev, outstanding);
+	s->errors = x.malformed + x.rejected + x.stale + x.duplicates +
+		    x.bad_status + x.read_errors;
+}
+
+static void
+iommufd_stats_reset(struct pfdk_fault_dev *dev)
+{
+	uint16_t i;
+
+	/* Outstanding is state, not a counter. */
+	for (i = 0; i < dev->nb_queues; i++) {
+		struct iommufd_queue *q = dev->queues[i];
+		uint64_t out, pend;
+
+		if (q == NULL)
+			continue;
+		out = q->st.outstanding;
+		pend = q->st.x.write_pending;
+		memset(&q->st, 0, sizeof(q->st));
+		q->st.outstanding = out;
+		q->st.x.write_pending = pend;
+	}
+}
+
+static int
+iommufd_queue_fd(const struct pfdk_fault_dev *dev, uint16_t qid)
+{
+	const struct iommufd_dev *d = dev->dev_private;
+
+	RTE_SET_USED(qid);
+	if (d->io->readiness_fd == NULL)
+		return -ENOTSUP;
+	return d->io->readiness_fd(d->io_ctx);
+}
+
+static void
+iommufd_dump(const struct pfdk_fault_dev *dev, FILE *f)
+{
+	const struct iommufd_dev *d = dev->dev_private;
+	struct pfdk_iommufd_xstats x;
+	unsigned int i;
+
+	iommufd_xstats(dev, &x);
+	fprintf(f, "  iommufd: %s, fault fd %d, fault_id %u, hwpt_id %u, outstanding-max %" PRIu64 "\n",
+		d->emu ? "emulated" : d->iommu_fd >= 0 ? "allocated" : "adopted",
+		d->fault_fd, d->fault_id, d->hwpt_id, d->conf.outstanding);
+	for (i = 0; i < d->conf.nb_ranges; i++)
+		fprintf(f, "  range 0x%" PRIx64 ":0x%" PRIx64 "\n", d->conf.lo[i], d->conf.hi[i]);
+	fprintf(f, "  malformed %" PRIu64 " rejected %" PRIu64 " stale %" PRIu64
+		" duplicates %" PRIu64 " bad_status %" PRIu64 " unknown_flags %" PRIu64
+		" grows %" PRIu64 " read_errors %" PRIu64 " writes %" PRIu64 "\n",
+		x.malformed, x.rejected, x.stale, x.duplicates, x.bad_status,
+		x.unknown_flags, x.grows, x.read_errors, x.writes);
+}
+
+static const struct pfdk_fault_dev_ops iommufd_ops = {
+	.dev_info_get = iommufd_info_get,
+	.dev_configure = iommufd_configure,
+	.queue_setup = iommufd_queue_setup,
+	.queue_release = iommufd_queue_release,
+	.dev_start = iommufd_start,
+	.dev_stop = iommufd_stop,
+	.dev_close = iommufd_close,
+	.stats_get = iommufd_stats_get,
+	.stats_reset = iommufd_stats_reset,
+	.queue_fd = iommufd_queue_fd,
+	.dump = iommufd_dump,
+	.recv = iommufd_recv,
+	.respond = iommufd_respond,
+};
+
+static int
+iommufd_probe(struct pfdk_fault_dev *dev, const void *conf)
+{
+	struct iommufd_dev *d;
+	int ret = 0;
+
+	d = rte_zmalloc("iommufd_dev", sizeof(*d), RTE_CACHE_LINE_SIZE);
+	if (d == NULL)
+		return -ENOMEM;
+	memcpy(&d->conf, conf, sizeof(d->conf));
+	d->fault_fd = d->iommu_fd = -1;
+	dev->dev_private = d;
+	if (d->conf.emu) {
+		struct pfdk_iommufd_emu_conf ec = {
+			.max_group_records = (uint32_t)d->conf.groups,
+			.pasids = (uint32_t)d->conf.pasids,
+			.total = d->conf.total,
+			.rate = d->conf.rate,
+			.depth = (uint32_t)d->conf.depth,
+			.flag2 = (uint32_t)d->conf.flag2,
+			.seed = d->conf.seed,
+		};
+
+		d->emu = pfdk_iommufd_emu_create(&ec);
+		if (d->emu == NULL) {
+			ret = -errno;
+			PFDK_FAULT_LOG(ERR, "%s: emulator: %s", dev->name, strerror(errno));
+		}
+		d->io = &pfdk_iommufd_emu_io;
+		d->io_ctx = d->emu;
+	} else if (d->conf.fault_fd != NONE) {
+		d->fault_fd = (int)d->conf.fault_fd;
+		if (fcntl(d->fault_fd, F_GETFD) < 0) {
+			char eb[128];
+
+			ret = -errno;
+			PFDK_FAULT_LOG(ERR, "%s: fault_fd=%d: %s: not an open file descriptor of this process",
+				       dev->name, d->fault_fd, iommufd_err_name(errno, eb, sizeof(eb)));
+		}
+		d->io = &iommufd_fd_io;
+		d->io_ctx = (void *)(intptr_t)d->fault_fd;
+	} else {
+		ret = iommufd_hw_alloc(dev, d);
+		d->io = &iommufd_fd_io;
+		d->io_ctx = (void *)(intptr_t)d->fault_fd;
+	}
+	if (ret < 0) {
+		iommufd_close(dev);
+		return ret;
+	}
+	dev->ops = &iommufd_ops;
+	__atomic_store_n(&by_id[dev->dev_id], d, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static struct iommufd_dev *
+iommufd_dev_of(uint16_t dev_id, struct pfdk_fault_dev **pdev, int *err)
+{
+	struct pfdk_fault_dev *dev = pfdk_fault_dev_get(dev_id);
+
+	*err = dev == NULL ? -ENODEV : -EINVAL;
+	if (dev == NULL || dev->driver != &iommufd_driver)
+		return NULL;
+	if (pdev != NULL)
+		*pdev = dev;
+	return dev->dev_private;
+}
+
+int
+pfdk_iommufd_info_get(uint16_t dev_id, struct pfdk_iommufd_info *info)
+{
+	const struct iommufd_dev *d;
+	int err;
+
+	d = iommufd_dev_of(dev_id, NULL, &err);
+	if (d == NULL || info == NULL)
+		return d == NULL ? err : -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->fault_fd = d->fault_fd;
+	info->iommu_fd = d->iommu_fd;
+	info->fault_id = d->fault_id;
+	info->hwpt_id = d->hwpt_id;
+	info->emulated = d->emu != NULL;
+	info->nb_ranges = d->conf.nb_ranges;
+	memcpy(info->range_lo, d->conf.lo, sizeof(info->range_lo));
+	memcpy(info->range_hi, d->conf.hi, sizeof(info->range_hi));
+	return 0;
+}
+
+int
+pfdk_iommufd_xstats_get(uint16_t dev_id, struct pfdk_iommufd_xstats *xs)
+{
+	struct pfdk_fault_dev *dev;
+	int err;
+
+	if (iommufd_dev_of(dev_id, &dev, &err) == NULL || xs == NULL)
+		return xs == NULL && err == -EINVAL ? -EINVAL : err;
+	iommufd_xstats(dev, xs);
+	return 0;
+}
+
+int
+pfdk_iommufd_io_set(uint16_t dev_id, const struct pfdk_iommufd_io *io, void *ctx)
+{
+	struct pfdk_fault_dev *dev;
+	struct iommufd_dev *d;
+	int err;
+
+	d = iommufd_dev_of(dev_id, &dev, &err);
+	if (d == NULL)
+		return err;
+	if (io == NULL || io->read == NULL || io->write == NULL)
+		return -EINVAL;
+	if (dev->state == PFDK_FAULT_DEV_STARTED)
+		return -EBUSY;
+	d->io = io;
+	d->io_ctx = ctx;
+	return 0;
+}
+
+int
+pfdk_iommufd_io_get(uint16_t dev_id, const struct pfdk_iommufd_io **io, void **ctx)
+{
+	struct iommufd_dev *d;
+	int err;
+
+	d = iommufd_dev_of(dev_id, NULL, &err);
+	if (d == NULL)
+		return err;
+	if (io == NULL || ctx == NULL)
+		return -EINVAL;
+	*io = d->io;
+	*ctx = d->io_ctx;
+	return 0;
+}
+
+struct pfdk_iommufd_emu *
+pfdk_iommufd_emu_get(uint16_t dev_id)
+{
+	struct iommufd_dev *d;
+	int err;
+
+	d = iommufd_dev_of(dev_id, NULL, &err);
+	return d != NULL ? d->emu : NULL;
+}
+
+int
+pfdk_iommufd_in_range(uint16_t dev_id, uint64_t addr, uint32_t len)
+{
+	const struct iommufd_dev *d;
+	uint64_t end = addr + (len ? len : 1);
+	unsigned int i;
+
+	if (dev_id >= PFDK_FAULT_MAX_DEVS)
+		return 0;
+	d = __atomic_load_n(&by_id[dev_id], __ATOMIC_ACQUIRE);
+	if (d == NULL || end < addr)
+		return 0;
+	for (i = 0; i < d->conf.nb_ranges; i++)
+		if (addr >= d->conf.lo[i] && end <= d->conf.hi[i])
+			return 1;
+	return 0;
+}
+
+uint16_t
+pfdk_iommufd_resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb)
+{
+	const struct pfdk_iommufd_policy *pol = ctx;
+	uint16_t i;
+
+	for (i = 0; i < nb; i++) {
+		struct pfdk_fault *f = faults[i];
+		int ret = 0;
+
+		if (!pfdk_iommufd_in_range(f->dev_id, f->addr, f->len)) {
+			f->status = PFDK_FAULT_RESP_INVALID;
+			continue;
+		}
+		if (pol != NULL && pol->fill != NULL) {
+			ret = pol->fill(pol->arg, f);
+			if (ret == -EAGAIN)
+				break; /* this one and the rest wait: order kept */
+		}
+		f->status = ret == 0 ? PFDK_FAULT_RESP_SUCCESS : PFDK_FAULT_RESP_INVALID;
+	}
+	return i;
+}
+
+static struct pfdk_fault_driver iommufd_driver = {
+	.params = "fault_fd=<fd> emu=<0|1> iommu=<path> iommu_fd=<fd> "
+		  "dev_id=<uint32> pt_id=<uint32> range=<LO:HI> "
+		  "outstanding=<1-65536> rbuf=<records> groups=<1-256> "
+		  "pasids=<0-1048576> total=<records,0=inject only> "
+		  "rate=<groups/s,0=unpaced> flag2=<0|1> seed=<uint> depth=<groups>",
+	.conf_size = sizeof(struct iommufd_conf),
+	.parse = iommufd_parse,
+	.probe = iommufd_probe,
+};
+
+PFDK_FAULT_DRIVER_REGISTER(iommufd, iommufd_driver);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The iommufd driver's way to a real fault FD: read()/write() on it, and
+ * allocating one on hardware (IOMMU_FAULT_QUEUE_ALLOC, then IOMMU_HWPT_ALLOC
+ * with IOMMU_HWPT_FAULT_ID_VALID), every failing ioctl named with its errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "pfdk_fault_driver.h"
+#include "iommufd_private.h"
+
+static ssize_t
+fd_read(void *ctx, void *buf, size_t count)
+{
+	ssize_t r = read((int)(intptr_t)ctx, buf, count);
+
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t
+fd_write(void *ctx, const void *buf, size_t count)
+{
+	ssize_t r = write((int)(intptr_t)ctx, buf, count);
+
+	return r < 0 ? -errno : r;
+}
+
+static int
+fd_readiness(void *ctx)
+{
+	/* The fault FD itself: EPOLLIN while groups wait. */
+	return (int)(intptr_t)ctx;
+}
+
+const struct pfdk_iommufd_io iommufd_fd_io = {
+	.read = fd_read,
+	.write = fd_write,
+	.readiness_fd = fd_readiness,
+};
+
+/* "ENOTTY (Inappropriate ioctl for device)" */
+const char *
+iommufd_err_name(int e, char *buf, size_t len)
+{
+	const char *n = strerrorname_np(e);
+
+	snprintf(buf, len, "%s (%s)", n ? n : "E?", strerror(e));
+	return buf;
+}
+
+/* IOMMU_FAULT_QUEUE_ALLOC, then a HWPT that delivers to it. */
+int
+iommufd_hw_alloc(struct pfdk_fault_dev *dev, struct iommufd_dev *d)
+{
+	struct pfdk_iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct pfdk_iommu_hwpt_alloc ha = { .size = sizeof(ha) };
+	const struct iommufd_conf *c = &d->conf;
+	char eb[128];
+	int e;
+
+	if (c->iommu_path[0] != '\0') {
+		d->iommu_fd = open(c->iommu_path, O_RDWR | O_CLOEXEC);
+		if (d->iommu_fd < 0) {
+			e = errno;
+			PFDK_FAULT_LOG(ERR, "%s: open %s: %s%s", dev->name, c->iommu_path,
+				       iommufd_err_name(e, eb, sizeof(eb)),
+				       e == ENOENT || e == ENODEV ?
+				       ": this kernel has no iommufd (CONFIG_IOMMUFD unset or module not loaded)" : "");
+			return -e;
+		}
+		d->own_iommu_fd = 1;
+	} else {
+		d->iommu_fd = (int)c->iommu_fd;
+	}
+	if (ioctl(d->iommu_fd, PFDK_IOMMU_FAULT_QUEUE_ALLOC, &fa) < 0) {
+		e = errno;
+		PFDK_FAULT_LOG(ERR, "%s: IOMMU_FAULT_QUEUE_ALLOC on fd %d: %s%s", dev->name,
+			       d->iommu_fd, iommufd_err_name(e, eb, sizeof(eb)),
+			       e == ENOTTY ? ": not an iommufd, or a kernel older than 6.11" :
+			       e == EBADF ? ": no such open fd" : "");
+		return -e;
+	}
+	d->fault_id = fa.out_fault_id;
+	d->fault_fd = (int)fa.out_fault_fd;
+	d->own_fault_fd = 1;
+	ha.flags = PFDK_IOMMU_HWPT_FAULT_ID_VALID;
+	ha.dev_id = (uint32_t)c->hw_dev_id;
+	ha.pt_id = (uint32_t)c->pt_id;
+	ha.data_type = PFDK_IOMMU_HWPT_DATA_NONE;
+	ha.fault_id = d->fault_id;
+	if (ioctl(d->iommu_fd, PFDK_IOMMU_HWPT_ALLOC, &ha) < 0) {
+		e = errno;
+		PFDK_FAULT_LOG(ERR, "%s: IOMMU_HWPT_ALLOC (dev_id %u, pt_id %u, fault_id %u, FAULT_ID_VALID) on fd %d: %s%s",
+			       dev->name, ha.dev_id, ha.pt_id, ha.fault_id, d->iommu_fd,
+			       iommufd_err_name(e, eb, sizeof(eb)),
+			       e == ENOENT ? ": dev_id or pt_id is not an object of this iommufd" :
+			       e == EOPNOTSUPP ? ": the IOMMU driver cannot deliver IO page faults (no IOPF/PRI)" : "");
+		return -e;
+	}
+	d->hwpt_id = ha.out_hwpt_id;
+	PFDK_FAULT_LOG(INFO, "%s: fault queue %u (fd %d) delivering for HWPT %u",
+		       dev->name, d->fault_id, d->fault_fd, d->hwpt_id);
+	return 0;
+}
+
+void
+iommufd_hw_free(struct pfdk_fault_dev *dev, struct iommufd_dev *d)
+{
+	uint32_t ids[2] = { d->hwpt_id, d->fault_id };
+	char eb[128];
+	unsigned int i;
+
+	/* Destroying the fault object is what answers the kernel's leftovers. */
+	for (i = 0; i < RTE_DIM(ids) && d->iommu_fd >= 0; i++) {
+		struct pfdk_iommu_destroy ds = { .size = sizeof(ds), .id = ids[i] };
+
+		if (ids[i] != 0 && ioctl(d->iommu_fd, PFDK_IOMMU_DESTROY, &ds) < 0)
+			PFDK_FAULT_LOG(WARNING, "%s: IOMMU_DESTROY %u: %s", dev->name,
+				       ids[i], iommufd_err_name(errno, eb, sizeof(eb)));
+	}
+	if (d->own_fault_fd && d->fault_fd >= 0)
+		close(d->fault_fd);
+	if (d->own_iommu_fd && d->iommu_fd >= 0)
+		close(d->iommu_fd);
+}
+

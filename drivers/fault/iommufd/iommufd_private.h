@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef IOMMUFD_PRIVATE_H
+#define IOMMUFD_PRIVATE_H
+
+/*
+ * Internal to the iommufd driver: queue state shared by the control code
+ * (iommufd.c) and the burst functions (iommufd_rxtx.c).
+ */
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mempool.h>
+
+#include "pfdk_iommufd.h"
+
+#define IOMMUFD_REC sizeof(struct pfdk_iommu_hwpt_pgfault)
+#define IOMMUFD_RESP sizeof(struct pfdk_iommu_hwpt_page_response)
+/* Largest read, in records: a group bigger than this cannot be read. */
+#define IOMMUFD_RBUF_MAX 8192u
+#define IOMMUFD_PAGE 4096u
+
+/*
+ * A group read and not yet answered. Keyed by cookie only while it lives:
+ * the kernel reuses a cookie as soon as it is answered, so gen, drawn per
+ * group, is what tells a late descriptor from one of the new group.
+ */
+struct iommufd_group {
+	uint32_t cookie;   /* 0: empty slot */
+	uint32_t gen;
+	uint32_t nrec;     /* records read */
+	uint32_t returned; /* records passed back */
+	uint64_t mask;     /* which of records 0..63 were passed back */
+	uint8_t closed;    /* LAST_PAGE seen: nrec is final */
+	uint8_t code;      /* INVALID once any record was */
+};
+
+/* Where a record of the read buffer belongs; goes into pfdk_fault::drv. */
+struct iommufd_meta {
+	uint32_t gen;
+	uint32_t idx;
+};
+
+struct iommufd_qstats {
+	uint64_t received;
+	uint64_t responded;
+	uint64_t groups;
+	uint64_t invalid;
+	uint64_t nodesc;
+	uint64_t full;
+	uint64_t aborted;
+	uint64_t outstanding; /* groups tracked + responses not yet written */
+	struct pfdk_iommufd_xstats x;
+};
+
+struct iommufd_queue {
+	const struct pfdk_iommufd_io *io;
+	void *io_ctx;
+	struct rte_mempool *pool;
+	/*
+	 * Read buffer (the carry): [0, rhead) handed out, [rhead, rready)
+	 * records of complete groups not handed out yet, [rready, rtail) an
+	 * open group (only when a read ended inside one: never from a sane
+	 * kernel). Reads go to rtail, only when nothing is ready.
+	 */
+	struct pfdk_iommu_hwpt_pgfault *rbuf;
+	struct iommufd_meta *meta;
+	uint32_t rcap, rhead, rready, rtail;
+	uint32_t rmin;        /* records of the first read attempt, at least */
+	/* Groups by cookie: open addressing, linear probing, 2x max_groups. */
+	struct iommufd_group *tab;
+	uint32_t tab_mask;
+	uint32_t nb_groups;
+	uint32_t max_groups;
+	uint32_t open_cookie; /* group whose LAST_PAGE is still to come, or 0 */
+	uint32_t gen;
+	/* Responses waiting for write(); at most max_groups with the table. */
+	struct pfdk_iommu_hwpt_page_response *wbuf;
+	uint32_t wn;
+	uint16_t dev_id;
+	uint16_t queue_id;
+	int socket_id;
+	const char *name;
+	struct iommufd_qstats st; /* written by the queue's owner only */
+} __rte_cache_aligned;
+
+/* Parsed devargs (iommufd.c). */
+struct iommufd_conf {
+	uint64_t fault_fd;
+	uint64_t emu;
+	uint64_t iommu_fd;
+	char iommu_path[128];
+	uint64_t hw_dev_id;
+	uint64_t pt_id;
+	uint64_t outstanding;
+	uint64_t rbuf;
+	uint64_t groups, pasids, total, rate, flag2, seed, depth;
+	unsigned int nb_ranges;
+	uint64_t lo[PFDK_IOMMUFD_MAX_RANGES];
+	uint64_t hi[PFDK_IOMMUFD_MAX_RANGES];
+	char range_err[96];
+};
+
+struct iommufd_dev {
+	struct iommufd_conf conf;
+	const struct pfdk_iommufd_io *io;
+	void *io_ctx;
+	struct pfdk_iommufd_emu *emu;
+	int fault_fd;
+	int iommu_fd;
+	int own_iommu_fd;
+	int own_fault_fd;
+	uint32_t fault_id;
+	uint32_t hwpt_id;
+};
+
+struct pfdk_fault_dev;
+/* read()/write() on the fault FD itself. */
+extern const struct pfdk_iommufd_io iommufd_fd_io;
+/* "ENOTTY (Inappropriate ioctl for device)" into @buf. */
+const char *iommufd_err_name(int e, char *buf, size_t len);
+/* The hardware path: fault queue + fault-capable HWPT, and their teardown. */
+int iommufd_hw_alloc(struct pfdk_fault_dev *dev, struct iommufd_dev *d);
+void iommufd_hw_free(struct pfdk_fault_dev *dev, struct iommufd_dev *d);
+
+uint16_t iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb);
+uint16_t iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb);
+/* Answer every group the queue tracks INVALID and forget the read buffer. */
+void iommufd_queue_abort(struct iommufd_queue *q);
+/* Write what responses are pending. */
+void iommufd_flush(struct iommufd_queue *q);
+
+#endif /* IOMMUFD_PRIVATE_H */

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * iommufd burst functions: the record reader, the group tracker and the
+ * response writer (see pfdk_iommufd.h for the rules they keep).
+ *
+ * The reader trusts nothing it reads: a byte count that is not a multiple
+ * of 40, a cookie that is 0 or already live, a group cut short by another
+ * cookie are counted as malformed and never make the writer answer a cookie
+ * twice, because a group's response is queued exactly once, when the group
+ * leaves the table.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+
+#include "pfdk_counter.h"
+#include "pfdk_fault_driver.h"
+#include "iommufd_private.h"
+
+/* The first few of a kind, then at powers of two: a storm stays readable. */
+static inline int
+log_this(uint64_t n)
+{
+	return n <= 4 || (n & (n - 1)) == 0;
+}
+
+static inline struct iommufd_group *
+grp_lookup(const struct iommufd_queue *q, uint32_t cookie)
+{
+	/* Cookies are small and dense (lowest free): the mask is a direct map. */
+	uint32_t i = cookie & q->tab_mask;
+
+	while (q->tab[i].cookie != 0) {
+		if (q->tab[i].cookie == cookie)
+			return &q->tab[i];
+		i = (i + 1) & q->tab_mask;
+	}
+	return NULL;
+}
+
+static inline struct iommufd_group *
+grp_insert(struct iommufd_queue *q, uint32_t cookie)
+{
+	uint32_t i = cookie & q->tab_mask;
+	struct iommufd_group *g;
+
+	while (q->tab[i].cookie != 0)
+		i = (i + 1) & q->tab_mask;
+	g = &q->tab[i];
+	memset(g, 0, sizeof(*g));
+	g->cookie = cookie;
+	if (++q->gen == 0)
+		q->gen = 1;
+	g->gen = q->gen;
+	g->code = PFDK_FAULT_RESP_SUCCESS;
+	q->nb_groups++;
+	pfdk_counter_add(&q->st.outstanding, 1);
+	return g;
+}
+
+/* Backward-shift deletion: no tombstones, so lookups stay short. */
+static inline void
+grp_delete(struct iommufd_queue *q, struct iommufd_group *g)
+{
+	uint32_t i = (uint32_t)(g - q->tab), j = i, k;
+
+	for (;;) {
+		q->tab[i].cookie = 0;
+		for (;;) {
+			j = (j + 1) & q->tab_mask;
+			if (q->tab[j].cookie == 0)
+				goto done;
+			k = q->tab[j].cookie & q->tab_mask;
+			/* Move j back unless its home lies cyclically in (i, j]. */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		q->tab[i] = q->tab[j];
+		i = j;
+	}
+done:
+	q->nb_groups--;
+}
+
+/* The group's one response, queued; the table forgets the cookie. */
+static inline void
+grp_answer(struct iommufd_queue *q, struct iommufd_group *g)
+{
+	struct pfdk_iommu_hwpt_page_response *r = &q->wbuf[q->wn++];
+
+	r->cookie = g->cookie;
+	r->code = g->code;
+	grp_delete(q, g);
+}
+
+/* Entry @i was refused: unknown cookie or answered already (by someone else). */
+static void
+reject(struct iommufd_queue *q, uint32_t i)
+{
+	pfdk_counter_add(&q->st.x.rejected, 1);
+	if (log_this(q->st.x.rejected))
+		PFDK_FAULT_LOG(WARNING, "%s: response {cookie %u, code %u} refused by the fault FD (EINVAL): unknown or already answered; %" PRIu64 " so far",
+			       q->name, q->wbuf[i].cookie, q->wbuf[i].code,
+			       q->st.x.rejected);
+}
+
+void
+iommufd_flush(struct iommufd_queue *q)
+{
+	uint32_t off = 0, tries = 0;
+	ssize_t ret;
+
+	while (off < q->wn && tries++ < q->wn + 8) {
+		ret = q->io->write(q->io_ctx, &q->wbuf[off],
+				   (size_t)(q->wn - off) * IOMMUFD_RESP);
+		pfdk_counter_add(&q->st.x.writes, 1);
+		if (ret >= (ssize_t)IOMMUFD_RESP) {
+			uint32_t took = (uint32_t)RTE_MIN((size_t)ret / IOMMUFD_RESP,
+							  (size_t)(q->wn - off));
+
+			off += took;
+			if (off == q->wn || took * IOMMUFD_RESP != (size_t)ret)
+				continue;
+			/*
+			 * A partial write: the kernel stops only at a bad
+			 * entry, so the next one was refused. Skip it here
+			 * rather than send it again.
+			 */
+			reject(q, off++);
+			continue;
+		}
+		if (ret == -EINTR)
+			continue;
+		if (ret == -EINVAL) {
+			/*
+			 * The first entry was refused (a cookie the FD does not
+			 * know, or answered already by someone else): it is
+			 * consumed here, never written again; go on after it.
+			 */
+			reject(q, off);
+			off++;
+			continue;
+		}
+		/* EAGAIN, EBADF, 0...: keep them for the next flush. */
+		if (log_this(q->st.x.writes))
+			PFDK_FAULT_LOG(ERR, "%s: write of %u response(s) to the fault FD failed: %s; kept for retry",
+				       q->name, q->wn - off,
+				       ret < 0 ? strerror((int)-ret) : "short write");
+		break;
+	}
+	if (off == 0)
+		goto out;
+	pfdk_counter_sub(&q->st.outstanding, off);
+	q->wn -= off;
+	if (q->wn != 0)
+		memmove(q->wbuf, &q->wbuf[off], (size_t)q->wn * sizeof(*q->wbuf));
+out:
+	__atomic_store_n(&q->st.x.write_pending, q->wn, __ATOMIC_RELAXED);
+}
+
+/* Make room for @recs more records at rtail; false if at the cap. */
+static int
+rbuf_reserve(struct iommufd_queue *q, uint32_t recs)
+{
+	struct pfdk_iommu_hwpt_pgfault *rb;
+	struct iommufd_meta *mb;
+	uint32_t cap = q->rcap;
+
+	if (q->rtail + recs <= cap)
+		return 1;
+	while (cap < q->rtail + recs && cap < IOMMUFD_RBUF_MAX)
+		cap *= 2;
+	cap = RTE_MIN(cap, IOMMUFD_RBUF_MAX);
+	if (cap <= q->rcap)
+		return 0;
+	/* Rare (a burst or group bigger than any before): worth one realloc. */
+	rb = rte_realloc_socket(q->rbuf, (size_t)cap * IOMMUFD_REC,
+				RTE_CACHE_LINE_SIZE, q->socket_id);
+	if (rb == NULL)
+		return 0;
+	q->rbuf = rb;
+	mb = rte_realloc_socket(q->meta, (size_t)cap * sizeof(*mb),
+				RTE_CACHE_LINE_SIZE, q->socket_id);
+	if (mb == NULL)
+		return 0;
+	q->meta = mb;
+	q->rcap = cap;
+	return q->rtail + recs <= cap;
+}
+
+/* Close the open group as it stands: the stream cut it short. */
+static void
+close_open_group(struct iommufd_queue *q, uint32_t end, const char *why)
+{
+	struct iommufd_group *g = grp_lookup(q, q->open_cookie);
+
+	if (g != NULL)
+		g->closed = 1;
+	pfdk_counter_add(&q->st.x.malformed, 1);
+	if (log_this(q->st.x.malformed))
+		PFDK_FAULT_LOG(WARNING, "%s: group with cookie %u has no LAST_PAGE record (%s): answered as %u record(s)",
+			       q->name, q->open_cookie, why, g ? g->nrec : 0);
+	q->open_cookie = 0;
+	q->rready = end;
+}
+
+/*
+ * Validate @n records just read at rtail, group them, and compact out the
+ * ones that cannot be tracked. Records become ready when their group's
+ * LAST_PAGE record arrives.
+ */
+static void
+parse(struct iommufd_queue *q, uint32_t n)
+{
+	struct iommufd_group *cur = NULL;
+	uint32_t i, w = q->rtail;
+
+	if (q->open_cookie != 0)
+		cur = grp_lookup(q, q->open_cookie);
+	for (i = q->rtail; i < q->rtail + n; i++) {
+		struct pfdk_iommu_hwpt_pgfault r = q->rbuf[i];
+
+		if (unlikely(r.flags & ~PFDK_IOMMU_PGFAULT_FLAGS_KNOWN)) {
+			/* Bit 2 is the kernel's own "needs PASID": not ours to judge. */
+			pfdk_counter_add(&q->st.x.unknown_flags, 1);
+			r.flags &= PFDK_IOMMU_PGFAULT_FLAGS_KNOWN;
+		}
+		if (unlikely(cur != NULL && r.cookie != cur->cookie)) {
+			close_open_group(q, w, "another cookie follows");
+			cur = NULL;
+		}
+		if (cur == NULL) {
+			if (unlikely(r.cookie == 0 || grp_lookup(q, r.cookie) != NULL ||
+				     q->nb_groups + q->wn >= q->max_groups)) {
+				/*
+				 * Cookie 0 is never issued; a live cookie means
+				 * its group already came. Tracking either could
+				 * answer a cookie twice: drop the record.
+				 */
+				pfdk_counter_add(&q->st.x.malformed, 1);
+				if (log_this(q->st.x.malformed))
+					PFDK_FAULT_LOG(WARNING, "%s: record with cookie %u dropped: %s",
+						       q->name, r.cookie,
+						       r.cookie == 0 ? "cookie 0 is never issued" :
+						       "its group is still outstanding");
+				continue;
+			}
+			cur = grp_insert(q, r.cookie);
+			q->open_cookie = r.cookie;
+		}
+		q->meta[w].gen = cur->gen;
+		q->meta[w].idx = cur->nrec++;
+		q->rbuf[w++] = r;
+		if (r.flags & PFDK_IOMMU_PGFAULT_FLAGS_LAST_PAGE) {
+			cur->closed = 1;
+			cur = NULL;
+			q->open_cookie = 0;
+			q->rready = w;
+		}
+	}
+	q->rtail = w;
+}
+
+/*
+ * Newer kernels fail a read whose first group does not fit with -EINVAL:
+ * double it. The read still holds at most 'credit' groups, since the first
+ * one alone is bigger than the old size. False at the cap.
+ */
+static int
+grow(struct iommufd_queue *q, uint32_t *want)
+{
+	uint32_t w = *want * 2;
+
+	if (q->rtail + *want >= IOMMUFD_RBUF_MAX)
+		return 0;
+	if (!rbuf_reserve(q, w))
+		w = q->rcap - q->rtail;
+	if (w <= *want)
+		return 0;
+	*want = w;
+	pfdk_counter_add(&q->st.x.grows, 1);
+	return 1;
+}
+
+/* Read up to @want records (whole groups) into the carry. */
+static void
+read_more(struct iommufd_queue *q, uint32_t want)
+{
+	uint32_t credit, open = q->rtail - q->rready;
+	ssize_t ret;
+
+	/* Nothing is ready: move an open group, if any, to the front. */
+	if (q->rready != 0) {
+		if (open != 0)
+			memmove(q->rbuf, &q->rbuf[q->rready], (size_t)open * IOMMUFD_REC);
+		if (open != 0)
+			memmove(q->meta, &q->meta[q->rready], (size_t)open * sizeof(*q->meta));
+		q->rhead = q->rready = 0;
+		q->rtail = open;
+	}
+	if (unlikely(open != 0 && q->rtail >= IOMMUFD_RBUF_MAX)) {
+		close_open_group(q, q->rtail, "it fills the read buffer");
+		return;
+	}
+	/* Each record may open a group: read no more than the table can take. */
+	credit = q->max_groups - q->nb_groups - q->wn;
+	if (credit == 0) {
+		pfdk_counter_add(&q->st.full, 1);
+		return;
+	}
+	want = RTE_MIN(RTE_MAX(want, q->rmin), credit);
+	if (!rbuf_reserve(q, want))
+		want = q->rcap - q->rtail;
+	for (;;) {
+		ret = q->io->read(q->io_ctx, &q->rbuf[q->rtail],
+				  (size_t)want * IOMMUFD_REC);
+		if (likely(ret >= 0))
+			break;
+		if (ret == -EINTR)
+			continue;
+		if (ret == -EINVAL && grow(q, &want))
+			continue;
+		pfdk_counter_add(&q->st.x.read_errors, 1);
+		if (log_this(q->st.x.read_errors))
+			PFDK_FAULT_LOG(ERR, "%s: read of %u record(s) from the fault FD failed: %s%s",
+				       q->name, want, strerror((int)-ret),
+				       ret == -EINVAL ? " (a group larger than the read buffer's cap?)" : "");
+		return;
+	}
+	if (unlikely(ret % IOMMUFD_REC != 0)) {
+		pfdk_counter_add(&q->st.x.malformed, 1);
+		if (log_this(q->st.x.malformed))
+			PFDK_FAULT_LOG(WARNING, "%s: read returned %zd bytes, not a multiple of %zu: the last %zu byte(s), a short record, dropped",
+				       q->name, ret, IOMMUFD_REC,
+				       (size_t)ret % IOMMUFD_REC);
+	}
+	if (ret >= (ssize_t)IOMMUFD_REC)
+		parse(q, RTE_MIN((uint32_t)((size_t)ret / IOMMUFD_REC), want));
+}
+
+static inline void
+fill(const struct iommufd_queue *q, struct pfdk_fault *f,
+     const struct pfdk_iommu_hwpt_pgfault *r, const struct iommufd_meta *m,
+     uint64_t now)
+{
+	f->addr = r->addr;
+	f->tsc = now;
+	f->drv = (uint64_t)m->gen << 32 | m->idx;
+	f->user = 0;
+	/* length reads as 0: a PRI request is for one 4 KiB page. */
+	f->len = r->length ? r->length : IOMMUFD_PAGE;
+	f->pasid = (r->flags & PFDK_IOMMU_PGFAULT_FLAGS_PASID_VALID) ? r->pasid : 0;
+	f->grpid = r->grpid;
+	f->cookie = r->cookie;
+	f->tid = 0;
+	f->dev_id = q->dev_id;
+	f->queue_id = q->queue_id;
+	f->perm = (uint8_t)(r->perm & (PFDK_FAULT_PERM_READ | PFDK_FAULT_PERM_WRITE |
+				       PFDK_FAULT_PERM_EXEC | PFDK_FAULT_PERM_PRIV));
+	f->kind = PFDK_FAULT_KIND_IO;
+	/* PASID_VALID and LAST_PAGE have the same values in both. */
+	f->flags = (uint8_t)(r->flags & PFDK_IOMMU_PGFAULT_FLAGS_KNOWN);
+	f->status = PFDK_FAULT_RESP_SUCCESS;
+	f->rsvd = 0;
+}
+
+uint16_t
+iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
+{
+	struct iommufd_queue *q = queue;
+	uint32_t ready = q->rready - q->rhead, n, i;
+	uint64_t now;
+
+	if (unlikely(q->wn != 0))
+		iommufd_flush(q); /* responses an earlier write could not take */
+	n = ready != 0 ? RTE_MIN((uint32_t)nb, ready) : nb;
+	if (n == 0)
+		return 0;
+	/* Descriptors first: with a short pool, read fewer groups. */
+	while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0) {
+		pfdk_counter_add(&q->st.nodesc, 1);
+		n >>= 1;
+		if (n == 0)
+			return 0;
+	}
+	if (ready == 0) {
+		read_more(q, n);
+		ready = q->rready - q->rhead;
+		if (ready < n) {
+			rte_mempool_put_bulk(q->pool, (void **)&faults[ready], n - ready);
+			n = ready;
+		}
+	}
+	now = rte_rdtsc();
+	for (i = 0; i < n; i++)
+		fill(q, faults[i], &q->rbuf[q->rhead + i], &q->meta[q->rhead + i], now);
+	q->rhead += n;
+	if (q->rhead == q->rtail)
+		q->rhead = q->rready = q->rtail = 0;
+	pfdk_counter_add(&q->st.received, n);
+	return (uint16_t)n;
+}
+
+uint16_t
+iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
+{
+	struct iommufd_queue *q = queue;
+	uint64_t groups = 0, invalid = 0, responded = 0;
+	uint16_t i;
+
+	for (i = 0; i < nb; i++) {
+		const struct pfdk_fault *f = faults[i];
+		struct iommufd_group *g = grp_lookup(q, f->cookie);
+		uint32_t idx = (uint32_t)f->drv;
+
+		if (unlikely(g == NULL || g->gen != (uint32_t)(f->drv >> 32))) {
+			/* Its group was answered; the cookie may be another's now. */
+			pfdk_counter_add(&q->st.x.stale, 1);
+			continue;
+		}
+		if (unlikely(idx >= g->nrec ||
+			     (idx < 64 && (g->mask & (1ull << idx))))) {
+			pfdk_counter_add(&q->st.x.duplicates, 1);
+			continue;
+		}
+		if (idx < 64)
+			g->mask |= 1ull << idx;
+		if (unlikely(f->status > PFDK_FAULT_RESP_INVALID)) {
+			/* A resolver bug must not leave the device waiting. */
+			pfdk_counter_add(&q->st.x.bad_status, 1);
+			g->code = PFDK_FAULT_RESP_INVALID;
+		} else if (f->status == PFDK_FAULT_RESP_INVALID) {
+			g->code = PFDK_FAULT_RESP_INVALID;
+		}
+		responded++;
+		if (++g->returned == g->nrec && g->closed) {
+			groups++;
+			invalid += g->code == PFDK_FAULT_RESP_INVALID;
+			grp_answer(q, g);
+		}
+	}
+	rte_mempool_put_bulk(q->pool, (void **)faults, nb);
+	pfdk_counter_add(&q->st.responded, responded);
+	pfdk_counter_add(&q->st.groups, groups);
+	pfdk_counter_add(&q->st.invalid, invalid);
+	if (q->wn != 0)
+		iommufd_flush(q); /* many responses, one write */
+	return nb;
+}
+
+void
+iommufd_queue_abort(struct iommufd_queue *q)
+{
+	uint32_t i, aborted = 0;
+
+	iommufd_flush(q);
+	for (i = 0; i <= q->tab_mask; i++) {
+		struct iommufd_group *g = &q->tab[i];
+
+		if (g->cookie == 0)
+			continue;
+		q->wbuf[q->wn].cookie = g->cookie;
+		q->wbuf[q->wn].code = PFDK_FAULT_RESP_INVALID;
+		q->wn++;
+		g->cookie = 0;
+		aborted++;
+	}
+	q->nb_groups = 0;
+	q->open_cookie = 0;
+	q->rhead = q->rready = q->rtail = 0;
+	pfdk_counter_add(&q->st.aborted, aborted);
+	pfdk_counter_add(&q->st.invalid, aborted);
+	iommufd_flush(q);
+	if (q->wn != 0) {
+		PFDK_FAULT_LOG(ERR, "%s: %u response(s) could not be written at stop: those groups stay waiting in the kernel until the fault object is destroyed",
+			       q->name, q->wn);
+		pfdk_counter_sub(&q->st.outstanding, q->wn);
+		q->wn = 0;
+		__atomic_store_n(&q->st.x.write_pending, 0, __ATOMIC_RELAXED);
+	}
+	if (aborted != 0)
+		PFDK_FAULT_LOG(INFO, "%s: stop answered %u outstanding group(s) INVALID",
+			       q->name, aborted);
+}
