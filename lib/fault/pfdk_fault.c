@@ -388,7 +388,8 @@ pfdk_fault_configure(uint16_t dev_id, const struct pfdk_fault_conf *conf)
 	}
 	/* Reconfiguring drops the old queues: their pools may change. */
 	queues_release(dev);
-	ret = dev->ops->dev_configure(dev, conf);
+	/* Most drivers size everything per queue: configure is optional. */
+	ret = dev->ops->dev_configure ? dev->ops->dev_configure(dev, conf) : 0;
 	if (ret < 0)
 		return ret;
 	dev->nb_queues = conf->nb_queues;

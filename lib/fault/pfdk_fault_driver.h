@@ -42,12 +42,15 @@ enum pfdk_fault_dev_state {
 	PFDK_FAULT_DEV_STARTED,     /**< bursts flow */
 };
 
-/** Driver operations; all but the fast-path pair are called with the state checked. */
+/**
+ * Driver operations; all but the fast-path pair are called with the state
+ * checked. Those marked optional may be NULL.
+ */
 struct pfdk_fault_dev_ops {
 	/** Fill what the class does not know (max_queues, socket, ...). */
 	void (*dev_info_get)(const struct pfdk_fault_dev *dev,
 			     struct pfdk_fault_info *info);
-	/** Accept nb_queues; may allocate per-queue arrays. */
+	/** Optional: accept nb_queues; may allocate per-queue arrays. */
 	int (*dev_configure)(struct pfdk_fault_dev *dev,
 			     const struct pfdk_fault_conf *conf);
 	/** Allocate queue state on conf->socket_id; store it in dev->queues[q]. */

@@ -146,14 +146,6 @@ iommufd_info_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_info *info)
 	info->max_group_records = d->emu ? (uint32_t)d->conf.groups : IOMMUFD_RBUF_MAX;
 }
 
-static int
-iommufd_configure(struct pfdk_fault_dev *dev, const struct pfdk_fault_conf *conf)
-{
-	RTE_SET_USED(dev);
-	RTE_SET_USED(conf);
-	return 0;
-}
-
 static void
 iommufd_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
 {
@@ -326,7 +318,6 @@ iommufd_dump(const struct pfdk_fault_dev *dev, FILE *f)
 
 static const struct pfdk_fault_dev_ops iommufd_ops = {
 	.dev_info_get = iommufd_info_get,
-	.dev_configure = iommufd_configure,
 	.queue_setup = iommufd_queue_setup,
 	.queue_release = iommufd_queue_release,
 	.dev_start = iommufd_start,

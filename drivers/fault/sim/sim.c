@@ -330,14 +330,6 @@ sim_info_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_info *info)
 	info->max_group_records = (uint32_t)sd->conf.groups;
 }
 
-static int
-sim_configure(struct pfdk_fault_dev *dev, const struct pfdk_fault_conf *conf)
-{
-	RTE_SET_USED(dev);
-	RTE_SET_USED(conf);
-	return 0;
-}
-
 static void
 sim_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
 {
@@ -553,7 +545,6 @@ sim_dump(const struct pfdk_fault_dev *dev, FILE *f)
 
 static const struct pfdk_fault_dev_ops sim_ops = {
 	.dev_info_get = sim_info_get,
-	.dev_configure = sim_configure,
 	.queue_setup = sim_queue_setup,
 	.queue_release = sim_queue_release,
 	.dev_start = sim_start,

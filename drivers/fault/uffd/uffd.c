@@ -338,14 +338,6 @@ uffd_info_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_info *info)
 }
 
 static int
-uffd_configure(struct pfdk_fault_dev *dev, const struct pfdk_fault_conf *conf)
-{
-	RTE_SET_USED(dev);
-	RTE_SET_USED(conf);
-	return 0;
-}
-
-static int
 uffd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 		 const struct pfdk_fault_queue_conf *qc)
 {
@@ -515,7 +507,6 @@ uffd_dump(const struct pfdk_fault_dev *dev, FILE *f)
 
 static const struct pfdk_fault_dev_ops uffd_ops = {
 	.dev_info_get = uffd_info_get,
-	.dev_configure = uffd_configure,
 	.queue_setup = uffd_queue_setup,
 	.queue_release = uffd_queue_release,
 	.dev_start = uffd_start,
