@@ -6,9 +6,12 @@
  *   pfdk-faultbench [EAL args] -- [options]      (no arguments: the default)
  *   pfdk-faultbench [options]                    (EAL lcores from the profile)
  *
- * This build measures the sim source; the uffd and iommufd sources and the
- * hand-written baselines (classic, epoll-many, sigbus, native) come with
- * their drivers and are refused with a clear message until then.
+ * Sources: sim (the synthetic device) and uffd (faulting threads on
+ * userfaultfd regions, uffd_source.c), where the PFDK rows run beside the
+ * hand-written baselines classic, classic-colocated, epoll-many and native
+ * (baselines.c). uffd is the default where userfaultfd works and no
+ * sim-only option (--faults, --devargs) is given. iommufd and the sigbus
+ * baseline are refused with a clear message until they come.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,10 +33,12 @@
 #include "pfdk_profile.h"
 #include "pfdk_sim.h"
 
+#include "faultbench.h"
+
 extern const char pfdk_default_profile[];
 
 #define MAX_ROWS 64
-#define MAX_MODES 8
+#define MAX_MODES 16
 #define MAX_BURSTS 8
 #define MAX_REPEAT 99
 
@@ -48,6 +53,9 @@ struct opts {
 	char modes[MAX_MODES][32];
 	unsigned int nb_bursts;
 	uint16_t bursts[MAX_BURSTS];
+	bool sim_only;      /* --faults or --devargs given */
+	bool uffd_only;     /* a uffd workload option given */
+	struct fb_uffd_opts u;
 };
 
 /* The PFDK rows: a layout and an engine, or the profile's own (-1). */
@@ -77,32 +85,28 @@ mode_find(const char *name)
 	return NULL;
 }
 
-struct row {
-	char mode[32];
-	const char *source;
-	uint16_t burst;
-	uint64_t faults;
-	double faults_per_s;
-	double ns_per_fault;
-	double p50_us, p90_us, p99_us, p999_us, max_us;
-	uint64_t lost;
-	uint64_t duplicated;
-	uint64_t backpressure; /* ring-full events + pool-short receives */
-	uint64_t retried;
-};
 
 static void
 usage(const char *prog)
 {
 	printf("usage: %s [EAL args] -- [options]\n"
-	       "  --source sim          what faults (uffd and iommufd: not in this build)\n"
+	       "  --source uffd|sim     what faults (default: uffd where userfaultfd works, else\n"
+	       "                        sim; iommufd: not in this build)\n"
 	       "  --devargs STR         device string replacing the profile's first device\n"
 	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
 	       "  --modes LIST          rows: pfdk (the profile as is), pfdk-rtc, pfdk-pipeline,\n"
 	       "                        pfdk-colocated, and rtc with an engine: pfdk-busy,\n"
 	       "                        pfdk-epoll, pfdk-uring (SQ thread on main_cpu),\n"
-	       "                        pfdk-uring-nosqpoll (default: rtc, pipeline, colocated)\n"
-	       "  --faults N            faults per row (default 10000000)\n"
+	       "                        pfdk-uring-nosqpoll; uffd source also the baselines\n"
+	       "                        classic, classic-colocated, epoll-many, native\n"
+	       "                        (default sim: rtc, pipeline, colocated; uffd: rtc,\n"
+	       "                        colocated and the four baselines)\n"
+	       "  --threads N           uffd: faulting threads on main_cpu (default 1)\n"
+	       "  --pages N             uffd: pages per run, over all uffds (default 16384)\n"
+	       "  --page-size 4k|2m     uffd: page size; 2m is hugetlb (default 4k)\n"
+	       "  --uffds M             uffd: separate userfaultfds/regions (default 1)\n"
+	       "  --pattern P           uffd: seq, random or stride:K (default seq)\n"
+	       "  --faults N            sim: faults per row (default 10000000)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
 	       "  --repeat K            K runs per row, medians reported (default 3)\n"
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
@@ -146,6 +150,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "burst", required_argument, NULL, 'b' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "pages", required_argument, NULL, 'P' },
+		{ "page-size", required_argument, NULL, 'S' },
+		{ "uffds", required_argument, NULL, 'U' },
+		{ "pattern", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -157,7 +166,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->source = optarg; break;
-		case 'd': o->devargs = optarg; break;
+		case 'd': o->devargs = optarg; o->sim_only = true; break;
 		case 'p': o->profile = optarg; break;
 		case 'j': o->json = optarg; break;
 		case 'm':
@@ -172,6 +181,51 @@ parse_opts(int argc, char **argv, struct opts *o)
 				fprintf(stderr, "--faults %s: expected a positive integer\n", optarg);
 				return -1;
 			}
+			o->sim_only = true;
+			break;
+		case 'T':
+			if (parse_uint(optarg, 1, 1024, &v)) {
+				fprintf(stderr, "--threads %s: expected 1..1024\n", optarg);
+				return -1;
+			}
+			o->u.threads = (unsigned int)v;
+			o->uffd_only = true;
+			break;
+		case 'P':
+			if (parse_uint(optarg, 1, 1ull << 26, &v)) {
+				fprintf(stderr, "--pages %s: expected 1..%llu\n", optarg, 1ull << 26);
+				return -1;
+			}
+			o->u.pages = v;
+			o->uffd_only = true;
+			break;
+		case 'S':
+			if (strcmp(optarg, "4k") == 0) {
+				o->u.page_size = 4096;
+			} else if (strcmp(optarg, "2m") == 0) {
+				o->u.page_size = 2ul << 20;
+			} else {
+				fprintf(stderr, "--page-size %s: expected 4k or 2m\n", optarg);
+				return -1;
+			}
+			o->uffd_only = true;
+			break;
+		case 'U':
+			if (parse_uint(optarg, 1, PFDK_PROFILE_MAX_DEVICES, &v)) {
+				fprintf(stderr, "--uffds %s: expected 1..%d (devices per profile)\n",
+					optarg, PFDK_PROFILE_MAX_DEVICES);
+				return -1;
+			}
+			o->u.uffds = (unsigned int)v;
+			o->uffd_only = true;
+			break;
+		case 'A':
+			if (fb_uffd_parse_pattern(optarg, &o->u) < 0) {
+				fprintf(stderr, "--pattern %s: expected seq, random or stride:K\n",
+					optarg);
+				return -1;
+			}
+			o->uffd_only = true;
 			break;
 		case 'r':
 			if (parse_uint(optarg, 1, MAX_REPEAT, &v)) {
@@ -197,19 +251,57 @@ parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (strcmp(o->source, "sim") != 0) {
-		fprintf(stderr, "--source %s: this build has only the sim source; "
-			"uffd and iommufd come with their drivers\n", o->source);
+	if (o->source == NULL) {
+		char why[128];
+
+		if (o->sim_only) {
+			o->source = "sim";
+		} else if (fb_uffd_available(why, sizeof(why)) == 0) {
+			o->source = "uffd";
+		} else {
+			printf("pfdk-faultbench: source sim: userfaultfd is not usable here (%s)\n",
+			       why);
+			o->source = "sim";
+		}
+	}
+	if (strcmp(o->source, "sim") != 0 && strcmp(o->source, "uffd") != 0) {
+		fprintf(stderr, "--source %s: this build has the sim and uffd sources; "
+			"iommufd comes with its bench support\n", o->source);
+		return -1;
+	}
+	if (strcmp(o->source, "uffd") == 0) {
+		char why[128];
+
+		if (o->devargs != NULL) {
+			fprintf(stderr, "--devargs: the uffd source builds its own devices "
+				"(one per --uffds)\n");
+			return -1;
+		}
+		if (fb_uffd_available(why, sizeof(why)) < 0) {
+			fprintf(stderr, "--source uffd: %s\n", why);
+			return -1;
+		}
+		if (o->u.pages < o->u.uffds) {
+			fprintf(stderr, "--pages %" PRIu64 ": fewer than --uffds %u\n",
+				o->u.pages, o->u.uffds);
+			return -1;
+		}
+	} else if (o->uffd_only) {
+		fprintf(stderr, "--threads, --pages, --page-size, --uffds and --pattern "
+			"need --source uffd\n");
 		return -1;
 	}
 	for (i = 0; i < o->nb_modes; i++) {
 		const char *m = o->modes[i];
 
+		if (strcmp(o->source, "uffd") == 0 && fb_is_baseline(m))
+			continue;
 		if (mode_find(m) == NULL) {
 			fprintf(stderr, "--modes: '%s' is not a mode of this build "
 				"(pfdk, pfdk-rtc, pfdk-pipeline, pfdk-colocated, pfdk-busy, "
 				"pfdk-epoll, pfdk-uring, pfdk-uring-nosqpoll; the baselines "
-				"need the uffd source)\n", m);
+				"classic, classic-colocated, epoll-many, native need "
+				"--source uffd; sigbus is not in this build)\n", m);
 			return -1;
 		}
 	}
@@ -305,6 +397,8 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 	return 0;
 }
 
+static struct fb_uffd_opts uffd_opts;
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -320,8 +414,19 @@ median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static int run_once_sim(const struct pfdk_profile *prof, struct row *r);
+
 static int
 run_once(const struct pfdk_profile *prof, struct row *r)
+{
+	if (strcmp(r->source, "uffd") == 0)
+		return fb_uffd_run_once(fb_is_baseline(r->mode) ? NULL : prof,
+					&uffd_opts, r);
+	return run_once_sim(prof, r);
+}
+
+static int
+run_once_sim(const struct pfdk_profile *prof, struct row *r)
 {
 	struct pfdk_pipeline_conf pc = {
 		.profile = prof,
@@ -414,11 +519,23 @@ run_row(const struct pfdk_profile *prof, unsigned int repeat, struct row *r)
 	double v[7][MAX_REPEAT];
 	unsigned int k;
 	struct row one;
+	int ret;
 
+	if (r->skipped)
+		return 1;
 	for (k = 0; k < repeat; k++) {
 		one = *r;
-		if (run_once(prof, &one) < 0)
+		ret = run_once(prof, &one);
+		if (ret < 0)
 			return -1;
+		if (ret > 0) {
+			r->skipped = true;
+			memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
+			return 1;
+		}
+		r->threads = one.threads;
+		r->uffds = one.uffds;
+		r->page_size = one.page_size;
 		v[0][k] = one.faults_per_s;
 		v[1][k] = one.ns_per_fault;
 		v[2][k] = one.p50_us;
@@ -444,24 +561,62 @@ run_row(const struct pfdk_profile *prof, unsigned int repeat, struct row *r)
 	return 0;
 }
 
+/* faults/s against the classic and native rows of the same run. */
+static void
+set_ratios(struct row *rows, unsigned int n)
+{
+	double classic = 0, native = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (rows[i].skipped)
+			continue;
+		if (strcmp(rows[i].mode, "classic") == 0)
+			classic = rows[i].faults_per_s;
+		else if (strcmp(rows[i].mode, "native") == 0)
+			native = rows[i].faults_per_s;
+	}
+	for (i = 0; i < n; i++) {
+		rows[i].ratio_classic = classic > 0 ? rows[i].faults_per_s / classic : 0;
+		rows[i].ratio_native = native > 0 ? rows[i].faults_per_s / native : 0;
+	}
+}
+
 static void
 print_table(const struct row *rows, unsigned int n)
 {
 	unsigned int i;
 
-	printf("\n%-20s %-6s %5s %10s %12s %8s %9s %9s %9s %9s %10s %5s %5s %8s\n",
+	printf("\n%-20s %-6s %5s %10s %12s %8s %9s %9s %9s %9s %10s %5s %5s %8s"
+	       " %4s %5s %4s %8s %8s\n",
 	       "mode", "source", "burst", "faults", "faults/s", "ns/fault",
 	       "p50_us", "p90_us", "p99_us", "p99.9_us", "max_us", "lost",
-	       "dup", "backpr");
+	       "dup", "backpr", "thr", "uffds", "page", "x_classic", "x_native");
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
+		char xc[16] = "-", xn[16] = "-", bs[8] = "-";
 
-		printf("%-20s %-6s %5u %10" PRIu64 " %12.0f %8.1f %9.2f %9.2f %9.2f %9.2f %10.2f %5" PRIu64
-		       " %5" PRIu64 " %8" PRIu64 "\n",
-		       r->mode, r->source, r->burst, r->faults, r->faults_per_s,
+		if (r->skipped) {
+			printf("%-20s %-6s skipped: %s\n", r->mode, r->source, r->skip_reason);
+			continue;
+		}
+		if (r->ratio_classic > 0)
+			snprintf(xc, sizeof(xc), "%.2f", r->ratio_classic);
+		if (r->ratio_native > 0)
+			snprintf(xn, sizeof(xn), "%.2f", r->ratio_native);
+		if (r->burst)
+			snprintf(bs, sizeof(bs), "%u", r->burst);
+		printf("%-20s %-6s %5s %10" PRIu64 " %12.0f %8.1f %9.2f %9.2f %9.2f %9.2f %10.2f %5" PRIu64
+		       " %5" PRIu64 " %8" PRIu64,
+		       r->mode, r->source, bs, r->faults, r->faults_per_s,
 		       r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
 		       r->p999_us, r->max_us, r->lost, r->duplicated,
 		       r->backpressure);
+		if (r->page_size)
+			printf(" %4u %5u %4s %8s %8s\n", r->threads, r->uffds,
+			       r->page_size >= (2u << 20) ? "2m" : "4k", xc, xn);
+		else
+			printf(" %4s %5s %4s %8s %8s\n", "-", "-", "-", xc, xn);
 	}
 }
 
@@ -472,6 +627,7 @@ write_json(const char *path, const struct pfdk_profile *prof,
 	FILE *f = fopen(path, "w");
 	struct utsname u;
 	unsigned int i;
+	bool first;
 
 	if (f == NULL) {
 		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
@@ -484,21 +640,32 @@ write_json(const char *path, const struct pfdk_profile *prof,
 		u.nodename, u.release, sysconf(_SC_NPROCESSORS_ONLN),
 		rte_get_tsc_hz(), pfdk_has_hugepages() ? "true" : "false",
 		prof->name);
-	for (i = 0; i < n; i++) {
+	for (i = 0, first = true; i < n; i++) {
 		const struct row *r = &rows[i];
+		char xc[32] = "null", xn[32] = "null";
 
-		fprintf(f, "    {\"mode\": \"%s\", \"source\": \"%s\", \"burst\": %u, "
+		if (r->skipped)
+			continue;
+		if (r->ratio_classic > 0)
+			snprintf(xc, sizeof(xc), "%.3f", r->ratio_classic);
+		if (r->ratio_native > 0)
+			snprintf(xn, sizeof(xn), "%.3f", r->ratio_native);
+		fprintf(f, "%s    {\"mode\": \"%s\", \"source\": \"%s\", \"burst\": %u, "
 			"\"faults\": %" PRIu64 ", \"faults_per_s\": %.1f, "
 			"\"ns_per_fault\": %.2f, \"p50_us\": %.3f, \"p90_us\": %.3f, "
 			"\"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, "
 			"\"lost\": %" PRIu64 ", \"duplicated\": %" PRIu64 ", "
-			"\"backpressure\": %" PRIu64 ", \"retried\": %" PRIu64 "}%s\n",
-			r->mode, r->source, r->burst, r->faults, r->faults_per_s,
+			"\"backpressure\": %" PRIu64 ", \"retried\": %" PRIu64 ", "
+			"\"threads\": %u, \"uffds\": %u, \"page_size\": %u, "
+			"\"ratio_classic\": %s, \"ratio_native\": %s}",
+			first ? "" : ",\n", r->mode, r->source, r->burst, r->faults, r->faults_per_s,
 			r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
 			r->p999_us, r->max_us, r->lost, r->duplicated,
-			r->backpressure, r->retried, i + 1 < n ? "," : "");
+			r->backpressure, r->retried, r->threads, r->uffds,
+			r->page_size, xc, xn);
+		first = false;
 	}
-	fprintf(f, "  ]\n}\n");
+	fprintf(f, "\n  ]\n}\n");
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -530,9 +697,16 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = {
-		.source = "sim",
+		.source = NULL, /* uffd where it works, else sim */
 		.faults = 10000000,
 		.repeat = 3,
+		.u = {
+			.threads = 1,
+			.uffds = 1,
+			.pages = 16384,
+			.page_size = 4096,
+			.pattern = FB_PAT_SEQ,
+		},
 	};
 	static struct pfdk_profile prof, variants[MAX_ROWS], lcore_union;
 	static struct row rows[MAX_ROWS];
@@ -540,7 +714,7 @@ main(int argc, char **argv)
 	char *eal[argc + 8];
 	unsigned int i, j, nrows = 0;
 	int dashdash, neal, ret;
-	bool failed = false;
+	bool failed = false, uffd;
 
 	for (dashdash = 1; dashdash < argc; dashdash++)
 		if (strcmp(argv[dashdash], "--") == 0)
@@ -559,12 +733,21 @@ main(int argc, char **argv)
 		if (parse_opts(app_argc, app_argv, &o) < 0)
 			return 2;
 	}
+	uffd = strcmp(o.source, "uffd") == 0;
 	if (o.nb_modes == 0) {
 		static const char *const def[] = {
 			"pfdk-rtc", "pfdk-pipeline", "pfdk-colocated",
 		};
-		for (i = 0; i < RTE_DIM(def); i++)
-			strcpy(o.modes[o.nb_modes++], def[i]);
+		static const char *const def_uffd[] = {
+			"pfdk-rtc", "pfdk-colocated", "classic", "classic-colocated",
+			"epoll-many", "native",
+		};
+		if (uffd)
+			for (i = 0; i < RTE_DIM(def_uffd); i++)
+				strcpy(o.modes[o.nb_modes++], def_uffd[i]);
+		else
+			for (i = 0; i < RTE_DIM(def); i++)
+				strcpy(o.modes[o.nb_modes++], def[i]);
 	}
 	if (o.profile != NULL)
 		ret = pfdk_profile_load(o.profile, &prof, NULL, err, sizeof(err));
@@ -583,24 +766,54 @@ main(int argc, char **argv)
 	}
 	if (o.nb_bursts == 0) {
 		o.bursts[o.nb_bursts++] = prof.burst;
-		if (prof.burst != 64)
+		if (prof.burst != 64 && !uffd)
 			o.bursts[o.nb_bursts++] = 64;
+	}
+	if (uffd) {
+		/* Faulters on main_cpu; handlers of non-colocated rows on another. */
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		uffd_opts = o.u;
+		uffd_opts.fault_cpu = prof.main_cpu;
+		uffd_opts.other_cpu = ncpu > 1 ? (prof.main_cpu == 0 ? 1 : 0) : prof.main_cpu;
 	}
 	/* Every row's profile, and the union of their lcores for the EAL. */
 	memcpy(&lcore_union, &prof, sizeof(prof));
+	if (uffd)
+		lcore_union.nb_lcores = 0; /* only the generated rows' lcores */
 	for (i = 0; i < o.nb_modes; i++) {
-		for (j = 0; j < o.nb_bursts; j++) {
+		bool bl = uffd && fb_is_baseline(o.modes[i]);
+
+		for (j = 0; j < (bl ? 1 : o.nb_bursts); j++) {
 			struct pfdk_profile *v = &variants[nrows];
+			const struct mode_def *md = mode_find(o.modes[i]);
 			unsigned int k;
 
-			if (nrows == MAX_ROWS || row_profile(&prof, o.modes[i], o.bursts[j],
+			if (nrows == MAX_ROWS) {
+				fprintf(stderr, "too many rows\n");
+				return 2;
+			}
+			if (bl) {
+				memset(v, 0, sizeof(*v));
+			} else if (uffd) {
+				/* A layout the validator refuses here is a skipped row. */
+				if (fb_uffd_row_profile(&prof, md->layout, md->engine,
+						o.bursts[j], &uffd_opts, v, err,
+						sizeof(err)) < 0) {
+					rows[nrows].skipped = true;
+					snprintf(rows[nrows].skip_reason,
+						 sizeof(rows[nrows].skip_reason),
+						 "layout refused: %s", err);
+					memset(v, 0, sizeof(*v));
+				}
+			} else if (row_profile(&prof, o.modes[i], o.bursts[j],
 					o.faults, o.devargs, v) < 0) {
 				fprintf(stderr, "too many rows\n");
 				return 2;
 			}
 			snprintf(rows[nrows].mode, sizeof(rows[nrows].mode), "%s", o.modes[i]);
 			rows[nrows].source = o.source;
-			rows[nrows].burst = o.bursts[j];
+			rows[nrows].burst = bl ? 0 : o.bursts[j];
 			nrows++;
 			for (k = 0; k < v->nb_lcores; k++) {
 				unsigned int m;
@@ -620,21 +833,42 @@ main(int argc, char **argv)
 		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	printf("pfdk-faultbench: profile '%s' (%s), source %s, %" PRIu64
-	       " faults per row, %u run(s) per row (medians), %s memory, TSC %.2f GHz\n",
-	       prof.name, o.profile ? o.profile : "embedded default", o.source,
-	       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
-	       (double)rte_get_tsc_hz() / 1e9);
+	if (uffd)
+		printf("pfdk-faultbench: profile '%s' (%s), source uffd, %" PRIu64
+		       " pages of %s, %u faulting thread(s) on CPU %d, %u uffd(s), "
+		       "pattern %s, %u run(s) per row (medians), TSC %.2f GHz\n",
+		       prof.name, o.profile ? o.profile : "embedded default",
+		       (o.u.pages + o.u.uffds - 1) / o.u.uffds * o.u.uffds,
+		       o.u.page_size == 4096 ? "4 KiB" : "2 MiB", o.u.threads,
+		       uffd_opts.fault_cpu, o.u.uffds,
+		       o.u.pattern == FB_PAT_SEQ ? "seq" :
+		       o.u.pattern == FB_PAT_RANDOM ? "random" : "stride",
+		       o.repeat, (double)rte_get_tsc_hz() / 1e9);
+	else
+		printf("pfdk-faultbench: profile '%s' (%s), source %s, %" PRIu64
+		       " faults per row, %u run(s) per row (medians), %s memory, TSC %.2f GHz\n",
+		       prof.name, o.profile ? o.profile : "embedded default", o.source,
+		       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
+		       (double)rte_get_tsc_hz() / 1e9);
+	if (uffd)
+		fb_uffd_warm(&uffd_opts);
 	for (i = 0; i < nrows; i++) {
-		printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
+		if (rows[i].burst)
+			printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
+		else
+			printf("running %-20s ...\n", rows[i].mode);
 		fflush(stdout);
-		if (run_row(&variants[i], o.repeat, &rows[i]) < 0) {
+		ret = run_row(&variants[i], o.repeat, &rows[i]);
+		if (ret < 0) {
 			failed = true;
 			break;
 		}
+		if (ret > 0)
+			printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
 		if (rows[i].lost || rows[i].duplicated)
 			failed = true;
 	}
+	set_ratios(rows, i < nrows ? i : nrows);
 	if (!failed || i > 0)
 		print_table(rows, i < nrows ? i : nrows);
 	if (o.json != NULL && write_json(o.json, &prof, rows, nrows) < 0)

@@ -47,4 +47,32 @@ for r in rows:
     assert r["p50_us"] <= r["p99_us"] <= r["p999_us"] <= r["max_us"], r
 print("json ok:", len(rows), "rows")
 PY
+
+# uffd: a quick run of a PFDK row and the hand-written classic handler, every
+# page checked against the store; skipped where userfaultfd is refused.
+"$bench" --source uffd --pages 512 --threads 2 --pattern random --repeat 1 \
+	--modes pfdk-rtc,classic,native --json "$tmp/u.json" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q '^--source uffd: ' "$tmp/out"; then
+	echo "SKIP uffd run: $(grep '^--source uffd: ' "$tmp/out")"
+else
+	[ $rc -eq 0 ] || fail "uffd bench run: $(cat "$tmp/out")"
+	python3 - "$tmp/u.json" <<'PY' || fail "uffd json check: $(cat "$tmp/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {r["mode"]: r for r in d["results"]}
+assert set(rows) == {"pfdk-rtc", "classic", "native"}, rows
+for r in rows.values():
+    for k in ["mode", "source", "faults", "faults_per_s", "p50_us", "p99_us", "p999_us",
+              "max_us", "lost", "duplicated", "threads", "uffds", "page_size",
+              "ratio_classic", "ratio_native"]:
+        assert k in r, (k, r)
+    assert r["source"] == "uffd" and r["faults"] == 512 and r["faults_per_s"] > 0, r
+    assert r["threads"] == 2 and r["uffds"] == 1 and r["page_size"] == 4096, r
+    assert r["lost"] == 0 and r["duplicated"] == 0, r
+    assert r["ratio_classic"] > 0 and r["ratio_native"] > 0, r
+assert rows["classic"]["ratio_classic"] == 1.0, rows["classic"]
+print("uffd json ok:", ", ".join("%s %.0f/s" % (m, r["faults_per_s"]) for m, r in rows.items()))
+PY
+fi
 echo "bench CLI ok"

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PFDK_FAULTBENCH_H
+#define PFDK_FAULTBENCH_H
+
+/*
+ * Internal to pfdk-faultbench: a result row, the uffd source (uffd_source.c:
+ * regions, faulting threads, verification, the PFDK rows) and the
+ * hand-written handlers it is compared with (baselines.c).
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pfdk_profile.h"
+
+struct pfdk_store;
+
+#define FB_MODE_LEN 32
+
+struct row {
+	char mode[FB_MODE_LEN];
+	const char *source;
+	uint16_t burst;          /* 0: not a PFDK row */
+	uint64_t faults;
+	double faults_per_s;
+	double ns_per_fault;
+	double p50_us, p90_us, p99_us, p999_us, max_us;
+	uint64_t lost;
+	uint64_t duplicated;
+	uint64_t backpressure;   /* ring-full events + pool-short receives */
+	uint64_t retried;
+	unsigned int threads;    /* uffd: faulting threads (0 for sim) */
+	unsigned int uffds;      /* uffd: userfaultfds (0 for sim) */
+	uint32_t page_size;      /* uffd: bytes (0 for sim) */
+	double ratio_classic;    /* faults/s over classic's, 0 = no classic row */
+	double ratio_native;     /* faults/s over native's, 0 = no native row */
+	bool skipped;            /* the row could not run here (reason printed) */
+	char skip_reason[600];
+};
+
+/* Access orders of the faulting threads. */
+enum fb_pattern { FB_PAT_SEQ = 0, FB_PAT_RANDOM, FB_PAT_STRIDE };
+
+/* The uffd workload. */
+struct fb_uffd_opts {
+	unsigned int threads;   /* faulting threads, all on fault_cpu */
+	unsigned int uffds;     /* separate userfaultfds (regions) */
+	uint64_t pages;         /* pages per run, over all regions */
+	size_t page_size;       /* 4096 or 2 MiB (hugetlb) */
+	enum fb_pattern pattern;
+	unsigned int stride;    /* FB_PAT_STRIDE: visit every stride-th page first */
+	int fault_cpu;          /* the faulting threads' CPU (main_cpu) */
+	int other_cpu;          /* the other CPU: handlers of non-colocated rows */
+};
+
+/* ---- uffd_source.c ---- */
+
+/* 0 when this process may create a userfaultfd, else -1 with @why set. */
+int fb_uffd_available(char *why, size_t len);
+
+/* "seq", "random", "stride:K"; 0 or -1. */
+int fb_uffd_parse_pattern(const char *s, struct fb_uffd_opts *u);
+
+/* A baseline row name (classic, classic-colocated, epoll-many, native)? */
+bool fb_is_baseline(const char *mode);
+
+/*
+ * The profile of a PFDK row on the uffd source: @p base's pool and burst,
+ * the mode's layout and engine (mode "pfdk": @p base's), one
+ * [device.uffdN] per uffd and one poller owning every queue. Laid out for
+ * two CPUs: spinning lcores only on other_cpu.
+ */
+int fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
+			uint16_t burst, const struct fb_uffd_opts *u,
+			struct pfdk_profile *out, char *err, size_t errlen);
+
+/* Touch and release a scratch region as large as one run's memory. */
+void fb_uffd_warm(const struct fb_uffd_opts *u);
+
+/*
+ * One run of a uffd row: @p prof for PFDK rows, NULL for baselines.
+ * @return 0 (row filled), 1 (skipped: r->skip_reason), -1 (failed).
+ */
+int fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
+		     struct row *r);
+
+/* ---- baselines.c ---- */
+
+/* Region handed to a hand-written handler. */
+struct bl_region {
+	uint8_t *base;
+	size_t len;
+	const struct pfdk_store *store;
+	int uffd;
+};
+
+enum bl_kind { BL_CLASSIC = 0, BL_EPOLL };
+
+struct bl_handler {
+	enum bl_kind kind;
+	int cpu;
+	size_t page;
+	unsigned int nreg;
+	struct bl_region *reg;
+	int stopfd;
+	pthread_t th;
+	bool running;
+	/* Results (read after bl_stop). */
+	uint64_t copies;
+	uint64_t exists;   /* fault for a page already there: duplicated */
+	uint64_t errors;   /* COPY failures other than EEXIST/EAGAIN */
+	uint64_t events;   /* non-pagefault messages */
+};
+
+/* A non-blocking userfaultfd after UFFDIO_API; -errno on failure. */
+int bl_uffd_open(void);
+
+/* Register [addr, addr+len) MISSING; 0 or -errno. */
+int bl_uffd_register(int uffd, void *addr, size_t len);
+
+/* Start the handler thread over h->reg[0..nreg); 0 or -errno. */
+int bl_start(struct bl_handler *h);
+
+/* Stop and join it (the faulting threads are done). */
+void bl_stop(struct bl_handler *h);
+
+#endif /* PFDK_FAULTBENCH_H */

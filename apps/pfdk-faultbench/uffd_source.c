@@ -1,0 +1,682 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The uffd source: M regions (one userfaultfd each), T faulting threads on
+ * the faulters' CPU touching every page once in the chosen order, each
+ * first touch timed in the faulting thread (rdtsc around it). What resolves
+ * the faults is the row: a PFDK pipeline over M uffd devices, a
+ * hand-written handler (baselines.c), or nothing at all (native: fresh
+ * anonymous memory, the kernel's own first-touch cost).
+ *
+ * Work split: with T >= M, region r is shared by the threads t with
+ * t % M == r (page j to the (j % s)-th of its s threads); with T < M,
+ * thread r % T owns region r. The order is then applied to each thread's
+ * own list: seq, random (a shuffle) or stride:K (every K-th page, then the
+ * next offset, ...).
+ *
+ * Verification: the word each uffd-row thread read at first touch must be
+ * the store's word for that page, and every 64th page (and the last) is
+ * compared byte for byte with pfdk_store_read(). Native rows write a marker
+ * word (a read of fresh anonymous memory would map the shared zero page and
+ * allocate nothing) and the rest of a sampled page must be zero. A page
+ * that fails counts as lost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+
+#include "faultbench.h"
+#include "pfdk_fault.h"
+#include "pfdk_hist.h"
+#include "pfdk_pipeline.h"
+#include "pfdk_store.h"
+#include "pfdk_uffd.h"
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+
+#define PAGE_2M (2ul << 20)
+#define VERIFY_EVERY 64
+#define HANG_S 300 /* a touching phase longer than this has lost a fault */
+#define NATIVE_MARK 0x6e61746976650000ull
+
+int
+fb_uffd_available(char *why, size_t len)
+{
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		fd = (int)syscall(SYS_userfaultfd,
+				  O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0) {
+		snprintf(why, len, "userfaultfd(2): %s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+fb_uffd_parse_pattern(const char *s, struct fb_uffd_opts *u)
+{
+	char *end;
+	unsigned long k;
+
+	if (strcmp(s, "seq") == 0) {
+		u->pattern = FB_PAT_SEQ;
+		return 0;
+	}
+	if (strcmp(s, "random") == 0) {
+		u->pattern = FB_PAT_RANDOM;
+		return 0;
+	}
+	if (strncmp(s, "stride:", 7) == 0) {
+		errno = 0;
+		k = strtoul(s + 7, &end, 10);
+		if (errno || *end || end == s + 7 || k < 1 || k > (1ul << 30))
+			return -1;
+		u->pattern = FB_PAT_STRIDE;
+		u->stride = (unsigned int)k;
+		return 0;
+	}
+	return -1;
+}
+
+bool
+fb_is_baseline(const char *mode)
+{
+	return strcmp(mode, "classic") == 0 ||
+		strcmp(mode, "classic-colocated") == 0 ||
+		strcmp(mode, "epoll-many") == 0 ||
+		strcmp(mode, "native") == 0;
+}
+
+static const char *const layout_names[] = { "rtc", "pipeline", "colocated" };
+static const char *const engine_names[] = { "busy", "epoll", "uring", "uring-nosqpoll" };
+
+int
+fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
+		    uint16_t burst, const struct fb_uffd_opts *u,
+		    struct pfdk_profile *out, char *err, size_t errlen)
+{
+	const struct pfdk_profile_node *nd = &base->nodes[0];
+	struct pfdk_profile_check chk = { .ncpus = 0 };
+	size_t cap = 4096, len = 0;
+	char *ini = malloc(cap);
+	unsigned int d, i, poller_id, poller_cpu;
+	int sq = -1, ret;
+
+	if (ini == NULL)
+		return -1;
+	/* "pfdk": the base profile's layout and its first poller's engine. */
+	if (layout < 0)
+		layout = (int)base->layout;
+	if (engine < 0) {
+		engine = PFDK_ENGINE_BUSY;
+		for (i = 0; i < base->nb_lcores; i++)
+			if (base->lcores[i].role == PFDK_ROLE_POLLER) {
+				engine = (int)base->lcores[i].engine;
+				break;
+			}
+		if (layout == PFDK_LAYOUT_COLOCATED)
+			engine = PFDK_ENGINE_EPOLL;
+	}
+	/*
+	 * Two CPUs: lcore 1 on other_cpu, lcore 2 on fault_cpu. rtc: the
+	 * poller on other_cpu. colocated: an epoll poller beside the
+	 * faulters. pipeline: an epoll poller beside the faulters and the
+	 * (spinning) resolver on other_cpu, so only one CPU ever spins.
+	 */
+	if (layout == PFDK_LAYOUT_RTC) {
+		poller_id = 1;
+		poller_cpu = (unsigned int)u->other_cpu;
+	} else {
+		poller_id = 2;
+		poller_cpu = (unsigned int)u->fault_cpu;
+		engine = PFDK_ENGINE_EPOLL;
+	}
+	if (engine == PFDK_ENGINE_URING)
+		sq = u->fault_cpu; /* the SQ thread beside the faulters */
+#define ADD(...) (len += (size_t)snprintf(ini + len, cap - len, __VA_ARGS__))
+	ADD("[pfdk]\nname = uffd-%s-%s\nlayout = %s\nburst = %u\nmain_cpu = %d\n",
+	    layout_names[layout], engine_names[engine], layout_names[layout],
+	    burst, u->fault_cpu);
+	ADD("[node.0]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
+	    nd->pool_size, nd->pool_cache, nd->ring_size);
+	ADD("[device.uffd0]\ndevargs = uffd0\nqueues = 1\n");
+	ADD("[lcore.%u]\nrole = poller\ncpu = %u\nnode = 0\nengine = %s\n",
+	    poller_id, poller_cpu, engine_names[engine]);
+	if (sq >= 0)
+		ADD("sqpoll_cpu = %d\n", sq);
+	ADD("queues = uffd0:0\n");
+	if (layout == PFDK_LAYOUT_PIPELINE)
+		ADD("[lcore.1]\nrole = resolver\ncpu = %d\nnode = 0\n", u->other_cpu);
+#undef ADD
+	if (len >= cap) {
+		snprintf(err, errlen, "profile text too long");
+		free(ini);
+		return -1;
+	}
+	ret = pfdk_profile_load_string("uffd row (generated)", ini, len, out,
+				       &chk, err, errlen);
+	free(ini);
+	if (ret < 0)
+		return -1;
+	/*
+	 * uffd1..uffdM-1, each queue owned by the same poller, added to the
+	 * validated profile: a "queues =" value is cut at rte_cfgfile's value
+	 * length (~28 uffd queues), so 64 cannot be written as text.
+	 */
+	for (i = 0; i < out->nb_lcores; i++)
+		if (out->lcores[i].role == PFDK_ROLE_POLLER)
+			break;
+	for (d = 1; d < u->uffds; d++) {
+		struct pfdk_profile_device *dv = &out->devices[out->nb_devices];
+		struct pfdk_profile_lcore *lc = &out->lcores[i];
+
+		*dv = out->devices[0];
+		snprintf(dv->name, sizeof(dv->name), "uffd%u", d);
+		snprintf(dv->devargs, sizeof(dv->devargs), "uffd%u", d);
+		lc->queues[lc->nb_queues].dev = out->nb_devices;
+		lc->queues[lc->nb_queues].queue = 0;
+		lc->nb_queues++;
+		out->nb_devices++;
+	}
+	return 0;
+}
+
+/* ---- memory ---- */
+
+static void *
+map_pages(size_t len, size_t page)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	void *p;
+
+	if (page == PAGE_2M)
+		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+fb_uffd_warm(const struct fb_uffd_opts *u)
+{
+	size_t len = (size_t)u->pages * u->page_size, i;
+	volatile uint8_t *p;
+
+	/* Host memory behind the guest's free pages: back it once. */
+	len = RTE_MIN(len, (size_t)4 << 30);
+	p = map_pages(len, 4096);
+	if (p == NULL)
+		return;
+	for (i = 0; i < len; i += 4096)
+		p[i] = 1;
+	munmap((void *)(uintptr_t)p, len);
+	if (u->page_size == PAGE_2M) {
+		p = map_pages(len, PAGE_2M);
+		if (p != NULL) {
+			for (i = 0; i < len; i += PAGE_2M)
+				p[i] = 1;
+			munmap((void *)(uintptr_t)p, len);
+		}
+	}
+}
+
+/* ---- faulting threads ---- */
+
+struct region {
+	uint8_t *base;
+	size_t npages;
+	struct pfdk_store *store;
+	uint64_t *seen; /* word read (or written) at first touch, per page */
+};
+
+struct toucher {
+	struct region *reg;
+	size_t page;
+	bool native;
+	uint32_t *list; /* (region << 22 | page) would limit sizes: two arrays */
+	uint32_t *list_reg;
+	size_t n;
+	pthread_barrier_t *go;
+	uint64_t t_start, t_end;
+	struct pfdk_hist *hist;
+	pthread_t th;
+};
+
+static uint64_t
+xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void *
+toucher_main(void *arg)
+{
+	struct toucher *t = arg;
+	size_t i;
+
+	pthread_barrier_wait(t->go);
+	t->t_start = rte_rdtsc();
+	for (i = 0; i < t->n; i++) {
+		struct region *r = &t->reg[t->list_reg[i]];
+		size_t j = t->list[i];
+		volatile uint64_t *w = (volatile uint64_t *)(r->base + j * t->page);
+		uint64_t a, b, v;
+
+		if (t->native) {
+			v = NATIVE_MARK | j;
+			a = rte_rdtsc();
+			*w = v;
+			b = rte_rdtsc();
+		} else {
+			a = rte_rdtsc();
+			v = *w;
+			b = rte_rdtsc();
+		}
+		r->seen[j] = v;
+		pfdk_hist_record(t->hist, b - a);
+	}
+	t->t_end = rte_rdtsc();
+	return NULL;
+}
+
+/* Give every thread its pages, then order them. */
+static int
+plan(struct toucher *t, const struct fb_uffd_opts *u, struct region *reg,
+     size_t per)
+{
+	unsigned int T = u->threads, M = u->uffds, r, k;
+	size_t j, cap;
+
+	for (k = 0; k < T; k++) {
+		cap = (T >= M) ? per / ((T - (k % M) + M - 1) / M) + 1
+			       : per * ((M - k + T - 1) / T);
+		t[k].list = malloc(cap * sizeof(uint32_t));
+		t[k].list_reg = malloc(cap * sizeof(uint32_t));
+		t[k].n = 0;
+		if (t[k].list == NULL || t[k].list_reg == NULL)
+			return -1;
+	}
+	for (r = 0; r < M; r++) {
+		for (j = 0; j < reg[r].npages; j++) {
+			struct toucher *x;
+
+			if (T >= M) {
+				unsigned int s = (T - r + M - 1) / M;
+
+				x = &t[r + (unsigned int)(j % s) * M];
+			} else {
+				x = &t[r % T];
+			}
+			x->list[x->n] = (uint32_t)j;
+			x->list_reg[x->n] = r;
+			x->n++;
+		}
+	}
+	for (k = 0; k < T; k++) {
+		struct toucher *x = &t[k];
+		uint64_t seed = 0x9e3779b97f4a7c15ull * (k + 1);
+		size_t i, n = x->n;
+
+		if (u->pattern == FB_PAT_RANDOM) {
+			for (i = n; i > 1; i--) {
+				size_t m = xorshift(&seed) % i;
+				uint32_t a = x->list[i - 1], b = x->list_reg[i - 1];
+
+				x->list[i - 1] = x->list[m];
+				x->list_reg[i - 1] = x->list_reg[m];
+				x->list[m] = a;
+				x->list_reg[m] = b;
+			}
+		} else if (u->pattern == FB_PAT_STRIDE && u->stride > 1 && n > 1) {
+			uint32_t *l = malloc(n * sizeof(*l)), *lr = malloc(n * sizeof(*lr));
+			size_t o, q = 0;
+
+			if (l == NULL || lr == NULL) {
+				free(l);
+				free(lr);
+				return -1;
+			}
+			for (o = 0; o < u->stride && o < n; o++)
+				for (i = o; i < n; i += u->stride) {
+					l[q] = x->list[i];
+					lr[q++] = x->list_reg[i];
+				}
+			free(x->list);
+			free(x->list_reg);
+			x->list = l;
+			x->list_reg = lr;
+		}
+	}
+	return 0;
+}
+
+/* Check what was read at first touch, and sampled pages byte for byte. */
+static uint64_t
+verify(struct region *reg, unsigned int M, size_t page, bool native)
+{
+	uint8_t *want = malloc(page);
+	uint64_t bad = 0, w;
+	unsigned int r;
+	size_t j;
+
+	if (want == NULL)
+		return UINT64_MAX;
+	for (r = 0; r < M; r++) {
+		struct region *g = &reg[r];
+
+		for (j = 0; j < g->npages; j++) {
+			const uint8_t *pg = g->base + j * page;
+			bool sample = j % VERIFY_EVERY == 0 || j + 1 == g->npages;
+
+			if (native) {
+				if (g->seen[j] != (NATIVE_MARK | j) ||
+				    *(const uint64_t *)pg != (NATIVE_MARK | j)) {
+					bad++;
+					continue;
+				}
+				if (sample) {
+					memset(want, 0, page);
+					memcpy(want, pg, 8);
+					bad += memcmp(pg, want, page) != 0;
+				}
+				continue;
+			}
+			if (pfdk_store_read(g->store, j * page, &w, sizeof(w)) < 0 ||
+			    g->seen[j] != w) {
+				bad++;
+				continue;
+			}
+			if (sample && (pfdk_store_read(g->store, j * page, want, page) < 0 ||
+				       memcmp(pg, want, page) != 0))
+				bad++;
+		}
+	}
+	free(want);
+	return bad;
+}
+
+static int
+wait_touchers(struct toucher *t, unsigned int n, const char *mode)
+{
+	struct timespec dl;
+	unsigned int k;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += HANG_S;
+	for (k = 0; k < n; k++)
+		if (pthread_timedjoin_np(t[k].th, NULL, &dl) != 0) {
+			/* A thread still sleeping in a fault: nothing can free it. */
+			fprintf(stderr, "%s: faulting threads hung for %d s: a fault was lost\n",
+				mode, HANG_S);
+			fflush(NULL);
+			_exit(1);
+		}
+	return 0;
+}
+
+/* ---- one run ---- */
+
+struct handler {
+	struct pfdk_pipeline *pipe; /* PFDK rows */
+	struct bl_handler bl;       /* classic, classic-colocated, epoll-many */
+	struct bl_region *blr;
+	bool is_bl;
+};
+
+static int
+handler_setup(struct handler *h, const struct pfdk_profile *prof,
+	      const struct fb_uffd_opts *u, struct region *reg, struct row *r)
+{
+	unsigned int d;
+	int ret;
+
+	if (prof != NULL) {
+		struct pfdk_pipeline_conf pc = {
+			.profile = prof,
+			.resolve = pfdk_uffd_resolve_burst,
+		};
+
+		h->pipe = pfdk_pipeline_create(&pc);
+		if (h->pipe == NULL) {
+			fprintf(stderr, "%s: pipeline: %s\n", r->mode, rte_strerror(rte_errno));
+			return -1;
+		}
+		for (d = 0; d < u->uffds; d++) {
+			ret = pfdk_uffd_region_register(
+				(uint16_t)pfdk_pipeline_dev_id(h->pipe, (uint16_t)d),
+				reg[d].base, reg[d].npages * u->page_size,
+				PFDK_UFFD_MODE_MISSING, reg[d].store, u->page_size);
+			if (ret < 0) {
+				fprintf(stderr, "%s: region %u: %s\n", r->mode, d, strerror(-ret));
+				return -1;
+			}
+		}
+		ret = pfdk_pipeline_start(h->pipe);
+		if (ret < 0) {
+			fprintf(stderr, "%s: start: %s\n", r->mode, strerror(-ret));
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(r->mode, "native") == 0)
+		return 0;
+	h->is_bl = true;
+	h->blr = calloc(u->uffds, sizeof(*h->blr));
+	if (h->blr == NULL)
+		return -1;
+	for (d = 0; d < u->uffds; d++)
+		h->blr[d].uffd = -1;
+	for (d = 0; d < u->uffds; d++) {
+		h->blr[d] = (struct bl_region){
+			.base = reg[d].base, .len = reg[d].npages * u->page_size,
+			.store = reg[d].store, .uffd = bl_uffd_open(),
+		};
+		if (h->blr[d].uffd < 0) {
+			fprintf(stderr, "%s: userfaultfd: %s\n", r->mode,
+				strerror(-h->blr[d].uffd));
+			return -1;
+		}
+		ret = bl_uffd_register(h->blr[d].uffd, h->blr[d].base, h->blr[d].len);
+		if (ret < 0) {
+			fprintf(stderr, "%s: UFFDIO_REGISTER: %s\n", r->mode, strerror(-ret));
+			return -1;
+		}
+	}
+	h->bl.kind = strcmp(r->mode, "epoll-many") == 0 ? BL_EPOLL : BL_CLASSIC;
+	h->bl.cpu = strcmp(r->mode, "classic-colocated") == 0 ? u->fault_cpu : u->other_cpu;
+	h->bl.page = u->page_size;
+	h->bl.nreg = u->uffds;
+	h->bl.reg = h->blr;
+	ret = bl_start(&h->bl);
+	if (ret < 0) {
+		fprintf(stderr, "%s: handler thread: %s\n", r->mode, strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop the handler; lost/duplicated/backpressure from its counters. */
+static void
+handler_stop(struct handler *h, const struct fb_uffd_opts *u, struct row *r)
+{
+	unsigned int d;
+
+	if (h->pipe != NULL) {
+		struct pfdk_lcore_stats ls;
+
+		pfdk_pipeline_stop(h->pipe);
+		pfdk_pipeline_stats(h->pipe, &ls, NULL);
+		r->backpressure = ls.backpressure;
+		r->retried = ls.retried;
+		for (d = 0; d < u->uffds; d++) {
+			int id = pfdk_pipeline_dev_id(h->pipe, (uint16_t)d);
+			struct pfdk_fault_stats fs;
+			struct pfdk_uffd_stats x;
+
+			pfdk_fault_stats_get((uint16_t)id, &fs);
+			pfdk_uffd_stats_get((uint16_t)id, &x);
+			r->lost += fs.aborted + fs.outstanding + fs.errors + x.poisons +
+				(fs.received > fs.responded ? fs.received - fs.responded : 0);
+			r->duplicated += x.exists;
+			r->backpressure += fs.nodesc;
+		}
+	} else if (h->is_bl) {
+		bl_stop(&h->bl);
+		r->lost += h->bl.errors;
+		r->duplicated += h->bl.exists;
+	}
+}
+
+static void
+handler_free(struct handler *h, const struct fb_uffd_opts *u)
+{
+	unsigned int d;
+
+	if (h->pipe != NULL)
+		pfdk_pipeline_destroy(h->pipe);
+	if (h->blr != NULL) {
+		if (h->bl.running)
+			bl_stop(&h->bl);
+		for (d = 0; d < u->uffds; d++)
+			if (h->blr[d].uffd >= 0)
+				close(h->blr[d].uffd);
+		free(h->blr);
+	}
+}
+
+int
+fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
+		 struct row *r)
+{
+	unsigned int M = u->uffds, T = u->threads, d, k;
+	size_t per = (size_t)((u->pages + M - 1) / M), len = per * u->page_size;
+	bool native = strcmp(r->mode, "native") == 0;
+	struct region *reg = calloc(M, sizeof(*reg));
+	struct toucher *t = calloc(T, sizeof(*t));
+	struct handler h = { 0 };
+	struct pfdk_hist *all = calloc(1, sizeof(*all));
+	struct pfdk_hist_summary s;
+	pthread_barrier_t go;
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	uint64_t t0 = UINT64_MAX, t1 = 0, hz = rte_get_tsc_hz(), bad;
+	int ret = -1;
+
+	r->threads = T;
+	r->uffds = M;
+	r->page_size = (uint32_t)u->page_size;
+	r->lost = r->duplicated = r->backpressure = r->retried = 0;
+	if (reg == NULL || t == NULL || all == NULL)
+		goto out;
+	for (d = 0; d < M; d++) {
+		reg[d].npages = per;
+		reg[d].base = map_pages(len, u->page_size);
+		if (reg[d].base == NULL) {
+			if (u->page_size == PAGE_2M) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason),
+					 "no 2 MiB hugetlb pages for %zu MiB (%s); reserve with "
+					 "'echo N > /proc/sys/vm/nr_hugepages'",
+					 (size_t)M * len >> 20, strerror(errno));
+				r->skipped = true;
+				ret = 1;
+			} else {
+				fprintf(stderr, "%s: mmap %zu bytes: %s\n", r->mode, len,
+					strerror(errno));
+			}
+			goto out;
+		}
+		reg[d].store = pfdk_store_pattern_create(0x5eed0000ull + d);
+		reg[d].seen = calloc(per, sizeof(uint64_t));
+		if (reg[d].store == NULL || reg[d].seen == NULL)
+			goto out;
+	}
+	if (plan(t, u, reg, per) < 0)
+		goto out;
+	if (handler_setup(&h, prof, u, reg, r) < 0)
+		goto out;
+
+	pthread_barrier_init(&go, NULL, T);
+	CPU_ZERO(&cpus);
+	CPU_SET(u->fault_cpu, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	for (k = 0; k < T; k++) {
+		t[k].reg = reg;
+		t[k].page = u->page_size;
+		t[k].native = native;
+		t[k].go = &go;
+		t[k].hist = calloc(1, sizeof(struct pfdk_hist));
+		if (t[k].hist == NULL || pthread_create(&t[k].th, &attr, toucher_main, &t[k]) != 0) {
+			/* Threads already started wait at the barrier forever. */
+			fprintf(stderr, "%s: faulting thread %u: cannot start\n", r->mode, k);
+			fflush(NULL);
+			_exit(1);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	wait_touchers(t, T, r->mode);
+	pthread_barrier_destroy(&go);
+	handler_stop(&h, u, r);
+
+	for (k = 0; k < T; k++) {
+		if (t[k].n == 0)
+			continue;
+		t0 = RTE_MIN(t0, t[k].t_start);
+		t1 = RTE_MAX(t1, t[k].t_end);
+		pfdk_hist_merge(all, t[k].hist);
+	}
+	bad = verify(reg, M, u->page_size, native);
+	if (bad) {
+		fprintf(stderr, "%s: %" PRIu64 " page(s) failed verification\n", r->mode, bad);
+		r->lost += bad;
+	}
+	pfdk_hist_summarize(all, &s);
+	r->faults = all->count;
+	r->faults_per_s = t1 > t0 ? (double)r->faults * (double)hz / (double)(t1 - t0) : 0;
+	r->ns_per_fault = r->faults_per_s > 0 ? 1e9 / r->faults_per_s : 0;
+	r->p50_us = (double)s.p50 * 1e6 / (double)hz;
+	r->p90_us = (double)s.p90 * 1e6 / (double)hz;
+	r->p99_us = (double)s.p99 * 1e6 / (double)hz;
+	r->p999_us = (double)s.p999 * 1e6 / (double)hz;
+	r->max_us = (double)s.max * 1e6 / (double)hz;
+	ret = 0;
+out:
+	handler_free(&h, u);
+	if (t != NULL)
+		for (k = 0; k < T; k++) {
+			free(t[k].list);
+			free(t[k].list_reg);
+			free(t[k].hist);
+		}
+	if (reg != NULL)
+		for (d = 0; d < M; d++) {
+			if (reg[d].base != NULL)
+				munmap(reg[d].base, len);
+			pfdk_store_free(reg[d].store);
+			free(reg[d].seen);
+		}
+	free(reg);
+	free(t);
+	free(all);
+	return ret;
+}
