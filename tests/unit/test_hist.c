@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "pfdk_hist.h"
+#include "pfdk_rand.h"
 
 #define NVALS 100000
 
@@ -30,13 +31,7 @@ static uint64_t rng_state;
 static uint64_t
 rnd(void)
 {
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545F4914F6CDD1Dull;
+	return pfdk_rand64(&rng_state);
 }
 
 static int

@@ -23,6 +23,7 @@
 #include <rte_spinlock.h>
 
 #include "pfdk_iommufd.h"
+#include "pfdk_rand.h"
 
 #define EMU_REC sizeof(struct pfdk_iommu_hwpt_pgfault)
 #define EMU_RESP sizeof(struct pfdk_iommu_hwpt_page_response)
@@ -72,13 +73,7 @@ emu_now_ns(void)
 static uint64_t
 emu_rand(struct pfdk_iommufd_emu *e)
 {
-	uint64_t x = e->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	e->rng = x;
-	return x * 0x2545F4914F6CDD1Dull;
+	return pfdk_rand64(&e->rng);
 }
 
 /* Keep the eventfd readable exactly while groups wait (poll's EPOLLIN). */

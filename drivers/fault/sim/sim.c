@@ -20,6 +20,7 @@
 
 #include "pfdk_counter.h"
 #include "pfdk_fault_driver.h"
+#include "pfdk_rand.h"
 #include "pfdk_sim.h"
 
 #define SIM_PAGE 4096u
@@ -90,17 +91,10 @@ struct sim_dev {
 	struct sim_conf conf;
 };
 
-/* xorshift64*: fast, good enough to spread addresses and sizes. */
 static inline uint64_t
 sim_rand(struct sim_queue *q)
 {
-	uint64_t x = q->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	q->rng = x;
-	return x * 0x2545F4914F6CDD1Dull;
+	return pfdk_rand64(&q->rng);
 }
 
 /*
