@@ -455,14 +455,80 @@ pf_lcore(struct pf_ctx *c, const struct pf_sect *s)
 /* Second pass: what needs every section read first. */
 
 /* "DEV:Q, DEV:Q" into lc->queues[]. */
+/* "A-B" or "N" into lo..hi; false if neither. */
+static bool
+pf_range(const char *str, unsigned long *lo, unsigned long *hi)
+{
+	char tmp[32];
+	const char *dash = strchr(str, '-');
+
+	if (dash == NULL) {
+		if (!pf_strtoul(str, false, lo))
+			return false;
+		*hi = *lo;
+		return true;
+	}
+	if ((size_t)(dash - str) >= sizeof(tmp))
+		return false;
+	memcpy(tmp, str, (size_t)(dash - str));
+	tmp[dash - str] = '\0';
+	return pf_strtoul(tmp, false, lo) && pf_strtoul(dash + 1, false, hi) &&
+		*lo <= *hi;
+}
+
+/* One DEVICE:QUEUE pair of a poller's queues. */
+static int
+pf_queue_add(struct pf_ctx *c, struct pfdk_profile_lcore *lc, const char *name,
+	     const char *qspec)
+{
+	const struct pfdk_profile *prof = c->prof;
+	const struct pfdk_profile_device *dev;
+	unsigned long q, qlo, qhi;
+	unsigned int d;
+
+	for (d = 0; d < prof->nb_devices; d++)
+		if (strcmp(prof->devices[d].name, name) == 0)
+			break;
+	if (d == prof->nb_devices)
+		return pf_at(c, lc->line, "queues",
+			     "unknown device '%s': there is no [device.%s]",
+			     name, name);
+	dev = &prof->devices[d];
+	if (strcmp(qspec, "*") == 0) {
+		qlo = 0;
+		qhi = dev->nb_queues - 1u;
+	} else if (!pf_range(qspec, &qlo, &qhi)) {
+		return pf_at(c, lc->line, "queues",
+			     "'%s' in '%s:%s' is not a queue id, a range A-B or *",
+			     qspec, name, qspec);
+	}
+	if (qhi >= dev->nb_queues)
+		return pf_at(c, lc->line, "queues",
+			     "queue %s is out of range: %s has %u queue(s), 0..%u",
+			     qspec, name, dev->nb_queues, dev->nb_queues - 1u);
+	for (q = qlo; q <= qhi; q++) {
+		if (lc->nb_queues == PFDK_PROFILE_MAX_QUEUES)
+			return pf_at(c, lc->line, "queues",
+				     "more than %d queues", PFDK_PROFILE_MAX_QUEUES);
+		lc->queues[lc->nb_queues].dev = (uint16_t)d;
+		lc->queues[lc->nb_queues].queue = (uint16_t)q;
+		lc->nb_queues++;
+	}
+	return 0;
+}
+
+/*
+ * "DEV:Q, ..." where Q may be a range A-B or * (all the device's queues),
+ * and DEV may be PREFIX[A-B] for devices PREFIXA..PREFIXB, so a poller of
+ * many devices fits rte_cfgfile's 256-character value.
+ */
 static int
 pf_queues(struct pf_ctx *c, struct pfdk_profile_lcore *lc, const char *raw)
 {
-	const struct pfdk_profile *prof = c->prof;
-	char buf[CFG_VALUE_LEN], *p = buf, *comma, *colon, *end;
-	const struct pfdk_profile_device *dev;
-	unsigned long q;
-	unsigned int d;
+	char buf[CFG_VALUE_LEN], *p = buf, *comma, *colon, *end, *br;
+	char name[PFDK_PROFILE_NAME_LEN + 16];
+	unsigned long lo, hi, i;
+	int ret;
 
 	strlcpy(buf, raw, sizeof(buf));
 	for (;;) {
@@ -482,29 +548,27 @@ pf_queues(struct pf_ctx *c, struct pfdk_profile_lcore *lc, const char *raw)
 			return pf_at(c, lc->line, "queues",
 				     "'%s' is not DEVICE:QUEUE", p);
 		*colon = '\0';
-		for (d = 0; d < prof->nb_devices; d++)
-			if (strcmp(prof->devices[d].name, p) == 0)
-				break;
-		if (d == prof->nb_devices)
-			return pf_at(c, lc->line, "queues",
-				     "unknown device '%s': there is no [device.%s]",
-				     p, p);
-		dev = &prof->devices[d];
-		if (!pf_strtoul(colon + 1, false, &q))
-			return pf_at(c, lc->line, "queues",
-				     "'%s' in '%s:%s' is not a queue id",
-				     colon + 1, p, colon + 1);
-		if (q >= dev->nb_queues)
-			return pf_at(c, lc->line, "queues",
-				     "queue %s is out of range: %s has %u queue(s), 0..%u",
-				     colon + 1, p, dev->nb_queues,
-				     dev->nb_queues - 1u);
-		if (lc->nb_queues == PFDK_PROFILE_MAX_QUEUES)
-			return pf_at(c, lc->line, "queues",
-				     "more than %d queues", PFDK_PROFILE_MAX_QUEUES);
-		lc->queues[lc->nb_queues].dev = (uint16_t)d;
-		lc->queues[lc->nb_queues].queue = (uint16_t)q;
-		lc->nb_queues++;
+		br = strchr(p, '[');
+		if (br == NULL) {
+			ret = pf_queue_add(c, lc, p, colon + 1);
+		} else {
+			end = strchr(br, ']');
+			if (end == NULL || end[1] != '\0')
+				return pf_at(c, lc->line, "queues",
+					     "'%s': a device range is PREFIX[A-B]", p);
+			*end = '\0';
+			*br = '\0';
+			if (!pf_range(br + 1, &lo, &hi))
+				return pf_at(c, lc->line, "queues",
+					     "'%s[%s]': expected PREFIX[A-B] with A <= B",
+					     p, br + 1);
+			for (ret = 0, i = lo; i <= hi && ret == 0; i++) {
+				snprintf(name, sizeof(name), "%s%lu", p, i);
+				ret = pf_queue_add(c, lc, name, colon + 1);
+			}
+		}
+		if (ret != 0)
+			return ret;
 		if (comma == NULL)
 			return 0;
 		p = comma + 1;

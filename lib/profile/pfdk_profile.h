@@ -32,7 +32,9 @@
  * cpu = 1                 ; CPU the lcore is pinned to
  * node = 0                ; NUMA node whose pool/ring it uses (default 0)
  * engine = busy           ; busy | epoll | uring | uring-nosqpoll (pollers only)
- * queues = sim0:0         ; device queues the poller owns, comma separated
+ * queues = sim0:0         ; device queues the poller owns, comma separated;
+ *                         ; DEV:A-B and DEV:* name several queues of DEV,
+ *                         ; PREFIX[A-B]:Q the queue Q of devices PREFIXA..B
  * sqpoll_cpu = 0          ; engine=uring only: CPU of the SQPOLL kernel thread
  * @endcode
  *

@@ -343,6 +343,17 @@ static const struct inl inl[] = {
 	{ "[node.0]\n[node.0]\n", 4, "inline.ini:2: [node.0]: ", "duplicate" },
 	{ DEV DEV, 4, "inline.ini:2: [device.sim0]: ", "duplicate" },
 	{ "[device.a:b]\n", 4, "inline.ini:1: [device.a:b]: ", "device name" },
+	/* queue ranges */
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:1-0\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "a range A-B or *" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:0-1\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "out of range" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim[0-1]:0\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "unknown device 'sim1'" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim[1-0]:0\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "PREFIX[A-B] with A <= B" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim[0:0\n", 4,
+	  "inline.ini:5: [lcore.1] queues: ", "PREFIX[A-B]" },
 	{ "[device.]\n", 4, "inline.ini:1: [device.]: ", "device name" },
 	{ "[lcore.01]\n", 4, "inline.ini:1: [lcore.01]: ", "leading zeros" },
 	{ "[lcore.128]\n", 4, "inline.ini:1: [lcore.128]: ", "0..127" },
@@ -501,10 +512,43 @@ test_misc(void **state)
 	assert_string_equal(eal, "inline.");
 }
 
+/* Ranges let one poller own 64 queues within a 256-character value. */
+static void
+test_queue_ranges(void **state)
+{
+	static char text[8192];
+	size_t len = 0;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 62; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"[device.u%u]\nqueues = %u\n", i, i == 61 ? 3 : 1);
+	snprintf(text + len, sizeof(text) - len,
+		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = u[0-60]:0, u61:*\n");
+	expect_ok(load_str(text, 4));
+	assert_int_equal(prof.lcores[0].nb_queues, 61 + 3);
+	assert_int_equal(prof.lcores[0].queues[60].dev, 60);
+	assert_int_equal(prof.lcores[0].queues[63].dev, 61);
+	assert_int_equal(prof.lcores[0].queues[63].queue, 2);
+	/* A range of queues on one device, the rest with another poller. */
+	snprintf(text + len, sizeof(text) - len,
+		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = u[0-60]:0, u61:0-1\n"
+		 "[lcore.2]\nrole = poller\ncpu = 2\nengine = epoll\nqueues = u61:2-2\n");
+	expect_ok(load_str(text, 4));
+	assert_int_equal(prof.lcores[1].nb_queues, 1);
+	assert_int_equal(prof.lcores[1].queues[0].queue, 2);
+	/* One more queue than a poller can own. */
+	snprintf(text + len, sizeof(text) - len,
+		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = u[0-61]:0, u61:1-2, u0:0\n");
+	assert_int_equal(load_str(text, 4), -EINVAL);
+	assert_err("inline.ini:", "more than 64 queues");
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 3];
+	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 4];
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_default_string),
@@ -531,5 +575,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_limits);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_misc);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_queue_ranges);
 	return _cmocka_run_group_tests("profile", tests, n, NULL, NULL);
 }
