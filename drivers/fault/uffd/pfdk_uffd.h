@@ -12,6 +12,8 @@
  *   unprivileged, with UFFD_USER_MODE_ONLY);
  * - "uffd0,fd=N": adopt the process's userfaultfd N; the device owns it
  *   from then on and closes it on close.
+ * - "uffd0,sigbus=1": UFFD_FEATURE_SIGBUS, no events: faults are resolved
+ *   in the faulting thread (pfdk_uffd_inthread_enable(), below).
  *
  * The UFFDIO_API handshake asks for the features the kernel offers among
  * THREAD_ID, MISSING_HUGETLBFS/SHMEM, MINOR_HUGETLBFS/SHMEM,
@@ -56,6 +58,7 @@
 #include <stdint.h>
 
 #include "pfdk_fault.h"
+#include "pfdk_hist.h"
 #include "pfdk_store.h"
 
 #ifdef __cplusplus
@@ -170,6 +173,130 @@ uint16_t pfdk_uffd_resolve_burst(void *ctx, struct pfdk_fault **faults,
  *   pfdk_fault_dev_create()'s error.
  */
 int pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name);
+
+/**
+ * @name In-thread (SIGBUS) resolution
+ *
+ * A device created with devargs "uffdN,sigbus=1" does the UFFDIO_API
+ * handshake with UFFD_FEATURE_SIGBUS and without the EVENT_* features
+ * (nobody reads the uffd: an unread event would block the thread that
+ * caused it). A missing page in one of its MISSING regions then raises
+ * SIGBUS in the faulting thread; after pfdk_uffd_inthread_enable() the
+ * driver's SA_SIGINFO handler resolves it right there with UFFDIO_COPY (or
+ * ZEROPAGE) from the region's store and returns, and the access is retried.
+ * No queue, pipeline or lcore is involved; such a device is never started.
+ *
+ * Async-signal safety: from the signal to the ioctl the handler takes no
+ * lock, allocates nothing and calls no stdio; the region lookup is the
+ * seqcount read of the polled path and the store lookup is lock-free
+ * (zero, image and pattern stores; a callback store is safe only if its
+ * callback is). Per-thread state (a 2 MiB scratch, counters, a latency
+ * histogram) is set up by pfdk_uffd_inthread_thread_init(); a thread that
+ * did not call it gets it on its first fault with one mmap(2) syscall.
+ *
+ * Chaining: a SIGBUS whose address no enabled device's MISSING region
+ * covers, one the store cannot serve, or one the kernel refuses to fill
+ * goes to the handler installed before PFDK's; if that was SIG_DFL/SIG_IGN,
+ * the default is restored and the access retried, so the process dies of
+ * SIGBUS as it would without PFDK.
+ *
+ * Limits:
+ * - With UFFD_FEATURE_SIGBUS the kernel sends no fault messages, so an
+ *   access the kernel makes on the thread's behalf (read(2)/recv(2) into a
+ *   missing page, a futex or an O_DIRECT buffer there) fails with EFAULT
+ *   instead of waiting. Call pfdk_uffd_prefault() on the range first.
+ * - No events: munmap/mremap/fork are not tracked. Unregister a region
+ *   before unmapping it (a fill on an address that is no longer registered
+ *   fails with ENOENT and the signal is chained, never filled wrongly).
+ * - Region table writers (register/unregister) must not run in a signal
+ *   handler of a thread that faults on PFDK memory.
+ * - Disable (or close the device) only when no thread can fault on it.
+ */
+/**@{*/
+
+/** Most neighbouring pages one fault resolves (fault-around). */
+#define PFDK_UFFD_FAULT_AROUND_MAX 511
+
+/** pfdk_uffd_inthread_enable() options. */
+struct pfdk_uffd_inthread_conf {
+	/**
+	 * Fault-around: on a fault at page P also fill up to this many
+	 * following pages of the region (0 = off, at most
+	 * PFDK_UFFD_FAULT_AROUND_MAX) with the same UFFDIO_COPY. Pages that
+	 * are present already cut the range short (EEXIST-safe); the faulting
+	 * page is always served.
+	 */
+	uint32_t fault_around;
+};
+
+/** Counters of the in-thread handler, summed over threads. */
+struct pfdk_uffd_inthread_stats {
+	uint64_t faults;      /**< SIGBUS resolved by PFDK */
+	uint64_t pages;       /**< pages filled (fault-around and prefault included) */
+	uint64_t around;      /**< of which neighbours filled by fault-around */
+	uint64_t zeropages;   /**< of which by UFFDIO_ZEROPAGE */
+	uint64_t exists;      /**< faulting page found present (another thread filled it) */
+	uint64_t cut_short;   /**< fault-around ranges cut by a present page */
+	uint64_t prefaulted;  /**< pages filled by pfdk_uffd_prefault() */
+	uint64_t chained;     /**< signals passed to the previous handler */
+	uint64_t errors;      /**< fills the store or kernel refused (then chained) */
+	uint64_t threads;     /**< per-thread states set up */
+};
+
+/**
+ * Serve the device's regions in the faulting thread (see above). Installs
+ * the process's SIGBUS handler on the first call. Control thread.
+ * @param conf
+ *   NULL for defaults (no fault-around).
+ * @return
+ *   0, or -ENODEV, -EINVAL (not a uffd device created with sigbus=1, bad
+ *   conf), -ENOSPC (too many devices), -ENOMEM, or sigaction's error.
+ */
+int pfdk_uffd_inthread_enable(uint16_t dev_id,
+			      const struct pfdk_uffd_inthread_conf *conf);
+
+/**
+ * Stop serving the device in-thread; the last disable restores the
+ * previous SIGBUS action. Closing the device disables it too.
+ * @return 0, or -ENODEV / -EINVAL (not enabled).
+ */
+int pfdk_uffd_inthread_disable(uint16_t dev_id);
+
+/**
+ * Set up the calling thread's state (scratch, counters, histogram) before
+ * its first fault. Optional but recommended; not in a signal handler.
+ * @return 0, or -ENOMEM.
+ */
+int pfdk_uffd_inthread_thread_init(void);
+
+/** Give the calling thread's state back for reuse (its counts stay summed). */
+void pfdk_uffd_inthread_thread_fini(void);
+
+/**
+ * Sum the per-thread counters and, if @p lat is not NULL, merge the
+ * per-thread histograms of handler time (TSC cycles from handler entry to
+ * the page filled) into @p lat (not reset first). Exact once the faulting
+ * threads are quiescent (joined); approximate while they run.
+ * @return 0, or -EINVAL.
+ */
+int pfdk_uffd_inthread_stats_get(struct pfdk_uffd_inthread_stats *st,
+				 struct pfdk_hist *lat);
+
+/** Zero every thread's counters and histogram (threads quiescent). */
+void pfdk_uffd_inthread_stats_reset(void);
+
+/**
+ * Fill every missing page of [addr, addr + len) (rounded out to pages)
+ * that lies in a MISSING region of the device from its store, without a
+ * fault: for ranges about to be handed to a syscall in SIGBUS mode. Present
+ * pages are skipped. Works on any uffd device. Not in a signal handler.
+ * @return
+ *   Number of pages filled, or -ENODEV, -EINVAL, or the store's or
+ *   UFFDIO_COPY's error.
+ */
+int pfdk_uffd_prefault(uint16_t dev_id, void *addr, size_t len);
+
+/**@}*/
 
 /** The device's userfaultfd, or -ENODEV / -EINVAL. */
 int pfdk_uffd_fd(uint16_t dev_id);

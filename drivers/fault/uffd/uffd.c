@@ -23,6 +23,7 @@
 
 struct uffd_conf {
 	uint64_t fd; /* FD_NONE: create one */
+	uint64_t sigbus; /* 1: UFFD_FEATURE_SIGBUS, no events (uffd_inthread.c) */
 };
 
 /* What we use when the kernel offers it; never more (pfdk_uffd.h). */
@@ -88,17 +89,35 @@ kernel_features(void)
 	return api.features;
 }
 
+/*
+ * SIGBUS mode: no fault messages, and no events either: nobody reads the
+ * uffd, and an unread UNMAP/REMAP/REMOVE/FORK event would block the thread
+ * that caused it (and make every fill return EAGAIN) for good.
+ */
+#define UFFD_EVENTS (UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
+	UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
+
 static int
-uffd_handshake(struct uffd_dev *ud, bool adopted)
+uffd_handshake(struct uffd_dev *ud, bool adopted, bool sigbus)
 {
 	uint64_t offered = kernel_features();
+	uint64_t want = sigbus ? (UFFD_WANTED & ~UFFD_EVENTS) | UFFD_FEATURE_SIGBUS :
+		UFFD_WANTED;
 	struct uffdio_api api = {
 		.api = UFFD_API,
-		.features = offered & UFFD_WANTED,
+		.features = offered & want,
 	};
 
+	if (sigbus && !(offered & UFFD_FEATURE_SIGBUS)) {
+		PFDK_FAULT_LOG(ERR, "uffd: sigbus=1: the kernel lacks UFFD_FEATURE_SIGBUS");
+		return -ENOTSUP;
+	}
+	if (sigbus && adopted) {
+		PFDK_FAULT_LOG(ERR, "uffd: sigbus=1 needs a new userfaultfd (not fd=)");
+		return -EINVAL;
+	}
 	if (ioctl(ud->fd, UFFDIO_API, &api) == 0) {
-		ud->features = api.features & UFFD_WANTED;
+		ud->features = api.features & want;
 		return 0;
 	}
 	if (adopted && errno == EINVAL) {
@@ -434,6 +453,7 @@ uffd_close(struct pfdk_fault_dev *dev)
 	struct uffd_dev *ud = dev->dev_private;
 	void *fd;
 
+	uffd_inthread_forget(ud);
 	while (rte_ring_sc_dequeue(ud->forks, &fd) == 0)
 		close((int)(uintptr_t)fd);
 	rte_ring_free(ud->forks);
@@ -525,8 +545,14 @@ uffd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 {
 	struct uffd_conf *c = conf;
 
+	int ret;
+
 	c->fd = FD_NONE;
-	return pfdk_fault_kv_uint(kv, "fd", &c->fd, 0, INT_MAX, err, errlen);
+	c->sigbus = 0;
+	ret = pfdk_fault_kv_uint(kv, "fd", &c->fd, 0, INT_MAX, err, errlen);
+	if (ret < 0)
+		return ret;
+	return pfdk_fault_kv_uint(kv, "sigbus", &c->sigbus, 0, 1, err, errlen);
 }
 
 static int
@@ -565,7 +591,7 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 			goto fail_free;
 		}
 	}
-	ret = uffd_handshake(ud, c->fd != FD_NONE);
+	ret = uffd_handshake(ud, c->fd != FD_NONE, c->sigbus != 0);
 	if (ret < 0)
 		goto fail_close;
 	snprintf(rname, sizeof(rname), "uffd_fork%u", dev->dev_id);
@@ -652,7 +678,7 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 }
 
 static struct pfdk_fault_driver uffd_driver = {
-	.params = "fd=<userfaultfd to adopt>",
+	.params = "fd=<userfaultfd to adopt> sigbus=<0|1>",
 	.conf_size = sizeof(struct uffd_conf),
 	.parse = uffd_parse,
 	.probe = uffd_probe,

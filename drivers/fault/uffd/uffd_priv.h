@@ -143,6 +143,9 @@ int uffd_unregister_range(struct uffd_dev *ud, uint64_t start, uint64_t end);
 int uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake);
 int uffd_scratch_init(void);
 
+/* uffd_inthread.c: drop the device from the SIGBUS handler's table. */
+void uffd_inthread_forget(struct uffd_dev *ud);
+
 /* uffd.c */
 struct uffd_dev *uffd_dev_of(uint16_t dev_id);
 

@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * In-thread resolution (UFFD_FEATURE_SIGBUS): the faulting thread's SIGBUS
+ * handler fills the page from the region's store and returns. See
+ * pfdk_uffd.h for the model and the limits.
+ *
+ * Everything reachable from the handler is async-signal-safe: the device
+ * table and the thread list are read with atomics, the region lookup is
+ * the polled path's seqcount read, stores are lock-free, counters and the
+ * histogram are the thread's own (single writer, summed by readers), and
+ * the only calls are ioctl(2), sigaction(2), raise(3), memcpy/memset and,
+ * for a thread that skipped pfdk_uffd_inthread_thread_init(), one mmap(2).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_spinlock.h>
+
+#include "uffd_priv.h"
+
+#define IT_MAX_DEVS 64
+#define IT_SCRATCH UFFD_PAGE_2M /* >= (1 + FAULT_AROUND_MAX) * 4 KiB and one 2 MiB page */
+#define IT_MAX_PAGES (PFDK_UFFD_FAULT_AROUND_MAX + 1)
+
+_Static_assert(IT_MAX_PAGES * UFFD_PAGE_4K <= IT_SCRATCH, "scratch holds a fault-around range");
+
+/* A device the handler serves: ud = 0 when the slot is free. */
+struct it_dev {
+	uint64_t ud;          /* struct uffd_dev * */
+	uint64_t fault_around;
+};
+
+/* One thread's state: written by that thread only (handler included). */
+struct it_thread {
+	struct it_thread *next;  /* list of all, pushed with CAS, never popped */
+	uint32_t busy;           /* 1 = owned by a live thread */
+	uint8_t *scratch;        /* IT_SCRATCH bytes, page aligned */
+	uint64_t st[sizeof(struct pfdk_uffd_inthread_stats) / sizeof(uint64_t)];
+	struct pfdk_hist lat;
+};
+
+#define ST(field) (offsetof(struct pfdk_uffd_inthread_stats, field) / sizeof(uint64_t))
+#define IT_BLOCK (RTE_ALIGN_CEIL(sizeof(struct it_thread), UFFD_PAGE_4K) + IT_SCRATCH)
+
+static struct it_dev devs[IT_MAX_DEVS];
+static struct it_thread *threads;       /* all states ever set up */
+static uint32_t nb_enabled;             /* control thread only */
+static struct sigaction old_action;     /* written before the handler is installed */
+static const uint8_t *zero_src;         /* IT_SCRATCH zero bytes, read-only */
+static rte_spinlock_t ctl_lock = RTE_SPINLOCK_INITIALIZER; /* control paths only */
+
+static __thread struct it_thread *self __attribute__((tls_model("initial-exec")));
+
+/* Single-writer counter: plain add, published with a relaxed store. */
+static inline void
+it_add(struct it_thread *t, size_t idx, uint64_t n)
+{
+	__atomic_store_n(&t->st[idx], __atomic_load_n(&t->st[idx], __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+/* Take a free state, or map a new one. Async-signal-safe. */
+static struct it_thread *
+it_thread_get(void)
+{
+	struct it_thread *t, *head;
+	void *m;
+
+	if (self != NULL)
+		return self;
+	for (t = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); t != NULL; t = t->next) {
+		uint32_t zero = 0;
+
+		if (__atomic_load_n(&t->busy, __ATOMIC_RELAXED) == 0 &&
+		    __atomic_compare_exchange_n(&t->busy, &zero, 1, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			self = t;
+			return t;
+		}
+	}
+	m = mmap(NULL, IT_BLOCK, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	t = m; /* zero-filled: counters 0, histogram empty */
+	t->busy = 1;
+	t->scratch = (uint8_t *)m + RTE_ALIGN_CEIL(sizeof(*t), UFFD_PAGE_4K);
+	t->st[ST(threads)] = 1;
+	head = __atomic_load_n(&threads, __ATOMIC_RELAXED);
+	do {
+		t->next = head;
+	} while (!__atomic_compare_exchange_n(&threads, &head, t, true,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	self = t;
+	return t;
+}
+
+/*
+ * Fill up to @n pages from @addr (inside region @r) in one ioctl, building
+ * the pages in @t's scratch. Present pages cut the range short.
+ * @return pages filled (>= 1), 0 if the first page was present already,
+ *   or a negative errno (store error or ioctl failure on the first page).
+ */
+static int
+it_fill(struct uffd_dev *ud, const struct uffd_region *r, struct it_thread *t,
+	uint64_t addr, unsigned int n, bool *cut)
+{
+	const struct pfdk_store *store = (const void *)(uintptr_t)r->store;
+	uint64_t ps = r->page_size, off = r->store_off + (addr - r->start);
+	const uint8_t *src[IT_MAX_PAGES]; /* NULL: zero page; slot: built in scratch */
+	const uint8_t *from;
+	bool zero = true, direct = true;
+	unsigned int i;
+	int ret;
+
+	*cut = false;
+	if ((uint64_t)n * ps > IT_SCRATCH)
+		n = (unsigned int)(IT_SCRATCH / ps);
+	for (i = 0; i < n; i++) {
+		uint8_t *slot = t->scratch + i * ps;
+		const void *p = NULL;
+
+		ret = pfdk_store_lookup(store, off + i * ps, ps, slot, &p);
+		if (ret < 0) {
+			if (i == 0)
+				return ret;
+			n = i; /* serve what comes before a page the store refuses */
+			break;
+		}
+		src[i] = ret == PFDK_STORE_ZERO ? NULL : p;
+		zero = zero && src[i] == NULL;
+		/* One run of the store's own memory (an image) needs no copy. */
+		direct = direct && src[i] != NULL && src[i] != slot &&
+			src[i] == src[0] + (uint64_t)i * ps;
+	}
+	if (zero && ps == UFFD_PAGE_4K) {
+		struct uffdio_zeropage z = {
+			.range = { .start = addr, .len = (uint64_t)n * ps },
+		};
+
+		if (ioctl(ud->fd, UFFDIO_ZEROPAGE, &z) == 0) {
+			it_add(t, ST(zeropages), n);
+			return (int)n;
+		}
+		if (z.zeropage > 0) {
+			*cut = true;
+			it_add(t, ST(zeropages), (uint64_t)z.zeropage / ps);
+			return (int)((uint64_t)z.zeropage / ps);
+		}
+		return errno == EEXIST ? 0 : -errno;
+	}
+	if (zero) {
+		from = zero_src;
+	} else if (direct) {
+		from = src[0];
+	} else {
+		/* Mixed: gather every page into its scratch slot. */
+		for (i = 0; i < n; i++) {
+			uint8_t *slot = t->scratch + i * ps;
+
+			if (src[i] == NULL)
+				memset(slot, 0, ps);
+			else if (src[i] != slot)
+				memcpy(slot, src[i], ps);
+		}
+		from = t->scratch;
+	}
+	{
+		struct uffdio_copy c = {
+			.dst = addr,
+			.src = (uintptr_t)from,
+			.len = (uint64_t)n * ps,
+		};
+
+		if (ioctl(ud->fd, UFFDIO_COPY, &c) == 0)
+			return (int)n;
+		if (c.copy > 0) {
+			*cut = true; /* a present page stopped it (EAGAIN: partial) */
+			return (int)((uint64_t)c.copy / ps);
+		}
+		return errno == EEXIST ? 0 : -errno;
+	}
+}
+
+/* Restore what was there before us and let it have the signal. */
+static void
+it_chain(int sig, siginfo_t *si, void *uc)
+{
+	if (old_action.sa_flags & SA_SIGINFO) {
+		if (old_action.sa_sigaction != NULL) {
+			old_action.sa_sigaction(sig, si, uc);
+			return;
+		}
+	} else if (old_action.sa_handler != SIG_DFL && old_action.sa_handler != SIG_IGN) {
+		old_action.sa_handler(sig);
+		return;
+	}
+	/* Default: die of SIGBUS. A fault re-executes and traps again. */
+	signal(sig, SIG_DFL);
+	if (si->si_code <= 0)
+		raise(sig); /* sent, not a fault: pending until we return */
+}
+
+static void
+it_handler(int sig, siginfo_t *si, void *uc)
+{
+	uint64_t t0 = rte_rdtsc(), addr = (uintptr_t)si->si_addr;
+	int saved_errno = errno;
+	struct it_thread *t;
+	struct uffd_region r;
+	struct uffd_dev *ud = NULL;
+	unsigned int i, n = 1;
+	bool cut;
+	int ret;
+
+	if (si->si_code != BUS_ADRERR)
+		goto chain;
+	for (i = 0; i < IT_MAX_DEVS; i++) {
+		uint64_t p = __atomic_load_n(&devs[i].ud, __ATOMIC_ACQUIRE);
+
+		if (p == 0)
+			continue;
+		if (uffd_region_find((void *)(uintptr_t)p, addr, &r) &&
+		    (r.mode & PFDK_UFFD_MODE_MISSING)) {
+			ud = (void *)(uintptr_t)p;
+			n += (unsigned int)__atomic_load_n(&devs[i].fault_around,
+							   __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	if (ud == NULL)
+		goto chain;
+	t = it_thread_get();
+	if (t == NULL)
+		goto chain;
+	addr &= ~(r.page_size - 1);
+	if ((uint64_t)n > (r.end - addr) / r.page_size)
+		n = (unsigned int)((r.end - addr) / r.page_size);
+	ret = it_fill(ud, &r, t, addr, n, &cut);
+	if (ret < 0 && n > 1) /* never fail the faulting page for its neighbours */
+		ret = it_fill(ud, &r, t, addr, 1, &cut);
+	if (ret < 0) {
+		it_add(t, ST(errors), 1);
+		goto chain_counted;
+	}
+	it_add(t, ST(faults), 1);
+	if (ret == 0) {
+		it_add(t, ST(exists), 1);
+	} else {
+		it_add(t, ST(pages), (uint64_t)ret);
+		it_add(t, ST(around), (uint64_t)ret - 1);
+		if (cut)
+			it_add(t, ST(cut_short), 1);
+	}
+	pfdk_hist_record(&t->lat, rte_rdtsc() - t0);
+	errno = saved_errno;
+	return;
+chain:
+	t = it_thread_get(); /* NULL if it cannot map one: then uncounted */
+chain_counted:
+	if (t != NULL)
+		it_add(t, ST(chained), 1);
+	errno = saved_errno;
+	it_chain(sig, si, uc);
+}
+
+static int
+it_zero_init(void)
+{
+	void *m;
+
+	if (zero_src != NULL)
+		return 0;
+	m = mmap(NULL, IT_SCRATCH, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	zero_src = m;
+	return 0;
+}
+
+int
+pfdk_uffd_inthread_enable(uint16_t dev_id, const struct pfdk_uffd_inthread_conf *conf)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
+	struct sigaction sa;
+	uint64_t fa = conf ? conf->fault_around : 0;
+	int i, slot = -1, ret = 0;
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	if (!(ud->features & UFFD_FEATURE_SIGBUS) || fa > PFDK_UFFD_FAULT_AROUND_MAX) {
+		PFDK_FAULT_LOG(ERR, "uffd%u: in-thread mode needs devargs sigbus=1 and fault_around <= %u",
+			       dev_id, PFDK_UFFD_FAULT_AROUND_MAX);
+		return -EINVAL;
+	}
+	rte_spinlock_lock(&ctl_lock);
+	for (i = 0; i < IT_MAX_DEVS; i++) {
+		uint64_t p = __atomic_load_n(&devs[i].ud, __ATOMIC_RELAXED);
+
+		if (p == (uintptr_t)ud) {
+			/* Enabled already: just update fault-around. */
+			__atomic_store_n(&devs[i].fault_around, fa, __ATOMIC_RELAXED);
+			goto out;
+		}
+		if (p == 0 && slot < 0)
+			slot = i;
+	}
+	if (slot < 0) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	ret = it_zero_init();
+	if (ret < 0)
+		goto out;
+	if (nb_enabled == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = it_handler;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGBUS, NULL, &old_action) < 0 ||
+		    sigaction(SIGBUS, &sa, NULL) < 0) {
+			ret = -errno;
+			goto out;
+		}
+	}
+	nb_enabled++;
+	__atomic_store_n(&devs[slot].fault_around, fa, __ATOMIC_RELAXED);
+	__atomic_store_n(&devs[slot].ud, (uintptr_t)ud, __ATOMIC_RELEASE);
+out:
+	rte_spinlock_unlock(&ctl_lock);
+	return ret;
+}
+
+static int
+it_forget(struct uffd_dev *ud)
+{
+	int i, ret = -EINVAL;
+
+	rte_spinlock_lock(&ctl_lock);
+	for (i = 0; i < IT_MAX_DEVS; i++) {
+		if (__atomic_load_n(&devs[i].ud, __ATOMIC_RELAXED) != (uintptr_t)ud)
+			continue;
+		__atomic_store_n(&devs[i].ud, 0, __ATOMIC_RELEASE);
+		if (--nb_enabled == 0)
+			sigaction(SIGBUS, &old_action, NULL);
+		ret = 0;
+	}
+	rte_spinlock_unlock(&ctl_lock);
+	return ret;
+}
+
+void
+uffd_inthread_forget(struct uffd_dev *ud)
+{
+	it_forget(ud);
+}
+
+int
+pfdk_uffd_inthread_disable(uint16_t dev_id)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	return it_forget(ud);
+}
+
+int
+pfdk_uffd_inthread_thread_init(void)
+{
+	return it_thread_get() != NULL ? 0 : -ENOMEM;
+}
+
+void
+pfdk_uffd_inthread_thread_fini(void)
+{
+	struct it_thread *t = self;
+
+	if (t == NULL)
+		return;
+	self = NULL;
+	__atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
+}
+
+int
+pfdk_uffd_inthread_stats_get(struct pfdk_uffd_inthread_stats *st, struct pfdk_hist *lat)
+{
+	uint64_t *out = (uint64_t *)st;
+	struct it_thread *t;
+	size_t i;
+
+	if (st == NULL)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	for (t = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); t != NULL; t = t->next) {
+		for (i = 0; i < RTE_DIM(t->st); i++)
+			out[i] += __atomic_load_n(&t->st[i], __ATOMIC_RELAXED);
+		if (lat != NULL)
+			pfdk_hist_merge(lat, &t->lat);
+	}
+	return 0;
+}
+
+void
+pfdk_uffd_inthread_stats_reset(void)
+{
+	struct it_thread *t;
+	size_t i;
+
+	for (t = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); t != NULL; t = t->next) {
+		for (i = 0; i < RTE_DIM(t->st); i++)
+			if (i != ST(threads))
+				__atomic_store_n(&t->st[i], 0, __ATOMIC_RELAXED);
+		pfdk_hist_reset(&t->lat);
+	}
+}
+
+int
+pfdk_uffd_prefault(uint16_t dev_id, void *addr, size_t len)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
+	uint64_t a = (uintptr_t)addr, end = a + len;
+	struct it_thread *t;
+	struct uffd_region r;
+	int total = 0, ret;
+	bool cut;
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	if (len == 0 || end < a)
+		return len == 0 ? 0 : -EINVAL;
+	if (it_zero_init() < 0)
+		return -ENOMEM;
+	t = it_thread_get();
+	if (t == NULL)
+		return -ENOMEM;
+	a &= ~(uint64_t)(UFFD_PAGE_4K - 1);
+	while (a < end) {
+		uint64_t stop;
+		unsigned int n;
+
+		if (!uffd_region_find(ud, a, &r) || !(r.mode & PFDK_UFFD_MODE_MISSING)) {
+			a += UFFD_PAGE_4K; /* not ours: the kernel handles it */
+			continue;
+		}
+		a &= ~(r.page_size - 1);
+		stop = RTE_MIN(end, r.end);
+		n = (unsigned int)RTE_MIN((stop - a + r.page_size - 1) / r.page_size,
+					  (uint64_t)(IT_SCRATCH / r.page_size));
+		ret = it_fill(ud, &r, t, a, n, &cut);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			a += r.page_size; /* present: skip it */
+			continue;
+		}
+		it_add(t, ST(pages), (uint64_t)ret);
+		it_add(t, ST(prefaulted), (uint64_t)ret);
+		total += ret;
+		a += (uint64_t)ret * r.page_size;
+	}
+	return total;
+}
