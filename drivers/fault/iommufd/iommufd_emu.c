@@ -22,6 +22,7 @@
 #include <rte_common.h>
 #include <rte_spinlock.h>
 
+#include "pfdk_idmap.h"
 #include "pfdk_iommufd.h"
 #include "pfdk_rand.h"
 
@@ -48,10 +49,9 @@ struct pfdk_iommufd_emu {
 	uint32_t rec_cap, rec_head, rec_count;
 	uint32_t *grp;
 	uint32_t grp_head, grp_count; /* grp has rec_cap slots */
-	/* Cookies: state by cookie - 1; free_map bit set = free. */
+	/* Cookies: state by cookie - 1; the map hands out the lowest free. */
 	uint8_t *cstate;
-	uint64_t *free_map;
-	uint32_t free_hint;
+	struct pfdk_idmap cookies;
 	/* Generator. */
 	uint64_t rng;
 	uint32_t grpid;
@@ -190,29 +190,15 @@ emu_refill(struct pfdk_iommufd_emu *e)
 static uint32_t
 emu_cookie_alloc(struct pfdk_iommufd_emu *e)
 {
-	uint32_t words = (e->conf.max_cookies + 63) / 64, w, idx;
+	uint32_t idx = pfdk_idmap_alloc(&e->cookies);
 
-	for (w = e->free_hint; w < words; w++)
-		if (e->free_map[w] != 0)
-			break;
-	if (w == words)
-		return 0;
-	idx = w * 64 + (uint32_t)__builtin_ctzll(e->free_map[w]);
-	if (idx >= e->conf.max_cookies)
-		return 0;
-	e->free_map[w] &= e->free_map[w] - 1;
-	e->free_hint = w;
-	return idx + 1;
+	return idx == UINT32_MAX ? 0 : idx + 1;
 }
 
 static void
 emu_cookie_free(struct pfdk_iommufd_emu *e, uint32_t cookie)
 {
-	uint32_t idx = cookie - 1;
-
-	e->free_map[idx / 64] |= 1ull << (idx % 64);
-	if (idx / 64 < e->free_hint)
-		e->free_hint = idx / 64;
+	pfdk_idmap_free(&e->cookies, cookie - 1);
 }
 
 ssize_t
@@ -386,7 +372,6 @@ pfdk_iommufd_emu_create(const struct pfdk_iommufd_emu_conf *conf)
 {
 	struct pfdk_iommufd_emu *e;
 	struct pfdk_iommufd_emu_conf c = conf ? *conf : (struct pfdk_iommufd_emu_conf){0};
-	uint32_t words, i;
 
 	if (c.max_group_records == 0)
 		c.max_group_records = 1;
@@ -410,20 +395,18 @@ pfdk_iommufd_emu_create(const struct pfdk_iommufd_emu_conf *conf)
 		return NULL;
 	e->conf = c;
 	e->efd = -1;
-	words = (c.max_cookies + 63) / 64;
 	e->rec_cap = c.pending_records;
 	e->rec = calloc(e->rec_cap, sizeof(*e->rec));
 	e->grp = calloc(e->rec_cap, sizeof(*e->grp));
 	e->cstate = calloc(c.max_cookies, 1);
-	e->free_map = calloc(words, sizeof(*e->free_map));
+	e->cookies.words = calloc(PFDK_IDMAP_WORDS(c.max_cookies), sizeof(uint64_t));
 	if (e->rec == NULL || e->grp == NULL || e->cstate == NULL ||
-	    e->free_map == NULL)
+	    e->cookies.words == NULL)
 		goto fail;
 	e->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->efd < 0)
 		goto fail;
-	for (i = 0; i < words; i++)
-		e->free_map[i] = ~0ull;
+	pfdk_idmap_init(&e->cookies, e->cookies.words, c.max_cookies);
 	rte_spinlock_init(&e->lock);
 	e->rng = c.seed;
 	e->gen_left = c.total;
@@ -447,7 +430,7 @@ pfdk_iommufd_emu_free(struct pfdk_iommufd_emu *e)
 	free(e->rec);
 	free(e->grp);
 	free(e->cstate);
-	free(e->free_map);
+	free(e->cookies.words);
 	free(e);
 }
 

@@ -20,6 +20,7 @@
 
 #include "pfdk_counter.h"
 #include "pfdk_fault_driver.h"
+#include "pfdk_idmap.h"
 #include "pfdk_rand.h"
 #include "pfdk_sim.h"
 
@@ -68,9 +69,7 @@ struct sim_stats {
 struct sim_queue {
 	struct rte_mempool *pool;
 	struct sim_group *groups;  /* conf.outstanding slots */
-	uint64_t *free_map;        /* bit set = slot free */
-	uint32_t free_hint;        /* no free slot below this word */
-	uint32_t nb_free;
+	struct pfdk_idmap slots;   /* free group slots, lowest first */
 	uint32_t nb_slots;
 	uint32_t cur;              /* slot being emitted, or SIM_NO_GROUP */
 	uint32_t next_nrec;        /* size of the next group, drawn ahead */
@@ -102,28 +101,11 @@ sim_rand(struct sim_queue *q)
  * them: a handler that keys state on a cookie past its group's life sees
  * it reused at once.
  */
-static inline uint32_t
-sim_slot_alloc(struct sim_queue *q)
-{
-	uint32_t w = q->free_hint, slot;
-
-	while (q->free_map[w] == 0)
-		w++;
-	slot = w * 64 + (uint32_t)__builtin_ctzll(q->free_map[w]);
-	q->free_map[w] &= q->free_map[w] - 1; /* clear the lowest set bit */
-	q->free_hint = w;
-	q->nb_free--;
-	return slot;
-}
-
 static inline void
 sim_slot_free(struct sim_queue *q, uint32_t slot)
 {
 	q->groups[slot].seq = 0;
-	q->free_map[slot / 64] |= 1ull << (slot % 64);
-	if (slot / 64 < q->free_hint)
-		q->free_hint = slot / 64;
-	q->nb_free++;
+	pfdk_idmap_free(&q->slots, slot);
 }
 
 /*
@@ -137,11 +119,11 @@ sim_group_begin(struct sim_queue *q, uint64_t left)
 	uint64_t r = sim_rand(q);
 	uint32_t slot, nrec;
 
-	if (unlikely(q->nb_free == 0)) {
+	if (unlikely(q->slots.nb_free == 0)) {
 		pfdk_counter_add(&q->st.full, 1);
 		return 0;
 	}
-	slot = sim_slot_alloc(q);
+	slot = pfdk_idmap_alloc(&q->slots);
 	g = &q->groups[slot];
 	if (++q->seq == 0)
 		q->seq = 1;
@@ -334,7 +316,7 @@ sim_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
 	if (q->fd >= 0)
 		close(q->fd);
 	rte_free(q->groups);
-	rte_free(q->free_map);
+	rte_free(q->slots.words);
 	rte_free(q);
 }
 
@@ -343,11 +325,9 @@ sim_queue_rewind(struct sim_queue *q, const struct sim_conf *c)
 {
 	uint32_t s;
 
-	memset(q->free_map, 0, RTE_ALIGN_CEIL(q->nb_slots, 64) / 8);
-	q->nb_free = 0;
-	q->free_hint = 0;
 	for (s = 0; s < q->nb_slots; s++)
-		sim_slot_free(q, s);
+		q->groups[s].seq = 0;
+	pfdk_idmap_reset(&q->slots);
 	q->cur = SIM_NO_GROUP;
 	q->left = c->total ? c->total : UINT64_MAX;
 	q->rng = c->seed + q->queue_id + 1;
@@ -372,11 +352,12 @@ sim_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 	q->groups = rte_zmalloc_socket("sim_groups",
 				       sizeof(*q->groups) * q->nb_slots,
 				       RTE_CACHE_LINE_SIZE, socket);
-	q->free_map = rte_malloc_socket("sim_slots",
-					RTE_ALIGN_CEIL(q->nb_slots, 64) / 8,
-					  RTE_CACHE_LINE_SIZE, socket);
+	q->slots.words = rte_malloc_socket("sim_slots",
+			PFDK_IDMAP_WORDS(q->nb_slots) * sizeof(uint64_t),
+			RTE_CACHE_LINE_SIZE, socket);
+	q->slots.nb_ids = q->nb_slots;
 	dev->queues[qid] = q;
-	if (q->groups == NULL || q->free_map == NULL) {
+	if (q->groups == NULL || q->slots.words == NULL) {
 		sim_queue_release(dev, qid);
 		dev->queues[qid] = NULL;
 		return -ENOMEM;
