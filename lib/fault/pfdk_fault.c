@@ -541,6 +541,18 @@ pfdk_fault_queue_fd(uint16_t dev_id, uint16_t queue_id)
 	return dev->ops->queue_fd(dev, queue_id);
 }
 
+int
+pfdk_fault_inthread_set(uint16_t dev_id, bool enable)
+{
+	struct pfdk_fault_dev *dev = dev_lookup(dev_id);
+
+	if (dev == NULL)
+		return -ENODEV;
+	if (dev->ops->inthread_set == NULL)
+		return -ENOTSUP;
+	return dev->ops->inthread_set(dev, enable);
+}
+
 static const char *
 state_name(enum pfdk_fault_dev_state s)
 {

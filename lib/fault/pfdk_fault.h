@@ -41,6 +41,7 @@
  * check their arguments unless built with PFDK_FAULT_DEBUG.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -226,6 +227,17 @@ int pfdk_fault_stats_reset(uint16_t dev_id);
  * @return the fd, or -ENODEV, -EINVAL, -ENOTSUP (the driver has none).
  */
 int pfdk_fault_queue_fd(uint16_t dev_id, uint16_t queue_id);
+
+/**
+ * Resolve the device's faults in the faulting threads themselves (the
+ * profile's engine = inthread), or stop doing so. Only drivers whose faults
+ * are raised in the process's own threads can (uffd created with
+ * sigbus=1); nothing is then received on the device's queues. Control
+ * thread.
+ * @return 0, or -ENODEV, -ENOTSUP (the driver cannot), or the driver's
+ *   error (e.g. -EINVAL: the device was not created for it).
+ */
+int pfdk_fault_inthread_set(uint16_t dev_id, bool enable);
 
 /** Print the device's state and counters. @return 0 or -ENODEV. */
 int pfdk_fault_dump(uint16_t dev_id, FILE *f);

@@ -71,6 +71,8 @@ struct pfdk_fault_dev_ops {
 	void (*stats_reset)(struct pfdk_fault_dev *dev);
 	/** Optional: readiness fd of queue q, or -ENOTSUP. */
 	int (*queue_fd)(const struct pfdk_fault_dev *dev, uint16_t q);
+	/** Optional: resolve in the faulting threads (pfdk_fault_inthread_set). */
+	int (*inthread_set)(struct pfdk_fault_dev *dev, bool enable);
 	/** Optional: driver-specific lines for pfdk_fault_dump(). */
 	void (*dump)(const struct pfdk_fault_dev *dev, FILE *f);
 	pfdk_fault_recv_t recv;       /**< fast path: receive burst */

@@ -299,7 +299,8 @@ workers_create(struct pfdk_pipeline *p)
 				if (w->done == NULL)
 					return -rte_errno;
 			}
-			if (lc->engine == PFDK_ENGINE_EPOLL)
+			/* inthread: nothing is received; the poller sleeps. */
+			if (pfdk_engine_sleeps(lc->engine))
 				ret = worker_epoll_setup(p, w);
 			else if (lc->engine == PFDK_ENGINE_URING ||
 				 lc->engine == PFDK_ENGINE_URING_NOSQPOLL)
@@ -356,6 +357,43 @@ fail:
 	return NULL;
 }
 
+/*
+ * Hand the devices of engine = inthread pollers to their faulting threads
+ * (or take them back). All or nothing: a failure undoes what was done.
+ */
+static int
+inthread_set(struct pfdk_pipeline *p, bool enable)
+{
+	uint16_t i, q;
+	int ret;
+
+	for (i = 0; i < p->nb_workers; i++) {
+		const struct worker *w = p->workers[i];
+
+		if (w->role != PFDK_ROLE_POLLER || w->engine != PFDK_ENGINE_INTHREAD)
+			continue;
+		for (q = 0; q < w->nb_wq; q++) {
+			ret = pfdk_fault_inthread_set(w->wq[q].dev_id, enable);
+			if (ret == 0 || !enable)
+				continue;
+			PIPE_LOG(ERR, "lcore %u: engine inthread: device %u: %s (a uffd device needs devargs sigbus=1)",
+				 w->lcore_id, w->wq[q].dev_id, strerror(-ret));
+			while (q-- > 0)
+				pfdk_fault_inthread_set(w->wq[q].dev_id, false);
+			while (i-- > 0) {
+				w = p->workers[i];
+				if (w->role != PFDK_ROLE_POLLER ||
+				    w->engine != PFDK_ENGINE_INTHREAD)
+					continue;
+				for (q = 0; q < w->nb_wq; q++)
+					pfdk_fault_inthread_set(w->wq[q].dev_id, false);
+			}
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int
 pfdk_pipeline_start(struct pfdk_pipeline *p)
 {
@@ -389,6 +427,12 @@ pfdk_pipeline_start(struct pfdk_pipeline *p)
 				pfdk_fault_stop((uint16_t)p->dev_ids[i]);
 			return ret;
 		}
+	}
+	ret = inthread_set(p, true);
+	if (ret < 0) {
+		for (i = 0; i < p->prof.nb_devices; i++)
+			pfdk_fault_stop((uint16_t)p->dev_ids[i]);
+		return ret;
 	}
 	__atomic_store_n(&p->stopping, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->pollers_done, 0, __ATOMIC_RELEASE);
@@ -449,6 +493,7 @@ pfdk_pipeline_stop(struct pfdk_pipeline *p)
 				rte_pause();
 		}
 	}
+	inthread_set(p, false);
 	for (i = 0; i < p->prof.nb_devices; i++)
 		pfdk_fault_stop((uint16_t)p->dev_ids[i]);
 	p->started = false;

@@ -268,7 +268,7 @@ worker_idle(struct worker *w)
 {
 	struct epoll_event ev[8];
 
-	if (w->role == PFDK_ROLE_POLLER && w->engine == PFDK_ENGINE_EPOLL &&
+	if (w->role == PFDK_ROLE_POLLER && pfdk_engine_sleeps(w->engine) &&
 	    w->stats.inflight == 0 && !stopping(w->p)) {
 		pfdk_counter_add(&w->stats.sleeps, 1);
 		if (epoll_wait(w->epfd, ev, RTE_DIM(ev), EPOLL_TIMEOUT_MS) < 0 &&

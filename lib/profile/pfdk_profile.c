@@ -67,7 +67,7 @@ struct pf_sect {
 
 static const char *const layout_names[] = { "rtc", "pipeline", "colocated" };
 static const char *const engine_names[] = {
-	"busy", "epoll", "uring", "uring-nosqpoll" };
+	"busy", "epoll", "uring", "uring-nosqpoll", "inthread" };
 static const char *const role_names[] = { "poller", "resolver" };
 
 /* Value parsing. */
@@ -642,9 +642,9 @@ pf_layout(struct pf_ctx *c)
 				     layout_names[prof->layout]);
 		if (lc->role == PFDK_ROLE_POLLER &&
 		    prof->layout == PFDK_LAYOUT_COLOCATED &&
-		    lc->engine != PFDK_ENGINE_EPOLL)
+		    !pfdk_engine_sleeps(lc->engine))
 			return pf_at(c, lc->line, "engine",
-				     "layout colocated needs engine = epoll: a poller sharing CPUs with the faulting threads must sleep when idle (engine is %s)",
+				     "layout colocated needs engine = epoll (or inthread): a poller sharing CPUs with the faulting threads must sleep when idle (engine is %s)",
 				     engine_names[lc->engine]);
 		if (lc->role == PFDK_ROLE_POLLER &&
 		    prof->layout == PFDK_LAYOUT_PIPELINE) {
@@ -657,9 +657,9 @@ pf_layout(struct pf_ctx *c)
 					     "layout pipeline: node %d has pollers but no resolver to drain its ring",
 					     lc->node);
 		}
-		/* epoll sleeps; everything else spins, SQPOLL adds a thread */
+		/* epoll and inthread sleep; the rest spin, SQPOLL adds a thread */
 		if (lc->role == PFDK_ROLE_RESOLVER ||
-		    lc->engine != PFDK_ENGINE_EPOLL) {
+		    !pfdk_engine_sleeps(lc->engine)) {
 			spin += 1 + (lc->role == PFDK_ROLE_POLLER &&
 				     lc->engine == PFDK_ENGINE_URING);
 			last = lc;

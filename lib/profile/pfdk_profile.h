@@ -31,7 +31,8 @@
  * role = poller           ; poller | resolver
  * cpu = 1                 ; CPU the lcore is pinned to
  * node = 0                ; NUMA node whose pool/ring it uses (default 0)
- * engine = busy           ; busy | epoll | uring | uring-nosqpoll (pollers only)
+ * engine = busy           ; busy | epoll | uring | uring-nosqpoll | inthread
+ *                         ; (pollers only)
  * queues = sim0:0         ; device queues the poller owns, comma separated;
  *                         ; DEV:A-B and DEV:* name several queues of DEV,
  *                         ; PREFIX[A-B]:Q the queue Q of devices PREFIXA..B
@@ -72,7 +73,19 @@ enum pfdk_engine {
 	PFDK_ENGINE_EPOLL,           /**< sleep in epoll_wait when idle */
 	PFDK_ENGINE_URING,           /**< io_uring with an SQPOLL thread */
 	PFDK_ENGINE_URING_NOSQPOLL,  /**< io_uring, submissions by the poller */
+	/**
+	 * The faulting threads resolve their own faults (uffd devices created
+	 * with sigbus=1: pfdk_fault_inthread_set()); the poller only sleeps.
+	 */
+	PFDK_ENGINE_INTHREAD,
 };
+
+/** True for engines whose poller sleeps when idle (never spins). */
+static inline bool
+pfdk_engine_sleeps(enum pfdk_engine e)
+{
+	return e == PFDK_ENGINE_EPOLL || e == PFDK_ENGINE_INTHREAD;
+}
 
 /** What an lcore does. */
 enum pfdk_role {

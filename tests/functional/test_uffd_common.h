@@ -43,6 +43,10 @@
  * rtc-epoll: lcore 1 polls (epoll) on CPU 1.
  * colocated: lcore 2 polls (epoll) on CPU 0, beside the faulting threads.
  * pipeline:  lcore 2 polls (epoll) on CPU 0, lcore 1 resolves on CPU 1.
+ * rtc-fa:    rtc, devices with fault_around=7.
+ * inthread:  lcore 2 (engine inthread) on CPU 0, devices with sigbus=1:
+ *            the faulting threads resolve their own faults.
+ * inthread-nosigbus: the same with plain devices (start must refuse it).
  */
 static inline struct pfdk_pipeline *
 ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
@@ -54,10 +58,13 @@ ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
 		.profile = &prof,
 		.resolve = pfdk_uffd_resolve_burst,
 	};
-	bool epoll = strcmp(layout, "rtc") != 0;
+	bool inthread = strncmp(layout, "inthread", 8) == 0;
+	bool epoll = strncmp(layout, "rtc", 3) != 0 || strcmp(layout, "rtc-epoll") == 0;
 	bool on_cpu0 = strcmp(layout, "colocated") == 0 ||
-		strcmp(layout, "pipeline") == 0;
-	const char *lay = strcmp(layout, "rtc-epoll") == 0 ? "rtc" : layout;
+		strcmp(layout, "pipeline") == 0 || inthread;
+	const char *lay = strncmp(layout, "rtc", 3) == 0 || inthread ? "rtc" : layout;
+	const char *extra = strcmp(layout, "rtc-fa") == 0 ? ",fault_around=7" :
+		strcmp(layout, "inthread") == 0 ? ",sigbus=1" : "";
 	char ini[8192], err[512];
 	size_t len = 0;
 	unsigned int d;
@@ -67,9 +74,10 @@ ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
 	ADD("[pfdk]\nname = uffd\nlayout = %s\nburst = %u\nmain_cpu = 0\n", lay, burst);
 	ADD("[node.0]\npool_size = %u\npool_cache = 0\nring_size = 64\n", pool);
 	for (d = 0; d < ndev; d++)
-		ADD("[device.uffd%u]\ndevargs = uffd%u\n", d, d);
+		ADD("[device.uffd%u]\ndevargs = uffd%u%s\n", d, d, extra);
 	ADD("[lcore.%u]\nrole = poller\ncpu = %u\nengine = %s\nqueues = ",
-	    on_cpu0 ? 2 : 1, on_cpu0 ? 0 : 1, epoll ? "epoll" : "busy");
+	    on_cpu0 ? 2 : 1, on_cpu0 ? 0 : 1,
+	    inthread ? "inthread" : epoll ? "epoll" : "busy");
 	for (d = 0; d < ndev; d++)
 		ADD("%suffd%u:0", d ? ", " : "", d);
 	ADD("\n");

@@ -339,6 +339,98 @@ efault_and_prefault(void **state)
 	pfdk_store_free(s);
 }
 
+/*
+ * The profile's engine = inthread: the pipeline hands its devices to the
+ * faulting threads at start and takes them back at stop.
+ */
+static void
+profile_case(unsigned int nthreads, bool random)
+{
+	struct pfdk_store *s = pfdk_store_pattern_create(44);
+	struct pfdk_pipeline *p = ut_pipeline("inthread", 1, 64, 32);
+	size_t len = PAGES * PAGE_4K;
+	void *mem = ut_map_anon(len);
+	uint16_t dev = ut_dev(p, 0);
+	struct pfdk_uffd_inthread_stats st;
+	struct pfdk_fault_stats fs;
+
+	assert_non_null(s);
+	pfdk_uffd_inthread_stats_reset();
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, len,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	ut_touch_run(mem, PAGE_4K, PAGES, nthreads, random, false);
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	/* Stop took the device back: enabled no more. */
+	assert_int_equal(pfdk_uffd_inthread_disable(dev), -EINVAL);
+	st = it_stats();
+	assert_int_equal(st.pages, PAGES);
+	assert_int_equal(st.errors + st.chained, 0);
+	assert_int_equal(pfdk_fault_stats_get(dev, &fs), 0);
+	assert_int_equal(fs.received, 0); /* nothing went through a queue */
+	ut_verify(mem, PAGE_4K, PAGES, s, 0);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, len);
+	pfdk_store_free(s);
+}
+
+static void profile_1_seq(void **st) { (void)st; profile_case(1, false); }
+static void profile_8_random(void **st) { (void)st; profile_case(8, true); }
+
+/* engine = inthread over a device created without sigbus=1: start refuses. */
+static void
+profile_needs_sigbus(void **state)
+{
+	struct pfdk_pipeline *p = ut_pipeline("inthread-nosigbus", 2, 64, 32);
+
+	(void)state;
+	assert_int_equal(pfdk_pipeline_start(p), -EINVAL);
+	/* Nothing half-enabled was left behind; a plain device stays plain. */
+	assert_int_equal(pfdk_uffd_inthread_disable(ut_dev(p, 0)), -EINVAL);
+	pfdk_pipeline_destroy(p);
+}
+
+/* Per-region fault-around overrides the device's (devargs) value. */
+static void
+region_around(void **state)
+{
+	struct pfdk_store *s = pfdk_store_pattern_create(45);
+	size_t len = PAGES * PAGE_4K;
+	uint8_t *mem = ut_map_anon(len);
+	struct pfdk_uffd_inthread_stats st;
+	int dev = pfdk_fault_dev_create("uffd80,sigbus=1,fault_around=3");
+	char err[256];
+
+	(void)state;
+	assert_true(dev >= 0);
+	assert_int_equal(pfdk_fault_devargs_check("uffd1,fault_around=512", err,
+						  sizeof(err)), -EINVAL);
+	/* Two regions: the first keeps the device's 3, the second gets 15. */
+	assert_int_equal(pfdk_uffd_region_register((uint16_t)dev, mem, len / 2,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_uffd_region_register((uint16_t)dev, mem + len / 2,
+		len / 2, PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_uffd_region_fault_around((uint16_t)dev, mem + len / 2, 15), 0);
+	assert_int_equal(pfdk_uffd_region_fault_around((uint16_t)dev, mem + len / 2,
+						       PFDK_UFFD_FAULT_AROUND_MAX + 1), -EINVAL);
+	assert_int_equal(pfdk_uffd_region_fault_around((uint16_t)dev, mem - PAGE_4K, 1),
+			 -ENOENT);
+	assert_int_equal(pfdk_uffd_inthread_enable((uint16_t)dev, NULL), 0);
+	pfdk_uffd_inthread_stats_reset();
+	ut_touch_run(mem, PAGE_4K, PAGES / 2, 1, false, false);
+	st = it_stats();
+	assert_int_equal(st.faults, PAGES / 2 / 4);
+	pfdk_uffd_inthread_stats_reset();
+	ut_touch_run(mem + len / 2, PAGE_4K, PAGES / 2, 1, false, false);
+	st = it_stats();
+	assert_int_equal(st.faults, PAGES / 2 / 16);
+	ut_verify(mem, PAGE_4K, PAGES / 2, s, 0);
+	ut_verify(mem + len / 2, PAGE_4K, PAGES / 2, s, 0); /* each region is its store's image */
+	assert_int_equal(pfdk_fault_close((uint16_t)dev), 0);
+	munmap(mem, len);
+	pfdk_store_free(s);
+}
+
 /* Devargs and argument checks. */
 static void
 bad_args(void **state)
@@ -379,6 +471,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(chained_app_handler),
 		cmocka_unit_test(efault_and_prefault),
 		cmocka_unit_test(bad_args),
+		cmocka_unit_test(profile_1_seq),
+		cmocka_unit_test(profile_8_random),
+		cmocka_unit_test(profile_needs_sigbus),
+		cmocka_unit_test(region_around),
 	};
 
 	(void)argc;

@@ -13,7 +13,12 @@
  * - "uffd0,fd=N": adopt the process's userfaultfd N; the device owns it
  *   from then on and closes it on close.
  * - "uffd0,sigbus=1": UFFD_FEATURE_SIGBUS, no events: faults are resolved
- *   in the faulting thread (pfdk_uffd_inthread_enable(), below).
+ *   in the faulting thread (pfdk_uffd_inthread_enable(), below; a profile
+ *   poller with engine = inthread does it for the devices it owns).
+ * - "uffd0,fault_around=N": on a missing-page fault also fill up to N
+ *   following pages of the region (0..PFDK_UFFD_FAULT_AROUND_MAX, default
+ *   0), in-thread and polled alike; pfdk_uffd_region_fault_around()
+ *   overrides it per region.
  *
  * The UFFDIO_API handshake asks for the features the kernel offers among
  * THREAD_ID, MISSING_HUGETLBFS/SHMEM, MINOR_HUGETLBFS/SHMEM,
@@ -77,8 +82,8 @@ extern "C" {
 
 /** Driver counters beyond pfdk_fault_stats. */
 struct pfdk_uffd_stats {
-	uint64_t copies;      /**< pages filled by UFFDIO_COPY */
-	uint64_t zeropages;   /**< pages filled by UFFDIO_ZEROPAGE */
+	uint64_t copies;      /**< faults filled by UFFDIO_COPY */
+	uint64_t zeropages;   /**< faults filled by UFFDIO_ZEROPAGE */
 	uint64_t continues;   /**< minor faults mapped by UFFDIO_CONTINUE */
 	uint64_t wp_clears;   /**< write protections lifted */
 	uint64_t poisons;     /**< pages poisoned (INVALID) */
@@ -92,6 +97,7 @@ struct pfdk_uffd_stats {
 	uint64_t ev_unmap;    /**< UNMAP events */
 	uint64_t fork_dropped; /**< child uffds closed: fork queue full */
 	uint64_t drained;     /**< faults served by stop */
+	uint64_t around;      /**< neighbour pages filled by fault-around */
 };
 
 /** A region as the driver tracks it now (after moves and unmaps). */
@@ -123,6 +129,24 @@ struct pfdk_uffd_region_info {
 int pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
 			      uint32_t mode, const struct pfdk_store *store,
 			      size_t page_size);
+
+/**
+ * Fault-around for one region: on a missing-page fault at page P, fill up
+ * to @p pages following pages of the region too, in the same UFFDIO_COPY
+ * (pages already present cut the range short, so it is EEXIST-safe), so a
+ * sequential scan takes about 1/(pages + 1) of the faults. Applies to the
+ * in-thread handler and to the polled resolve path (pfdk_uffd_resolve_burst;
+ * the faulting page is woken, neighbours were never waited on). Any thread.
+ *
+ * @param addr
+ *   An address inside the region.
+ * @param pages
+ *   0..PFDK_UFFD_FAULT_AROUND_MAX, or -1 for the device's devargs value.
+ * @return
+ *   0, or -ENODEV, -EINVAL (not a uffd device, out of range), -ENOENT (no
+ *   region covers @p addr).
+ */
+int pfdk_uffd_region_fault_around(uint16_t dev_id, void *addr, int pages);
 
 /**
  * Unregister every region fully inside [addr, addr + len); waiters wake
@@ -224,7 +248,8 @@ struct pfdk_uffd_inthread_conf {
 	 * following pages of the region (0 = off, at most
 	 * PFDK_UFFD_FAULT_AROUND_MAX) with the same UFFDIO_COPY. Pages that
 	 * are present already cut the range short (EEXIST-safe); the faulting
-	 * page is always served.
+	 * page is always served. It sets the device's value (devargs
+	 * fault_around=); pfdk_uffd_region_fault_around() overrides it.
 	 */
 	uint32_t fault_around;
 };
@@ -241,13 +266,14 @@ struct pfdk_uffd_inthread_stats {
 	uint64_t chained;     /**< signals passed to the previous handler */
 	uint64_t errors;      /**< fills the store or kernel refused (then chained) */
 	uint64_t threads;     /**< per-thread states set up */
+	uint64_t retries;     /**< fills the kernel refused with EAGAIN: access retried */
 };
 
 /**
  * Serve the device's regions in the faulting thread (see above). Installs
  * the process's SIGBUS handler on the first call. Control thread.
  * @param conf
- *   NULL for defaults (no fault-around).
+ *   NULL: keep the device's fault-around (devargs fault_around=).
  * @return
  *   0, or -ENODEV, -EINVAL (not a uffd device created with sigbus=1, bad
  *   conf), -ENOSPC (too many devices), -ENOMEM, or sigaction's error.

@@ -24,6 +24,7 @@
 struct uffd_conf {
 	uint64_t fd; /* FD_NONE: create one */
 	uint64_t sigbus; /* 1: UFFD_FEATURE_SIGBUS, no events (uffd_inthread.c) */
+	uint64_t fault_around; /* pages filled after a faulting one */
 };
 
 /* What we use when the kernel offers it; never more (pfdk_uffd.h). */
@@ -525,6 +526,13 @@ uffd_dump(const struct pfdk_fault_dev *dev, FILE *f)
 		x.wakes, x.ev_fork, x.ev_remap, x.ev_remove, x.ev_unmap);
 }
 
+static int
+uffd_inthread_set(struct pfdk_fault_dev *dev, bool enable)
+{
+	return enable ? pfdk_uffd_inthread_enable(dev->dev_id, NULL) :
+		pfdk_uffd_inthread_disable(dev->dev_id);
+}
+
 static const struct pfdk_fault_dev_ops uffd_ops = {
 	.dev_info_get = uffd_info_get,
 	.queue_setup = uffd_queue_setup,
@@ -535,6 +543,7 @@ static const struct pfdk_fault_dev_ops uffd_ops = {
 	.stats_get = uffd_stats_get,
 	.stats_reset = uffd_stats_reset,
 	.queue_fd = uffd_queue_fd,
+	.inthread_set = uffd_inthread_set,
 	.dump = uffd_dump,
 	.recv = uffd_recv,
 	.respond = uffd_respond,
@@ -549,10 +558,14 @@ uffd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 
 	c->fd = FD_NONE;
 	c->sigbus = 0;
+	c->fault_around = 0;
 	ret = pfdk_fault_kv_uint(kv, "fd", &c->fd, 0, INT_MAX, err, errlen);
+	if (ret == 0)
+		ret = pfdk_fault_kv_uint(kv, "sigbus", &c->sigbus, 0, 1, err, errlen);
 	if (ret < 0)
 		return ret;
-	return pfdk_fault_kv_uint(kv, "sigbus", &c->sigbus, 0, 1, err, errlen);
+	return pfdk_fault_kv_uint(kv, "fault_around", &c->fault_around, 0,
+				  PFDK_UFFD_FAULT_AROUND_MAX, err, errlen);
 }
 
 static int
@@ -572,6 +585,7 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 	rte_spinlock_init(&ud->wlock);
 	ud->dev_id = dev->dev_id;
 	ud->registered = true;
+	ud->fault_around = (uint32_t)c->fault_around;
 	if (c->fd == FD_NONE) {
 		ud->fd = uffd_open(&user_only);
 		if (ud->fd < 0) {
@@ -635,6 +649,7 @@ pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name)
 	}
 	child = uffd_dev_of((uint16_t)id);
 	child->features = ud->features;
+	child->fault_around = ud->fault_around;
 	/* The child inherited the registrations; the kernel has them already. */
 	rte_spinlock_lock(&ud->wlock);
 	memcpy(child->regions, ud->regions, sizeof(child->regions));
@@ -678,7 +693,7 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 }
 
 static struct pfdk_fault_driver uffd_driver = {
-	.params = "fd=<userfaultfd to adopt> sigbus=<0|1>",
+	.params = "fd=<userfaultfd to adopt> sigbus=<0|1> fault_around=<0-511>",
 	.conf_size = sizeof(struct uffd_conf),
 	.parse = uffd_parse,
 	.probe = uffd_probe,

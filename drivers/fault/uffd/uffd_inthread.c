@@ -23,10 +23,10 @@
 #include "uffd_priv.h"
 
 #define IT_MAX_DEVS 64
-#define IT_SCRATCH UFFD_PAGE_2M /* >= (1 + FAULT_AROUND_MAX) * 4 KiB and one 2 MiB page */
-#define IT_MAX_PAGES (PFDK_UFFD_FAULT_AROUND_MAX + 1)
+#define IT_SCRATCH UFFD_PAGE_2M /* uffd_fill()'s scratch: one 2 MiB page */
 
-_Static_assert(IT_MAX_PAGES * UFFD_PAGE_4K <= IT_SCRATCH, "scratch holds a fault-around range");
+_Static_assert(PFDK_UFFD_FAULT_AROUND_MAX + 1 <= UFFD_FILL_MAX,
+	       "one fill covers a fault-around range");
 
 /* A device the handler serves: ud = 0 when the slot is free. */
 struct it_dev {
@@ -39,6 +39,7 @@ struct it_thread {
 	struct it_thread *next;  /* list of all, pushed with CAS, never popped */
 	uint32_t busy;           /* 1 = owned by a live thread */
 	uint8_t *scratch;        /* IT_SCRATCH bytes, page aligned */
+	uint32_t hint;           /* devs[] slot of this thread's last fault */
 	uint64_t st[sizeof(struct pfdk_uffd_inthread_stats) / sizeof(uint64_t)];
 	struct pfdk_hist lat;
 };
@@ -50,7 +51,6 @@ static struct it_dev devs[IT_MAX_DEVS];
 static struct it_thread *threads;       /* all states ever set up */
 static uint32_t nb_enabled;             /* control thread only */
 static struct sigaction old_action;     /* written before the handler is installed */
-static const uint8_t *zero_src;         /* IT_SCRATCH zero bytes, read-only */
 static rte_spinlock_t ctl_lock = RTE_SPINLOCK_INITIALIZER; /* control paths only */
 
 static __thread struct it_thread *self __attribute__((tls_model("initial-exec")));
@@ -99,91 +99,18 @@ it_thread_get(void)
 	return t;
 }
 
-/*
- * Fill up to @n pages from @addr (inside region @r) in one ioctl, building
- * the pages in @t's scratch. Present pages cut the range short.
- * @return pages filled (>= 1), 0 if the first page was present already,
- *   or a negative errno (store error or ioctl failure on the first page).
- */
+/* Fill [addr, addr + n pages) in @t's scratch; pages, 0 (present) or -errno. */
 static int
 it_fill(struct uffd_dev *ud, const struct uffd_region *r, struct it_thread *t,
 	uint64_t addr, unsigned int n, bool *cut)
 {
-	const struct pfdk_store *store = (const void *)(uintptr_t)r->store;
-	uint64_t ps = r->page_size, off = r->store_off + (addr - r->start);
-	const uint8_t *src[IT_MAX_PAGES]; /* NULL: zero page; slot: built in scratch */
-	const uint8_t *from;
-	bool zero = true, direct = true;
-	unsigned int i;
+	bool zero;
 	int ret;
 
-	*cut = false;
-	if ((uint64_t)n * ps > IT_SCRATCH)
-		n = (unsigned int)(IT_SCRATCH / ps);
-	for (i = 0; i < n; i++) {
-		uint8_t *slot = t->scratch + i * ps;
-		const void *p = NULL;
-
-		ret = pfdk_store_lookup(store, off + i * ps, ps, slot, &p);
-		if (ret < 0) {
-			if (i == 0)
-				return ret;
-			n = i; /* serve what comes before a page the store refuses */
-			break;
-		}
-		src[i] = ret == PFDK_STORE_ZERO ? NULL : p;
-		zero = zero && src[i] == NULL;
-		/* One run of the store's own memory (an image) needs no copy. */
-		direct = direct && src[i] != NULL && src[i] != slot &&
-			src[i] == src[0] + (uint64_t)i * ps;
-	}
-	if (zero && ps == UFFD_PAGE_4K) {
-		struct uffdio_zeropage z = {
-			.range = { .start = addr, .len = (uint64_t)n * ps },
-		};
-
-		if (ioctl(ud->fd, UFFDIO_ZEROPAGE, &z) == 0) {
-			it_add(t, ST(zeropages), n);
-			return (int)n;
-		}
-		if (z.zeropage > 0) {
-			*cut = true;
-			it_add(t, ST(zeropages), (uint64_t)z.zeropage / ps);
-			return (int)((uint64_t)z.zeropage / ps);
-		}
-		return errno == EEXIST ? 0 : -errno;
-	}
-	if (zero) {
-		from = zero_src;
-	} else if (direct) {
-		from = src[0];
-	} else {
-		/* Mixed: gather every page into its scratch slot. */
-		for (i = 0; i < n; i++) {
-			uint8_t *slot = t->scratch + i * ps;
-
-			if (src[i] == NULL)
-				memset(slot, 0, ps);
-			else if (src[i] != slot)
-				memcpy(slot, src[i], ps);
-		}
-		from = t->scratch;
-	}
-	{
-		struct uffdio_copy c = {
-			.dst = addr,
-			.src = (uintptr_t)from,
-			.len = (uint64_t)n * ps,
-		};
-
-		if (ioctl(ud->fd, UFFDIO_COPY, &c) == 0)
-			return (int)n;
-		if (c.copy > 0) {
-			*cut = true; /* a present page stopped it (EAGAIN: partial) */
-			return (int)((uint64_t)c.copy / ps);
-		}
-		return errno == EEXIST ? 0 : -errno;
-	}
+	ret = uffd_fill(ud, r, addr, n, t->scratch, 0, &zero, cut);
+	if (ret > 0 && zero && r->page_size == UFFD_PAGE_4K)
+		it_add(t, ST(zeropages), (uint64_t)ret);
+	return ret;
 }
 
 /* Restore what was there before us and let it have the signal. */
@@ -205,44 +132,66 @@ it_chain(int sig, siginfo_t *si, void *uc)
 		raise(sig); /* sent, not a fault: pending until we return */
 }
 
+/*
+ * The enabled device whose MISSING region covers @addr, or NULL. A thread
+ * faults on the same device again and again: its last slot is tried first,
+ * so the 64-slot scan runs only when the thread moves to another device.
+ */
+static struct uffd_dev *
+it_find(struct it_thread *t, uint64_t addr, struct uffd_region *r, uint64_t *fa)
+{
+	uint32_t i, h = t != NULL ? t->hint : 0;
+
+	for (i = 0; i < IT_MAX_DEVS; i++) {
+		uint32_t k = (h + i) % IT_MAX_DEVS;
+		uint64_t p = __atomic_load_n(&devs[k].ud, __ATOMIC_ACQUIRE);
+		struct uffd_dev *ud = (void *)(uintptr_t)p;
+
+		if (p == 0 || !uffd_region_find(ud, addr, r) ||
+		    !(r->mode & PFDK_UFFD_MODE_MISSING))
+			continue;
+		if (t != NULL)
+			t->hint = k;
+		*fa = r->fault_around != UFFD_FA_DEVICE ? r->fault_around :
+			__atomic_load_n(&devs[k].fault_around, __ATOMIC_RELAXED);
+		return ud;
+	}
+	return NULL;
+}
+
 static void
 it_handler(int sig, siginfo_t *si, void *uc)
 {
-	uint64_t t0 = rte_rdtsc(), addr = (uintptr_t)si->si_addr;
+	uint64_t t0 = rte_rdtsc(), addr = (uintptr_t)si->si_addr, fa = 0;
 	int saved_errno = errno;
-	struct it_thread *t;
+	struct it_thread *t = self;
 	struct uffd_region r;
-	struct uffd_dev *ud = NULL;
-	unsigned int i, n = 1;
+	struct uffd_dev *ud;
+	unsigned int n;
 	bool cut;
 	int ret;
 
 	if (si->si_code != BUS_ADRERR)
 		goto chain;
-	for (i = 0; i < IT_MAX_DEVS; i++) {
-		uint64_t p = __atomic_load_n(&devs[i].ud, __ATOMIC_ACQUIRE);
-
-		if (p == 0)
-			continue;
-		if (uffd_region_find((void *)(uintptr_t)p, addr, &r) &&
-		    (r.mode & PFDK_UFFD_MODE_MISSING)) {
-			ud = (void *)(uintptr_t)p;
-			n += (unsigned int)__atomic_load_n(&devs[i].fault_around,
-							   __ATOMIC_RELAXED);
-			break;
-		}
-	}
+	ud = it_find(t, addr, &r, &fa);
 	if (ud == NULL)
 		goto chain;
-	t = it_thread_get();
-	if (t == NULL)
-		goto chain;
+	if (t == NULL) {
+		t = it_thread_get(); /* a thread that skipped thread_init() */
+		if (t == NULL)
+			goto chain;
+	}
 	addr &= ~(r.page_size - 1);
-	if ((uint64_t)n > (r.end - addr) / r.page_size)
-		n = (unsigned int)((r.end - addr) / r.page_size);
+	n = (unsigned int)RTE_MIN(1 + fa, (r.end - addr) / r.page_size);
 	ret = it_fill(ud, &r, t, addr, n, &cut);
-	if (ret < 0 && n > 1) /* never fail the faulting page for its neighbours */
+	if (ret < 0 && ret != -EAGAIN && n > 1) /* never fail the page for its neighbours */
 		ret = it_fill(ud, &r, t, addr, 1, &cut);
+	if (ret == -EAGAIN) {
+		/* The mm is changing under us: return, the access faults again. */
+		it_add(t, ST(retries), 1);
+		errno = saved_errno;
+		return;
+	}
 	if (ret < 0) {
 		it_add(t, ST(errors), 1);
 		goto chain_counted;
@@ -268,30 +217,17 @@ chain_counted:
 	it_chain(sig, si, uc);
 }
 
-static int
-it_zero_init(void)
-{
-	void *m;
-
-	if (zero_src != NULL)
-		return 0;
-	m = mmap(NULL, IT_SCRATCH, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return -ENOMEM;
-	zero_src = m;
-	return 0;
-}
-
 int
 pfdk_uffd_inthread_enable(uint16_t dev_id, const struct pfdk_uffd_inthread_conf *conf)
 {
 	struct uffd_dev *ud = uffd_dev_of(dev_id);
 	struct sigaction sa;
-	uint64_t fa = conf ? conf->fault_around : 0;
+	uint64_t fa;
 	int i, slot = -1, ret = 0;
 
 	if (ud == NULL)
 		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	fa = conf ? conf->fault_around : ud->fault_around;
 	if (!(ud->features & UFFD_FEATURE_SIGBUS) || fa > PFDK_UFFD_FAULT_AROUND_MAX) {
 		PFDK_FAULT_LOG(ERR, "uffd%u: in-thread mode needs devargs sigbus=1 and fault_around <= %u",
 			       dev_id, PFDK_UFFD_FAULT_AROUND_MAX);
@@ -313,9 +249,6 @@ pfdk_uffd_inthread_enable(uint16_t dev_id, const struct pfdk_uffd_inthread_conf 
 		ret = -ENOSPC;
 		goto out;
 	}
-	ret = it_zero_init();
-	if (ret < 0)
-		goto out;
 	if (nb_enabled == 0) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_sigaction = it_handler;
@@ -433,8 +366,6 @@ pfdk_uffd_prefault(uint16_t dev_id, void *addr, size_t len)
 		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
 	if (len == 0 || end < a)
 		return len == 0 ? 0 : -EINVAL;
-	if (it_zero_init() < 0)
-		return -ENOMEM;
 	t = it_thread_get();
 	if (t == NULL)
 		return -ENOMEM;

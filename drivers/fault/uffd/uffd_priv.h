@@ -85,7 +85,10 @@ struct uffd_region {
 	uint64_t store;      /* const struct pfdk_store * */
 	uint64_t page_size;
 	uint64_t mode;
+	uint64_t fault_around; /* pages; UFFD_FA_DEVICE: the device's value */
 };
+
+#define UFFD_FA_DEVICE UINT64_MAX
 
 /* Resolve-side counters: several lcores add, so atomic adds. */
 struct uffd_xstats {
@@ -124,6 +127,7 @@ struct uffd_dev {
 	struct rte_ring *forks;       /* child uffds from FORK events */
 	struct uffd_xstats xs;
 	uint64_t errors;              /* resolve-side ioctl failures (atomic) */
+	uint32_t fault_around;        /* devargs fault_around= (pages) */
 };
 
 static inline void
@@ -142,6 +146,30 @@ int uffd_register_range(struct uffd_dev *ud, const struct uffd_region *r);
 int uffd_unregister_range(struct uffd_dev *ud, uint64_t start, uint64_t end);
 int uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake);
 int uffd_scratch_init(void);
+
+/* Most pages one fill covers: one 2 MiB scratch of 4 KiB pages. */
+#define UFFD_FILL_MAX (UFFD_PAGE_2M / UFFD_PAGE_4K)
+
+/*
+ * Fill up to @n pages from @addr (page aligned, inside @r) from the
+ * region's store with one UFFDIO_COPY, or one ZEROPAGE when all are zero
+ * 4 KiB pages, building pages in @scr (2 MiB) when the store has no run of
+ * its own bytes for them. A present page cuts the range short (*cut).
+ * @return Pages filled (>= 1); 0 if the first page was present (EEXIST);
+ *   or a negative errno for the first page (-EAGAIN: an event is pending;
+ *   a store failure is never -EAGAIN).
+ */
+int uffd_fill(struct uffd_dev *ud, const struct uffd_region *r, uint64_t addr,
+	      unsigned int n, uint8_t *scr, uint64_t dontwake, bool *zero,
+	      bool *cut);
+
+/* Fault-around pages for a fill in @r: the region's, else the device's. */
+static inline uint64_t
+uffd_region_fa(const struct uffd_dev *ud, const struct uffd_region *r)
+{
+	return r->fault_around != UFFD_FA_DEVICE ? r->fault_around :
+		__atomic_load_n(&ud->fault_around, __ATOMIC_RELAXED);
+}
 
 /* uffd_inthread.c: drop the device from the SIGBUS handler's table. */
 void uffd_inthread_forget(struct uffd_dev *ud);

@@ -73,6 +73,7 @@ region_load(const struct uffd_region *r, struct uffd_region *out)
 	out->store = ld(&r->store);
 	out->page_size = ld(&r->page_size);
 	out->mode = ld(&r->mode);
+	out->fault_around = ld(&r->fault_around);
 }
 
 static void
@@ -84,6 +85,7 @@ region_store(struct uffd_region *r, const struct uffd_region *in)
 	st(&r->store, in->store);
 	st(&r->page_size, in->page_size);
 	st(&r->mode, in->mode);
+	st(&r->fault_around, in->fault_around);
 }
 
 int
@@ -282,6 +284,7 @@ pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
 	r.store = (uintptr_t)store;
 	r.page_size = page_size;
 	r.mode = mode;
+	r.fault_around = UFFD_FA_DEVICE;
 	rte_spinlock_lock(&ud->wlock);
 	ret = overlaps(ud, r.start, r.end) ? -EINVAL : 0;
 	rte_spinlock_unlock(&ud->wlock);
@@ -308,6 +311,32 @@ pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
 		return -ENOSPC;
 	}
 	return 0;
+}
+
+int
+pfdk_uffd_region_fault_around(uint16_t dev_id, void *addr, int pages)
+{
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
+	uint64_t a = (uintptr_t)addr;
+	uint32_t i;
+	int ret = -ENOENT;
+
+	if (ud == NULL)
+		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
+	if (pages < -1 || pages > PFDK_UFFD_FAULT_AROUND_MAX)
+		return -EINVAL;
+	write_begin(ud);
+	for (i = 0; i < ud->nb_slots; i++) {
+		struct uffd_region *r = &ud->regions[i];
+
+		if (r->start != 0 && a >= r->start && a < r->end) {
+			st(&r->fault_around, pages < 0 ? UFFD_FA_DEVICE : (uint64_t)pages);
+			ret = 0;
+			break;
+		}
+	}
+	write_end(ud);
+	return ret;
 }
 
 int
@@ -380,42 +409,107 @@ pfdk_uffd_regions(uint16_t dev_id, struct pfdk_uffd_region_info *out,
 	return (int)k;
 }
 
-/* MISSING: fill the page from the region's store. */
-static int
-fill_missing(struct uffd_dev *ud, const struct uffd_region *r,
-	     struct pfdk_fault *f, uint64_t dontwake, void *scr)
+int
+uffd_fill(struct uffd_dev *ud, const struct uffd_region *r, uint64_t addr,
+	  unsigned int n, uint8_t *scr, uint64_t dontwake, bool *zero, bool *cut)
 {
 	const struct pfdk_store *store = (const void *)(uintptr_t)r->store;
-	const void *src = NULL;
+	uint64_t ps = r->page_size, off = r->store_off + (addr - r->start);
+	const uint8_t *src[UFFD_FILL_MAX]; /* NULL: zero page */
+	const uint8_t *from;
+	bool direct = true;
+	unsigned int i;
 	int ret;
 
-	ret = pfdk_store_lookup(store, r->store_off + (f->addr - r->start),
-				f->len, scr, &src);
-	if (ret < 0)
-		return ret == -EAGAIN ? -EIO : ret; /* EAGAIN means "event" here */
-	if (ret == PFDK_STORE_ZERO && r->page_size == UFFD_PAGE_4K) {
+	*zero = true;
+	*cut = false;
+	n = RTE_MIN(n, (unsigned int)(UFFD_PAGE_2M / ps));
+	for (i = 0; i < n; i++) {
+		uint8_t *slot = scr + i * ps;
+		const void *p = NULL;
+
+		ret = pfdk_store_lookup(store, off + i * ps, ps, slot, &p);
+		if (ret < 0) {
+			if (i == 0) /* EAGAIN means "event pending" to callers */
+				return ret == -EAGAIN ? -EIO : ret;
+			n = i; /* serve what comes before a page the store refuses */
+			break;
+		}
+		src[i] = ret == PFDK_STORE_ZERO ? NULL : p;
+		*zero = *zero && src[i] == NULL;
+		/* One run of the store's own memory (an image) needs no copy. */
+		direct = direct && src[i] != NULL && src[i] != slot &&
+			src[i] == src[0] + (uint64_t)i * ps;
+	}
+	if (*zero && ps == UFFD_PAGE_4K) {
 		struct uffdio_zeropage z = {
-			.range = { .start = f->addr, .len = f->len },
+			.range = { .start = addr, .len = (uint64_t)n * ps },
 			.mode = dontwake ? UFFDIO_ZEROPAGE_MODE_DONTWAKE : 0,
 		};
 
-		if (ioctl(ud->fd, UFFDIO_ZEROPAGE, &z) < 0)
-			return -errno;
-		uffd_xs_add(ud, XS(zeropages), 1);
-		return 0;
+		if (ioctl(ud->fd, UFFDIO_ZEROPAGE, &z) == 0)
+			return (int)n;
+		if (z.zeropage > 0) {
+			*cut = true;
+			return (int)((uint64_t)z.zeropage / ps);
+		}
+		return errno == EEXIST ? 0 : -errno;
+	}
+	if (*zero) {
+		from = zero_2m; /* hugetlb: no ZEROPAGE ioctl */
+	} else if (direct) {
+		from = src[0];
 	} else {
+		/* Mixed: gather every page into its scratch slot. */
+		for (i = 0; i < n; i++) {
+			uint8_t *slot = scr + i * ps;
+
+			if (src[i] == NULL)
+				memset(slot, 0, ps);
+			else if (src[i] != slot)
+				memcpy(slot, src[i], ps);
+		}
+		from = scr;
+	}
+	{
 		struct uffdio_copy c = {
-			.dst = f->addr,
-			.src = (uintptr_t)(ret == PFDK_STORE_ZERO ? zero_2m : src),
-			.len = f->len,
+			.dst = addr,
+			.src = (uintptr_t)from,
+			.len = (uint64_t)n * ps,
 			.mode = dontwake ? UFFDIO_COPY_MODE_DONTWAKE : 0,
 		};
 
-		if (ioctl(ud->fd, UFFDIO_COPY, &c) < 0)
-			return -errno;
-		uffd_xs_add(ud, XS(copies), 1);
-		return 0;
+		if (ioctl(ud->fd, UFFDIO_COPY, &c) == 0)
+			return (int)n;
+		if (c.copy > 0) {
+			*cut = true; /* a present page stopped it (EAGAIN: partial) */
+			return (int)((uint64_t)c.copy / ps);
+		}
+		return errno == EEXIST ? 0 : -errno;
 	}
+}
+
+/* MISSING: fill the page, and fault-around neighbours, from the store. */
+static int
+fill_missing(struct uffd_dev *ud, const struct uffd_region *r,
+	     struct pfdk_fault *f, uint64_t dontwake, uint8_t *scr)
+{
+	uint64_t n = 1 + uffd_region_fa(ud, r);
+	bool zero, cut;
+	int ret;
+
+	/* Neighbours only for a one-page fault, never past the region. */
+	if (f->len != r->page_size)
+		n = 1;
+	n = RTE_MIN(n, (r->end - f->addr) / r->page_size);
+	ret = uffd_fill(ud, r, f->addr, (unsigned int)n, scr, dontwake, &zero, &cut);
+	if (ret == 0)
+		return -EEXIST;
+	if (ret < 0)
+		return ret;
+	uffd_xs_add(ud, zero && r->page_size == UFFD_PAGE_4K ? XS(zeropages) : XS(copies), 1);
+	uffd_xs_add(ud, XS(around), (uint64_t)ret - 1);
+	return 0;
 }
 
 /*
