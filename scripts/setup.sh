@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Install what PFDK builds and tests with (Debian 12 packages) when missing,
-# and reserve 2 MiB hugepages when permitted. Safe to run again.
+# Install what PFDK builds and tests with (Debian 12 packages; gnuplot-nox
+# for pfdk-faultbench --plot) when missing, and reserve 2 MiB hugepages
+# when permitted. Safe to run again.
 set -euo pipefail
 
 PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
       libdpdk-dev dpdk dpdk-dev liburing-dev libnuma-dev numactl
-      libcmocka-dev libhugetlbfs-bin)
+      libcmocka-dev libhugetlbfs-bin gnuplot-nox)
 HUGEPAGES=${PFDK_HUGEPAGES:-256}   # 2 MiB pages: 512 MiB
 
 as_root() {

@@ -6,6 +6,10 @@
  *   classic:    poll() over the uffds, read() one uffd_msg from a ready
  *               one, UFFDIO_COPY (which wakes the faulter), repeat.
  *   epoll-many: the same with epoll_wait() over all uffds.
+ *   sigbus:     no handler thread: the uffds have UFFD_FEATURE_SIGBUS, a
+ *               missing page raises SIGBUS in the faulting thread, and its
+ *               signal handler does the one UFFDIO_COPY (the 20-line
+ *               version ExtMem-style runtimes start from).
  *
  * The thread's CPU says which row it is (classic on the other CPU,
  * classic-colocated on the faulters' CPU). A stop eventfd in the wait set
@@ -16,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -33,9 +38,9 @@
 #endif
 
 int
-bl_uffd_open(void)
+bl_uffd_open(uint64_t features)
 {
-	struct uffdio_api api = { .api = UFFD_API, .features = 0 };
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	int fd;
 
 	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
@@ -210,6 +215,88 @@ handler_main(void *arg)
 	return NULL;
 }
 
+/* ---- sigbus ---- */
+
+static struct bl_handler *sb_h; /* set before the handler is installed */
+static struct sigaction sb_old;
+static const void *sb_zero;
+static __thread uint8_t *sb_scratch;  /* bl_sigbus_thread_init() */
+
+static void
+sb_handler(int sig, siginfo_t *si, void *uc)
+{
+	uint64_t a = (uintptr_t)si->si_addr & ~((uint64_t)sb_h->page - 1);
+	int saved = errno;
+	unsigned int i;
+
+	(void)uc;
+	for (i = 0; i < sb_h->nreg; i++) {
+		const struct bl_region *r = &sb_h->reg[i];
+		const void *src = sb_zero;
+		struct uffdio_copy c;
+
+		if (a - (uintptr_t)r->base >= r->len)
+			continue;
+		if (pfdk_store_lookup(r->store, a - (uintptr_t)r->base, sb_h->page,
+				      sb_scratch, &src) == PFDK_STORE_ZERO)
+			src = sb_zero;
+		c = (struct uffdio_copy){ .dst = a, .src = (uintptr_t)src, .len = sb_h->page };
+		/* EEXIST: another thread filled it; EAGAIN: the access retries. */
+		if (ioctl(r->uffd, UFFDIO_COPY, &c) < 0 && errno != EEXIST && errno != EAGAIN)
+			__atomic_fetch_add(&sb_h->errors, 1, __ATOMIC_RELAXED);
+		errno = saved;
+		return;
+	}
+	signal(sig, SIG_DFL); /* not ours: a real bus error, die of it */
+}
+
+int
+bl_sigbus_thread_init(void)
+{
+	if (sb_scratch == NULL)
+		sb_scratch = aligned_alloc(sb_h->page, sb_h->page);
+	if (sb_scratch == NULL)
+		return -ENOMEM;
+	memset(sb_scratch, 0, sb_h->page); /* touched now, not on the first fault */
+	return 0;
+}
+
+void
+bl_sigbus_thread_fini(void)
+{
+	free(sb_scratch);
+	sb_scratch = NULL;
+}
+
+static int
+sb_start(struct bl_handler *h)
+{
+	struct sigaction sa = { .sa_sigaction = sb_handler, .sa_flags = SA_SIGINFO };
+	void *zero = aligned_alloc(h->page, h->page);
+
+	if (zero == NULL)
+		return -ENOMEM;
+	memset(zero, 0, h->page);
+	sb_zero = zero;
+	sb_h = h;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &sb_old) < 0) {
+		free(zero);
+		return -errno;
+	}
+	h->running = true;
+	return 0;
+}
+
+static void
+sb_stop(struct bl_handler *h)
+{
+	sigaction(SIGBUS, &sb_old, NULL);
+	free((void *)(uintptr_t)sb_zero);
+	sb_zero = NULL;
+	h->running = false;
+}
+
 int
 bl_start(struct bl_handler *h)
 {
@@ -217,6 +304,8 @@ bl_start(struct bl_handler *h)
 	cpu_set_t cpus;
 	int ret;
 
+	if (h->kind == BL_SIGBUS)
+		return sb_start(h);
 	h->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->stopfd < 0)
 		return -errno;
@@ -241,6 +330,10 @@ bl_stop(struct bl_handler *h)
 
 	if (!h->running)
 		return;
+	if (h->kind == BL_SIGBUS) {
+		sb_stop(h);
+		return;
+	}
 	if (write(h->stopfd, &one, sizeof(one)) != sizeof(one))
 		h->errors++;
 	pthread_join(h->th, NULL);

@@ -11,9 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "pfdk_profile.h"
 
+struct pfdk_hist;
 struct pfdk_store;
 
 #define FB_MODE_LEN 32
@@ -35,9 +37,28 @@ struct row {
 	uint32_t page_size;      /* uffd: bytes (0 for sim) */
 	double ratio_classic;    /* faults/s over classic's, 0 = no classic row */
 	double ratio_native;     /* faults/s over native's, 0 = no native row */
+	double wall_s;           /* uffd: touching phase; sim: the run */
+	double cpu_handler_s;    /* process CPU in wall_s less the faulters' */
+	double cpu_faulters_s;   /* faulting threads' own CPU (0 for sim) */
+	/*
+	 * --plot: latencies (TSC cycles) of every run of the row merged in
+	 * here by the run; NULL when no plot is wanted.
+	 */
+	struct pfdk_hist *hist;
 	bool skipped;            /* the row could not run here (reason printed) */
 	char skip_reason[600];
 };
+
+/* CPU seconds consumed so far by @p clk (a thread or the process). */
+static inline double
+fb_cpu_s(clockid_t clk)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* Access orders of the faulting threads. */
 enum fb_pattern { FB_PAT_SEQ = 0, FB_PAT_RANDOM, FB_PAT_STRIDE };
@@ -52,6 +73,7 @@ struct fb_uffd_opts {
 	unsigned int stride;    /* FB_PAT_STRIDE: visit every stride-th page first */
 	int fault_cpu;          /* the faulting threads' CPU (main_cpu) */
 	int other_cpu;          /* the other CPU: handlers of non-colocated rows */
+	unsigned int fault_around; /* pfdk-inthread-fa rows: pages after each fault */
 };
 
 /* ---- uffd_source.c ---- */
@@ -66,14 +88,23 @@ int fb_uffd_parse_pattern(const char *s, struct fb_uffd_opts *u);
 bool fb_is_baseline(const char *mode);
 
 /*
- * The profile of a PFDK row on the uffd source: @p base's pool and burst,
- * the mode's layout and engine (mode "pfdk": @p base's), one
- * [device.uffdN] per uffd and one poller owning every queue. Laid out for
- * two CPUs: spinning lcores only on other_cpu.
+ * The profile of a PFDK row on the uffd source, one [device.uffdN] per
+ * uffd. Mode "pfdk" (@p layout and @p engine both < 0): @p base as written
+ * (layout, main_cpu, nodes, every lcore's placement and engine), its
+ * devices replaced and the uffd queues split over its pollers. Other
+ * modes: @p base's pool, the mode's layout and engine, one poller owning
+ * every queue, laid out for two CPUs (spinning lcores only on other_cpu).
+ * Checked like a profile file: -1 with the reason in @p err if refused.
  */
 int fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 			uint16_t burst, const struct fb_uffd_opts *u,
 			struct pfdk_profile *out, char *err, size_t errlen);
+
+/*
+ * Devices owned by engine = inthread pollers get devargs sigbus=1 (and
+ * fault_around=@fault_around when not 0): what in-thread resolution needs.
+ */
+void fb_uffd_inthread_devargs(struct pfdk_profile *p, unsigned int fault_around);
 
 /* Touch and release a scratch region as large as one run's memory. */
 void fb_uffd_warm(const struct fb_uffd_opts *u);
@@ -95,7 +126,7 @@ struct bl_region {
 	int uffd;
 };
 
-enum bl_kind { BL_CLASSIC = 0, BL_EPOLL };
+enum bl_kind { BL_CLASSIC = 0, BL_EPOLL, BL_SIGBUS };
 
 struct bl_handler {
 	enum bl_kind kind;
@@ -113,8 +144,8 @@ struct bl_handler {
 	uint64_t events;   /* non-pagefault messages */
 };
 
-/* A non-blocking userfaultfd after UFFDIO_API; -errno on failure. */
-int bl_uffd_open(void);
+/* A non-blocking userfaultfd after UFFDIO_API with @features; -errno. */
+int bl_uffd_open(uint64_t features);
 
 /* Register [addr, addr+len) MISSING; 0 or -errno. */
 int bl_uffd_register(int uffd, void *addr, size_t len);
@@ -124,5 +155,9 @@ int bl_start(struct bl_handler *h);
 
 /* Stop and join it (the faulting threads are done). */
 void bl_stop(struct bl_handler *h);
+
+/* sigbus: a faulting thread's scratch page, before its first fault. */
+int bl_sigbus_thread_init(void);
+void bl_sigbus_thread_fini(void);
 
 #endif /* PFDK_FAULTBENCH_H */

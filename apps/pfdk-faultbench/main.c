@@ -10,16 +10,22 @@
  * userfaultfd regions, uffd_source.c), where the PFDK rows run beside the
  * hand-written baselines classic, classic-colocated, epoll-many and native
  * (baselines.c). uffd is the default where userfaultfd works and no
- * sim-only option (--faults, --devargs) is given. iommufd and the sigbus
- * baseline are refused with a clear message until they come.
+ * sim-only option (--faults, --devargs) is given. pfdk-inthread rows (the
+ * faulting threads resolve their own faults, engine = inthread) and the
+ * hand-written sigbus baseline need the uffd source. iommufd is refused
+ * with a clear message until it comes.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -29,9 +35,11 @@
 
 #include "pfdk_eal.h"
 #include "pfdk_fault.h"
+#include "pfdk_hist.h"
 #include "pfdk_pipeline.h"
 #include "pfdk_profile.h"
 #include "pfdk_sim.h"
+#include "pfdk_uffd.h"
 
 #include "faultbench.h"
 
@@ -47,6 +55,7 @@ struct opts {
 	const char *devargs;
 	const char *profile;
 	const char *json;
+	const char *plot;   /* --plot: PNG of the rows' latency CDFs */
 	uint64_t faults;
 	unsigned int repeat;
 	unsigned int nb_modes;
@@ -72,6 +81,9 @@ static const struct mode_def {
 	{ "pfdk-epoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL },
 	{ "pfdk-uring", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING },
 	{ "pfdk-uring-nosqpoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL },
+	/* uffd only: SIGBUS in the faulting thread; -fa adds fault-around. */
+	{ "pfdk-inthread", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD },
+	{ "pfdk-inthread-fa", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD },
 };
 
 static const struct mode_def *
@@ -106,10 +118,14 @@ usage(const char *prog)
 	       "  --page-size 4k|2m     uffd: page size; 2m is hugetlb (default 4k)\n"
 	       "  --uffds M             uffd: separate userfaultfds/regions (default 1)\n"
 	       "  --pattern P           uffd: seq, random or stride:K (default seq)\n"
+	       "  --fault-around N      uffd: pages filled after each fault in pfdk-inthread-fa\n"
+	       "                        rows (default 31, at most 511)\n"
 	       "  --faults N            sim: faults per row (default 10000000)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
 	       "  --repeat K            K runs per row, medians reported (default 3)\n"
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
+	       "  --plot FILE.png       latency CDF of every row, drawn with gnuplot\n"
+	       "                        (Debian: gnuplot-nox)\n"
 	       "  --help\n", prog);
 }
 
@@ -150,11 +166,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "burst", required_argument, NULL, 'b' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "plot", required_argument, NULL, 'G' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "pages", required_argument, NULL, 'P' },
 		{ "page-size", required_argument, NULL, 'S' },
 		{ "uffds", required_argument, NULL, 'U' },
 		{ "pattern", required_argument, NULL, 'A' },
+		{ "fault-around", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -169,6 +187,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'd': o->devargs = optarg; o->sim_only = true; break;
 		case 'p': o->profile = optarg; break;
 		case 'j': o->json = optarg; break;
+		case 'G':
+			if (optarg[0] == '\0') {
+				fprintf(stderr, "--plot: expected a file name (FILE.png)\n");
+				return -1;
+			}
+			o->plot = optarg;
+			break;
 		case 'm':
 			if (parse_list(optarg, o->modes, MAX_MODES, &o->nb_modes)) {
 				fprintf(stderr, "--modes %s: expected up to %d comma-separated modes\n",
@@ -217,6 +242,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->u.uffds = (unsigned int)v;
+			o->uffd_only = true;
+			break;
+		case 'F':
+			if (parse_uint(optarg, 0, PFDK_UFFD_FAULT_AROUND_MAX, &v)) {
+				fprintf(stderr, "--fault-around %s: expected 0..%d\n", optarg,
+					PFDK_UFFD_FAULT_AROUND_MAX);
+				return -1;
+			}
+			o->u.fault_around = (unsigned int)v;
 			o->uffd_only = true;
 			break;
 		case 'A':
@@ -296,12 +330,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 		if (strcmp(o->source, "uffd") == 0 && fb_is_baseline(m))
 			continue;
-		if (mode_find(m) == NULL) {
-			fprintf(stderr, "--modes: '%s' is not a mode of this build "
-				"(pfdk, pfdk-rtc, pfdk-pipeline, pfdk-colocated, pfdk-busy, "
-				"pfdk-epoll, pfdk-uring, pfdk-uring-nosqpoll; the baselines "
-				"classic, classic-colocated, epoll-many, native need "
-				"--source uffd; sigbus is not in this build)\n", m);
+		if (mode_find(m) == NULL ||
+		    (strcmp(o->source, "uffd") != 0 && strncmp(m, "pfdk-inthread", 13) == 0)) {
+			fprintf(stderr, "--modes: '%s' is not a mode of this build and "
+				"source (pfdk, pfdk-rtc, pfdk-pipeline, pfdk-colocated, "
+				"pfdk-busy, pfdk-epoll, pfdk-uring, pfdk-uring-nosqpoll; "
+				"pfdk-inthread, pfdk-inthread-fa and the baselines classic, "
+				"classic-colocated, epoll-many, sigbus, native need "
+				"--source uffd)\n", m);
 			return -1;
 		}
 	}
@@ -440,6 +476,7 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	struct pfdk_fault_stats fs;
 	uint64_t t0, t1, hz = rte_get_tsc_hz();
 	unsigned int i, nq = 0;
+	double pcpu0, pcpu1;
 	bool done;
 	int ret;
 
@@ -450,6 +487,8 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	}
 	for (i = 0; i < prof->nb_devices; i++)
 		nq += prof->devices[i].nb_queues;
+	/* No faulting threads here: the whole process is the handler. */
+	pcpu0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = rte_rdtsc();
 	ret = pfdk_pipeline_start(pipe);
 	if (ret < 0) {
@@ -471,6 +510,7 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		done = all.exhausted == nq && all.outstanding == 0;
 	} while (!done);
 	t1 = rte_rdtsc();
+	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	pfdk_pipeline_stop(pipe);
 
 	memset(&all, 0, sizeof(all));
@@ -494,6 +534,8 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	}
 	pfdk_pipeline_stats(pipe, &ls, h);
 	pfdk_hist_summarize(h, &s);
+	if (r->hist != NULL)
+		pfdk_hist_merge(r->hist, h);
 	free(h);
 	pfdk_pipeline_destroy(pipe);
 
@@ -510,13 +552,84 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	r->duplicated = all.duplicates;
 	r->backpressure += ls.backpressure;
 	r->retried = ls.retried;
+	r->wall_s = (double)(t1 - t0) / (double)hz;
+	r->cpu_handler_s = RTE_MAX(pcpu1 - pcpu0, 0.0);
+	r->cpu_faulters_s = 0;
 	return 0;
+}
+
+#define PROGRESS_AFTER_S 3.0 /* short benches stay quiet */
+#define PROGRESS_EVERY_S 2.0 /* at most this often into a log */
+
+/*
+ * The progress line on stderr: rewritten in place on a terminal, else
+ * whole lines, rate-limited so a log stays readable.
+ */
+static struct {
+	double t0;           /* bench start, CLOCK_MONOTONIC seconds */
+	double last;         /* last line written (not on a terminal) */
+	unsigned int row;    /* the row running, from 0 */
+	unsigned int nrows;
+	bool tty;            /* stderr is a terminal */
+	bool shown;          /* a line is on the terminal, not ended */
+} prog;
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+progress_start(unsigned int nrows)
+{
+	prog.t0 = mono_s();
+	prog.last = 0;
+	prog.nrows = nrows;
+	prog.tty = isatty(STDERR_FILENO) == 1;
+	prog.shown = false;
+}
+
+/* Before run @p k of @p repeat of the row prog.row. */
+static void
+progress_run(const struct row *r, unsigned int k, unsigned int repeat)
+{
+	double now = mono_s(), el = now - prog.t0;
+
+	if (el < PROGRESS_AFTER_S)
+		return;
+	if (!prog.tty && prog.last > 0 && now - prog.last < PROGRESS_EVERY_S)
+		return;
+	prog.last = now;
+	/* \033[K: clear what a longer previous line left on the right. */
+	fprintf(stderr, "%sprogress: row %u/%u %s run %u/%u, elapsed %.0f s%s",
+		prog.tty ? "\r" : "", prog.row + 1, prog.nrows, r->mode, k + 1,
+		repeat, el, prog.tty ? "\033[K" : "\n");
+	fflush(stderr);
+	prog.shown = prog.tty;
+}
+
+/*
+ * Take the terminal's progress line away (@p keep false: erased, so a
+ * line of output takes its place) or end it with a newline.
+ */
+static void
+progress_end(bool keep)
+{
+	if (!prog.shown)
+		return;
+	fputs(keep ? "\n" : "\r\033[K", stderr);
+	fflush(stderr);
+	prog.shown = false;
 }
 
 static int
 run_row(const struct pfdk_profile *prof, unsigned int repeat, struct row *r)
 {
-	double v[7][MAX_REPEAT];
+	double v[10][MAX_REPEAT];
 	unsigned int k;
 	struct row one;
 	int ret;
@@ -524,6 +637,7 @@ run_row(const struct pfdk_profile *prof, unsigned int repeat, struct row *r)
 	if (r->skipped)
 		return 1;
 	for (k = 0; k < repeat; k++) {
+		progress_run(r, k, repeat);
 		one = *r;
 		ret = run_once(prof, &one);
 		if (ret < 0)
@@ -543,6 +657,9 @@ run_row(const struct pfdk_profile *prof, unsigned int repeat, struct row *r)
 		v[4][k] = one.p99_us;
 		v[5][k] = one.p999_us;
 		v[6][k] = one.max_us;
+		v[7][k] = one.wall_s;
+		v[8][k] = one.cpu_handler_s;
+		v[9][k] = one.cpu_faulters_s;
 		/* Correctness counters add up over repeats: one loss is a loss. */
 		r->faults += one.faults;
 		r->lost += one.lost;
@@ -558,6 +675,9 @@ run_row(const struct pfdk_profile *prof, unsigned int repeat, struct row *r)
 	r->p99_us = median(v[4], repeat);
 	r->p999_us = median(v[5], repeat);
 	r->max_us = median(v[6], repeat);
+	r->wall_s = median(v[7], repeat);
+	r->cpu_handler_s = median(v[8], repeat);
+	r->cpu_faulters_s = median(v[9], repeat);
 	return 0;
 }
 
@@ -588,13 +708,15 @@ print_table(const struct row *rows, unsigned int n)
 	unsigned int i;
 
 	printf("\n%-20s %-6s %5s %10s %12s %8s %9s %9s %9s %9s %10s %5s %5s %8s"
-	       " %4s %5s %4s %8s %8s\n",
+	       " %4s %5s %4s %8s %8s %5s %5s\n",
 	       "mode", "source", "burst", "faults", "faults/s", "ns/fault",
 	       "p50_us", "p90_us", "p99_us", "p99.9_us", "max_us", "lost",
-	       "dup", "backpr", "thr", "uffds", "page", "x_classic", "x_native");
+	       "dup", "backpr", "thr", "uffds", "page", "x_classic", "x_native",
+	       "hcpu%", "fcpu%");
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		char xc[16] = "-", xn[16] = "-", bs[8] = "-";
+		char hc[16] = "-", fc[16] = "-";
 
 		if (r->skipped) {
 			printf("%-20s %-6s skipped: %s\n", r->mode, r->source, r->skip_reason);
@@ -606,6 +728,11 @@ print_table(const struct row *rows, unsigned int n)
 			snprintf(xn, sizeof(xn), "%.2f", r->ratio_native);
 		if (r->burst)
 			snprintf(bs, sizeof(bs), "%u", r->burst);
+		/* CPU over wall time: a thread spinning all along is 100. */
+		if (r->wall_s > 0) {
+			snprintf(hc, sizeof(hc), "%.0f", r->cpu_handler_s / r->wall_s * 100);
+			snprintf(fc, sizeof(fc), "%.0f", r->cpu_faulters_s / r->wall_s * 100);
+		}
 		printf("%-20s %-6s %5s %10" PRIu64 " %12.0f %8.1f %9.2f %9.2f %9.2f %9.2f %10.2f %5" PRIu64
 		       " %5" PRIu64 " %8" PRIu64,
 		       r->mode, r->source, bs, r->faults, r->faults_per_s,
@@ -613,10 +740,11 @@ print_table(const struct row *rows, unsigned int n)
 		       r->p999_us, r->max_us, r->lost, r->duplicated,
 		       r->backpressure);
 		if (r->page_size)
-			printf(" %4u %5u %4s %8s %8s\n", r->threads, r->uffds,
+			printf(" %4u %5u %4s %8s %8s", r->threads, r->uffds,
 			       r->page_size >= (2u << 20) ? "2m" : "4k", xc, xn);
 		else
-			printf(" %4s %5s %4s %8s %8s\n", "-", "-", "-", xc, xn);
+			printf(" %4s %5s %4s %8s %8s", "-", "-", "-", xc, xn);
+		printf(" %5s %5s\n", hc, fc);
 	}
 }
 
@@ -657,16 +785,190 @@ write_json(const char *path, const struct pfdk_profile *prof,
 			"\"lost\": %" PRIu64 ", \"duplicated\": %" PRIu64 ", "
 			"\"backpressure\": %" PRIu64 ", \"retried\": %" PRIu64 ", "
 			"\"threads\": %u, \"uffds\": %u, \"page_size\": %u, "
-			"\"ratio_classic\": %s, \"ratio_native\": %s}",
+			"\"ratio_classic\": %s, \"ratio_native\": %s, "
+			"\"wall_s\": %.6f, \"cpu_handler_s\": %.6f, \"cpu_faulters_s\": %.6f}",
 			first ? "" : ",\n", r->mode, r->source, r->burst, r->faults, r->faults_per_s,
 			r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
 			r->p999_us, r->max_us, r->lost, r->duplicated,
 			r->backpressure, r->retried, r->threads, r->uffds,
-			r->page_size, xc, xn);
+			r->page_size, xc, xn, r->wall_s, r->cpu_handler_s,
+			r->cpu_faulters_s);
 		first = false;
 	}
 	fprintf(f, "\n  ]\n}\n");
 	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* @p s as a gnuplot single-quoted string: only ' is special (doubled). */
+static void
+gp_quote(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			fputc('\'', f);
+		fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/*
+ * One gnuplot data block: (latency us, fraction of faults <= it) at the
+ * top of every non-empty bucket, so the curve is exact at those points.
+ */
+static void
+plot_cdf(FILE *f, const struct pfdk_hist *h, double us_per_cycle)
+{
+	uint64_t seen = 0, lo, hi;
+	unsigned int b;
+	bool first = true;
+
+	for (b = 0; b < PFDK_HIST_BUCKETS; b++) {
+		if (h->buckets[b] == 0)
+			continue;
+		if (first) {
+			/* Start at 0 where the fastest fault was (log x: > 0 only). */
+			lo = RTE_MAX(pfdk_hist_bucket_low(b), h->min);
+			if (lo > 0)
+				fprintf(f, "%.6g 0\n", (double)lo * us_per_cycle);
+			first = false;
+		}
+		seen += h->buckets[b];
+		hi = b + 1 < PFDK_HIST_BUCKETS ? pfdk_hist_bucket_low(b + 1) - 1 : h->max;
+		hi = RTE_MIN(hi, h->max);
+		fprintf(f, "%.6g %.6f\n", (double)hi * us_per_cycle,
+			(double)seen / (double)h->count);
+	}
+	fputs("\n\n", f); /* ends the block: the next row is the next index */
+}
+
+/* A temporary file for --plot; NULL (reason printed) when none. */
+static FILE *
+plot_tmp(char *path, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	FILE *f;
+	int fd;
+
+	snprintf(path, len, "%s/pfdk-faultbench-XXXXXX",
+		 dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+	fd = mkstemp(path);
+	if (fd < 0) {
+		fprintf(stderr, "--plot: temporary file %s: %s\n", path, strerror(errno));
+		path[0] = '\0';
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (f == NULL) {
+		fprintf(stderr, "--plot: temporary file %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		path[0] = '\0';
+	}
+	return f;
+}
+
+/*
+ * --plot: the latency CDFs of the rows that ran, one line each, drawn by
+ * gnuplot into @p png. No gnuplot is not a bench failure (the table and
+ * JSON are out): a message says how to get it, and 0.
+ */
+static int
+write_plot(const char *png, const char *source, const struct row *rows,
+	   unsigned int n)
+{
+	extern char **environ;
+	double us = 1e6 / (double)rte_get_tsc_hz();
+	char data[PATH_MAX], script[PATH_MAX];
+	char *argv[] = { (char *)(uintptr_t)"gnuplot", script, NULL };
+	FILE *df = NULL, *sf = NULL;
+	unsigned int i, nplot = 0;
+	int ret = -1, st, err;
+	pid_t pid;
+
+	data[0] = script[0] = '\0';
+	df = plot_tmp(data, sizeof(data));
+	sf = df != NULL ? plot_tmp(script, sizeof(script)) : NULL;
+	if (sf == NULL)
+		goto out;
+	/* pngcairo draws better; plain png (libgd) where cairo is missing. */
+	fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+	      "  set terminal pngcairo noenhanced size 1024,640\n"
+	      "} else {\n"
+	      "  set terminal png noenhanced size 1024,640\n"
+	      "}\n", sf);
+	fputs("set output ", sf);
+	gp_quote(sf, png);
+	fprintf(sf, "\nset title 'pfdk-faultbench: fault latency CDF, source %s'\n"
+		"set logscale x\nset xlabel 'latency (us)'\n"
+		"set ylabel 'fraction of faults <= x'\nset yrange [0:1]\n"
+		"set grid\nset key bottom right\nplot ", source);
+	for (i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		char title[FB_MODE_LEN + 16];
+
+		if (r->skipped || r->hist == NULL || r->hist->count == 0)
+			continue;
+		plot_cdf(df, r->hist, us);
+		/* %.*s: the mode is a FB_MODE_LEN array, so the title fits. */
+		if (r->burst)
+			snprintf(title, sizeof(title), "%.*s burst %u", FB_MODE_LEN - 1,
+				 r->mode, r->burst);
+		else
+			snprintf(title, sizeof(title), "%.*s", FB_MODE_LEN - 1, r->mode);
+		fprintf(sf, "%s", nplot ? ", \\\n  " : "");
+		gp_quote(sf, data);
+		fprintf(sf, " index %u with lines lw 2 title ", nplot);
+		gp_quote(sf, title);
+		nplot++;
+	}
+	fputc('\n', sf);
+	if (nplot == 0) {
+		fprintf(stderr, "--plot %s: no row ran, nothing to draw\n", png);
+		ret = 0;
+		goto out;
+	}
+	err = fclose(df);
+	err |= fclose(sf);
+	if (err != 0) {
+		df = sf = NULL;
+		fprintf(stderr, "--plot: writing temporary files: %s\n", strerror(errno));
+		goto out;
+	}
+	df = sf = NULL;
+	err = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
+	if (err == ENOENT) {
+		fprintf(stderr, "--plot: gnuplot not found; install it with "
+			"'apt-get install gnuplot-nox' (no plot written; the table "
+			"and JSON are complete)\n");
+		ret = 0;
+		goto out;
+	}
+	if (err != 0) {
+		fprintf(stderr, "--plot: cannot run gnuplot: %s\n", strerror(err));
+		goto out;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			fprintf(stderr, "--plot: waitpid: %s\n", strerror(errno));
+			goto out;
+		}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "--plot %s: gnuplot failed (see its message above)\n", png);
+		goto out;
+	}
+	printf("plot: %s (latency CDF of %u row(s))\n", png, nplot);
+	ret = 0;
+out:
+	if (df != NULL)
+		fclose(df);
+	if (sf != NULL)
+		fclose(sf);
+	if (data[0] != '\0')
+		unlink(data);
+	if (script[0] != '\0')
+		unlink(script);
+	return ret;
 }
 
 /* EAL arguments: the user's if any, else the profile's lcores. */
@@ -706,6 +1008,7 @@ main(int argc, char **argv)
 			.pages = 16384,
 			.page_size = 4096,
 			.pattern = FB_PAT_SEQ,
+			.fault_around = 31,
 		},
 	};
 	static struct pfdk_profile prof, variants[MAX_ROWS], lcore_union;
@@ -739,8 +1042,8 @@ main(int argc, char **argv)
 			"pfdk-rtc", "pfdk-pipeline", "pfdk-colocated",
 		};
 		static const char *const def_uffd[] = {
-			"pfdk-rtc", "pfdk-colocated", "classic", "classic-colocated",
-			"epoll-many", "native",
+			"pfdk-rtc", "pfdk-colocated", "pfdk-inthread", "classic",
+			"classic-colocated", "epoll-many", "sigbus", "native",
 		};
 		if (uffd)
 			for (i = 0; i < RTE_DIM(def_uffd); i++)
@@ -805,6 +1108,9 @@ main(int argc, char **argv)
 						 sizeof(rows[nrows].skip_reason),
 						 "layout refused: %s", err);
 					memset(v, 0, sizeof(*v));
+				} else {
+					fb_uffd_inthread_devargs(v, strcmp(o.modes[i],
+						"pfdk-inthread-fa") == 0 ? uffd_opts.fault_around : 0);
 				}
 			} else if (row_profile(&prof, o.modes[i], o.bursts[j],
 					o.faults, o.devargs, v) < 0) {
@@ -825,6 +1131,14 @@ main(int argc, char **argv)
 				    m < PFDK_PROFILE_MAX_LCORES)
 					lcore_union.lcores[lcore_union.nb_lcores++] = v->lcores[k];
 			}
+		}
+	}
+	/* --plot: each row's latencies, merged over its runs (~15 KiB each). */
+	for (i = 0; o.plot != NULL && i < nrows; i++) {
+		rows[i].hist = calloc(1, sizeof(*rows[i].hist));
+		if (rows[i].hist == NULL) {
+			fprintf(stderr, "--plot: out of memory\n");
+			return 1;
 		}
 	}
 	neal = build_eal_args(argv, dashdash,
@@ -850,9 +1164,12 @@ main(int argc, char **argv)
 		       prof.name, o.profile ? o.profile : "embedded default", o.source,
 		       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
 		       (double)rte_get_tsc_hz() / 1e9);
+	progress_start(nrows);
 	if (uffd)
 		fb_uffd_warm(&uffd_opts);
 	for (i = 0; i < nrows; i++) {
+		progress_end(false); /* this output line in its place */
+		prog.row = i;
 		if (rows[i].burst)
 			printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
 		else
@@ -863,18 +1180,27 @@ main(int argc, char **argv)
 			failed = true;
 			break;
 		}
-		if (ret > 0)
+		if (ret > 0) {
+			progress_end(false);
 			printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
+		}
 		if (rows[i].lost || rows[i].duplicated)
 			failed = true;
 	}
+	progress_end(true);
 	set_ratios(rows, i < nrows ? i : nrows);
 	if (!failed || i > 0)
 		print_table(rows, i < nrows ? i : nrows);
 	if (o.json != NULL && write_json(o.json, &prof, rows, nrows) < 0)
 		failed = true;
+	fflush(stdout); /* the table before anything gnuplot says */
+	if (o.plot != NULL && write_plot(o.plot, o.source, rows, i < nrows ? i : nrows) < 0)
+		failed = true;
+	for (i = 0; i < nrows; i++)
+		free(rows[i].hist);
 	pfdk_cleanup();
 	if (failed)
-		fprintf(stderr, "pfdk-faultbench: FAILED (a row did not run, or lost or duplicated a fault)\n");
+		fprintf(stderr, "pfdk-faultbench: FAILED (a row did not run, or lost or "
+			"duplicated a fault, or --json/--plot could not be written)\n");
 	return failed ? 1 : 0;
 }

@@ -102,11 +102,110 @@ fb_is_baseline(const char *mode)
 	return strcmp(mode, "classic") == 0 ||
 		strcmp(mode, "classic-colocated") == 0 ||
 		strcmp(mode, "epoll-many") == 0 ||
+		strcmp(mode, "sigbus") == 0 ||
 		strcmp(mode, "native") == 0;
 }
 
 static const char *const layout_names[] = { "rtc", "pipeline", "colocated" };
-static const char *const engine_names[] = { "busy", "epoll", "uring", "uring-nosqpoll" };
+static const char *const engine_names[] = {
+	"busy", "epoll", "uring", "uring-nosqpoll", "inthread" };
+static const char *const role_names[] = { "poller", "resolver" };
+
+/*
+ * Mode "pfdk": @p base as it is written (layout, main_cpu, nodes, and every
+ * lcore's role, cpu, node, engine and sqpoll_cpu), with only its devices
+ * replaced by uffd0..uffdM-1, so what is measured is the profile's own
+ * placement: pfdk-tune compares candidate placements through this row.
+ *
+ * The queues go to the pollers in balanced contiguous blocks (poller k of P
+ * gets M/P, the first M%P one more) written as "uffd[A-B]:0": as many per
+ * poller as a round robin would give, and one entry per poller, so even 64
+ * uffds fit rte_cfgfile's value length and the text goes through the
+ * profile checker like any profile (a refused placement is a skipped row
+ * with the checker's reason).
+ *
+ * Once checked (so messages name the profile's own [lcore.ID]), the lcore
+ * ids become 3, 4, ...: the EAL pins by lcore id, over the union of every
+ * row's lcores, and the generated rows use 1 (other_cpu) and 2 (fault_cpu);
+ * this row's lcores must neither take their CPUs nor lend theirs.
+ */
+static int
+row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
+		  const struct fb_uffd_opts *u, struct pfdk_profile *out,
+		  char *err, size_t errlen)
+{
+	struct pfdk_profile_check chk = { .ncpus = 0 };
+	unsigned int i, np = 0, k = 0, lo = 0, n;
+	size_t cap, len = 0;
+	char *ini, what[PFDK_PROFILE_NAME_LEN + 48];
+	int ret;
+
+	for (i = 0; i < base->nb_lcores; i++)
+		np += base->lcores[i].role == PFDK_ROLE_POLLER;
+	if (np == 0) {
+		snprintf(err, errlen, "%s: no poller to own the uffd queues", base->name);
+		return -1;
+	}
+	if (np > u->uffds) {
+		snprintf(err, errlen,
+			 "%s: %u pollers for %u uffd(s): each poller owns at least one queue (give --uffds %u or more)",
+			 base->name, np, u->uffds, np);
+		return -1;
+	}
+	if (base->nb_lcores + 3u > RTE_MAX_LCORE) {
+		snprintf(err, errlen, "%s: %u lcores do not fit beside the generated rows' (RTE_MAX_LCORE %d)",
+			 base->name, base->nb_lcores, RTE_MAX_LCORE);
+		return -1;
+	}
+	cap = 256 + (size_t)base->nb_nodes * 96 + (size_t)u->uffds * 48 +
+		(size_t)base->nb_lcores * 160;
+	ini = malloc(cap);
+	if (ini == NULL)
+		return -1;
+#define ADD(...) (len += (size_t)snprintf(ini + len, len < cap ? cap - len : 0, __VA_ARGS__))
+	ADD("[pfdk]\nlayout = %s\nburst = %u\nmain_cpu = %d\n",
+	    layout_names[base->layout], burst, base->main_cpu);
+	for (i = 0; i < base->nb_nodes; i++)
+		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
+		    base->nodes[i].node, base->nodes[i].pool_size,
+		    base->nodes[i].pool_cache, base->nodes[i].ring_size);
+	for (i = 0; i < u->uffds; i++)
+		ADD("[device.uffd%u]\ndevargs = uffd%u\nqueues = 1\n", i, i);
+	for (i = 0; i < base->nb_lcores; i++) {
+		const struct pfdk_profile_lcore *lc = &base->lcores[i];
+
+		ADD("[lcore.%u]\nrole = %s\ncpu = %d\nnode = %d\n", lc->lcore_id,
+		    role_names[lc->role], lc->cpu, lc->node);
+		if (lc->role != PFDK_ROLE_POLLER)
+			continue;
+		ADD("engine = %s\n", engine_names[lc->engine]);
+		if (lc->engine == PFDK_ENGINE_URING && lc->sqpoll_cpu >= 0)
+			ADD("sqpoll_cpu = %d\n", lc->sqpoll_cpu);
+		n = u->uffds / np + (k < u->uffds % np);
+		if (n == 1)
+			ADD("queues = uffd%u:0\n", lo);
+		else
+			ADD("queues = uffd[%u-%u]:0\n", lo, lo + n - 1);
+		lo += n;
+		k++;
+	}
+#undef ADD
+	if (len >= cap) {
+		snprintf(err, errlen, "profile text too long");
+		free(ini);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "profile '%s' on uffd0..uffd%u", base->name, u->uffds - 1);
+	ret = pfdk_profile_load_string(what, ini, len, out, &chk, err, errlen);
+	free(ini);
+	if (ret < 0)
+		return -1;
+	/* Free text: set here rather than quoted into the INI text. */
+	snprintf(out->name, sizeof(out->name), "%s", base->name);
+	for (i = 0; i < out->nb_lcores; i++)
+		out->lcores[i].lcore_id = 3 + i;
+	return 0;
+}
 
 int
 fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
@@ -116,13 +215,16 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 	const struct pfdk_profile_node *nd = &base->nodes[0];
 	struct pfdk_profile_check chk = { .ncpus = 0 };
 	size_t cap = 4096, len = 0;
-	char *ini = malloc(cap);
+	char *ini;
 	unsigned int d, i, poller_id, poller_cpu;
 	int sq = -1, ret;
 
+	if (layout < 0 && engine < 0)
+		return row_profile_as_is(base, burst, u, out, err, errlen);
+	ini = malloc(cap);
 	if (ini == NULL)
 		return -1;
-	/* "pfdk": the base profile's layout and its first poller's engine. */
+	/* A mode naming only a layout or only an engine: the rest from @p base. */
 	if (layout < 0)
 		layout = (int)base->layout;
 	if (engine < 0) {
@@ -199,6 +301,31 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 	return 0;
 }
 
+void
+fb_uffd_inthread_devargs(struct pfdk_profile *p, unsigned int fault_around)
+{
+	unsigned int i, q;
+
+	for (i = 0; i < p->nb_lcores; i++) {
+		const struct pfdk_profile_lcore *lc = &p->lcores[i];
+
+		if (lc->role != PFDK_ROLE_POLLER || lc->engine != PFDK_ENGINE_INTHREAD)
+			continue;
+		for (q = 0; q < lc->nb_queues; q++) {
+			struct pfdk_profile_device *d = &p->devices[lc->queues[q].dev];
+			size_t len = strlen(d->devargs);
+
+			if (strstr(d->devargs, "sigbus=") != NULL)
+				continue; /* one device may own several queues */
+			snprintf(d->devargs + len, sizeof(d->devargs) - len, ",sigbus=1");
+			len = strlen(d->devargs);
+			if (fault_around > 0)
+				snprintf(d->devargs + len, sizeof(d->devargs) - len,
+					 ",fault_around=%u", fault_around);
+		}
+	}
+}
+
 /* ---- memory ---- */
 
 static void *
@@ -255,6 +382,9 @@ struct toucher {
 	size_t n;
 	pthread_barrier_t *go;
 	uint64_t t_start, t_end;
+	double cpu_s;   /* this thread's CPU over its touching loop */
+	int (*init)(void);   /* in-thread rows: per-thread state, before touching */
+	void (*fini)(void);
 	struct pfdk_hist *hist;
 	pthread_t th;
 };
@@ -272,9 +402,18 @@ static void *
 toucher_main(void *arg)
 {
 	struct toucher *t = arg;
+	double cpu0;
 	size_t i;
 
+	/* As an application would, before the thread's first fault. */
+	if (t->init != NULL && t->init() < 0) {
+		fprintf(stderr, "faulting thread: per-thread fault state: out of memory\n");
+		fflush(NULL);
+		_exit(1);
+	}
 	pthread_barrier_wait(t->go);
+	/* Thread clock read outside the loop only: the loop stays as it was. */
+	cpu0 = fb_cpu_s(CLOCK_THREAD_CPUTIME_ID);
 	t->t_start = rte_rdtsc();
 	for (i = 0; i < t->n; i++) {
 		struct region *r = &t->reg[t->list_reg[i]];
@@ -296,6 +435,9 @@ toucher_main(void *arg)
 		pfdk_hist_record(t->hist, b - a);
 	}
 	t->t_end = rte_rdtsc();
+	t->cpu_s = fb_cpu_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	if (t->fini != NULL)
+		t->fini();
 	return NULL;
 }
 
@@ -438,9 +580,11 @@ wait_touchers(struct toucher *t, unsigned int n, const char *mode)
 
 struct handler {
 	struct pfdk_pipeline *pipe; /* PFDK rows */
-	struct bl_handler bl;       /* classic, classic-colocated, epoll-many */
+	struct bl_handler bl;       /* classic, classic-colocated, epoll-many, sigbus */
 	struct bl_region *blr;
 	bool is_bl;
+	bool inthread;              /* a poller has engine = inthread */
+	bool around;                /* devices with fault_around=: EEXIST is expected */
 };
 
 static int
@@ -456,6 +600,12 @@ handler_setup(struct handler *h, const struct pfdk_profile *prof,
 			.resolve = pfdk_uffd_resolve_burst,
 		};
 
+		for (d = 0; d < prof->nb_lcores; d++)
+			h->inthread |= prof->lcores[d].role == PFDK_ROLE_POLLER &&
+				prof->lcores[d].engine == PFDK_ENGINE_INTHREAD;
+		for (d = 0; d < prof->nb_devices; d++)
+			h->around |= strstr(prof->devices[d].devargs, "fault_around=") != NULL;
+		pfdk_uffd_inthread_stats_reset();
 		h->pipe = pfdk_pipeline_create(&pc);
 		if (h->pipe == NULL) {
 			fprintf(stderr, "%s: pipeline: %s\n", r->mode, rte_strerror(rte_errno));
@@ -489,7 +639,9 @@ handler_setup(struct handler *h, const struct pfdk_profile *prof,
 	for (d = 0; d < u->uffds; d++) {
 		h->blr[d] = (struct bl_region){
 			.base = reg[d].base, .len = reg[d].npages * u->page_size,
-			.store = reg[d].store, .uffd = bl_uffd_open(),
+			.store = reg[d].store,
+			.uffd = bl_uffd_open(strcmp(r->mode, "sigbus") == 0 ?
+					     UFFD_FEATURE_SIGBUS : 0),
 		};
 		if (h->blr[d].uffd < 0) {
 			fprintf(stderr, "%s: userfaultfd: %s\n", r->mode,
@@ -502,7 +654,8 @@ handler_setup(struct handler *h, const struct pfdk_profile *prof,
 			return -1;
 		}
 	}
-	h->bl.kind = strcmp(r->mode, "epoll-many") == 0 ? BL_EPOLL : BL_CLASSIC;
+	h->bl.kind = strcmp(r->mode, "epoll-many") == 0 ? BL_EPOLL :
+		strcmp(r->mode, "sigbus") == 0 ? BL_SIGBUS : BL_CLASSIC;
 	h->bl.cpu = strcmp(r->mode, "classic-colocated") == 0 ? u->fault_cpu : u->other_cpu;
 	h->bl.page = u->page_size;
 	h->bl.nreg = u->uffds;
@@ -537,8 +690,20 @@ handler_stop(struct handler *h, const struct fb_uffd_opts *u, struct row *r)
 			pfdk_uffd_stats_get((uint16_t)id, &x);
 			r->lost += fs.aborted + fs.outstanding + fs.errors + x.poisons +
 				(fs.received > fs.responded ? fs.received - fs.responded : 0);
-			r->duplicated += x.exists;
+			/* With fault-around a queued fault may find its page filled. */
+			if (!h->around)
+				r->duplicated += x.exists;
 			r->backpressure += fs.nodesc;
+		}
+		if (h->inthread) {
+			struct pfdk_uffd_inthread_stats it;
+
+			pfdk_uffd_inthread_stats_get(&it, NULL);
+			/* A chained SIGBUS would have killed us; count it anyway. */
+			r->lost += it.errors + it.chained;
+			if (!h->around)
+				r->duplicated += it.exists;
+			r->retried += it.retries;
 		}
 	} else if (h->is_bl) {
 		bl_stop(&h->bl);
@@ -580,6 +745,7 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 	pthread_attr_t attr;
 	cpu_set_t cpus;
 	uint64_t t0 = UINT64_MAX, t1 = 0, hz = rte_get_tsc_hz(), bad;
+	double pcpu0, pcpu1, fcpu = 0;
 	int ret = -1;
 
 	r->threads = T;
@@ -615,6 +781,12 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 	if (handler_setup(&h, prof, u, reg, r) < 0)
 		goto out;
 
+	/*
+	 * Process CPU around the touching phase: every thread of the process
+	 * (PFDK lcores, a baseline's handler, an io_uring SQ thread) adds to
+	 * it, so less the faulters' own loops it is what handling cost.
+	 */
+	pcpu0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	pthread_barrier_init(&go, NULL, T);
 	CPU_ZERO(&cpus);
 	CPU_SET(u->fault_cpu, &cpus);
@@ -625,6 +797,13 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 		t[k].page = u->page_size;
 		t[k].native = native;
 		t[k].go = &go;
+		if (h.inthread) {
+			t[k].init = pfdk_uffd_inthread_thread_init;
+			t[k].fini = pfdk_uffd_inthread_thread_fini;
+		} else if (h.is_bl && h.bl.kind == BL_SIGBUS) {
+			t[k].init = bl_sigbus_thread_init;
+			t[k].fini = bl_sigbus_thread_fini;
+		}
 		t[k].hist = calloc(1, sizeof(struct pfdk_hist));
 		if (t[k].hist == NULL || pthread_create(&t[k].th, &attr, toucher_main, &t[k]) != 0) {
 			/* Threads already started wait at the barrier forever. */
@@ -635,6 +814,7 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 	}
 	pthread_attr_destroy(&attr);
 	wait_touchers(t, T, r->mode);
+	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	pthread_barrier_destroy(&go);
 	handler_stop(&h, u, r);
 
@@ -643,6 +823,7 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 			continue;
 		t0 = RTE_MIN(t0, t[k].t_start);
 		t1 = RTE_MAX(t1, t[k].t_end);
+		fcpu += t[k].cpu_s;
 		pfdk_hist_merge(all, t[k].hist);
 	}
 	bad = verify(reg, M, u->page_size, native);
@@ -659,6 +840,12 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 	r->p99_us = (double)s.p99 * 1e6 / (double)hz;
 	r->p999_us = (double)s.p999 * 1e6 / (double)hz;
 	r->max_us = (double)s.max * 1e6 / (double)hz;
+	r->wall_s = t1 > t0 ? (double)(t1 - t0) / (double)hz : 0;
+	r->cpu_faulters_s = fcpu;
+	/* Clock granularity can put the faulters a hair above the process. */
+	r->cpu_handler_s = RTE_MAX(pcpu1 - pcpu0 - fcpu, 0.0);
+	if (r->hist != NULL)
+		pfdk_hist_merge(r->hist, all);
 	ret = 0;
 out:
 	handler_free(&h, u);

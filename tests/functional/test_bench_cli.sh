@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The bench as a user meets it: a wrong profile or devargs gives a clear
 # message naming the problem and a non-zero exit; --json writes the fields
-# scripts rely on (DESIGN.md §7) with zero lost and duplicated.
+# scripts rely on (DESIGN.md §7) with zero lost and duplicated, and the CPU
+# times; --plot draws a PNG, or says how to get gnuplot when it is missing.
 set -u
 bench=$1
 tmp=$(mktemp -d)
@@ -27,6 +28,13 @@ grep -q "unknown key 'bogus'" "$tmp/out" || fail "bad devargs message: $(cat "$t
 # Bad option values.
 "$bench" --modes nosuchmode >"$tmp/out" 2>&1 && fail "bad mode accepted"
 grep -q "nosuchmode" "$tmp/out" || fail "bad mode message: $(cat "$tmp/out")"
+# In-thread resolution needs faulting threads: not on the sim source.
+"$bench" --source sim --modes pfdk-inthread >"$tmp/out" 2>&1 && fail "pfdk-inthread on sim accepted"
+grep -q "'pfdk-inthread'.*need --source uffd" "$tmp/out" || fail "inthread/sim message: $(cat "$tmp/out")"
+"$bench" --fault-around 512 >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q -- "--fault-around 512" "$tmp/out" || fail "bad --fault-around: $(cat "$tmp/out")"
+"$bench" --plot "" >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q -- "--plot" "$tmp/out" || fail "empty --plot: $(cat "$tmp/out")"
 
 # JSON: every row has the contract's fields; nothing lost or duplicated.
 "$bench" --faults 200000 --repeat 2 --json "$tmp/r.json" >"$tmp/out" 2>&1 ||
@@ -45,13 +53,18 @@ for r in rows:
     assert r["faults"] >= 200000 and r["faults_per_s"] > 0, r
     assert r["lost"] == 0 and r["duplicated"] == 0, r
     assert r["p50_us"] <= r["p99_us"] <= r["p999_us"] <= r["max_us"], r
+    for k in ["wall_s", "cpu_handler_s", "cpu_faulters_s"]:
+        assert isinstance(r[k], (int, float)) and r[k] >= 0, (k, r)
+    # sim: no faulting threads; the lcores spin, so the handler used CPU.
+    assert r["wall_s"] > 0 and r["cpu_handler_s"] > 0 and r["cpu_faulters_s"] == 0, r
 print("json ok:", len(rows), "rows")
 PY
 
 # uffd: a quick run of a PFDK row and the hand-written classic handler, every
 # page checked against the store; skipped where userfaultfd is refused.
 "$bench" --source uffd --pages 512 --threads 2 --pattern random --repeat 1 \
-	--modes pfdk-rtc,classic,native --json "$tmp/u.json" >"$tmp/out" 2>&1
+	--modes pfdk-rtc,pfdk-inthread,pfdk-inthread-fa,classic,sigbus,native \
+	--fault-around 7 --json "$tmp/u.json" >"$tmp/out" 2>&1
 rc=$?
 if [ $rc -ne 0 ] && grep -q '^--source uffd: ' "$tmp/out"; then
 	echo "SKIP uffd run: $(grep '^--source uffd: ' "$tmp/out")"
@@ -61,7 +74,8 @@ else
 import json, sys
 d = json.load(open(sys.argv[1]))
 rows = {r["mode"]: r for r in d["results"]}
-assert set(rows) == {"pfdk-rtc", "classic", "native"}, rows
+assert set(rows) == {"pfdk-rtc", "pfdk-inthread", "pfdk-inthread-fa", "classic",
+                     "sigbus", "native"}, rows
 for r in rows.values():
     for k in ["mode", "source", "faults", "faults_per_s", "p50_us", "p99_us", "p999_us",
               "max_us", "lost", "duplicated", "threads", "uffds", "page_size",
@@ -72,7 +86,32 @@ for r in rows.values():
     assert r["lost"] == 0 and r["duplicated"] == 0, r
     assert r["ratio_classic"] > 0 and r["ratio_native"] > 0, r
 assert rows["classic"]["ratio_classic"] == 1.0, rows["classic"]
+for r in rows.values():
+    for k in ["wall_s", "cpu_handler_s", "cpu_faulters_s"]:
+        assert isinstance(r[k], (int, float)) and r[k] >= 0, (k, r)
+    assert r["wall_s"] > 0 and r["cpu_faulters_s"] > 0, r
+    # The faulters share one CPU: their CPU fits in the wall time (+ slack).
+    assert r["cpu_faulters_s"] <= r["wall_s"] * 1.5 + 0.01, r
+# rtc: a busy poller on the other CPU spins through the touching phase.
+assert rows["pfdk-rtc"]["cpu_handler_s"] > 0, rows["pfdk-rtc"]
 print("uffd json ok:", ", ".join("%s %.0f/s" % (m, r["faults_per_s"]) for m, r in rows.items()))
 PY
 fi
+# --plot: a PNG when gnuplot is installed; without it in PATH a message
+# naming the package, exit 0 (table and JSON complete) and no file.
+abs=$(readlink -f "$bench")
+if command -v gnuplot >/dev/null 2>&1; then
+	"$bench" --faults 100000 --repeat 1 --modes pfdk-rtc,pfdk-colocated \
+		--plot "$tmp/p.png" >"$tmp/out" 2>&1 || fail "plot run: $(cat "$tmp/out")"
+	[ "$(head -c 4 "$tmp/p.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ] ||
+		fail "--plot: $tmp/p.png is not a PNG: $(cat "$tmp/out")"
+else
+	echo "SKIP --plot PNG: gnuplot not installed (apt-get install gnuplot-nox)"
+fi
+env PATH=/nonexistent "$abs" --faults 100000 --repeat 1 --modes pfdk-rtc \
+	--plot "$tmp/q.png" >"$tmp/out" 2>&1 || fail "plot run without gnuplot: $(cat "$tmp/out")"
+grep -q "^--plot: gnuplot not found; install it with 'apt-get install gnuplot-nox'" "$tmp/out" ||
+	fail "no gnuplot message: $(cat "$tmp/out")"
+grep -q "^pfdk-rtc " "$tmp/out" || fail "no table without gnuplot: $(cat "$tmp/out")"
+[ ! -e "$tmp/q.png" ] || fail "--plot without gnuplot wrote $tmp/q.png"
 echo "bench CLI ok"
