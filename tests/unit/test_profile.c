@@ -424,6 +424,12 @@ static const struct inl inl[] = {
 	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring-nosqpoll\n"
 	  "sqpoll_cpu = 0\nqueues = sim0:0\n", 4,
 	  "inline.ini:6: [lcore.1] sqpoll_cpu: ", "only engine = uring" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = inthread\n"
+	  "sqpoll_cpu = 0\nqueues = sim0:0\n", 4,
+	  "inline.ini:6: [lcore.1] sqpoll_cpu: ", "only engine = uring" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = sigbus\n"
+	  "queues = sim0:0\n", 4, "inline.ini:5: [lcore.1] engine: ",
+	  "inthread" },
 };
 
 #define NB_BAD (sizeof(bad) / sizeof(bad[0]))
@@ -501,6 +507,15 @@ test_misc(void **state)
 	assert_int_equal(pfdk_profile_eal_lcores(&prof, eal, sizeof(eal)),
 			 -ENOSPC);
 	assert_int_equal(pfdk_profile_eal_lcores(&prof, eal, 3), -ENOSPC);
+	/* inthread sleeps too: colocated, and never counted as a spinner */
+	expect_ok(load_str("[pfdk]\nlayout = colocated\n"
+			   "[device.uffd0]\ndevargs = uffd0,sigbus=1\nqueues = 1\n"
+			   "[lcore.1]\nrole = poller\ncpu = 0\nengine = inthread\n"
+			   "queues = uffd0:0\n", 1));
+	assert_int_equal(prof.lcores[0].engine, PFDK_ENGINE_INTHREAD);
+	assert_string_equal(pfdk_engine_name(PFDK_ENGINE_INTHREAD), "inthread");
+	assert_true(pfdk_engine_sleeps(PFDK_ENGINE_INTHREAD));
+	assert_false(pfdk_engine_sleeps(PFDK_ENGINE_URING));
 	assert_string_equal(pfdk_layout_name(PFDK_LAYOUT_PIPELINE), "pipeline");
 	assert_string_equal(pfdk_engine_name(PFDK_ENGINE_URING_NOSQPOLL),
 			    "uring-nosqpoll");
