@@ -123,7 +123,8 @@ worker_free(struct worker *w)
 static int
 worker_epoll_setup(struct pfdk_pipeline *p, struct worker *w)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+	bool shared = false;
 	uint16_t i;
 	int fd;
 
@@ -139,9 +140,20 @@ worker_epoll_setup(struct pfdk_pipeline *p, struct worker *w)
 				 w->lcore_id, w->wq[i].dev_id);
 			return fd;
 		}
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
-			return -errno;
+		/* The event names the queue: only ready queues are read. */
+		ev.data.u32 = i;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			if (errno != EEXIST)
+				return -errno;
+			shared = true; /* one fd, several queues */
+		}
+		w->ep_ready[i] = 1; /* look before waiting */
 	}
+	/*
+	 * A shared fd reports one queue only, and MANUAL stepping never
+	 * waits in epoll: then read every queue each pass.
+	 */
+	w->ready = shared || (p->flags & PFDK_PIPELINE_F_MANUAL) ? NULL : w->ep_ready;
 	return 0;
 }
 
@@ -165,6 +177,7 @@ worker_uring_setup(struct worker *w, const struct pfdk_profile_lcore *lc)
 	w->uring = rte_zmalloc("pfdk_uring", sizeof(*w->uring), RTE_CACHE_LINE_SIZE);
 	if (w->uring == NULL)
 		return -ENOMEM;
+	w->ready = w->uring->ready;
 	return pfdk_engine_uring_init(w->uring, fds, w->nb_wq,
 			lc->engine == PFDK_ENGINE_URING ? lc->sqpoll_cpu : -1,
 			w->lcore_id);

@@ -67,6 +67,13 @@ struct worker {
 	struct rte_ring *done;  /* pipeline poller: resolved faults come back */
 	struct stage st;        /* pipeline: poller's unqueued / resolver's work */
 	struct pfdk_engine_uring *uring; /* engine uring*: which queues are ready */
+	/*
+	 * Queues worth reading (1) or known empty (0), or NULL: read every
+	 * queue every pass (busy). uring: the engine's array, set by its
+	 * completions; epoll: ep_ready, set by epoll_wait's events.
+	 */
+	uint8_t *ready;
+	uint8_t ep_ready[PFDK_PROFILE_MAX_QUEUES];
 	struct pfdk_lcore_stats stats;
 	struct pfdk_hist hist;  /* receive -> response, TSC cycles */
 } __rte_cache_aligned;

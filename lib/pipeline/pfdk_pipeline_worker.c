@@ -96,7 +96,7 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 
 	if (s->nb_held >= w->burst)
 		return 0;
-	if (w->uring != NULL && !w->uring->ready[i])
+	if (w->ready != NULL && !w->ready[i])
 		return 0;
 	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held,
 				  w->burst - s->nb_held);
@@ -104,11 +104,16 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 	pfdk_counter_add(&w->stats.received, n);
 	pfdk_counter_add(&w->stats.inflight, n);
 	/*
-	 * Empty with nothing of ours in flight: wait for the poll completion.
-	 * Short for lack of descriptors or credit is not empty.
+	 * Empty with nothing of ours in flight: read it no more until its
+	 * poll completion (uring) or epoll event says it is readable. Short
+	 * for lack of descriptors or credit is not empty.
 	 */
-	if (n == 0 && w->uring != NULL && w->stats.inflight == 0)
-		pfdk_engine_uring_wait(w->uring, i);
+	if (n == 0 && w->ready != NULL && w->stats.inflight == 0) {
+		if (w->uring != NULL)
+			pfdk_engine_uring_wait(w->uring, i);
+		else
+			w->ready[i] = 0;
+	}
 	return n;
 }
 
@@ -259,23 +264,41 @@ pfdk_pipeline_worker_step(struct pfdk_pipeline *p, uint16_t w)
 	return worker_step(p->workers[w]);
 }
 
+/* Wait up to @timeout_ms; mark the queues epoll reports readable. */
+static void
+worker_epoll(struct worker *w, int timeout_ms)
+{
+	struct epoll_event ev[PFDK_PROFILE_MAX_QUEUES + 1];
+	int n, k;
+
+	n = epoll_wait(w->epfd, ev, RTE_DIM(ev), timeout_ms);
+	if (n < 0 && errno != EINTR)
+		PIPE_LOG(ERR, "lcore %u: epoll_wait: %s", w->lcore_id,
+			 strerror(errno));
+	if (w->ready == NULL)
+		return;
+	for (k = 0; k < n; k++)
+		if (ev[k].data.u32 < w->nb_wq)
+			w->ready[ev[k].data.u32] = 1;
+}
+
 /*
  * A blocking engine sleeps only when nothing it received is in flight:
- * resolved faults coming back through the done ring do not wake it.
+ * resolved faults coming back through the done ring do not wake it. While
+ * faults are in flight it keeps spinning, looking (without sleeping) for
+ * queues that became readable.
  */
 static void
 worker_idle(struct worker *w)
 {
-	struct epoll_event ev[8];
-
-	if (w->role == PFDK_ROLE_POLLER && pfdk_engine_sleeps(w->engine) &&
-	    w->stats.inflight == 0 && !stopping(w->p)) {
-		pfdk_counter_add(&w->stats.sleeps, 1);
-		if (epoll_wait(w->epfd, ev, RTE_DIM(ev), EPOLL_TIMEOUT_MS) < 0 &&
-		    errno != EINTR)
-			PIPE_LOG(ERR, "lcore %u: epoll_wait: %s", w->lcore_id,
-				 strerror(errno));
-		return;
+	if (w->role == PFDK_ROLE_POLLER && pfdk_engine_sleeps(w->engine)) {
+		if (w->stats.inflight == 0 && !stopping(w->p)) {
+			pfdk_counter_add(&w->stats.sleeps, 1);
+			worker_epoll(w, EPOLL_TIMEOUT_MS);
+			return;
+		}
+		if (w->ready != NULL)
+			worker_epoll(w, 0);
 	}
 	rte_pause();
 }
