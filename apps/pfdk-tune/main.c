@@ -5,14 +5,29 @@
  * winner as a profile whose comments carry the measurements.
  *
  *   pfdk-tune [--bench PATH] [--out FILE] [--faults N] [--repeat K]
- *             [-- faultbench workload options, e.g. --devargs sim0,groups=4]
+ *             [-- faultbench workload options, e.g. --threads 4 --uffds 64]
+ *
+ * Each trial is "pfdk-faultbench --modes pfdk --profile CANDIDATE.ini
+ * --repeat K --json FILE" plus the workload: row "pfdk" runs the profile as
+ * written (on the uffd source with its devices replaced by the workload's
+ * uffds), so the candidates' CPUs, engines and SQ threads are what differ.
+ *
+ * The workload: the uffd source when the options after "--" say so
+ * (--source uffd, or any of --threads, --pages, --page-size, --uffds,
+ * --pattern), the sim source when they say that (--source sim, --devargs,
+ * --faults) or when pfdk-tune's own --faults is given, and otherwise the
+ * uffd source with faultbench's defaults where userfaultfd works, sim where
+ * it does not. --faults (the sim fault count) is passed to sim only.
  *
  * Candidates come from the topology (libnuma, sysfs) and are checked by the
  * profile validator against this machine before anything runs, so a layout
  * that cannot work (an SQ thread on its own poller's CPU, as many spinners
- * as CPUs) is listed as refused, with the validator's reason.
+ * as CPUs) is listed as refused, with the validator's reason. main_cpu is
+ * CPU 0 in every candidate: the uffd source's faulting threads run there,
+ * so "colocated" means a poller beside them and "rtc" one on another CPU.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -20,8 +35,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
 
 #include "pfdk_profile.h"
 
@@ -29,6 +49,7 @@ extern const char pfdk_default_profile[];
 
 #define MAX_CAND 16
 #define INI_LEN 4096
+#define NAME_W 26 /* name column of the tables */
 
 struct topo {
 	int ncpus;
@@ -41,6 +62,7 @@ struct cand {
 	char name[48];
 	char ini[INI_LEN];
 	char refused[512]; /* validator's reason; empty if accepted */
+	char failed[640];  /* why an accepted one has no numbers */
 	bool ran;
 	double faults_per_s;
 	double p50_us, p99_us, p999_us;
@@ -101,7 +123,7 @@ all_queues(const struct pfdk_profile *base, char *buf, size_t len)
 
 static void
 cand_add(struct cand *c, unsigned int *nc, const char *name, const char *devs,
-	 const char *layout, const char *lcores, int ncpus)
+	 const char *layout, const char *lcores, int ncpus, uint16_t burst)
 {
 	struct pfdk_profile_check chk = { .ncpus = (unsigned int)ncpus };
 	static struct pfdk_profile prof;
@@ -113,44 +135,76 @@ cand_add(struct cand *c, unsigned int *nc, const char *name, const char *devs,
 	memset(x, 0, sizeof(*x));
 	snprintf(x->name, sizeof(x->name), "%s", name);
 	snprintf(x->ini, sizeof(x->ini),
-		 "[pfdk]\nname = %s\nlayout = %s\nburst = 32\nmain_cpu = 0\n\n"
+		 "[pfdk]\nname = %s\nlayout = %s\nburst = %u\nmain_cpu = 0\n\n"
 		 "[node.0]\npool_size = 4095\npool_cache = 64\nring_size = 1024\n\n%s\n%s",
-		 name, layout, devs, lcores);
+		 name, layout, burst, devs, lcores);
 	if (pfdk_profile_load_string(name, x->ini, strlen(x->ini), &prof, &chk,
 				     x->refused, sizeof(x->refused)) == 0)
 		x->refused[0] = '\0';
 }
 
-/* Layouts worth measuring on a machine of this shape. */
+/*
+ * Layouts worth measuring on a machine of this shape. CPU 0 is main_cpu,
+ * where the uffd source's faulting threads run; "last" is the CPU farthest
+ * from it. On 2 CPUs that leaves: a busy, epoll or uring poller on CPU 1
+ * (rtc), an epoll poller on CPU 0 beside the faulters (colocated), and an
+ * epoll poller on CPU 0 feeding a resolver on CPU 1 (pipeline). The rest
+ * spin on both CPUs (an SQPOLL thread or a resolver on CPU 0 beside a
+ * spinning poller) or put the SQ thread on its own poller's CPU: they are
+ * listed refused, with the validator's reason, and run on larger machines.
+ * A uffd workload adds engine = inthread: the faulting threads resolve
+ * their own faults (SIGBUS), the poller only sleeps.
+ */
 static unsigned int
-candidates(const struct topo *t, const struct pfdk_profile *base, struct cand *c)
+candidates(const struct topo *t, const struct pfdk_profile *base, bool uffd,
+	   struct cand *c)
 {
-	char devs[2048], q[1024], lc[1536];
-	int last = t->ncpus - 1;
+	char devs[2048], q[1024], lc[1536], name[48];
+	int last = t->ncpus - 1, prev = last > 1 ? last - 1 : 0;
+	uint16_t b = base->burst;
 	unsigned int n = 0;
 
 	devices_ini(base, devs, sizeof(devs));
 	all_queues(base, q, sizeof(q));
 #define LCORE(id, role, extra) \
 	"[lcore." #id "]\nrole = " role "\ncpu = %d\n" extra
-	snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = busy\nqueues = %s\n"), last, q);
-	cand_add(c, &n, "rtc-busy", devs, "rtc", lc, t->ncpus);
-	snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = uring-nosqpoll\nqueues = %s\n"), last, q);
-	cand_add(c, &n, "rtc-uring", devs, "rtc", lc, t->ncpus);
-	snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = uring\nsqpoll_cpu = %d\nqueues = %s\n"),
-		 last, last > 0 ? last - 1 : 0, q);
-	cand_add(c, &n, "rtc-uring-sqpoll", devs, "rtc", lc, t->ncpus);
+#define CAND(layout, ...) do { \
+		snprintf(lc, sizeof(lc), __VA_ARGS__); \
+		cand_add(c, &n, name, devs, layout, lc, t->ncpus, b); \
+	} while (0)
+	snprintf(name, sizeof(name), "rtc-busy@%d", last);
+	CAND("rtc", LCORE(1, "poller", "engine = busy\nqueues = %s\n"), last, q);
+	snprintf(name, sizeof(name), "rtc-epoll@%d", last);
+	CAND("rtc", LCORE(1, "poller", "engine = epoll\nqueues = %s\n"), last, q);
+	snprintf(name, sizeof(name), "rtc-uring-nosqpoll@%d", last);
+	CAND("rtc", LCORE(1, "poller", "engine = uring-nosqpoll\nqueues = %s\n"), last, q);
+	/* The SQ thread beside the faulters: two spinners, refused on 2 CPUs. */
+	snprintf(name, sizeof(name), "rtc-uring@%d,sq@0", last);
+	CAND("rtc", LCORE(1, "poller", "engine = uring\nsqpoll_cpu = 0\nqueues = %s\n"),
+	     last, q);
+	if (prev > 0) {
+		snprintf(name, sizeof(name), "rtc-uring@%d,sq@%d", last, prev);
+		CAND("rtc", LCORE(1, "poller", "engine = uring\nsqpoll_cpu = %d\nqueues = %s\n"),
+		     last, prev, q);
+	}
 	/* The SQ thread on its own poller's CPU: shown refused, with the reason. */
-	snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = uring\nsqpoll_cpu = %d\nqueues = %s\n"),
-		 last, last, q);
-	cand_add(c, &n, "rtc-uring-sq-same-cpu", devs, "rtc", lc, t->ncpus);
-	snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = epoll\nqueues = %s\n"), 0, q);
-	cand_add(c, &n, "colocated-cpu0", devs, "colocated", lc, t->ncpus);
-	snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = epoll\nqueues = %s\n"), last, q);
-	cand_add(c, &n, "colocated-cpu-last", devs, "colocated", lc, t->ncpus);
-	snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = busy\nqueues = %s\n")
-		 "\n" LCORE(2, "resolver", ""), last, q, last > 1 ? last - 1 : 0);
-	cand_add(c, &n, "pipeline-1p1r", devs, "pipeline", lc, t->ncpus);
+	snprintf(name, sizeof(name), "rtc-uring@%d,sq@%d", last, last);
+	CAND("rtc", LCORE(1, "poller", "engine = uring\nsqpoll_cpu = %d\nqueues = %s\n"),
+	     last, last, q);
+	snprintf(name, sizeof(name), "colocated-epoll@0");
+	CAND("colocated", LCORE(1, "poller", "engine = epoll\nqueues = %s\n"), 0, q);
+	if (uffd) {
+		snprintf(name, sizeof(name), "colocated-inthread@0");
+		CAND("colocated", LCORE(1, "poller", "engine = inthread\nqueues = %s\n"), 0, q);
+	}
+	/* The pipeline's only spinner is its resolver, away from the faulters. */
+	snprintf(name, sizeof(name), "pipeline-epoll@0,res@%d", last);
+	CAND("pipeline", LCORE(1, "poller", "engine = epoll\nqueues = %s\n")
+	     "\n" LCORE(2, "resolver", ""), 0, q, last);
+	snprintf(name, sizeof(name), "pipeline-busy@%d,res@%d", last, prev);
+	CAND("pipeline", LCORE(1, "poller", "engine = busy\nqueues = %s\n")
+	     "\n" LCORE(2, "resolver", ""), last, q, prev);
+#undef CAND
 #undef LCORE
 	return n;
 }
@@ -167,12 +221,52 @@ json_num(const char *js, const char *key)
 	return p ? strtod(p + strlen(pat), NULL) : -1;
 }
 
-static int
-trial(const char *bench, const char *ini, uint64_t faults, unsigned int repeat,
-      char **extra, int nextra, struct cand *x)
+/* The bench's reason for a row it skipped ("skip: pfdk: why"), if any. */
+static void
+skip_reason(const char *path, char *buf, size_t len)
 {
-	char prof[] = "/tmp/pfdk-tune-XXXXXX.ini", json[PATH_MAX], fs[32], rp[16];
-	char *argv[32 + nextra], js[1 << 16];
+	char line[1024];
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "skip: pfdk: ", 12) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "skipped by pfdk-faultbench: %.600s", line + 12);
+			break;
+		}
+	fclose(f);
+}
+
+/* A failed trial's output, on our stderr: the bench's own words. */
+static void
+dump(const char *path)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		fprintf(stderr, "    | %s", line);
+	fclose(f);
+}
+
+/*
+ * One trial: "BENCH --profile INI --modes pfdk --burst B --repeat K --json
+ * FILE WORKLOAD...", the numbers read back from the JSON. The bench's
+ * output goes to a scratch file: its table and the EAL's start-up notes are
+ * noise for a trial that ran, and the file holds a skipped row's reason; a
+ * trial that failed shows it whole.
+ */
+static int
+trial(const char *bench, const char *ini, uint16_t burst, unsigned int repeat,
+      char **wl, int nwl, struct cand *x)
+{
+	char prof[] = "/tmp/pfdk-tune-XXXXXX.ini", json[PATH_MAX], out[PATH_MAX];
+	char *argv[16 + nwl], js[1 << 16], rp[16], bs[8];
 	int fd, argc = 0, st, i;
 	size_t n;
 	pid_t pid;
@@ -181,50 +275,61 @@ trial(const char *bench, const char *ini, uint64_t faults, unsigned int repeat,
 	fd = mkstemps(prof, 4);
 	if (fd < 0 || write(fd, ini, strlen(ini)) != (ssize_t)strlen(ini)) {
 		perror("pfdk-tune: profile");
+		if (fd >= 0) {
+			close(fd);
+			unlink(prof);
+		}
+		snprintf(x->failed, sizeof(x->failed), "cannot write the profile");
 		return -1;
 	}
 	close(fd);
 	snprintf(json, sizeof(json), "%s.json", prof);
-	snprintf(fs, sizeof(fs), "%" PRIu64, faults);
+	snprintf(out, sizeof(out), "%s.out", prof);
 	snprintf(rp, sizeof(rp), "%u", repeat);
+	snprintf(bs, sizeof(bs), "%u", burst);
 	argv[argc++] = (char *)(uintptr_t)bench;
 	argv[argc++] = (char *)(uintptr_t)"--profile";
 	argv[argc++] = prof;
 	argv[argc++] = (char *)(uintptr_t)"--modes";
 	argv[argc++] = (char *)(uintptr_t)"pfdk";
+	/* One row: the sim source would add a burst-64 row by default. */
 	argv[argc++] = (char *)(uintptr_t)"--burst";
-	argv[argc++] = (char *)(uintptr_t)"32";
-	argv[argc++] = (char *)(uintptr_t)"--faults";
-	argv[argc++] = fs;
+	argv[argc++] = bs;
 	argv[argc++] = (char *)(uintptr_t)"--repeat";
 	argv[argc++] = rp;
 	argv[argc++] = (char *)(uintptr_t)"--json";
 	argv[argc++] = json;
-	for (i = 0; i < nextra; i++)
-		argv[argc++] = extra[i];
+	for (i = 0; i < nwl; i++)
+		argv[argc++] = wl[i];
 	argv[argc] = NULL;
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		/* The bench's table is noise here; its errors are not. */
-		if (freopen("/dev/null", "w", stdout) == NULL)
+		if (freopen(out, "w", stdout) == NULL || dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
 			_exit(127);
 		execv(bench, argv);
 		perror(bench);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (pid > 0 && WIFEXITED(st))
+			snprintf(x->failed, sizeof(x->failed),
+				 "pfdk-faultbench exited with status %d (its output is above)",
+				 WEXITSTATUS(st));
+		else
+			snprintf(x->failed, sizeof(x->failed), "pfdk-faultbench did not finish");
+		dump(out);
 		unlink(prof);
 		unlink(json);
-		return -1;
+		unlink(out);
+		/* 2: the bench refused its command line, which every trial shares. */
+		return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 2 ? -2 : -1;
 	}
 	f = fopen(json, "r");
 	n = f ? fread(js, 1, sizeof(js) - 1, f) : 0;
 	if (f)
 		fclose(f);
 	js[n] = '\0';
-	unlink(prof);
-	unlink(json);
 	x->faults_per_s = json_num(js, "faults_per_s");
 	x->p50_us = json_num(js, "p50_us");
 	x->p99_us = json_num(js, "p99_us");
@@ -232,6 +337,14 @@ trial(const char *bench, const char *ini, uint64_t faults, unsigned int repeat,
 	x->lost = (uint64_t)json_num(js, "lost");
 	x->dup = (uint64_t)json_num(js, "duplicated");
 	x->ran = x->faults_per_s > 0;
+	if (!x->ran) {
+		skip_reason(out, x->failed, sizeof(x->failed));
+		if (x->failed[0] == '\0')
+			snprintf(x->failed, sizeof(x->failed), "no result in the bench's JSON");
+	}
+	unlink(prof);
+	unlink(json);
+	unlink(out);
 	return x->ran ? 0 : -1;
 }
 
@@ -253,10 +366,126 @@ usage(const char *prog)
 	printf("usage: %s [--bench PATH] [--out FILE] [--faults N] [--repeat K] [-- workload options]\n"
 	       "  --bench PATH   pfdk-faultbench to run (default: next to this program)\n"
 	       "  --out FILE     winning profile (default pfdk-tuned.ini)\n"
-	       "  --faults N     faults per trial (default 2000000)\n"
+	       "  --faults N     sim workload only: faults per trial (default 2000000)\n"
 	       "  --repeat K     runs per trial, medians (default 3)\n"
-	       "  after --: faultbench options naming the workload (--devargs, --source, ...)\n",
+	       "  after --: faultbench options naming the workload, passed to every trial:\n"
+	       "    uffd: --source uffd, --threads T, --pages N, --page-size 4k|2m,\n"
+	       "          --uffds M, --pattern seq|random|stride:K\n"
+	       "    sim:  --source sim, --devargs STR, --faults N\n"
+	       "  The workload is uffd if those options say so, sim if they (or --faults\n"
+	       "  before --) say so, else uffd with faultbench's defaults where userfaultfd\n"
+	       "  works and sim where it does not. Each trial runs\n"
+	       "  pfdk-faultbench --modes pfdk --profile CANDIDATE --repeat K --json FILE\n"
+	       "  and the workload; config/default.ini runs the same way, as the bar.\n",
 	       prog);
+}
+
+/* 0 when this process may create a userfaultfd, else -1 with @p why set. */
+static int
+uffd_usable(char *why, size_t len)
+{
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	/* What the bench tries too: user-mode-only faults need no privilege. */
+	if (fd < 0)
+		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0) {
+		snprintf(why, len, "userfaultfd(2): %s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The workload the trials run: the bench options after "--", completed. */
+struct workload {
+	const char *source;  /* --source given after "--", else NULL */
+	const char *faults;  /* --faults given after "--", else NULL */
+	bool sim_opt;        /* --devargs or --faults after "--" */
+	bool uffd_opt;       /* a uffd workload option after "--" */
+	int argc;
+	char **argv;         /* what every trial passes on */
+};
+
+/*
+ * Sort the options after "--": what they say of the source, and the ones
+ * pfdk-tune sets itself (a second --profile or --json would measure the
+ * wrong thing). --repeat there is taken as pfdk-tune's own. Options the
+ * table does not know pass through for the bench to judge.
+ */
+static int
+workload_parse(char **extra, int nextra, struct workload *w, unsigned int *repeat)
+{
+	enum { ANY, SIM, UFFD, OURS };
+	static const struct {
+		const char *name;
+		int kind;
+	} opts[] = {
+		{ "source", ANY }, { "devargs", SIM }, { "faults", SIM },
+		{ "threads", UFFD }, { "pages", UFFD }, { "page-size", UFFD },
+		{ "uffds", UFFD }, { "pattern", UFFD }, { "repeat", OURS },
+		{ "profile", OURS }, { "modes", OURS }, { "json", OURS },
+		{ "burst", OURS },
+	};
+	const char *a, *eq, *val;
+	unsigned long v;
+	size_t nlen, k;
+	char *end;
+	int i;
+
+	w->argv = calloc((size_t)nextra + 8, sizeof(*w->argv));
+	if (w->argv == NULL)
+		return -1;
+	for (i = 0; i < nextra; i++) {
+		a = extra[i];
+		w->argv[w->argc++] = extra[i];
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		eq = strchr(a, '=');
+		nlen = eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2);
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (strlen(opts[k].name) == nlen && strncmp(a + 2, opts[k].name, nlen) == 0)
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			continue;
+		val = eq != NULL ? eq + 1 : i + 1 < nextra ? extra[i + 1] : NULL;
+		if (val == NULL) {
+			fprintf(stderr, "pfdk-tune: %s needs a value\n", a);
+			return -1;
+		}
+		if (eq == NULL)
+			w->argv[w->argc++] = extra[++i];
+		switch (opts[k].kind) {
+		case OURS:
+			if (strcmp(opts[k].name, "repeat") != 0) {
+				fprintf(stderr, "pfdk-tune: --%s: pfdk-tune sets it for each trial "
+					"(--modes pfdk, --profile CANDIDATE, --json FILE, the profile's burst)\n",
+					opts[k].name);
+				return -1;
+			}
+			errno = 0;
+			v = strtoul(val, &end, 10);
+			if (errno || *end || v < 1 || v > 99) {
+				fprintf(stderr, "pfdk-tune: --repeat %s: expected 1..99\n", val);
+				return -1;
+			}
+			*repeat = (unsigned int)v;
+			w->argc -= eq != NULL ? 1 : 2; /* pfdk-tune passes its own */
+			break;
+		case ANY:
+			w->source = val;
+			break;
+		case SIM:
+			w->sim_opt = true;
+			if (strcmp(opts[k].name, "faults") == 0)
+				w->faults = val;
+			break;
+		default:
+			w->uffd_opt = true;
+			break;
+		}
+	}
+	return 0;
 }
 
 int
@@ -272,15 +501,16 @@ main(int argc, char **argv)
 	};
 	static struct cand c[MAX_CAND + 1];
 	static struct pfdk_profile base;
-	char bench[PATH_MAX], err[512], *slash;
-	const char *out = "pfdk-tuned.ini";
+	char bench[PATH_MAX], err[512], why[128], fs[32], *slash;
+	const char *out = "pfdk-tuned.ini", *src;
 	uint64_t faults = 2000000;
 	unsigned int repeat = 3, nc, i, ncand;
 	struct pfdk_profile_check chk = { 0 };
+	struct workload w = { 0 };
 	struct cand *def, *win;
+	bool faults_set = false;
 	struct topo t;
-	int opt, nextra = 0;
-	char **extra = NULL;
+	int opt, k, ret;
 	FILE *f;
 
 	/* Our bench sits beside us in the build tree and when installed. */
@@ -298,7 +528,7 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'b': snprintf(bench, sizeof(bench), "%s", optarg); break;
 		case 'o': out = optarg; break;
-		case 'f': faults = strtoull(optarg, NULL, 0); break;
+		case 'f': faults = strtoull(optarg, NULL, 0); faults_set = true; break;
 		case 'r': repeat = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
@@ -308,8 +538,41 @@ main(int argc, char **argv)
 		fprintf(stderr, "pfdk-tune: --faults must be > 0 and --repeat 1..99\n");
 		return 2;
 	}
-	extra = argv + optind;
-	nextra = argc - optind;
+	if (workload_parse(argv + optind, argc - optind, &w, &repeat) < 0)
+		return 2;
+	/* Which source: see the top of this file. */
+	src = w.source;
+	if (src == NULL) {
+		if (w.uffd_opt) {
+			src = "uffd";
+		} else if (w.sim_opt || faults_set) {
+			src = "sim";
+		} else if (uffd_usable(why, sizeof(why)) == 0) {
+			src = "uffd";
+		} else {
+			printf("pfdk-tune: sim workload: userfaultfd is not usable here (%s)\n", why);
+			src = "sim";
+		}
+		/* Explicit, so the bench cannot choose differently. */
+		memmove(w.argv + 2, w.argv, (size_t)w.argc * sizeof(*w.argv));
+		w.argv[0] = (char *)(uintptr_t)"--source";
+		w.argv[1] = (char *)(uintptr_t)src;
+		w.argc += 2;
+	}
+	if (strcmp(src, "sim") == 0) {
+		if (w.faults == NULL) {
+			snprintf(fs, sizeof(fs), "%" PRIu64, faults);
+			w.argv[w.argc++] = (char *)(uintptr_t)"--faults";
+			w.argv[w.argc++] = fs;
+		} else if (faults_set) {
+			fprintf(stderr, "pfdk-tune: --faults given before and after --\n");
+			return 2;
+		}
+	} else if (faults_set) {
+		fprintf(stderr, "pfdk-tune: --faults is the sim workload's size; the %s "
+			"workload's is --pages (after --)\n", src);
+		return 2;
+	}
 	if (access(bench, X_OK) != 0) {
 		fprintf(stderr, "pfdk-tune: %s: %s (give --bench PATH)\n", bench, strerror(errno));
 		return 2;
@@ -318,13 +581,18 @@ main(int argc, char **argv)
 	printf("pfdk-tune: %d CPUs online, %d NUMA node(s), isolated CPUs: %s, CPU 0 siblings: %s\n",
 	       t.ncpus, t.nnodes, t.isolated[0] ? t.isolated : "none",
 	       t.siblings0[0] ? t.siblings0 : "?");
+	printf("pfdk-tune: each trial: %s --modes pfdk --profile CANDIDATE --repeat %u",
+	       bench, repeat);
+	for (k = 0; k < w.argc; k++)
+		printf(" %s", w.argv[k]);
+	printf("\n");
 	if (pfdk_profile_load_string("config/default.ini (embedded)", pfdk_default_profile,
 				     strlen(pfdk_default_profile), &base, &chk, err,
 				     sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	nc = candidates(&t, &base, c);
+	nc = candidates(&t, &base, strcmp(src, "uffd") == 0, c);
 	/* The shipped default, measured the same way, is the bar to clear. */
 	def = &c[nc];
 	memset(def, 0, sizeof(*def));
@@ -333,21 +601,35 @@ main(int argc, char **argv)
 	ncand = nc + 1;
 	for (i = 0; i < ncand; i++) {
 		if (c[i].refused[0]) {
-			printf("  %-22s refused: %s\n", c[i].name, c[i].refused);
+			printf("  %-*s refused: %s\n", NAME_W, c[i].name, c[i].refused);
 			continue;
 		}
-		printf("  %-22s measuring ...\n", c[i].name);
-		if (trial(bench, c[i].ini, faults, repeat, extra, nextra, &c[i]) < 0)
-			printf("  %-22s failed to run (see the bench's messages above)\n", c[i].name);
+		printf("  %-*s measuring ...\n", NAME_W, c[i].name);
+		ret = trial(bench, c[i].ini, base.burst, repeat, w.argv, w.argc, &c[i]);
+		if (ret == -2) {
+			fprintf(stderr, "pfdk-tune: pfdk-faultbench refused the workload options\n");
+			return 2;
+		}
+		if (ret < 0)
+			printf("  %-*s %s\n", NAME_W, c[i].name, c[i].failed);
 	}
+	/* Ranked: what ran, fastest first; then what did not, and why. */
 	def = NULL;
+	nc = 0;
 	qsort(c, ncand, sizeof(c[0]), cmp_cand);
-	printf("\n%-4s %-22s %12s %9s %9s %9s %5s %5s\n", "rank", "layout", "faults/s",
+	printf("\n%-4s %-*s %12s %9s %9s %9s %5s %5s\n", "rank", NAME_W, "layout", "faults/s",
 	       "p50_us", "p99_us", "p99.9_us", "lost", "dup");
-	for (i = 0; i < ncand && c[i].ran; i++) {
-		printf("%-4u %-22s %12.0f %9.2f %9.2f %9.2f %5" PRIu64 " %5" PRIu64 "\n", i + 1,
-		       c[i].name, c[i].faults_per_s, c[i].p50_us, c[i].p99_us, c[i].p999_us,
-		       c[i].lost, c[i].dup);
+	for (i = 0; i < ncand; i++) {
+		if (!c[i].ran) {
+			printf("%-4s %-*s %s: %s\n", "-", NAME_W, c[i].name,
+			       c[i].refused[0] ? "refused" : "not run",
+			       c[i].refused[0] ? c[i].refused : c[i].failed);
+			continue;
+		}
+		nc++;
+		printf("%-4u %-*s %12.0f %9.2f %9.2f %9.2f %5" PRIu64 " %5" PRIu64 "\n", i + 1,
+		       NAME_W, c[i].name, c[i].faults_per_s, c[i].p50_us, c[i].p99_us,
+		       c[i].p999_us, c[i].lost, c[i].dup);
 		if (strcmp(c[i].name, "default.ini") == 0)
 			def = &c[i];
 	}
@@ -362,17 +644,25 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(f, "; Written by pfdk-tune on a %d-CPU, %d-node machine: the fastest of %u\n"
-		"; layouts measured with pfdk-faultbench (--faults %" PRIu64 " --repeat %u",
-		t.ncpus, t.nnodes, ncand, faults, repeat);
-	for (i = 0; i < (unsigned int)nextra; i++)
-		fprintf(f, " %s", extra[i]);
+		"; layouts measured with pfdk-faultbench (--modes pfdk --repeat %u",
+		t.ncpus, t.nnodes, nc, repeat);
+	for (k = 0; k < w.argc; k++)
+		fprintf(f, " %s", w.argv[k]);
 	fprintf(f, ").\n; %s: %.0f faults/s, p50 %.2f us, p99 %.2f us, p99.9 %.2f us\n",
 		win->name, win->faults_per_s, win->p50_us, win->p99_us, win->p999_us);
 	if (def != NULL)
 		fprintf(f, "; config/default.ini on the same workload: %.0f faults/s, p99.9 %.2f us\n",
 			def->faults_per_s, def->p999_us);
+	if (strcmp(src, "uffd") == 0)
+		fprintf(f, "; On the uffd source faultbench replaces [device.*] with uffd0..uffdM-1;\n"
+			"; an application puts its own devices there, the lcores as they are.\n");
+	if (strstr(win->ini, "engine = inthread") != NULL)
+		fprintf(f, "; engine = inthread: the uffd devices need sigbus=1 in their devargs\n"
+			"; (faultbench adds it), and kernel accesses to the regions (read(2) into\n"
+			"; them) need pfdk_uffd_prefault() first: docs/uffd.md, SIGBUS mode.\n");
 	fprintf(f, "\n%s", win->ini);
 	fclose(f);
+	free(w.argv);
 	printf("\nwinner: %s, written to %s\n", win->name, out);
 	return 0;
 }

@@ -1,24 +1,57 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # pfdk-tune on this machine: it refuses what cannot work with the
-# validator's reason, measures the rest and config/default.ini on the same
-# workload, and writes a winner no slower than the default, which the bench
-# then runs.
+# validator's reason (in the ranked table too), measures the rest and
+# config/default.ini on the same workload, and writes a winner no slower
+# than the default, with the numbers as comments, which the bench then
+# runs. The workload is the uffd source (what the tuner is for) where
+# userfaultfd works, and the sim source always (cheap, and it keeps
+# --faults covered).
 set -u
 tune=$1 bench=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$tune" --bench "$bench" --faults 300000 --repeat 3 --out "$tmp/t.ini" >"$tmp/out" 2>&1 ||
-	fail "pfdk-tune: $(cat "$tmp/out")"
-cat "$tmp/out"
-grep -q "refused: .*sqpoll_cpu: .* own cpu" "$tmp/out" || fail "SQ-on-own-CPU layout not refused"
-grep -qE "^[0-9]+ +default.ini " "$tmp/out" || fail "default.ini not measured"
-win=$(sed -n 's/^; [^:]*: \([0-9]*\) faults\/s.*/\1/p' "$tmp/t.ini" | head -1)
-def=$(sed -n 's/^; config\/default.ini on the same workload: \([0-9]*\) faults\/s.*/\1/p' "$tmp/t.ini")
-[ -n "$win" ] && [ -n "$def" ] || fail "measurements missing from the profile: $(head -5 "$tmp/t.ini")"
-[ "$win" -ge "$def" ] || fail "winner $win faults/s < default $def"
-"$bench" --profile "$tmp/t.ini" --modes pfdk --faults 100000 --repeat 1 >"$tmp/run" 2>&1 ||
-	fail "bench on the tuned profile: $(cat "$tmp/run")"
-echo "tune ok: winner $win faults/s, default $def faults/s"
+# One tune run: $1 = name, the rest = pfdk-tune arguments.
+tune_run() {
+	local n=$1
+	shift
+	"$tune" --bench "$bench" --out "$tmp/$n.ini" "$@" >"$tmp/$n.out" 2>&1 ||
+		fail "pfdk-tune $*: $(cat "$tmp/$n.out")"
+	cat "$tmp/$n.out"
+	grep -qE "^- +[^ ]+ +refused: .*sqpoll_cpu: .* own cpu" "$tmp/$n.out" ||
+		fail "$n: the ranked table does not list the SQ-on-own-CPU layout as refused with its reason"
+	grep -qE "^[0-9]+ +default.ini " "$tmp/$n.out" || fail "$n: default.ini not measured"
+	win=$(sed -n 's/^; [^:]*: \([0-9]*\) faults\/s, p50 .* us, p99 .* us, p99.9 .* us$/\1/p' \
+		"$tmp/$n.ini" | head -1)
+	def=$(sed -n 's/^; config\/default.ini on the same workload: \([0-9]*\) faults\/s.*/\1/p' \
+		"$tmp/$n.ini")
+	[ -n "$win" ] && [ -n "$def" ] ||
+		fail "$n: measurements missing from the profile: $(head -6 "$tmp/$n.ini")"
+	[ "$win" -ge "$def" ] || fail "$n: winner $win faults/s < default $def"
+	echo "tune $n ok: winner $win faults/s, default $def faults/s"
+}
+
+# The uffd workload, small: 2048 pages a run, one run per trial.
+if "$bench" --source uffd --modes native --pages 64 --repeat 1 >"$tmp/probe" 2>&1; then
+	tune_run uffd --repeat 1 -- --source uffd --pages 2048
+	grep -q "^; layouts measured with pfdk-faultbench (.*--source uffd --pages 2048)" \
+		"$tmp/uffd.ini" || fail "uffd: the workload is not in the profile's comments"
+	grep -q "^; layouts measured .*--faults" "$tmp/uffd.ini" &&
+		fail "uffd: --faults passed to a uffd workload"
+	"$bench" --profile "$tmp/uffd.ini" --modes pfdk --source uffd --pages 1024 --repeat 1 \
+		>"$tmp/run" 2>&1 || fail "bench on the tuned profile (uffd): $(cat "$tmp/run")"
+	grep -qE "^pfdk +uffd +[0-9]" "$tmp/run" ||
+		fail "bench on the tuned profile (uffd): no pfdk row: $(cat "$tmp/run")"
+else
+	echo "uffd workload skipped: $(tail -1 "$tmp/probe")"
+fi
+
+# The sim workload: --faults before -- names it.
+tune_run sim --faults 300000 --repeat 1
+grep -q "^; layouts measured .*--source sim --faults 300000)" "$tmp/sim.ini" ||
+	fail "sim: the workload is not in the profile's comments"
+"$bench" --profile "$tmp/sim.ini" --modes pfdk --faults 100000 --repeat 1 >"$tmp/run" 2>&1 ||
+	fail "bench on the tuned profile (sim): $(cat "$tmp/run")"
+echo "tune ok"
