@@ -205,9 +205,13 @@ int pfdk_fault_start(uint16_t dev_id);
 
 /**
  * Stop: after it returns the burst calls do nothing, and every group that
- * was received and not answered has been answered INVALID (counted in
- * pfdk_fault_stats::aborted), so no faulting context is left waiting.
- * Descriptors the application still holds must not be responded to after.
+ * was received and not answered has been answered (counted in
+ * pfdk_fault_stats::aborted): INVALID, or for uffd served from the region's
+ * store and unregistered (docs/uffd.md), so no faulting context is left
+ * waiting. Descriptors the application still holds must not be responded
+ * to after. Control thread, once no lcore polls the device any more (stop
+ * does not wait for a burst running elsewhere; pfdk_pipeline_stop() stops
+ * its lcores first).
  * @return 0, or -ENODEV.
  */
 int pfdk_fault_stop(uint16_t dev_id);
