@@ -43,6 +43,19 @@ dummy_burst(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	return 0;
 }
 
+static uint16_t
+dummy_parse(void *queue, const void *buf, uint32_t len,
+	    struct pfdk_fault **faults, uint16_t nb, uint32_t *consumed)
+{
+	RTE_SET_USED(queue);
+	RTE_SET_USED(buf);
+	RTE_SET_USED(len);
+	RTE_SET_USED(faults);
+	RTE_SET_USED(nb);
+	*consumed = 0;
+	return 0;
+}
+
 /* Queue pointers of stopped or absent devices: never dereferenced. */
 static void *dummy_queues[PFDK_FAULT_MAX_QUEUES];
 
@@ -52,6 +65,7 @@ fp_object_reset(uint16_t dev_id)
 	fp_objs[dev_id].queues = dummy_queues;
 	fp_objs[dev_id].recv = dummy_burst;
 	fp_objs[dev_id].respond = dummy_burst;
+	fp_objs[dev_id].parse = dummy_parse;
 }
 
 RTE_INIT(pfdk_fault_init_fp)
@@ -455,6 +469,7 @@ pfdk_fault_start(uint16_t dev_id)
 	fp_objs[dev_id].queues = dev->queues;
 	fp_objs[dev_id].recv = dev->ops->recv;
 	fp_objs[dev_id].respond = dev->ops->respond;
+	fp_objs[dev_id].parse = dev->ops->parse != NULL ? dev->ops->parse : dummy_parse;
 	dev->state = PFDK_FAULT_DEV_STARTED;
 	return 0;
 }
@@ -545,6 +560,21 @@ pfdk_fault_queue_fd(uint16_t dev_id, uint16_t queue_id)
 	if (dev->ops->queue_fd == NULL)
 		return -ENOTSUP;
 	return dev->ops->queue_fd(dev, queue_id);
+}
+
+int
+pfdk_fault_queue_read_info(uint16_t dev_id, uint16_t queue_id,
+			   struct pfdk_fault_read_info *info)
+{
+	struct pfdk_fault_dev *dev = dev_lookup(dev_id);
+
+	if (dev == NULL)
+		return -ENODEV;
+	if (info == NULL || queue_id >= dev->nb_queues || dev->queues[queue_id] == NULL)
+		return -EINVAL;
+	if (dev->ops->queue_read_info == NULL || dev->ops->parse == NULL)
+		return -ENOTSUP;
+	return dev->ops->queue_read_info(dev, queue_id, info);
 }
 
 int

@@ -232,6 +232,23 @@ int pfdk_fault_stats_reset(uint16_t dev_id);
  */
 int pfdk_fault_queue_fd(uint16_t dev_id, uint16_t queue_id);
 
+/** Where a queue's records can be read by someone other than the driver. */
+struct pfdk_fault_read_info {
+	int fd;            /**< read(2) on it returns whole records */
+	uint32_t rec_size; /**< bytes per record; reads are multiples of it */
+};
+
+/**
+ * For engines that read a queue's fd themselves (io_uring with provided
+ * buffers, pre-posted or multishot reads) and hand the bytes to
+ * pfdk_fault_recv_parse() instead of calling pfdk_fault_recv_burst(). A
+ * queue is read one way or the other, never both.
+ * @return 0 with @p info filled, or -ENODEV, -EINVAL, -ENOTSUP (the driver
+ *   reads its queues itself only).
+ */
+int pfdk_fault_queue_read_info(uint16_t dev_id, uint16_t queue_id,
+			       struct pfdk_fault_read_info *info);
+
 /**
  * Resolve the device's faults in the faulting threads themselves (the
  * profile's engine = inthread), or stop doing so. Only drivers whose faults
@@ -305,6 +322,37 @@ pfdk_fault_respond_burst(uint16_t dev_id, uint16_t queue_id,
 		return 0;
 #endif
 	return o->respond(o->queues[queue_id], faults, nb);
+}
+
+/**
+ * Turn records read from the queue's read fd (pfdk_fault_queue_read_info())
+ * into up to @p nb descriptors, as pfdk_fault_recv_burst() would have:
+ * descriptors come from the queue's pool, events the driver handles
+ * itself are consumed without one. Call only on the queue's owner lcore.
+ *
+ * @param buf, len
+ *   Whole records, in the order they were read.
+ * @param[out] consumed
+ *   Bytes of @p buf used up. The rest (no descriptor, or @p nb reached)
+ *   must be offered again, first, in a later call: a record read from
+ *   the kernel exists nowhere else.
+ * @return Number of descriptors filled.
+ */
+static inline uint16_t
+pfdk_fault_recv_parse(uint16_t dev_id, uint16_t queue_id, const void *buf,
+		      uint32_t len, struct pfdk_fault **faults, uint16_t nb,
+		      uint32_t *consumed)
+{
+	const struct pfdk_fault_fp_object *o = &pfdk_fault_fp_objs[dev_id];
+
+#ifdef PFDK_FAULT_DEBUG
+	if (dev_id >= PFDK_FAULT_MAX_DEVS || queue_id >= PFDK_FAULT_MAX_QUEUES ||
+	    faults == NULL || consumed == NULL) {
+		*consumed = 0;
+		return 0;
+	}
+#endif
+	return o->parse(o->queues[queue_id], buf, len, faults, nb, consumed);
 }
 
 #ifdef __cplusplus

@@ -28,10 +28,16 @@ typedef uint16_t (*pfdk_fault_respond_t)(void *queue,
 					 uint16_t nb);
 
 /** @internal Fast-path object of one device. */
+/** @internal Driver's parse: records an engine read into descriptors. */
+typedef uint16_t (*pfdk_fault_parse_t)(void *queue, const void *buf,
+				       uint32_t len, struct pfdk_fault **faults,
+				       uint16_t nb, uint32_t *consumed);
+
 struct pfdk_fault_fp_object {
 	void **queues;                /**< driver's per-queue state, by queue id */
 	pfdk_fault_recv_t recv;       /**< receive burst */
 	pfdk_fault_respond_t respond; /**< respond burst */
+	pfdk_fault_parse_t parse;     /**< parse read records (optional op) */
 } __rte_cache_aligned;
 
 /** @internal PFDK_FAULT_MAX_DEVS objects, indexed by device id. */

@@ -71,12 +71,24 @@ struct pfdk_fault_dev_ops {
 	void (*stats_reset)(struct pfdk_fault_dev *dev);
 	/** Optional: readiness fd of queue q, or -ENOTSUP. */
 	int (*queue_fd)(const struct pfdk_fault_dev *dev, uint16_t q);
+	/**
+	 * Optional, with parse: the fd whose read(2) returns queue q's
+	 * records, and the record size (pfdk_fault_queue_read_info()).
+	 */
+	int (*queue_read_info)(const struct pfdk_fault_dev *dev, uint16_t q,
+			       struct pfdk_fault_read_info *info);
 	/** Optional: resolve in the faulting threads (pfdk_fault_inthread_set). */
 	int (*inthread_set)(struct pfdk_fault_dev *dev, bool enable);
 	/** Optional: driver-specific lines for pfdk_fault_dump(). */
 	void (*dump)(const struct pfdk_fault_dev *dev, FILE *f);
 	pfdk_fault_recv_t recv;       /**< fast path: receive burst */
 	pfdk_fault_respond_t respond; /**< fast path: respond burst */
+	/**
+	 * Optional fast path, with queue_read_info: records an engine read
+	 * from that fd into descriptors (pfdk_fault_recv_parse()). Same rules
+	 * as recv: descriptors from the queue's pool, nothing read is lost.
+	 */
+	pfdk_fault_parse_t parse;
 };
 
 /** A device instance, owned by the class. */

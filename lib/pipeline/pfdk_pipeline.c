@@ -160,27 +160,37 @@ worker_epoll_setup(struct pfdk_pipeline *p, struct worker *w)
 static int
 worker_uring_setup(struct worker *w, const struct pfdk_profile_lcore *lc)
 {
-	int fds[PFDK_FAULT_MAX_QUEUES];
+	struct pfdk_engine_queue_conf qc[PFDK_FAULT_MAX_QUEUES];
+	struct pfdk_fault_read_info ri;
 	uint16_t i;
+	int ret;
 
 	if (w->nb_wq > PFDK_FAULT_MAX_QUEUES)
 		return -EINVAL;
 	for (i = 0; i < w->nb_wq; i++) {
-		fds[i] = pfdk_fault_queue_fd(w->wq[i].dev_id, w->wq[i].queue_id);
-		if (fds[i] < 0) {
+		qc[i].poll_fd = pfdk_fault_queue_fd(w->wq[i].dev_id, w->wq[i].queue_id);
+		if (qc[i].poll_fd < 0) {
 			PIPE_LOG(ERR, "lcore %u: engine %s needs a readiness fd; device %u has none",
 				 w->lcore_id, pfdk_engine_name(lc->engine),
 				 w->wq[i].dev_id);
-			return fds[i];
+			return qc[i].poll_fd;
+		}
+		/* Where the driver lets the engine read for it: multishot reads. */
+		qc[i].read_fd = -1;
+		qc[i].rec_size = 0;
+		if (pfdk_fault_queue_read_info(w->wq[i].dev_id, w->wq[i].queue_id, &ri) == 0) {
+			qc[i].read_fd = ri.fd;
+			qc[i].rec_size = ri.rec_size;
 		}
 	}
 	w->uring = rte_zmalloc("pfdk_uring", sizeof(*w->uring), RTE_CACHE_LINE_SIZE);
 	if (w->uring == NULL)
 		return -ENOMEM;
-	w->ready = w->uring->ready;
-	return pfdk_engine_uring_init(w->uring, fds, w->nb_wq,
+	ret = pfdk_engine_uring_init(w->uring, qc, w->nb_wq,
 			lc->engine == PFDK_ENGINE_URING ? lc->sqpoll_cpu : -1,
-			w->lcore_id);
+			w->burst, w->lcore_id);
+	w->ready = w->uring->ready;
+	return ret;
 }
 
 /* Profile node -> EAL socket id; a node this host lacks falls back to any. */
@@ -572,6 +582,11 @@ stats_copy(const struct worker *w, struct pfdk_lcore_stats *s)
 
 	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
 		dst[i] = pfdk_counter_read(&src[i]);
+	/* The engine's own counters (same single writer). */
+	if (w->uring != NULL) {
+		s->engine_arms = pfdk_counter_read(&w->uring->arms);
+		s->engine_reads = pfdk_counter_read(&w->uring->reads);
+	}
 }
 
 int

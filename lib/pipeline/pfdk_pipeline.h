@@ -94,6 +94,8 @@ struct pfdk_lcore_stats {
 	uint64_t idle;         /**< steps that found no work */
 	uint64_t sleeps;       /**< blocking waits (epoll engine) */
 	uint64_t inflight;     /**< received and not yet responded (pollers) */
+	uint64_t engine_arms;  /**< io_uring: polls or multishot reads posted */
+	uint64_t engine_reads; /**< io_uring: read completions carrying records */
 };
 
 struct pfdk_pipeline;

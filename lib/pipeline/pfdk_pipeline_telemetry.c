@@ -42,6 +42,8 @@ lcores_one(const struct pfdk_pipeline *p, void *arg)
 		TEL_U64(idle);
 		TEL_U64(sleeps);
 		TEL_U64(inflight);
+		TEL_U64(engine_arms);
+		TEL_U64(engine_reads);
 #undef TEL_U64
 		snprintf(name, sizeof(name), "%u", lcore);
 		rte_tel_data_add_dict_container(d, name, c, 0);

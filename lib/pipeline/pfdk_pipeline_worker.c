@@ -87,6 +87,34 @@ wq_respond(struct worker *w, struct wqueue *q)
 	return sent;
 }
 
+/*
+ * Read mode: parse what the engine read for queue @i into @s. Bytes left
+ * for lack of descriptors stay in the engine's buffer for the next pass.
+ */
+static inline uint16_t
+wq_parse(struct worker *w, uint16_t i, struct stage *s)
+{
+	const struct wqueue *q = &w->wq[i];
+	const void *buf;
+	uint32_t len, used;
+	uint16_t n = 0, k;
+
+	while (s->nb_held < w->burst &&
+	       (buf = pfdk_engine_uring_peek(w->uring, i, &len)) != NULL) {
+		k = pfdk_fault_recv_parse(q->dev_id, q->queue_id, buf, len,
+					  s->held + s->nb_held,
+					  w->burst - s->nb_held, &used);
+		s->nb_held += k;
+		n += k;
+		pfdk_engine_uring_consume(w->uring, i, used);
+		if (used == 0)
+			break; /* no descriptor: next pass */
+	}
+	pfdk_counter_add(&w->stats.received, n);
+	pfdk_counter_add(&w->stats.inflight, n);
+	return n;
+}
+
 /* Receive into the free room of @s from the worker's queue @i. */
 static inline uint16_t
 wq_recv(struct worker *w, uint16_t i, struct stage *s)
@@ -96,6 +124,8 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 
 	if (s->nb_held >= w->burst)
 		return 0;
+	if (w->uring != NULL && pfdk_engine_uring_reads(w->uring, i))
+		return wq_parse(w, i, s);
 	if (w->ready != NULL && !w->ready[i])
 		return 0;
 	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held,
@@ -117,11 +147,26 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 	return n;
 }
 
+/* Queue @i may be received from: not stopping, or bytes already read. */
+static inline bool
+wq_open(const struct worker *w, uint16_t i, bool stop)
+{
+	return !stop || (w->uring != NULL && pfdk_engine_uring_reads(w->uring, i));
+}
+
 static int
 poller_finish(struct worker *w)
 {
 	if (!stopping(w->p) || w->stats.inflight != 0)
 		return 0;
+	/*
+	 * Records the engine read are nowhere else: cancel the posted reads,
+	 * then finish only when their last completions are in and parsed.
+	 */
+	if (w->uring != NULL && !pfdk_engine_uring_drained(w->uring)) {
+		pfdk_engine_uring_stop(w->uring);
+		return 0;
+	}
 	w->finished = true;
 	__atomic_fetch_add(&w->p->pollers_done, 1, __ATOMIC_RELEASE);
 	return -1;
@@ -140,7 +185,7 @@ poller_rtc_step(struct worker *w)
 	for (i = 0; i < w->nb_wq; i++) {
 		struct wqueue *q = &w->wq[i];
 
-		if (!stop)
+		if (wq_open(w, i, stop))
 			work += wq_recv(w, i, &q->st);
 		stage_resolve(w, &q->st);
 		work += wq_respond(w, q);
@@ -176,8 +221,8 @@ poller_pipeline_step(struct worker *w)
 
 	if (w->uring != NULL)
 		pfdk_engine_uring_reap(w->uring);
-	if (!stopping(p))
-		for (i = 0; i < w->nb_wq && w->st.nb_held < w->burst; i++)
+	for (i = 0; i < w->nb_wq && w->st.nb_held < w->burst; i++)
+		if (wq_open(w, i, stopping(p)))
 			work += wq_recv(w, i, &w->st);
 	if (w->st.nb_held != 0) {
 		e = (uint16_t)rte_ring_mp_enqueue_burst(w->ring,

@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <linux/userfaultfd.h>
 
+#include <liburing.h>
+
 #include <rte_errno.h>
 
 #include "pfdk_fault.h"
@@ -44,6 +46,10 @@
  * colocated: lcore 2 polls (epoll) on CPU 0, beside the faulting threads.
  * pipeline:  lcore 2 polls (epoll) on CPU 0, lcore 1 resolves on CPU 1.
  * rtc-fa:    rtc, devices with fault_around=7.
+ * rtc-uring: lcore 1 polls (io_uring, no SQPOLL) on CPU 1: multishot reads
+ *            into provided buffers where the kernel has them.
+ * rtc-uring-sq: the same with an SQPOLL thread on CPU 0 (two spinners on
+ *            two CPUs: allowed here, a test's own placement).
  * inthread:  lcore 2 (engine inthread) on CPU 0, devices with sigbus=1:
  *            the faulting threads resolve their own faults.
  * inthread-nosigbus: the same with plain devices (start must refuse it).
@@ -53,13 +59,18 @@ ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
 	    unsigned int burst)
 {
 	static struct pfdk_profile prof;
-	struct pfdk_profile_check chk = { .ncpus = 2 };
+	struct pfdk_profile_check chk = {
+		.ncpus = strcmp(layout, "rtc-uring-sq") == 0 ? 4 : 2,
+	};
 	struct pfdk_pipeline_conf pc = {
 		.profile = &prof,
 		.resolve = pfdk_uffd_resolve_burst,
 	};
 	bool inthread = strncmp(layout, "inthread", 8) == 0;
 	bool epoll = strncmp(layout, "rtc", 3) != 0 || strcmp(layout, "rtc-epoll") == 0;
+	const char *engine = strcmp(layout, "rtc-uring") == 0 ? "uring-nosqpoll" :
+		strcmp(layout, "rtc-uring-sq") == 0 ? "uring\nsqpoll_cpu = 0" :
+		inthread ? "inthread" : epoll ? "epoll" : "busy";
 	bool on_cpu0 = strcmp(layout, "colocated") == 0 ||
 		strcmp(layout, "pipeline") == 0 || inthread;
 	const char *lay = strncmp(layout, "rtc", 3) == 0 || inthread ? "rtc" : layout;
@@ -76,8 +87,7 @@ ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
 	for (d = 0; d < ndev; d++)
 		ADD("[device.uffd%u]\ndevargs = uffd%u%s\n", d, d, extra);
 	ADD("[lcore.%u]\nrole = poller\ncpu = %u\nengine = %s\nqueues = ",
-	    on_cpu0 ? 2 : 1, on_cpu0 ? 0 : 1,
-	    inthread ? "inthread" : epoll ? "epoll" : "busy");
+	    on_cpu0 ? 2 : 1, on_cpu0 ? 0 : 1, engine);
 	for (d = 0; d < ndev; d++)
 		ADD("%suffd%u:0", d ? ", " : "", d);
 	ADD("\n");
@@ -100,6 +110,25 @@ ut_dev(struct pfdk_pipeline *p, uint16_t i)
 
 	assert_true(id >= 0);
 	return (uint16_t)id;
+}
+
+/*
+ * The engine read the queues itself (multishot reads), where this kernel
+ * has them: otherwise it polled. True if it did either as expected.
+ */
+static inline bool
+ut_engine_read(struct pfdk_pipeline *p)
+{
+	struct io_uring_probe *pr = io_uring_get_probe();
+	bool mshot = pr != NULL && io_uring_opcode_supported(pr, 49 /* READ_MULTISHOT */);
+	struct pfdk_lcore_stats ls;
+
+	io_uring_free_probe(pr);
+	pfdk_pipeline_stats(p, &ls, NULL);
+	print_message("  engine: %" PRIu64 " posted, %" PRIu64 " read completions%s\n",
+		      ls.engine_arms, ls.engine_reads,
+		      mshot ? "" : " (no multishot read in this kernel: polled)");
+	return mshot ? ls.engine_reads > 0 : ls.engine_arms > 0;
 }
 
 /* Stop, then check nothing was lost, hung, aborted or failed. */

@@ -212,11 +212,61 @@ msg_to_fault(struct uffd_queue *q, const struct uffd_msg *m,
 	f->rsvd = 0;
 }
 
+/*
+ * Descriptors for up to @n records: all, or (pool short) the largest
+ * power-of-two share that fits, so a nearly empty pool still serves.
+ */
+static uint16_t
+take_descs(struct uffd_queue *q, struct pfdk_fault **faults, uint16_t n)
+{
+	if (likely(rte_mempool_get_bulk(q->pool, (void **)faults, n) == 0))
+		return n;
+	pfdk_counter_add(&q->st.nodesc, 1);
+	do {
+		n >>= 1;
+	} while (n != 0 && rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0);
+	return n;
+}
+
+/*
+ * Messages into descriptors (@got of them in faults[]), events handled
+ * here; stops at the first page fault with no descriptor left.
+ * @return messages used; *k = descriptors filled.
+ */
+static uint32_t
+take_msgs(struct uffd_queue *q, const struct uffd_msg *msgs, uint32_t m,
+	  struct pfdk_fault **faults, uint16_t got, uint16_t *k)
+{
+	uint64_t now = rte_rdtsc();
+	uint32_t i;
+
+	*k = 0;
+	for (i = 0; i < m; i++) {
+		if (likely(msgs[i].event == UFFD_EVENT_PAGEFAULT)) {
+			if (*k == got)
+				break;
+			msg_to_fault(q, &msgs[i], faults[(*k)++], now);
+		} else {
+			handle_event(q->ud, &msgs[i]);
+		}
+	}
+	return i;
+}
+
+static void
+recv_done(struct uffd_queue *q, struct pfdk_fault **faults, uint16_t got, uint16_t k)
+{
+	if (k < got)
+		rte_mempool_put_bulk(q->pool, (void **)&faults[k], got - k);
+	pfdk_counter_add(&q->st.received, k);
+	pfdk_counter_add(&q->st.outstanding, k);
+}
+
 static uint16_t
 uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 {
 	struct uffd_queue *q = queue;
-	uint16_t n = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), k = 0, i;
+	uint16_t n = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), k = 0;
 	ssize_t r;
 
 	if (n == 0)
@@ -226,33 +276,39 @@ uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	 * message read is gone from the kernel, so one we could not store
 	 * would leave its thread asleep for good.
 	 */
-	if (unlikely(rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0)) {
-		/* Halve until it fits, so a nearly empty pool still serves. */
-		pfdk_counter_add(&q->st.nodesc, 1);
-		do {
-			n >>= 1;
-			if (n == 0)
-				return 0;
-		} while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0);
-	}
+	n = take_descs(q, faults, n);
+	if (n == 0)
+		return 0;
 	r = read(q->ud->fd, q->msgs, (size_t)n * sizeof(struct uffd_msg));
-	if (r > 0) {
-		uint64_t now = rte_rdtsc();
-		uint16_t m = (uint16_t)(r / (ssize_t)sizeof(struct uffd_msg));
-
-		for (i = 0; i < m; i++) {
-			if (likely(q->msgs[i].event == UFFD_EVENT_PAGEFAULT))
-				msg_to_fault(q, &q->msgs[i], faults[k++], now);
-			else
-				handle_event(q->ud, &q->msgs[i]);
-		}
-	} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
+	if (r > 0)
+		take_msgs(q, q->msgs, (uint32_t)(r / (ssize_t)sizeof(struct uffd_msg)),
+			  faults, n, &k);
+	else if (r < 0 && errno != EAGAIN && errno != EINTR)
 		pfdk_counter_add(&q->st.errors, 1);
-	}
-	if (k < n)
-		rte_mempool_put_bulk(q->pool, (void **)&faults[k], n - k);
-	pfdk_counter_add(&q->st.received, k);
-	pfdk_counter_add(&q->st.outstanding, k);
+	recv_done(q, faults, n, k);
+	return k;
+}
+
+/*
+ * Messages an engine read from the uffd (io_uring provided buffers): the
+ * same as uffd_recv() after its read. What finds no descriptor is left
+ * in @buf for the next call.
+ */
+static uint16_t
+uffd_parse_msgs(void *queue, const void *buf, uint32_t len, struct pfdk_fault **faults,
+	   uint16_t nb, uint32_t *consumed)
+{
+	struct uffd_queue *q = queue;
+	uint32_t m = len / (uint32_t)sizeof(struct uffd_msg);
+	uint16_t n = (uint16_t)RTE_MIN((uint32_t)RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), m);
+	uint16_t k = 0;
+	uint32_t used;
+
+	/* Events need no descriptor: with none, events still go through. */
+	n = n != 0 ? take_descs(q, faults, n) : 0;
+	used = take_msgs(q, buf, m, faults, n, &k);
+	recv_done(q, faults, n, k);
+	*consumed = used * (uint32_t)sizeof(struct uffd_msg);
 	return k;
 }
 
@@ -509,6 +565,18 @@ uffd_queue_fd(const struct pfdk_fault_dev *dev, uint16_t qid)
 	return ud->fd;
 }
 
+static int
+uffd_queue_read_info(const struct pfdk_fault_dev *dev, uint16_t qid,
+		     struct pfdk_fault_read_info *info)
+{
+	const struct uffd_dev *ud = dev->dev_private;
+
+	RTE_SET_USED(qid);
+	info->fd = ud->fd;
+	info->rec_size = sizeof(struct uffd_msg);
+	return 0;
+}
+
 static void
 uffd_dump(const struct pfdk_fault_dev *dev, FILE *f)
 {
@@ -543,10 +611,12 @@ static const struct pfdk_fault_dev_ops uffd_ops = {
 	.stats_get = uffd_stats_get,
 	.stats_reset = uffd_stats_reset,
 	.queue_fd = uffd_queue_fd,
+	.queue_read_info = uffd_queue_read_info,
 	.inthread_set = uffd_inthread_set,
 	.dump = uffd_dump,
 	.recv = uffd_recv,
 	.respond = uffd_respond,
+	.parse = uffd_parse_msgs,
 };
 
 static int
