@@ -138,6 +138,7 @@ row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
 	unsigned int i, np = 0, k = 0, lo = 0, n;
 	size_t cap, len = 0;
 	char *ini, what[PFDK_PROFILE_NAME_LEN + 48];
+	const char *opts;
 	int ret;
 
 	for (i = 0; i < base->nb_lcores; i++)
@@ -157,7 +158,7 @@ row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
 			 base->name, base->nb_lcores, RTE_MAX_LCORE);
 		return -1;
 	}
-	cap = 256 + (size_t)base->nb_nodes * 96 + (size_t)u->uffds * 48 +
+	cap = 256 + (size_t)base->nb_nodes * 96 + (size_t)u->uffds * (48 + PFDK_PROFILE_DEVARGS_LEN) +
 		(size_t)base->nb_lcores * 160;
 	ini = malloc(cap);
 	if (ini == NULL)
@@ -169,8 +170,13 @@ row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
 		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
 		    base->nodes[i].node, base->nodes[i].pool_size,
 		    base->nodes[i].pool_cache, base->nodes[i].ring_size);
+	/* A uffd profile's device options (sigbus=, fault_around=) carry over. */
+	opts = "";
+	if (base->nb_devices > 0 && strncmp(base->devices[0].devargs, "uffd", 4) == 0 &&
+	    strchr(base->devices[0].devargs, ',') != NULL)
+		opts = strchr(base->devices[0].devargs, ',');
 	for (i = 0; i < u->uffds; i++)
-		ADD("[device.uffd%u]\ndevargs = uffd%u\nqueues = 1\n", i, i);
+		ADD("[device.uffd%u]\ndevargs = uffd%u%s\nqueues = 1\n", i, i, opts);
 	for (i = 0; i < base->nb_lcores; i++) {
 		const struct pfdk_profile_lcore *lc = &base->lcores[i];
 

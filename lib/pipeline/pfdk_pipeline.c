@@ -462,6 +462,9 @@ pfdk_pipeline_start(struct pfdk_pipeline *p)
 	for (i = 0; i < p->nb_workers; i++) {
 		p->workers[i]->finished = false;
 		p->workers[i]->exited = 0;
+		/* A restart posts the reads the last stop cancelled. */
+		if (p->workers[i]->uring != NULL)
+			p->workers[i]->uring->stopping = false;
 	}
 	p->started = true;
 	if (p->flags & PFDK_PIPELINE_F_MANUAL)

@@ -109,7 +109,11 @@ uring_case(const char *layout, unsigned int nthreads, bool random)
 		assert_int_equal(pfdk_uffd_region_register(ut_dev(p, d), mem + d * len,
 			len, PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
 	assert_int_equal(pfdk_pipeline_start(p), 0);
-	ut_touch_run(mem, PAGE_4K, 2 * PAGES, nthreads, random, false);
+	ut_touch_run(mem, PAGE_4K, PAGES, nthreads, random, false);
+	/* A restart posts again the reads the stop cancelled. */
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	ut_touch_run(mem + len, PAGE_4K, PAGES, nthreads, random, false);
 	assert_true(ut_engine_read(p));
 	ut_stop_check(p, 2, 2 * PAGES);
 	ut_verify(mem, PAGE_4K, PAGES, s, 0);

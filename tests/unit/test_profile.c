@@ -182,6 +182,10 @@ test_two_node(void **state)
 
 	(void)state;
 	expect_ok(load("config/examples/two-node.ini", 32));
+	expect_ok(load("config/examples/inthread.ini", 1));
+	assert_int_equal(prof.lcores[0].engine, PFDK_ENGINE_INTHREAD);
+	assert_non_null(strstr(prof.devices[0].devargs, "sigbus=1"));
+	expect_ok(load("config/examples/two-node.ini", 32));
 	assert_int_equal(prof.layout, PFDK_LAYOUT_PIPELINE);
 	assert_int_equal(prof.nb_nodes, 2);
 	for (i = 0; i < 2; i++) {

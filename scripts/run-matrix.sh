@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The four userfaultfd workloads the issues name, each a pfdk-faultbench run
+# with PFDK's layouts beside every hand-written baseline, then one table:
+#   1 thread 4 KiB | 4 threads 4 KiB | 2 MiB pages | 64 uffds, one thread each
+# For each workload it names PFDK's best row and the best baseline.
+#
+#   scripts/run-matrix.sh [BUILD_DIR] [-- extra faultbench options]
+#
+# Needs a build (scripts/run-bench.sh makes build-bench); the 2 MiB row needs
+# 2 MiB hugepages (scripts/setup.sh reserves them) and is skipped without.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-bench}
+[ $# -gt 0 ] && shift
+[ "${1:-}" = "--" ] && shift
+bench=$build/apps/pfdk-faultbench/pfdk-faultbench
+[ -x "$bench" ] || { echo "run-matrix: no $bench (run scripts/run-bench.sh first)" >&2; exit 2; }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+modes=pfdk-rtc,pfdk-colocated,pfdk-uring-nosqpoll,pfdk-inthread,pfdk-inthread-fa
+modes=$modes,classic,classic-colocated,epoll-many,sigbus,native
+run() {
+	local name=$1; shift
+	echo "== $name: $bench $* --modes $modes --repeat ${REPEAT:-3}" >&2
+	"$bench" "$@" --modes "$modes" --repeat "${REPEAT:-3}" --json "$out/$name.json" "${extra[@]}" >&2
+}
+extra=("$@")
+run 1thr-4k --threads 1 --pages 16384
+run 4thr-4k --threads 4 --pages 16384
+run 2m --page-size 2m --pages 128
+run 64uffd --uffds 64 --threads 64 --pages 65536
+
+python3 - "$out" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+names = [("1thr-4k", "1 thread, 4 KiB"), ("4thr-4k", "4 threads, 4 KiB"),
+         ("2m", "1 thread, 2 MiB"), ("64uffd", "64 uffds, 64 threads")]
+print("| workload | mode | faults/s | p50 us | p99 us | p99.9 us | x classic | x native | hcpu% | fcpu% |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+summary = []
+for key, title in names:
+    p = os.path.join(d, key + ".json")
+    if not os.path.exists(p):
+        print("| %s | (skipped) | | | | | | | | |" % title)
+        continue
+    rows = json.load(open(p))["results"]
+    if not rows:
+        print("| %s | (skipped: no hugepages?) | | | | | | | | |" % title)
+        continue
+    for r in rows:
+        w = r["wall_s"] or 1
+        print("| %s | %s | %.1fK | %.1f | %.1f | %.1f | %s | %s | %.0f | %.0f |" % (
+            title, r["mode"], r["faults_per_s"] / 1e3, r["p50_us"], r["p99_us"], r["p999_us"],
+            "%.2f" % r["ratio_classic"] if r["ratio_classic"] else "-",
+            "%.2f" % r["ratio_native"] if r["ratio_native"] else "-",
+            100 * r["cpu_handler_s"] / w, 100 * r["cpu_faulters_s"] / w))
+    # fault-around rows make pages resident ahead of the touch: not a
+    # fault-for-fault comparison, so they are shown but not ranked.
+    pf = [r for r in rows if r["mode"].startswith("pfdk") and not r["mode"].endswith("-fa")]
+    bl = [r for r in rows if not r["mode"].startswith("pfdk") and r["mode"] != "native"]
+    if pf and bl:
+        bp = max(pf, key=lambda r: r["faults_per_s"])
+        bb = max(bl, key=lambda r: r["faults_per_s"])
+        summary.append("%s: best PFDK %s %.1fK/s p99.9 %.1f us; best baseline %s %.1fK/s p99.9 %.1f us (%.2fx)" % (
+            title, bp["mode"], bp["faults_per_s"] / 1e3, bp["p999_us"], bb["mode"],
+            bb["faults_per_s"] / 1e3, bb["p999_us"], bp["faults_per_s"] / bb["faults_per_s"]))
+print()
+for s in summary:
+    print("- " + s)
+PY
