@@ -227,7 +227,9 @@ int pfdk_fault_stats_reset(uint16_t dev_id);
 
 /**
  * File descriptor that polls readable (EPOLLIN) when the queue may have
- * faults, for blocking engines. Owned by the device.
+ * faults, for blocking engines. Level-triggered: it stays readable as long
+ * as the queue holds faults (engines stop reading a queue on a short or
+ * empty receive and rely on this). Owned by the device.
  * @return the fd, or -ENODEV, -EINVAL, -ENOTSUP (the driver has none).
  */
 int pfdk_fault_queue_fd(uint16_t dev_id, uint16_t queue_id);

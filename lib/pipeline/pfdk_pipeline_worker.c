@@ -120,7 +120,7 @@ static inline uint16_t
 wq_recv(struct worker *w, uint16_t i, struct stage *s)
 {
 	const struct wqueue *q = &w->wq[i];
-	uint16_t n;
+	uint16_t n, want;
 
 	if (s->nb_held >= w->burst)
 		return 0;
@@ -128,17 +128,19 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 		return wq_parse(w, i, s);
 	if (w->ready != NULL && !w->ready[i])
 		return 0;
-	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held,
-				  w->burst - s->nb_held);
+	want = w->burst - s->nb_held;
+	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held, want);
 	s->nb_held += n;
 	pfdk_counter_add(&w->stats.received, n);
 	pfdk_counter_add(&w->stats.inflight, n);
+	if (w->ready == NULL)
+		return n;
 	/*
 	 * Empty with nothing of ours in flight: read it no more until its
 	 * poll completion (uring) or epoll event says it is readable. Short
 	 * for lack of descriptors or credit is not empty.
 	 */
-	if (n == 0 && w->ready != NULL && w->stats.inflight == 0) {
+	if (n == 0 && w->stats.inflight == 0) {
 		if (w->uring != NULL)
 			pfdk_engine_uring_wait(w->uring, i);
 		else

@@ -98,6 +98,7 @@ struct pfdk_uffd_stats {
 	uint64_t fork_dropped; /**< child uffds closed: fork queue full */
 	uint64_t drained;     /**< faults served by stop */
 	uint64_t around;      /**< neighbour pages filled by fault-around */
+	uint64_t woken;       /**< faults woken by their own fill (no neighbour in the burst) */
 };
 
 /** A region as the driver tracks it now (after moves and unmaps). */
@@ -171,8 +172,10 @@ int pfdk_uffd_regions(uint16_t dev_id, struct pfdk_uffd_region_info *out,
 
 /**
  * The resolve callback for uffd devices (a pfdk_resolve_burst_t): fills
- * every fault from its region's store with *_MODE_DONTWAKE ioctls and sets
- * its status. Faults an event holds up (EAGAIN) are moved to the end and
+ * every fault from its region's store and sets its status. A fault with an
+ * adjacent page in the burst is filled with *_MODE_DONTWAKE, and respond
+ * wakes each contiguous range once; a fault alone is filled with the wake
+ * in the same ioctl (one syscall instead of two; respond skips it). Faults an event holds up (EAGAIN) are moved to the end and
  * left unresolved. Thread safe; any EAL lcore, or one non-EAL thread at a
  * time.
  *

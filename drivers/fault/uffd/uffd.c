@@ -377,6 +377,8 @@ uffd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 			if (fail_page(q, f) == -EAGAIN)
 				break;
 			invalid++;
+		} else if (f->drv & UFFD_DRV_WOKEN) {
+			continue; /* its fill woke it */
 		}
 		/* Insertion sort by start: bursts are short and mostly sorted. */
 		for (j = nr; j > 0 && rg[j - 1].start > w.start; j--)

@@ -90,6 +90,9 @@ struct uffd_region {
 
 #define UFFD_FA_DEVICE UINT64_MAX
 
+/* pfdk_fault::drv: the resolving ioctl woke the faulter already. */
+#define UFFD_DRV_WOKEN 1ull
+
 /* Resolve-side counters: several lcores add, so atomic adds. */
 struct uffd_xstats {
 	uint64_t v[sizeof(struct pfdk_uffd_stats) / sizeof(uint64_t)];

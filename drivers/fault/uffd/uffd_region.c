@@ -564,6 +564,10 @@ uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake)
 	}
 	switch (ret) {
 	case 0:
+		if (wake) {
+			f->drv |= UFFD_DRV_WOKEN; /* respond has no wake left to do */
+			uffd_xs_add(ud, XS(woken), 1);
+		}
 		return 0;
 	case -EEXIST:
 		/* Another fault on the page filled it; its waiter still needs the wake. */
@@ -585,6 +589,14 @@ uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake)
 	}
 }
 
+/* @a and @b are pages next to each other on one device. */
+static inline bool
+adjacent(const struct pfdk_fault *a, const struct pfdk_fault *b)
+{
+	return a->dev_id == b->dev_id &&
+		(a->addr + a->len == b->addr || b->addr + b->len == a->addr);
+}
+
 uint16_t
 pfdk_uffd_resolve_burst(void *ctx, struct pfdk_fault **faults, uint16_t nb)
 {
@@ -595,13 +607,21 @@ pfdk_uffd_resolve_burst(void *ctx, struct pfdk_fault **faults, uint16_t nb)
 	while (i < k) {
 		struct pfdk_fault *f = faults[i];
 		struct uffd_dev *ud = uffd_dev_of(f->dev_id);
+		bool alone;
 
 		if (unlikely(ud == NULL)) {
 			f->status = PFDK_FAULT_RESP_INVALID;
 			i++;
 			continue;
 		}
-		if (uffd_resolve_one(ud, f, false) == -EAGAIN) {
+		/*
+		 * A fault with a neighbour in the burst waits for respond's
+		 * one wake per range; one alone is woken by its own fill.
+		 * (Burst order: a sequential scan's faults come in order.)
+		 */
+		alone = !(i > 0 && adjacent(faults[i - 1], f)) &&
+			!(i + 1 < k && adjacent(f, faults[i + 1]));
+		if (uffd_resolve_one(ud, f, alone) == -EAGAIN) {
 			faults[i] = faults[--k];
 			faults[k] = f;
 			continue;
