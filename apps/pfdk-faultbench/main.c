@@ -626,59 +626,71 @@ progress_end(bool keep)
 	prog.shown = false;
 }
 
+/* Per-run values of a row, for its medians. */
+enum { RV_FPS, RV_NS, RV_P50, RV_P90, RV_P99, RV_P999, RV_MAX, RV_WALL,
+	RV_HCPU, RV_FCPU, RV_N };
+static double runs[MAX_ROWS][RV_N][MAX_REPEAT];
+
+/*
+ * Run @p r once more (its run @p k): 0, 1 (skipped: the reason in @p r),
+ * or -1 (failed). Correctness counters add up over runs: one loss is a loss.
+ */
 static int
-run_row(const struct pfdk_profile *prof, unsigned int repeat, struct row *r)
+row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
+	struct row *r, double v[RV_N][MAX_REPEAT])
 {
-	double v[10][MAX_REPEAT];
-	unsigned int k;
 	struct row one;
 	int ret;
 
-	if (r->skipped)
+	progress_run(r, k, repeat);
+	one = *r;
+	one.faults = one.lost = one.duplicated = one.backpressure = one.retried = 0;
+	ret = run_once(prof, &one);
+	if (ret < 0)
+		return -1;
+	if (ret > 0) {
+		r->skipped = true;
+		memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
 		return 1;
-	for (k = 0; k < repeat; k++) {
-		progress_run(r, k, repeat);
-		one = *r;
-		ret = run_once(prof, &one);
-		if (ret < 0)
-			return -1;
-		if (ret > 0) {
-			r->skipped = true;
-			memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
-			return 1;
-		}
-		r->threads = one.threads;
-		r->uffds = one.uffds;
-		r->page_size = one.page_size;
-		v[0][k] = one.faults_per_s;
-		v[1][k] = one.ns_per_fault;
-		v[2][k] = one.p50_us;
-		v[3][k] = one.p90_us;
-		v[4][k] = one.p99_us;
-		v[5][k] = one.p999_us;
-		v[6][k] = one.max_us;
-		v[7][k] = one.wall_s;
-		v[8][k] = one.cpu_handler_s;
-		v[9][k] = one.cpu_faulters_s;
-		/* Correctness counters add up over repeats: one loss is a loss. */
-		r->faults += one.faults;
-		r->lost += one.lost;
-		r->duplicated += one.duplicated;
-		r->backpressure += one.backpressure;
-		r->retried += one.retried;
 	}
-	r->faults /= repeat;
-	r->faults_per_s = median(v[0], repeat);
-	r->ns_per_fault = median(v[1], repeat);
-	r->p50_us = median(v[2], repeat);
-	r->p90_us = median(v[3], repeat);
-	r->p99_us = median(v[4], repeat);
-	r->p999_us = median(v[5], repeat);
-	r->max_us = median(v[6], repeat);
-	r->wall_s = median(v[7], repeat);
-	r->cpu_handler_s = median(v[8], repeat);
-	r->cpu_faulters_s = median(v[9], repeat);
+	r->threads = one.threads;
+	r->uffds = one.uffds;
+	r->page_size = one.page_size;
+	v[RV_FPS][k] = one.faults_per_s;
+	v[RV_NS][k] = one.ns_per_fault;
+	v[RV_P50][k] = one.p50_us;
+	v[RV_P90][k] = one.p90_us;
+	v[RV_P99][k] = one.p99_us;
+	v[RV_P999][k] = one.p999_us;
+	v[RV_MAX][k] = one.max_us;
+	v[RV_WALL][k] = one.wall_s;
+	v[RV_HCPU][k] = one.cpu_handler_s;
+	v[RV_FCPU][k] = one.cpu_faulters_s;
+	r->faults += one.faults;
+	r->lost += one.lost;
+	r->duplicated += one.duplicated;
+	r->backpressure += one.backpressure;
+	r->retried += one.retried;
 	return 0;
+}
+
+/* Medians over the row's @p n runs. */
+static void
+row_finish(struct row *r, unsigned int n, double v[RV_N][MAX_REPEAT])
+{
+	if (n == 0)
+		return;
+	r->faults /= n;
+	r->faults_per_s = median(v[RV_FPS], n);
+	r->ns_per_fault = median(v[RV_NS], n);
+	r->p50_us = median(v[RV_P50], n);
+	r->p90_us = median(v[RV_P90], n);
+	r->p99_us = median(v[RV_P99], n);
+	r->p999_us = median(v[RV_P999], n);
+	r->max_us = median(v[RV_MAX], n);
+	r->wall_s = median(v[RV_WALL], n);
+	r->cpu_handler_s = median(v[RV_HCPU], n);
+	r->cpu_faulters_s = median(v[RV_FCPU], n);
 }
 
 /* faults/s against the classic and native rows of the same run. */
@@ -1013,9 +1025,10 @@ main(int argc, char **argv)
 	};
 	static struct pfdk_profile prof, variants[MAX_ROWS], lcore_union;
 	static struct row rows[MAX_ROWS];
+	static unsigned int nruns[MAX_ROWS];
 	char err[512], lcores[1024];
 	char *eal[argc + 8];
-	unsigned int i, j, nrows = 0;
+	unsigned int i, j, k, nrows = 0;
 	int dashdash, neal, ret;
 	bool failed = false, uffd;
 
@@ -1167,26 +1180,44 @@ main(int argc, char **argv)
 	progress_start(nrows);
 	if (uffd)
 		fb_uffd_warm(&uffd_opts);
-	for (i = 0; i < nrows; i++) {
-		progress_end(false); /* this output line in its place */
-		prog.row = i;
-		if (rows[i].burst)
-			printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
-		else
-			printf("running %-20s ...\n", rows[i].mode);
-		fflush(stdout);
-		ret = run_row(&variants[i], o.repeat, &rows[i]);
-		if (ret < 0) {
-			failed = true;
-			break;
-		}
-		if (ret > 0) {
+	/*
+	 * Rounds: every row once, then every row again, so a drift of the
+	 * machine (another tenant, host memory, CPU clocks) spreads over all
+	 * rows instead of favouring the ones that ran first.
+	 */
+	for (k = 0; k < o.repeat && !failed; k++) {
+		if (k > 0) {
 			progress_end(false);
-			printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
+			printf("round %u/%u ...\n", k + 1, o.repeat);
 		}
-		if (rows[i].lost || rows[i].duplicated)
-			failed = true;
+		for (i = 0; i < nrows && !failed; i++) {
+			if (rows[i].skipped)
+				continue;
+			progress_end(false); /* this output line in its place */
+			prog.row = i;
+			if (k == 0 && rows[i].burst)
+				printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
+			else if (k == 0)
+				printf("running %-20s ...\n", rows[i].mode);
+			fflush(stdout);
+			ret = row_run(&variants[i], k, o.repeat, &rows[i], runs[i]);
+			if (ret < 0) {
+				failed = true;
+			} else if (ret > 0) {
+				progress_end(false);
+				printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
+			} else {
+				nruns[i]++;
+			}
+			if (rows[i].lost || rows[i].duplicated)
+				failed = true;
+		}
 	}
+	for (i = 0; i < nrows; i++)
+		if (!rows[i].skipped)
+			row_finish(&rows[i], nruns[i], runs[i]);
+	/* A failure mid-round leaves rows with fewer runs: their medians show. */
+	i = nrows;
 	progress_end(true);
 	set_ratios(rows, i < nrows ? i : nrows);
 	if (!failed || i > 0)
