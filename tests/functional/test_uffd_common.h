@@ -33,6 +33,9 @@
 #ifndef UFFD_FEATURE_POISON
 #define UFFD_FEATURE_POISON (1 << 14) /* Linux 6.6 uAPI */
 #endif
+#ifndef UFFD_FEATURE_MOVE
+#define UFFD_FEATURE_MOVE (1 << 16) /* Linux 6.8 uAPI */
+#endif
 
 #define PAGE_4K 4096ul
 #define PAGE_2M (2ul << 20)

@@ -431,6 +431,48 @@ region_around(void **state)
 	pfdk_store_free(s);
 }
 
+/* MODE_MOVE in the faulting thread: pages moved in, every byte checked. */
+static void
+move_inthread(void **state)
+{
+	size_t len = PAGES * PAGE_4K;
+	struct pfdk_store *pat = pfdk_store_pattern_create(48), *s;
+	uint8_t *src = ut_map_anon(len), *want = malloc(len), *mem = ut_map_anon(len);
+	uint16_t dev = sig_dev();
+	struct pfdk_uffd_inthread_stats st;
+
+	(void)state;
+	assert_non_null(want);
+	if (!(pfdk_uffd_features(dev) & UFFD_FEATURE_MOVE)) {
+		print_message("  SKIP: this kernel lacks UFFD_FEATURE_MOVE (Linux 6.8+)\n");
+		assert_int_equal(pfdk_fault_close(dev), 0);
+		skip();
+	}
+	assert_int_equal(pfdk_store_read(pat, 0, want, len), 0);
+	memcpy(src, want, len);
+	s = pfdk_store_image_from_memory(src, len);
+	assert_non_null(s);
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, len,
+		PFDK_UFFD_MODE_MISSING | PFDK_UFFD_MODE_MOVE, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_uffd_inthread_enable(dev, &(struct pfdk_uffd_inthread_conf){
+		.fault_around = 3 }), 0);
+	pfdk_uffd_inthread_stats_reset();
+	ut_touch_run(mem, PAGE_4K, PAGES, 8, true, false);
+	st = it_stats();
+	print_message("  8 threads random, fault-around 3: %" PRIu64 " faults, %" PRIu64
+		      " moved, %" PRIu64 " pages\n", st.faults, st.moves, st.pages);
+	assert_int_equal(st.pages, PAGES);
+	assert_true(st.moves > 0);
+	assert_int_equal(st.errors + st.chained, 0);
+	assert_memory_equal(mem, want, len);
+	assert_int_equal(pfdk_fault_close(dev), 0);
+	pfdk_store_free(s);
+	pfdk_store_free(pat);
+	munmap(mem, len);
+	munmap(src, len);
+	free(want);
+}
+
 /* Devargs and argument checks. */
 static void
 bad_args(void **state)
@@ -475,6 +517,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(profile_8_random),
 		cmocka_unit_test(profile_needs_sigbus),
 		cmocka_unit_test(region_around),
+		cmocka_unit_test(move_inthread),
 	};
 
 	(void)argc;

@@ -130,6 +130,87 @@ uring_case(const char *layout, unsigned int nthreads, bool random)
 	pfdk_store_free(s);
 }
 
+/*
+ * MODE_MOVE: an image store over the test's own anonymous memory, handed
+ * over (never touched again); pages are moved in, not copied (no page is
+ * left at the source), every byte checked against a copy kept aside. A
+ * page refaulted after DONTNEED has no source left: INVALID, so the access
+ * gets SIGBUS rather than zeros.
+ */
+static sigjmp_buf mv_jmp;
+
+static void
+on_mv_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(mv_jmp, 1);
+}
+
+static void
+move_case(const char *layout, unsigned int nthreads)
+{
+	size_t len = PAGES * PAGE_4K, i, moved_out = 0;
+	struct pfdk_store *pat = pfdk_store_pattern_create(47), *s;
+	unsigned char vec[PAGES];
+	uint8_t *src = ut_map_anon(len), *want = malloc(len);
+	struct pfdk_pipeline *p = ut_pipeline(layout, 1, 256, 32);
+	uint8_t *mem = ut_map_anon(len);
+	uint16_t dev = ut_dev(p, 0);
+	struct sigaction sa = { .sa_handler = on_mv_bus }, old;
+	struct pfdk_uffd_stats x;
+	volatile uint8_t *v = mem;
+	int hit;
+
+	assert_non_null(pat);
+	assert_non_null(want);
+	if (!(pfdk_uffd_features(dev) & UFFD_FEATURE_MOVE)) {
+		print_message("  SKIP: this kernel lacks UFFD_FEATURE_MOVE (Linux 6.8+)\n");
+		pfdk_pipeline_destroy(p);
+		skip();
+	}
+	assert_int_equal(pfdk_store_read(pat, 0, want, len), 0);
+	memcpy(src, want, len);
+	s = pfdk_store_image_from_memory(src, len);
+	assert_non_null(s);
+	/* MOVE without MISSING, or on 2 MiB pages: refused. */
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, len, PFDK_UFFD_MODE_MOVE,
+						   s, PAGE_4K), -EINVAL);
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, len,
+		PFDK_UFFD_MODE_MISSING | PFDK_UFFD_MODE_MOVE, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	ut_touch_run(mem, PAGE_4K, PAGES, nthreads, true, false);
+	assert_memory_equal(mem, want, len);
+	/* Moved out: no page there any more (mincore; reading would map zeros). */
+	assert_int_equal(mincore(src, len, vec), 0);
+	for (i = 0; i < PAGES; i++)
+		moved_out += !(vec[i] & 1);
+	x = ut_xstats(dev);
+	print_message("  %s %u thread(s): %" PRIu64 " moved, %" PRIu64 " copied, %zu sources now empty\n",
+		      layout, nthreads, x.moves, x.copies, moved_out);
+	assert_int_equal(x.moves + x.copies, PAGES);
+	assert_true(x.moves > 0);
+	assert_true(moved_out >= x.moves);
+	/* Zap one page and touch it again: its bytes are gone. */
+	assert_int_equal(madvise(mem, PAGE_4K, MADV_DONTNEED), 0);
+	sigaction(SIGBUS, &sa, &old);
+	hit = sigsetjmp(mv_jmp, 1);
+	if (hit == 0)
+		(void)v[0];
+	sigaction(SIGBUS, &old, NULL);
+	assert_int_equal(hit, 1);
+	assert_true(ut_xstats(dev).poisons >= 1);
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	pfdk_pipeline_destroy(p);
+	pfdk_store_free(s);
+	pfdk_store_free(pat);
+	munmap(mem, len);
+	munmap(src, len);
+	free(want);
+}
+
+static void move_rtc_1(void **st) { (void)st; move_case("rtc", 1); }
+static void move_colocated_8(void **st) { (void)st; move_case("colocated", 8); }
+
 static void rtc_1_seq(void **st) { (void)st; anon_case("rtc", 1, false); }
 static void uring_1_seq(void **st) { (void)st; uring_case("rtc-uring", 1, false); }
 static void uring_8_random(void **st) { (void)st; uring_case("rtc-uring", 8, true); }
@@ -452,6 +533,8 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rtc_1_seq),
+		cmocka_unit_test(move_rtc_1),
+		cmocka_unit_test(move_colocated_8),
 		cmocka_unit_test(uring_1_seq),
 		cmocka_unit_test(uring_8_random),
 		cmocka_unit_test(uring_sq_8_random),

@@ -78,6 +78,19 @@ extern "C" {
 #define PFDK_UFFD_MODE_MISSING (1u << 0) /**< fill missing pages from the store */
 #define PFDK_UFFD_MODE_WP      (1u << 1) /**< write-protect faults */
 #define PFDK_UFFD_MODE_MINOR   (1u << 2) /**< map page-cache pages (CONTINUE) */
+/**
+ * With MISSING: fill by moving the store's page into place (UFFDIO_MOVE,
+ * Linux 6.8+: no copy, the page itself changes hands) rather than copying
+ * it. For an image store over the application's own private anonymous
+ * memory (pfdk_store_image_from_memory()) which it hands over: each page
+ * is served once and its source reads as zero afterwards (snapshot
+ * restore, post-copy migration). A page the kernel will not move (shared
+ * with a fork child, pinned, part of a huge page it cannot split: EBUSY)
+ * is copied instead; one already moved out (its destination zapped by
+ * MADV_DONTNEED and touched again) cannot be served again: INVALID.
+ * 4 KiB pages, anonymous regions.
+ */
+#define PFDK_UFFD_MODE_MOVE    (1u << 3)
 /**@}*/
 
 /** Driver counters beyond pfdk_fault_stats. */
@@ -99,6 +112,7 @@ struct pfdk_uffd_stats {
 	uint64_t drained;     /**< faults served by stop */
 	uint64_t around;      /**< neighbour pages filled by fault-around */
 	uint64_t woken;       /**< faults woken by their own fill (no neighbour in the burst) */
+	uint64_t moves;       /**< faults filled by UFFDIO_MOVE (MODE_MOVE) */
 };
 
 /** A region as the driver tracks it now (after moves and unmaps). */
@@ -116,7 +130,8 @@ struct pfdk_uffd_region_info {
  * The store offset of @p addr is 0 (a region is its store's image).
  *
  * @param mode
- *   PFDK_UFFD_MODE_* (MINOR needs shmem or hugetlbfs).
+ *   PFDK_UFFD_MODE_* (MINOR needs shmem or hugetlbfs; MOVE needs MISSING,
+ *   4 KiB pages and a kernel with UFFD_FEATURE_MOVE).
  * @param store
  *   Required with MISSING; the caller keeps it alive until unregister or
  *   close.
@@ -270,6 +285,7 @@ struct pfdk_uffd_inthread_stats {
 	uint64_t errors;      /**< fills the store or kernel refused (then chained) */
 	uint64_t threads;     /**< per-thread states set up */
 	uint64_t retries;     /**< fills the kernel refused with EAGAIN: access retried */
+	uint64_t moves;       /**< of the faults, filled by UFFDIO_MOVE (MODE_MOVE) */
 };
 
 /**

@@ -109,12 +109,14 @@ static int
 it_fill(struct uffd_dev *ud, const struct uffd_region *r, struct it_thread *t,
 	uint64_t addr, unsigned int n, uint64_t dontwake, bool *cut)
 {
-	bool zero;
+	bool zero, moved;
 	int ret;
 
-	ret = uffd_fill(ud, r, addr, n, t->scratch, dontwake, &zero, cut);
+	ret = uffd_fill(ud, r, addr, n, t->scratch, dontwake, &zero, cut, &moved);
 	if (ret > 0 && zero && r->page_size == UFFD_PAGE_4K)
 		it_add(t, ST(zeropages), (uint64_t)ret);
+	if (ret > 0 && moved)
+		it_add(t, ST(moves), 1);
 	return ret;
 }
 

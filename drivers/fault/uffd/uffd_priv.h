@@ -158,13 +158,15 @@ int uffd_scratch_init(void);
  * region's store with one UFFDIO_COPY, or one ZEROPAGE when all are zero
  * 4 KiB pages, building pages in @scr (2 MiB) when the store has no run of
  * its own bytes for them. A present page cuts the range short (*cut).
+ * MODE_MOVE regions move the store's pages in (*moved) where the kernel
+ * will, and copy them where it will not.
  * @return Pages filled (>= 1); 0 if the first page was present (EEXIST);
  *   or a negative errno for the first page (-EAGAIN: an event is pending;
- *   a store failure is never -EAGAIN).
+ *   a store failure is never -EAGAIN; -ENODATA: moved out already).
  */
 int uffd_fill(struct uffd_dev *ud, const struct uffd_region *r, uint64_t addr,
 	      unsigned int n, uint8_t *scr, uint64_t dontwake, bool *zero,
-	      bool *cut);
+	      bool *cut, bool *moved);
 
 /* Fault-around pages for a fill in @r: the region's, else the device's. */
 static inline uint64_t

@@ -241,6 +241,8 @@ uffd_register_range(struct uffd_dev *ud, const struct uffd_region *r)
 		reg.mode |= UFFDIO_REGISTER_MODE_MINOR;
 		need |= 1ull << _UFFDIO_CONTINUE;
 	}
+	if (r->mode & PFDK_UFFD_MODE_MOVE)
+		need |= 1ull << _UFFDIO_MOVE;
 	if (ioctl(ud->fd, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
 	if ((reg.ioctls & need) != need) {
@@ -272,10 +274,17 @@ pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
 	if ((page_size != UFFD_PAGE_4K && page_size != UFFD_PAGE_2M) ||
 	    addr == NULL || len == 0 || ((uintptr_t)addr | len) & (page_size - 1) ||
 	    mode == 0 || (mode & ~(PFDK_UFFD_MODE_MISSING | PFDK_UFFD_MODE_WP |
-				   PFDK_UFFD_MODE_MINOR)) ||
-	    ((mode & PFDK_UFFD_MODE_MISSING) && store == NULL)) {
-		PFDK_FAULT_LOG(ERR, "uffd: register %p+%zu mode %#x page %zu: bad arguments (page 4096 or 2 MiB, aligned; MISSING needs a store)",
+				   PFDK_UFFD_MODE_MINOR | PFDK_UFFD_MODE_MOVE)) ||
+	    ((mode & PFDK_UFFD_MODE_MISSING) && store == NULL) ||
+	    ((mode & PFDK_UFFD_MODE_MOVE) &&
+	     (!(mode & PFDK_UFFD_MODE_MISSING) || page_size != UFFD_PAGE_4K))) {
+		PFDK_FAULT_LOG(ERR, "uffd: register %p+%zu mode %#x page %zu: bad arguments (page 4096 or 2 MiB, aligned; MISSING needs a store; MOVE needs MISSING and 4 KiB pages)",
 			       addr, len, mode, page_size);
+		return -EINVAL;
+	}
+	if ((mode & PFDK_UFFD_MODE_MOVE) && !(ud->features & UFFD_FEATURE_MOVE)) {
+		PFDK_FAULT_LOG(ERR, "uffd: register %p+%zu: MOVE: this kernel lacks UFFD_FEATURE_MOVE (Linux 6.8+)",
+			       addr, len);
 		return -EINVAL;
 	}
 	r.start = (uintptr_t)addr;
@@ -409,9 +418,51 @@ pfdk_uffd_regions(uint16_t dev_id, struct pfdk_uffd_region_info *out,
 	return (int)k;
 }
 
+/*
+ * MODE_MOVE: move [src, src + len) to @dst. Bytes moved (> 0), 0 if @dst
+ * was present, -EBUSY for pages the kernel will not move (the caller
+ * copies them), -ENODATA if the source was moved out already, or another
+ * -errno.
+ */
+static int64_t
+fill_move(struct uffd_dev *ud, uint64_t dst, const uint8_t *src, uint64_t len,
+	  uint64_t dontwake, bool *cut)
+{
+	struct uffdio_move mv = {
+		.dst = dst,
+		.src = (uintptr_t)src,
+		.len = len,
+		.mode = dontwake ? UFFDIO_MOVE_MODE_DONTWAKE : 0,
+	};
+	unsigned char vec = 0;
+
+	if (ioctl(ud->fd, UFFDIO_MOVE, &mv) == 0)
+		return (int64_t)len;
+	if (mv.move > 0) {
+		*cut = true;
+		return mv.move;
+	}
+	switch (errno) {
+	case EEXIST:
+		return 0;
+	case ENOENT:
+		/* A hole at the source: moved out before, its bytes are gone. */
+		if (mincore((void *)((uintptr_t)src & ~(uintptr_t)(UFFD_PAGE_4K - 1)),
+			    UFFD_PAGE_4K, &vec) == 0 && !(vec & 1))
+			return -ENODATA;
+		return -ENOENT;
+	case EBUSY:
+	case EINVAL: /* e.g. a source the kernel cannot move from */
+		return -EBUSY;
+	default:
+		return -errno;
+	}
+}
+
 int
 uffd_fill(struct uffd_dev *ud, const struct uffd_region *r, uint64_t addr,
-	  unsigned int n, uint8_t *scr, uint64_t dontwake, bool *zero, bool *cut)
+	  unsigned int n, uint8_t *scr, uint64_t dontwake, bool *zero, bool *cut,
+	  bool *moved)
 {
 	const struct pfdk_store *store = (const void *)(uintptr_t)r->store;
 	uint64_t ps = r->page_size, off = r->store_off + (addr - r->start);
@@ -423,6 +474,7 @@ uffd_fill(struct uffd_dev *ud, const struct uffd_region *r, uint64_t addr,
 
 	*zero = true;
 	*cut = false;
+	*moved = false;
 	n = RTE_MIN(n, (unsigned int)(UFFD_PAGE_2M / ps));
 	for (i = 0; i < n; i++) {
 		uint8_t *slot = scr + i * ps;
@@ -454,6 +506,14 @@ uffd_fill(struct uffd_dev *ud, const struct uffd_region *r, uint64_t addr,
 			return (int)((uint64_t)z.zeropage / ps);
 		}
 		return errno == EEXIST ? 0 : -errno;
+	}
+	if (!*zero && direct && (r->mode & PFDK_UFFD_MODE_MOVE)) {
+		ret = fill_move(ud, addr, src[0], (uint64_t)n * ps, dontwake, cut);
+		if (ret != -EBUSY) {
+			*moved = ret > 0;
+			return ret > 0 ? (int)((uint64_t)ret / ps) : ret;
+		}
+		/* The kernel will not move these: copy them. */
 	}
 	if (*zero) {
 		from = zero_2m; /* hugetlb: no ZEROPAGE ioctl */
@@ -495,19 +555,21 @@ fill_missing(struct uffd_dev *ud, const struct uffd_region *r,
 	     struct pfdk_fault *f, uint64_t dontwake, uint8_t *scr)
 {
 	uint64_t n = 1 + uffd_region_fa(ud, r);
-	bool zero, cut;
+	bool zero, cut, moved;
 	int ret;
 
 	/* Neighbours only for a one-page fault, never past the region. */
 	if (f->len != r->page_size)
 		n = 1;
 	n = RTE_MIN(n, (r->end - f->addr) / r->page_size);
-	ret = uffd_fill(ud, r, f->addr, (unsigned int)n, scr, dontwake, &zero, &cut);
+	ret = uffd_fill(ud, r, f->addr, (unsigned int)n, scr, dontwake, &zero, &cut,
+			&moved);
 	if (ret == 0)
 		return -EEXIST;
 	if (ret < 0)
 		return ret;
-	uffd_xs_add(ud, zero && r->page_size == UFFD_PAGE_4K ? XS(zeropages) : XS(copies), 1);
+	uffd_xs_add(ud, moved ? XS(moves) : zero && r->page_size == UFFD_PAGE_4K ?
+		    XS(zeropages) : XS(copies), 1);
 	uffd_xs_add(ud, XS(around), (uint64_t)ret - 1);
 	return 0;
 }
