@@ -58,14 +58,22 @@ for key, title in names:
             100 * r["cpu_handler_s"] / w, 100 * r["cpu_faulters_s"] / w))
     # fault-around rows make pages resident ahead of the touch: not a
     # fault-for-fault comparison, so they are shown but not ranked.
-    pf = [r for r in rows if r["mode"].startswith("pfdk") and not r["mode"].endswith("-fa")]
-    bl = [r for r in rows if not r["mode"].startswith("pfdk") and r["mode"] != "native"]
-    if pf and bl:
-        bp = max(pf, key=lambda r: r["faults_per_s"])
-        bb = max(bl, key=lambda r: r["faults_per_s"])
-        summary.append("%s: best PFDK %s %.1fK/s p99.9 %.1f us; best baseline %s %.1fK/s p99.9 %.1f us (%.2fx)" % (
-            title, bp["mode"], bp["faults_per_s"] / 1e3, bp["p999_us"], bb["mode"],
-            bb["faults_per_s"] / 1e3, bb["p999_us"], bp["faults_per_s"] / bb["faults_per_s"]))
+    def best(pred):
+        c = [r for r in rows if pred(r["mode"])]
+        return max(c, key=lambda r: r["faults_per_s"]) if c else None
+    def fmt(r):
+        return "%s %.1fK/s p99.9 %.1f us" % (r["mode"], r["faults_per_s"] / 1e3, r["p999_us"])
+    pf = best(lambda m: m.startswith("pfdk") and not m.endswith("-fa"))
+    pp = best(lambda m: m.startswith("pfdk") and "inthread" not in m)
+    hw = best(lambda m: m in ("classic", "classic-colocated", "epoll-many"))
+    sb = best(lambda m: m == "sigbus")
+    if pf and hw:
+        line = "%s: PFDK best %s; polled %s | poll+read+COPY best %s (%.2fx)" % (
+            title, fmt(pf), fmt(pp) if pp else "-", fmt(hw),
+            pf["faults_per_s"] / hw["faults_per_s"])
+        if sb:
+            line += " | sigbus %s (%.2fx)" % (fmt(sb), pf["faults_per_s"] / sb["faults_per_s"])
+        summary.append(line)
 print()
 for s in summary:
     print("- " + s)

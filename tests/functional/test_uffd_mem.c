@@ -211,6 +211,84 @@ move_case(const char *layout, unsigned int nthreads)
 static void move_rtc_1(void **st) { (void)st; move_case("rtc", 1); }
 static void move_colocated_8(void **st) { (void)st; move_case("colocated", 8); }
 
+/*
+ * pfdk_fault_recv_parse() on a pool with fewer descriptors than messages:
+ * it fills what it can, handles events in order, and reports consumed up
+ * to the first message it could not take; the rest is offered again.
+ */
+static void
+parse_short_pool(void **state)
+{
+	struct rte_mempool *pool = pfdk_fault_pool_create("parse_pool", 3, 0, SOCKET_ID_ANY);
+	struct pfdk_fault_queue_conf qc = { .pool = pool, .socket_id = SOCKET_ID_ANY };
+	struct pfdk_fault_conf dc = { .nb_queues = 1 };
+	struct pfdk_fault_read_info ri;
+	struct pfdk_fault_stats fs;
+	struct uffd_msg m[5];
+	struct pfdk_fault *f[8];
+	uint32_t used;
+	int id = pfdk_fault_dev_create("uffd77");
+	uint16_t dev, n, i;
+
+	(void)state;
+	assert_non_null(pool);
+	assert_true(id >= 0);
+	dev = (uint16_t)id;
+	assert_int_equal(pfdk_fault_configure(dev, &dc), 0);
+	assert_int_equal(pfdk_fault_queue_setup(dev, 0, &qc), 0);
+	assert_int_equal(pfdk_fault_queue_read_info(dev, 0, &ri), 0);
+	assert_int_equal(ri.rec_size, sizeof(struct uffd_msg));
+	assert_int_equal(ri.fd, pfdk_uffd_fd(dev));
+	assert_int_equal(pfdk_fault_start(dev), 0);
+	/* fault, REMOVE (no region: only counted), fault, fault, fault */
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 5; i++) {
+		m[i].event = UFFD_EVENT_PAGEFAULT;
+		m[i].arg.pagefault.address = 0x10000000ull + i * PAGE_4K;
+	}
+	m[1].event = UFFD_EVENT_REMOVE;
+	m[1].arg.remove.start = 0x20000000ull;
+	m[1].arg.remove.end = 0x20001000ull;
+	/* Three descriptors, four faults asked for: the pool halves to two. */
+	n = pfdk_fault_recv_parse(dev, 0, m, sizeof(m), f, 8, &used);
+	assert_int_equal(n, 2);
+	assert_int_equal(used, 3 * sizeof(struct uffd_msg));
+	assert_int_equal(f[0]->addr, m[0].arg.pagefault.address);
+	assert_int_equal(f[1]->addr, m[2].arg.pagefault.address);
+	assert_int_equal(ut_xstats(dev).ev_remove, 1);
+	assert_int_equal(pfdk_fault_stats_get(dev, &fs), 0);
+	assert_int_equal(fs.nodesc, 1);
+	assert_int_equal(fs.received, 2);
+	/* Nothing left in the pool but one: the next message takes it. */
+	n = pfdk_fault_recv_parse(dev, 0, &m[3], 2 * sizeof(struct uffd_msg), f + 2, 8, &used);
+	assert_int_equal(n, 1);
+	assert_int_equal(used, sizeof(struct uffd_msg));
+	assert_int_equal(pfdk_fault_respond_burst(dev, 0, f, 3), 3);
+	n = pfdk_fault_recv_parse(dev, 0, &m[4], sizeof(struct uffd_msg), f, 8, &used);
+	assert_int_equal(n, 1);
+	assert_int_equal(used, sizeof(struct uffd_msg));
+	assert_int_equal(f[0]->addr, m[4].arg.pagefault.address);
+	assert_int_equal(pfdk_fault_respond_burst(dev, 0, f, 1), 1);
+	/* No descriptor at all: an event ahead of a fault still goes through. */
+	{
+		struct uffd_msg ev_then_fault[2] = { m[1], m[0] };
+		void *all[3];
+
+		assert_int_equal(rte_mempool_get_bulk(pool, all, 3), 0);
+		n = pfdk_fault_recv_parse(dev, 0, ev_then_fault, sizeof(ev_then_fault),
+					  f, 8, &used);
+		assert_int_equal(n, 0);
+		assert_int_equal(used, sizeof(struct uffd_msg));
+		assert_int_equal(ut_xstats(dev).ev_remove, 2);
+		rte_mempool_put_bulk(pool, all, 3);
+	}
+	assert_int_equal(pfdk_fault_stats_get(dev, &fs), 0);
+	assert_int_equal(fs.received, 4);
+	assert_int_equal(fs.outstanding, 0);
+	assert_int_equal(pfdk_fault_close(dev), 0);
+	rte_mempool_free(pool);
+}
+
 static void rtc_1_seq(void **st) { (void)st; anon_case("rtc", 1, false); }
 static void uring_1_seq(void **st) { (void)st; uring_case("rtc-uring", 1, false); }
 static void uring_8_random(void **st) { (void)st; uring_case("rtc-uring", 8, true); }
@@ -533,6 +611,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rtc_1_seq),
+		cmocka_unit_test(parse_short_pool),
 		cmocka_unit_test(move_rtc_1),
 		cmocka_unit_test(move_colocated_8),
 		cmocka_unit_test(uring_1_seq),

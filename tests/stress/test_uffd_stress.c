@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * userfaultfd stress: over a million faults from 8 threads on 16 uffds,
- * in the rtc and in the pipeline layout,
+ * in the rtc layout (busy, and io_uring multishot reads) and in the
+ * pipeline layout,
  * through pools far smaller than the faults in flight, with every byte of
  * every page checked after each round. Memory is reused between rounds
  * with madvise(DONTNEED), so each round also sends REMOVE events through
@@ -121,7 +122,13 @@ stress(const char *layout, unsigned int pool, unsigned int burst,
 	assert_int_equal(bad, 0);
 	assert_int_equal(copies, (uint64_t)rounds * NDEV * REGION_PAGES);
 	assert_int_equal(removes, (uint64_t)rounds * NDEV);
-	assert_true(nodesc > 0);
+	/*
+	 * Read mode asks only for descriptors for the messages it holds, and
+	 * with one CPU of faulters they come one per read: shortage needs the
+	 * deterministic parse test (uffd_mem parse_short_pool) instead.
+	 */
+	if (strcmp(layout, "rtc-uring") != 0)
+		assert_true(nodesc > 0);
 	pfdk_pipeline_destroy(p);
 	for (d = 0; d < NDEV; d++)
 		munmap(mem[d], len);
@@ -137,12 +144,16 @@ static void rtc_million(void **st) { (void)st; stress("rtc", 12, 32, ROUNDS); }
 
 static void pipeline_million(void **st) { (void)st; stress("pipeline", 8, 16, ROUNDS); }
 
+/* The io_uring engine's multishot reads, REMOVE events among the faults. */
+static void uring_million(void **st) { (void)st; stress("rtc-uring", 4, 32, ROUNDS); }
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rtc_million),
 		cmocka_unit_test(pipeline_million),
+		cmocka_unit_test(uring_million),
 	};
 
 	(void)argc;
