@@ -72,7 +72,7 @@ for key, title in names:
             title, fmt(pf), fmt(pp) if pp else "-", fmt(hw),
             pf["faults_per_s"] / hw["faults_per_s"])
         if sb:
-            line += " | sigbus %s (%.2fx)" % (fmt(sb), pf["faults_per_s"] / sb["faults_per_s"])
+            line += " | %s (%.2fx)" % (fmt(sb), pf["faults_per_s"] / sb["faults_per_s"])
         summary.append(line)
 print()
 for s in summary:
