@@ -74,6 +74,7 @@ struct worker {
 	 */
 	uint8_t *ready;
 	uint8_t ep_ready[PFDK_PROFILE_MAX_QUEUES];
+	uint16_t ep_idle;       /* epoll: queues marked not ready */
 	struct pfdk_lcore_stats stats;
 	struct pfdk_hist hist;  /* receive -> response, TSC cycles */
 } __rte_cache_aligned;

@@ -141,10 +141,12 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 	 * for lack of descriptors or credit is not empty.
 	 */
 	if (n == 0 && w->stats.inflight == 0) {
-		if (w->uring != NULL)
+		if (w->uring != NULL) {
 			pfdk_engine_uring_wait(w->uring, i);
-		else
+		} else {
 			w->ready[i] = 0;
+			w->ep_idle++;
+		}
 	}
 	return n;
 }
@@ -155,6 +157,9 @@ wq_open(const struct worker *w, uint16_t i, bool stop)
 {
 	return !stop || (w->uring != NULL && pfdk_engine_uring_reads(w->uring, i));
 }
+
+static void worker_epoll(struct worker *w, int timeout_ms);
+static inline void worker_epoll_refresh(struct worker *w, int work);
 
 static int
 poller_finish(struct worker *w)
@@ -192,6 +197,7 @@ poller_rtc_step(struct worker *w)
 		stage_resolve(w, &q->st);
 		work += wq_respond(w, q);
 	}
+	worker_epoll_refresh(w, work);
 	if (work == 0 && poller_finish(w) < 0)
 		return -1;
 	return work;
@@ -226,6 +232,7 @@ poller_pipeline_step(struct worker *w)
 	for (i = 0; i < w->nb_wq && w->st.nb_held < w->burst; i++)
 		if (wq_open(w, i, stopping(p)))
 			work += wq_recv(w, i, &w->st);
+	worker_epoll_refresh(w, work);
 	if (w->st.nb_held != 0) {
 		e = (uint16_t)rte_ring_mp_enqueue_burst(w->ring,
 				(void **)w->st.held, w->st.nb_held, NULL);
@@ -324,9 +331,26 @@ worker_epoll(struct worker *w, int timeout_ms)
 			 strerror(errno));
 	if (w->ready == NULL)
 		return;
-	for (k = 0; k < n; k++)
-		if (ev[k].data.u32 < w->nb_wq)
-			w->ready[ev[k].data.u32] = 1;
+	for (k = 0; k < n; k++) {
+		uint32_t q = ev[k].data.u32;
+
+		if (q < w->nb_wq && !w->ready[q]) {
+			w->ready[q] = 1;
+			w->ep_idle--;
+		}
+	}
+}
+
+/*
+ * epoll: a poller kept busy by some queues never goes idle, where it
+ * would learn that the others became readable. After a step with work,
+ * if any queue is marked empty, look (without sleeping) so none starves.
+ */
+static inline void
+worker_epoll_refresh(struct worker *w, int work)
+{
+	if (work > 0 && w->ep_idle != 0 && w->uring == NULL && w->ready != NULL)
+		worker_epoll(w, 0);
 }
 
 /*
