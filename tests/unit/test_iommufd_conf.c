@@ -314,6 +314,32 @@ test_flag2(void **state)
 	finish(id, 1);
 }
 
+/*
+ * Mainline's fault.c reads a first group that does not fit as 0 (nofit=1
+ * makes the emulator do so): the driver sees the FD still readable, grows
+ * its read until the 64-record group fits, and loses nothing. Without the
+ * readiness check the group would never be read.
+ */
+static void
+test_too_small_first_read_mainline(void **state)
+{
+	uint16_t id = dev_up("rbuf=1,nofit=1");
+	struct pfdk_fault *f[72];
+
+	(void)state;
+	inject(id, 64, 1, 1, 0x100000, 0);
+	inject(id, 1, 1, 2, 0x900000, 0);
+	assert_int_equal(pfdk_fault_recv_burst(id, 0, f, 8), 8);
+	assert_true(xstats(id).grows >= 3);
+	assert_true(echeck(id).too_small >= 3);
+	assert_int_equal(xstats(id).read_errors, 0);
+	recv_n(id, f + 8, 57, 8);
+	assert_int_equal(f[63]->flags & PFDK_FAULT_F_LAST_PAGE, PFDK_FAULT_F_LAST_PAGE);
+	assert_int_not_equal(f[64]->cookie, f[0]->cookie);
+	respond(id, f, 65);
+	finish(id, 2);
+}
+
 /* A 40-record group and a first read of 32: -EINVAL, grow, nothing lost. */
 static void
 test_too_small_first_read(void **state)
@@ -644,6 +670,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_cookie_reuse),
 		cmocka_unit_test(test_flag2),
 		cmocka_unit_test(test_too_small_first_read),
+		cmocka_unit_test(test_too_small_first_read_mainline),
 		cmocka_unit_test(test_partial_write),
 		cmocka_unit_test(test_stop_outstanding),
 		cmocka_unit_test(test_malformed),

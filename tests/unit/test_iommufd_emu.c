@@ -79,10 +79,10 @@ test_read_rules(void **state)
 	/* Empty: 0, not -EAGAIN. */
 	assert_int_equal(pfdk_iommufd_emu_read(e, buf, sizeof(buf)), 0);
 	assert_int_equal(pfdk_iommufd_emu_read(e, buf, 0), 0);
-	/* Count not a multiple of 40, empty or not. */
-	assert_int_equal(pfdk_iommufd_emu_read(e, buf, 39), -EINVAL);
+	/* Count not a multiple of 40, empty or not: -ESPIPE, as fault.c says. */
+	assert_int_equal(pfdk_iommufd_emu_read(e, buf, 39), -ESPIPE);
 	inject(e, 1, 1);
-	assert_int_equal(pfdk_iommufd_emu_read(e, buf, REC + 1), -EINVAL);
+	assert_int_equal(pfdk_iommufd_emu_read(e, buf, REC + 1), -ESPIPE);
 	/* Groups of 3 and 2; room for 4: the first group only. */
 	inject(e, 3, 1);
 	inject(e, 2, 2);
@@ -105,6 +105,24 @@ test_read_rules(void **state)
 	buf[0].flags = 0;
 	assert_int_equal(pfdk_iommufd_emu_inject(e, buf, 1), -EINVAL);
 	pfdk_iommufd_emu_free(e);
+
+	/* nofit_empty (mainline): the group that does not fit reads as 0
+	 * and stays queued; the readiness fd stays readable. */
+	{
+		struct pfdk_iommufd_emu_conf c = { .nofit_empty = 1 };
+		struct pollfd pfd = { .events = POLLIN };
+
+		e = emu_new(&c);
+		inject(e, 3, 1);
+		assert_int_equal(pfdk_iommufd_emu_read(e, buf, 2 * REC), 0);
+		pfd.fd = pfdk_iommufd_emu_io.readiness_fd(e);
+		assert_int_equal(poll(&pfd, 1, 0), 1);
+		assert_int_equal(pfdk_iommufd_emu_read(e, buf, 4 * REC), 3 * REC);
+		pfdk_iommufd_emu_check_get(e, &ck);
+		assert_int_equal(ck.too_small, 1);
+		assert_int_equal(poll(&pfd, 1, 0), 0);
+		pfdk_iommufd_emu_free(e);
+	}
 }
 
 static void
@@ -147,7 +165,7 @@ test_write_rules(void **state)
 	for (i = 0; i < 4; i++)
 		inject(e, 1, 1);
 	assert_int_equal(pfdk_iommufd_emu_read(e, buf, sizeof(buf)), 4 * REC);
-	assert_int_equal(pfdk_iommufd_emu_write(e, w, 7), -EINVAL);
+	assert_int_equal(pfdk_iommufd_emu_write(e, w, 7), -ESPIPE);
 	assert_int_equal(pfdk_iommufd_emu_write(e, w, 0), 0);
 	/* A bad code first: nothing taken. */
 	assert_int_equal(answer(e, 1, 2), -EINVAL);

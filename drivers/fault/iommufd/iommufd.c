@@ -92,7 +92,8 @@ iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	    pfdk_fault_kv_uint(kv, "rate", &c->rate, 0, 1000000000ull, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "flag2", &c->flag2, 0, 1, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "seed", &c->seed, 0, UINT64_MAX, err, errlen) ||
-	    pfdk_fault_kv_uint(kv, "depth", &c->depth, 1, 65536, err, errlen))
+	    pfdk_fault_kv_uint(kv, "depth", &c->depth, 1, 65536, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "nofit", &c->nofit, 0, 1, err, errlen))
 		return -EINVAL;
 	if (path != NULL) {
 		if (path[0] != '/' || strlen(path) >= sizeof(c->iommu_path)) {
@@ -352,6 +353,7 @@ iommufd_probe(struct pfdk_fault_dev *dev, const void *conf)
 			.depth = (uint32_t)d->conf.depth,
 			.flag2 = (uint32_t)d->conf.flag2,
 			.seed = d->conf.seed,
+			.nofit_empty = (uint32_t)d->conf.nofit,
 		};
 
 		d->emu = pfdk_iommufd_emu_create(&ec);
@@ -524,7 +526,8 @@ static struct pfdk_fault_driver iommufd_driver = {
 		  "dev_id=<uint32> pt_id=<uint32> range=<LO:HI> "
 		  "outstanding=<1-65536> rbuf=<records> groups=<1-256> "
 		  "pasids=<0-1048576> total=<records,0=inject only> "
-		  "rate=<groups/s,0=unpaced> flag2=<0|1> seed=<uint> depth=<groups>",
+		  "rate=<groups/s,0=unpaced> flag2=<0|1> seed=<uint> depth=<groups> "
+		  "nofit=<0|1: emu, a group that does not fit reads as 0>",
 	.conf_size = sizeof(struct iommufd_conf),
 	.parse = iommufd_parse,
 	.probe = iommufd_probe,

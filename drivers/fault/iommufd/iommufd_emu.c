@@ -212,7 +212,7 @@ pfdk_iommufd_emu_read(struct pfdk_iommufd_emu *e, void *buf, size_t count)
 		rte_spinlock_lock(&e->lock);
 		e->ck.bad_count++;
 		rte_spinlock_unlock(&e->lock);
-		return -EINVAL;
+		return -ESPIPE; /* the kernel's answer (fault.c), not -EINVAL */
 	}
 	if (count == 0)
 		return 0;
@@ -222,10 +222,14 @@ pfdk_iommufd_emu_read(struct pfdk_iommufd_emu *e, void *buf, size_t count)
 		uint32_t n = e->grp[e->grp_head], i, cookie;
 
 		if (done + (size_t)n * EMU_REC > count) {
-			/* Newer kernels: the first group not fitting is an error. */
+			/*
+			 * The first group not fitting: mainline reads it as
+			 * empty (0, the group stays queued); -EINVAL by default,
+			 * as DESIGN.md has it for newer kernels.
+			 */
 			if (done == 0) {
 				e->ck.too_small++;
-				ret = -EINVAL;
+				ret = e->conf.nofit_empty ? 0 : -EINVAL;
 			}
 			break;
 		}
@@ -271,7 +275,7 @@ pfdk_iommufd_emu_write(struct pfdk_iommufd_emu *e, const void *buf,
 		rte_spinlock_lock(&e->lock);
 		e->ck.bad_count++;
 		rte_spinlock_unlock(&e->lock);
-		return -EINVAL;
+		return -ESPIPE; /* the kernel's answer (fault.c), not -EINVAL */
 	}
 	rte_spinlock_lock(&e->lock);
 	for (; done < count; done += EMU_RESP, r++) {

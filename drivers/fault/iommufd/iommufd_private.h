@@ -66,6 +66,7 @@ struct iommufd_queue {
 	struct iommufd_meta *meta;
 	uint32_t rcap, rhead, rready, rtail;
 	uint32_t rmin;        /* records of the first read attempt, at least */
+	uint32_t empty_reads; /* consecutive reads that returned 0 */
 	/* Groups by cookie: open addressing, linear probing, 2x max_groups. */
 	struct iommufd_group *tab;
 	uint32_t tab_mask;
@@ -93,7 +94,7 @@ struct iommufd_conf {
 	uint64_t pt_id;
 	uint64_t outstanding;
 	uint64_t rbuf;
-	uint64_t groups, pasids, total, rate, flag2, seed, depth;
+	uint64_t groups, pasids, total, rate, flag2, seed, depth, nofit;
 	unsigned int nb_ranges;
 	uint64_t lo[PFDK_IOMMUFD_MAX_RANGES];
 	uint64_t hi[PFDK_IOMMUFD_MAX_RANGES];

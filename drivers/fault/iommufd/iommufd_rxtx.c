@@ -10,6 +10,7 @@
  * leaves the table.
  */
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -286,11 +287,33 @@ grow(struct iommufd_queue *q, uint32_t *want)
 	return 1;
 }
 
+/*
+ * A read returned 0. Mainline's fault.c returns 0 both when nothing waits
+ * and when the first group does not fit the read (it stays queued, the FD
+ * stays readable); newer kernels may say -EINVAL for the latter. Telling
+ * them apart takes a poll of the readiness FD, so it is asked on the first
+ * empty read of a run and then every 16th: a group too big for the buffer
+ * is found within 16 reads, and an idle busy-polling queue pays one poll(2)
+ * per 16 reads.
+ */
+static bool
+nofit_waiting(struct iommufd_queue *q, bool grew)
+{
+	struct pollfd pfd = { .events = POLLIN };
+
+	/* Right after a grow that still did not fit: ask again at once. */
+	if ((!grew && q->empty_reads++ % 16 != 0) || q->io->readiness_fd == NULL)
+		return false;
+	pfd.fd = q->io->readiness_fd(q->io_ctx);
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
 /* Read up to @want records (whole groups) into the carry. */
 static void
 read_more(struct iommufd_queue *q, uint32_t want)
 {
 	uint32_t credit, open = q->rtail - q->rready;
+	bool grew = false;
 	ssize_t ret;
 
 	/* Nothing is ready: move an open group, if any, to the front. */
@@ -318,8 +341,17 @@ read_more(struct iommufd_queue *q, uint32_t want)
 	for (;;) {
 		ret = q->io->read(q->io_ctx, &q->rbuf[q->rtail],
 				  (size_t)want * IOMMUFD_REC);
-		if (likely(ret >= 0))
+		if (likely(ret > 0)) {
+			q->empty_reads = 0;
 			break;
+		}
+		if (ret == 0) {
+			/* Empty, or (mainline) a first group that does not fit. */
+			if (!nofit_waiting(q, grew) || !grow(q, &want))
+				break;
+			grew = true;
+			continue;
+		}
 		if (ret == -EINTR)
 			continue;
 		if (ret == -EINVAL && grow(q, &want))

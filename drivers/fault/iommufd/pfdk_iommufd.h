@@ -41,9 +41,13 @@
  *
  * Emulated devices keep every rule of the kernel at the read()/write()
  * boundary: read() returns 0 when empty, count must be a multiple of 40
- * (else -EINVAL), whole groups only, oldest first, and -EINVAL when the first
- * group does not fit; cookies are the lowest free value from 1 and are
- * reused once answered; write() count must be a multiple of 8, entries are
+ * (else -ESPIPE, as drivers/iommu/iommufd's fault.c answers), whole groups
+ * only, oldest first, and when the first group does not fit -EINVAL, or 0
+ * with nofit=1 (what mainline's fault.c does: the group stays queued and
+ * the FD stays readable; the driver then grows its read); cookies are the
+ * lowest free value from 1 and are
+ * reused once answered; write() count must be a multiple of 8 (else
+ * -ESPIPE), entries are
  * taken in order, and the first bad one (unknown or answered cookie, code
  * not 0/1) stops it: the bytes taken so far are returned, or -EINVAL if
  * none. Its readiness FD (an eventfd) is readable exactly when groups wait.
@@ -171,6 +175,7 @@ struct pfdk_iommufd_emu_conf {
 	uint32_t dev_id;        /**< iommufd device id written in records (default 1) */
 	uint32_t pending_records; /**< room for unread records (default 65536) */
 	uint32_t max_cookies;   /**< most groups read and unanswered (default 65536) */
+	uint32_t nofit_empty;   /**< 1: a first group that does not fit reads as 0 (mainline) */
 };
 
 /** What the emulated kernel saw. */
