@@ -12,8 +12,12 @@
 
 #include <rte_errno.h>
 
+#include <sys/mman.h>
+
 #include "pfdk_pipeline.h"
 #include "pfdk_profile.h"
+#include "pfdk_store.h"
+#include "pfdk_uffd.h"
 #include "test_common.h"
 
 #define CLIENT "/usr/bin/dpdk-telemetry.py"
@@ -61,6 +65,47 @@ resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb)
 	for (i = 0; i < nb; i++)
 		faults[i]->status = PFDK_FAULT_RESP_SUCCESS;
 	return nb;
+}
+
+/* /pfdk/inthread: faults taken in this thread's SIGBUS handler show up. */
+static int
+inthread_moves(void)
+{
+	static char o1[4096], o2[4096];
+	const size_t pages = 256, len = pages * 4096;
+	struct pfdk_store *s = pfdk_store_pattern_create(7);
+	volatile uint8_t *mem;
+	int id = pfdk_fault_dev_create("uffd61,sigbus=1");
+	uint64_t sum = 0;
+	size_t i;
+
+	if (id < 0) {
+		printf("SKIP /pfdk/inthread: no SIGBUS-mode userfaultfd here (%s)\n",
+		       strerror(-id));
+		return 0;
+	}
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(mem != MAP_FAILED && s != NULL, "map/store");
+	CHECK(pfdk_uffd_region_register((uint16_t)id, (void *)(uintptr_t)mem, len,
+					PFDK_UFFD_MODE_MISSING, s, 4096) == 0, "register");
+	CHECK(pfdk_uffd_inthread_enable((uint16_t)id, NULL) == 0, "enable");
+	for (i = 0; i < pages / 2; i++)
+		sum += mem[i * 4096];
+	CHECK(client("/pfdk/inthread\\n", o1, sizeof(o1)) == 0, "client: %s", o1);
+	for (i = pages / 2; i < pages; i++)
+		sum += mem[i * 4096];
+	CHECK(client("/pfdk/inthread\\n", o2, sizeof(o2)) == 0, "client: %s", o2);
+	printf("%s(sum %" PRIu64 ")\n", o2, sum);
+	CHECK(field(o1, "faults") != UINT64_MAX && field(o1, "faults") >= pages / 2,
+	      "/pfdk/inthread faults: %s", o1);
+	CHECK(field(o2, "faults") >= field(o1, "faults") + pages / 2, "faults did not move");
+	CHECK(field(o2, "p50_ns") > 0 && field(o2, "p50_ns") <= field(o2, "max_ns"),
+	      "handler time percentiles out of order");
+	CHECK(field(o2, "errors") == 0 && field(o2, "chained") == 0, "errors: %s", o2);
+	CHECK(pfdk_fault_close((uint16_t)id) == 0, "close");
+	munmap((void *)(uintptr_t)mem, len);
+	pfdk_store_free(s);
+	return 0;
 }
 
 int
@@ -125,5 +170,6 @@ main(int argc, char **argv)
 
 	pfdk_pipeline_destroy(p);
 	printf("telemetry ok: received %" PRIu64 " -> %" PRIu64 "\n", r1, r2);
+	CHECK(inthread_moves() == 0, "/pfdk/inthread");
 	return pfdk_cleanup() == 0 ? 0 : 1;
 }

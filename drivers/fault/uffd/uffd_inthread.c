@@ -13,12 +13,14 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_spinlock.h>
+#include <rte_telemetry.h>
 
 #include "uffd_priv.h"
 
@@ -417,4 +419,54 @@ pfdk_uffd_prefault(uint16_t dev_id, void *addr, size_t len)
 		a += (uint64_t)ret * r.page_size;
 	}
 	return total;
+}
+
+/*
+ * Telemetry: /pfdk/inthread, the handler's counters summed over threads
+ * and its time per fault (signal to return; from the threads' own
+ * histograms, read while they may still write: approximate then).
+ */
+static int
+telemetry_inthread(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct pfdk_uffd_inthread_stats st;
+	struct pfdk_hist_summary sum;
+	struct pfdk_hist *lat;
+	double ns = 1e9 / (double)rte_get_tsc_hz();
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	lat = malloc(sizeof(*lat)); /* not on the telemetry thread's stack */
+	if (lat == NULL)
+		return -ENOMEM;
+	pfdk_hist_reset(lat);
+	pfdk_uffd_inthread_stats_get(&st, lat);
+	pfdk_hist_summarize(lat, &sum);
+	free(lat);
+	rte_tel_data_start_dict(d);
+#define TEL_U64(f) rte_tel_data_add_dict_u64(d, #f, st.f)
+	TEL_U64(faults);
+	TEL_U64(pages);
+	TEL_U64(around);
+	TEL_U64(zeropages);
+	TEL_U64(moves);
+	TEL_U64(exists);
+	TEL_U64(cut_short);
+	TEL_U64(prefaulted);
+	TEL_U64(retries);
+	TEL_U64(chained);
+	TEL_U64(errors);
+	TEL_U64(threads);
+#undef TEL_U64
+	rte_tel_data_add_dict_u64(d, "p50_ns", (uint64_t)((double)sum.p50 * ns));
+	rte_tel_data_add_dict_u64(d, "p99_ns", (uint64_t)((double)sum.p99 * ns));
+	rte_tel_data_add_dict_u64(d, "p999_ns", (uint64_t)((double)sum.p999 * ns));
+	rte_tel_data_add_dict_u64(d, "max_ns", (uint64_t)((double)sum.max * ns));
+	return 0;
+}
+
+RTE_INIT(uffd_inthread_init_telemetry)
+{
+	rte_telemetry_register_cmd("/pfdk/inthread", telemetry_inthread,
+		"Returns the in-thread (SIGBUS) handler's counters and time per fault. Takes no parameters");
 }
