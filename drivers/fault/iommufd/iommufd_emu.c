@@ -201,6 +201,16 @@ emu_cookie_free(struct pfdk_iommufd_emu *e, uint32_t cookie)
 	pfdk_idmap_free(&e->cookies, cookie - 1);
 }
 
+/* A read or write count of the wrong multiple: the kernel's answer (fault.c). */
+static ssize_t
+bad_count(struct pfdk_iommufd_emu *e)
+{
+	rte_spinlock_lock(&e->lock);
+	e->ck.bad_count++;
+	rte_spinlock_unlock(&e->lock);
+	return -ESPIPE;
+}
+
 ssize_t
 pfdk_iommufd_emu_read(struct pfdk_iommufd_emu *e, void *buf, size_t count)
 {
@@ -208,12 +218,8 @@ pfdk_iommufd_emu_read(struct pfdk_iommufd_emu *e, void *buf, size_t count)
 	size_t done = 0;
 	ssize_t ret = 0;
 
-	if (count % EMU_REC != 0) {
-		rte_spinlock_lock(&e->lock);
-		e->ck.bad_count++;
-		rte_spinlock_unlock(&e->lock);
-		return -ESPIPE; /* the kernel's answer (fault.c), not -EINVAL */
-	}
+	if (count % EMU_REC != 0)
+		return bad_count(e);
 	if (count == 0)
 		return 0;
 	rte_spinlock_lock(&e->lock);
@@ -271,12 +277,8 @@ pfdk_iommufd_emu_write(struct pfdk_iommufd_emu *e, const void *buf,
 	const struct pfdk_iommu_hwpt_page_response *r = buf;
 	size_t done = 0;
 
-	if (count % EMU_RESP != 0) {
-		rte_spinlock_lock(&e->lock);
-		e->ck.bad_count++;
-		rte_spinlock_unlock(&e->lock);
-		return -ESPIPE; /* the kernel's answer (fault.c), not -EINVAL */
-	}
+	if (count % EMU_RESP != 0)
+		return bad_count(e);
 	rte_spinlock_lock(&e->lock);
 	for (; done < count; done += EMU_RESP, r++) {
 		uint32_t c = r->cookie;

@@ -30,11 +30,6 @@
 _Static_assert(PFDK_UFFD_FAULT_AROUND_MAX + 1 <= UFFD_FILL_MAX,
 	       "one fill covers a fault-around range");
 
-/* A device the handler serves: ud = 0 when the slot is free. */
-struct it_dev {
-	uint64_t ud;          /* struct uffd_dev * */
-	uint64_t fault_around;
-};
 
 /* One thread's state: written by that thread only (handler included). */
 struct it_thread {
@@ -50,7 +45,8 @@ struct it_thread {
 #define ST(field) (offsetof(struct pfdk_uffd_inthread_stats, field) / sizeof(uint64_t))
 #define IT_BLOCK (RTE_ALIGN_CEIL(sizeof(struct it_thread), UFFD_PAGE_4K) + IT_SCRATCH)
 
-static struct it_dev devs[IT_MAX_DEVS];
+/* Devices the handler serves (struct uffd_dev *), 0 in a free slot. */
+static uint64_t devs[IT_MAX_DEVS];
 static struct it_thread *threads;       /* all states ever set up */
 static uint32_t nb_enabled;             /* control thread only */
 static struct sigaction old_action;     /* written before the handler is installed */
@@ -147,13 +143,13 @@ it_chain(int sig, siginfo_t *si, void *uc)
  * so the 64-slot scan runs only when the thread moves to another device.
  */
 static struct uffd_dev *
-it_find(struct it_thread *t, uint64_t addr, struct uffd_region *r, uint64_t *fa)
+it_find(struct it_thread *t, uint64_t addr, struct uffd_region *r)
 {
 	uint32_t i, h = t != NULL ? t->hint : 0;
 
 	for (i = 0; i < IT_MAX_DEVS; i++) {
 		uint32_t k = (h + i) % IT_MAX_DEVS;
-		uint64_t p = __atomic_load_n(&devs[k].ud, __ATOMIC_ACQUIRE);
+		uint64_t p = __atomic_load_n(&devs[k], __ATOMIC_ACQUIRE);
 		struct uffd_dev *ud = (void *)(uintptr_t)p;
 
 		if (p == 0 || !uffd_region_find(ud, addr, r) ||
@@ -161,8 +157,6 @@ it_find(struct it_thread *t, uint64_t addr, struct uffd_region *r, uint64_t *fa)
 			continue;
 		if (t != NULL)
 			t->hint = k;
-		*fa = r->fault_around != UFFD_FA_DEVICE ? r->fault_around :
-			__atomic_load_n(&devs[k].fault_around, __ATOMIC_RELAXED);
 		return ud;
 	}
 	return NULL;
@@ -171,7 +165,7 @@ it_find(struct it_thread *t, uint64_t addr, struct uffd_region *r, uint64_t *fa)
 static void
 it_handler(int sig, siginfo_t *si, void *uc)
 {
-	uint64_t t0 = rte_rdtsc(), addr = (uintptr_t)si->si_addr, fa = 0;
+	uint64_t t0 = rte_rdtsc(), addr = (uintptr_t)si->si_addr;
 	int saved_errno = errno;
 	struct it_thread *t = self;
 	struct uffd_region r;
@@ -190,7 +184,7 @@ it_handler(int sig, siginfo_t *si, void *uc)
 	 */
 	if (t != NULL && t->active)
 		goto chain_counted;
-	ud = it_find(t, addr, &r, &fa);
+	ud = it_find(t, addr, &r);
 	if (ud == NULL)
 		goto chain;
 	if (t == NULL) {
@@ -199,7 +193,7 @@ it_handler(int sig, siginfo_t *si, void *uc)
 			goto chain;
 	}
 	addr &= ~(r.page_size - 1);
-	n = (unsigned int)RTE_MIN(1 + fa, (r.end - addr) / r.page_size);
+	n = (unsigned int)RTE_MIN(1 + uffd_region_fa(ud, &r), (r.end - addr) / r.page_size);
 	t->active = 1;
 	ret = it_fill(ud, &r, t, addr, n, 1, &cut);
 	if (ret < 0 && ret != -EAGAIN && n > 1) /* never fail the page for its neighbours */
@@ -254,11 +248,11 @@ pfdk_uffd_inthread_enable(uint16_t dev_id, const struct pfdk_uffd_inthread_conf 
 	}
 	rte_spinlock_lock(&ctl_lock);
 	for (i = 0; i < IT_MAX_DEVS; i++) {
-		uint64_t p = __atomic_load_n(&devs[i].ud, __ATOMIC_RELAXED);
+		uint64_t p = __atomic_load_n(&devs[i], __ATOMIC_RELAXED);
 
 		if (p == (uintptr_t)ud) {
 			/* Enabled already: just update fault-around. */
-			__atomic_store_n(&devs[i].fault_around, fa, __ATOMIC_RELAXED);
+			__atomic_store_n(&ud->fault_around, (uint32_t)fa, __ATOMIC_RELAXED);
 			goto out;
 		}
 		if (p == 0 && slot < 0)
@@ -285,8 +279,9 @@ pfdk_uffd_inthread_enable(uint16_t dev_id, const struct pfdk_uffd_inthread_conf 
 		}
 	}
 	nb_enabled++;
-	__atomic_store_n(&devs[slot].fault_around, fa, __ATOMIC_RELAXED);
-	__atomic_store_n(&devs[slot].ud, (uintptr_t)ud, __ATOMIC_RELEASE);
+	/* The device's value, as devargs fault_around= would set it. */
+	__atomic_store_n(&ud->fault_around, (uint32_t)fa, __ATOMIC_RELAXED);
+	__atomic_store_n(&devs[slot], (uintptr_t)ud, __ATOMIC_RELEASE);
 out:
 	rte_spinlock_unlock(&ctl_lock);
 	return ret;
@@ -299,9 +294,9 @@ it_forget(struct uffd_dev *ud)
 
 	rte_spinlock_lock(&ctl_lock);
 	for (i = 0; i < IT_MAX_DEVS; i++) {
-		if (__atomic_load_n(&devs[i].ud, __ATOMIC_RELAXED) != (uintptr_t)ud)
+		if (__atomic_load_n(&devs[i], __ATOMIC_RELAXED) != (uintptr_t)ud)
 			continue;
-		__atomic_store_n(&devs[i].ud, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&devs[i], 0, __ATOMIC_RELEASE);
 		if (--nb_enabled == 0)
 			sigaction(SIGBUS, &old_action, NULL);
 		ret = 0;

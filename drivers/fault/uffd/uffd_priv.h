@@ -130,7 +130,7 @@ struct uffd_dev {
 	struct rte_ring *forks;       /* child uffds from FORK events */
 	struct uffd_xstats xs;
 	uint64_t errors;              /* resolve-side ioctl failures (atomic) */
-	uint32_t fault_around;        /* devargs fault_around= (pages) */
+	uint32_t fault_around;        /* pages: devargs fault_around=, or the in-thread enable's conf */
 };
 
 static inline void
