@@ -144,7 +144,9 @@ iommufd_info_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_info *info)
 	const struct iommufd_dev *d = dev->dev_private;
 
 	info->max_queues = 1; /* one fault FD, one reader */
-	info->max_group_records = d->emu ? (uint32_t)d->conf.groups : IOMMUFD_RBUF_MAX;
+	/* A read holds no more records than free group slots (outstanding=). */
+	info->max_group_records = d->emu ? (uint32_t)d->conf.groups :
+		(uint32_t)RTE_MIN((uint64_t)IOMMUFD_GROUP_MAX, d->conf.outstanding);
 }
 
 static void
@@ -158,6 +160,8 @@ iommufd_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
 	rte_free(q->meta);
 	rte_free(q->tab);
 	rte_free(q->wbuf);
+	rte_free(q->big_free);
+	rte_free(q->big_mem);
 	rte_free(q);
 }
 
@@ -186,11 +190,20 @@ iommufd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 				    RTE_CACHE_LINE_SIZE, socket);
 	q->wbuf = rte_malloc_socket("iommufd_resp", q->max_groups * IOMMUFD_RESP,
 				    RTE_CACHE_LINE_SIZE, socket);
-	if (q->rbuf == NULL || q->meta == NULL || q->tab == NULL || q->wbuf == NULL) {
+	q->big_mem = rte_malloc_socket("iommufd_bigmaps",
+				       IOMMUFD_BIG_GROUPS * IOMMUFD_BIG_WORDS * sizeof(uint64_t),
+				       RTE_CACHE_LINE_SIZE, socket);
+	q->big_free = rte_malloc_socket("iommufd_bigfree",
+					IOMMUFD_BIG_GROUPS * sizeof(*q->big_free),
+					RTE_CACHE_LINE_SIZE, socket);
+	if (q->rbuf == NULL || q->meta == NULL || q->tab == NULL || q->wbuf == NULL ||
+	    q->big_mem == NULL || q->big_free == NULL) {
 		iommufd_queue_release(dev, qid);
 		dev->queues[qid] = NULL;
 		return -ENOMEM;
 	}
+	for (q->nb_big_free = 0; q->nb_big_free < IOMMUFD_BIG_GROUPS; q->nb_big_free++)
+		q->big_free[q->nb_big_free] = &q->big_mem[q->nb_big_free * IOMMUFD_BIG_WORDS];
 	q->io = d->io;
 	q->io_ctx = d->io_ctx;
 	q->pool = qc->pool;

@@ -39,6 +39,12 @@
  * reading stops while that many are unanswered); rbuf=N: first read size in
  * records (default 32; grows when a group does not fit).
  *
+ * Groups of any size up to min(8192, outstanding) records are answered
+ * exactly once, when every record is back; a record passed back twice is
+ * a duplicate at any index and never completes a group early. Groups of
+ * more than 64 records take one of the queue's 127 record maps; while none
+ * is free, such groups wait in the kernel (docs/iommufd.md).
+ *
  * Emulated devices keep every rule of the kernel at the read()/write()
  * boundary: read() returns 0 when empty, count must be a multiple of 40
  * (else -ESPIPE, as drivers/iommu/iommufd's fault.c answers), whole groups
