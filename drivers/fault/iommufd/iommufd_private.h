@@ -111,6 +111,7 @@ struct iommufd_queue {
 /* Parsed devargs (iommufd.c). */
 struct iommufd_conf {
 	uint64_t fault_fd;
+	uint64_t test_peer; /* fault_fd is a test's stand-in for the kernel */
 	uint64_t emu;
 	uint64_t iommu_fd;
 	char iommu_path[128];

@@ -24,6 +24,11 @@
  * One device has one queue (one fault FD has one reader). Ways in (devargs):
  * - "iommufd0,fault_fd=N": adopt a fault FD the process inherited or got
  *   over a UNIX socket. The caller keeps owning it (close it after close).
+ *   It must be a fault queue (anonymous inode "anon_inode:[iommufd-pgfault]",
+ *   open read-write), else create fails with -EINVAL (-EBADF if not open)
+ *   and a message saying what the fd is; it is made O_NONBLOCK.
+ *   "test_peer=1" waives the check, for a test playing the kernel over a
+ *   socketpair.
  * - "iommufd0,iommu=/dev/iommu,dev_id=D,pt_id=P" or "iommufd0,iommu_fd=N,
  *   dev_id=D,pt_id=P": allocate a fault queue (IOMMU_FAULT_QUEUE_ALLOC) and a
  *   fault-capable HWPT on device D over page table P (IOMMU_HWPT_ALLOC with
