@@ -123,29 +123,37 @@ pfdk_store_image_create(const char *path, int socket_id)
 	if (s->size == 0)
 		goto done; /* an empty image: every page reads as zero */
 	/*
-	 * Hugepage memory when the EAL has it: a restore touches the whole
-	 * image, and 2 MiB TLB entries make UFFDIO_COPY's source reads cheap.
+	 * The store owns a copy: a mapping of the file itself would SIGBUS
+	 * the whole process on the next lookup once anyone truncates the
+	 * file (and would serve bytes written after the load). Hugepage
+	 * memory when the EAL has it: a restore touches the whole image,
+	 * and 2 MiB TLB entries make UFFDIO_COPY's source reads cheap.
 	 */
 	mem = NULL;
 	if (rte_eal_has_hugepages())
 		mem = rte_malloc_socket("pfdk_store_image", s->size,
 					RTE_PGSIZE_2M, socket_id);
-	if (mem != NULL) {
-		if (read_all(fd, mem, s->size) < 0) {
-			rte_free(mem);
-			err = EIO;
-			goto fail;
-		}
-	} else {
-		/* Prefault, so a lookup never takes a page fault of its own. */
-		mem = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-			   fd, 0);
+	if (mem == NULL) {
+		/* Anonymous and prefaulted: a lookup never takes a fault of its own. */
+		mem = mmap(NULL, s->size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (mem == MAP_FAILED) {
 			err = errno;
 			goto fail;
 		}
 		s->owned_len = s->size;
 	}
+	if (read_all(fd, mem, s->size) < 0) {
+		/* Shorter than fstat said: the file shrank while we read it. */
+		err = EIO;
+		if (s->owned_len != 0)
+			munmap(mem, s->owned_len);
+		else
+			rte_free(mem);
+		goto fail;
+	}
+	if (s->owned_len != 0)
+		mprotect(mem, s->owned_len, PROT_READ); /* immutable, as promised */
 	s->owned = mem;
 	s->base = mem;
 done:

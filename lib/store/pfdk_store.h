@@ -10,9 +10,10 @@
  * region's offset in the store) to the page's contents. Four kinds:
  *
  * - zero:     every page is zero; a uffd driver resolves it with ZEROPAGE.
- * - image:    a snapshot file, loaded into hugepage memory (rte_malloc)
- *             when the EAL has hugepages, else mapped privately and
- *             prefaulted. Offsets past the end of the file read as zero.
+ * - image:    a snapshot file, copied at load into memory the store owns
+ *             (hugepage memory when the EAL has it, else anonymous memory),
+ *             so what happens to the file later (truncation, writes) never
+ *             reaches a lookup. Offsets past the end of the file read as zero.
  * - pattern:  bytes derived from the offset and a seed, so a test can
  *             verify every byte of every page (pfdk_store_read()).
  * - callback: the application fills the page.
@@ -90,13 +91,16 @@ struct pfdk_store *pfdk_store_zero_create(void);
 struct pfdk_store *pfdk_store_pattern_create(uint64_t seed);
 
 /**
- * A snapshot image read from @p path. With EAL hugepages the file is read
- * into rte_malloc memory on @p socket_id (one copy, TLB-friendly); without,
- * it is mapped MAP_PRIVATE and prefaulted.
+ * A snapshot image read from @p path into memory the store owns: with EAL
+ * hugepages rte_malloc memory on @p socket_id (TLB-friendly), else
+ * prefaulted anonymous memory. The store serves the bytes the file had
+ * when it was read: truncating or rewriting the file afterwards changes
+ * nothing (a mapping of the file would take SIGBUS after a truncation).
  *
  * @return
  *   The store, or NULL with rte_errno set: ENOENT/EACCES (open), EINVAL
- *   (not a regular file), ENOMEM, EIO (short read).
+ *   (not a regular file), ENOMEM, EIO (short read: the file shrank while
+ *   it was read).
  */
 struct pfdk_store *pfdk_store_image_create(const char *path, int socket_id);
 

@@ -160,7 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.p = data;
 	s.end = data + size;
 	/* Small limits so the credit and buffer edges are reachable. */
-	snprintf(devargs, sizeof(devargs), "iommufd0,fault_fd=%d,outstanding=%u,rbuf=%u",
+	snprintf(devargs, sizeof(devargs), "iommufd0,fault_fd=%d,test_peer=1,outstanding=%u,rbuf=%u",
 		 null_fd, 1 + (size ? data[0] % 64 : 0), 1 + (size > 1 ? data[1] % 8 : 0));
 	id = pfdk_fault_dev_create(devargs);
 	if (id < 0)

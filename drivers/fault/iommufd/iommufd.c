@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <rte_malloc.h>
@@ -20,6 +22,14 @@
 #include "iommufd_private.h"
 
 #define NONE UINT64_MAX
+
+/*
+ * What the kernel names a fault queue's file: drivers/iommu/iommufd/fault.c
+ * makes it with anon_inode_getfile("[iommufd-pgfault]", ...) (6.11 on; via
+ * iommufd_eventq_init() since 6.14), so /proc/self/fd/N reads as this.
+ */
+#define FAULT_FD_LINK "anon_inode:[iommufd-pgfault]"
+#define ANON_INODE_FS_MAGIC 0x09041934 /* <linux/magic.h> */
 
 static struct pfdk_fault_driver iommufd_driver;
 
@@ -79,7 +89,9 @@ iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	c->flag2 = 0;
 	c->seed = 1;
 	c->depth = 64;
+	c->test_peer = 0;
 	if (pfdk_fault_kv_uint(kv, "fault_fd", &c->fault_fd, 0, INT32_MAX, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "test_peer", &c->test_peer, 0, 1, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "emu", &c->emu, 0, 1, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "iommu_fd", &c->iommu_fd, 0, INT32_MAX, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "dev_id", &c->hw_dev_id, 0, UINT32_MAX, err, errlen) ||
@@ -110,6 +122,10 @@ iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	       (c->iommu_fd != NONE || c->iommu_path[0] != '\0');
 	if (ways != 1) {
 		snprintf(err, errlen, "give exactly one of fault_fd=N, emu=1, or iommu=PATH|iommu_fd=N with dev_id= and pt_id=");
+		return -EINVAL;
+	}
+	if (c->test_peer && c->fault_fd == NONE) {
+		snprintf(err, errlen, "test_peer=1 goes with fault_fd=N");
 		return -EINVAL;
 	}
 	if (c->iommu_fd != NONE && c->iommu_path[0] != '\0') {
@@ -144,7 +160,9 @@ iommufd_info_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_info *info)
 	const struct iommufd_dev *d = dev->dev_private;
 
 	info->max_queues = 1; /* one fault FD, one reader */
-	info->max_group_records = d->emu ? (uint32_t)d->conf.groups : IOMMUFD_RBUF_MAX;
+	/* A read holds no more records than free group slots (outstanding=). */
+	info->max_group_records = d->emu ? (uint32_t)d->conf.groups :
+		(uint32_t)RTE_MIN((uint64_t)IOMMUFD_GROUP_MAX, d->conf.outstanding);
 }
 
 static void
@@ -158,6 +176,8 @@ iommufd_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
 	rte_free(q->meta);
 	rte_free(q->tab);
 	rte_free(q->wbuf);
+	rte_free(q->big_free);
+	rte_free(q->big_mem);
 	rte_free(q);
 }
 
@@ -186,11 +206,20 @@ iommufd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 				    RTE_CACHE_LINE_SIZE, socket);
 	q->wbuf = rte_malloc_socket("iommufd_resp", q->max_groups * IOMMUFD_RESP,
 				    RTE_CACHE_LINE_SIZE, socket);
-	if (q->rbuf == NULL || q->meta == NULL || q->tab == NULL || q->wbuf == NULL) {
+	q->big_mem = rte_malloc_socket("iommufd_bigmaps",
+				       IOMMUFD_BIG_GROUPS * IOMMUFD_BIG_WORDS * sizeof(uint64_t),
+				       RTE_CACHE_LINE_SIZE, socket);
+	q->big_free = rte_malloc_socket("iommufd_bigfree",
+					IOMMUFD_BIG_GROUPS * sizeof(*q->big_free),
+					RTE_CACHE_LINE_SIZE, socket);
+	if (q->rbuf == NULL || q->meta == NULL || q->tab == NULL || q->wbuf == NULL ||
+	    q->big_mem == NULL || q->big_free == NULL) {
 		iommufd_queue_release(dev, qid);
 		dev->queues[qid] = NULL;
 		return -ENOMEM;
 	}
+	for (q->nb_big_free = 0; q->nb_big_free < IOMMUFD_BIG_GROUPS; q->nb_big_free++)
+		q->big_free[q->nb_big_free] = &q->big_mem[q->nb_big_free * IOMMUFD_BIG_WORDS];
 	q->io = d->io;
 	q->io_ctx = d->io_ctx;
 	q->pool = qc->pool;
@@ -332,6 +361,79 @@ static const struct pfdk_fault_dev_ops iommufd_ops = {
 	.respond = iommufd_respond,
 };
 
+static const char *
+fd_kind(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFIFO: return "a pipe or FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFDIR: return "a directory";
+	case S_IFLNK: return "a symbolic link";
+	default: return "not a regular file, pipe, socket or device";
+	}
+}
+
+/*
+ * fault_fd=N must be an iommufd fault queue: records read from anything
+ * else are garbage answered into it (a regular file), or a read blocks the
+ * poller (a pipe). The kernel's queue is an anonymous inode named
+ * [iommufd-pgfault]; test_peer=1 lets a test stand in for the kernel with
+ * any fd. Either way the fd is made non-blocking (on the open file
+ * description, which the caller shares).
+ */
+static int
+adopt_fault_fd(struct pfdk_fault_dev *dev, struct iommufd_dev *d)
+{
+	char path[64], link[128] = "", eb[128];
+	struct statfs sfs;
+	struct stat st;
+	ssize_t n;
+	int fl, fd = d->fault_fd;
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+
+		PFDK_FAULT_LOG(ERR, "%s: fault_fd=%d: %s: not an open file descriptor of this process",
+			       dev->name, fd, iommufd_err_name(e, eb, sizeof(eb)));
+		return -e;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	if (!d->conf.test_peer) {
+		bool anon = fstatfs(fd, &sfs) == 0 && sfs.f_type == ANON_INODE_FS_MAGIC;
+
+		/* Without /proc the link is unknown: the inode's file system decides. */
+		if (!anon || (n > 0 && strcmp(link, FAULT_FD_LINK) != 0)) {
+			PFDK_FAULT_LOG(ERR, "%s: fault_fd=%d is %s (%s), not an iommufd fault queue (%s, from IOMMU_FAULT_QUEUE_ALLOC): refused",
+				       dev->name, fd,
+				       anon ? "another kind of anonymous file" : fd_kind(st.st_mode),
+				       n > 0 ? link : "no /proc link", FAULT_FD_LINK);
+			return -EINVAL;
+		}
+		if ((fl & O_ACCMODE) != O_RDWR) {
+			PFDK_FAULT_LOG(ERR, "%s: fault_fd=%d is not open for reading and writing: refused",
+				       dev->name, fd);
+			return -EINVAL;
+		}
+	}
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		int e = errno;
+
+		PFDK_FAULT_LOG(ERR, "%s: fault_fd=%d: cannot make it non-blocking: %s",
+			       dev->name, fd, iommufd_err_name(e, eb, sizeof(eb)));
+		return -e;
+	}
+	PFDK_FAULT_LOG(DEBUG, "%s: adopted fault_fd=%d (%s)%s", dev->name, fd,
+		       n > 0 ? link : fd_kind(st.st_mode),
+		       d->conf.test_peer ? ", a test peer" : "");
+	return 0;
+}
+
 static int
 iommufd_probe(struct pfdk_fault_dev *dev, const void *conf)
 {
@@ -365,13 +467,7 @@ iommufd_probe(struct pfdk_fault_dev *dev, const void *conf)
 		d->io_ctx = d->emu;
 	} else if (d->conf.fault_fd != NONE) {
 		d->fault_fd = (int)d->conf.fault_fd;
-		if (fcntl(d->fault_fd, F_GETFD) < 0) {
-			char eb[128];
-
-			ret = -errno;
-			PFDK_FAULT_LOG(ERR, "%s: fault_fd=%d: %s: not an open file descriptor of this process",
-				       dev->name, d->fault_fd, iommufd_err_name(errno, eb, sizeof(eb)));
-		}
+		ret = adopt_fault_fd(dev, d);
 		d->io = &iommufd_fd_io;
 		d->io_ctx = (void *)(intptr_t)d->fault_fd;
 	} else {
@@ -522,7 +618,7 @@ pfdk_iommufd_resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb)
 }
 
 static struct pfdk_fault_driver iommufd_driver = {
-	.params = "fault_fd=<fd> emu=<0|1> iommu=<path> iommu_fd=<fd> "
+	.params = "fault_fd=<fd> test_peer=<0|1: fault_fd may be any fd (a test playing the kernel)> emu=<0|1> iommu=<path> iommu_fd=<fd> "
 		  "dev_id=<uint32> pt_id=<uint32> range=<LO:HI> "
 		  "outstanding=<1-65536> rbuf=<records> groups=<1-256> "
 		  "pasids=<0-1048576> total=<records,0=inject only> "

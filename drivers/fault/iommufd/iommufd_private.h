@@ -17,6 +17,24 @@
 #define IOMMUFD_RESP sizeof(struct pfdk_iommu_hwpt_page_response)
 /* Largest read, in records: a group bigger than this cannot be read. */
 #define IOMMUFD_RBUF_MAX 8192u
+/*
+ * Records per group, at most: the read buffer's cap (an open group lives
+ * in it whole). Real groups are far smaller: PCIe PRI bounds a function's
+ * outstanding page requests by its allocation (e.g. Intel's page request
+ * queue holds 2048), and the group index is only 9 bits.
+ */
+#define IOMMUFD_GROUP_MAX IOMMUFD_RBUF_MAX
+/*
+ * Record maps for groups of more than 64 records (IOMMUFD_GROUP_MAX bits,
+ * 1 KiB each; 127 KiB per queue). A read takes no more records than could
+ * make groups for the free maps (65 records each): with all free, that is
+ * a whole IOMMUFD_GROUP_MAX group; with fewer, bigger groups wait in the
+ * kernel until outstanding ones are answered. Backpressure, never a drop.
+ */
+#define IOMMUFD_BIG_GROUPS ((IOMMUFD_GROUP_MAX + 64) / 65)
+#define IOMMUFD_BIG_WORDS (IOMMUFD_GROUP_MAX / 64)
+_Static_assert(65 * IOMMUFD_BIG_GROUPS + 64 >= IOMMUFD_GROUP_MAX,
+	       "an idle queue must be able to read the largest group");
 #define IOMMUFD_PAGE 4096u
 
 /*
@@ -30,6 +48,7 @@ struct iommufd_group {
 	uint32_t nrec;     /* records read */
 	uint32_t returned; /* records passed back */
 	uint64_t mask;     /* which of records 0..63 were passed back */
+	uint64_t *big;     /* records 64.. of a larger group (bit = index), or NULL */
 	uint8_t closed;    /* LAST_PAGE seen: nrec is final */
 	uint8_t code;      /* INVALID once any record was */
 };
@@ -74,6 +93,11 @@ struct iommufd_queue {
 	uint32_t max_groups;
 	uint32_t open_cookie; /* group whose LAST_PAGE is still to come, or 0 */
 	uint32_t gen;
+	/* Free record maps of groups over 64 records (IOMMUFD_BIG_GROUPS). */
+	uint64_t **big_free;
+	uint64_t *big_mem;
+	uint32_t nb_big_free;
+	uint32_t nofit_waits; /* reads held back: a first group bigger than allowed */
 	/* Responses waiting for write(); at most max_groups with the table. */
 	struct pfdk_iommu_hwpt_page_response *wbuf;
 	uint32_t wn;
@@ -87,6 +111,7 @@ struct iommufd_queue {
 /* Parsed devargs (iommufd.c). */
 struct iommufd_conf {
 	uint64_t fault_fd;
+	uint64_t test_peer; /* fault_fd is a test's stand-in for the kernel */
 	uint64_t emu;
 	uint64_t iommu_fd;
 	char iommu_path[128];

@@ -68,6 +68,8 @@ grp_delete(struct iommufd_queue *q, struct iommufd_group *g)
 {
 	uint32_t i = (uint32_t)(g - q->tab), j = i, k;
 
+	if (unlikely(g->big != NULL))
+		q->big_free[q->nb_big_free++] = g->big;
 	for (;;) {
 		q->tab[i].cookie = 0;
 		for (;;) {
@@ -84,7 +86,54 @@ grp_delete(struct iommufd_queue *q, struct iommufd_group *g)
 		i = j;
 	}
 done:
+	q->tab[i].big = NULL;
 	q->nb_groups--;
+}
+
+/*
+ * Record @idx of @g was passed back already? Records 0..63 live in the
+ * group's mask; a group that grew past 64 got a map for the rest.
+ */
+static inline bool
+rec_seen(const struct iommufd_group *g, uint32_t idx)
+{
+	if (likely(idx < 64))
+		return (g->mask >> idx) & 1;
+	return (g->big[idx / 64] >> (idx % 64)) & 1;
+}
+
+static inline void
+rec_mark(struct iommufd_group *g, uint32_t idx)
+{
+	if (likely(idx < 64))
+		g->mask |= 1ull << idx;
+	else
+		g->big[idx / 64] |= 1ull << (idx % 64);
+}
+
+/* @g reaches 65 records: give it a map. False if none is free. */
+static bool
+grp_grow_map(struct iommufd_queue *q, struct iommufd_group *g)
+{
+	if (q->nb_big_free == 0)
+		return false;
+	g->big = q->big_free[--q->nb_big_free];
+	memset(g->big, 0, IOMMUFD_BIG_WORDS * sizeof(uint64_t));
+	return true;
+}
+
+/*
+ * Records a read may take without making more groups of over 64 records
+ * than there are free maps: each new one needs 65 records of the read,
+ * less what the open group (still under 65, no map) already has.
+ */
+static uint32_t
+big_credit(const struct iommufd_queue *q)
+{
+	const struct iommufd_group *g = q->open_cookie ? grp_lookup(q, q->open_cookie) : NULL;
+	uint32_t k = (g != NULL && g->big == NULL) ? g->nrec : 0;
+
+	return 65 * q->nb_big_free + 64 - k;
 }
 
 /* The group's one response, queued; the table forgets the cookie. */
@@ -253,6 +302,13 @@ parse(struct iommufd_queue *q, uint32_t n)
 			cur = grp_insert(q, r.cookie);
 			q->open_cookie = r.cookie;
 		}
+		if (unlikely(cur->nrec >= 64 && cur->big == NULL) &&
+		    !grp_grow_map(q, cur)) {
+			/* Unreachable: read_more() reads no more than big_credit(). */
+			close_open_group(q, w, "over 64 records and no record map free");
+			cur = NULL;
+			continue;
+		}
 		q->meta[w].gen = cur->gen;
 		q->meta[w].idx = cur->nrec++;
 		q->rbuf[w++] = r;
@@ -272,16 +328,30 @@ parse(struct iommufd_queue *q, uint32_t n)
  * one alone is bigger than the old size. False at the cap.
  */
 static int
-grow(struct iommufd_queue *q, uint32_t *want)
+grow(struct iommufd_queue *q, uint32_t *want, uint32_t cap)
 {
-	uint32_t w = *want * 2;
+	uint32_t w = RTE_MIN(*want * 2, cap);
 
 	if (q->rtail + *want >= IOMMUFD_RBUF_MAX)
 		return 0;
 	if (!rbuf_reserve(q, w))
 		w = q->rcap - q->rtail;
-	if (w <= *want)
+	if (w <= *want) {
+		/*
+		 * Held back by free group slots or record maps: it is read
+		 * once groups are answered. Said when even an idle queue
+		 * could not take it (outstanding= is smaller than the group).
+		 */
+		if (*want >= cap && log_this(++q->nofit_waits)) {
+			if (cap >= q->max_groups)
+				PFDK_FAULT_LOG(ERR, "%s: the first waiting group has more than %u record(s): raise outstanding= (one slot per record read) or it is never read; %u time(s) so far",
+					       q->name, cap, q->nofit_waits);
+			else
+				PFDK_FAULT_LOG(DEBUG, "%s: the first waiting group has more than %u record(s): read when outstanding groups are answered; %u time(s) so far",
+					       q->name, cap, q->nofit_waits);
+		}
 		return 0;
+	}
 	*want = w;
 	pfdk_counter_add(&q->st.x.grows, 1);
 	return 1;
@@ -330,7 +400,7 @@ read_more(struct iommufd_queue *q, uint32_t want)
 		return;
 	}
 	/* Each record may open a group: read no more than the table can take. */
-	credit = q->max_groups - q->nb_groups - q->wn;
+	credit = RTE_MIN(q->max_groups - q->nb_groups - q->wn, big_credit(q));
 	if (credit == 0) {
 		pfdk_counter_add(&q->st.full, 1);
 		return;
@@ -347,15 +417,20 @@ read_more(struct iommufd_queue *q, uint32_t want)
 		}
 		if (ret == 0) {
 			/* Empty, or (mainline) a first group that does not fit. */
-			if (!nofit_waiting(q, grew) || !grow(q, &want))
+			if (!nofit_waiting(q, grew) || !grow(q, &want, credit))
 				break;
 			grew = true;
 			continue;
 		}
 		if (ret == -EINTR)
 			continue;
-		if (ret == -EINVAL && grow(q, &want))
+		if (ret == -EINVAL && grow(q, &want, credit))
 			continue;
+		if (ret == -EINVAL && want >= credit) {
+			/* Too big for now (grow() said so): it waits in the FD. */
+			pfdk_counter_add(&q->st.full, 1);
+			return;
+		}
 		pfdk_counter_add(&q->st.x.read_errors, 1);
 		if (log_this(q->st.x.read_errors))
 			PFDK_FAULT_LOG(ERR, "%s: read of %u record(s) from the fault FD failed: %s%s",
@@ -454,13 +529,12 @@ iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 			pfdk_counter_add(&q->st.x.stale, 1);
 			continue;
 		}
-		if (unlikely(idx >= g->nrec ||
-			     (idx < 64 && (g->mask & (1ull << idx))))) {
+		if (unlikely(idx >= g->nrec || rec_seen(g, idx))) {
+			/* Passed back before: counting it again would answer early. */
 			pfdk_counter_add(&q->st.x.duplicates, 1);
 			continue;
 		}
-		if (idx < 64)
-			g->mask |= 1ull << idx;
+		rec_mark(g, idx);
 		if (unlikely(f->status > PFDK_FAULT_RESP_INVALID)) {
 			/* A resolver bug must not leave the device waiting. */
 			pfdk_counter_add(&q->st.x.bad_status, 1);
@@ -499,6 +573,9 @@ iommufd_queue_abort(struct iommufd_queue *q)
 		q->wbuf[q->wn].code = PFDK_FAULT_RESP_INVALID;
 		q->wn++;
 		g->cookie = 0;
+		if (g->big != NULL)
+			q->big_free[q->nb_big_free++] = g->big;
+		g->big = NULL;
 		aborted++;
 	}
 	q->nb_groups = 0;

@@ -24,6 +24,11 @@
  * One device has one queue (one fault FD has one reader). Ways in (devargs):
  * - "iommufd0,fault_fd=N": adopt a fault FD the process inherited or got
  *   over a UNIX socket. The caller keeps owning it (close it after close).
+ *   It must be a fault queue (anonymous inode "anon_inode:[iommufd-pgfault]",
+ *   open read-write), else create fails with -EINVAL (-EBADF if not open)
+ *   and a message saying what the fd is; it is made O_NONBLOCK.
+ *   "test_peer=1" waives the check, for a test playing the kernel over a
+ *   socketpair.
  * - "iommufd0,iommu=/dev/iommu,dev_id=D,pt_id=P" or "iommufd0,iommu_fd=N,
  *   dev_id=D,pt_id=P": allocate a fault queue (IOMMU_FAULT_QUEUE_ALLOC) and a
  *   fault-capable HWPT on device D over page table P (IOMMU_HWPT_ALLOC with
@@ -38,6 +43,12 @@
  * outstanding=N: most groups the queue tracks at once (default 4096;
  * reading stops while that many are unanswered); rbuf=N: first read size in
  * records (default 32; grows when a group does not fit).
+ *
+ * Groups of any size up to min(8192, outstanding) records are answered
+ * exactly once, when every record is back; a record passed back twice is
+ * a duplicate at any index and never completes a group early. Groups of
+ * more than 64 records take one of the queue's 127 record maps; while none
+ * is free, such groups wait in the kernel (docs/iommufd.md).
  *
  * Emulated devices keep every rule of the kernel at the read()/write()
  * boundary: read() returns 0 when empty, count must be a multiple of 40

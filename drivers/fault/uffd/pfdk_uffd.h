@@ -23,7 +23,10 @@
  * The UFFDIO_API handshake asks for the features the kernel offers among
  * THREAD_ID, MISSING_HUGETLBFS/SHMEM, MINOR_HUGETLBFS/SHMEM,
  * PAGEFAULT_FLAG_WP, WP_HUGETLBFS_SHMEM, EVENT_FORK/REMAP/REMOVE/UNMAP,
- * POISON and MOVE.
+ * POISON and MOVE. Without CAP_SYS_PTRACE the kernel refuses EVENT_FORK
+ * (EPERM): the handshake then asks again without it, so an unprivileged
+ * user gets a working device that does not follow fork children
+ * (pfdk_uffd_features() tells).
  *
  * @code
  *   dev = pfdk_fault_dev_create("uffd0")      (or a profile's [device.uffd0])
@@ -346,7 +349,11 @@ int pfdk_uffd_prefault(uint16_t dev_id, void *addr, size_t len);
 /** The device's userfaultfd, or -ENODEV / -EINVAL. */
 int pfdk_uffd_fd(uint16_t dev_id);
 
-/** Kernel features the handshake enabled (UFFD_FEATURE_*), 0 on error. */
+/**
+ * Kernel features the handshake enabled (UFFD_FEATURE_*): what was asked
+ * and granted, e.g. without EVENT_FORK for a caller lacking CAP_SYS_PTRACE;
+ * 0 on error.
+ */
 uint64_t pfdk_uffd_features(uint16_t dev_id);
 
 /** @return 0 with @p st filled, or -ENODEV / -EINVAL. */

@@ -47,47 +47,82 @@ uffd_dev_of(uint16_t dev_id)
 	return dev->dev_private;
 }
 
-/* A new userfaultfd: the syscall, /dev/userfaultfd, then user-mode only. */
+static const char *
+uffd_open_hint(int e)
+{
+	if (e == EMFILE)
+		return "the process has reached its file descriptor limit (RLIMIT_NOFILE, ulimit -n): close descriptors or raise the limit";
+	if (e == ENFILE)
+		return "the system has reached its file limit (fs.file-max)";
+	return "unprivileged processes need vm.unprivileged_userfaultfd=1, access to /dev/userfaultfd, or a kernel with UFFD_USER_MODE_ONLY (5.11+)";
+}
+
+/*
+ * A new userfaultfd: the syscall, /dev/userfaultfd, then user-mode only
+ * (always allowed, whatever vm.unprivileged_userfaultfd says). Out of
+ * descriptors is no question of privilege: it is said as such.
+ */
 static int
 uffd_open(int *user_only)
 {
-	int fl = O_NONBLOCK | O_CLOEXEC, fd, dfd, err;
+	int fl = O_NONBLOCK | O_CLOEXEC, fd, dfd;
+	int e_sys, e_dev, e_umo, e_limit = 0;
 
 	*user_only = 0;
 	fd = (int)syscall(SYS_userfaultfd, fl);
 	if (fd >= 0)
 		return fd;
-	err = errno;
+	e_sys = errno;
 	dfd = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 	if (dfd >= 0) {
 		fd = ioctl(dfd, USERFAULTFD_IOC_NEW, fl);
+		e_dev = errno;
 		close(dfd);
 		if (fd >= 0)
 			return fd;
+	} else {
+		e_dev = errno;
 	}
 	fd = (int)syscall(SYS_userfaultfd, fl | UFFD_USER_MODE_ONLY);
 	if (fd >= 0) {
 		*user_only = 1;
 		return fd;
 	}
-	PFDK_FAULT_LOG(ERR, "uffd: cannot create a userfaultfd: %s. Unprivileged processes need vm.unprivileged_userfaultfd=1, access to /dev/userfaultfd, or a kernel that allows UFFD_USER_MODE_ONLY",
-		       strerror(err));
-	return -err;
+	e_umo = errno;
+	if (e_sys == EMFILE || e_sys == ENFILE)
+		e_limit = e_sys;
+	else if (e_dev == EMFILE || e_dev == ENFILE)
+		e_limit = e_dev;
+	else if (e_umo == EMFILE || e_umo == ENFILE)
+		e_limit = e_umo;
+	PFDK_FAULT_LOG(ERR, "uffd: cannot create a userfaultfd (userfaultfd(2): %s; /dev/userfaultfd: %s; UFFD_USER_MODE_ONLY: %s): %s",
+		       strerror(e_sys), strerror(e_dev), strerror(e_umo),
+		       uffd_open_hint(e_limit ? e_limit : e_sys));
+	return -(e_limit ? e_limit : e_sys);
 }
 
-/* Features this kernel offers: asked on a scratch uffd (API is once per fd). */
+/*
+ * Features this kernel offers: asked on a scratch uffd (API is once per
+ * fd). Asking for none is never refused, so this is the kernel's list even
+ * for an unprivileged caller, EVENT_FORK included (which it may then not
+ * get: uffd_handshake()).
+ */
 static uint64_t
 kernel_features(void)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	int user_only, fd = uffd_open(&user_only);
+	uint64_t f = 0;
 
 	if (fd < 0)
 		return 0;
-	if (ioctl(fd, UFFDIO_API, &api) < 0)
-		api.features = 0;
+	if (ioctl(fd, UFFDIO_API, &api) == 0)
+		f = api.features;
+	else
+		PFDK_FAULT_LOG(WARNING, "uffd: UFFDIO_API on a scratch userfaultfd (no features asked): %s",
+			       strerror(errno));
 	close(fd);
-	return api.features;
+	return f;
 }
 
 /*
@@ -98,16 +133,67 @@ kernel_features(void)
 #define UFFD_EVENTS (UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
 	UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
 
+/*
+ * What every device of a process would say alike (no privileges) is said
+ * once at NOTICE, then at DEBUG: 64 tenants, one line.
+ */
+#define PFDK_FAULT_LOG_ONCE(level, ...) do { \
+	static bool said_; \
+	if (!__atomic_exchange_n(&said_, true, __ATOMIC_RELAXED)) \
+		PFDK_FAULT_LOG(level, __VA_ARGS__); \
+	else \
+		PFDK_FAULT_LOG(DEBUG, __VA_ARGS__); \
+} while (0)
+
+/* "EVENT_FORK|EVENT_REMAP" for the log. */
+static const char *
+uffd_feature_names(uint64_t f, char *buf, size_t len)
+{
+	static const struct { uint64_t bit; const char *name; } names[] = {
+		{ UFFD_FEATURE_EVENT_FORK, "EVENT_FORK" },
+		{ UFFD_FEATURE_EVENT_REMAP, "EVENT_REMAP" },
+		{ UFFD_FEATURE_EVENT_REMOVE, "EVENT_REMOVE" },
+		{ UFFD_FEATURE_EVENT_UNMAP, "EVENT_UNMAP" },
+	};
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < RTE_DIM(names) && n < len; i++)
+		if (f & names[i].bit)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      n ? "|" : "", names[i].name);
+	return buf;
+}
+
+/*
+ * UFFDIO_API. The kernel refuses EVENT_FORK with EPERM to a caller
+ * without CAP_SYS_PTRACE (an unprivileged user, or root in a container
+ * that dropped it) before it touches the fd, so the same fd can be asked
+ * again without it: such a device works, it just never sees fork children.
+ * On failure the kernel zeroes the struct it hands back: the log says what
+ * was asked, not what came back.
+ */
+/* One UFFDIO_API: 0 with what the kernel answered in *got, or -errno. */
+static int
+uffd_api(int fd, uint64_t features, uint64_t *got)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+
+	if (ioctl(fd, UFFDIO_API, &api) < 0)
+		return -errno;
+	*got = api.features;
+	return 0;
+}
+
 static int
 uffd_handshake(struct uffd_dev *ud, bool adopted, bool sigbus)
 {
 	uint64_t offered = kernel_features();
 	uint64_t want = sigbus ? (UFFD_WANTED & ~UFFD_EVENTS) | UFFD_FEATURE_SIGBUS :
 		UFFD_WANTED;
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = offered & want,
-	};
+	uint64_t asked = offered & want, got = 0, missing;
+	char names[64];
+	int ret;
 
 	if (sigbus && !(offered & UFFD_FEATURE_SIGBUS)) {
 		PFDK_FAULT_LOG(ERR, "uffd: sigbus=1: the kernel lacks UFFD_FEATURE_SIGBUS");
@@ -117,11 +203,24 @@ uffd_handshake(struct uffd_dev *ud, bool adopted, bool sigbus)
 		PFDK_FAULT_LOG(ERR, "uffd: sigbus=1 needs a new userfaultfd (not fd=)");
 		return -EINVAL;
 	}
-	if (ioctl(ud->fd, UFFDIO_API, &api) == 0) {
-		ud->features = api.features & want;
+	ret = uffd_api(ud->fd, asked, &got);
+	if (ret == -EPERM && (asked & UFFD_FEATURE_EVENT_FORK)) {
+		asked &= ~(uint64_t)UFFD_FEATURE_EVENT_FORK;
+		ret = uffd_api(ud->fd, asked, &got);
+	}
+	if (ret == 0) {
+		/* The kernel answers with all it supports: keep what we asked. */
+		ud->features = got & asked;
+		missing = want & UFFD_EVENTS & ~ud->features;
+		if (missing != 0)
+			PFDK_FAULT_LOG_ONCE(NOTICE, "uffd: events not delivered: %s%s%s",
+				uffd_feature_names(missing, names, sizeof(names)),
+				(missing & UFFD_FEATURE_EVENT_FORK & offered) ?
+				" (EVENT_FORK needs CAP_SYS_PTRACE: a fork child's copy of a region is not followed; it gets the kernel's default pages)" : "",
+				(missing & ~offered) ? " (not offered by this kernel)" : "");
 		return 0;
 	}
-	if (adopted && errno == EINVAL) {
+	if (adopted && ret == -EINVAL) {
 		/*
 		 * The owner did the handshake already (a forked child's uffd
 		 * inherits its parent's): its features are not readable, so
@@ -131,9 +230,9 @@ uffd_handshake(struct uffd_dev *ud, bool adopted, bool sigbus)
 		ud->features = offered & UFFD_WANTED;
 		return 0;
 	}
-	PFDK_FAULT_LOG(ERR, "uffd: UFFDIO_API (features %#" PRIx64 "): %s",
-		       (uint64_t)api.features, strerror(errno));
-	return -errno;
+	PFDK_FAULT_LOG(ERR, "uffd: UFFDIO_API (features asked %#" PRIx64 "): %s",
+		       asked, strerror(-ret));
+	return ret;
 }
 
 /* FORK: keep the child's uffd for pfdk_uffd_fork_adopt(). */
@@ -665,7 +764,7 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 			goto fail_free;
 		}
 		if (user_only)
-			PFDK_FAULT_LOG(NOTICE, "%s: unprivileged userfaultfd (UFFD_USER_MODE_ONLY): faults the kernel takes on the region, e.g. in read(2), are not delivered",
+			PFDK_FAULT_LOG_ONCE(NOTICE, "%s: unprivileged userfaultfd (UFFD_USER_MODE_ONLY): faults the kernel takes on the region, e.g. in read(2), are not delivered",
 				       dev->name);
 	} else {
 		ud->fd = (int)c->fd;
