@@ -34,10 +34,13 @@ static const char *const names[] = {
 static char *
 log_types(void)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	/* static: gcc -O3 takes a local handed to open_memstream() for dangling */
+	static char *buf;
+	static size_t len;
+	FILE *f;
 
+	buf = NULL;
+	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	rte_log_dump(f);
 	fclose(f);
