@@ -898,7 +898,8 @@ pf_nodes(struct pf_ctx *c, unsigned int nnodes)
 		return;
 	max = numa_max_node();
 	for (i = 0; i < RTE_MAX_NUMA_NODES && (int)i <= max; i++)
-		c->node_ok[i] = numa_bitmask_isbitset(numa_nodes_ptr, i) != 0;
+		c->node_ok[i] = i == 0 ||
+			numa_bitmask_isbitset(numa_nodes_ptr, i) != 0;
 }
 
 static void
