@@ -10,6 +10,7 @@
 
 #include "pfdk_eal.h"
 
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk
 RTE_LOG_REGISTER_SUFFIX(pfdk_eal_logtype, eal, INFO);
 
 #define HP_FREE "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"

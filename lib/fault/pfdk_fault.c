@@ -18,7 +18,9 @@
 #include "pfdk_fault.h"
 #include "pfdk_fault_driver.h"
 
-RTE_LOG_REGISTER_DEFAULT(pfdk_fault_logtype, INFO);
+/* "pfdk.fault"; the drivers' are "pfdk.fault.<driver>" (DPDK's lib.<name>) */
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk
+RTE_LOG_REGISTER_SUFFIX(pfdk_fault_logtype, fault, INFO);
 
 static TAILQ_HEAD(, pfdk_fault_driver) drivers =
 	TAILQ_HEAD_INITIALIZER(drivers);
@@ -127,6 +129,23 @@ param_known(const char *params, const char *key)
 	return 0;
 }
 
+/* Is @key one of the space-separated words of @list (NULL: none)? */
+static int
+word_in(const char *list, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\0'))
+			return 1;
+		p = strchr(p, ' ');
+	}
+	return 0;
+}
+
 int
 pfdk_fault_kv_uint(const struct rte_kvargs *kv, const char *key,
 		   uint64_t *val, uint64_t min, uint64_t max, char *err,
@@ -159,6 +178,32 @@ bad:
 	return -EINVAL;
 }
 
+/* What the devargs promise (pfdk_fault_devargs_info()); parse has passed. */
+static void
+devargs_info_fill(const struct pfdk_fault_driver *drv,
+		  const struct rte_kvargs *kv, const void *conf,
+		  struct pfdk_fault_devargs_info *info)
+{
+	uint64_t v = 0;
+	char e[8];
+
+	info->driver = drv->name;
+	if (drv->conf_max_queues != NULL) {
+		info->max_queues = drv->conf_max_queues(conf);
+	} else if (param_known(drv->params, "queues")) {
+		v = PFDK_FAULT_MAX_QUEUES;
+		pfdk_fault_kv_uint(kv, "queues", &v, 1, PFDK_FAULT_MAX_QUEUES,
+				   e, sizeof(e));
+		info->max_queues = (uint16_t)v;
+	} else {
+		info->max_queues = 1; /* what pfdk_fault_info_get() assumes */
+	}
+	v = 0;
+	info->inthread = param_known(drv->params, "sigbus") &&
+		pfdk_fault_kv_uint(kv, "sigbus", &v, 0, 1, e, sizeof(e)) == 0 &&
+		v == 1;
+}
+
 /*
  * Split "<name>[,kv...]", find the driver, check every key against its
  * parameter string and let it parse the values into @conf (allocated here,
@@ -167,7 +212,7 @@ bad:
 static int
 devargs_parse(const char *devargs, char *name,
 	      const struct pfdk_fault_driver **pdrv, void **pconf,
-	      char *err, size_t errlen)
+	      struct pfdk_fault_devargs_info *info, char *err, size_t errlen)
 {
 	const struct pfdk_fault_driver *drv;
 	struct rte_kvargs *kv = NULL;
@@ -212,11 +257,27 @@ devargs_parse(const char *devargs, char *name,
 			return -EINVAL;
 		}
 		for (i = 0; i < kv->count; i++) {
-			if (!param_known(drv->params, kv->pairs[i].key)) {
+			const char *key = kv->pairs[i].key;
+			unsigned int j;
+
+			if (!param_known(drv->params, key)) {
 				snprintf(err, errlen, "%s: unknown key '%s' (driver %s takes: %s)",
-					 name, kv->pairs[i].key, drv->name, drv->params);
+					 name, key, drv->name, drv->params);
 				ret = -EINVAL;
 				goto out;
+			}
+			/* rte_kvargs_get() would return the first silently */
+			if (word_in(drv->repeatable, key))
+				continue;
+			for (j = 0; j < i; j++) {
+				if (strcmp(kv->pairs[j].key, key) == 0) {
+					snprintf(err, errlen, "%s: key '%s' given twice (%s=%s, then %s=%s)",
+						 name, key, key,
+						 kv->pairs[j].value ? kv->pairs[j].value : "",
+						 key, kv->pairs[i].value ? kv->pairs[i].value : "");
+					ret = -EINVAL;
+					goto out;
+				}
 			}
 		}
 	} else {
@@ -238,6 +299,8 @@ devargs_parse(const char *devargs, char *name,
 		free(conf);
 		goto out;
 	}
+	if (info != NULL)
+		devargs_info_fill(drv, kv, conf, info);
 	*pdrv = drv;
 	*pconf = conf;
 	ret = 0;
@@ -254,7 +317,27 @@ pfdk_fault_devargs_check(const char *devargs, char *err, size_t errlen)
 	void *conf;
 	int ret;
 
-	ret = devargs_parse(devargs, name, &drv, &conf, err, errlen);
+	ret = devargs_parse(devargs, name, &drv, &conf, NULL, err, errlen);
+	free(conf);
+	return ret;
+}
+
+int
+pfdk_fault_devargs_info(const char *devargs,
+			struct pfdk_fault_devargs_info *info,
+			char *err, size_t errlen)
+{
+	const struct pfdk_fault_driver *drv;
+	void *conf;
+	int ret;
+
+	if (info == NULL) {
+		snprintf(err, errlen, "no info to fill");
+		return -EINVAL;
+	}
+	memset(info, 0, sizeof(*info));
+	ret = devargs_parse(devargs, info->name, &drv, &conf, info, err,
+			    errlen);
 	free(conf);
 	return ret;
 }
@@ -300,7 +383,7 @@ pfdk_fault_dev_create(const char *devargs)
 	void *conf;
 	int id, ret;
 
-	ret = devargs_parse(devargs, name, &drv, &conf, err, sizeof(err));
+	ret = devargs_parse(devargs, name, &drv, &conf, NULL, err, sizeof(err));
 	if (ret < 0) {
 		PFDK_FAULT_LOG(ERR, "devargs %s: %s", devargs ? devargs : "(null)", err);
 		return ret;
@@ -339,6 +422,8 @@ pfdk_fault_dev_create(const char *devargs)
 	devs[id] = dev;
 	nb_devs++;
 	rte_spinlock_unlock(&devs_lock);
+	PFDK_FAULT_LOG(DEBUG, "%s: created as device %d (driver %s) from '%s'",
+		       name, id, drv->name, devargs);
 	ret = id;
 out:
 	free(conf);
@@ -408,6 +493,8 @@ pfdk_fault_configure(uint16_t dev_id, const struct pfdk_fault_conf *conf)
 		return ret;
 	dev->nb_queues = conf->nb_queues;
 	dev->state = PFDK_FAULT_DEV_CONFIGURED;
+	PFDK_FAULT_LOG(DEBUG, "%s: configured, %u queue(s)", dev->name,
+		       conf->nb_queues);
 	return 0;
 }
 
@@ -416,6 +503,7 @@ pfdk_fault_queue_setup(uint16_t dev_id, uint16_t queue_id,
 		       const struct pfdk_fault_queue_conf *conf)
 {
 	struct pfdk_fault_dev *dev = dev_lookup(dev_id);
+	int ret;
 
 	if (dev == NULL)
 		return -ENODEV;
@@ -439,7 +527,11 @@ pfdk_fault_queue_setup(uint16_t dev_id, uint16_t queue_id,
 		dev->ops->queue_release(dev, queue_id);
 		dev->queues[queue_id] = NULL;
 	}
-	return dev->ops->queue_setup(dev, queue_id, conf);
+	ret = dev->ops->queue_setup(dev, queue_id, conf);
+	PFDK_FAULT_LOG(DEBUG, "%s: queue %u set up on socket %d, pool %s: %s",
+		       dev->name, queue_id, conf->socket_id, conf->pool->name,
+		       ret < 0 ? strerror(-ret) : "ok");
+	return ret;
 }
 
 int
@@ -471,6 +563,7 @@ pfdk_fault_start(uint16_t dev_id)
 	fp_objs[dev_id].respond = dev->ops->respond;
 	fp_objs[dev_id].parse = dev->ops->parse != NULL ? dev->ops->parse : dummy_parse;
 	dev->state = PFDK_FAULT_DEV_STARTED;
+	PFDK_FAULT_LOG(DEBUG, "%s: started", dev->name);
 	return 0;
 }
 
@@ -502,6 +595,9 @@ pfdk_fault_stop(uint16_t dev_id)
 	if (st.aborted > aborted)
 		PFDK_FAULT_LOG(WARNING, "%s: stop answered %" PRIu64 " outstanding group(s) INVALID",
 			       dev->name, st.aborted - aborted);
+	PFDK_FAULT_LOG(DEBUG, "%s: stopped: received %" PRIu64 ", responded %" PRIu64 "%s%s",
+		       dev->name, st.received, st.responded,
+		       ret < 0 ? ", " : "", ret < 0 ? strerror(-ret) : "");
 	return ret;
 }
 
@@ -519,6 +615,7 @@ pfdk_fault_close(uint16_t dev_id)
 	nb_devs--;
 	rte_spinlock_unlock(&devs_lock);
 	dev->ops->dev_close(dev);
+	PFDK_FAULT_LOG(DEBUG, "%s: closed (device %u)", dev->name, dev_id);
 	rte_free(dev);
 	return 0;
 }

@@ -159,8 +159,8 @@ struct pfdk_fault_stats {
 int pfdk_fault_dev_create(const char *devargs);
 
 /**
- * Check a devargs string without creating anything: syntax, driver, keys and
- * values. Needs no EAL.
+ * Check a devargs string without creating anything: syntax, driver, keys
+ * (each known to the driver and given once) and values. Needs no EAL.
  *
  * @param[out] err
  *   Reason on failure.
@@ -168,6 +168,41 @@ int pfdk_fault_dev_create(const char *devargs);
  *   0, or -EINVAL with @p err filled.
  */
 int pfdk_fault_devargs_check(const char *devargs, char *err, size_t errlen);
+
+/** What a devargs string promises, known before any device exists. */
+struct pfdk_fault_devargs_info {
+	char name[PFDK_FAULT_NAME_LEN]; /**< device name, e.g. "sim0" */
+	const char *driver;             /**< driver name, e.g. "sim" */
+	/**
+	 * Most queues pfdk_fault_configure() will accept on the device: the
+	 * driver's answer for these devargs, else PFDK_FAULT_MAX_QUEUES for a
+	 * driver with a queues= parameter (its value, when given) and 1 for
+	 * one without.
+	 */
+	uint16_t max_queues;
+	/**
+	 * The device can resolve in the faulting threads
+	 * (pfdk_fault_inthread_set()): its driver takes sigbus=<0|1> and the
+	 * devargs say sigbus=1.
+	 */
+	bool inthread;
+};
+
+/**
+ * Check a devargs string as pfdk_fault_devargs_check() does and say what
+ * the device it describes will accept, without creating it (for checking
+ * a profile at load). Needs no EAL.
+ *
+ * @param[out] info
+ *   Filled on success.
+ * @param[out] err
+ *   Reason on failure.
+ * @return
+ *   0, or -EINVAL (-ENOMEM) with @p err filled.
+ */
+int pfdk_fault_devargs_info(const char *devargs,
+			    struct pfdk_fault_devargs_info *info,
+			    char *err, size_t errlen);
 
 /** Look a device up by name. @return dev_id, or -ENODEV. */
 int pfdk_fault_get_dev_id(const char *name);

@@ -127,6 +127,18 @@ struct pfdk_fault_driver {
 	 * @return 0, or a negative errno (logged by the driver).
 	 */
 	int (*probe)(struct pfdk_fault_dev *dev, const void *conf);
+	/**
+	 * Optional: most queues a device probed from @p conf accepts, as its
+	 * dev_info_get() will say. Lets a profile be checked without a device;
+	 * when NULL, see pfdk_fault_devargs_info::max_queues.
+	 */
+	uint16_t (*conf_max_queues)(const void *conf);
+	/**
+	 * Optional: keys of @p params that may be given more than once,
+	 * space separated ("range"); any other key given twice is refused
+	 * (rte_kvargs_get() would silently take the first).
+	 */
+	const char *repeatable;
 };
 
 /** @internal Add a driver to the registry; use PFDK_FAULT_DRIVER_REGISTER. */
@@ -152,10 +164,20 @@ int pfdk_fault_kv_uint(const struct rte_kvargs *kv, const char *key,
 		       uint64_t *val, uint64_t min, uint64_t max, char *err,
 		       size_t errlen);
 
-/** Log through the class's logtype ("pfdk.fault"). */
+/** The class's logtype, "pfdk.fault". */
 extern int pfdk_fault_logtype;
+/*
+ * The logtype PFDK_FAULT_LOG() uses, looked up where the macro is used: a
+ * driver's private header redefines it (#undef, then #define) to its own
+ * "pfdk.fault.<driver>" logtype, so --log-level=pfdk.fault.uffd:debug
+ * selects one driver and pfdk.fault.*:debug all of them.
+ */
+#ifndef PFDK_FAULT_LOGTYPE
+#define PFDK_FAULT_LOGTYPE pfdk_fault_logtype
+#endif
+/** Log through PFDK_FAULT_LOGTYPE (the class's, or the driver's own). */
 #define PFDK_FAULT_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, pfdk_fault_logtype, "pfdk.fault: " fmt "\n", \
+	rte_log(RTE_LOG_ ## level, PFDK_FAULT_LOGTYPE, "pfdk.fault: " fmt "\n", \
 		##__VA_ARGS__)
 
 #ifdef __cplusplus

@@ -18,6 +18,7 @@
 #include "pfdk_counter.h"
 #include "pfdk_engine.h"
 
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk
 RTE_LOG_REGISTER_SUFFIX(pfdk_engine_logtype, engine, INFO);
 #define ENGINE_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, pfdk_engine_logtype, \

@@ -26,7 +26,8 @@
 #include "pfdk_pipeline.h"
 #include "pfdk_pipeline_priv.h"
 
-RTE_LOG_REGISTER_DEFAULT(pfdk_pipeline_logtype, INFO);
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk
+RTE_LOG_REGISTER_SUFFIX(pfdk_pipeline_logtype, pipeline, INFO);
 
 static unsigned int instances;
 

@@ -22,7 +22,15 @@
  *
  * Nodes: an lcore whose node has no [node.N] section gets one with the
  * defaults (line 0), so the pipeline finds a pool and ring size for every
- * lcore's node with pfdk_profile_node().
+ * lcore's node with pfdk_profile_node(). A node must exist on the host
+ * (libnuma's configured nodes), or the check's nnodes.
+ *
+ * Devices: each devargs goes through the fault drivers' own checker
+ * (pfdk_fault_devargs_info(): the registry's parameter string and the
+ * driver's parse callback, no device is created), which also says how many
+ * queues the device will take and whether it can resolve in the faulting
+ * threads, so what pfdk_fault_dev_create() or configure would refuse at
+ * start is refused here with its line.
  *
  * The file is longer than most because the messages are the feature: each
  * check names its section and key and says why the value is wrong.
@@ -41,11 +49,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <numa.h>
+
 #include <rte_config.h>
 #include <rte_cfgfile.h>
+#include <rte_log.h>
 #include <rte_string_fns.h>
 
+#include "pfdk_fault.h"
 #include "pfdk_profile_priv.h"
+
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk
+RTE_LOG_REGISTER_SUFFIX(pfdk_profile_logtype, profile, INFO);
 
 /*
  * Entries fetched per section. The largest section knows 6 keys, so among
@@ -55,6 +70,12 @@
 #define PF_MAX_KEYS 8
 #define PF_MAX_TEXT (1u << 20)   /* a profile is a few KiB; refuse junk */
 #define PF_SIZE_MAX (1ul << 30)  /* pool and ring sanity bound */
+/*
+ * rte_mempool keeps its free objects in an rte_ring of
+ * rte_align32pow2(n + 1) slots, and an rte_ring has at most
+ * RTE_RING_SZ_MASK (2^31 - 1): a pool of 2^30 or more cannot be created.
+ */
+#define PF_POOL_MAX ((1ul << 30) - 1)
 
 /* One section as fetched from rte_cfgfile. */
 struct pf_sect {
@@ -213,6 +234,25 @@ pf_keys(struct pf_ctx *c, const struct pf_sect *s, const char *const *keys)
 	return 0;
 }
 
+/* Node @p id does not exist here: the nodes it has, in the message. */
+static int
+pf_no_node(struct pf_ctx *c, unsigned int sect_line, const char *key,
+	   unsigned long id)
+{
+	char list[128] = "";
+	unsigned int i;
+
+	for (i = 0; i < RTE_MAX_NUMA_NODES; i++) {
+		if (!c->node_ok[i])
+			continue;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%u", list[0] != '\0' ? ", " : "", i);
+	}
+	return pf_at(c, sect_line, key,
+		     "NUMA node %lu does not exist on this host (its nodes: %s)",
+		     id, list);
+}
+
 /* Sections. */
 
 static int
@@ -267,6 +307,8 @@ pf_node(struct pf_ctx *c, const struct pf_sect *s)
 		    RTE_MAX_NUMA_NODES - 1, &id);
 	if (ret < 0)
 		return ret;
+	if (!c->node_ok[id])
+		return pf_no_node(c, s->line, NULL, id);
 	old = pfdk_profile_node(prof, (int)id);
 	if (old != NULL)
 		return pf_at(c, s->line, NULL,
@@ -284,6 +326,10 @@ pf_node(struct pf_ctx *c, const struct pf_sect *s)
 		ret = pf_num(c, s, "ring_size", 2, PF_SIZE_MAX, 1024, &ring);
 	if (ret < 0)
 		return ret;
+	if (size > PF_POOL_MAX)
+		return pf_at(c, s->line, "pool_size",
+			     "%lu descriptors do not fit rte_mempool's own rte_ring (%lu at most: it keeps them in a ring of the next power of 2 above pool_size, and a ring holds at most 2^31 - 1)",
+			     size, PF_POOL_MAX);
 	if (ring & (ring - 1))
 		return pf_at(c, s->line, "ring_size",
 			     "%lu is not a power of 2 (rte_ring sizes must be)",
@@ -342,6 +388,19 @@ pf_device(struct pf_ctx *c, const struct pf_sect *s)
 		return pf_at(c, s->line, "devargs",
 			     "'%s' must start with the device name: '%s' or '%s,...'",
 			     devargs, name, name);
+	if (!c->no_driver_checks) {
+		struct pfdk_fault_devargs_info info;
+		char why[384];
+
+		/* what pfdk_fault_dev_create() and configure would refuse */
+		if (pfdk_fault_devargs_info(devargs, &info, why, sizeof(why)) < 0)
+			return pf_at(c, s->line, "devargs", "%s", why);
+		if (q > info.max_queues)
+			return pf_at(c, s->line, "queues",
+				     "%lu queues, but driver %s gives %s at most %u",
+				     q, info.driver, info.name, info.max_queues);
+		c->dev_inthread[prof->nb_devices] = info.inthread;
+	}
 	dev = &prof->devices[prof->nb_devices++];
 	strlcpy(dev->name, name, sizeof(dev->name));
 	strlcpy(dev->devargs, devargs, sizeof(dev->devargs));
@@ -442,6 +501,8 @@ pf_lcore(struct pf_ctx *c, const struct pf_sect *s)
 		ret = pf_num(c, s, "node", 0, RTE_MAX_NUMA_NODES - 1, 0, &node);
 	if (ret < 0)
 		return ret;
+	if (!c->node_ok[node])
+		return pf_no_node(c, s->line, "node", node);
 	lc->node = (int)node;
 	if (role == PFDK_ROLE_POLLER) {
 		ret = pf_poller(c, s, lc, c->queues[prof->nb_lcores]);
@@ -673,6 +734,26 @@ pf_layout(struct pf_ctx *c)
 	return 0;
 }
 
+/* engine = inthread: every device the poller owns resolves in the threads. */
+static int
+pf_inthread(struct pf_ctx *c, const struct pfdk_profile_lcore *lc)
+{
+	const struct pfdk_profile_device *dev;
+	unsigned int j;
+
+	if (lc->engine != PFDK_ENGINE_INTHREAD || c->no_driver_checks)
+		return 0;
+	for (j = 0; j < lc->nb_queues; j++) {
+		if (c->dev_inthread[lc->queues[j].dev])
+			continue;
+		dev = &c->prof->devices[lc->queues[j].dev];
+		return pf_at(c, lc->line, "engine",
+			     "inthread: device %s ([device.%s], line %u) cannot resolve in the faulting threads: its devargs '%s' need sigbus=1 (uffd devices only)",
+			     dev->name, dev->name, dev->line, dev->devargs);
+	}
+	return 0;
+}
+
 static int
 pf_finish(struct pf_ctx *c)
 {
@@ -682,10 +763,23 @@ pf_finish(struct pf_ctx *c)
 	unsigned int i;
 	int ret;
 
+	/* an empty profile would start, serve nothing, report inf ns/fault */
+	if (prof->nb_devices == 0) {
+		if (c->pfdk_line != 0)
+			return pf_at(c, c->pfdk_line, NULL,
+				     "no [device.*] section: a profile needs a fault device and a poller that owns its queues");
+		snprintf(c->err, c->errlen,
+			 "%s: no [device.*] section: a profile needs a fault device and a poller that owns its queues",
+			 c->file);
+		return -EINVAL;
+	}
 	for (i = 0; i < prof->nb_lcores; i++) {
 		lc = &prof->lcores[i];
 		if (lc->role == PFDK_ROLE_POLLER) {
 			ret = pf_queues(c, lc, c->queues[i]);
+			if (ret < 0)
+				return ret;
+			ret = pf_inthread(c, lc);
 			if (ret < 0)
 				return ret;
 		}
@@ -787,6 +881,27 @@ fail:
 	return -ENOMEM;
 }
 
+/* The NUMA nodes a profile may name: @p nnodes of them, or the host's. */
+static void
+pf_nodes(struct pf_ctx *c, unsigned int nnodes)
+{
+	unsigned int i;
+	int max;
+
+	if (nnodes != 0) {
+		for (i = 0; i < RTE_MAX_NUMA_NODES; i++)
+			c->node_ok[i] = i < nnodes;
+		return;
+	}
+	c->node_ok[0] = true; /* without NUMA, everything is node 0 */
+	if (numa_available() < 0)
+		return;
+	max = numa_max_node();
+	for (i = 0; i < RTE_MAX_NUMA_NODES && (int)i <= max; i++)
+		c->node_ok[i] = i == 0 ||
+			numa_bitmask_isbitset(numa_nodes_ptr, i) != 0;
+}
+
 static void
 pf_defaults(struct pfdk_profile *prof, const char *name)
 {
@@ -838,6 +953,8 @@ pfdk_profile_load_string(const char *name, const char *text, size_t len,
 		online = sysconf(_SC_NPROCESSORS_ONLN);
 		c->ncpus = online > 0 ? (unsigned int)online : 1;
 	}
+	c->no_driver_checks = check != NULL && check->no_driver_checks;
+	pf_nodes(c, check != NULL ? check->nnodes : 0);
 	pf_defaults(prof, name);
 	if (c->len > PF_MAX_TEXT) {
 		snprintf(err, errlen, "%s: larger than %u bytes: not a profile",
@@ -853,6 +970,16 @@ pfdk_profile_load_string(const char *name, const char *text, size_t len,
 	if (cfg != NULL)
 		rte_cfgfile_close(cfg);
 	free(c);
+	if (ret == 0)
+		rte_log(RTE_LOG_DEBUG, pfdk_profile_logtype,
+			"pfdk.profile: %s: '%s', layout %s, burst %u, %u device(s), %u lcore(s), %u node(s)\n",
+			name, prof->name, pfdk_layout_name(prof->layout),
+			prof->burst, prof->nb_devices, prof->nb_lcores,
+			prof->nb_nodes);
+	else
+		rte_log(RTE_LOG_DEBUG, pfdk_profile_logtype,
+			"pfdk.profile: %s refused: %s\n", name,
+			errlen > 0 ? err : "");
 	return ret;
 }
 

@@ -151,20 +151,39 @@ struct pfdk_profile_check {
 	 * Tests and pfdk-tune pass a number to check a profile for another host.
 	 */
 	unsigned int ncpus;
+	/**
+	 * Number of NUMA nodes to validate against (nodes 0..nnodes-1); 0
+	 * means the nodes configured here (libnuma; node 0 only without NUMA).
+	 */
+	unsigned int nnodes;
+	/**
+	 * Skip the checks that ask the fault drivers about each device's
+	 * devargs (driver and keys, queue count, sigbus=1 under
+	 * engine = inthread). Only for a caller that rewrites the devargs
+	 * after loading, or a test that must reach the pipeline's own refusal.
+	 */
+	bool no_driver_checks;
 };
 
 /**
  * Load and validate a profile file.
  *
  * Rejects, among others: unknown sections or keys; bad numbers; a layout,
- * engine or role that does not exist; a poller queue naming an unknown
- * device or a queue id out of range; a device queue owned by no poller or by
- * two; resolvers outside the pipeline layout; a pipeline node with pollers
- * and no resolver; colocated pollers with a spinning engine; sqpoll_cpu on a
- * non-uring engine, or equal to the poller's own cpu (the SQ thread then
- * competes with its poller: measured 125 faults/s); a cpu beyond ncpus; and
- * as many spinning threads (busy/uring pollers, resolvers, SQPOLL threads)
- * as CPUs, which would leave no core for the faulting threads.
+ * engine or role that does not exist; a profile without a [device.*]
+ * (nothing would ever fault); devargs the fault drivers refuse (unknown
+ * driver, unknown or repeated key, bad value: pfdk_fault_devargs_info());
+ * more queues than the device's driver accepts; a poller queue naming an
+ * unknown device or a queue id out of range; a device queue owned by no
+ * poller or by two; engine = inthread on a device that cannot resolve in the
+ * faulting threads (a uffd device without sigbus=1); resolvers outside the
+ * pipeline layout; a pipeline node with pollers and no resolver; colocated
+ * pollers with a spinning engine; sqpoll_cpu on a non-uring engine, or equal
+ * to the poller's own cpu (the SQ thread then competes with its poller:
+ * measured 125 faults/s); a cpu beyond ncpus; a NUMA node the host lacks
+ * (in [node.N] or node =); a pool_size larger than the rte_ring inside
+ * rte_mempool can hold (at most 2^30 - 1); and as many spinning threads
+ * (busy/uring pollers, resolvers, SQPOLL threads) as CPUs, which would leave
+ * no core for the faulting threads.
  *
  * @param path
  *   INI file to read.

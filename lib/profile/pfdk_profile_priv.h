@@ -33,6 +33,8 @@ struct pf_ctx {
 	const char *text;
 	size_t len;
 	unsigned int ncpus;
+	bool no_driver_checks;
+	bool node_ok[RTE_MAX_NUMA_NODES]; /* nodes the host has */
 	char *err;
 	size_t errlen;
 	struct pfdk_profile *prof;
@@ -41,6 +43,8 @@ struct pf_ctx {
 	unsigned int pfdk_line;    /* 0: no [pfdk] seen yet */
 	/* lcores' queues = values, resolved once every device is known */
 	char queues[PFDK_PROFILE_MAX_LCORES][CFG_VALUE_LEN];
+	/* per [device.*]: can resolve in the faulting threads (sigbus=1) */
+	bool dev_inthread[PFDK_PROFILE_MAX_DEVICES];
 };
 
 /** @internal Line of a key in a section; see pfdk_profile_text.c. */

@@ -19,6 +19,10 @@
 
 #include "pfdk_store.h"
 
+#include <rte_log.h>
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk
+RTE_LOG_REGISTER_SUFFIX(pfdk_store_logtype, store, INFO);
+
 struct pfdk_store {
 	enum pfdk_store_kind kind;
 	uint64_t seed;           /* pattern */

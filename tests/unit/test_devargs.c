@@ -45,6 +45,8 @@ static const char *const good[] = {
 	"sim1,queues=64",
 	"sim1,groups=0x10", /* strtoull base 0 */
 	"sim3,rate=1,groups=2,pasids=3,outstanding=4,total=5,seed=6,queues=7",
+	/* the driver declares range repeatable */
+	"iommufd0,emu=1,range=0x1000:0x2000,range=0x3000:0x4000",
 };
 
 static void
@@ -89,6 +91,10 @@ static const struct bad_case bad[] = {
 	{ "sim0,total=18446744073709551615", { "total" } },
 	{ "sim0,seed=18446744073709551616", { "seed" } }, /* overflows */
 	{ "sim0,groups=4,rate=1e3", { "rate", "1e3" } },
+	/* a key given twice: rte_kvargs_get() would take the first */
+	{ "sim0,rate=5,rate=6", { "key 'rate' given twice", "rate=5", "rate=6" } },
+	{ "sim0,groups=2,seed=1,groups=2", { "key 'groups' given twice" } },
+	{ "uffd0,sigbus=1,sigbus=0", { "key 'sigbus' given twice" } },
 	/* key without value */
 	{ "sim0,groups", { "groups" } },
 	{ "sim0,groups=", { "groups" } },
@@ -213,12 +219,47 @@ test_params_accepted(void **state)
 	assert_int_equal(nkeys, 7);
 }
 
+/* What a devargs string promises before a device exists. */
+static void
+test_info(void **state)
+{
+	struct pfdk_fault_devargs_info info;
+
+	(void)state;
+	assert_int_equal(pfdk_fault_devargs_info("sim3", &info, err, sizeof(err)), 0);
+	assert_string_equal(info.name, "sim3");
+	assert_string_equal(info.driver, "sim");
+	assert_int_equal(info.max_queues, PFDK_FAULT_MAX_QUEUES);
+	assert_false(info.inthread);
+	assert_int_equal(pfdk_fault_devargs_info("sim3,queues=4", &info, err,
+						 sizeof(err)), 0);
+	assert_int_equal(info.max_queues, 4);
+	assert_int_equal(pfdk_fault_devargs_info("uffd0", &info, err, sizeof(err)), 0);
+	assert_string_equal(info.driver, "uffd");
+	assert_int_equal(info.max_queues, 1);
+	assert_false(info.inthread);
+	assert_int_equal(pfdk_fault_devargs_info("uffd0,sigbus=0", &info, err,
+						 sizeof(err)), 0);
+	assert_false(info.inthread);
+	assert_int_equal(pfdk_fault_devargs_info("uffd0,sigbus=1", &info, err,
+						 sizeof(err)), 0);
+	assert_true(info.inthread);
+	assert_int_equal(pfdk_fault_devargs_info("iommufd2,emu=1", &info, err,
+						 sizeof(err)), 0);
+	assert_int_equal(info.max_queues, 1);
+	assert_int_equal(pfdk_fault_devargs_info("sim0,rate=1,rate=2", &info, err,
+						 sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "given twice"));
+	assert_int_equal(pfdk_fault_devargs_info("sim0", NULL, err, sizeof(err)),
+			 -EINVAL);
+}
+
 int
 main(void)
 {
 	enum { NG = sizeof(good) / sizeof(good[0]),
 	       NB = sizeof(bad) / sizeof(bad[0]) };
-	struct CMUnitTest tests[NG + NB + 5];
+	struct CMUnitTest tests[NG + NB + 6];
 	static char names[NG + NB][80];
 	size_t n = 0, i;
 
@@ -237,5 +278,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_short_buffer);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_driver_params);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_params_accepted);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_info);
 	return _cmocka_run_group_tests("devargs", tests, n, NULL, NULL);
 }

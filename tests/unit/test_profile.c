@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <numa.h>
 
 #include "pfdk_profile.h"
 
@@ -23,11 +24,16 @@
 /* ~60 KiB: keep it off the stack */
 static struct pfdk_profile prof, prof2;
 static char err[1024];
+/*
+ * NUMA nodes the checks assume, like ncpus: fixed, so the results do not
+ * depend on the machine (the host's own nodes are checked in test_nodes).
+ */
+static unsigned int nnodes = 4;
 
 static int
 load(const char *path, unsigned int ncpus)
 {
-	struct pfdk_profile_check check = { .ncpus = ncpus };
+	struct pfdk_profile_check check = { .ncpus = ncpus, .nnodes = nnodes };
 
 	memset(err, 0, sizeof(err));
 	return pfdk_profile_load(path, &prof, &check, err, sizeof(err));
@@ -36,7 +42,7 @@ load(const char *path, unsigned int ncpus)
 static int
 load_str(const char *text, unsigned int ncpus)
 {
-	struct pfdk_profile_check check = { .ncpus = ncpus };
+	struct pfdk_profile_check check = { .ncpus = ncpus, .nnodes = nnodes };
 
 	memset(err, 0, sizeof(err));
 	return pfdk_profile_load_string("inline.ini", text, strlen(text),
@@ -109,7 +115,7 @@ test_default(void **state)
 static void
 test_default_string(void **state)
 {
-	struct pfdk_profile_check check = { .ncpus = 2 };
+	struct pfdk_profile_check check = { .ncpus = 2, .nnodes = 4 };
 	char *text;
 	long len;
 	FILE *f;
@@ -143,9 +149,12 @@ test_one_node(void **state)
 	(void)state;
 	expect_ok(load("config/examples/one-node-16core.ini", 16));
 	assert_int_equal(prof.layout, PFDK_LAYOUT_PIPELINE);
-	assert_int_equal(prof.nb_devices, 2);
+	/* an iommufd device has one queue: one per poller, beside sim0's 4 */
+	assert_int_equal(prof.nb_devices, 5);
 	assert_string_equal(prof.devices[0].devargs, "iommufd0,fault_fd=7");
-	assert_int_equal(prof.devices[1].nb_queues, 4);
+	assert_string_equal(prof.devices[3].devargs, "iommufd3,fault_fd=10");
+	assert_int_equal(prof.devices[0].nb_queues, 1);
+	assert_int_equal(prof.devices[4].nb_queues, 4);
 	for (i = 0; i < prof.nb_lcores; i++) {
 		lc = &prof.lcores[i];
 		if (lc->role == PFDK_ROLE_RESOLVER) {
@@ -160,10 +169,10 @@ test_one_node(void **state)
 	}
 	assert_int_equal(pollers, 4);
 	assert_int_equal(resolvers, 6);
-	/* "iommufd0:1, sim0:1" */
-	assert_int_equal(prof.lcores[1].queues[0].dev, 0);
-	assert_int_equal(prof.lcores[1].queues[0].queue, 1);
-	assert_int_equal(prof.lcores[1].queues[1].dev, 1);
+	/* "iommufd1:0, sim0:1" */
+	assert_int_equal(prof.lcores[1].queues[0].dev, 1);
+	assert_int_equal(prof.lcores[1].queues[0].queue, 0);
+	assert_int_equal(prof.lcores[1].queues[1].dev, 4);
 	assert_int_equal(prof.lcores[1].queues[1].queue, 1);
 	assert_true(pfdk_profile_eal_lcores(&prof, eal, sizeof(eal)) > 0);
 	assert_string_equal(eal,
@@ -212,7 +221,15 @@ test_minimal(void **state)
 	const struct pfdk_profile_lcore *lc;
 
 	(void)state;
-	expect_ok(load(FIX "good_minimal.ini", 4));
+	/* its devargs carry a key the sim driver lacks, to test "\;" */
+	assert_int_equal(load(FIX "good_minimal.ini", 4), -EINVAL);
+	assert_err(FIX "good_minimal.ini:4: [device.sim0] devargs: ",
+		   "sim0: unknown key 'tag'");
+	memset(err, 0, sizeof(err));
+	expect_ok(pfdk_profile_load(FIX "good_minimal.ini", &prof,
+		&(struct pfdk_profile_check){ .ncpus = 4, .nnodes = 4,
+					      .no_driver_checks = true },
+		err, sizeof(err)));
 	assert_string_equal(prof.name, "good_minimal");
 	assert_int_equal(prof.layout, PFDK_LAYOUT_RTC);
 	assert_int_equal(prof.burst, 32);
@@ -245,6 +262,7 @@ struct bad {
 	const char *sect;  /* NULL: a syntax error */
 	const char *key;   /* NULL: the section itself */
 	const char *what;  /* part of the reason */
+	unsigned int nnodes; /* 0: the default, 4 */
 };
 
 static const struct bad bad[] = {
@@ -282,6 +300,28 @@ static const struct bad bad[] = {
 	{ "lcore0", 4, 4, "lcore.0", NULL, "main lcore" },
 	{ "syntax_error", 4, 4, NULL, NULL,
 	  "expected '[section]' or 'key = value'" },
+	/* what only the drivers, the host or start found before (issue 10) */
+	{ "devargs_driver", 4, 6, "device.foo0", "devargs",
+	  "'foo0': no fault driver for this name" },
+	{ "devargs_key", 4, 4, "device.sim0", "devargs",
+	  "sim0: unknown key 'colour' (driver sim takes: rate=" },
+	{ "devargs_twice", 4, 3, "device.sim0", "devargs",
+	  "sim0: key 'rate' given twice (rate=5, then rate=6)" },
+	{ "devargs_value", 4, 3, "device.sim0", "devargs",
+	  "groups=65: expected an integer in 1..64" },
+	{ "queues_over_driver", 4, 4, "device.uffd0", "queues",
+	  "2 queues, but driver uffd gives uffd0 at most 1" },
+	{ "pool_too_big", 4, 4, "node.0", "pool_size",
+	  "1073741824 descriptors do not fit rte_mempool's own rte_ring (1073741823 at most" },
+	{ "inthread_no_sigbus", 4, 11, "lcore.1", "engine",
+	  "inthread: device uffd0 ([device.uffd0], line 5) cannot resolve in the faulting threads: its devargs 'uffd0,fault_around=7' need sigbus=1" },
+	{ "node_missing", 4, 5, "node.1", NULL,
+	  "NUMA node 1 does not exist on this host (its nodes: 0)", 1 },
+	{ "lcore_node_missing", 4, 7, "lcore.1", "node",
+	  "NUMA node 1 does not exist on this host (its nodes: 0)", 1 },
+	{ "no_device", 4, 2, "pfdk", NULL, "no [device.*] section" },
+	{ "no_poller", 4, 5, "device.sim0", "queues",
+	  "queue 0 of sim0 is owned by no poller" },
 };
 
 static void
@@ -300,7 +340,9 @@ test_bad(void **state)
 	else
 		snprintf(prefix, sizeof(prefix), "%s:%u: [%s] %s: ",
 			 path, b->line, b->sect, b->key);
+	nnodes = b->nnodes != 0 ? b->nnodes : 4;
 	assert_int_equal(load(path, b->ncpus), -EINVAL);
+	nnodes = 4;
 	assert_err(prefix, b->what);
 }
 
@@ -434,6 +476,23 @@ static const struct inl inl[] = {
 	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = sigbus\n"
 	  "queues = sim0:0\n", 4, "inline.ini:5: [lcore.1] engine: ",
 	  "inthread" },
+	/* the drivers' own checks, at load (issue 10) */
+	{ "[device.foo0]\n", 4, "inline.ini:1: [device.foo0] devargs: ",
+	  "'foo0': no fault driver for this name" },
+	{ "[device.sim0]\ndevargs = sim0,queues=2\nqueues = 4\n", 4,
+	  "inline.ini:3: [device.sim0] queues: ",
+	  "4 queues, but driver sim gives sim0 at most 2" },
+	{ "[device.uffd0]\ndevargs = uffd0,sigbus=0\n"
+	  "[lcore.1]\nrole = poller\ncpu = 1\nengine = inthread\nqueues = uffd0:0\n",
+	  4, "inline.ini:6: [lcore.1] engine: ", "devargs 'uffd0,sigbus=0' need sigbus=1" },
+	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = inthread\nqueues = sim0:0\n",
+	  4, "inline.ini:5: [lcore.1] engine: ", "inthread: device sim0" },
+	{ "[device.uffd0]\ndevargs = uffd0,sigbus=1\n[device.uffd1]\n"
+	  "[lcore.1]\nrole = poller\ncpu = 1\nengine = inthread\n"
+	  "queues = uffd0:0, uffd1:0\n", 4, "inline.ini:7: [lcore.1] engine: ",
+	  "device uffd1 ([device.uffd1], line 3)" },
+	{ "[pfdk]\nname = x\n[node.0]\npool_size = 99999999999\n", 4,
+	  "inline.ini:4: [node.0] pool_size: ", "out of range" },
 };
 
 #define NB_BAD (sizeof(bad) / sizeof(bad[0]))
@@ -447,7 +506,7 @@ test_inline(void **state)
 	memset(err, 0, sizeof(err));
 	assert_int_equal(pfdk_profile_load_string("inline.ini", c->text,
 		strlen(c->text),
-		&prof, &(struct pfdk_profile_check){ .ncpus = c->ncpus },
+		&prof, &(struct pfdk_profile_check){ .ncpus = c->ncpus, .nnodes = 4 },
 		err, sizeof(err)), -EINVAL);
 	assert_err(c->prefix, c->what);
 }
@@ -459,18 +518,18 @@ test_limits(void **state)
 
 	(void)state;
 	/* 322 characters is rte_cfgfile's longest line, 323 too long */
-	snprintf(text, sizeof(text), "[pfdk]\nname%318s\n", "= x");
-	assert_int_equal(strlen(strchr(text, '\n') + 1), 323);
+	snprintf(text, sizeof(text), "[pfdk]\nname%318s\n" DEV POLLER, "= x");
+	assert_int_equal(strcspn(strchr(text, '\n') + 1, "\n"), 322);
 	expect_ok(load_str(text, 4));
 	assert_string_equal(prof.name, "x");
 	snprintf(text, sizeof(text), "[pfdk]\nname%319s\n", "= x");
 	assert_int_equal(load_str(text, 4), -EINVAL);
 	assert_err("inline.ini:2: syntax error: ", "longer than 322");
 	/* 256 characters is one more than a value holds */
-	snprintf(text, sizeof(text), "[device.sim0]\ndevargs = sim0,%0251d\n", 0);
+	snprintf(text, sizeof(text), "[device.sim0]\ndevargs = sim0,seed=%0246d\n", 0);
 	assert_int_equal(load_str(text, 4), -EINVAL);
 	assert_err("inline.ini:2: syntax error: ", "value longer than 255");
-	snprintf(text, sizeof(text), "[device.sim0]\ndevargs = sim0,%0250d\n"
+	snprintf(text, sizeof(text), "[device.sim0]\ndevargs = sim0,seed=%0245d\n"
 		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:0\n", 0);
 	expect_ok(load_str(text, 4));
 	assert_int_equal(strlen(prof.devices[0].devargs), 255);
@@ -495,11 +554,12 @@ test_misc(void **state)
 	char eal[8];
 
 	(void)state;
-	/* nothing at all is a valid, empty profile */
-	expect_ok(pfdk_profile_load_string("empty", "", 0, &prof, NULL, err,
-					   sizeof(err)));
-	assert_int_equal(prof.nb_lcores, 0);
-	assert_string_equal(prof.name, "empty");
+	/* nothing at all would serve nothing: refused (it was accepted) */
+	assert_int_equal(pfdk_profile_load_string("empty", "", 0, &prof, NULL,
+						  err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "empty: no [device.*] section: a profile needs a fault device and a poller that owns its queues");
+	assert_int_equal(load(FIX "empty.ini", 4), -EINVAL);
+	assert_err(FIX "empty.ini: no [device.*] section", NULL);
 	/* colocated with epoll: nothing spins, fits 2 CPUs with 2 pollers */
 	expect_ok(load_str("[pfdk]\nlayout = colocated\n"
 			   "[device.sim0]\nqueues = 2\n"
@@ -531,6 +591,77 @@ test_misc(void **state)
 	assert_string_equal(eal, "inline.");
 }
 
+/* Nodes against the host's own (libnuma), and against a given count. */
+static void
+test_nodes(void **state)
+{
+	struct pfdk_profile_check host = { .ncpus = 4 };
+	char text[512];
+	int missing = numa_available() < 0 ? 1 : numa_max_node() + 1;
+
+	(void)state;
+	/* node 0 always exists */
+	snprintf(text, sizeof(text), DEV "[lcore.1]\nrole = poller\ncpu = 1\n"
+		 "node = 0\nqueues = sim0:0\n");
+	expect_ok(pfdk_profile_load_string("inline.ini", text, strlen(text),
+					   &prof, &host, err, sizeof(err)));
+	/* one past the host's highest node does not (node 1 on one node) */
+	snprintf(text, sizeof(text), DEV "[lcore.1]\nrole = poller\ncpu = 1\n"
+		 "node = %d\nqueues = sim0:0\n", missing);
+	assert_int_equal(pfdk_profile_load_string("inline.ini", text,
+		strlen(text), &prof, &host, err, sizeof(err)), -EINVAL);
+	assert_err("inline.ini:5: [lcore.1] node: ", "does not exist on this host");
+	snprintf(text, sizeof(text), "[node.%d]\n" DEV
+		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:0\n", missing);
+	assert_int_equal(pfdk_profile_load_string("inline.ini", text,
+		strlen(text), &prof, &host, err, sizeof(err)), -EINVAL);
+	assert_err("inline.ini:1: [node.", "]: NUMA node");
+	/* checked for a two-node host, node 1 is fine and node 2 is not */
+	nnodes = 2;
+	expect_ok(load(FIX "node_missing.ini", 4));
+	assert_non_null(pfdk_profile_node(&prof, 1));
+	snprintf(text, sizeof(text), DEV "[lcore.1]\nrole = poller\ncpu = 1\n"
+		 "node = 2\nqueues = sim0:0\n");
+	assert_int_equal(load_str(text, 4), -EINVAL);
+	nnodes = 4;
+	assert_err("inline.ini:5: [lcore.1] node: ",
+		   "NUMA node 2 does not exist on this host (its nodes: 0, 1)");
+}
+
+/* The largest pool rte_mempool can build loads; one more does not. */
+static void
+test_pool_limit(void **state)
+{
+	(void)state;
+	expect_ok(load_str("[node.0]\npool_size = 1073741823\n" DEV POLLER, 4));
+	assert_int_equal(pfdk_profile_node(&prof, 0)->pool_size, 1073741823u);
+	assert_int_equal(load_str("[node.0]\npool_size = 1073741824\n" DEV POLLER, 4),
+			 -EINVAL);
+	assert_err("inline.ini:2: [node.0] pool_size: ", "do not fit");
+}
+
+/* A caller that fixes devargs after loading can skip the driver checks. */
+static void
+test_no_driver_checks(void **state)
+{
+	struct pfdk_profile_check chk = { .ncpus = 4, .nnodes = 1,
+					  .no_driver_checks = true };
+	const char *text = "[device.uffd0]\n[lcore.1]\nrole = poller\ncpu = 1\n"
+			   "engine = inthread\nqueues = uffd0:0\n";
+
+	(void)state;
+	assert_int_equal(load_str(text, 4), -EINVAL);
+	assert_err("inline.ini:5: [lcore.1] engine: ", "need sigbus=1");
+	expect_ok(pfdk_profile_load_string("inline.ini", text, strlen(text),
+					   &prof, &chk, err, sizeof(err)));
+	assert_int_equal(prof.lcores[0].engine, PFDK_ENGINE_INTHREAD);
+	/* the host's rules still apply */
+	assert_int_equal(pfdk_profile_load_string("inline.ini",
+		"[node.1]\n[device.sim0]\n", 22, &prof, &chk, err, sizeof(err)),
+		-EINVAL);
+	assert_err("inline.ini:1: [node.1]: ", "does not exist");
+}
+
 /* Ranges let one poller own 64 queues within a 256-character value. */
 static void
 test_queue_ranges(void **state)
@@ -542,9 +673,9 @@ test_queue_ranges(void **state)
 	(void)state;
 	for (i = 0; i < 62; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
-					"[device.u%u]\nqueues = %u\n", i, i == 61 ? 3 : 1);
+					"[device.sim%u]\nqueues = %u\n", i, i == 61 ? 3 : 1);
 	snprintf(text + len, sizeof(text) - len,
-		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = u[0-60]:0, u61:*\n");
+		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim[0-60]:0, sim61:*\n");
 	expect_ok(load_str(text, 4));
 	assert_int_equal(prof.lcores[0].nb_queues, 61 + 3);
 	assert_int_equal(prof.lcores[0].queues[60].dev, 60);
@@ -552,14 +683,14 @@ test_queue_ranges(void **state)
 	assert_int_equal(prof.lcores[0].queues[63].queue, 2);
 	/* A range of queues on one device, the rest with another poller. */
 	snprintf(text + len, sizeof(text) - len,
-		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = u[0-60]:0, u61:0-1\n"
-		 "[lcore.2]\nrole = poller\ncpu = 2\nengine = epoll\nqueues = u61:2-2\n");
+		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim[0-60]:0, sim61:0-1\n"
+		 "[lcore.2]\nrole = poller\ncpu = 2\nengine = epoll\nqueues = sim61:2-2\n");
 	expect_ok(load_str(text, 4));
 	assert_int_equal(prof.lcores[1].nb_queues, 1);
 	assert_int_equal(prof.lcores[1].queues[0].queue, 2);
 	/* One more queue than a poller can own. */
 	snprintf(text + len, sizeof(text) - len,
-		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = u[0-61]:0, u61:1-2, u0:0\n");
+		 "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim[0-61]:0, sim61:1-2, sim0:0\n");
 	assert_int_equal(load_str(text, 4), -EINVAL);
 	assert_err("inline.ini:", "more than 64 queues");
 }
@@ -567,7 +698,7 @@ test_queue_ranges(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 4];
+	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 7];
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_default_string),
@@ -595,5 +726,8 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_limits);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_misc);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_queue_ranges);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nodes);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_pool_limit);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_driver_checks);
 	return _cmocka_run_group_tests("profile", tests, n, NULL, NULL);
 }

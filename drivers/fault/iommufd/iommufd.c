@@ -21,6 +21,9 @@
 #include "pfdk_fault_driver.h"
 #include "iommufd_private.h"
 
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk.fault
+RTE_LOG_REGISTER_SUFFIX(pfdk_iommufd_logtype, iommufd, INFO);
+
 #define NONE UINT64_MAX
 
 /*
@@ -627,6 +630,7 @@ static struct pfdk_fault_driver iommufd_driver = {
 	.conf_size = sizeof(struct iommufd_conf),
 	.parse = iommufd_parse,
 	.probe = iommufd_probe,
+	.repeatable = "range",
 };
 
 PFDK_FAULT_DRIVER_REGISTER(iommufd, iommufd_driver);

@@ -155,4 +155,9 @@ void iommufd_queue_abort(struct iommufd_queue *q);
 /* Write what responses are pending. */
 void iommufd_flush(struct iommufd_queue *q);
 
+/* PFDK_FAULT_LOG() here logs as "pfdk.fault.iommufd" (registered in iommufd.c). */
+extern int pfdk_iommufd_logtype;
+#undef PFDK_FAULT_LOGTYPE
+#define PFDK_FAULT_LOGTYPE pfdk_iommufd_logtype
+
 #endif /* IOMMUFD_PRIVATE_H */

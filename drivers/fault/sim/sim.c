@@ -24,6 +24,12 @@
 #include "pfdk_rand.h"
 #include "pfdk_sim.h"
 
+/* PFDK_FAULT_LOG() here logs as "pfdk.fault.sim". */
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk.fault
+RTE_LOG_REGISTER_SUFFIX(pfdk_sim_logtype, sim, INFO);
+#undef PFDK_FAULT_LOGTYPE
+#define PFDK_FAULT_LOGTYPE pfdk_sim_logtype
+
 #define SIM_PAGE 4096u
 #define SIM_NO_GROUP UINT32_MAX
 #define SIM_MAX_GROUP_RECORDS 64

@@ -19,6 +19,9 @@
 #include "pfdk_counter.h"
 #include "uffd_priv.h"
 
+#define RTE_LOG_DEFAULT_LOGTYPE pfdk.fault
+RTE_LOG_REGISTER_SUFFIX(pfdk_uffd_logtype, uffd, INFO);
+
 #define FD_NONE UINT64_MAX
 
 struct uffd_conf {

@@ -20,6 +20,11 @@
 #include "pfdk_fault_driver.h"
 #include "pfdk_uffd.h"
 
+/* PFDK_FAULT_LOG() here logs as "pfdk.fault.uffd" (registered in uffd.c). */
+extern int pfdk_uffd_logtype;
+#undef PFDK_FAULT_LOGTYPE
+#define PFDK_FAULT_LOGTYPE pfdk_uffd_logtype
+
 /*
  * Values from the kernel's include/uapi/linux/userfaultfd.h (ABI facts:
  * they never change once released). POISON arrived in 6.6, MOVE in 6.8.
