@@ -362,10 +362,86 @@ resolve_sim(void *ctx, struct pfdk_fault **faults, uint16_t nb)
 }
 
 /*
+ * The value of key @p key in the devargs @p da ("name,k=v,..."), copied
+ * into @p val; false when the key is absent. Whole keys only ("xtotal=1"
+ * is not "total").
+ */
+static bool
+devargs_value(const char *da, const char *key, char *val, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = strchr(da, ',');
+
+	while (p != NULL) {
+		p++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			snprintf(val, len, "%.*s", (int)strcspn(p + klen + 1, ","),
+				 p + klen + 1);
+			return true;
+		}
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+/*
+ * The sim source measures until every queue has emitted its total= faults
+ * and every group is answered, so each device must be a sim device with a
+ * finite total: a uffd or iommufd device (from --devargs or a profile such
+ * as config/examples/inthread.ini) never reports "exhausted", total=0
+ * never ends, and a total= that does not fit the devargs buffer would be
+ * cut off. Refused here, before the EAL starts, with the reason in @p err.
+ */
+static int
+sim_devices_check(const struct pfdk_profile *base, const char *devargs,
+		  uint64_t faults, char *err, size_t errlen)
+{
+	unsigned int i, nq = 0;
+	char val[32], tail[48];
+
+	for (i = 0; i < base->nb_devices; i++)
+		nq += base->devices[i].nb_queues;
+	for (i = 0; i < base->nb_devices; i++) {
+		const char *da = i == 0 && devargs != NULL ? devargs : base->devices[i].devargs;
+		const char *from = i == 0 && devargs != NULL ? "--devargs" : base->path;
+		size_t nlen = strcspn(da, ",");
+
+		while (nlen > 0 && da[nlen - 1] >= '0' && da[nlen - 1] <= '9')
+			nlen--;
+		if (nlen != 3 || strncmp(da, "sim", 3) != 0) {
+			snprintf(err, errlen, "--source sim: device '%.*s' (%s) is not a sim "
+				 "device; the sim source needs sim devices (e.g. --devargs sim0), "
+				 "or use --source uffd", (int)strcspn(da, ","), da, from);
+			return -1;
+		}
+		if (devargs_value(da, "total", val, sizeof(val))) {
+			if (strcmp(val, "0") == 0 || strspn(val, "0") == strlen(val)) {
+				snprintf(err, errlen, "--source sim: device '%.*s' (%s): total=0 "
+					 "emits without end, so a row would never finish; give "
+					 "total=N > 0 or leave it out (--faults sets it)",
+					 (int)strcspn(da, ","), da, from);
+				return -1;
+			}
+			continue;
+		}
+		snprintf(tail, sizeof(tail), ",total=%" PRIu64, (faults + nq - 1) / nq);
+		if (strlen(da) + strlen(tail) >= PFDK_PROFILE_DEVARGS_LEN) {
+			snprintf(err, errlen, "--source sim: device '%.*s' (%s): devargs of "
+				 "%zu characters leave no room for the '%s' the bench adds "
+				 "(at most %d in all); shorten them or give total= yourself",
+				 (int)strcspn(da, ","), da, from, strlen(da), tail,
+				 PFDK_PROFILE_DEVARGS_LEN - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * The profile for a row: the mode's layout, with a resolver added on the
  * main CPU for the pipeline when the profile has none (the main lcore
  * sleeps while a row runs, so that CPU is free), and each sim device told
- * how many faults to emit.
+ * how many faults to emit (sim_devices_check() has made sure it fits).
  */
 static int
 row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
@@ -374,6 +450,7 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 	const struct mode_def *md = mode_find(mode);
 	unsigned int i, nq = 0, max_id = 0;
 	bool has_resolver = false;
+	char val[32];
 
 	memcpy(p, base, sizeof(*p));
 	p->burst = burst;
@@ -385,11 +462,14 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 	for (i = 0; i < p->nb_devices; i++) {
 		struct pfdk_profile_device *d = &p->devices[i];
 		size_t len = strlen(d->devargs);
+		int n;
 
-		if (strncmp(d->devargs, "sim", 3) == 0 && !strstr(d->devargs, "total="))
-			snprintf(d->devargs + len, sizeof(d->devargs) - len,
-				 "%stotal=%" PRIu64, strchr(d->devargs, ',') ? "," : ",",
-				 (faults + nq - 1) / nq);
+		if (devargs_value(d->devargs, "total", val, sizeof(val)))
+			continue;
+		n = snprintf(d->devargs + len, sizeof(d->devargs) - len,
+			     ",total=%" PRIu64, (faults + nq - 1) / nq);
+		if (n < 0 || (size_t)n >= sizeof(d->devargs) - len)
+			return -1;
 	}
 	if (md->layout >= 0)
 		p->layout = (enum pfdk_layout)md->layout;
@@ -452,6 +532,9 @@ median(double *v, unsigned int n)
 
 static int run_once_sim(const struct pfdk_profile *prof, struct row *r);
 
+/* A sim row with no record emitted and no group answered for this long has failed. */
+#define SIM_STALL_S 10u
+
 static int
 run_once(const struct pfdk_profile *prof, struct row *r)
 {
@@ -476,8 +559,9 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	struct pfdk_fault_stats fs;
 	uint64_t t0, t1, hz = rte_get_tsc_hz();
 	unsigned int i, nq = 0;
+	uint64_t last, t_prog;
 	double pcpu0, pcpu1;
-	bool done;
+	bool done, stalled = false;
 	int ret;
 
 	pipe = pfdk_pipeline_create(&pc);
@@ -496,22 +580,52 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		pfdk_pipeline_destroy(pipe);
 		return -1;
 	}
-	/* Sleep while the workers run; done when every queue emitted all and
-	 * every group was answered.
+	/*
+	 * Sleep while the workers run; done when every queue emitted all and
+	 * every group was answered. A device that cannot report, or no
+	 * progress at all for SIM_STALL_S, fails the row instead of waiting
+	 * for ever (stop then answers what is outstanding).
 	 */
+	last = UINT64_MAX;
+	t_prog = t0;
 	do {
 		usleep(200);
 		memset(&all, 0, sizeof(all));
 		for (i = 0; i < prof->nb_devices; i++) {
-			pfdk_sim_check_get((uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
+			ret = pfdk_sim_check_get((uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
+			if (ret < 0) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason),
+					 "device %s: no sim check (%s)",
+					 prof->devices[i].name, strerror(-ret));
+				stalled = true;
+				break;
+			}
 			all.exhausted += c.exhausted;
 			all.outstanding += c.outstanding;
+			all.records_emitted += c.records_emitted;
+			all.groups_answered += c.groups_answered;
 		}
 		done = all.exhausted == nq && all.outstanding == 0;
-	} while (!done);
+		if (all.records_emitted + all.groups_answered != last) {
+			last = all.records_emitted + all.groups_answered;
+			t_prog = rte_rdtsc();
+		} else if (!done && rte_rdtsc() - t_prog > SIM_STALL_S * hz) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason),
+				 "no progress for %u s (%" PRIu64 " records emitted, %" PRIu64
+				 " groups outstanding, %" PRIu64 "/%u queues done)",
+				 SIM_STALL_S, all.records_emitted, all.outstanding,
+				 all.exhausted, nq);
+			stalled = true;
+		}
+	} while (!done && !stalled);
 	t1 = rte_rdtsc();
 	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	pfdk_pipeline_stop(pipe);
+	if (stalled) {
+		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
+		pfdk_pipeline_destroy(pipe);
+		return -1;
+	}
 
 	memset(&all, 0, sizeof(all));
 	r->backpressure = 0;
@@ -1080,6 +1194,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "--devargs %s: %s\n", o.devargs, err);
 		return 2;
 	}
+	if (!uffd && sim_devices_check(&prof, o.devargs, o.faults, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
 	if (o.nb_bursts == 0) {
 		o.bursts[o.nb_bursts++] = prof.burst;
 		if (prof.burst != 64 && !uffd)
@@ -1127,7 +1245,8 @@ main(int argc, char **argv)
 				}
 			} else if (row_profile(&prof, o.modes[i], o.bursts[j],
 					o.faults, o.devargs, v) < 0) {
-				fprintf(stderr, "too many rows\n");
+				fprintf(stderr, "%s: the row's profile does not fit (lcores "
+					"or devargs)\n", o.modes[i]);
 				return 2;
 			}
 			snprintf(rows[nrows].mode, sizeof(rows[nrows].mode), "%s", o.modes[i]);

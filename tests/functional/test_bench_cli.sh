@@ -36,6 +36,30 @@ grep -q "'pfdk-inthread'.*need --source uffd" "$tmp/out" || fail "inthread/sim m
 "$bench" --plot "" >"$tmp/out" 2>&1
 [ $? -eq 2 ] && grep -q -- "--plot" "$tmp/out" || fail "empty --plot: $(cat "$tmp/out")"
 
+# The sim source with devices it cannot finish on: refused at once with a
+# reason (exit 2), never a run that waits for ever (timeout turns a hang
+# into a failure). Devargs of 261 characters leave no room for total=.
+long="sim0,seed=$(printf '0%.0s' $(seq 250))1"
+for a in "--devargs uffd0|is not a sim device" \
+	"--devargs iommufd0,emu=1|is not a sim device" \
+	"--devargs sim0,total=0|total=0" \
+	"--devargs $long|leave no room for the ',total=" \
+	"--profile config/examples/inthread.ini|'uffd0' (config/examples/inthread.ini) is not a sim device"; do
+	opt=${a%%|*} want=${a#*|}
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source sim --faults 1000 --repeat 1 --modes pfdk-rtc $opt \
+		>"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] || fail "sim with $opt: exit $rc, want 2 (124: hung): $(tail -3 "$tmp/out")"
+	grep -qF -- "$want" "$tmp/out" || fail "sim with $opt: message: $(cat "$tmp/out")"
+	grep -q '^running ' "$tmp/out" && fail "sim with $opt: rows ran: $(cat "$tmp/out")"
+done
+# A total= of the user's own is what each queue emits.
+timeout 60 "$bench" --source sim --devargs sim0,total=700 --repeat 1 --modes pfdk-rtc \
+	--burst 32 --json "$tmp/t.json" >"$tmp/out" 2>&1 || fail "sim total=700: $(cat "$tmp/out")"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert len(r)==1 and r[0]["faults"]==700 and r[0]["lost"]==0, r' \
+	"$tmp/t.json" || fail "sim total=700: $(cat "$tmp/t.json")"
+
 # JSON: every row has the contract's fields; nothing lost or duplicated.
 "$bench" --faults 200000 --repeat 2 --json "$tmp/r.json" >"$tmp/out" 2>&1 ||
 	fail "bench run: $(cat "$tmp/out")"
