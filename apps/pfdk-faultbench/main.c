@@ -16,9 +16,11 @@
  * with a clear message until it comes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +128,12 @@ usage(const char *prog)
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
 	       "  --plot FILE.png       latency CDF of every row, drawn with gnuplot\n"
 	       "                        (Debian: gnuplot-nox)\n"
-	       "  --help\n", prog);
+	       "  --help\n"
+	       "EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
+	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
+	       "--no-pci is added unless -a/-b name PCI devices.\n"
+	       "Exit: 0; 1 a row failed or lost/duplicated a fault; 2 bad arguments;\n"
+	       "130/143 stopped by SIGINT/SIGTERM (the runs that finished are reported).\n", prog);
 }
 
 static int
@@ -144,14 +151,20 @@ parse_list(const char *arg, char out[][32], unsigned int max, unsigned int *n)
 	return *n ? 0 : -1;
 }
 
+/*
+ * A decimal number in [min, max]: digits only ("010" is ten, not octal
+ * eight; no sign, no spaces, no 0x), and no overflow.
+ */
 static int
 parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 {
 	char *end;
 
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
 	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return (errno || *end || s[0] == '-' || *v < min || *v > max) ? -1 : 0;
+	*v = strtoull(s, &end, 10);
+	return (errno || *end || *v < min || *v > max) ? -1 : 0;
 }
 
 static int
@@ -203,14 +216,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			if (parse_uint(optarg, 1, UINT64_MAX / 2, &o->faults)) {
-				fprintf(stderr, "--faults %s: expected a positive integer\n", optarg);
+				fprintf(stderr, "--faults %s: expected a decimal number > 0\n", optarg);
 				return -1;
 			}
 			o->sim_only = true;
 			break;
 		case 'T':
 			if (parse_uint(optarg, 1, 1024, &v)) {
-				fprintf(stderr, "--threads %s: expected 1..1024\n", optarg);
+				fprintf(stderr, "--threads %s: expected a decimal number in 1..1024\n", optarg);
 				return -1;
 			}
 			o->u.threads = (unsigned int)v;
@@ -218,7 +231,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'P':
 			if (parse_uint(optarg, 1, 1ull << 26, &v)) {
-				fprintf(stderr, "--pages %s: expected 1..%llu\n", optarg, 1ull << 26);
+				fprintf(stderr, "--pages %s: expected a decimal number in 1..%llu\n", optarg, 1ull << 26);
 				return -1;
 			}
 			o->u.pages = v;
@@ -237,7 +250,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'U':
 			if (parse_uint(optarg, 1, PFDK_PROFILE_MAX_DEVICES, &v)) {
-				fprintf(stderr, "--uffds %s: expected 1..%d (devices per profile)\n",
+				fprintf(stderr, "--uffds %s: expected a decimal number in 1..%d (devices per profile)\n",
 					optarg, PFDK_PROFILE_MAX_DEVICES);
 				return -1;
 			}
@@ -246,7 +259,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'F':
 			if (parse_uint(optarg, 0, PFDK_UFFD_FAULT_AROUND_MAX, &v)) {
-				fprintf(stderr, "--fault-around %s: expected 0..%d\n", optarg,
+				fprintf(stderr, "--fault-around %s: expected a decimal number in 0..%d\n", optarg,
 					PFDK_UFFD_FAULT_AROUND_MAX);
 				return -1;
 			}
@@ -263,7 +276,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			if (parse_uint(optarg, 1, MAX_REPEAT, &v)) {
-				fprintf(stderr, "--repeat %s: expected 1..%d\n", optarg, MAX_REPEAT);
+				fprintf(stderr, "--repeat %s: expected a decimal number in 1..%d\n", optarg, MAX_REPEAT);
 				return -1;
 			}
 			o->repeat = (unsigned int)v;
@@ -515,6 +528,14 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 
 static struct fb_uffd_opts uffd_opts;
 
+volatile sig_atomic_t fb_stop_signal;
+
+static void
+on_stop_signal(int sig)
+{
+	fb_stop_signal = sig;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -566,7 +587,9 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 
 	pipe = pfdk_pipeline_create(&pc);
 	if (pipe == NULL) {
-		fprintf(stderr, "%s: pipeline: %s\n", r->mode, rte_strerror(rte_errno));
+		snprintf(r->skip_reason, sizeof(r->skip_reason), "pipeline: %s",
+			 rte_strerror(rte_errno));
+		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
 		return -1;
 	}
 	for (i = 0; i < prof->nb_devices; i++)
@@ -576,7 +599,9 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	t0 = rte_rdtsc();
 	ret = pfdk_pipeline_start(pipe);
 	if (ret < 0) {
-		fprintf(stderr, "%s: start: %s\n", r->mode, strerror(-ret));
+		snprintf(r->skip_reason, sizeof(r->skip_reason), "pipeline start: %s",
+			 strerror(-ret));
+		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
 		pfdk_pipeline_destroy(pipe);
 		return -1;
 	}
@@ -617,14 +642,20 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 				 all.exhausted, nq);
 			stalled = true;
 		}
-	} while (!done && !stalled);
+	} while (!done && !stalled && fb_stop_signal == 0);
 	t1 = rte_rdtsc();
 	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	/* Stop answers what is outstanding (INVALID): no group is left waiting. */
 	pfdk_pipeline_stop(pipe);
 	if (stalled) {
 		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
 		pfdk_pipeline_destroy(pipe);
 		return -1;
+	}
+	if (!done) {
+		/* Interrupted: a partial run is not a measurement. */
+		pfdk_pipeline_destroy(pipe);
+		return 2;
 	}
 
 	memset(&all, 0, sizeof(all));
@@ -747,7 +778,8 @@ static double runs[MAX_ROWS][RV_N][MAX_REPEAT];
 
 /*
  * Run @p r once more (its run @p k): 0, 1 (skipped: the reason in @p r),
- * or -1 (failed). Correctness counters add up over runs: one loss is a loss.
+ * 2 (interrupted: nothing measured), or -1 (failed: not run, the reason in
+ * @p r). Correctness counters add up over runs: one loss is a loss.
  */
 static int
 row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
@@ -759,13 +791,19 @@ row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
 	progress_run(r, k, repeat);
 	one = *r;
 	one.faults = one.lost = one.duplicated = one.backpressure = one.retried = 0;
+	one.skip_reason[0] = '\0';
 	ret = run_once(prof, &one);
-	if (ret < 0)
-		return -1;
-	if (ret > 0) {
+	if (ret == 2)
+		return 2;
+	if (ret != 0) {
 		r->skipped = true;
-		memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
-		return 1;
+		r->error = ret < 0;
+		if (one.skip_reason[0] != '\0')
+			memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
+		else
+			snprintf(r->skip_reason, sizeof(r->skip_reason),
+				 "failed in run %u (see the messages above)", k + 1);
+		return ret < 0 ? -1 : 1;
 	}
 	r->threads = one.threads;
 	r->uffds = one.uffds;
@@ -844,16 +882,16 @@ print_table(const struct row *rows, unsigned int n)
 		char xc[16] = "-", xn[16] = "-", bs[8] = "-";
 		char hc[16] = "-", fc[16] = "-";
 
+		if (r->burst)
+			snprintf(bs, sizeof(bs), "%u", r->burst);
 		if (r->skipped) {
-			printf("%-20s %-6s skipped: %s\n", r->mode, r->source, r->skip_reason);
+			printf("%-20s %-6s %5s not run: %s\n", r->mode, r->source, bs, r->skip_reason);
 			continue;
 		}
 		if (r->ratio_classic > 0)
 			snprintf(xc, sizeof(xc), "%.2f", r->ratio_classic);
 		if (r->ratio_native > 0)
 			snprintf(xn, sizeof(xn), "%.2f", r->ratio_native);
-		if (r->burst)
-			snprintf(bs, sizeof(bs), "%u", r->burst);
 		/* CPU over wall time: a thread spinning all along is 100. */
 		if (r->wall_s > 0) {
 			snprintf(hc, sizeof(hc), "%.0f", r->cpu_handler_s / r->wall_s * 100);
@@ -874,37 +912,123 @@ print_table(const struct row *rows, unsigned int n)
 	}
 }
 
+/*
+ * @p s as a JSON string: quote, backslash and control characters escaped,
+ * bytes that are not UTF-8 written as U+FFFD, so any devargs, path or
+ * profile name gives valid JSON.
+ */
+static void
+json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, k;
+
+	fputc('"', f);
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+			continue;
+		}
+		if (*p < 0x80) {
+			fputc(*p++, f);
+			continue;
+		}
+		/* A well-formed UTF-8 sequence (no overlongs, no surrogates) passes. */
+		n = (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+			(*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 4 : 0;
+		for (k = 1; k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				break;
+		if (n == 0 || k < n || (n == 3 && *p == 0xe0 && p[1] < 0xa0) ||
+		    (n == 3 && *p == 0xed && p[1] >= 0xa0) ||
+		    (n == 4 && *p == 0xf0 && p[1] < 0x90) ||
+		    (n == 4 && *p == 0xf4 && p[1] >= 0x90)) {
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
+	}
+	fputc('"', f);
+}
+
+/* The contract's numbers of a row that did not run: null, not zeros. */
+static const char *const json_null_fields[] = {
+	"faults", "faults_per_s", "ns_per_fault", "p50_us", "p90_us", "p99_us",
+	"p999_us", "max_us", "lost", "duplicated", "backpressure", "retried",
+	"threads", "uffds", "page_size", "ratio_classic", "ratio_native",
+	"wall_s", "cpu_handler_s", "cpu_faulters_s",
+};
+
+/*
+ * --json: every row, with "status": "ok", or "not run" and its "reason".
+ * @p fd is the file opened (and so checked) before anything ran.
+ */
 static int
-write_json(const char *path, const struct pfdk_profile *prof,
+write_json(int fd, const char *path, const struct pfdk_profile *prof,
+	   const char *profile_file, const char *devargs,
 	   const struct row *rows, unsigned int n)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = NULL;
 	struct utsname u;
-	unsigned int i;
+	unsigned int i, k;
 	bool first;
 
+	if (ftruncate(fd, 0) == 0)
+		f = fdopen(fd, "w");
 	if (f == NULL) {
 		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	uname(&u);
-	fprintf(f, "{\n  \"machine\": {\"host\": \"%s\", \"kernel\": \"%s\", "
-		"\"cpus\": %ld, \"tsc_hz\": %" PRIu64 ", \"hugepages\": %s, "
-		"\"profile\": \"%s\"},\n  \"results\": [\n",
-		u.nodename, u.release, sysconf(_SC_NPROCESSORS_ONLN),
-		rte_get_tsc_hz(), pfdk_has_hugepages() ? "true" : "false",
-		prof->name);
+	fputs("{\n  \"machine\": {\"host\": ", f);
+	json_str(f, u.nodename);
+	fputs(", \"kernel\": ", f);
+	json_str(f, u.release);
+	fprintf(f, ", \"cpus\": %ld, \"tsc_hz\": %" PRIu64 ", \"hugepages\": %s, "
+		"\"profile\": ", sysconf(_SC_NPROCESSORS_ONLN), rte_get_tsc_hz(),
+		pfdk_has_hugepages() ? "true" : "false");
+	json_str(f, prof->name);
+	fputs(", \"profile_file\": ", f);
+	if (profile_file != NULL)
+		json_str(f, profile_file);
+	else
+		fputs("null", f);
+	fputs(", \"devargs\": ", f);
+	if (devargs != NULL)
+		json_str(f, devargs);
+	else
+		fputs("null", f);
+	fputs("},\n  \"results\": [\n", f);
 	for (i = 0, first = true; i < n; i++) {
 		const struct row *r = &rows[i];
 		char xc[32] = "null", xn[32] = "null";
 
-		if (r->skipped)
+		fprintf(f, "%s    {\"mode\": ", first ? "" : ",\n");
+		json_str(f, r->mode);
+		fputs(", \"source\": ", f);
+		json_str(f, r->source);
+		fprintf(f, ", \"burst\": %u, ", r->burst);
+		first = false;
+		if (r->skipped) {
+			fputs("\"status\": \"not run\", \"reason\": ", f);
+			json_str(f, r->skip_reason);
+			for (k = 0; k < RTE_DIM(json_null_fields); k++)
+				fprintf(f, ", \"%s\": null", json_null_fields[k]);
+			fputs("}", f);
 			continue;
+		}
 		if (r->ratio_classic > 0)
 			snprintf(xc, sizeof(xc), "%.3f", r->ratio_classic);
 		if (r->ratio_native > 0)
 			snprintf(xn, sizeof(xn), "%.3f", r->ratio_native);
-		fprintf(f, "%s    {\"mode\": \"%s\", \"source\": \"%s\", \"burst\": %u, "
+		fprintf(f, "\"status\": \"ok\", "
 			"\"faults\": %" PRIu64 ", \"faults_per_s\": %.1f, "
 			"\"ns_per_fault\": %.2f, \"p50_us\": %.3f, \"p90_us\": %.3f, "
 			"\"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, "
@@ -913,16 +1037,40 @@ write_json(const char *path, const struct pfdk_profile *prof,
 			"\"threads\": %u, \"uffds\": %u, \"page_size\": %u, "
 			"\"ratio_classic\": %s, \"ratio_native\": %s, "
 			"\"wall_s\": %.6f, \"cpu_handler_s\": %.6f, \"cpu_faulters_s\": %.6f}",
-			first ? "" : ",\n", r->mode, r->source, r->burst, r->faults, r->faults_per_s,
+			r->faults, r->faults_per_s,
 			r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
 			r->p999_us, r->max_us, r->lost, r->duplicated,
 			r->backpressure, r->retried, r->threads, r->uffds,
 			r->page_size, xc, xn, r->wall_s, r->cpu_handler_s,
 			r->cpu_faulters_s);
-		first = false;
 	}
 	fprintf(f, "\n  ]\n}\n");
-	return fclose(f) == 0 ? 0 : -1;
+	if (fclose(f) != 0) {
+		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --json and --plot are checked before anything runs: @p path opened for
+ * writing (created when missing, never truncated here). @return the fd,
+ * or -1 with the reason printed; *created tells whether it is new.
+ */
+static int
+out_check(const char *opt, const char *path, bool *created)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	*created = false;
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		*created = fd >= 0;
+	}
+	if (fd < 0)
+		fprintf(stderr, "%s %s: cannot write it: %s (nothing was run)\n", opt, path,
+			strerror(errno));
+	return fd;
 }
 
 /* @p s as a gnuplot single-quoted string: only ' is special (doubled). */
@@ -1097,28 +1245,131 @@ out:
 	return ret;
 }
 
-/* EAL arguments: the user's if any, else the profile's lcores. */
-static int
-build_eal_args(char **argv, int dashdash, const struct pfdk_profile *lc_prof,
-	       char **eal, char *lcores, size_t lcores_len)
-{
-	int n = 0, i;
+/*
+ * The EAL's lcores: the user's lcore options (-l, -c, --lcores,
+ * --main-lcore) as typed, extended with what the rows need; without any,
+ * the main lcore on the profile's main_cpu. Filled before the rows are
+ * placed, written into the EAL arguments after.
+ */
+static struct pfdk_eal_lcores lmap;
 
-	eal[n++] = argv[0];
-	for (i = 1; i < dashdash; i++)
-		eal[n++] = argv[i];
-	if (dashdash <= 1) {
-		if (pfdk_profile_eal_lcores(lc_prof, lcores, lcores_len) < 0)
-			return -1;
-		eal[n++] = (char *)(uintptr_t)"--lcores";
-		eal[n++] = lcores;
-		eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
-		eal[n++] = (char *)(uintptr_t)"--log-level=lib.telemetry:warning";
-		/* PFDK's devices are not DPDK PCI devices: skip the bus scan. */
-		eal[n++] = (char *)(uintptr_t)"--no-pci";
+/*
+ * Give each row's lcores EAL lcores pinned to the CPUs the row asks for
+ * (pfdk_eal_lcore_pick(): the row's own id where it fits). A row that
+ * cannot be placed (its CPU is outside the user's -l/-c/--lcores) is not
+ * run, with the reason.
+ */
+static void
+place_rows(struct pfdk_profile *variants, struct row *rows, unsigned int nrows)
+{
+	char err[256];
+	unsigned int i, k;
+	int id;
+
+	for (i = 0; i < nrows; i++) {
+		struct pfdk_profile *v = &variants[i];
+		uint64_t taken[PFDK_EAL_MAX_LCORES / 64] = { 0 };
+
+		for (k = 0; k < v->nb_lcores && !rows[i].skipped; k++) {
+			id = pfdk_eal_lcore_pick(&lmap, v->lcores[k].cpu,
+						 v->lcores[k].lcore_id, taken, err,
+						 sizeof(err));
+			if (id < 0) {
+				rows[i].skipped = true;
+				snprintf(rows[i].skip_reason, sizeof(rows[i].skip_reason),
+					 "its %s lcore %s", pfdk_role_name(v->lcores[k].role), err);
+				break;
+			}
+			v->lcores[k].lcore_id = (unsigned int)id;
+			taken[id / 64] |= 1ull << (id % 64);
+		}
 	}
+}
+
+/* Print the lcore map: the EAL's, then each row's (the user sees where rows run). */
+static void
+print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
+		const struct row *rows, unsigned int nrows)
+{
+	char added[512];
+	unsigned int i, k;
+
+	if (pfdk_eal_lcores_format(&lmap, true, added, sizeof(added)) < 0)
+		snprintf(added, sizeof(added), "...");
+	printf("lcores: EAL --lcores %s, main lcore %u (%s%s%s%s)\n", lcores,
+	       lmap.main_lcore, lmap.given ? "your " : "from the profile",
+	       lmap.given ? lmap.spec : "", lmap.given && added[0] ? ", added for the rows: " : "",
+	       lmap.given ? added : "");
+	printf("lcores per row:");
+	for (i = 0; i < nrows; i++) {
+		const struct pfdk_profile *v = &variants[i];
+
+		if (rows[i].skipped || v->nb_lcores == 0)
+			continue;
+		printf(" %s", rows[i].mode);
+		if (rows[i].burst)
+			printf("/%u", rows[i].burst);
+		for (k = 0; k < v->nb_lcores; k++)
+			printf("%s%u@%d", k ? "," : " ", v->lcores[k].lcore_id, v->lcores[k].cpu);
+		printf(";");
+	}
+	printf("\n");
+}
+
+/*
+ * EAL arguments: the bench's defaults first (so the user's own --log-level
+ * comes later and wins), --no-pci unless the user asked for PCI devices
+ * (PFDK's devices are not PCI devices: the scan only costs), then the
+ * user's arguments with their lcore options replaced by the map.
+ */
+static int
+build_eal_args(char **argv, int dashdash, char **eal, int eal_len, char *lcores,
+	       size_t lcores_len, char *main_lcore, size_t main_len)
+{
+	int uargc = dashdash > 1 ? dashdash : 1, n = 0, m, i;
+	char *tmp[uargc + 4 + 1];
+
+	if (pfdk_eal_lcores_format(&lmap, false, lcores, lcores_len) < 0)
+		return -1;
+	snprintf(main_lcore, main_len, "%u", lmap.main_lcore);
+	m = pfdk_eal_args_lcores(uargc, argv, lcores, main_lcore, tmp, (int)RTE_DIM(tmp));
+	if (m < 0 || eal_len < m + 3 + 1)
+		return -1;
+	eal[n++] = tmp[0];
+	eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
+	eal[n++] = (char *)(uintptr_t)"--log-level=lib.telemetry:warning";
+	if (!pfdk_eal_args_want_pci(uargc, argv))
+		eal[n++] = (char *)(uintptr_t)"--no-pci";
+	for (i = 1; i < m; i++)
+		eal[n++] = tmp[i];
 	eal[n] = NULL;
 	return n;
+}
+
+/*
+ * EAL options the bench cannot honour, refused before the EAL starts:
+ * the bench creates its own devices and pools, so it must be the primary
+ * process (a secondary waits for a primary that is not there).
+ */
+static int
+eal_args_check(int uargc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < uargc; i++) {
+		const char *v = NULL;
+
+		if (strncmp(argv[i], "--proc-type=", 12) == 0)
+			v = argv[i] + 12;
+		else if (strcmp(argv[i], "--proc-type") == 0 && i + 1 < uargc)
+			v = argv[i + 1];
+		if (v != NULL && strcmp(v, "primary") != 0) {
+			fprintf(stderr, "EAL option --proc-type %s: pfdk-faultbench creates its "
+				"own devices and pools and runs as the primary process only\n", v);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -1137,13 +1388,15 @@ main(int argc, char **argv)
 			.fault_around = 31,
 		},
 	};
-	static struct pfdk_profile prof, variants[MAX_ROWS], lcore_union;
+	static struct pfdk_profile prof, variants[MAX_ROWS];
 	static struct row rows[MAX_ROWS];
 	static unsigned int nruns[MAX_ROWS];
-	char err[512], lcores[1024];
-	char *eal[argc + 8];
+	char err[512], lcores[2048], main_lcore[16];
+	char *eal[argc + 16];
 	unsigned int i, j, k, nrows = 0;
-	int dashdash, neal, ret;
+	int dashdash, neal, ret, json_fd = -1, fd;
+	bool json_created = false, plot_created = false;
+	struct sigaction sa;
 	bool failed = false, uffd;
 
 	for (dashdash = 1; dashdash < argc; dashdash++)
@@ -1203,25 +1456,42 @@ main(int argc, char **argv)
 		if (prof.burst != 64 && !uffd)
 			o.bursts[o.nb_bursts++] = 64;
 	}
+	if (eal_args_check(dashdash > 1 ? dashdash : 1, argv) < 0)
+		return 2;
+	if (pfdk_eal_lcores_parse(dashdash > 1 ? dashdash : 1, argv, prof.main_cpu,
+				  &lmap, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
 	if (uffd) {
-		/* Faulters on main_cpu; handlers of non-colocated rows on another. */
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		/*
+		 * Faulters on main_cpu; handlers of non-colocated rows on
+		 * another CPU; both among the CPUs the user's lcore option
+		 * gives, when it gives them.
+		 */
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN), c;
 
 		uffd_opts = o.u;
 		uffd_opts.fault_cpu = prof.main_cpu;
 		uffd_opts.other_cpu = ncpu > 1 ? (prof.main_cpu == 0 ? 1 : 0) : prof.main_cpu;
+		if (lmap.given) {
+			for (c = 0; c < ncpu && !CPU_ISSET(uffd_opts.fault_cpu, &lmap.allowed); c++)
+				if (CPU_ISSET(c, &lmap.allowed))
+					uffd_opts.fault_cpu = (int)c;
+			for (c = 0; c < ncpu; c++)
+				if (c != uffd_opts.fault_cpu && CPU_ISSET(c, &lmap.allowed)) {
+					uffd_opts.other_cpu = (int)c;
+					break;
+				}
+		}
 	}
-	/* Every row's profile, and the union of their lcores for the EAL. */
-	memcpy(&lcore_union, &prof, sizeof(prof));
-	if (uffd)
-		lcore_union.nb_lcores = 0; /* only the generated rows' lcores */
+	/* Every row's profile. */
 	for (i = 0; i < o.nb_modes; i++) {
 		bool bl = uffd && fb_is_baseline(o.modes[i]);
 
 		for (j = 0; j < (bl ? 1 : o.nb_bursts); j++) {
 			struct pfdk_profile *v = &variants[nrows];
 			const struct mode_def *md = mode_find(o.modes[i]);
-			unsigned int k;
 
 			if (nrows == MAX_ROWS) {
 				fprintf(stderr, "too many rows\n");
@@ -1253,18 +1523,9 @@ main(int argc, char **argv)
 			rows[nrows].source = o.source;
 			rows[nrows].burst = bl ? 0 : o.bursts[j];
 			nrows++;
-			for (k = 0; k < v->nb_lcores; k++) {
-				unsigned int m;
-
-				for (m = 0; m < lcore_union.nb_lcores; m++)
-					if (lcore_union.lcores[m].lcore_id == v->lcores[k].lcore_id)
-						break;
-				if (m == lcore_union.nb_lcores &&
-				    m < PFDK_PROFILE_MAX_LCORES)
-					lcore_union.lcores[lcore_union.nb_lcores++] = v->lcores[k];
-			}
 		}
 	}
+	place_rows(variants, rows, nrows);
 	/* --plot: each row's latencies, merged over its runs (~15 KiB each). */
 	for (i = 0; o.plot != NULL && i < nrows; i++) {
 		rows[i].hist = calloc(1, sizeof(*rows[i].hist));
@@ -1273,12 +1534,51 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	neal = build_eal_args(argv, dashdash,
-			      &lcore_union, eal, lcores, sizeof(lcores));
-	if (neal < 0 || pfdk_init(neal, eal) < 0) {
-		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
-		return 1;
+	/* The output files before anything runs: a bad path costs no run. */
+	if (o.json != NULL) {
+		json_fd = out_check("--json", o.json, &json_created);
+		if (json_fd < 0)
+			return 2;
 	}
+	if (o.plot != NULL) {
+		fd = out_check("--plot", o.plot, &plot_created);
+		if (fd < 0) {
+			if (json_created)
+				unlink(o.json);
+			return 2;
+		}
+		close(fd);
+		/* gnuplot makes it; none is left behind if nothing is drawn. */
+		if (plot_created)
+			unlink(o.plot);
+	}
+	neal = build_eal_args(argv, dashdash, eal, (int)RTE_DIM(eal), lcores,
+			      sizeof(lcores), main_lcore, sizeof(main_lcore));
+	rte_errno = 0;
+	if (neal < 0 || pfdk_init(neal, eal) < 0) {
+		if (neal < 0)
+			fprintf(stderr, "EAL arguments: the lcore map does not fit (%u lcores)\n",
+				lmap.nb);
+		else
+			fprintf(stderr, "EAL init failed: %s; EAL arguments:",
+				rte_errno != 0 ? rte_strerror(rte_errno) :
+				"cause not reported (see the EAL's messages above)");
+		for (i = 1; neal > 0 && i < (unsigned int)neal; i++)
+			fprintf(stderr, " %s", eal[i]);
+		fprintf(stderr, "\n");
+		if (json_created)
+			unlink(o.json);
+		return neal < 0 ? 2 : 1;
+	}
+	/*
+	 * SIGINT/SIGTERM: the runs stop, what finished is reported. A second
+	 * signal kills as usual (SA_RESETHAND), should stopping itself hang.
+	 */
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (uffd)
 		printf("pfdk-faultbench: profile '%s' (%s), source uffd, %" PRIu64
 		       " pages of %s, %u faulting thread(s) on CPU %d, %u uffd(s), "
@@ -1296,6 +1596,7 @@ main(int argc, char **argv)
 		       prof.name, o.profile ? o.profile : "embedded default", o.source,
 		       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
 		       (double)rte_get_tsc_hz() / 1e9);
+	print_lcore_map(lcores, variants, rows, nrows);
 	progress_start(nrows);
 	if (uffd)
 		fb_uffd_warm(&uffd_opts);
@@ -1304,12 +1605,12 @@ main(int argc, char **argv)
 	 * machine (another tenant, host memory, CPU clocks) spreads over all
 	 * rows instead of favouring the ones that ran first.
 	 */
-	for (k = 0; k < o.repeat && !failed; k++) {
+	for (k = 0; k < o.repeat && fb_stop_signal == 0; k++) {
 		if (k > 0) {
 			progress_end(false);
 			printf("round %u/%u ...\n", k + 1, o.repeat);
 		}
-		for (i = 0; i < nrows && !failed; i++) {
+		for (i = 0; i < nrows && fb_stop_signal == 0; i++) {
 			if (rows[i].skipped)
 				continue;
 			progress_end(false); /* this output line in its place */
@@ -1320,11 +1621,13 @@ main(int argc, char **argv)
 				printf("running %-20s ...\n", rows[i].mode);
 			fflush(stdout);
 			ret = row_run(&variants[i], k, o.repeat, &rows[i], runs[i]);
-			if (ret < 0) {
-				failed = true;
-			} else if (ret > 0) {
+			if (ret == 2)
+				break;
+			if (ret != 0) {
+				/* Not run (the reason in the table); the other rows still run. */
 				progress_end(false);
 				printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
+				failed |= ret < 0;
 			} else {
 				nruns[i]++;
 			}
@@ -1332,25 +1635,36 @@ main(int argc, char **argv)
 				failed = true;
 		}
 	}
-	for (i = 0; i < nrows; i++)
+	/* Interrupted: rows with no finished run were not run; the others show theirs. */
+	for (i = 0; i < nrows; i++) {
+		if (!rows[i].skipped && nruns[i] == 0) {
+			rows[i].skipped = true;
+			snprintf(rows[i].skip_reason, sizeof(rows[i].skip_reason),
+				 "interrupted by %s before a run finished",
+				 fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+		}
 		if (!rows[i].skipped)
 			row_finish(&rows[i], nruns[i], runs[i]);
-	/* A failure mid-round leaves rows with fewer runs: their medians show. */
-	i = nrows;
+	}
 	progress_end(true);
-	set_ratios(rows, i < nrows ? i : nrows);
-	if (!failed || i > 0)
-		print_table(rows, i < nrows ? i : nrows);
-	if (o.json != NULL && write_json(o.json, &prof, rows, nrows) < 0)
+	if (fb_stop_signal != 0)
+		printf("\ninterrupted by %s: the table shows the runs that finished\n",
+		       fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+	set_ratios(rows, nrows);
+	print_table(rows, nrows);
+	if (o.json != NULL && write_json(json_fd, o.json, &prof, o.profile, o.devargs,
+					 rows, nrows) < 0)
 		failed = true;
 	fflush(stdout); /* the table before anything gnuplot says */
-	if (o.plot != NULL && write_plot(o.plot, o.source, rows, i < nrows ? i : nrows) < 0)
+	if (o.plot != NULL && write_plot(o.plot, o.source, rows, nrows) < 0)
 		failed = true;
 	for (i = 0; i < nrows; i++)
 		free(rows[i].hist);
 	pfdk_cleanup();
 	if (failed)
-		fprintf(stderr, "pfdk-faultbench: FAILED (a row did not run, or lost or "
+		fprintf(stderr, "pfdk-faultbench: FAILED (a row failed to run, or lost or "
 			"duplicated a fault, or --json/--plot could not be written)\n");
+	if (fb_stop_signal != 0)
+		return 128 + fb_stop_signal;
 	return failed ? 1 : 0;
 }
