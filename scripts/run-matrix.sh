@@ -45,7 +45,8 @@ for key, title in names:
     if not os.path.exists(p):
         print("| %s | (skipped) | | | | | | | | |" % title)
         continue
-    rows = json.load(open(p))["results"]
+    # Rows the bench could not run carry "status": "not run" and null numbers.
+    rows = [r for r in json.load(open(p))["results"] if r.get("status", "ok") == "ok"]
     if not rows:
         print("| %s | (skipped: no hugepages?) | | | | | | | | |" % title)
         continue

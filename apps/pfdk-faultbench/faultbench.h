@@ -8,6 +8,7 @@
  * hand-written handlers it is compared with (baselines.c).
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,9 +46,17 @@ struct row {
 	 * here by the run; NULL when no plot is wanted.
 	 */
 	struct pfdk_hist *hist;
-	bool skipped;            /* the row could not run here (reason printed) */
+	bool skipped;            /* the row did not run (skip_reason says why) */
+	bool error;              /* ... because it failed: the bench exits 1 */
 	char skip_reason[600];
 };
+
+/*
+ * SIGINT or SIGTERM received (its number), else 0: runs stop early, the
+ * run in progress is discarded once its faults are answered, and the
+ * table and JSON show the runs that finished.
+ */
+extern volatile sig_atomic_t fb_stop_signal;
 
 /* CPU seconds consumed so far by @p clk (a thread or the process). */
 static inline double
@@ -111,7 +120,9 @@ void fb_uffd_warm(const struct fb_uffd_opts *u);
 
 /*
  * One run of a uffd row: @p prof for PFDK rows, NULL for baselines.
- * @return 0 (row filled), 1 (skipped: r->skip_reason), -1 (failed).
+ * @return 0 (row filled), 1 (skipped: r->skip_reason), 2 (interrupted by
+ * fb_stop_signal: the faulting threads stopped touching, every fault they
+ * took was answered, nothing measured), -1 (failed).
  */
 int fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 		     struct row *r);

@@ -16,9 +16,11 @@
  * with a clear message until it comes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +128,12 @@ usage(const char *prog)
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
 	       "  --plot FILE.png       latency CDF of every row, drawn with gnuplot\n"
 	       "                        (Debian: gnuplot-nox)\n"
-	       "  --help\n", prog);
+	       "  --help\n"
+	       "EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
+	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
+	       "--no-pci is added unless -a/-b name PCI devices.\n"
+	       "Exit: 0; 1 a row failed or lost/duplicated a fault; 2 bad arguments;\n"
+	       "130/143 stopped by SIGINT/SIGTERM (the runs that finished are reported).\n", prog);
 }
 
 static int
@@ -144,14 +151,20 @@ parse_list(const char *arg, char out[][32], unsigned int max, unsigned int *n)
 	return *n ? 0 : -1;
 }
 
+/*
+ * A decimal number in [min, max]: digits only ("010" is ten, not octal
+ * eight; no sign, no spaces, no 0x), and no overflow.
+ */
 static int
 parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 {
 	char *end;
 
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
 	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return (errno || *end || s[0] == '-' || *v < min || *v > max) ? -1 : 0;
+	*v = strtoull(s, &end, 10);
+	return (errno || *end || *v < min || *v > max) ? -1 : 0;
 }
 
 static int
@@ -203,14 +216,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			if (parse_uint(optarg, 1, UINT64_MAX / 2, &o->faults)) {
-				fprintf(stderr, "--faults %s: expected a positive integer\n", optarg);
+				fprintf(stderr, "--faults %s: expected a decimal number > 0\n", optarg);
 				return -1;
 			}
 			o->sim_only = true;
 			break;
 		case 'T':
 			if (parse_uint(optarg, 1, 1024, &v)) {
-				fprintf(stderr, "--threads %s: expected 1..1024\n", optarg);
+				fprintf(stderr, "--threads %s: expected a decimal number in 1..1024\n", optarg);
 				return -1;
 			}
 			o->u.threads = (unsigned int)v;
@@ -218,7 +231,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'P':
 			if (parse_uint(optarg, 1, 1ull << 26, &v)) {
-				fprintf(stderr, "--pages %s: expected 1..%llu\n", optarg, 1ull << 26);
+				fprintf(stderr, "--pages %s: expected a decimal number in 1..%llu\n", optarg, 1ull << 26);
 				return -1;
 			}
 			o->u.pages = v;
@@ -237,7 +250,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'U':
 			if (parse_uint(optarg, 1, PFDK_PROFILE_MAX_DEVICES, &v)) {
-				fprintf(stderr, "--uffds %s: expected 1..%d (devices per profile)\n",
+				fprintf(stderr, "--uffds %s: expected a decimal number in 1..%d (devices per profile)\n",
 					optarg, PFDK_PROFILE_MAX_DEVICES);
 				return -1;
 			}
@@ -246,7 +259,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'F':
 			if (parse_uint(optarg, 0, PFDK_UFFD_FAULT_AROUND_MAX, &v)) {
-				fprintf(stderr, "--fault-around %s: expected 0..%d\n", optarg,
+				fprintf(stderr, "--fault-around %s: expected a decimal number in 0..%d\n", optarg,
 					PFDK_UFFD_FAULT_AROUND_MAX);
 				return -1;
 			}
@@ -263,7 +276,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			if (parse_uint(optarg, 1, MAX_REPEAT, &v)) {
-				fprintf(stderr, "--repeat %s: expected 1..%d\n", optarg, MAX_REPEAT);
+				fprintf(stderr, "--repeat %s: expected a decimal number in 1..%d\n", optarg, MAX_REPEAT);
 				return -1;
 			}
 			o->repeat = (unsigned int)v;
@@ -362,10 +375,86 @@ resolve_sim(void *ctx, struct pfdk_fault **faults, uint16_t nb)
 }
 
 /*
+ * The value of key @p key in the devargs @p da ("name,k=v,..."), copied
+ * into @p val; false when the key is absent. Whole keys only ("xtotal=1"
+ * is not "total").
+ */
+static bool
+devargs_value(const char *da, const char *key, char *val, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = strchr(da, ',');
+
+	while (p != NULL) {
+		p++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			snprintf(val, len, "%.*s", (int)strcspn(p + klen + 1, ","),
+				 p + klen + 1);
+			return true;
+		}
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+/*
+ * The sim source measures until every queue has emitted its total= faults
+ * and every group is answered, so each device must be a sim device with a
+ * finite total: a uffd or iommufd device (from --devargs or a profile such
+ * as config/examples/inthread.ini) never reports "exhausted", total=0
+ * never ends, and a total= that does not fit the devargs buffer would be
+ * cut off. Refused here, before the EAL starts, with the reason in @p err.
+ */
+static int
+sim_devices_check(const struct pfdk_profile *base, const char *devargs,
+		  uint64_t faults, char *err, size_t errlen)
+{
+	unsigned int i, nq = 0;
+	char val[32], tail[48];
+
+	for (i = 0; i < base->nb_devices; i++)
+		nq += base->devices[i].nb_queues;
+	for (i = 0; i < base->nb_devices; i++) {
+		const char *da = i == 0 && devargs != NULL ? devargs : base->devices[i].devargs;
+		const char *from = i == 0 && devargs != NULL ? "--devargs" : base->path;
+		size_t nlen = strcspn(da, ",");
+
+		while (nlen > 0 && da[nlen - 1] >= '0' && da[nlen - 1] <= '9')
+			nlen--;
+		if (nlen != 3 || strncmp(da, "sim", 3) != 0) {
+			snprintf(err, errlen, "--source sim: device '%.*s' (%s) is not a sim "
+				 "device; the sim source needs sim devices (e.g. --devargs sim0), "
+				 "or use --source uffd", (int)strcspn(da, ","), da, from);
+			return -1;
+		}
+		if (devargs_value(da, "total", val, sizeof(val))) {
+			if (strcmp(val, "0") == 0 || strspn(val, "0") == strlen(val)) {
+				snprintf(err, errlen, "--source sim: device '%.*s' (%s): total=0 "
+					 "emits without end, so a row would never finish; give "
+					 "total=N > 0 or leave it out (--faults sets it)",
+					 (int)strcspn(da, ","), da, from);
+				return -1;
+			}
+			continue;
+		}
+		snprintf(tail, sizeof(tail), ",total=%" PRIu64, (faults + nq - 1) / nq);
+		if (strlen(da) + strlen(tail) >= PFDK_PROFILE_DEVARGS_LEN) {
+			snprintf(err, errlen, "--source sim: device '%.*s' (%s): devargs of "
+				 "%zu characters leave no room for the '%s' the bench adds "
+				 "(at most %d in all); shorten them or give total= yourself",
+				 (int)strcspn(da, ","), da, from, strlen(da), tail,
+				 PFDK_PROFILE_DEVARGS_LEN - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * The profile for a row: the mode's layout, with a resolver added on the
  * main CPU for the pipeline when the profile has none (the main lcore
  * sleeps while a row runs, so that CPU is free), and each sim device told
- * how many faults to emit.
+ * how many faults to emit (sim_devices_check() has made sure it fits).
  */
 static int
 row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
@@ -374,6 +463,7 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 	const struct mode_def *md = mode_find(mode);
 	unsigned int i, nq = 0, max_id = 0;
 	bool has_resolver = false;
+	char val[32];
 
 	memcpy(p, base, sizeof(*p));
 	p->burst = burst;
@@ -385,11 +475,14 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 	for (i = 0; i < p->nb_devices; i++) {
 		struct pfdk_profile_device *d = &p->devices[i];
 		size_t len = strlen(d->devargs);
+		int n;
 
-		if (strncmp(d->devargs, "sim", 3) == 0 && !strstr(d->devargs, "total="))
-			snprintf(d->devargs + len, sizeof(d->devargs) - len,
-				 "%stotal=%" PRIu64, strchr(d->devargs, ',') ? "," : ",",
-				 (faults + nq - 1) / nq);
+		if (devargs_value(d->devargs, "total", val, sizeof(val)))
+			continue;
+		n = snprintf(d->devargs + len, sizeof(d->devargs) - len,
+			     ",total=%" PRIu64, (faults + nq - 1) / nq);
+		if (n < 0 || (size_t)n >= sizeof(d->devargs) - len)
+			return -1;
 	}
 	if (md->layout >= 0)
 		p->layout = (enum pfdk_layout)md->layout;
@@ -435,6 +528,34 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 
 static struct fb_uffd_opts uffd_opts;
 
+volatile sig_atomic_t fb_stop_signal;
+static struct timespec stop_signal_at;
+
+/*
+ * The first SIGINT/SIGTERM asks the bench to stop. Wrappers deliver one
+ * more at once (timeout(1) signals the child and then its whole process
+ * group), so only a signal a second or more after the first kills, for a
+ * stop that hangs. Only async-signal-safe calls here.
+ */
+static void
+on_stop_signal(int sig)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (fb_stop_signal == 0) {
+		stop_signal_at = now;
+		fb_stop_signal = sig;
+		return;
+	}
+	if (now.tv_sec - stop_signal_at.tv_sec >= 2 ||
+	    (now.tv_sec - stop_signal_at.tv_sec == 1 &&
+	     now.tv_nsec >= stop_signal_at.tv_nsec)) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -451,6 +572,9 @@ median(double *v, unsigned int n)
 }
 
 static int run_once_sim(const struct pfdk_profile *prof, struct row *r);
+
+/* A sim row with no record emitted and no group answered for this long has failed. */
+#define SIM_STALL_S 10u
 
 static int
 run_once(const struct pfdk_profile *prof, struct row *r)
@@ -476,13 +600,16 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	struct pfdk_fault_stats fs;
 	uint64_t t0, t1, hz = rte_get_tsc_hz();
 	unsigned int i, nq = 0;
+	uint64_t last, t_prog;
 	double pcpu0, pcpu1;
-	bool done;
+	bool done, stalled = false;
 	int ret;
 
 	pipe = pfdk_pipeline_create(&pc);
 	if (pipe == NULL) {
-		fprintf(stderr, "%s: pipeline: %s\n", r->mode, rte_strerror(rte_errno));
+		snprintf(r->skip_reason, sizeof(r->skip_reason), "pipeline: %s",
+			 rte_strerror(rte_errno));
+		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
 		return -1;
 	}
 	for (i = 0; i < prof->nb_devices; i++)
@@ -492,26 +619,64 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	t0 = rte_rdtsc();
 	ret = pfdk_pipeline_start(pipe);
 	if (ret < 0) {
-		fprintf(stderr, "%s: start: %s\n", r->mode, strerror(-ret));
+		snprintf(r->skip_reason, sizeof(r->skip_reason), "pipeline start: %s",
+			 strerror(-ret));
+		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
 		pfdk_pipeline_destroy(pipe);
 		return -1;
 	}
-	/* Sleep while the workers run; done when every queue emitted all and
-	 * every group was answered.
+	/*
+	 * Sleep while the workers run; done when every queue emitted all and
+	 * every group was answered. A device that cannot report, or no
+	 * progress at all for SIM_STALL_S, fails the row instead of waiting
+	 * for ever (stop then answers what is outstanding).
 	 */
+	last = UINT64_MAX;
+	t_prog = t0;
 	do {
 		usleep(200);
 		memset(&all, 0, sizeof(all));
 		for (i = 0; i < prof->nb_devices; i++) {
-			pfdk_sim_check_get((uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
+			ret = pfdk_sim_check_get((uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
+			if (ret < 0) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason),
+					 "device %s: no sim check (%s)",
+					 prof->devices[i].name, strerror(-ret));
+				stalled = true;
+				break;
+			}
 			all.exhausted += c.exhausted;
 			all.outstanding += c.outstanding;
+			all.records_emitted += c.records_emitted;
+			all.groups_answered += c.groups_answered;
 		}
 		done = all.exhausted == nq && all.outstanding == 0;
-	} while (!done);
+		if (all.records_emitted + all.groups_answered != last) {
+			last = all.records_emitted + all.groups_answered;
+			t_prog = rte_rdtsc();
+		} else if (!done && rte_rdtsc() - t_prog > SIM_STALL_S * hz) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason),
+				 "no progress for %u s (%" PRIu64 " records emitted, %" PRIu64
+				 " groups outstanding, %" PRIu64 "/%u queues done)",
+				 SIM_STALL_S, all.records_emitted, all.outstanding,
+				 all.exhausted, nq);
+			stalled = true;
+		}
+	} while (!done && !stalled && fb_stop_signal == 0);
 	t1 = rte_rdtsc();
 	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	/* Stop answers what is outstanding (INVALID): no group is left waiting. */
 	pfdk_pipeline_stop(pipe);
+	if (stalled) {
+		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
+		pfdk_pipeline_destroy(pipe);
+		return -1;
+	}
+	if (!done) {
+		/* Interrupted: a partial run is not a measurement. */
+		pfdk_pipeline_destroy(pipe);
+		return 2;
+	}
 
 	memset(&all, 0, sizeof(all));
 	r->backpressure = 0;
@@ -633,7 +798,8 @@ static double runs[MAX_ROWS][RV_N][MAX_REPEAT];
 
 /*
  * Run @p r once more (its run @p k): 0, 1 (skipped: the reason in @p r),
- * or -1 (failed). Correctness counters add up over runs: one loss is a loss.
+ * 2 (interrupted: nothing measured), or -1 (failed: not run, the reason in
+ * @p r). Correctness counters add up over runs: one loss is a loss.
  */
 static int
 row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
@@ -645,13 +811,19 @@ row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
 	progress_run(r, k, repeat);
 	one = *r;
 	one.faults = one.lost = one.duplicated = one.backpressure = one.retried = 0;
+	one.skip_reason[0] = '\0';
 	ret = run_once(prof, &one);
-	if (ret < 0)
-		return -1;
-	if (ret > 0) {
+	if (ret == 2)
+		return 2;
+	if (ret != 0) {
 		r->skipped = true;
-		memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
-		return 1;
+		r->error = ret < 0;
+		if (one.skip_reason[0] != '\0')
+			memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
+		else
+			snprintf(r->skip_reason, sizeof(r->skip_reason),
+				 "failed in run %u (see the messages above)", k + 1);
+		return ret < 0 ? -1 : 1;
 	}
 	r->threads = one.threads;
 	r->uffds = one.uffds;
@@ -730,16 +902,16 @@ print_table(const struct row *rows, unsigned int n)
 		char xc[16] = "-", xn[16] = "-", bs[8] = "-";
 		char hc[16] = "-", fc[16] = "-";
 
+		if (r->burst)
+			snprintf(bs, sizeof(bs), "%u", r->burst);
 		if (r->skipped) {
-			printf("%-20s %-6s skipped: %s\n", r->mode, r->source, r->skip_reason);
+			printf("%-20s %-6s %5s not run: %s\n", r->mode, r->source, bs, r->skip_reason);
 			continue;
 		}
 		if (r->ratio_classic > 0)
 			snprintf(xc, sizeof(xc), "%.2f", r->ratio_classic);
 		if (r->ratio_native > 0)
 			snprintf(xn, sizeof(xn), "%.2f", r->ratio_native);
-		if (r->burst)
-			snprintf(bs, sizeof(bs), "%u", r->burst);
 		/* CPU over wall time: a thread spinning all along is 100. */
 		if (r->wall_s > 0) {
 			snprintf(hc, sizeof(hc), "%.0f", r->cpu_handler_s / r->wall_s * 100);
@@ -760,37 +932,123 @@ print_table(const struct row *rows, unsigned int n)
 	}
 }
 
+/*
+ * @p s as a JSON string: quote, backslash and control characters escaped,
+ * bytes that are not UTF-8 written as U+FFFD, so any devargs, path or
+ * profile name gives valid JSON.
+ */
+static void
+json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, k;
+
+	fputc('"', f);
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+			continue;
+		}
+		if (*p < 0x80) {
+			fputc(*p++, f);
+			continue;
+		}
+		/* A well-formed UTF-8 sequence (no overlongs, no surrogates) passes. */
+		n = (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+			(*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 4 : 0;
+		for (k = 1; k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				break;
+		if (n == 0 || k < n || (n == 3 && *p == 0xe0 && p[1] < 0xa0) ||
+		    (n == 3 && *p == 0xed && p[1] >= 0xa0) ||
+		    (n == 4 && *p == 0xf0 && p[1] < 0x90) ||
+		    (n == 4 && *p == 0xf4 && p[1] >= 0x90)) {
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
+	}
+	fputc('"', f);
+}
+
+/* The contract's numbers of a row that did not run: null, not zeros. */
+static const char *const json_null_fields[] = {
+	"faults", "faults_per_s", "ns_per_fault", "p50_us", "p90_us", "p99_us",
+	"p999_us", "max_us", "lost", "duplicated", "backpressure", "retried",
+	"threads", "uffds", "page_size", "ratio_classic", "ratio_native",
+	"wall_s", "cpu_handler_s", "cpu_faulters_s",
+};
+
+/*
+ * --json: every row, with "status": "ok", or "not run" and its "reason".
+ * @p fd is the file opened (and so checked) before anything ran.
+ */
 static int
-write_json(const char *path, const struct pfdk_profile *prof,
+write_json(int fd, const char *path, const struct pfdk_profile *prof,
+	   const char *profile_file, const char *devargs,
 	   const struct row *rows, unsigned int n)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = NULL;
 	struct utsname u;
-	unsigned int i;
+	unsigned int i, k;
 	bool first;
 
+	if (ftruncate(fd, 0) == 0)
+		f = fdopen(fd, "w");
 	if (f == NULL) {
 		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	uname(&u);
-	fprintf(f, "{\n  \"machine\": {\"host\": \"%s\", \"kernel\": \"%s\", "
-		"\"cpus\": %ld, \"tsc_hz\": %" PRIu64 ", \"hugepages\": %s, "
-		"\"profile\": \"%s\"},\n  \"results\": [\n",
-		u.nodename, u.release, sysconf(_SC_NPROCESSORS_ONLN),
-		rte_get_tsc_hz(), pfdk_has_hugepages() ? "true" : "false",
-		prof->name);
+	fputs("{\n  \"machine\": {\"host\": ", f);
+	json_str(f, u.nodename);
+	fputs(", \"kernel\": ", f);
+	json_str(f, u.release);
+	fprintf(f, ", \"cpus\": %ld, \"tsc_hz\": %" PRIu64 ", \"hugepages\": %s, "
+		"\"profile\": ", sysconf(_SC_NPROCESSORS_ONLN), rte_get_tsc_hz(),
+		pfdk_has_hugepages() ? "true" : "false");
+	json_str(f, prof->name);
+	fputs(", \"profile_file\": ", f);
+	if (profile_file != NULL)
+		json_str(f, profile_file);
+	else
+		fputs("null", f);
+	fputs(", \"devargs\": ", f);
+	if (devargs != NULL)
+		json_str(f, devargs);
+	else
+		fputs("null", f);
+	fputs("},\n  \"results\": [\n", f);
 	for (i = 0, first = true; i < n; i++) {
 		const struct row *r = &rows[i];
 		char xc[32] = "null", xn[32] = "null";
 
-		if (r->skipped)
+		fprintf(f, "%s    {\"mode\": ", first ? "" : ",\n");
+		json_str(f, r->mode);
+		fputs(", \"source\": ", f);
+		json_str(f, r->source);
+		fprintf(f, ", \"burst\": %u, ", r->burst);
+		first = false;
+		if (r->skipped) {
+			fputs("\"status\": \"not run\", \"reason\": ", f);
+			json_str(f, r->skip_reason);
+			for (k = 0; k < RTE_DIM(json_null_fields); k++)
+				fprintf(f, ", \"%s\": null", json_null_fields[k]);
+			fputs("}", f);
 			continue;
+		}
 		if (r->ratio_classic > 0)
 			snprintf(xc, sizeof(xc), "%.3f", r->ratio_classic);
 		if (r->ratio_native > 0)
 			snprintf(xn, sizeof(xn), "%.3f", r->ratio_native);
-		fprintf(f, "%s    {\"mode\": \"%s\", \"source\": \"%s\", \"burst\": %u, "
+		fprintf(f, "\"status\": \"ok\", "
 			"\"faults\": %" PRIu64 ", \"faults_per_s\": %.1f, "
 			"\"ns_per_fault\": %.2f, \"p50_us\": %.3f, \"p90_us\": %.3f, "
 			"\"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, "
@@ -799,16 +1057,40 @@ write_json(const char *path, const struct pfdk_profile *prof,
 			"\"threads\": %u, \"uffds\": %u, \"page_size\": %u, "
 			"\"ratio_classic\": %s, \"ratio_native\": %s, "
 			"\"wall_s\": %.6f, \"cpu_handler_s\": %.6f, \"cpu_faulters_s\": %.6f}",
-			first ? "" : ",\n", r->mode, r->source, r->burst, r->faults, r->faults_per_s,
+			r->faults, r->faults_per_s,
 			r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
 			r->p999_us, r->max_us, r->lost, r->duplicated,
 			r->backpressure, r->retried, r->threads, r->uffds,
 			r->page_size, xc, xn, r->wall_s, r->cpu_handler_s,
 			r->cpu_faulters_s);
-		first = false;
 	}
 	fprintf(f, "\n  ]\n}\n");
-	return fclose(f) == 0 ? 0 : -1;
+	if (fclose(f) != 0) {
+		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --json and --plot are checked before anything runs: @p path opened for
+ * writing (created when missing, never truncated here). @return the fd,
+ * or -1 with the reason printed; *created tells whether it is new.
+ */
+static int
+out_check(const char *opt, const char *path, bool *created)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	*created = false;
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		*created = fd >= 0;
+	}
+	if (fd < 0)
+		fprintf(stderr, "%s %s: cannot write it: %s (nothing was run)\n", opt, path,
+			strerror(errno));
+	return fd;
 }
 
 /* @p s as a gnuplot single-quoted string: only ' is special (doubled). */
@@ -983,28 +1265,131 @@ out:
 	return ret;
 }
 
-/* EAL arguments: the user's if any, else the profile's lcores. */
-static int
-build_eal_args(char **argv, int dashdash, const struct pfdk_profile *lc_prof,
-	       char **eal, char *lcores, size_t lcores_len)
-{
-	int n = 0, i;
+/*
+ * The EAL's lcores: the user's lcore options (-l, -c, --lcores,
+ * --main-lcore) as typed, extended with what the rows need; without any,
+ * the main lcore on the profile's main_cpu. Filled before the rows are
+ * placed, written into the EAL arguments after.
+ */
+static struct pfdk_eal_lcores lmap;
 
-	eal[n++] = argv[0];
-	for (i = 1; i < dashdash; i++)
-		eal[n++] = argv[i];
-	if (dashdash <= 1) {
-		if (pfdk_profile_eal_lcores(lc_prof, lcores, lcores_len) < 0)
-			return -1;
-		eal[n++] = (char *)(uintptr_t)"--lcores";
-		eal[n++] = lcores;
-		eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
-		eal[n++] = (char *)(uintptr_t)"--log-level=lib.telemetry:warning";
-		/* PFDK's devices are not DPDK PCI devices: skip the bus scan. */
-		eal[n++] = (char *)(uintptr_t)"--no-pci";
+/*
+ * Give each row's lcores EAL lcores pinned to the CPUs the row asks for
+ * (pfdk_eal_lcore_pick(): the row's own id where it fits). A row that
+ * cannot be placed (its CPU is outside the user's -l/-c/--lcores) is not
+ * run, with the reason.
+ */
+static void
+place_rows(struct pfdk_profile *variants, struct row *rows, unsigned int nrows)
+{
+	char err[256];
+	unsigned int i, k;
+	int id;
+
+	for (i = 0; i < nrows; i++) {
+		struct pfdk_profile *v = &variants[i];
+		uint64_t taken[PFDK_EAL_MAX_LCORES / 64] = { 0 };
+
+		for (k = 0; k < v->nb_lcores && !rows[i].skipped; k++) {
+			id = pfdk_eal_lcore_pick(&lmap, v->lcores[k].cpu,
+						 v->lcores[k].lcore_id, taken, err,
+						 sizeof(err));
+			if (id < 0) {
+				rows[i].skipped = true;
+				snprintf(rows[i].skip_reason, sizeof(rows[i].skip_reason),
+					 "its %s lcore %s", pfdk_role_name(v->lcores[k].role), err);
+				break;
+			}
+			v->lcores[k].lcore_id = (unsigned int)id;
+			taken[id / 64] |= 1ull << (id % 64);
+		}
 	}
+}
+
+/* Print the lcore map: the EAL's, then each row's (the user sees where rows run). */
+static void
+print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
+		const struct row *rows, unsigned int nrows)
+{
+	char added[512];
+	unsigned int i, k;
+
+	if (pfdk_eal_lcores_format(&lmap, true, added, sizeof(added)) < 0)
+		snprintf(added, sizeof(added), "...");
+	printf("lcores: EAL --lcores %s, main lcore %u (%s%s%s%s)\n", lcores,
+	       lmap.main_lcore, lmap.given ? "your " : "from the profile",
+	       lmap.given ? lmap.spec : "", lmap.given && added[0] ? ", added for the rows: " : "",
+	       lmap.given ? added : "");
+	printf("lcores per row:");
+	for (i = 0; i < nrows; i++) {
+		const struct pfdk_profile *v = &variants[i];
+
+		if (rows[i].skipped || v->nb_lcores == 0)
+			continue;
+		printf(" %s", rows[i].mode);
+		if (rows[i].burst)
+			printf("/%u", rows[i].burst);
+		for (k = 0; k < v->nb_lcores; k++)
+			printf("%s%u@%d", k ? "," : " ", v->lcores[k].lcore_id, v->lcores[k].cpu);
+		printf(";");
+	}
+	printf("\n");
+}
+
+/*
+ * EAL arguments: the bench's defaults first (so the user's own --log-level
+ * comes later and wins), --no-pci unless the user asked for PCI devices
+ * (PFDK's devices are not PCI devices: the scan only costs), then the
+ * user's arguments with their lcore options replaced by the map.
+ */
+static int
+build_eal_args(char **argv, int dashdash, char **eal, int eal_len, char *lcores,
+	       size_t lcores_len, char *main_lcore, size_t main_len)
+{
+	int uargc = dashdash > 1 ? dashdash : 1, n = 0, m, i;
+	char *tmp[uargc + 4 + 1];
+
+	if (pfdk_eal_lcores_format(&lmap, false, lcores, lcores_len) < 0)
+		return -1;
+	snprintf(main_lcore, main_len, "%u", lmap.main_lcore);
+	m = pfdk_eal_args_lcores(uargc, argv, lcores, main_lcore, tmp, (int)RTE_DIM(tmp));
+	if (m < 0 || eal_len < m + 3 + 1)
+		return -1;
+	eal[n++] = tmp[0];
+	eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
+	eal[n++] = (char *)(uintptr_t)"--log-level=lib.telemetry:warning";
+	if (!pfdk_eal_args_want_pci(uargc, argv))
+		eal[n++] = (char *)(uintptr_t)"--no-pci";
+	for (i = 1; i < m; i++)
+		eal[n++] = tmp[i];
 	eal[n] = NULL;
 	return n;
+}
+
+/*
+ * EAL options the bench cannot honour, refused before the EAL starts:
+ * the bench creates its own devices and pools, so it must be the primary
+ * process (a secondary waits for a primary that is not there).
+ */
+static int
+eal_args_check(int uargc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < uargc; i++) {
+		const char *v = NULL;
+
+		if (strncmp(argv[i], "--proc-type=", 12) == 0)
+			v = argv[i] + 12;
+		else if (strcmp(argv[i], "--proc-type") == 0 && i + 1 < uargc)
+			v = argv[i + 1];
+		if (v != NULL && strcmp(v, "primary") != 0) {
+			fprintf(stderr, "EAL option --proc-type %s: pfdk-faultbench creates its "
+				"own devices and pools and runs as the primary process only\n", v);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -1023,13 +1408,15 @@ main(int argc, char **argv)
 			.fault_around = 31,
 		},
 	};
-	static struct pfdk_profile prof, variants[MAX_ROWS], lcore_union;
+	static struct pfdk_profile prof, variants[MAX_ROWS];
 	static struct row rows[MAX_ROWS];
 	static unsigned int nruns[MAX_ROWS];
-	char err[512], lcores[1024];
-	char *eal[argc + 8];
+	char err[512], lcores[2048], main_lcore[16];
+	char *eal[argc + 16];
 	unsigned int i, j, k, nrows = 0;
-	int dashdash, neal, ret;
+	int dashdash, neal, ret, json_fd = -1, fd;
+	bool json_created = false, plot_created = false;
+	struct sigaction sa;
 	bool failed = false, uffd;
 
 	for (dashdash = 1; dashdash < argc; dashdash++)
@@ -1080,30 +1467,51 @@ main(int argc, char **argv)
 		fprintf(stderr, "--devargs %s: %s\n", o.devargs, err);
 		return 2;
 	}
+	if (!uffd && sim_devices_check(&prof, o.devargs, o.faults, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
 	if (o.nb_bursts == 0) {
 		o.bursts[o.nb_bursts++] = prof.burst;
 		if (prof.burst != 64 && !uffd)
 			o.bursts[o.nb_bursts++] = 64;
 	}
+	if (eal_args_check(dashdash > 1 ? dashdash : 1, argv) < 0)
+		return 2;
+	if (pfdk_eal_lcores_parse(dashdash > 1 ? dashdash : 1, argv, prof.main_cpu,
+				  &lmap, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
 	if (uffd) {
-		/* Faulters on main_cpu; handlers of non-colocated rows on another. */
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		/*
+		 * Faulters on main_cpu; handlers of non-colocated rows on
+		 * another CPU; both among the CPUs the user's lcore option
+		 * gives, when it gives them.
+		 */
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN), c;
 
 		uffd_opts = o.u;
 		uffd_opts.fault_cpu = prof.main_cpu;
 		uffd_opts.other_cpu = ncpu > 1 ? (prof.main_cpu == 0 ? 1 : 0) : prof.main_cpu;
+		if (lmap.given) {
+			for (c = 0; c < ncpu && !CPU_ISSET(uffd_opts.fault_cpu, &lmap.allowed); c++)
+				if (CPU_ISSET(c, &lmap.allowed))
+					uffd_opts.fault_cpu = (int)c;
+			for (c = 0; c < ncpu; c++)
+				if (c != uffd_opts.fault_cpu && CPU_ISSET(c, &lmap.allowed)) {
+					uffd_opts.other_cpu = (int)c;
+					break;
+				}
+		}
 	}
-	/* Every row's profile, and the union of their lcores for the EAL. */
-	memcpy(&lcore_union, &prof, sizeof(prof));
-	if (uffd)
-		lcore_union.nb_lcores = 0; /* only the generated rows' lcores */
+	/* Every row's profile. */
 	for (i = 0; i < o.nb_modes; i++) {
 		bool bl = uffd && fb_is_baseline(o.modes[i]);
 
 		for (j = 0; j < (bl ? 1 : o.nb_bursts); j++) {
 			struct pfdk_profile *v = &variants[nrows];
 			const struct mode_def *md = mode_find(o.modes[i]);
-			unsigned int k;
 
 			if (nrows == MAX_ROWS) {
 				fprintf(stderr, "too many rows\n");
@@ -1127,25 +1535,17 @@ main(int argc, char **argv)
 				}
 			} else if (row_profile(&prof, o.modes[i], o.bursts[j],
 					o.faults, o.devargs, v) < 0) {
-				fprintf(stderr, "too many rows\n");
+				fprintf(stderr, "%s: the row's profile does not fit (lcores "
+					"or devargs)\n", o.modes[i]);
 				return 2;
 			}
 			snprintf(rows[nrows].mode, sizeof(rows[nrows].mode), "%s", o.modes[i]);
 			rows[nrows].source = o.source;
 			rows[nrows].burst = bl ? 0 : o.bursts[j];
 			nrows++;
-			for (k = 0; k < v->nb_lcores; k++) {
-				unsigned int m;
-
-				for (m = 0; m < lcore_union.nb_lcores; m++)
-					if (lcore_union.lcores[m].lcore_id == v->lcores[k].lcore_id)
-						break;
-				if (m == lcore_union.nb_lcores &&
-				    m < PFDK_PROFILE_MAX_LCORES)
-					lcore_union.lcores[lcore_union.nb_lcores++] = v->lcores[k];
-			}
 		}
 	}
+	place_rows(variants, rows, nrows);
 	/* --plot: each row's latencies, merged over its runs (~15 KiB each). */
 	for (i = 0; o.plot != NULL && i < nrows; i++) {
 		rows[i].hist = calloc(1, sizeof(*rows[i].hist));
@@ -1154,12 +1554,51 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	neal = build_eal_args(argv, dashdash,
-			      &lcore_union, eal, lcores, sizeof(lcores));
-	if (neal < 0 || pfdk_init(neal, eal) < 0) {
-		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
-		return 1;
+	/* The output files before anything runs: a bad path costs no run. */
+	if (o.json != NULL) {
+		json_fd = out_check("--json", o.json, &json_created);
+		if (json_fd < 0)
+			return 2;
 	}
+	if (o.plot != NULL) {
+		fd = out_check("--plot", o.plot, &plot_created);
+		if (fd < 0) {
+			if (json_created)
+				unlink(o.json);
+			return 2;
+		}
+		close(fd);
+		/* gnuplot makes it; none is left behind if nothing is drawn. */
+		if (plot_created)
+			unlink(o.plot);
+	}
+	neal = build_eal_args(argv, dashdash, eal, (int)RTE_DIM(eal), lcores,
+			      sizeof(lcores), main_lcore, sizeof(main_lcore));
+	rte_errno = 0;
+	if (neal < 0 || pfdk_init(neal, eal) < 0) {
+		if (neal < 0)
+			fprintf(stderr, "EAL arguments: the lcore map does not fit (%u lcores)\n",
+				lmap.nb);
+		else
+			fprintf(stderr, "EAL init failed: %s; EAL arguments:",
+				rte_errno != 0 ? rte_strerror(rte_errno) :
+				"cause not reported (see the EAL's messages above)");
+		for (i = 1; neal > 0 && i < (unsigned int)neal; i++)
+			fprintf(stderr, " %s", eal[i]);
+		fprintf(stderr, "\n");
+		if (json_created)
+			unlink(o.json);
+		return neal < 0 ? 2 : 1;
+	}
+	/*
+	 * SIGINT/SIGTERM: the runs stop, what finished is reported. A later
+	 * signal kills as usual, should stopping itself hang.
+	 */
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (uffd)
 		printf("pfdk-faultbench: profile '%s' (%s), source uffd, %" PRIu64
 		       " pages of %s, %u faulting thread(s) on CPU %d, %u uffd(s), "
@@ -1177,6 +1616,7 @@ main(int argc, char **argv)
 		       prof.name, o.profile ? o.profile : "embedded default", o.source,
 		       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
 		       (double)rte_get_tsc_hz() / 1e9);
+	print_lcore_map(lcores, variants, rows, nrows);
 	progress_start(nrows);
 	if (uffd)
 		fb_uffd_warm(&uffd_opts);
@@ -1185,12 +1625,12 @@ main(int argc, char **argv)
 	 * machine (another tenant, host memory, CPU clocks) spreads over all
 	 * rows instead of favouring the ones that ran first.
 	 */
-	for (k = 0; k < o.repeat && !failed; k++) {
+	for (k = 0; k < o.repeat && fb_stop_signal == 0; k++) {
 		if (k > 0) {
 			progress_end(false);
 			printf("round %u/%u ...\n", k + 1, o.repeat);
 		}
-		for (i = 0; i < nrows && !failed; i++) {
+		for (i = 0; i < nrows && fb_stop_signal == 0; i++) {
 			if (rows[i].skipped)
 				continue;
 			progress_end(false); /* this output line in its place */
@@ -1201,11 +1641,13 @@ main(int argc, char **argv)
 				printf("running %-20s ...\n", rows[i].mode);
 			fflush(stdout);
 			ret = row_run(&variants[i], k, o.repeat, &rows[i], runs[i]);
-			if (ret < 0) {
-				failed = true;
-			} else if (ret > 0) {
+			if (ret == 2)
+				break;
+			if (ret != 0) {
+				/* Not run (the reason in the table); the other rows still run. */
 				progress_end(false);
 				printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
+				failed |= ret < 0;
 			} else {
 				nruns[i]++;
 			}
@@ -1213,25 +1655,36 @@ main(int argc, char **argv)
 				failed = true;
 		}
 	}
-	for (i = 0; i < nrows; i++)
+	/* Interrupted: rows with no finished run were not run; the others show theirs. */
+	for (i = 0; i < nrows; i++) {
+		if (!rows[i].skipped && nruns[i] == 0) {
+			rows[i].skipped = true;
+			snprintf(rows[i].skip_reason, sizeof(rows[i].skip_reason),
+				 "interrupted by %s before a run finished",
+				 fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+		}
 		if (!rows[i].skipped)
 			row_finish(&rows[i], nruns[i], runs[i]);
-	/* A failure mid-round leaves rows with fewer runs: their medians show. */
-	i = nrows;
+	}
 	progress_end(true);
-	set_ratios(rows, i < nrows ? i : nrows);
-	if (!failed || i > 0)
-		print_table(rows, i < nrows ? i : nrows);
-	if (o.json != NULL && write_json(o.json, &prof, rows, nrows) < 0)
+	if (fb_stop_signal != 0)
+		printf("\ninterrupted by %s: the table shows the runs that finished\n",
+		       fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+	set_ratios(rows, nrows);
+	print_table(rows, nrows);
+	if (o.json != NULL && write_json(json_fd, o.json, &prof, o.profile, o.devargs,
+					 rows, nrows) < 0)
 		failed = true;
 	fflush(stdout); /* the table before anything gnuplot says */
-	if (o.plot != NULL && write_plot(o.plot, o.source, rows, i < nrows ? i : nrows) < 0)
+	if (o.plot != NULL && write_plot(o.plot, o.source, rows, nrows) < 0)
 		failed = true;
 	for (i = 0; i < nrows; i++)
 		free(rows[i].hist);
 	pfdk_cleanup();
 	if (failed)
-		fprintf(stderr, "pfdk-faultbench: FAILED (a row did not run, or lost or "
+		fprintf(stderr, "pfdk-faultbench: FAILED (a row failed to run, or lost or "
 			"duplicated a fault, or --json/--plot could not be written)\n");
+	if (fb_stop_signal != 0)
+		return 128 + fb_stop_signal;
 	return failed ? 1 : 0;
 }

@@ -421,7 +421,8 @@ toucher_main(void *arg)
 	/* Thread clock read outside the loop only: the loop stays as it was. */
 	cpu0 = fb_cpu_s(CLOCK_THREAD_CPUTIME_ID);
 	t->t_start = rte_rdtsc();
-	for (i = 0; i < t->n; i++) {
+	/* Interrupted (checked every 64 pages): stop between faults. */
+	for (i = 0; i < t->n && ((i & 63) != 0 || fb_stop_signal == 0); i++) {
 		struct region *r = &t->reg[t->list_reg[i]];
 		size_t j = t->list[i];
 		volatile uint64_t *w = (volatile uint64_t *)(r->base + j * t->page);
@@ -823,6 +824,11 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	pthread_barrier_destroy(&go);
 	handler_stop(&h, u, r);
+	if (fb_stop_signal != 0) {
+		/* Pages left untouched are not lost: the run is discarded. */
+		ret = 2;
+		goto out;
+	}
 
 	for (k = 0; k < T; k++) {
 		if (t[k].n == 0)

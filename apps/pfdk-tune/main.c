@@ -209,6 +209,19 @@ candidates(const struct topo *t, const struct pfdk_profile *base, bool uffd,
 	return n;
 }
 
+/* A decimal number in [min, max] ("010" is ten); 0 or -1. */
+static int
+parse_dec(const char *s, uint64_t min, uint64_t max, uint64_t *v)
+{
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end || *v < min || *v > max ? -1 : 0;
+}
+
 /* The number after "key": in a JSON text, or -1. */
 static double
 json_num(const char *js, const char *key)
@@ -503,7 +516,7 @@ main(int argc, char **argv)
 	static struct pfdk_profile base;
 	char bench[PATH_MAX], err[512], why[128], fs[32], *slash;
 	const char *out = "pfdk-tuned.ini", *src;
-	uint64_t faults = 2000000;
+	uint64_t faults = 2000000, v;
 	unsigned int repeat = 3, nc, i, ncand;
 	struct pfdk_profile_check chk = { 0 };
 	struct workload w = { 0 };
@@ -528,15 +541,26 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'b': snprintf(bench, sizeof(bench), "%s", optarg); break;
 		case 'o': out = optarg; break;
-		case 'f': faults = strtoull(optarg, NULL, 0); faults_set = true; break;
-		case 'r': repeat = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'f':
+			if (parse_dec(optarg, 1, UINT64_MAX / 2, &v) < 0) {
+				fprintf(stderr, "pfdk-tune: --faults %s: expected a decimal number > 0\n",
+					optarg);
+				return 2;
+			}
+			faults = v;
+			faults_set = true;
+			break;
+		case 'r':
+			if (parse_dec(optarg, 1, 99, &v) < 0) {
+				fprintf(stderr, "pfdk-tune: --repeat %s: expected a decimal number in 1..99\n",
+					optarg);
+				return 2;
+			}
+			repeat = (unsigned int)v;
+			break;
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}
-	}
-	if (faults == 0 || repeat == 0 || repeat > 99) {
-		fprintf(stderr, "pfdk-tune: --faults must be > 0 and --repeat 1..99\n");
-		return 2;
 	}
 	if (workload_parse(argv + optind, argc - optind, &w, &repeat) < 0)
 		return 2;
@@ -577,6 +601,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "pfdk-tune: %s: %s (give --bench PATH)\n", bench, strerror(errno));
 		return 2;
 	}
+	/* --out before the trials: a path that cannot be written costs no run. */
+	ret = open(out, O_WRONLY | O_CLOEXEC);
+	if (ret < 0 && errno == ENOENT) {
+		ret = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (ret >= 0)
+			unlink(out); /* written at the end; none if no layout runs */
+	}
+	if (ret < 0) {
+		fprintf(stderr, "pfdk-tune: --out %s: cannot write it: %s (nothing was run)\n",
+			out, strerror(errno));
+		return 2;
+	}
+	close(ret);
 	topo_read(&t);
 	printf("pfdk-tune: %d CPUs online, %d NUMA node(s), isolated CPUs: %s, CPU 0 siblings: %s\n",
 	       t.ncpus, t.nnodes, t.isolated[0] ? t.isolated : "none",

@@ -36,6 +36,151 @@ grep -q "'pfdk-inthread'.*need --source uffd" "$tmp/out" || fail "inthread/sim m
 "$bench" --plot "" >"$tmp/out" 2>&1
 [ $? -eq 2 ] && grep -q -- "--plot" "$tmp/out" || fail "empty --plot: $(cat "$tmp/out")"
 
+# The sim source with devices it cannot finish on: refused at once with a
+# reason (exit 2), never a run that waits for ever (timeout turns a hang
+# into a failure). Devargs of 261 characters leave no room for total=.
+long="sim0,seed=$(printf '0%.0s' $(seq 250))1"
+for a in "--devargs uffd0|is not a sim device" \
+	"--devargs iommufd0,emu=1|is not a sim device" \
+	"--devargs sim0,total=0|total=0" \
+	"--devargs $long|leave no room for the ',total=" \
+	"--profile config/examples/inthread.ini|'uffd0' (config/examples/inthread.ini) is not a sim device"; do
+	opt=${a%%|*} want=${a#*|}
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source sim --faults 1000 --repeat 1 --modes pfdk-rtc $opt \
+		>"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] || fail "sim with $opt: exit $rc, want 2 (124: hung): $(tail -3 "$tmp/out")"
+	grep -qF -- "$want" "$tmp/out" || fail "sim with $opt: message: $(cat "$tmp/out")"
+	grep -q '^running ' "$tmp/out" && fail "sim with $opt: rows ran: $(cat "$tmp/out")"
+done
+# A total= of the user's own is what each queue emits.
+timeout 60 "$bench" --source sim --devargs sim0,total=700 --repeat 1 --modes pfdk-rtc \
+	--burst 32 --json "$tmp/t.json" >"$tmp/out" 2>&1 || fail "sim total=700: $(cat "$tmp/out")"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert len(r)==1 and r[0]["faults"]==700 and r[0]["lost"]==0, r' \
+	"$tmp/t.json" || fail "sim total=700: $(cat "$tmp/t.json")"
+
+# Numbers are decimal: "010" is ten (not octal eight); garbage, signs,
+# hexadecimal and overflow are refused by name.
+timeout 60 "$bench" --source sim --faults 010 --repeat 1 --modes pfdk-rtc --burst 32 \
+	--json "$tmp/n.json" >"$tmp/out" 2>&1 || fail "--faults 010: $(cat "$tmp/out")"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert r[0]["faults"]==10, r' \
+	"$tmp/n.json" || fail "--faults 010 is not ten: $(cat "$tmp/n.json")"
+for a in "--faults 0x10" "--faults -5" "--faults 99999999999999999999999" "--repeat 1x" \
+	"--repeat +2" "--burst 032,x"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source sim $a >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q -- "${a%% *} " "$tmp/out" || fail "$a: exit $rc: $(cat "$tmp/out")"
+done
+
+# Output paths are checked before anything runs: exit 2 at once, no row run.
+for a in "--json $tmp/nodir/r.json" "--plot $tmp/nodir/p.png" "--json $tmp"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source sim --faults 1000 --repeat 1 $a >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] || fail "$a: exit $rc, want 2: $(cat "$tmp/out")"
+	grep -q -- "^${a%% *} .*cannot write it" "$tmp/out" || fail "$a: message: $(cat "$tmp/out")"
+	grep -q '^running ' "$tmp/out" && fail "$a: rows ran first: $(cat "$tmp/out")"
+done
+# The EAL says why it failed (never "Success"); a secondary process is refused.
+timeout 60 "$bench" --no-such-eal-option -- --source sim >"$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q '^EAL init failed: [A-Z].*; EAL arguments: ' "$tmp/out" &&
+	! grep -q 'failed: Success' "$tmp/out" || fail "EAL failure message: $(tail -3 "$tmp/out")"
+timeout 60 "$bench" --proc-type secondary -- --source sim >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q -- '--proc-type secondary: .*primary' "$tmp/out" ||
+	fail "--proc-type secondary: $(tail -3 "$tmp/out")"
+
+# JSON strings are escaped: a profile whose path and name hold quotes,
+# backslashes and control characters still gives valid JSON, with them.
+pdir="$tmp/we\"ird\\dir"
+pfile="$pdir/p$(printf '\t')x$(printf '\001').ini"
+mkdir -p "$pdir"
+sed 's/^name = default$/name = a "q" \\ b/' config/default.ini >"$pfile"
+timeout 60 "$bench" --source sim --profile "$pfile" --faults 2000 --repeat 1 --modes pfdk-rtc \
+	--burst 32 --json "$tmp/e.json" >"$tmp/out" 2>&1 || fail "odd profile path: $(cat "$tmp/out")"
+python3 -m json.tool "$tmp/e.json" >/dev/null || fail "invalid JSON: $(cat "$tmp/e.json")"
+python3 - "$tmp/e.json" "$pfile" <<'PY' || fail "escaped strings: $(cat "$tmp/e.json")"
+import json, sys
+m = json.load(open(sys.argv[1]))["machine"]
+assert m["profile_file"] == sys.argv[2], m
+assert m["profile"] == 'a "q" \\ b', m
+PY
+
+# SIGINT/SIGTERM: the runs stop, the runs that finished are printed and
+# written, exit 128 + the signal, and no hang (timeout would say 124).
+# The signal goes to timeout(1), which passes it on twice (to the bench,
+# then to its process group): one request, not a kill. On the uffd source
+# the faulting threads stop between faults and every fault is answered.
+sig_cases="INT:sim TERM:sim"
+"$bench" --source uffd --modes native --pages 16 --repeat 1 >/dev/null 2>&1 && sig_cases="$sig_cases INT:uffd"
+for c in $sig_cases; do
+	sig=${c%%:*} src=${c#*:}
+	if [ "$src" = sim ]; then
+		wl="--source sim --faults 3000000 --modes pfdk-rtc" row="pfdk-rtc +sim +32 +3000000 " n=3000000
+	else
+		wl="--source uffd --pages 4096 --modes pfdk-colocated" row="pfdk-colocated +uffd +32 +4096 " n=4096
+	fi
+	# shellcheck disable=SC2086
+	timeout 120 "$bench" $wl --repeat 99 --burst 32 --json "$tmp/s.json" >"$tmp/out" 2>&1 &
+	pid=$!
+	for _ in $(seq 300); do grep -q '^running ' "$tmp/out" && break; sleep 0.1; done
+	sleep 1.5
+	kill -"$sig" $pid
+	wait $pid
+	rc=$?
+	want=$([ "$sig" = INT ] && echo 130 || echo 143)
+	[ $rc -eq "$want" ] || fail "SIG$sig $src: exit $rc, want $want: $(tail -5 "$tmp/out")"
+	grep -q "^interrupted by SIG$sig" "$tmp/out" || fail "SIG$sig $src: no note: $(cat "$tmp/out")"
+	grep -qE "^$row" "$tmp/out" || fail "SIG$sig $src: no row: $(cat "$tmp/out")"
+	python3 - "$tmp/s.json" "$n" <<'PY' || fail "SIG$sig $src json: $(cat "$tmp/s.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+assert len(r) == 1 and r[0]["status"] == "ok", r
+assert r[0]["faults"] == int(sys.argv[2]) and r[0]["lost"] == 0 and r[0]["duplicated"] == 0, r
+PY
+	echo "SIG$sig on $src ok: exit $rc"
+done
+
+# EAL options as a DPDK user types them: every row runs on the lcores
+# they give (extended where a row needs one), the map is printed, and
+# with -l 0 the rows needing CPU 1 are "not run" with the reason while
+# the others run. On the uffd source where it works, else on sim.
+if "$bench" --source uffd --modes native --pages 16 --repeat 1 >"$tmp/probe" 2>&1; then
+	wl="--source uffd --pages 256 --repeat 1 --modes pfdk-rtc,pfdk-colocated,pfdk-pipeline,classic,native"
+else
+	echo "EAL option rows on sim: $(tail -1 "$tmp/probe")"
+	wl="--source sim --faults 20000 --repeat 1 --burst 32 --modes pfdk-rtc,pfdk-colocated,pfdk-pipeline"
+fi
+for eo in "-l 0-1" "-c 0x3" "--file-prefix pfdk-bench-cli-$$" "--lcores 0@0,1@1" \
+	"--in-memory" "--no-huge -m 512" "-l 0"; do
+	# shellcheck disable=SC2086
+	timeout 120 "$bench" $eo -- $wl --json "$tmp/l.json" >"$tmp/out" 2>&1 ||
+		fail "EAL options $eo: $(cat "$tmp/out")"
+	grep -q '^lcores: EAL --lcores .*, main lcore 0' "$tmp/out" ||
+		fail "EAL options $eo: no lcore map: $(cat "$tmp/out")"
+	python3 - "$tmp/l.json" "$eo" <<'PY' || fail "EAL options $eo: $(cat "$tmp/out")"
+import json, sys
+rows = json.load(open(sys.argv[1]))["results"]
+eo = sys.argv[2]
+assert len(rows) >= 3, rows
+for r in rows:
+    # With -l 0 only CPU 0 is given: rows with a worker on CPU 1 cannot run.
+    if eo == "-l 0" and r["mode"] in ("pfdk-rtc", "pfdk-pipeline"):
+        assert r["status"] == "not run" and "CPU 1" in r["reason"], r
+        assert r["faults"] is None and r["lost"] is None, r
+        continue
+    assert r["status"] == "ok", r
+    assert r["faults"] > 0 and r["faults_per_s"] > 0, r
+    assert r["lost"] == 0 and r["duplicated"] == 0, r
+print("EAL options %s ok: %s" % (eo, ", ".join(r["mode"] + " " + r["status"] for r in rows)))
+PY
+	if [ "$eo" = "-l 0" ]; then
+		grep -qE '^pfdk-rtc +[a-z]+ +32 not run: .*CPU 1.*-l 0' "$tmp/out" ||
+			fail "-l 0: no 'not run' line: $(cat "$tmp/out")"
+	fi
+done
+
 # JSON: every row has the contract's fields; nothing lost or duplicated.
 "$bench" --faults 200000 --repeat 2 --json "$tmp/r.json" >"$tmp/out" 2>&1 ||
 	fail "bench run: $(cat "$tmp/out")"

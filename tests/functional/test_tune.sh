@@ -33,6 +33,19 @@ tune_run() {
 	echo "tune $n ok: winner $win faults/s, default $def faults/s"
 }
 
+# Refused before any trial: an --out that cannot be written, numbers that
+# are not decimal (no octal "010" = 8, no hex, no garbage).
+"$tune" --bench "$bench" --out "$tmp/nodir/t.ini" --faults 1000 >"$tmp/o" 2>&1
+[ $? -eq 2 ] && grep -q -- "--out $tmp/nodir/t.ini: cannot write it" "$tmp/o" &&
+	! grep -q "measuring" "$tmp/o" || fail "--out to a missing directory: $(cat "$tmp/o")"
+for a in "--faults 0x10" "--faults 12abc" "--repeat -1" "--repeat 100"; do
+	# shellcheck disable=SC2086
+	"$tune" --bench "$bench" --out "$tmp/x.ini" $a >"$tmp/o" 2>&1
+	[ $? -eq 2 ] && grep -q -- "${a%% *} ${a#* }: expected a decimal" "$tmp/o" ||
+		fail "pfdk-tune $a: $(cat "$tmp/o")"
+done
+[ ! -e "$tmp/x.ini" ] || fail "a refused pfdk-tune left $tmp/x.ini"
+
 # The uffd workload, small: 2048 pages a run, one run per trial.
 if "$bench" --source uffd --modes native --pages 64 --repeat 1 >"$tmp/probe" 2>&1; then
 	tune_run uffd --repeat 1 -- --source uffd --pages 2048

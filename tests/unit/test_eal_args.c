@@ -20,6 +20,7 @@
 
 #define MAX_ARGS 32
 #define S(x) ((char *)(uintptr_t)(x))
+#define RTE_DIM_(a) (sizeof(a) / sizeof((a)[0]))
 
 static char *out[MAX_ARGS];
 static char *warnbuf;
@@ -292,11 +293,252 @@ test_out_len(void **state)
 	assert_string_equal(warning(), "");
 }
 
+/* ---- the lcore map: the caller's lcore options, extended ---- */
+
+static struct pfdk_eal_lcores lmap;
+static char lerr[256];
+
+static const struct pfdk_eal_lcore *
+lc_of(unsigned int id)
+{
+	unsigned int i;
+
+	for (i = 0; i < lmap.nb; i++)
+		if (lmap.lc[i].id == id)
+			return &lmap.lc[i];
+	return NULL;
+}
+
+/* Lcore @p id exists, pinned to @p cpu alone. */
+static void
+assert_pinned(unsigned int id, int cpu)
+{
+	const struct pfdk_eal_lcore *lc = lc_of(id);
+
+	if (lc == NULL)
+		fail_msg("no lcore %u", id);
+	if (CPU_COUNT(&lc->cpus) != 1 || !CPU_ISSET(cpu, &lc->cpus))
+		fail_msg("lcore %u: %d CPUs, wanted CPU %d alone", id,
+			 CPU_COUNT(&lc->cpus), cpu);
+}
+
+static const char *
+lformat(bool only_added)
+{
+	static char buf[512];
+
+	assert_true(pfdk_eal_lcores_format(&lmap, only_added, buf, sizeof(buf)) >= 0);
+	return buf;
+}
+
+static int
+lparse(int argc, char **argv)
+{
+	lerr[0] = '\0';
+	return pfdk_eal_lcores_parse(argc, argv, 0, &lmap, lerr, sizeof(lerr));
+}
+
+/* The bench's rows on two CPUs: rtc 1@1, colocated 2@0, pipeline 1@1 + 2@0. */
+static void
+place_bench_rows(void)
+{
+	uint64_t taken[PFDK_EAL_MAX_LCORES / 64] = { 0 };
+
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 1, 1, taken, lerr, sizeof(lerr)), 1);
+	memset(taken, 0, sizeof(taken));
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 0, 2, taken, lerr, sizeof(lerr)), 2);
+	memset(taken, 0, sizeof(taken));
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 1, 1, taken, lerr, sizeof(lerr)), 1);
+	taken[0] |= 1u << 1;
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 0, 2, taken, lerr, sizeof(lerr)), 2);
+}
+
+/* Nothing typed: lcore 0 on main_cpu, the rows' lcores as they ask. */
+static void
+test_lcores_none(void **state)
+{
+	char *argv[] = { S("prog"), S("--file-prefix"), S("p1"), S("--in-memory"), NULL };
+
+	(void)state;
+	assert_int_equal(pfdk_eal_lcores_parse(4, argv, 1, &lmap, lerr, sizeof(lerr)), 0);
+	assert_false(lmap.given);
+	assert_int_equal(lmap.main_lcore, 0);
+	assert_pinned(0, 1);
+	assert_true(CPU_ISSET(7, &lmap.allowed));
+	assert_int_equal(lparse(4, argv), 0);
+	place_bench_rows();
+	assert_string_equal(lformat(false), "0@0,1@1,2@0");
+}
+
+/* -l 0-1, -l0-1, -c 0x3, -c3, --lcores 0@0,1@1, --lcores=0-1: all the same two lcores. */
+static void
+test_lcores_two_cpus(void **state)
+{
+	static const char *const forms[][2] = {
+		{ "-l", "0-1" }, { "-l0-1", NULL }, { "-c", "0x3" }, { "-c3", NULL },
+		{ "--lcores", "0@0,1@1" }, { "--lcores=0-1", NULL }, { "-l", "0,1" },
+	};
+	char *argv[6];
+	size_t i;
+	int argc;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM_(forms); i++) {
+		argc = 0;
+		argv[argc++] = S("prog");
+		argv[argc++] = S(forms[i][0]);
+		if (forms[i][1] != NULL)
+			argv[argc++] = S(forms[i][1]);
+		argv[argc++] = S("--");
+		argv[argc++] = S("-l");  /* the application's, not the EAL's */
+		argv[argc] = NULL;
+		if (lparse(argc, argv) != 0)
+			fail_msg("%s %s: %s", forms[i][0], forms[i][1] ? forms[i][1] : "", lerr);
+		assert_true(lmap.given);
+		assert_int_equal(lmap.nb, 2);
+		assert_int_equal(lmap.main_lcore, 0);
+		assert_pinned(0, 0);
+		assert_pinned(1, 1);
+		assert_int_equal(CPU_COUNT(&lmap.allowed), 2);
+		/* The colocated row's lcore 2 on CPU 0 is added, nothing else. */
+		place_bench_rows();
+		assert_string_equal(lformat(false), "0@0,1@1,2@0");
+		assert_string_equal(lformat(true), "2@0");
+	}
+}
+
+/* The caller's ids and CPUs stay; a row's id taken by another CPU moves. */
+static void
+test_lcores_keep_caller(void **state)
+{
+	char *argv[] = { S("prog"), S("--lcores"), S("5@0,2@1,(6-7)@(0-1)"), NULL };
+	uint64_t taken[PFDK_EAL_MAX_LCORES / 64] = { 0 };
+	int id;
+
+	(void)state;
+	assert_int_equal(lparse(3, argv), 0);
+	assert_int_equal(lmap.main_lcore, 2); /* the lowest id, as the EAL picks */
+	assert_pinned(5, 0);
+	assert_pinned(2, 1);
+	assert_int_equal(CPU_COUNT(&lc_of(6)->cpus), 2); /* a group floats */
+	/* Row wants 2@0: 2 is the main lcore; 5 is on CPU 0: that one. */
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 0, 2, taken, lerr, sizeof(lerr)), 5);
+	taken[0] |= 1u << 5;
+	/* A second lcore on CPU 0 in the same row: a new one, lowest free id. */
+	id = pfdk_eal_lcore_pick(&lmap, 0, 5, taken, lerr, sizeof(lerr));
+	assert_int_equal(id, 0);
+	taken[0] |= 1u << id;
+	/* On CPU 1 only the main lcore is pinned: a new one, its own id 1. */
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 1, 1, taken, lerr, sizeof(lerr)), 1);
+	assert_string_equal(lformat(false), "0@0,1@1,2@1,5@0,6@(0-1),7@(0-1)");
+	assert_string_equal(lformat(true), "0@0,1@1");
+	/* The floating group is never given to a pinned worker. */
+	assert_null(strstr(lformat(true), "6@"));
+}
+
+/* A CPU the caller did not give is refused, and nothing is added. */
+static void
+test_lcores_outside(void **state)
+{
+	char *argv[] = { S("prog"), S("-l"), S("0"), NULL };
+	uint64_t taken[PFDK_EAL_MAX_LCORES / 64] = { 0 };
+
+	(void)state;
+	assert_int_equal(lparse(3, argv), 0);
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 1, 1, taken, lerr, sizeof(lerr)),
+			 -ENOENT);
+	assert_non_null(strstr(lerr, "CPU 1"));
+	assert_non_null(strstr(lerr, "-l 0"));
+	assert_int_equal(lmap.nb, 1);
+	/* The main lcore is never a worker: CPU 0 gets a new lcore. */
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 0, 0, taken, lerr, sizeof(lerr)), 1);
+	assert_string_equal(lformat(false), "0@0,1@0");
+}
+
+/* --main-lcore is kept; bad values and two lcore options are refused. */
+static void
+test_lcores_main_and_errors(void **state)
+{
+	char *ok[] = { S("prog"), S("-l"), S("0-1"), S("--main-lcore"), S("1"), NULL };
+	char *bad[][4] = {
+		{ S("prog"), S("-l"), S("0-1"), S("--main-lcore=3") },
+		{ S("prog"), S("-l"), S("0-1"), S("-c0x3") },
+		{ S("prog"), S("-l"), S("x"), S("--no-pci") },
+		{ S("prog"), S("-c"), S("0xg"), S("--no-pci") },
+		{ S("prog"), S("--lcores"), S("0@(0"), S("--no-pci") },
+		{ S("prog"), S("-l"), S("200"), S("--no-pci") },
+		{ S("prog"), S("--no-pci"), S("--no-pci"), S("-l") },
+	};
+	uint64_t taken[PFDK_EAL_MAX_LCORES / 64] = { 0 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(lparse(5, ok), 0);
+	assert_true(lmap.main_given);
+	assert_int_equal(lmap.main_lcore, 1);
+	/* Lcore 1 is the main one now: a row wanting 1@1 gets a new lcore. */
+	assert_int_equal(pfdk_eal_lcore_pick(&lmap, 1, 1, taken, lerr, sizeof(lerr)), 2);
+	for (i = 0; i < RTE_DIM_(bad); i++) {
+		if (lparse(4, bad[i]) != -EINVAL)
+			fail_msg("%s %s %s accepted", bad[i][1], bad[i][2], bad[i][3]);
+		assert_true(strlen(lerr) > 0);
+	}
+}
+
+/* The caller's lcore options are replaced by the map, before "--". */
+static void
+test_lcores_args(void **state)
+{
+	char *argv[] = { S("prog"), S("-l"), S("0-1"), S("--file-prefix"), S("p1"),
+			 S("--main-lcore=0"), S("-c3"), S("--"), S("-l"), S("x"), NULL };
+	int n;
+
+	(void)state;
+	n = pfdk_eal_args_lcores(10, argv, "0@0,1@1,2@0", "0", out, MAX_ARGS);
+	assert_int_equal(n, 10 - 4 + 4);
+	assert_ptr_equal(out[0], argv[0]);
+	assert_ptr_equal(out[1], argv[3]);
+	assert_ptr_equal(out[2], argv[4]);
+	assert_string_equal(out[3], "--lcores");
+	assert_string_equal(out[4], "0@0,1@1,2@0");
+	assert_string_equal(out[5], "--main-lcore");
+	assert_string_equal(out[6], "0");
+	assert_ptr_equal(out[7], argv[7]);
+	assert_ptr_equal(out[8], argv[8]);
+	assert_ptr_equal(out[9], argv[9]);
+	assert_null(out[n]);
+	assert_int_equal(pfdk_eal_args_lcores(10, argv, "0@0", "0", out, 10 + 4), -EINVAL);
+}
+
+/* PCI is wanted only when the caller names PCI devices. */
+static void
+test_want_pci(void **state)
+{
+	char *yes[][2] = { { S("-a"), S("0000:00:03.0") }, { S("-a0000:00:03.0"), NULL },
+			   { S("--allow=00:03.0"), NULL }, { S("-b"), S("00:03.0") },
+			   { S("--block"), S("00:03.0") } };
+	char *no[] = { S("prog"), S("--file-prefix"), S("a"), S("--in-memory"),
+		       S("--"), S("-a"), S("x"), NULL };
+	char *argv[4];
+	size_t i;
+
+	(void)state;
+	argv[0] = S("prog");
+	for (i = 0; i < RTE_DIM_(yes); i++) {
+		argv[1] = yes[i][0];
+		argv[2] = yes[i][1];
+		argv[3] = NULL;
+		if (!pfdk_eal_args_want_pci(yes[i][1] ? 3 : 2, argv))
+			fail_msg("%s: PCI not seen", yes[i][0]);
+	}
+	assert_false(pfdk_eal_args_want_pci(7, no));
+}
+
 int
 main(void)
 {
 	enum { NC = sizeof(chosen) / sizeof(chosen[0]) };
-	struct CMUnitTest tests[NC + 8];
+	struct CMUnitTest tests[NC + 16];
 	static char names[NC][64];
 	size_t n = 0, i;
 
@@ -317,5 +559,12 @@ main(void)
 		test_after_double_dash, setup, teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
 		test_out_len, setup, teardown);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_lcores_none);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_lcores_two_cpus);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_lcores_keep_caller);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_lcores_outside);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_lcores_main_and_errors);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_lcores_args);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_want_pci);
 	return _cmocka_run_group_tests("eal_args", tests, n, NULL, NULL);
 }
