@@ -1453,7 +1453,10 @@ main(int argc, char **argv)
 				strcpy(o.modes[o.nb_modes++], def[i]);
 	}
 	if (o.profile != NULL)
-		ret = pfdk_profile_load(o.profile, &prof, NULL, err, sizeof(err));
+		/* --source uffd replaces the profile's devices with its own */
+		ret = pfdk_profile_load(o.profile, &prof,
+			&(struct pfdk_profile_check){ .no_driver_checks = uffd },
+			err, sizeof(err));
 	else
 		ret = pfdk_profile_load_string("config/default.ini (embedded)",
 					       pfdk_default_profile,

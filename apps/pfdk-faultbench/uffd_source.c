@@ -134,7 +134,7 @@ row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
 		  const struct fb_uffd_opts *u, struct pfdk_profile *out,
 		  char *err, size_t errlen)
 {
-	struct pfdk_profile_check chk = { .ncpus = 0 };
+	struct pfdk_profile_check chk = { .ncpus = 0, .no_driver_checks = true };
 	unsigned int i, np = 0, k = 0, lo = 0, n;
 	size_t cap, len = 0;
 	char *ini, what[PFDK_PROFILE_NAME_LEN + 48];
@@ -219,7 +219,7 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 		    struct pfdk_profile *out, char *err, size_t errlen)
 {
 	const struct pfdk_profile_node *nd = &base->nodes[0];
-	struct pfdk_profile_check chk = { .ncpus = 0 };
+	struct pfdk_profile_check chk = { .ncpus = 0, .no_driver_checks = true };
 	size_t cap = 4096, len = 0;
 	char *ini;
 	unsigned int d, i, poller_id, poller_cpu;

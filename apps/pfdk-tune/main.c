@@ -125,7 +125,7 @@ static void
 cand_add(struct cand *c, unsigned int *nc, const char *name, const char *devs,
 	 const char *layout, const char *lcores, int ncpus, uint16_t burst)
 {
-	struct pfdk_profile_check chk = { .ncpus = (unsigned int)ncpus };
+	struct pfdk_profile_check chk = { .ncpus = (unsigned int)ncpus, .no_driver_checks = true };
 	static struct pfdk_profile prof;
 	struct cand *x;
 
