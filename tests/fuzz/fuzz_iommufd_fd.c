@@ -190,6 +190,8 @@ send_group(struct run *r, uint32_t c, unsigned int n, int fl, int g)
 	 */
 	if (!r->drain && (once_open(&r->chk, c) || r->undelivered[c] != 0))
 		return;
+	if (!r->drain && (fl & 8))
+		n = 1; /* LAST_PAGE on each: the second record would be such a replay */
 	for (i = 0; i < n; i++) {
 		struct pfdk_iommu_hwpt_pgfault *x = &recs[i];
 		bool last = (fl & 8) ? true : (i == n - 1 && !(fl & 1));
