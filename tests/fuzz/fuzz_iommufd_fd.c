@@ -57,12 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_SEND 256         /* records per send */
 
 static struct rte_mempool *pool;
+static const char *peer_key; /* devargs that let fault_fd= take a test peer */
 
 /*
  * The fault FD the device adopts (returned) and the end this program plays
- * the kernel on (*peer). The one place that knows what the FD is: where
- * fault_fd= accepts only real fault queues, return here the test peer it
- * does accept; the rest of the target only reads and writes *peer.
+ * the kernel on (*peer). With fault_fd_devargs(), the one place that knows
+ * what the FD is; the rest of the target only reads and writes *peer.
  */
 static int
 make_fault_fd(int *peer)
@@ -75,6 +75,17 @@ make_fault_fd(int *peer)
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	*peer = sv[1];
 	return sv[0];
+}
+
+/*
+ * Devargs adopting @fd. A driver that takes only real fault queues from
+ * fault_fd= takes a test peer with test_peer=1; an older one has no such
+ * key. LLVMFuzzerInitialize() finds out which (peer_key).
+ */
+static void
+fault_fd_devargs(char *buf, size_t len, int fd, const char *extra)
+{
+	snprintf(buf, len, "iommufd0,fault_fd=%d%s%s", fd, peer_key, extra);
 }
 
 struct run {
@@ -326,7 +337,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			(char *)(uintptr_t)"--no-telemetry", (char *)(uintptr_t)"--no-pci",
 			(char *)(uintptr_t)"--lcores", (char *)(uintptr_t)"0@0",
 			(char *)(uintptr_t)"--log-level=*:emerg", NULL };
-	char devargs[64];
+	char devargs[96];
 	int fd, peer, id;
 
 	(void)argc;
@@ -337,10 +348,16 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	pool = pfdk_fault_pool_create("fuzz_iommufd_fd", POOL_N, 0, SOCKET_ID_ANY);
 	if (pool == NULL)
 		abort();
-	/* Say so at once if the driver no longer adopts this kind of FD. */
+	/* Say so at once if the driver adopts this kind of FD in neither way. */
 	fd = make_fault_fd(&peer);
-	snprintf(devargs, sizeof(devargs), "iommufd0,fault_fd=%d", fd);
+	peer_key = ",test_peer=1";
+	fault_fd_devargs(devargs, sizeof(devargs), fd, "");
 	id = fd < 0 ? -1 : pfdk_fault_dev_create(devargs);
+	if (id < 0) {
+		peer_key = "";
+		fault_fd_devargs(devargs, sizeof(devargs), fd, "");
+		id = fd < 0 ? -1 : pfdk_fault_dev_create(devargs);
+	}
 	if (id < 0) {
 		fprintf(stderr, "fuzz_iommufd_fd: the driver refuses the test peer FD (%s): "
 			"adapt make_fault_fd() to the documented test peer\n", devargs);
@@ -359,7 +376,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pfdk_fault_conf conf = { .nb_queues = 1 };
 	struct pfdk_fault_queue_conf qc = { .pool = pool, .socket_id = SOCKET_ID_ANY };
 	struct pfdk_fault_stats st;
-	char devargs[96];
+	char devargs[96], lim[48];
 	int id, op;
 
 	memset(r, 0, offsetof(struct run, held));
@@ -372,8 +389,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r->fd < 0)
 		abort();
 	/* Small limits so credit and buffer edges are reachable. */
-	snprintf(devargs, sizeof(devargs), "iommufd0,fault_fd=%d,outstanding=%u,rbuf=%u",
-		 r->fd, 1 + (size ? data[0] % 64 : 0), 1 + (size > 1 ? data[1] % 8 : 0));
+	snprintf(lim, sizeof(lim), ",outstanding=%u,rbuf=%u",
+		 1 + (size ? data[0] % 64 : 0), 1 + (size > 1 ? data[1] % 8 : 0));
+	fault_fd_devargs(devargs, sizeof(devargs), r->fd, lim);
 	id = pfdk_fault_dev_create(devargs);
 	if (id < 0)
 		abort();
