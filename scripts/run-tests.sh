@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Every test suite, from a fresh Debian 12 machine: set up, then
-#   gcc release -Werror:   unit (parallel), functional, stress, perf (serial)
-#   ASan + UBSan:          unit, functional, stress
+#   gcc release -Werror:   unit (parallel), functional, stress, soak, perf (serial)
+#   ASan + UBSan:          unit, functional, stress, soak
 #   TSan:                  the ring/pipeline tests
 #   clang libFuzzer:       each fuzz target for PFDK_FUZZ_SECONDS (default 60)
 # and end with "N passed, N failed, N skipped". Exit status 1 on any failure.
@@ -10,6 +10,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 FUZZ_SECONDS=${PFDK_FUZZ_SECONDS:-60}
+# The soak suite's run time over all its configurations, per build (its
+# own watchdogs bound a hang; longer soaks: set it and see tests/stress).
+export PFDK_SOAK_SECONDS=${PFDK_SOAK_SECONDS:-150}
+soak_args=(--num-processes 1)
+[ "$PFDK_SOAK_SECONDS" -gt 900 ] && soak_args+=(--timeout-multiplier 0)
 passed=0 failed=0 skipped=0
 
 scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -87,6 +92,7 @@ if build release build-ci --buildtype=release -Dwerror=true; then
 	suite build-ci unit
 	suite build-ci functional --num-processes 1
 	suite build-ci stress --num-processes 1
+	suite build-ci soak "${soak_args[@]}"
 	suite build-ci perf --num-processes 1
 	install_check build-ci
 fi
@@ -95,6 +101,7 @@ if build asan build-asan --buildtype=debugoptimized -Db_sanitize=address,undefin
 	suite build-asan unit
 	suite build-asan functional --num-processes 1
 	suite build-asan stress --num-processes 1
+	suite build-asan soak "${soak_args[@]}"
 fi
 # DPDK's default x86 ring and spinlock code syncs with volatile, barriers
 # and inline asm, which TSan cannot follow; the C11-atomics ring and the
