@@ -113,6 +113,7 @@ struct pfdk_uffd_stats {
 	uint64_t around;      /**< neighbour pages filled by fault-around */
 	uint64_t woken;       /**< faults woken by their own fill (no neighbour in the burst) */
 	uint64_t moves;       /**< faults filled by UFFDIO_MOVE (MODE_MOVE) */
+	uint64_t parked;      /**< faults read ahead to reach an event, handed out later (backlog) */
 };
 
 /** A region as the driver tracks it now (after moves and unmaps). */

@@ -109,14 +109,36 @@ struct uffd_queue_stats {
 	uint64_t outstanding;
 };
 
+/*
+ * Backlog: page-fault messages read from the kernel but not handed out yet,
+ * oldest first. The kernel's read() returns every pending fault before any
+ * event, so a poller that must reach an event (every fill returns EAGAIN
+ * until it is read) while it cannot take more faults reads them here. Its
+ * size is bounded by the faults that wait at once (one per faulting thread,
+ * plus the refaults of threads a signal interrupted); it starts at
+ * UFFD_BACKLOG_INIT and doubles on this slow path when full.
+ */
+#define UFFD_BACKLOG_INIT 1024u /* messages, a power of 2 */
+
 struct uffd_queue {
 	struct rte_mempool *pool;
 	struct uffd_dev *ud;
 	uint16_t dev_id;
 	uint16_t queue_id;
+	int socket_id;
 	struct uffd_queue_stats st; /* owner lcore writes */
+	struct uffd_msg *bl;        /* backlog ring, bl_cap entries */
+	uint32_t bl_cap;            /* power of 2 */
+	uint32_t bl_head;           /* next to hand out (free-running) */
+	uint32_t bl_tail;           /* next free (free-running) */
 	struct uffd_msg msgs[UFFD_MAX_BURST];
 } __rte_cache_aligned;
+
+static inline uint32_t
+uffd_bl_count(const struct uffd_queue *q)
+{
+	return q->bl_tail - q->bl_head;
+}
 
 struct uffd_dev {
 	int fd;
@@ -145,6 +167,7 @@ int uffd_region_find(const struct uffd_dev *ud, uint64_t addr,
 		     struct uffd_region *out);
 void uffd_table_cut(struct uffd_dev *ud, uint64_t a, uint64_t b, bool move,
 		    uint64_t to);
+
 int uffd_register_range(struct uffd_dev *ud, const struct uffd_region *r);
 int uffd_unregister_range(struct uffd_dev *ud, uint64_t start, uint64_t end);
 int uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake);
