@@ -714,6 +714,7 @@ uffd_close(struct pfdk_fault_dev *dev)
 		close((int)(uintptr_t)fd);
 	rte_ring_free(ud->forks);
 	close(ud->fd);
+	uffd_table_free(ud);
 	rte_free(ud);
 	dev->dev_private = NULL;
 }
@@ -853,6 +854,11 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 	if (ud == NULL)
 		return -ENOMEM;
 	rte_spinlock_init(&ud->wlock);
+	ret = uffd_table_init(ud, PFDK_UFFD_MAX_REGIONS);
+	if (ret < 0) {
+		rte_free(ud);
+		return ret;
+	}
 	ud->dev_id = dev->dev_id;
 	ud->registered = true;
 	ud->fault_around = (uint32_t)c->fault_around;
@@ -892,6 +898,7 @@ fail_close:
 	if (c->fd == FD_NONE)
 		close(ud->fd); /* an adopted fd stays the caller's on failure */
 fail_free:
+	uffd_table_free(ud);
 	rte_free(ud);
 	return ret;
 }
@@ -921,10 +928,10 @@ pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name)
 	child->features = ud->features;
 	child->fault_around = ud->fault_around;
 	/* The child inherited the registrations; the kernel has them already. */
-	rte_spinlock_lock(&ud->wlock);
-	memcpy(child->regions, ud->regions, sizeof(child->regions));
-	child->nb_slots = ud->nb_slots;
-	rte_spinlock_unlock(&ud->wlock);
+	if (uffd_table_copy(child, ud) < 0) {
+		pfdk_fault_close((uint16_t)id); /* closes fd: wakes the child's faulters */
+		return -ENOMEM;
+	}
 	return id;
 }
 

@@ -73,6 +73,7 @@ _Static_assert(UFFDIO_MOVE == 0xc028aa05u, "UFFDIO_MOVE number");
 #define UFFD_PAGE_2M (2u << 20)
 #define UFFD_MAX_BURST 512 /* messages read at once */
 #define UFFD_FORK_SLOTS 64
+#define UFFD_TABLE_GROWTHS 24 /* doublings of the region table: 2^30 regions */
 
 /*
  * A region. Readers copy it without a lock (seqcount in struct uffd_dev),
@@ -148,7 +149,16 @@ struct uffd_dev {
 	uint32_t seq;                 /* region table seqcount: odd = writing */
 	rte_spinlock_t wlock;         /* serialises table writers */
 	uint32_t nb_slots;            /* high-water mark of regions[] */
-	struct uffd_region regions[PFDK_UFFD_MAX_REGIONS];
+	/*
+	 * The region table grows as registrations and splits need (doubling
+	 * from PFDK_UFFD_MAX_REGIONS). A lock-free reader may still copy from
+	 * the array a growth replaced, so replaced arrays are kept until
+	 * close. Writers publish regions before cap; readers load cap first.
+	 */
+	uint32_t cap;                 /* entries in regions[] (atomic) */
+	struct uffd_region *regions;  /* atomic */
+	struct uffd_region *retired[UFFD_TABLE_GROWTHS];
+	uint32_t nb_retired;
 	struct rte_ring *forks;       /* child uffds from FORK events */
 	struct uffd_xstats xs;
 	uint64_t errors;              /* resolve-side ioctl failures (atomic) */
@@ -167,7 +177,9 @@ int uffd_region_find(const struct uffd_dev *ud, uint64_t addr,
 		     struct uffd_region *out);
 void uffd_table_cut(struct uffd_dev *ud, uint64_t a, uint64_t b, bool move,
 		    uint64_t to);
-
+int uffd_table_init(struct uffd_dev *ud, uint32_t cap);
+int uffd_table_copy(struct uffd_dev *dst, struct uffd_dev *src);
+void uffd_table_free(struct uffd_dev *ud);
 int uffd_register_range(struct uffd_dev *ud, const struct uffd_region *r);
 int uffd_unregister_range(struct uffd_dev *ud, uint64_t start, uint64_t end);
 int uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake);
