@@ -266,6 +266,14 @@ static void manual_pipeline_full(void **st)
 /* The engine's buffers: parsed and freed with the stage full. */
 static void manual_uring_full(void **st)
 { (void)st; manual_case(&(struct mcase){ "rtc-uring", 256, 32, 64, false }); }
+/*
+ * More faults ahead of the event than the engine's buffers hold (8 of 32
+ * records per queue): the engine reads on only as buffers are parsed.
+ */
+static void manual_uring_bufs(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc-uring", 512, 32, 320, false }); }
+static void manual_uring_pool(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc-uring", 16, 32, 64, false }); }
 /* POISON in respond meets the pending event. */
 static void manual_rtc_poison(void **st)
 { (void)st; manual_case(&(struct mcase){ "rtc", 256, 32, 64, true }); }
@@ -377,6 +385,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(manual_colocated_full),
 		cmocka_unit_test(manual_pipeline_full),
 		cmocka_unit_test(manual_uring_full),
+		cmocka_unit_test(manual_uring_pool),
+		cmocka_unit_test(manual_uring_bufs),
 		cmocka_unit_test(manual_rtc_poison),
 		cmocka_unit_test(manual_uring_poison),
 		cmocka_unit_test(threaded_rtc),
