@@ -139,6 +139,26 @@ fail_lookup(void *ctx, uint64_t off, void *dst, size_t len)
 	return -EIO; /* the store cannot serve: INVALID, POISON in respond */
 }
 
+/*
+ * One blocked faulting thread per page of @mem[0..n), then a thread
+ * blocked in madvise(DONTNEED) of page n: its REMOVE event queues behind
+ * every fault.
+ */
+static void
+block_all(uint8_t *mem, struct faulter *f, unsigned int n, struct dontneed *dn)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		f[i].page = mem + (size_t)i * PAGE_4K;
+		assert_int_equal(pthread_create(&f[i].th, NULL, faulter_main, &f[i]), 0);
+		wait_blocked(&f[i].tid, &f[i].done, "faulting thread");
+	}
+	*dn = (struct dontneed){ mem + (size_t)n * PAGE_4K, PAGE_4K, 0, 0, 0, 0 };
+	assert_int_equal(pthread_create(&dn->th, NULL, dontneed_main, dn), 0);
+	wait_blocked(&dn->tid, &dn->done, "madvise thread");
+}
+
 struct mcase {
 	const char *layout;
 	unsigned int pool;
@@ -183,15 +203,7 @@ manual_case(const struct mcase *mc)
 		sigaction(SIGBUS, &sa, &old);
 	for (i = 0; i < nw; i++) /* engines set up (uring: reads posted) */
 		assert_true(pfdk_pipeline_worker_step(p, (uint16_t)i) >= 0);
-	for (i = 0; i < mc->threads; i++) {
-		f[i].page = mem + (size_t)i * PAGE_4K;
-		assert_int_equal(pthread_create(&f[i].th, NULL, faulter_main, &f[i]), 0);
-		wait_blocked(&f[i].tid, &f[i].done, "faulting thread");
-	}
-	/* Last: the event queues behind every fault. */
-	dn = (struct dontneed){ mem + (pages - 1) * PAGE_4K, PAGE_4K, 0, 0, 0, 0 };
-	assert_int_equal(pthread_create(&dn.th, NULL, dontneed_main, &dn), 0);
-	wait_blocked(&dn.tid, &dn.done, "madvise thread");
+	block_all(mem, f, mc->threads, &dn);
 
 	t0 = now_s();
 	while (served < mc->threads || !__atomic_load_n(&dn.done, __ATOMIC_ACQUIRE)) {
@@ -279,6 +291,68 @@ static void manual_rtc_poison(void **st)
 { (void)st; manual_case(&(struct mcase){ "rtc", 256, 32, 64, true }); }
 static void manual_uring_poison(void **st)
 { (void)st; manual_case(&(struct mcase){ "rtc-uring", 256, 32, 64, true }); }
+
+/*
+ * Stop with faults parked: one step receives a full stage (deferred) and
+ * parks the rest to reach the event; stop finishes the stage, and the
+ * device's stop serves the parked faults from the store. None is lost
+ * (after stop the range is unregistered: a lost one would read zero),
+ * none answered twice, none aborted.
+ */
+static void
+manual_stop_parked(void **state)
+{
+	const unsigned int n = 64, pages = n + 1;
+	struct pfdk_store *s = pfdk_store_pattern_create(23);
+	struct faulter *f = calloc(n, sizeof(*f));
+	struct pfdk_fault_stats fs;
+	struct pfdk_uffd_stats x;
+	struct dontneed dn;
+	struct pfdk_pipeline *p;
+	struct timespec dl;
+	unsigned int i;
+	uint8_t *mem;
+	uint16_t dev;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(f);
+	p = ut_pipeline_flags("rtc", 1, 256, 32, PFDK_PIPELINE_F_MANUAL);
+	dev = ut_dev(p, 0);
+	mem = ut_map_anon(pages * PAGE_4K);
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, pages * PAGE_4K,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	block_all(mem, f, n, &dn);
+	assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+	x = ut_xstats(dev);
+	assert_int_equal(x.parked, n - 32);
+	assert_int_equal(x.ev_remove, 1);
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += HANG_S;
+	for (i = 0; i < n; i++)
+		if (pthread_timedjoin_np(f[i].th, NULL, &dl) != 0)
+			fail_msg("faulting thread %u hangs after stop", i);
+	pthread_join(dn.th, NULL);
+	assert_int_equal(dn.ret, 0);
+	for (i = 0; i < n; i++)
+		ut_verify(mem + (size_t)i * PAGE_4K, PAGE_4K, 1, s, (uint64_t)i * PAGE_4K);
+	x = ut_xstats(dev);
+	assert_int_equal(pfdk_fault_stats_get(dev, &fs), 0);
+	print_message("  stop: %" PRIu64 " received and answered by the pipeline, %" PRIu64
+		      " parked served by stop\n", fs.responded, x.drained);
+	assert_int_equal(fs.received, 32);
+	assert_int_equal(fs.responded, 32);
+	assert_int_equal(fs.aborted, 0);
+	assert_int_equal(fs.outstanding, 0);
+	assert_int_equal(x.drained, n - 32);
+	assert_int_equal(x.copies, n);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, pages * PAGE_4K);
+	pfdk_store_free(s);
+	free(f);
+}
 
 /* Threaded: DONTNEED in a loop beside 64 faulting threads. */
 struct zapper {
@@ -389,6 +463,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(manual_uring_bufs),
 		cmocka_unit_test(manual_rtc_poison),
 		cmocka_unit_test(manual_uring_poison),
+		cmocka_unit_test(manual_stop_parked),
 		cmocka_unit_test(threaded_rtc),
 		cmocka_unit_test(threaded_rtc_epoll),
 		cmocka_unit_test(threaded_colocated),
