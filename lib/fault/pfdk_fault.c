@@ -58,6 +58,14 @@ dummy_parse(void *queue, const void *buf, uint32_t len,
 	return 0;
 }
 
+static uint32_t
+dummy_service(void *queue, bool read)
+{
+	RTE_SET_USED(queue);
+	RTE_SET_USED(read);
+	return 0;
+}
+
 /* Queue pointers of stopped or absent devices: never dereferenced. */
 static void *dummy_queues[PFDK_FAULT_MAX_QUEUES];
 
@@ -68,6 +76,7 @@ fp_object_reset(uint16_t dev_id)
 	fp_objs[dev_id].recv = dummy_burst;
 	fp_objs[dev_id].respond = dummy_burst;
 	fp_objs[dev_id].parse = dummy_parse;
+	fp_objs[dev_id].service = dummy_service;
 }
 
 RTE_INIT(pfdk_fault_init_fp)
@@ -562,6 +571,8 @@ pfdk_fault_start(uint16_t dev_id)
 	fp_objs[dev_id].recv = dev->ops->recv;
 	fp_objs[dev_id].respond = dev->ops->respond;
 	fp_objs[dev_id].parse = dev->ops->parse != NULL ? dev->ops->parse : dummy_parse;
+	fp_objs[dev_id].service = dev->ops->service != NULL ? dev->ops->service :
+		dummy_service;
 	dev->state = PFDK_FAULT_DEV_STARTED;
 	PFDK_FAULT_LOG(DEBUG, "%s: started", dev->name);
 	return 0;

@@ -372,7 +372,11 @@ pfdk_fault_respond_burst(uint16_t dev_id, uint16_t queue_id,
  * @param[out] consumed
  *   Bytes of @p buf used up. The rest (no descriptor, or @p nb reached)
  *   must be offered again, first, in a later call: a record read from
- *   the kernel exists nowhere else.
+ *   the kernel exists nowhere else. Drivers that park faults
+ *   (pfdk_fault_queue_service()) hand parked faults out first (@p buf
+ *   may be NULL with @p len 0 to take only those) and, with @p nb = 0
+ *   (the engine's service call, for bytes left for lack of room or
+ *   descriptors), consume every record: events handled, faults parked.
  * @return Number of descriptors filled.
  */
 static inline uint16_t
@@ -390,6 +394,39 @@ pfdk_fault_recv_parse(uint16_t dev_id, uint16_t queue_id, const void *buf,
 	}
 #endif
 	return o->parse(o->queues[queue_id], buf, len, faults, nb, consumed);
+}
+
+/**
+ * Service a queue that cannot be received from: its owner holds as many
+ * faults as it can (a full stage, an empty pool) or is stopping. Some
+ * sources queue events behind their faults and refuse to resolve anything
+ * until the event is read (uffd: every UFFDIO_COPY returns EAGAIN while a
+ * REMOVE, UNMAP or REMAP event is pending, and read() returns the pending
+ * faults before the event): with @p read the driver reads the source now,
+ * handles its events and parks the faults it read on the way; later
+ * pfdk_fault_recv_burst() and pfdk_fault_recv_parse() calls hand them out
+ * first, in order, and pfdk_fault_stop() answers any still parked. Nothing
+ * is lost and nothing is answered twice. Call only on the queue's owner
+ * lcore (with @p read false: any time, only counting).
+ *
+ * A poller calls it with @p read when a pass over a queue made no progress
+ * while it holds faults of that queue, and before it waits on the queue's
+ * fd it checks that nothing is parked (the fd does not show parked
+ * faults). Drivers whose responses no event can block do nothing here.
+ *
+ * @return Faults parked in the queue now (0 for drivers without a backlog,
+ *   and for devices not started).
+ */
+static inline uint32_t
+pfdk_fault_queue_service(uint16_t dev_id, uint16_t queue_id, bool read)
+{
+	const struct pfdk_fault_fp_object *o = &pfdk_fault_fp_objs[dev_id];
+
+#ifdef PFDK_FAULT_DEBUG
+	if (dev_id >= PFDK_FAULT_MAX_DEVS || queue_id >= PFDK_FAULT_MAX_QUEUES)
+		return 0;
+#endif
+	return o->service(o->queues[queue_id], read);
 }
 
 #ifdef __cplusplus

@@ -13,6 +13,7 @@
  * dummy functions that return 0, so the fast path never tests for NULL.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -27,17 +28,21 @@ typedef uint16_t (*pfdk_fault_respond_t)(void *queue,
 					 struct pfdk_fault **faults,
 					 uint16_t nb);
 
-/** @internal Fast-path object of one device. */
 /** @internal Driver's parse: records an engine read into descriptors. */
 typedef uint16_t (*pfdk_fault_parse_t)(void *queue, const void *buf,
 				       uint32_t len, struct pfdk_fault **faults,
 				       uint16_t nb, uint32_t *consumed);
+/** @internal Driver's service: read ahead to reach events; count parked faults. */
+typedef uint32_t (*pfdk_fault_service_t)(void *queue, bool read);
+
+/** @internal Fast-path object of one device. */
 
 struct pfdk_fault_fp_object {
 	void **queues;                /**< driver's per-queue state, by queue id */
 	pfdk_fault_recv_t recv;       /**< receive burst */
 	pfdk_fault_respond_t respond; /**< respond burst */
 	pfdk_fault_parse_t parse;     /**< parse read records (optional op) */
+	pfdk_fault_service_t service; /**< read ahead, parked count (optional op) */
 } __rte_cache_aligned;
 
 /** @internal PFDK_FAULT_MAX_DEVS objects, indexed by device id. */

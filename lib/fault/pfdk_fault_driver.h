@@ -89,6 +89,18 @@ struct pfdk_fault_dev_ops {
 	 * as recv: descriptors from the queue's pool, nothing read is lost.
 	 */
 	pfdk_fault_parse_t parse;
+	/**
+	 * Optional fast path (pfdk_fault_queue_service()), for drivers whose
+	 * source holds its events behind its faults (uffd: read() returns
+	 * every pending fault first). With @p read: read the source now,
+	 * whatever the caller holds and whether or not descriptors are left,
+	 * handle every event, and keep ("park") the faults read on the way;
+	 * recv and parse hand parked faults out first, oldest first, and stop
+	 * answers any still parked. Return the number parked: the queue's fd
+	 * does not show them. Drivers without events that block their own
+	 * responses leave it NULL (a dummy returns 0).
+	 */
+	pfdk_fault_service_t service;
 };
 
 /** A device instance, owned by the class. */

@@ -96,6 +96,8 @@ struct pfdk_lcore_stats {
 	uint64_t inflight;     /**< received and not yet responded (pollers) */
 	uint64_t engine_arms;  /**< io_uring: polls or multishot reads posted */
 	uint64_t engine_reads; /**< io_uring: read completions carrying records */
+	uint64_t serviced;     /**< pollers: queues serviced while their faults waited
+				(pfdk_fault_queue_service()) */
 };
 
 struct pfdk_pipeline;

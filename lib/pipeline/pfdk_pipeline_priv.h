@@ -48,6 +48,12 @@ struct wqueue {
 	uint16_t dev_id;
 	uint16_t queue_id;
 	struct stage st; /* rtc: received; pipeline: back from resolvers */
+	/*
+	 * Pipeline: a resolver deferred faults of this queue (the driver
+	 * refused them for now, e.g. an event pending): the owning poller
+	 * services the queue (atomic; set by resolvers, cleared by the owner).
+	 */
+	uint32_t want_service;
 };
 
 /** @internal One lcore's worker: what it owns, its counters, its latencies. */

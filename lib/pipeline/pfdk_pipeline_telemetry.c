@@ -44,6 +44,7 @@ lcores_one(const struct pfdk_pipeline *p, void *arg)
 		TEL_U64(inflight);
 		TEL_U64(engine_arms);
 		TEL_U64(engine_reads);
+		TEL_U64(serviced);
 #undef TEL_U64
 		snprintf(name, sizeof(name), "%u", lcore);
 		rte_tel_data_add_dict_container(d, name, c, 0);

@@ -88,8 +88,12 @@ wq_respond(struct worker *w, struct wqueue *q)
 }
 
 /*
- * Read mode: parse what the engine read for queue @i into @s. Bytes left
- * for lack of descriptors stay in the engine's buffer for the next pass.
+ * Read mode: parse what the engine read for queue @i into @s; with no
+ * buffer, the driver's parked faults are still offered. Bytes left for
+ * lack of room or descriptors are then offered with no room at all (the
+ * driver's service call, pfdk_fault_recv_parse()): it parks the faults and
+ * handles the events behind them now, since an event may be what the held
+ * faults wait for, and the buffers go back to the kernel.
  */
 static inline uint16_t
 wq_parse(struct worker *w, uint16_t i, struct stage *s)
@@ -99,16 +103,27 @@ wq_parse(struct worker *w, uint16_t i, struct stage *s)
 	uint32_t len, used;
 	uint16_t n = 0, k;
 
-	while (s->nb_held < w->burst &&
-	       (buf = pfdk_engine_uring_peek(w->uring, i, &len)) != NULL) {
+	while (s->nb_held < w->burst) {
+		buf = pfdk_engine_uring_peek(w->uring, i, &len);
+		if (buf == NULL)
+			len = 0;
 		k = pfdk_fault_recv_parse(q->dev_id, q->queue_id, buf, len,
 					  s->held + s->nb_held,
 					  w->burst - s->nb_held, &used);
 		s->nb_held += k;
 		n += k;
+		if (buf == NULL)
+			break;
 		pfdk_engine_uring_consume(w->uring, i, used);
-		if (used == 0)
-			break; /* no descriptor: next pass */
+		if (used < len)
+			break; /* no descriptor */
+	}
+	while ((buf = pfdk_engine_uring_peek(w->uring, i, &len)) != NULL) {
+		pfdk_fault_recv_parse(q->dev_id, q->queue_id, buf, len,
+				      s->held, 0, &used);
+		pfdk_engine_uring_consume(w->uring, i, used);
+		if (used < len)
+			break; /* the driver cannot keep more: next pass */
 	}
 	pfdk_counter_add(&w->stats.received, n);
 	pfdk_counter_add(&w->stats.inflight, n);
@@ -122,10 +137,10 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 	const struct wqueue *q = &w->wq[i];
 	uint16_t n, want;
 
-	if (s->nb_held >= w->burst)
-		return 0;
 	if (w->uring != NULL && pfdk_engine_uring_reads(w->uring, i))
 		return wq_parse(w, i, s);
+	if (s->nb_held >= w->burst)
+		return 0;
 	if (w->ready != NULL && !w->ready[i])
 		return 0;
 	want = w->burst - s->nb_held;
@@ -138,9 +153,11 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 	/*
 	 * Empty with nothing of ours in flight: read it no more until its
 	 * poll completion (uring) or epoll event says it is readable. Short
-	 * for lack of descriptors or credit is not empty.
+	 * for lack of descriptors or credit is not empty, and neither is a
+	 * queue whose driver parked faults (its fd does not show them).
 	 */
-	if (n == 0 && w->stats.inflight == 0) {
+	if (n == 0 && w->stats.inflight == 0 &&
+	    pfdk_fault_queue_service(q->dev_id, q->queue_id, false) == 0) {
 		if (w->uring != NULL) {
 			pfdk_engine_uring_wait(w->uring, i);
 		} else {
@@ -149,6 +166,43 @@ wq_recv(struct worker *w, uint16_t i, struct stage *s)
 		}
 	}
 	return n;
+}
+
+/*
+ * After a pass over queue @i: faults of it went nowhere (still in its
+ * stage after respond: deferred or refused; or a resolver reported it
+ * deferred them). The driver may hold back an event they wait for behind
+ * faults we have no room to receive: let it read ahead. A queue the
+ * engine reads is read on, and its buffers parsed, whatever the stage
+ * holds, until the engine stops.
+ */
+static inline void
+wq_service(struct worker *w, uint16_t i)
+{
+	struct wqueue *q = &w->wq[i];
+
+	if (q->st.nb_held == 0 &&
+	    !__atomic_load_n(&q->want_service, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&q->want_service, 0, __ATOMIC_RELAXED);
+	if (w->uring != NULL && pfdk_engine_uring_reads(w->uring, i) &&
+	    !w->uring->stopping)
+		return;
+	pfdk_fault_queue_service(q->dev_id, q->queue_id, true);
+	pfdk_counter_add(&w->stats.serviced, 1);
+}
+
+/* Faults parked in any of the worker's queues: it must not sleep. */
+static inline bool
+wq_parked(const struct worker *w)
+{
+	uint16_t i;
+
+	for (i = 0; i < w->nb_wq; i++)
+		if (pfdk_fault_queue_service(w->wq[i].dev_id, w->wq[i].queue_id,
+					     false) != 0)
+			return true;
+	return false;
 }
 
 /* Queue @i may be received from: not stopping, or bytes already read. */
@@ -196,6 +250,7 @@ poller_rtc_step(struct worker *w)
 			work += wq_recv(w, i, &q->st);
 		stage_resolve(w, &q->st);
 		work += wq_respond(w, q);
+		wq_service(w, i);
 	}
 	worker_epoll_refresh(w, work);
 	if (work == 0 && poller_finish(w) < 0)
@@ -229,7 +284,8 @@ poller_pipeline_step(struct worker *w)
 
 	if (w->uring != NULL)
 		pfdk_engine_uring_reap(w->uring);
-	for (i = 0; i < w->nb_wq && w->st.nb_held < w->burst; i++)
+	/* Every queue: a full stage still lets the engine's buffers be parsed. */
+	for (i = 0; i < w->nb_wq; i++)
 		if (wq_open(w, i, stopping(p)))
 			work += wq_recv(w, i, &w->st);
 	worker_epoll_refresh(w, work);
@@ -241,9 +297,31 @@ poller_pipeline_step(struct worker *w)
 		stage_consume(&w->st, e);
 		work += e;
 	}
+	for (i = 0; i < w->nb_wq; i++)
+		wq_service(w, i);
 	if (work == 0 && poller_finish(w) < 0)
 		return -1;
 	return work;
+}
+
+/*
+ * pipeline: faults the resolve left unresolved (deferred): tell the owner
+ * of their queue, which alone may service it (wq_service()).
+ */
+static inline void
+resolver_deferred(struct worker *w, const struct stage *s)
+{
+	struct pfdk_pipeline *p = w->p;
+	uint16_t i;
+
+	for (i = s->nb_resolved; i < s->nb_held; i++) {
+		const struct pfdk_fault *f = s->held[i];
+		uint32_t o = p->owner[f->dev_id][f->queue_id];
+		struct wqueue *q = &p->workers[o >> 16]->wq[o & 0xffff];
+
+		if (!__atomic_load_n(&q->want_service, __ATOMIC_RELAXED))
+			__atomic_store_n(&q->want_service, 1, __ATOMIC_RELAXED);
+	}
 }
 
 /* pipeline: drain the node ring, resolve, send each fault to its owner. */
@@ -263,6 +341,7 @@ resolver_step(struct worker *w)
 		work += n;
 	}
 	work += stage_resolve(w, s);
+	resolver_deferred(w, s);
 	while (sent < s->nb_resolved) {
 		const struct pfdk_fault *f = s->held[sent];
 		uint32_t o = p->owner[f->dev_id][f->queue_id];
@@ -363,7 +442,7 @@ static void
 worker_idle(struct worker *w)
 {
 	if (w->role == PFDK_ROLE_POLLER && pfdk_engine_sleeps(w->engine)) {
-		if (w->stats.inflight == 0 && !stopping(w->p)) {
+		if (w->stats.inflight == 0 && !stopping(w->p) && !wq_parked(w)) {
 			pfdk_counter_add(&w->stats.sleeps, 1);
 			worker_epoll(w, EPOLL_TIMEOUT_MS);
 			return;

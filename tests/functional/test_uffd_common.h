@@ -58,8 +58,8 @@
  * inthread-nosigbus: the same with plain devices (start must refuse it).
  */
 static inline struct pfdk_pipeline *
-ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
-	    unsigned int burst)
+ut_pipeline_flags(const char *layout, unsigned int ndev, unsigned int pool,
+		  unsigned int burst, uint32_t flags)
 {
 	static struct pfdk_profile prof;
 	struct pfdk_profile_check chk = {
@@ -70,6 +70,7 @@ ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
 	struct pfdk_pipeline_conf pc = {
 		.profile = &prof,
 		.resolve = pfdk_uffd_resolve_burst,
+		.flags = flags,
 	};
 	bool inthread = strncmp(layout, "inthread", 8) == 0;
 	bool epoll = strncmp(layout, "rtc", 3) != 0 || strcmp(layout, "rtc-epoll") == 0;
@@ -106,6 +107,13 @@ ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
 	if (p == NULL)
 		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
 	return p;
+}
+
+static inline struct pfdk_pipeline *
+ut_pipeline(const char *layout, unsigned int ndev, unsigned int pool,
+	    unsigned int burst)
+{
+	return ut_pipeline_flags(layout, ndev, pool, burst, 0);
 }
 
 static inline uint16_t

@@ -54,7 +54,16 @@
  * pfdk_uffd_fork_adopt(); REMAP moves, UNMAP drops the range in the region
  * table, so no fault is resolved against a stale range; REMOVE is counted
  * (the pages refault and are filled from the store again). A resolve that
- * finds an event pending (EAGAIN) is left unresolved and offered again.
+ * finds an event pending (EAGAIN) is left unresolved and offered again;
+ * the queue reads on past the faults ahead of the event (read() returns
+ * them first), keeping them in a backlog (pfdk_fault_queue_service()).
+ *
+ * A fault on a page the kernel has registered with the uffd but no region
+ * covers (the part an mremap grew: the kernel extends the registration,
+ * with no event when growing in place and a REMAP event carrying the old
+ * length when moving) cannot be served from a store: the driver
+ * unregisters that page, which wakes the thread, and its retry gets the
+ * kernel's default page (counted unknown). It never loops.
  *
  * Stop: pending faults are read and served from their stores, then every
  * region is unregistered, which wakes any later faulter: after stop such a
@@ -73,7 +82,10 @@
 extern "C" {
 #endif
 
-/** Most regions per device (a split by munmap/mremap takes another). */
+/**
+ * Regions a device's table starts with. It grows (doubling) as
+ * registrations and splits by munmap/mremap need: no limit but memory.
+ */
 #define PFDK_UFFD_MAX_REGIONS 64
 
 /** @name Region modes (may be combined). */
@@ -105,7 +117,7 @@ struct pfdk_uffd_stats {
 	uint64_t poisons;     /**< pages poisoned (INVALID) */
 	uint64_t exists;      /**< fills that found the page present (EEXIST) */
 	uint64_t deferred;    /**< resolves put off by a pending event (EAGAIN) */
-	uint64_t stale;       /**< faults on a range no region covers any more */
+	uint64_t stale;       /**< faults on a range that went away (unmapped): only woken */
 	uint64_t wakes;       /**< UFFDIO_WAKE calls (one per range per burst) */
 	uint64_t ev_fork;     /**< FORK events */
 	uint64_t ev_remap;    /**< REMAP events */
@@ -116,6 +128,8 @@ struct pfdk_uffd_stats {
 	uint64_t around;      /**< neighbour pages filled by fault-around */
 	uint64_t woken;       /**< faults woken by their own fill (no neighbour in the burst) */
 	uint64_t moves;       /**< faults filled by UFFDIO_MOVE (MODE_MOVE) */
+	uint64_t parked;      /**< faults read ahead to reach an event, handed out later (backlog) */
+	uint64_t unknown;     /**< faults on a registered range no region covers: range unregistered */
 };
 
 /** A region as the driver tracks it now (after moves and unmaps). */
@@ -142,8 +156,8 @@ struct pfdk_uffd_region_info {
  *   4096, or 2 MiB for hugetlbfs; @p addr and @p len must be multiples.
  * @return
  *   0, or -ENODEV (no such device), -EINVAL (not a uffd device, bad
- *   arguments, a mode the kernel lacks, overlap), -ENOSPC (region table
- *   full), or UFFDIO_REGISTER's error.
+ *   arguments, a mode the kernel lacks, overlap), -ENOMEM (no memory to
+ *   grow the region table), or UFFDIO_REGISTER's error.
  */
 int pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
 			      uint32_t mode, const struct pfdk_store *store,

@@ -24,6 +24,13 @@ RTE_LOG_REGISTER_SUFFIX(pfdk_uffd_logtype, uffd, INFO);
 
 #define FD_NONE UINT64_MAX
 
+/* Most backlog messages (32 B each): far beyond any thread count. */
+#define UFFD_BACKLOG_MAX (1u << 22)
+/* Full reads one read-ahead may chain before it lets the caller go on. */
+#define UFFD_READ_AHEAD_ROUNDS 8
+/* Stop: rounds without progress (an event's thread not yet run) waited for. */
+#define UFFD_STOP_ROUNDS 2000
+
 struct uffd_conf {
 	uint64_t fd; /* FD_NONE: create one */
 	uint64_t sigbus; /* 1: UFFD_FEATURE_SIGBUS, no events (uffd_inthread.c) */
@@ -364,23 +371,138 @@ recv_done(struct uffd_queue *q, struct pfdk_fault **faults, uint16_t got, uint16
 	pfdk_counter_add(&q->st.outstanding, k);
 }
 
+/*
+ * Backlog (uffd_priv.h). Make room for @n more messages, growing it on
+ * this slow path; @return the room there is (less if memory ran out: the
+ * caller then reads less, and the rest stays in the kernel).
+ */
+static uint32_t
+bl_room(struct uffd_queue *q, uint32_t n)
+{
+	uint32_t cnt = uffd_bl_count(q), cap = q->bl_cap, i;
+	struct uffd_msg *bl;
+
+	if (likely(cap - cnt >= n))
+		return n;
+	while (cap - cnt < n && cap < UFFD_BACKLOG_MAX)
+		cap <<= 1;
+	bl = cap > q->bl_cap ? rte_malloc_socket("uffd_backlog", (size_t)cap * sizeof(*bl),
+						 RTE_CACHE_LINE_SIZE, q->socket_id) : NULL;
+	if (bl != NULL) {
+		for (i = 0; i < cnt; i++)
+			bl[i] = q->bl[(q->bl_head + i) & (q->bl_cap - 1)];
+		rte_free(q->bl);
+		q->bl = bl;
+		q->bl_cap = cap;
+		q->bl_head = 0;
+		q->bl_tail = cnt;
+	}
+	return RTE_MIN(n, q->bl_cap - cnt);
+}
+
+/* Park a page-fault message at the backlog's tail; room was made. */
+static inline void
+bl_push(struct uffd_queue *q, const struct uffd_msg *m)
+{
+	q->bl[q->bl_tail++ & (q->bl_cap - 1)] = *m;
+}
+
+/* Hand out up to @nb parked faults, oldest first. */
+static uint16_t
+bl_take(struct uffd_queue *q, struct pfdk_fault **faults, uint16_t nb)
+{
+	uint16_t n = (uint16_t)RTE_MIN((uint32_t)nb, uffd_bl_count(q)), i;
+	uint64_t now;
+
+	if (n == 0)
+		return 0;
+	n = take_descs(q, faults, n);
+	now = rte_rdtsc();
+	for (i = 0; i < n; i++)
+		msg_to_fault(q, &q->bl[q->bl_head++ & (q->bl_cap - 1)], faults[i], now);
+	pfdk_counter_add(&q->st.received, n);
+	pfdk_counter_add(&q->st.outstanding, n);
+	return n;
+}
+
+/*
+ * Messages @msgs[from..m): events handled now, page faults parked.
+ * @return the first one not taken (m, unless the backlog cannot grow).
+ */
+static uint32_t
+park_msgs(struct uffd_queue *q, const struct uffd_msg *msgs, uint32_t from, uint32_t m)
+{
+	uint32_t i, parked = 0;
+
+	for (i = from; i < m; i++) {
+		if (msgs[i].event != UFFD_EVENT_PAGEFAULT) {
+			handle_event(q->ud, &msgs[i]);
+			continue;
+		}
+		if (bl_room(q, 1) == 0)
+			break;
+		bl_push(q, &msgs[i]);
+		parked++;
+	}
+	uffd_xs_add(q->ud, XS(parked), parked);
+	return i;
+}
+
+/*
+ * Read what the kernel has, whatever the caller holds: every event is
+ * handled, the faults read on the way (the kernel returns them first) are
+ * parked. Bounded: a fault read here leaves its thread asleep until
+ * answered, so only new faulters add to a later read.
+ */
+static void
+uffd_read_ahead(struct uffd_queue *q)
+{
+	unsigned int round;
+
+	for (round = 0; round < UFFD_READ_AHEAD_ROUNDS; round++) {
+		uint32_t room = bl_room(q, UFFD_MAX_BURST), m;
+		ssize_t r;
+
+		if (room == 0)
+			return; /* out of memory: nothing is lost, events wait */
+		r = read(q->ud->fd, q->msgs, (size_t)room * sizeof(struct uffd_msg));
+		if (r <= 0) {
+			if (r < 0 && errno != EAGAIN && errno != EINTR)
+				pfdk_counter_add(&q->st.errors, 1);
+			return;
+		}
+		m = (uint32_t)(r / (ssize_t)sizeof(struct uffd_msg));
+		park_msgs(q, q->msgs, 0, m);
+		if (m < room)
+			return;
+	}
+}
+
 static uint16_t
 uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 {
 	struct uffd_queue *q = queue;
-	uint16_t n = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), k = 0;
+	uint16_t n = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), k = 0, b = 0;
 	ssize_t r;
 
 	if (n == 0)
 		return 0;
+	/* Parked faults are older than anything the kernel still has. */
+	if (unlikely(uffd_bl_count(q) != 0)) {
+		b = bl_take(q, faults, n);
+		if (uffd_bl_count(q) != 0 || b == n)
+			return b;
+		faults += b;
+		n -= b;
+	}
 	/*
-	 * Descriptors first, then read no more messages than we hold: a
-	 * message read is gone from the kernel, so one we could not store
-	 * would leave its thread asleep for good.
+	 * Descriptors first, then read no more messages than we hold: the
+	 * fast path keeps what it reads. (Reading past that, to reach an
+	 * event, is the service call's job: uffd_service().)
 	 */
 	n = take_descs(q, faults, n);
 	if (n == 0)
-		return 0;
+		return b;
 	r = read(q->ud->fd, q->msgs, (size_t)n * sizeof(struct uffd_msg));
 	if (r > 0)
 		take_msgs(q, q->msgs, (uint32_t)(r / (ssize_t)sizeof(struct uffd_msg)),
@@ -388,30 +510,57 @@ uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	else if (r < 0 && errno != EAGAIN && errno != EINTR)
 		pfdk_counter_add(&q->st.errors, 1);
 	recv_done(q, faults, n, k);
-	return k;
+	return b + k;
 }
 
 /*
  * Messages an engine read from the uffd (io_uring provided buffers): the
- * same as uffd_recv() after its read. What finds no descriptor is left
- * in @buf for the next call.
+ * same as uffd_recv() after its read, parked faults first. What finds no
+ * descriptor (or comes behind parked faults) is left in @buf for the next
+ * call, events before it handled. @nb = 0 is the engine's service call:
+ * every record is consumed, events handled and faults parked, so the
+ * events behind the faults are reached and the buffer goes back to the
+ * kernel (only a backlog that cannot grow leaves a fault in @buf).
  */
 static uint16_t
 uffd_parse_msgs(void *queue, const void *buf, uint32_t len, struct pfdk_fault **faults,
 	   uint16_t nb, uint32_t *consumed)
 {
 	struct uffd_queue *q = queue;
-	uint32_t m = len / (uint32_t)sizeof(struct uffd_msg);
-	uint16_t n = (uint16_t)RTE_MIN((uint32_t)RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), m);
-	uint16_t k = 0;
-	uint32_t used;
+	uint32_t m = len / (uint32_t)sizeof(struct uffd_msg), used;
+	uint16_t n = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), b = 0, d = 0, k = 0;
 
+	if (unlikely(nb == 0)) {
+		*consumed = park_msgs(q, buf, 0, m) * (uint32_t)sizeof(struct uffd_msg);
+		return 0;
+	}
+	if (unlikely(uffd_bl_count(q) != 0)) {
+		b = bl_take(q, faults, n);
+		faults += b;
+		n -= b;
+	}
 	/* Events need no descriptor: with none, events still go through. */
-	n = n != 0 ? take_descs(q, faults, n) : 0;
-	used = take_msgs(q, buf, m, faults, n, &k);
-	recv_done(q, faults, n, k);
+	if (likely(uffd_bl_count(q) == 0 && n != 0 && m != 0))
+		d = take_descs(q, faults, (uint16_t)RTE_MIN((uint32_t)n, m));
+	used = take_msgs(q, buf, m, faults, d, &k);
+	recv_done(q, faults, d, k);
 	*consumed = used * (uint32_t)sizeof(struct uffd_msg);
-	return k;
+	return b + k;
+}
+
+/*
+ * Service (pfdk_fault_queue_service()): with @read, read ahead to reach
+ * the events; @return the faults parked, which the queue's fd no longer
+ * shows.
+ */
+static uint32_t
+uffd_service(void *queue, bool read)
+{
+	struct uffd_queue *q = queue;
+
+	if (read)
+		uffd_read_ahead(q);
+	return uffd_bl_count(q);
 }
 
 /*
@@ -527,6 +676,14 @@ uffd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 			       qc->socket_id);
 	if (q == NULL)
 		return -ENOMEM;
+	q->bl_cap = UFFD_BACKLOG_INIT;
+	q->bl = rte_malloc_socket("uffd_backlog", q->bl_cap * sizeof(*q->bl),
+				  RTE_CACHE_LINE_SIZE, qc->socket_id);
+	if (q->bl == NULL) {
+		rte_free(q);
+		return -ENOMEM;
+	}
+	q->socket_id = qc->socket_id;
 	q->pool = qc->pool;
 	q->ud = dev->dev_private;
 	q->dev_id = dev->dev_id;
@@ -538,7 +695,11 @@ uffd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 static void
 uffd_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
 {
-	rte_free(dev->queues[qid]);
+	struct uffd_queue *q = dev->queues[qid];
+
+	if (q != NULL)
+		rte_free(q->bl);
+	rte_free(q);
 }
 
 static int
@@ -565,36 +726,71 @@ uffd_start(struct pfdk_fault_dev *dev)
 	return 0;
 }
 
-static int
-uffd_stop(struct pfdk_fault_dev *dev)
+/*
+ * Stop: serve the parked faults from their stores, each woken by its own
+ * fill; one that meets a pending event (EAGAIN) stays parked for the next
+ * round. @return faults served.
+ */
+static uint32_t
+stop_serve(struct uffd_queue *q)
 {
-	struct uffd_dev *ud = dev->dev_private;
-	struct uffd_queue *q = dev->queues[0];
-	struct uffd_msg m;
+	struct uffd_dev *ud = q->ud;
+	uint32_t n = uffd_bl_count(q), i, done = 0;
 	struct pfdk_fault f;
-	uint32_t i;
+	struct uffd_msg m;
+	int ret;
 
-	/* Serve what the kernel still queues, from the stores, waking each. */
-	while (read(ud->fd, &m, sizeof(m)) == (ssize_t)sizeof(m)) {
-		if (m.event != UFFD_EVENT_PAGEFAULT) {
-			handle_event(ud, &m);
+	for (i = 0; i < n; i++) {
+		m = q->bl[q->bl_head++ & (q->bl_cap - 1)];
+		msg_to_fault(q, &m, &f, 0);
+		ret = uffd_resolve_one(ud, &f, true);
+		if (ret == 0 && f.status == PFDK_FAULT_RESP_INVALID)
+			ret = fail_page(q, &f);
+		if (ret == -EAGAIN) {
+			bl_push(q, &m); /* the slot it left is free */
 			continue;
 		}
-		msg_to_fault(q, &m, &f, 0);
-		if (uffd_resolve_one(ud, &f, true) == 0 &&
-		    f.status == PFDK_FAULT_RESP_INVALID)
-			fail_page(q, &f);
-		else if (f.status == PFDK_FAULT_RESP_SUCCESS) {
+		if (!(f.drv & UFFD_DRV_WOKEN)) {
 			struct uffdio_range wr = { f.addr, f.len };
 
 			ioctl(ud->fd, UFFDIO_WAKE, &wr);
 		}
 		uffd_xs_add(ud, XS(drained), 1);
+		done++;
+	}
+	return done;
+}
+
+static int
+uffd_stop(struct pfdk_fault_dev *dev)
+{
+	struct uffd_dev *ud = dev->dev_private;
+	struct uffd_queue *q = dev->queues[0];
+	unsigned int idle = 0;
+	uint32_t i;
+
+	/*
+	 * Serve what the kernel still queues and what is parked, from the
+	 * stores. Everything is read first, so the events behind the faults
+	 * are handled; a fill that still meets EAGAIN waits for the thread
+	 * that caused the event to run, for a bounded number of rounds.
+	 */
+	while (q != NULL && idle < UFFD_STOP_ROUNDS) {
+		uffd_read_ahead(q);
+		if (uffd_bl_count(q) == 0)
+			break;
+		if (stop_serve(q) != 0) {
+			idle = 0;
+		} else {
+			idle++;
+			rte_delay_us_sleep(50);
+		}
 	}
 	/*
 	 * Then let go of the regions: UNREGISTER wakes every waiter, so a
-	 * fault that races stop, or one whose descriptor the application
-	 * still holds, is served by the kernel's default instead of hanging.
+	 * fault that races stop, one whose descriptor the application still
+	 * holds, or one still parked after the rounds above, is served by the
+	 * kernel's default instead of hanging.
 	 */
 	for (i = 0; i < ud->nb_slots; i++)
 		if (ud->regions[i].start != 0)
@@ -602,8 +798,9 @@ uffd_stop(struct pfdk_fault_dev *dev)
 					      ud->regions[i].end);
 	ud->registered = false;
 	if (q != NULL) {
-		pfdk_counter_add(&q->st.aborted, q->st.outstanding);
+		pfdk_counter_add(&q->st.aborted, q->st.outstanding + uffd_bl_count(q));
 		q->st.outstanding = 0;
+		q->bl_head = q->bl_tail; /* woken by the unregister: dropped */
 	}
 	return 0;
 }
@@ -619,6 +816,7 @@ uffd_close(struct pfdk_fault_dev *dev)
 		close((int)(uintptr_t)fd);
 	rte_ring_free(ud->forks);
 	close(ud->fd);
+	uffd_table_free(ud);
 	rte_free(ud);
 	dev->dev_private = NULL;
 }
@@ -721,6 +919,7 @@ static const struct pfdk_fault_dev_ops uffd_ops = {
 	.recv = uffd_recv,
 	.respond = uffd_respond,
 	.parse = uffd_parse_msgs,
+	.service = uffd_service,
 };
 
 static int
@@ -757,6 +956,11 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 	if (ud == NULL)
 		return -ENOMEM;
 	rte_spinlock_init(&ud->wlock);
+	ret = uffd_table_init(ud, PFDK_UFFD_MAX_REGIONS);
+	if (ret < 0) {
+		rte_free(ud);
+		return ret;
+	}
 	ud->dev_id = dev->dev_id;
 	ud->registered = true;
 	ud->fault_around = (uint32_t)c->fault_around;
@@ -796,6 +1000,7 @@ fail_close:
 	if (c->fd == FD_NONE)
 		close(ud->fd); /* an adopted fd stays the caller's on failure */
 fail_free:
+	uffd_table_free(ud);
 	rte_free(ud);
 	return ret;
 }
@@ -825,10 +1030,10 @@ pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name)
 	child->features = ud->features;
 	child->fault_around = ud->fault_around;
 	/* The child inherited the registrations; the kernel has them already. */
-	rte_spinlock_lock(&ud->wlock);
-	memcpy(child->regions, ud->regions, sizeof(child->regions));
-	child->nb_slots = ud->nb_slots;
-	rte_spinlock_unlock(&ud->wlock);
+	if (uffd_table_copy(child, ud) < 0) {
+		pfdk_fault_close((uint16_t)id); /* closes fd: wakes the child's faulters */
+		return -ENOMEM;
+	}
 	return id;
 }
 

@@ -78,6 +78,7 @@ _Static_assert(UFFDIO_MOVE == 0xc028aa05u, "UFFDIO_MOVE number");
 #define UFFD_PAGE_2M (2u << 20)
 #define UFFD_MAX_BURST 512 /* messages read at once */
 #define UFFD_FORK_SLOTS 64
+#define UFFD_TABLE_GROWTHS 24 /* doublings of the region table: 2^30 regions */
 
 /*
  * A region. Readers copy it without a lock (seqcount in struct uffd_dev),
@@ -114,14 +115,36 @@ struct uffd_queue_stats {
 	uint64_t outstanding;
 };
 
+/*
+ * Backlog: page-fault messages read from the kernel but not handed out yet,
+ * oldest first. The kernel's read() returns every pending fault before any
+ * event, so a poller that must reach an event (every fill returns EAGAIN
+ * until it is read) while it cannot take more faults reads them here. Its
+ * size is bounded by the faults that wait at once (one per faulting thread,
+ * plus the refaults of threads a signal interrupted); it starts at
+ * UFFD_BACKLOG_INIT and doubles on this slow path when full.
+ */
+#define UFFD_BACKLOG_INIT 1024u /* messages, a power of 2 */
+
 struct uffd_queue {
 	struct rte_mempool *pool;
 	struct uffd_dev *ud;
 	uint16_t dev_id;
 	uint16_t queue_id;
+	int socket_id;
 	struct uffd_queue_stats st; /* owner lcore writes */
+	struct uffd_msg *bl;        /* backlog ring, bl_cap entries */
+	uint32_t bl_cap;            /* power of 2 */
+	uint32_t bl_head;           /* next to hand out (free-running) */
+	uint32_t bl_tail;           /* next free (free-running) */
 	struct uffd_msg msgs[UFFD_MAX_BURST];
 } __rte_cache_aligned;
+
+static inline uint32_t
+uffd_bl_count(const struct uffd_queue *q)
+{
+	return q->bl_tail - q->bl_head;
+}
 
 struct uffd_dev {
 	int fd;
@@ -131,7 +154,16 @@ struct uffd_dev {
 	uint32_t seq;                 /* region table seqcount: odd = writing */
 	rte_spinlock_t wlock;         /* serialises table writers */
 	uint32_t nb_slots;            /* high-water mark of regions[] */
-	struct uffd_region regions[PFDK_UFFD_MAX_REGIONS];
+	/*
+	 * The region table grows as registrations and splits need (doubling
+	 * from PFDK_UFFD_MAX_REGIONS). A lock-free reader may still copy from
+	 * the array a growth replaced, so replaced arrays are kept until
+	 * close. Writers publish regions before cap; readers load cap first.
+	 */
+	uint32_t cap;                 /* entries in regions[] (atomic) */
+	struct uffd_region *regions;  /* atomic */
+	struct uffd_region *retired[UFFD_TABLE_GROWTHS];
+	uint32_t nb_retired;
 	struct rte_ring *forks;       /* child uffds from FORK events */
 	struct uffd_xstats xs;
 	uint64_t errors;              /* resolve-side ioctl failures (atomic) */
@@ -150,6 +182,9 @@ int uffd_region_find(const struct uffd_dev *ud, uint64_t addr,
 		     struct uffd_region *out);
 void uffd_table_cut(struct uffd_dev *ud, uint64_t a, uint64_t b, bool move,
 		    uint64_t to);
+int uffd_table_init(struct uffd_dev *ud, uint32_t cap);
+int uffd_table_copy(struct uffd_dev *dst, struct uffd_dev *src);
+void uffd_table_free(struct uffd_dev *ud);
 int uffd_register_range(struct uffd_dev *ud, const struct uffd_region *r);
 int uffd_unregister_range(struct uffd_dev *ud, uint64_t start, uint64_t end);
 int uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_pause.h>
 
 #include "uffd_priv.h"
@@ -96,12 +97,18 @@ uffd_region_find(const struct uffd_dev *ud, uint64_t addr,
 	int found;
 
 	do {
+		const struct uffd_region *tab;
+		uint32_t cap;
+
 		while ((s = __atomic_load_n(&ud->seq, __ATOMIC_ACQUIRE)) & 1)
 			rte_pause();
 		found = 0;
-		n = __atomic_load_n(&ud->nb_slots, __ATOMIC_RELAXED);
-		for (i = 0; i < n && i < PFDK_UFFD_MAX_REGIONS; i++) {
-			const struct uffd_region *r = &ud->regions[i];
+		/* cap before regions: the array loaded has at least cap entries. */
+		cap = __atomic_load_n(&ud->cap, __ATOMIC_ACQUIRE);
+		tab = __atomic_load_n(&ud->regions, __ATOMIC_ACQUIRE);
+		n = RTE_MIN(__atomic_load_n(&ud->nb_slots, __ATOMIC_RELAXED), cap);
+		for (i = 0; i < n; i++) {
+			const struct uffd_region *r = &tab[i];
 
 			if (addr >= ld(&r->start) && addr < ld(&r->end) &&
 			    ld(&r->start) != 0) {
@@ -131,21 +138,93 @@ write_end(struct uffd_dev *ud)
 	rte_spinlock_unlock(&ud->wlock);
 }
 
-/* Writer only: a free slot, or -1. */
+int
+uffd_table_init(struct uffd_dev *ud, uint32_t cap)
+{
+	ud->regions = rte_zmalloc("uffd_regions", (size_t)cap * sizeof(*ud->regions),
+				  RTE_CACHE_LINE_SIZE);
+	if (ud->regions == NULL)
+		return -ENOMEM;
+	ud->cap = cap;
+	ud->nb_slots = 0;
+	ud->nb_retired = 0;
+	return 0;
+}
+
+void
+uffd_table_free(struct uffd_dev *ud)
+{
+	uint32_t i;
+
+	for (i = 0; i < ud->nb_retired; i++)
+		rte_free(ud->retired[i]);
+	ud->nb_retired = 0;
+	rte_free(ud->regions);
+	ud->regions = NULL;
+	ud->cap = 0;
+}
+
+/* A new device's table, a copy of @src's (a fork child inherits them). */
+int
+uffd_table_copy(struct uffd_dev *dst, struct uffd_dev *src)
+{
+	struct uffd_region *tab;
+	int ret = 0;
+
+	rte_spinlock_lock(&src->wlock);
+	tab = rte_zmalloc("uffd_regions", (size_t)src->cap * sizeof(*tab),
+			  RTE_CACHE_LINE_SIZE);
+	if (tab != NULL) {
+		memcpy(tab, src->regions, (size_t)src->nb_slots * sizeof(*tab));
+		write_begin(dst);
+		dst->retired[dst->nb_retired++] = dst->regions;
+		__atomic_store_n(&dst->regions, tab, __ATOMIC_RELEASE);
+		__atomic_store_n(&dst->cap, src->cap, __ATOMIC_RELEASE);
+		__atomic_store_n(&dst->nb_slots, src->nb_slots, __ATOMIC_RELAXED);
+		write_end(dst);
+	} else {
+		ret = -ENOMEM;
+	}
+	rte_spinlock_unlock(&src->wlock);
+	return ret;
+}
+
+/*
+ * Writer only (inside write_begin/end): double the table. The old array
+ * stays allocated until close: a reader may be copying from it (it
+ * retries, seeing the sequence move).
+ */
+static int
+table_grow(struct uffd_dev *ud)
+{
+	uint32_t cap = ud->cap * 2;
+	struct uffd_region *tab;
+
+	if (ud->nb_retired == UFFD_TABLE_GROWTHS)
+		return -ENOMEM;
+	tab = rte_zmalloc("uffd_regions", (size_t)cap * sizeof(*tab), RTE_CACHE_LINE_SIZE);
+	if (tab == NULL)
+		return -ENOMEM;
+	memcpy(tab, ud->regions, (size_t)ud->nb_slots * sizeof(*tab));
+	ud->retired[ud->nb_retired++] = ud->regions;
+	__atomic_store_n(&ud->regions, tab, __ATOMIC_RELEASE);
+	__atomic_store_n(&ud->cap, cap, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Writer only: a free slot (the table grows if none is), or -1. */
 static int
 slot_alloc(struct uffd_dev *ud)
 {
 	uint32_t i;
 
-	for (i = 0; i < PFDK_UFFD_MAX_REGIONS; i++) {
-		if (ud->regions[i].start == 0) {
-			if (i >= ud->nb_slots)
-				__atomic_store_n(&ud->nb_slots, i + 1,
-						 __ATOMIC_RELAXED);
+	for (i = 0; i < ud->nb_slots; i++)
+		if (ud->regions[i].start == 0)
 			return (int)i;
-		}
-	}
-	return -1;
+	if (i == ud->cap && table_grow(ud) < 0)
+		return -1;
+	__atomic_store_n(&ud->nb_slots, i + 1, __ATOMIC_RELAXED);
+	return (int)i;
 }
 
 static void
@@ -154,9 +233,12 @@ slot_put(struct uffd_dev *ud, const struct uffd_region *r)
 	int i = slot_alloc(ud);
 
 	if (i < 0) {
-		/* Faults there will count as stale: better than a wrong fill. */
-		PFDK_FAULT_LOG(ERR, "uffd: region table full: range 0x%" PRIx64 "-0x%" PRIx64
-			       " dropped", r->start, r->end);
+		/*
+		 * Out of memory only. The range stays registered with the
+		 * kernel: its faults are handed to the kernel (uffd_unknown()).
+		 */
+		PFDK_FAULT_LOG(ERR, "uffd: no memory for the region table: range 0x%" PRIx64
+			       "-0x%" PRIx64 " is left to the kernel", r->start, r->end);
 		return;
 	}
 	region_store(&ud->regions[i], r);
@@ -166,20 +248,24 @@ slot_put(struct uffd_dev *ud, const struct uffd_region *r)
  * Drop [a, b) from every region (UNMAP), or move it to @to (REMAP): the
  * pieces outside [a, b) stay, the piece inside goes or moves with its
  * store offset, so a page keeps its contents' source wherever it lives.
+ * A REMAP's length is the old one: a part the move grew is not in the
+ * table (the kernel registers it; uffd_unknown() hands it back).
  */
 void
 uffd_table_cut(struct uffd_dev *ud, uint64_t a, uint64_t b, bool move,
 	       uint64_t to)
 {
-	struct uffd_region pieces[3 * PFDK_UFFD_MAX_REGIONS];
-	unsigned int np = 0, i;
+	struct uffd_region pieces[3];
+	unsigned int np, i, k, n;
 
 	write_begin(ud);
-	for (i = 0; i < ud->nb_slots; i++) {
+	n = ud->nb_slots;
+	for (i = 0; i < n; i++) {
 		struct uffd_region r = ud->regions[i], p;
 
 		if (r.start == 0 || r.end <= a || r.start >= b)
 			continue;
+		np = 0;
 		if (r.start < a) {
 			p = r;
 			p.end = a;
@@ -200,11 +286,12 @@ uffd_table_cut(struct uffd_dev *ud, uint64_t a, uint64_t b, bool move,
 			p.end = p.end - a + to;
 			pieces[np++] = p;
 		}
+		/* No piece overlaps [a, b): a later pass of this loop skips them. */
 		memset(&p, 0, sizeof(p));
 		region_store(&ud->regions[i], &p);
+		for (k = 0; k < np; k++)
+			slot_put(ud, &pieces[k]);
 	}
-	for (i = 0; i < np; i++)
-		slot_put(ud, &pieces[i]);
 	write_end(ud);
 }
 
@@ -317,7 +404,7 @@ pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
 	if (ret < 0) {
 		if (ud->registered)
 			uffd_unregister_range(ud, r.start, r.end);
-		return -ENOSPC;
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -575,6 +662,46 @@ fill_missing(struct uffd_dev *ud, const struct uffd_region *r,
 }
 
 /*
+ * A fault no region covers. Either its range went away after the fault
+ * was raised (an UNMAP or REMAP read since: the retry meets whatever is
+ * mapped now), or the kernel has the page registered with this uffd and
+ * the table does not: the part an mremap grew (the kernel extends the
+ * registration to it, with no event when it grows in place and a REMAP
+ * carrying the old length when it moves), or a range the table had no
+ * memory for. PFDK has nothing to fill such a page with, and a plain wake
+ * would only make the thread fault again, forever: hand the page back to
+ * the kernel by unregistering it (the kernel splits the VMA and merges the
+ * unregistered pieces again), which also wakes the thread; its retry gets
+ * the kernel's own page (zero for anonymous memory, the page cache for
+ * shmem). An unregister that finds nothing mapped leaves the thread to
+ * the retry's SIGSEGV (counted stale).
+ */
+static void
+uffd_unknown(struct uffd_dev *ud, struct pfdk_fault *f)
+{
+	uint64_t a = f->addr & ~(uint64_t)(UFFD_PAGE_4K - 1);
+	int ret = uffd_unregister_range(ud, a, a + UFFD_PAGE_4K);
+
+	if (ret == -EINVAL) {
+		/*
+		 * hugetlb: the range must be whole huge pages (its VMA is
+		 * huge-page aligned, so the 2 MiB around the page is inside
+		 * it). Any other EINVAL is an incompatible VMA, which the
+		 * kernel refuses again before it changes anything.
+		 */
+		a = f->addr & ~(uint64_t)(UFFD_PAGE_2M - 1);
+		ret = uffd_unregister_range(ud, a, a + UFFD_PAGE_2M);
+	}
+	if (ret == 0) {
+		uffd_xs_add(ud, XS(unknown), 1);
+		PFDK_FAULT_LOG(DEBUG, "uffd: fault at 0x%" PRIx64 " in no region: page handed to the kernel",
+			       f->addr);
+	} else {
+		uffd_xs_add(ud, XS(stale), 1);
+	}
+}
+
+/*
  * Resolve one fault: 0 done (status set), -EAGAIN an event is pending (try
  * again after the owner reads it). @wake: ioctls wake the faulter
  * themselves (stop's drain) instead of leaving it to respond's WAKE.
@@ -590,8 +717,7 @@ uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake)
 
 	f->status = PFDK_FAULT_RESP_SUCCESS;
 	if (!uffd_region_find(ud, f->addr, &r)) {
-		/* Unmapped or unregistered: the wake makes the thread retry. */
-		uffd_xs_add(ud, XS(stale), 1);
+		uffd_unknown(ud, f);
 		return 0;
 	}
 	if (f->kind == PFDK_FAULT_KIND_WP) {

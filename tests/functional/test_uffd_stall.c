@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A poller must always be able to read events, whatever it holds.
+ *
+ * While a REMOVE (or UNMAP, REMAP) event is unread, every UFFDIO_COPY and
+ * UFFDIO_POISON on the uffd returns EAGAIN, and the kernel's read() hands
+ * out every pending fault before any event. A poller whose stage (or pool)
+ * is full of such deferred faults must still read on to the event, or no
+ * fault is ever served and stop never returns.
+ *
+ * Manual cases (one thread steps the workers): as many faulting threads
+ * as twice the burst block in the kernel first, then a thread calls
+ * madvise(MADV_DONTNEED) and blocks until its event is read; the workers
+ * are stepped until every thread is done, with a bound that turns a hang
+ * into a failure with a message. Threaded cases: 64 threads fault 16384
+ * pages with burst 32 while a MADV_DONTNEED loop runs beside them, through
+ * each layout and engine; every byte is verified and stop must return.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "test_uffd_common.h"
+
+/* Bound on a case that should finish in well under a second. */
+#define HANG_S 30
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Thread @tid of this process sleeps (S) or waits uninterruptibly (D). */
+static bool
+task_blocked(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && (p[2] == 'S' || p[2] == 'D');
+}
+
+/* One thread, one page: touch it (read); record a SIGBUS if it gets one. */
+struct faulter {
+	volatile uint8_t *page;
+	pthread_t th;
+	pid_t tid;      /* atomic */
+	int done;       /* atomic */
+	int sigbus;
+};
+
+static __thread sigjmp_buf bus_jmp;
+
+static void
+on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+static void *
+faulter_main(void *arg)
+{
+	struct faulter *f = arg;
+
+	__atomic_store_n(&f->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	if (sigsetjmp(bus_jmp, 1) == 0)
+		(void)f->page[64];
+	else
+		f->sigbus = 1;
+	__atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+struct dontneed {
+	void *addr;
+	size_t len;
+	pthread_t th;
+	pid_t tid;      /* atomic */
+	int done;       /* atomic */
+	int ret;
+};
+
+static void *
+dontneed_main(void *arg)
+{
+	struct dontneed *d = arg;
+
+	__atomic_store_n(&d->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	d->ret = madvise(d->addr, d->len, MADV_DONTNEED);
+	__atomic_store_n(&d->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait until the thread published its tid and blocks in the kernel. */
+static void
+wait_blocked(const pid_t *tid, const int *done, const char *what)
+{
+	double t0 = now_s();
+	pid_t t;
+
+	while ((t = __atomic_load_n(tid, __ATOMIC_ACQUIRE)) == 0 || !task_blocked(t)) {
+		if (__atomic_load_n(done, __ATOMIC_ACQUIRE))
+			fail_msg("%s finished before it was blocked: no uffd wait?", what);
+		if (now_s() - t0 > HANG_S)
+			fail_msg("%s never blocked", what);
+		usleep(200);
+	}
+}
+
+static int
+fail_lookup(void *ctx, uint64_t off, void *dst, size_t len)
+{
+	(void)ctx;
+	(void)off;
+	(void)dst;
+	(void)len;
+	return -EIO; /* the store cannot serve: INVALID, POISON in respond */
+}
+
+/*
+ * One blocked faulting thread per page of @mem[0..n), then a thread
+ * blocked in madvise(DONTNEED) of page n: its REMOVE event queues behind
+ * every fault.
+ */
+static void
+block_all(uint8_t *mem, struct faulter *f, unsigned int n, struct dontneed *dn)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		f[i].page = mem + (size_t)i * PAGE_4K;
+		assert_int_equal(pthread_create(&f[i].th, NULL, faulter_main, &f[i]), 0);
+		wait_blocked(&f[i].tid, &f[i].done, "faulting thread");
+	}
+	*dn = (struct dontneed){ mem + (size_t)n * PAGE_4K, PAGE_4K, 0, 0, 0, 0 };
+	assert_int_equal(pthread_create(&dn->th, NULL, dontneed_main, dn), 0);
+	wait_blocked(&dn->tid, &dn->done, "madvise thread");
+}
+
+struct mcase {
+	const char *layout;
+	unsigned int pool;
+	unsigned int burst;
+	unsigned int threads;
+	bool fail;           /* store refuses every page: the POISON path */
+};
+
+/*
+ * Deferred faults fill the stage (or the pool) while the event that defers
+ * them waits behind more faults: step until everything is served.
+ */
+static void
+manual_case(const struct mcase *mc)
+{
+	const size_t pages = mc->threads + 1;
+	struct sigaction sa = { .sa_handler = on_bus }, old;
+	struct pfdk_store *s = mc->fail ? pfdk_store_callback_create(fail_lookup, NULL) :
+		pfdk_store_pattern_create(21);
+	struct faulter *f = calloc(mc->threads, sizeof(*f));
+	struct dontneed dn = { 0 };
+	struct pfdk_uffd_stats x;
+	struct pfdk_fault_stats fs;
+	struct pfdk_lcore_stats ls;
+	struct pfdk_pipeline *p;
+	unsigned int i, nw, served = 0;
+	uint64_t steps = 0;
+	double t0;
+	uint8_t *mem;
+	uint16_t dev;
+
+	assert_non_null(s);
+	assert_non_null(f);
+	p = ut_pipeline_flags(mc->layout, 1, mc->pool, mc->burst, PFDK_PIPELINE_F_MANUAL);
+	dev = ut_dev(p, 0);
+	nw = pfdk_pipeline_worker_count(p);
+	mem = ut_map_anon(pages * PAGE_4K);
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, pages * PAGE_4K,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	if (mc->fail)
+		sigaction(SIGBUS, &sa, &old);
+	for (i = 0; i < nw; i++) /* engines set up (uring: reads posted) */
+		assert_true(pfdk_pipeline_worker_step(p, (uint16_t)i) >= 0);
+	block_all(mem, f, mc->threads, &dn);
+
+	t0 = now_s();
+	while (served < mc->threads || !__atomic_load_n(&dn.done, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < nw; i++)
+			assert_true(pfdk_pipeline_worker_step(p, (uint16_t)i) >= 0);
+		if (++steps % 256 == 0) {
+			usleep(50); /* let the woken threads run */
+			if (now_s() - t0 > HANG_S)
+				fail_msg("%s pool %u burst %u: %u of %u faults served, madvise %s, after %" PRIu64
+					 " steps: the poller never reached the event behind its faults",
+					 mc->layout, mc->pool, mc->burst, served, mc->threads,
+					 dn.done ? "returned" : "blocked", steps);
+		}
+		for (served = 0, i = 0; i < mc->threads; i++)
+			served += (unsigned int)__atomic_load_n(&f[i].done, __ATOMIC_ACQUIRE);
+	}
+	for (i = 0; i < mc->threads; i++)
+		pthread_join(f[i].th, NULL);
+	pthread_join(dn.th, NULL);
+	if (mc->fail)
+		sigaction(SIGBUS, &old, NULL);
+	assert_int_equal(dn.ret, 0);
+	x = ut_xstats(dev);
+	print_message("  %s pool %u burst %u%s: %u faults in %" PRIu64 " steps; deferred %" PRIu64
+		      " parked %" PRIu64 " poisons %" PRIu64 " remove %" PRIu64 "\n",
+		      mc->layout, mc->pool, mc->burst, mc->fail ? " (store fails)" : "",
+		      mc->threads, steps, x.deferred, x.parked, x.poisons, x.ev_remove);
+	/*
+	 * The case happened: the event sat behind more faults than the
+	 * stage or pool holds, so reaching it meant reading faults ahead.
+	 */
+	assert_true(x.parked > 0);
+	assert_int_equal(x.ev_remove, 1);
+	for (i = 0; i < mc->threads; i++) {
+		if (mc->fail && (pfdk_uffd_features(dev) & UFFD_FEATURE_POISON)) {
+			assert_int_equal(f[i].sigbus, 1);
+		} else {
+			assert_int_equal(f[i].sigbus, 0);
+			if (!mc->fail)
+				ut_verify(mem + (size_t)i * PAGE_4K, PAGE_4K, 1, s, i * PAGE_4K);
+		}
+	}
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	pfdk_pipeline_stats(p, &ls, NULL);
+	assert_int_equal(pfdk_fault_stats_get(dev, &fs), 0);
+	/* Every fault came out exactly once and was answered; none aborted. */
+	assert_int_equal(fs.received, mc->threads);
+	assert_int_equal(fs.responded, fs.received);
+	assert_int_equal(fs.outstanding, 0);
+	assert_int_equal(fs.aborted, 0);
+	assert_int_equal(fs.invalid, mc->fail ? mc->threads : 0);
+	assert_int_equal(ls.inflight, 0);
+	assert_int_equal(ls.responded, mc->threads);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, pages * PAGE_4K);
+	pfdk_store_free(s);
+	free(f);
+}
+
+/* Stage full of deferred faults (64 faults, burst 32). */
+static void manual_rtc_full(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc", 256, 32, 64, false }); }
+/* Pool empty before the stage is full (16 descriptors, burst 32). */
+static void manual_rtc_pool(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc", 16, 32, 64, false }); }
+/* Faults parked: the epoll engine must not wait on an fd that hides them. */
+static void manual_colocated_full(void **st)
+{ (void)st; manual_case(&(struct mcase){ "colocated", 256, 32, 64, false }); }
+/* Resolver defers, the poller's ring stage fills. */
+static void manual_pipeline_full(void **st)
+{ (void)st; manual_case(&(struct mcase){ "pipeline", 64, 32, 96, false }); }
+/* The engine's buffers: parsed and freed with the stage full. */
+static void manual_uring_full(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc-uring", 256, 32, 64, false }); }
+/*
+ * More faults ahead of the event than the engine's buffers hold (8 of 32
+ * records per queue): the engine reads on only as buffers are parsed.
+ */
+static void manual_uring_bufs(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc-uring", 512, 32, 320, false }); }
+static void manual_uring_pool(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc-uring", 16, 32, 64, false }); }
+/* POISON in respond meets the pending event. */
+static void manual_rtc_poison(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc", 256, 32, 64, true }); }
+static void manual_uring_poison(void **st)
+{ (void)st; manual_case(&(struct mcase){ "rtc-uring", 256, 32, 64, true }); }
+
+/*
+ * Stop with faults parked: one step receives a full stage (deferred) and
+ * parks the rest to reach the event; stop finishes the stage, and the
+ * device's stop serves the parked faults from the store. None is lost
+ * (after stop the range is unregistered: a lost one would read zero),
+ * none answered twice, none aborted.
+ */
+static void
+manual_stop_parked(void **state)
+{
+	const unsigned int n = 64, pages = n + 1;
+	struct pfdk_store *s = pfdk_store_pattern_create(23);
+	struct faulter *f = calloc(n, sizeof(*f));
+	struct pfdk_fault_stats fs;
+	struct pfdk_uffd_stats x;
+	struct dontneed dn;
+	struct pfdk_pipeline *p;
+	struct timespec dl;
+	unsigned int i;
+	uint8_t *mem;
+	uint16_t dev;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(f);
+	p = ut_pipeline_flags("rtc", 1, 256, 32, PFDK_PIPELINE_F_MANUAL);
+	dev = ut_dev(p, 0);
+	mem = ut_map_anon(pages * PAGE_4K);
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, pages * PAGE_4K,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	block_all(mem, f, n, &dn);
+	assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+	x = ut_xstats(dev);
+	assert_int_equal(x.parked, n - 32);
+	assert_int_equal(x.ev_remove, 1);
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += HANG_S;
+	for (i = 0; i < n; i++)
+		if (pthread_timedjoin_np(f[i].th, NULL, &dl) != 0)
+			fail_msg("faulting thread %u hangs after stop", i);
+	pthread_join(dn.th, NULL);
+	assert_int_equal(dn.ret, 0);
+	for (i = 0; i < n; i++)
+		ut_verify(mem + (size_t)i * PAGE_4K, PAGE_4K, 1, s, (uint64_t)i * PAGE_4K);
+	x = ut_xstats(dev);
+	assert_int_equal(pfdk_fault_stats_get(dev, &fs), 0);
+	print_message("  stop: %" PRIu64 " received and answered by the pipeline, %" PRIu64
+		      " parked served by stop\n", fs.responded, x.drained);
+	assert_int_equal(fs.received, 32);
+	assert_int_equal(fs.responded, 32);
+	assert_int_equal(fs.aborted, 0);
+	assert_int_equal(fs.outstanding, 0);
+	assert_int_equal(x.drained, n - 32);
+	assert_int_equal(x.copies, n);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, pages * PAGE_4K);
+	pfdk_store_free(s);
+	free(f);
+}
+
+/* Threaded: DONTNEED in a loop beside 64 faulting threads. */
+struct zapper {
+	uint8_t *mem;
+	size_t pages;
+	int stop;          /* atomic */
+	uint64_t calls;
+	int errors;
+};
+
+static void *
+zapper_main(void *arg)
+{
+	struct zapper *z = arg;
+	uint64_t seed = 0x2545f4914f6cdd1dull;
+
+	while (!__atomic_load_n(&z->stop, __ATOMIC_ACQUIRE)) {
+		size_t at = ut_rand(&seed) % (z->pages - 16);
+
+		if (madvise(z->mem + at * PAGE_4K, 16 * PAGE_4K, MADV_DONTNEED) != 0)
+			z->errors++;
+		z->calls++;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void
+threaded_case(const char *layout)
+{
+	const size_t pages = 16384;
+	const unsigned int nth = 64;
+	struct pfdk_store *s = pfdk_store_pattern_create(22);
+	struct ut_touch *t = calloc(nth, sizeof(*t));
+	struct zapper z = { 0 };
+	struct pfdk_uffd_stats x;
+	struct pfdk_lcore_stats ls;
+	struct pfdk_pipeline *p;
+	pthread_t zt;
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	struct timespec dl;
+	unsigned int i;
+	uint8_t *mem;
+	uint16_t dev;
+
+	assert_non_null(s);
+	assert_non_null(t);
+	p = ut_pipeline(layout, 1, 256, 32);
+	dev = ut_dev(p, 0);
+	mem = ut_map_anon(pages * PAGE_4K);
+	assert_int_equal(pfdk_uffd_region_register(dev, mem, pages * PAGE_4K,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	z = (struct zapper){ mem, pages, 0, 0, 0 };
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	assert_int_equal(pthread_create(&zt, &attr, zapper_main, &z), 0);
+	for (i = 0; i < nth; i++) {
+		t[i] = (struct ut_touch){ mem, PAGE_4K, pages, i, nth, true, false, 0 };
+		assert_int_equal(pthread_create(&t[i].th, &attr, ut_touch_main, &t[i]), 0);
+	}
+	pthread_attr_destroy(&attr);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 120;
+	for (i = 0; i < nth; i++)
+		if (pthread_timedjoin_np(t[i].th, NULL, &dl) != 0)
+			fail_msg("%s: faulting thread %u of %u hangs after 120 s (remove events %" PRIu64
+				 ", deferred %" PRIu64 ")", layout, i, nth,
+				 ut_xstats(dev).ev_remove, ut_xstats(dev).deferred);
+	__atomic_store_n(&z.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(zt, NULL);
+	assert_int_equal(z.errors, 0);
+	/* Zapped pages refault here and are served again: all bytes are the store's. */
+	ut_verify(mem, PAGE_4K, pages, s, 0);
+	x = ut_xstats(dev);
+	ut_stop_check(p, 1, pages);
+	pfdk_pipeline_stats(p, &ls, NULL);
+	print_message("  %s: %" PRIu64 " faults, %" PRIu64 " madvise, remove %" PRIu64
+		      " deferred %" PRIu64 " parked %" PRIu64 " serviced %" PRIu64 "\n",
+		      layout, ls.received, z.calls, x.ev_remove, x.deferred, x.parked,
+		      ls.serviced);
+	assert_true(x.ev_remove > 0);
+	pfdk_pipeline_destroy(p);
+	munmap(mem, pages * PAGE_4K);
+	pfdk_store_free(s);
+	free(t);
+}
+
+static void threaded_rtc(void **st) { (void)st; threaded_case("rtc"); }
+static void threaded_rtc_epoll(void **st) { (void)st; threaded_case("rtc-epoll"); }
+static void threaded_colocated(void **st) { (void)st; threaded_case("colocated"); }
+static void threaded_pipeline(void **st) { (void)st; threaded_case("pipeline"); }
+static void threaded_rtc_uring(void **st) { (void)st; threaded_case("rtc-uring"); }
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(manual_rtc_full),
+		cmocka_unit_test(manual_rtc_pool),
+		cmocka_unit_test(manual_colocated_full),
+		cmocka_unit_test(manual_pipeline_full),
+		cmocka_unit_test(manual_uring_full),
+		cmocka_unit_test(manual_uring_pool),
+		cmocka_unit_test(manual_uring_bufs),
+		cmocka_unit_test(manual_rtc_poison),
+		cmocka_unit_test(manual_uring_poison),
+		cmocka_unit_test(manual_stop_parked),
+		cmocka_unit_test(threaded_rtc),
+		cmocka_unit_test(threaded_rtc_epoll),
+		cmocka_unit_test(threaded_colocated),
+		cmocka_unit_test(threaded_pipeline),
+		cmocka_unit_test(threaded_rtc_uring),
+	};
+
+	/* One case by name (a glob), e.g. to run it alone against old code. */
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	test_watchdog("test_uffd_stall", 600);
+	test_eal_init(argv[0], UT_LCORES);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
