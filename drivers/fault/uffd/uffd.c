@@ -482,7 +482,7 @@ static uint16_t
 uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 {
 	struct uffd_queue *q = queue;
-	uint16_t n = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), k = 0, b = 0;
+	uint16_t n = RTE_MIN(nb, (uint16_t)UFFD_MAX_BURST), k = 0, b = 0, want;
 	ssize_t r;
 
 	if (n == 0)
@@ -490,7 +490,13 @@ uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	/* Parked faults are older than anything the kernel still has. */
 	if (unlikely(uffd_bl_count(q) != 0)) {
 		b = bl_take(q, faults, n);
-		if (uffd_bl_count(q) != 0 || b == n)
+		if (uffd_bl_count(q) != 0) {
+			/* Short of descriptors: reach the events all the same. */
+			if (b < n)
+				uffd_read_ahead(q);
+			return b;
+		}
+		if (b == n)
 			return b;
 		faults += b;
 		n -= b;
@@ -500,16 +506,26 @@ uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	 * fast path keeps what it reads. (Reading past that, to reach an
 	 * event, is the service call's job: uffd_service().)
 	 */
+	want = n;
 	n = take_descs(q, faults, n);
-	if (n == 0)
-		return b;
-	r = read(q->ud->fd, q->msgs, (size_t)n * sizeof(struct uffd_msg));
-	if (r > 0)
-		take_msgs(q, q->msgs, (uint32_t)(r / (ssize_t)sizeof(struct uffd_msg)),
-			  faults, n, &k);
-	else if (r < 0 && errno != EAGAIN && errno != EINTR)
-		pfdk_counter_add(&q->st.errors, 1);
-	recv_done(q, faults, n, k);
+	if (n != 0) {
+		r = read(q->ud->fd, q->msgs, (size_t)n * sizeof(struct uffd_msg));
+		if (r > 0)
+			take_msgs(q, q->msgs,
+				  (uint32_t)(r / (ssize_t)sizeof(struct uffd_msg)),
+				  faults, n, &k);
+		else if (r < 0 && errno != EAGAIN && errno != EINTR)
+			pfdk_counter_add(&q->st.errors, 1);
+		recv_done(q, faults, n, k);
+	}
+	/*
+	 * The pool is short: the descriptors may all be held by faults that
+	 * wait (EAGAIN) for an event of this very queue, which no caller
+	 * holds a fault of. Read ahead so that event is handled; the faults
+	 * read with it are parked and handed out first next time.
+	 */
+	if (unlikely(n < want) && (n == 0 || k == n))
+		uffd_read_ahead(q);
 	return b + k;
 }
 
