@@ -8,6 +8,7 @@
  * hand-written handlers it is compared with (baselines.c).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -72,18 +73,83 @@ fb_cpu_s(clockid_t clk)
 /* Access orders of the faulting threads. */
 enum fb_pattern { FB_PAT_SEQ = 0, FB_PAT_RANDOM, FB_PAT_STRIDE };
 
+/* How the faulting threads touch each page (the first touch is timed). */
+enum fb_access { FB_ACC_READ = 0, FB_ACC_WRITE, FB_ACC_MIX };
+
+#define FB_MAX_CPUS CPU_SETSIZE
+
 /* The uffd workload. */
 struct fb_uffd_opts {
-	unsigned int threads;   /* faulting threads, all on fault_cpu */
+	unsigned int threads;   /* faulting threads, over faulter_cpus */
 	unsigned int uffds;     /* separate userfaultfds (regions) */
 	uint64_t pages;         /* pages per run, over all regions */
 	size_t page_size;       /* 4096 or 2 MiB (hugetlb) */
 	enum fb_pattern pattern;
 	unsigned int stride;    /* FB_PAT_STRIDE: visit every stride-th page first */
-	int fault_cpu;          /* the faulting threads' CPU (main_cpu) */
-	int other_cpu;          /* the other CPU: handlers of non-colocated rows */
+	enum fb_access access;
+	unsigned int write_pct; /* FB_ACC_MIX: percent of pages written */
+	/* Faulting thread k runs on faulter_cpu[k % nb_faulter_cpus]. */
+	unsigned int nb_faulter_cpus;
+	int faulter_cpu[64];
+	int fault_cpu;          /* faulter_cpu[0]: main_cpu of generated rows */
+	int fault_node;         /* its NUMA node */
+	int other_cpu;          /* handlers of non-colocated rows (topology pick) */
+	int other_node;
+	unsigned int check_ncpus;  /* the machine rows are checked for (0: here) */
+	unsigned int check_nnodes;
 	unsigned int fault_around; /* pfdk-inthread-fa rows: pages after each fault */
 };
+
+/* "read", "write", "mix" (50 %) or "mix:W" (W % written); 0 or -1. */
+int fb_access_parse(const char *s, struct fb_uffd_opts *u);
+
+/* "write", "read" or "mix:W" into @p buf. */
+const char *fb_access_name(const struct fb_uffd_opts *u, char *buf, size_t len);
+
+/* Is page @p j of region @p r written (else read) at first touch? */
+static inline bool
+fb_access_writes(const struct fb_uffd_opts *u, unsigned int r, size_t j)
+{
+	uint64_t h;
+
+	if (u->access != FB_ACC_MIX)
+		return u->access == FB_ACC_WRITE;
+	/* A fixed hash: every run and every row writes the same pages. */
+	h = ((uint64_t)j + ((uint64_t)r << 40)) * 0x9e3779b97f4a7c15ull;
+	return (h >> 32) % 100 < u->write_pct;
+}
+
+/* ---- topo.c ---- */
+
+/* The CPUs, nodes and cores rows are placed on. */
+struct fb_topo {
+	cpu_set_t online;
+	cpu_set_t allowed;      /* online and in this process's affinity mask */
+	unsigned int ncpus;     /* highest online CPU + 1 */
+	unsigned int nnodes;    /* highest node + 1 */
+	int node[FB_MAX_CPUS];
+	int core[FB_MAX_CPUS];  /* core_id */
+	int pkg[FB_MAX_CPUS];   /* physical_package_id */
+	bool fake;              /* read under $PFDK_SYSFS_ROOT */
+};
+
+/* "0-3,8,10-11" into @p set; 0 or -1 (empty, garbage, a CPU >= FB_MAX_CPUS). */
+int fb_cpulist_parse(const char *s, cpu_set_t *set);
+
+/* @p set as a list ("0-3,8"); 0 or -1 when @p len is too short. */
+int fb_cpulist_format(const cpu_set_t *set, char *buf, size_t len);
+
+/* Read the topology (sysfs, or $PFDK_SYSFS_ROOT/sys); 0 or -1. */
+int fb_topo_load(struct fb_topo *t);
+
+/*
+ * The best allowed CPU outside @p avoid (and inside @p within when not
+ * NULL) for a handler serving faulters on @p avoid: on @p near's node,
+ * then not an SMT sibling of a CPU in @p avoid, then the lowest number.
+ * @return the CPU, or -1 when none is left.
+ */
+int fb_topo_pick(const struct fb_topo *t, const cpu_set_t *avoid, int near,
+		 const cpu_set_t *within);
 
 /* ---- uffd_source.c ---- */
 

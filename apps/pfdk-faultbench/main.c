@@ -64,6 +64,8 @@ struct opts {
 	char modes[MAX_MODES][32];
 	unsigned int nb_bursts;
 	uint16_t bursts[MAX_BURSTS];
+	const char *faulter_cpus; /* --faulter-cpus LIST */
+	bool dry_run;       /* --dry-run: print the rows' placement, run nothing */
 	bool sim_only;      /* --faults or --devargs given */
 	bool uffd_only;     /* a uffd workload option given */
 	struct fb_uffd_opts u;
@@ -120,6 +122,13 @@ usage(const char *prog)
 	       "  --page-size 4k|2m     uffd: page size; 2m is hugetlb (default 4k)\n"
 	       "  --uffds M             uffd: separate userfaultfds/regions (default 1)\n"
 	       "  --pattern P           uffd: seq, random or stride:K (default seq)\n"
+	       "  --access A            uffd: first touch of each page: read, write, mix (half\n"
+	       "                        written) or mix:W (W%% written); every row and the\n"
+	       "                        native floor do the same (default write)\n"
+	       "  --faulter-cpus LIST   uffd: CPUs of the faulting threads, thread k on the\n"
+	       "                        k-th (round robin), e.g. 0 or 0-3,8 (default: the\n"
+	       "                        profile's main_cpu); generated rows' handlers go to\n"
+	       "                        a CPU on the faulters' node, off their cores\n"
 	       "  --fault-around N      uffd: pages filled after each fault in pfdk-inthread-fa\n"
 	       "                        rows (default 31, at most 511)\n"
 	       "  --faults N            sim: faults per row (default 10000000)\n"
@@ -128,6 +137,7 @@ usage(const char *prog)
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
 	       "  --plot FILE.png       latency CDF of every row, drawn with gnuplot\n"
 	       "                        (Debian: gnuplot-nox)\n"
+	       "  --dry-run             print each row's CPUs, nodes and engines; run nothing\n"
 	       "  --help\n"
 	       "EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
 	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
@@ -186,6 +196,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "uffds", required_argument, NULL, 'U' },
 		{ "pattern", required_argument, NULL, 'A' },
 		{ "fault-around", required_argument, NULL, 'F' },
+		{ "access", required_argument, NULL, 'a' },
+		{ "faulter-cpus", required_argument, NULL, 'C' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -266,6 +279,28 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->u.fault_around = (unsigned int)v;
 			o->uffd_only = true;
 			break;
+		case 'a':
+			if (fb_access_parse(optarg, &o->u) < 0) {
+				fprintf(stderr, "--access %s: expected read, write, mix or mix:W "
+					"(W %% of pages written, 0..100)\n", optarg);
+				return -1;
+			}
+			o->uffd_only = true;
+			break;
+		case 'C': {
+			cpu_set_t set;
+
+			if (fb_cpulist_parse(optarg, &set) < 0 || CPU_COUNT(&set) > 64) {
+				fprintf(stderr, "--faulter-cpus %s: expected a CPU list such as "
+					"0 or 0-3,8 (up to 64 CPUs, each below %d)\n", optarg,
+					FB_MAX_CPUS);
+				return -1;
+			}
+			o->faulter_cpus = optarg;
+			o->uffd_only = true;
+			break;
+		}
+		case 'n': o->dry_run = true; break;
 		case 'A':
 			if (fb_uffd_parse_pattern(optarg, &o->u) < 0) {
 				fprintf(stderr, "--pattern %s: expected seq, random or stride:K\n",
@@ -334,8 +369,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	} else if (o->uffd_only) {
-		fprintf(stderr, "--threads, --pages, --page-size, --uffds and --pattern "
-			"need --source uffd\n");
+		fprintf(stderr, "--threads, --pages, --page-size, --uffds, --pattern, "
+			"--access, --faulter-cpus and --fault-around need --source uffd\n");
 		return -1;
 	}
 	for (i = 0; i < o->nb_modes; i++) {
@@ -527,6 +562,8 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 }
 
 static struct fb_uffd_opts uffd_opts;
+static struct fb_topo topo;          /* the uffd source: where rows are placed */
+static char faulter_list[256];       /* uffd_opts' faulter CPUs as a list */
 
 volatile sig_atomic_t fb_stop_signal;
 static struct timespec stop_signal_at;
@@ -1337,6 +1374,131 @@ print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
 }
 
 /*
+ * The uffd workload's CPUs, from the machine's topology (topo.c): the
+ * faulting threads on --faulter-cpus, else on the profile's main_cpu (or
+ * the first CPU the user's lcore option gives, when it leaves main_cpu
+ * out); the generated rows' handler CPU (other_cpu) on the faulters' NUMA
+ * node and off their physical cores where the machine has such a CPU,
+ * among the CPUs the lcore option gives when it gives them. The same
+ * placement on 2 CPUs as on 16 cores and 2 nodes, no --lcores needed.
+ */
+static int
+place_uffd(const struct opts *o, const struct pfdk_profile *prof)
+{
+	struct fb_uffd_opts *u = &uffd_opts;
+	cpu_set_t fset;
+	char list[256];
+	int c;
+
+	if (fb_topo_load(&topo) < 0) {
+		fprintf(stderr, "cannot read the CPU topology (%s/sys/devices/system/cpu)\n",
+			topo.fake ? getenv("PFDK_SYSFS_ROOT") : "");
+		return -1;
+	}
+	*u = o->u;
+	u->nb_faulter_cpus = 0;
+	if (o->faulter_cpus != NULL) {
+		fb_cpulist_parse(o->faulter_cpus, &fset);
+		for (c = 0; c < FB_MAX_CPUS; c++) {
+			if (!CPU_ISSET(c, &fset))
+				continue;
+			if (!CPU_ISSET(c, &topo.allowed)) {
+				fprintf(stderr, "--faulter-cpus %s: CPU %d is not online or not "
+					"in this process's CPU mask\n", o->faulter_cpus, c);
+				return -1;
+			}
+			if (lmap.given && !CPU_ISSET(c, &lmap.allowed)) {
+				fprintf(stderr, "--faulter-cpus %s: CPU %d is not among the "
+					"CPUs of the EAL lcore option (%s)\n", o->faulter_cpus,
+					c, lmap.spec);
+				return -1;
+			}
+			u->faulter_cpu[u->nb_faulter_cpus++] = c;
+		}
+	} else {
+		c = prof->main_cpu;
+		if (lmap.given && !CPU_ISSET(c, &lmap.allowed))
+			for (c = 0; c < FB_MAX_CPUS && !CPU_ISSET(c, &lmap.allowed); c++)
+				;
+		u->faulter_cpu[u->nb_faulter_cpus++] = c;
+		CPU_ZERO(&fset);
+		CPU_SET(c, &fset);
+	}
+	u->fault_cpu = u->faulter_cpu[0];
+	u->fault_node = topo.node[u->fault_cpu];
+	u->other_cpu = fb_topo_pick(&topo, &fset, u->fault_cpu,
+				    lmap.given ? &lmap.allowed : NULL);
+	/*
+	 * None among the CPUs given (-l 0): the best CPU of the machine, so
+	 * the rows that need one are "not run" with the CPU named; on a
+	 * one-CPU machine, the faulters' own.
+	 */
+	if (u->other_cpu < 0)
+		u->other_cpu = fb_topo_pick(&topo, &fset, u->fault_cpu, NULL);
+	if (u->other_cpu < 0)
+		u->other_cpu = u->fault_cpu;
+	u->other_node = topo.node[u->other_cpu];
+	if (topo.fake) {
+		/* Rows are checked against the machine described, not this one. */
+		u->check_ncpus = topo.ncpus;
+		u->check_nnodes = topo.nnodes;
+	}
+	fb_cpulist_format(&fset, list, sizeof(list));
+	snprintf(faulter_list, sizeof(faulter_list), "%s", list);
+	return 0;
+}
+
+/*
+ * --dry-run: each row's lcores (role, CPU, node, engine), the faulting
+ * threads' CPUs and the handler CPU of the baselines; nothing runs.
+ */
+static void
+print_dry_run(const struct opts *o, const struct pfdk_profile *variants,
+	      const struct row *rows, unsigned int nrows, bool uffd)
+{
+	unsigned int i, k;
+
+	if (uffd)
+		printf("dry run: %u CPU(s), %u node(s)%s; faulting threads on CPU %s "
+		       "(node %d); handler CPU %d (node %d)\n",
+		       (unsigned int)CPU_COUNT(&topo.online), topo.nnodes,
+		       topo.fake ? " (from $PFDK_SYSFS_ROOT)" : "", faulter_list,
+		       uffd_opts.fault_node, uffd_opts.other_cpu, uffd_opts.other_node);
+	else
+		printf("dry run: source %s, rows as the profile places them\n", o->source);
+	for (i = 0; i < nrows; i++) {
+		const struct pfdk_profile *v = &variants[i];
+
+		printf("row %-20s", rows[i].mode);
+		if (rows[i].burst)
+			printf(" burst %-3u", rows[i].burst);
+		if (rows[i].skipped) {
+			printf(" not run: %s\n", rows[i].skip_reason);
+			continue;
+		}
+		if (v->nb_lcores == 0) {
+			/* A baseline: a hand-written handler thread, or none. */
+			if (strcmp(rows[i].mode, "native") == 0 || strcmp(rows[i].mode, "sigbus") == 0)
+				printf(" handler: none (in the faulting threads)\n");
+			else
+				printf(" handler thread on CPU %d\n",
+				       strcmp(rows[i].mode, "classic-colocated") == 0 ?
+				       uffd_opts.fault_cpu : uffd_opts.other_cpu);
+			continue;
+		}
+		for (k = 0; k < v->nb_lcores; k++) {
+			const struct pfdk_profile_lcore *lc = &v->lcores[k];
+
+			printf(" %s cpu %d node %d", pfdk_role_name(lc->role), lc->cpu, lc->node);
+			if (lc->role == PFDK_ROLE_POLLER)
+				printf(" engine %s", pfdk_engine_name(lc->engine));
+			printf(k + 1 < v->nb_lcores ? ";" : "");
+		}
+		printf("\n");
+	}
+}
+
+/*
  * EAL arguments: the bench's defaults first (so the user's own --log-level
  * comes later and wins), --no-pci unless the user asked for PCI devices
  * (PFDK's devices are not PCI devices: the scan only costs), then the
@@ -1405,13 +1567,14 @@ main(int argc, char **argv)
 			.pages = 16384,
 			.page_size = 4096,
 			.pattern = FB_PAT_SEQ,
+			.access = FB_ACC_WRITE,
 			.fault_around = 31,
 		},
 	};
 	static struct pfdk_profile prof, variants[MAX_ROWS];
 	static struct row rows[MAX_ROWS];
 	static unsigned int nruns[MAX_ROWS];
-	char err[512], lcores[2048], main_lcore[16];
+	char err[512], lcores[2048], main_lcore[16], access_buf[16];
 	char *eal[argc + 16];
 	unsigned int i, j, k, nrows = 0;
 	int dashdash, neal, ret, json_fd = -1, fd;
@@ -1486,28 +1649,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	if (uffd) {
-		/*
-		 * Faulters on main_cpu; handlers of non-colocated rows on
-		 * another CPU; both among the CPUs the user's lcore option
-		 * gives, when it gives them.
-		 */
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN), c;
-
-		uffd_opts = o.u;
-		uffd_opts.fault_cpu = prof.main_cpu;
-		uffd_opts.other_cpu = ncpu > 1 ? (prof.main_cpu == 0 ? 1 : 0) : prof.main_cpu;
-		if (lmap.given) {
-			for (c = 0; c < ncpu && !CPU_ISSET(uffd_opts.fault_cpu, &lmap.allowed); c++)
-				if (CPU_ISSET(c, &lmap.allowed))
-					uffd_opts.fault_cpu = (int)c;
-			for (c = 0; c < ncpu; c++)
-				if (c != uffd_opts.fault_cpu && CPU_ISSET(c, &lmap.allowed)) {
-					uffd_opts.other_cpu = (int)c;
-					break;
-				}
-		}
-	}
+	if (uffd && place_uffd(&o, &prof) < 0)
+		return 2;
 	/* Every row's profile. */
 	for (i = 0; i < o.nb_modes; i++) {
 		bool bl = uffd && fb_is_baseline(o.modes[i]);
@@ -1549,6 +1692,10 @@ main(int argc, char **argv)
 		}
 	}
 	place_rows(variants, rows, nrows);
+	if (o.dry_run) {
+		print_dry_run(&o, variants, rows, nrows, uffd);
+		return 0;
+	}
 	/* --plot: each row's latencies, merged over its runs (~15 KiB each). */
 	for (i = 0; o.plot != NULL && i < nrows; i++) {
 		rows[i].hist = calloc(1, sizeof(*rows[i].hist));
@@ -1604,15 +1751,17 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (uffd)
 		printf("pfdk-faultbench: profile '%s' (%s), source uffd, %" PRIu64
-		       " pages of %s, %u faulting thread(s) on CPU %d, %u uffd(s), "
-		       "pattern %s, %u run(s) per row (medians), TSC %.2f GHz\n",
+		       " pages of %s, %u faulting thread(s) on CPU %s, %u uffd(s), "
+		       "pattern %s, access %s, handler CPU %d, %u run(s) per row "
+		       "(medians), TSC %.2f GHz\n",
 		       prof.name, o.profile ? o.profile : "embedded default",
 		       (o.u.pages + o.u.uffds - 1) / o.u.uffds * o.u.uffds,
 		       o.u.page_size == 4096 ? "4 KiB" : "2 MiB", o.u.threads,
-		       uffd_opts.fault_cpu, o.u.uffds,
+		       faulter_list, o.u.uffds,
 		       o.u.pattern == FB_PAT_SEQ ? "seq" :
 		       o.u.pattern == FB_PAT_RANDOM ? "random" : "stride",
-		       o.repeat, (double)rte_get_tsc_hz() / 1e9);
+		       fb_access_name(&uffd_opts, access_buf, sizeof(access_buf)),
+		       uffd_opts.other_cpu, o.repeat, (double)rte_get_tsc_hz() / 1e9);
 	else
 		printf("pfdk-faultbench: profile '%s' (%s), source %s, %" PRIu64
 		       " faults per row, %u run(s) per row (medians), %s memory, TSC %.2f GHz\n",

@@ -259,4 +259,79 @@ grep -q "^--plot: gnuplot not found; install it with 'apt-get install gnuplot-no
 	fail "no gnuplot message: $(cat "$tmp/out")"
 grep -q "^pfdk-rtc " "$tmp/out" || fail "no table without gnuplot: $(cat "$tmp/out")"
 [ ! -e "$tmp/q.png" ] || fail "--plot without gnuplot wrote $tmp/q.png"
+
+# Fair rows: --access is the same first touch on every row and the native
+# floor, stated in the header; bad values are refused by name.
+for a in "--access rw" "--access mix:101" "--access mix:x" "--faulter-cpus 1-0" \
+	"--faulter-cpus x" "--faulter-cpus 4096"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source uffd $a --dry-run >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q -- "^${a%% *} ${a#* }: expected" "$tmp/out" || fail "$a: exit $rc: $(cat "$tmp/out")"
+done
+if "$bench" --source uffd --modes native --pages 16 --repeat 1 >/dev/null 2>&1; then
+	timeout 60 "$bench" --source uffd --faulter-cpus 999 --dry-run >"$tmp/out" 2>&1
+	[ $? -eq 2 ] && grep -q -- "--faulter-cpus 999: CPU 999 is not online" "$tmp/out" ||
+		fail "--faulter-cpus 999: $(cat "$tmp/out")"
+	for a in read write mix:30; do
+		timeout 120 "$bench" --source uffd --pages 256 --repeat 1 --access $a \
+			--modes pfdk-colocated,pfdk-inthread,classic-colocated,sigbus,native \
+			--json "$tmp/a.json" >"$tmp/out" 2>&1 || fail "--access $a: $(cat "$tmp/out")"
+		grep -q "^pfdk-faultbench: .*, access $a, " "$tmp/out" ||
+			fail "--access $a: not in the header: $(head -5 "$tmp/out")"
+		python3 - "$tmp/a.json" "$a" <<'PY' || fail "--access $a json: $(cat "$tmp/out")"
+import json, sys
+rows = json.load(open(sys.argv[1]))["results"]
+assert len(rows) == 5, rows
+for r in rows:
+    assert r["status"] == "ok" and r["faults"] == 256, r
+    # Every page checked: the marker where written, the store's (or zero) bytes.
+    assert r["lost"] == 0 and r["duplicated"] == 0, r
+PY
+	done
+	# The default is write, for the uffd rows and native alike.
+	timeout 120 "$bench" --source uffd --pages 64 --repeat 1 --modes native >"$tmp/out" 2>&1 ||
+		fail "default access: $(cat "$tmp/out")"
+	grep -q "^pfdk-faultbench: .*, access write, " "$tmp/out" || fail "default access: $(head -5 "$tmp/out")"
+	# Faulters on the CPU asked for; the handler on the other one.
+	ncpu=$(nproc)
+	if [ "$ncpu" -ge 2 ]; then
+		timeout 60 "$bench" --source uffd --faulter-cpus 1 --modes pfdk-rtc,classic \
+			--dry-run >"$tmp/out" 2>&1 || fail "--faulter-cpus 1: $(cat "$tmp/out")"
+		grep -q "faulting threads on CPU 1 (node [0-9]*); handler CPU 0 " "$tmp/out" &&
+			grep -qE "^row pfdk-rtc +burst [0-9]+ +poller cpu 0 " "$tmp/out" &&
+			grep -qE "^row classic +handler thread on CPU 0" "$tmp/out" ||
+			fail "--faulter-cpus 1 placement: $(cat "$tmp/out")"
+	fi
+
+	# Rows placed from the topology: a 16-CPU, 2-node machine with SMT
+	# siblings c and c+8 (described under PFDK_SYSFS_ROOT; --dry-run runs
+	# nothing). The handler stays on the faulters' node, off their cores
+	# while there is such a CPU, and lcores name their CPU's node.
+	sys=$tmp/topo/sys/devices/system
+	mkdir -p "$sys/cpu" "$sys/node/node0" "$sys/node/node1"
+	echo 0-15 >"$sys/cpu/online"
+	echo 0-3,8-11 >"$sys/node/node0/cpulist"
+	echo 4-7,12-15 >"$sys/node/node1/cpulist"
+	for c in $(seq 0 15); do
+		mkdir -p "$sys/cpu/cpu$c/topology"
+		echo $((c % 4)) >"$sys/cpu/cpu$c/topology/core_id"
+		echo $((c / 4 % 2)) >"$sys/cpu/cpu$c/topology/physical_package_id"
+	done
+	for c in "-|0|1|0" "4-5|4-5|6|1" "0-2|0-2|3|0" "0-3|0-3|8|0" "12|12|5|1"; do
+		IFS='|' read -r fc want_f want_h want_n <<<"$c"
+		opt=$([ "$fc" = - ] || echo "--faulter-cpus $fc")
+		# shellcheck disable=SC2086
+		PFDK_SYSFS_ROOT=$tmp/topo timeout 60 "$bench" --source uffd $opt --threads 4 \
+			--modes pfdk-rtc,pfdk-pipeline,pfdk-colocated,classic --dry-run >"$tmp/out" 2>&1 ||
+			fail "topology $c: $(cat "$tmp/out")"
+		grep -q "^dry run: 16 CPU(s), 2 node(s) .*faulting threads on CPU $want_f (node $want_n); handler CPU $want_h (node $want_n)" "$tmp/out" &&
+			grep -qE "^row pfdk-rtc +burst [0-9]+ +poller cpu $want_h node $want_n engine busy$" "$tmp/out" &&
+			grep -qE "^row pfdk-pipeline +burst [0-9]+ +poller cpu ${want_f%%[-,]*} node $want_n engine epoll; resolver cpu $want_h node $want_n$" "$tmp/out" ||
+			fail "topology $c: $(cat "$tmp/out")"
+	done
+	echo "topology placement ok"
+else
+	echo "SKIP --access runs and placement: userfaultfd not usable here"
+fi
 echo "bench CLI ok"
