@@ -21,6 +21,11 @@ struct pfdk_hist;
 struct pfdk_store;
 
 #define FB_MODE_LEN 32
+#define FB_MAX_REPEAT 99
+
+/* Per-run values of a row (medians, min and max over them). */
+enum { RV_FPS, RV_NS, RV_P50, RV_P90, RV_P99, RV_P999, RV_MAX, RV_WALL,
+	RV_HCPU, RV_FCPU, RV_N };
 
 struct row {
 	char mode[FB_MODE_LEN];
@@ -47,6 +52,13 @@ struct row {
 	 * here by the run; NULL when no plot is wanted.
 	 */
 	struct pfdk_hist *hist;
+	char layout[16];         /* rtc, pipeline, colocated; "baseline" */
+	char engine[48];         /* the pollers' engines ("busy", "epoll+busy"), or the baseline's */
+	int fault_around;        /* uffd: pages filled after each fault; -1 for sim */
+	unsigned int nruns;      /* runs that finished */
+	double v[RV_N][FB_MAX_REPEAT]; /* each run's values, in run order */
+	double lo[RV_N], hi[RV_N];     /* min and max over the runs */
+	int close_to_best;       /* faults/s range overlaps the best row's: 1; 0; -1 unknown */
 	bool skipped;            /* the row did not run (skip_reason says why) */
 	bool error;              /* ... because it failed: the bench exits 1 */
 	char skip_reason[600];
@@ -150,6 +162,47 @@ int fb_topo_load(struct fb_topo *t);
  */
 int fb_topo_pick(const struct fb_topo *t, const cpu_set_t *avoid, int near,
 		 const cpu_set_t *within);
+
+/* ---- report.c: table, JSON, plot ---- */
+
+/* What the table, the JSON and the plot say about the run as a whole. */
+struct fb_report {
+	const char *source;
+	bool uffd;
+	const struct fb_uffd_opts *u;    /* uffd source: the workload */
+	const char *faulter_cpus;        /* uffd: as a list */
+	const struct pfdk_profile *prof;
+	const char *profile_file;        /* NULL: the embedded default */
+	const char *devargs;
+	uint64_t faults;                 /* sim: faults per row */
+	unsigned int repeat;
+	int argc;                        /* the command line, as typed */
+	char **argv;
+	const char *plot_kind;           /* "percentile" or "cdf" */
+	bool sweep;                      /* rows of several --threads/--uffds points */
+	char timestamp[32];              /* start, UTC, ISO 8601 */
+	char workload[640];              /* one line: titles and headers */
+};
+
+/* Mark rows whose faults/s over the runs overlaps the best row's. */
+void fb_mark_spread(struct row *rows, unsigned int n);
+
+void fb_print_table(const struct fb_report *rep, const struct row *rows, unsigned int n);
+
+/* --json into @p fd (opened by fb_out_check()); 0 or -1 (reason printed). */
+int fb_write_json(int fd, const char *path, const struct fb_report *rep,
+		  const struct row *rows, unsigned int n);
+
+/*
+ * --json and --plot before anything runs: @p path opened for writing
+ * (created when missing, never truncated here). @return the fd, or -1 with
+ * the reason printed; *created tells whether it is new.
+ */
+int fb_out_check(const char *opt, const char *path, bool *created);
+
+/* --plot: 0 (drawn, or no gnuplot: a message) or -1. */
+int fb_write_plot(const char *png, const struct fb_report *rep, const struct row *rows,
+		  unsigned int n);
 
 /* ---- uffd_source.c ---- */
 

@@ -50,14 +50,15 @@ extern const char pfdk_default_profile[];
 #define MAX_ROWS 64
 #define MAX_MODES 16
 #define MAX_BURSTS 8
-#define MAX_REPEAT 99
+#define MAX_REPEAT FB_MAX_REPEAT
 
 struct opts {
 	const char *source;
 	const char *devargs;
 	const char *profile;
 	const char *json;
-	const char *plot;   /* --plot: PNG of the rows' latency CDFs */
+	const char *plot;   /* --plot: PNG of the rows' latencies */
+	const char *plot_kind; /* --plot-kind percentile|cdf */
 	uint64_t faults;
 	unsigned int repeat;
 	unsigned int nb_modes;
@@ -135,10 +136,13 @@ usage(const char *prog)
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
 	       "  --repeat K            K runs per row, medians reported (default 3)\n"
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
-	       "  --plot FILE.png       latency CDF of every row, drawn with gnuplot\n"
-	       "                        (Debian: gnuplot-nox)\n"
+	       "  --plot FILE.png       latency of every row, drawn with gnuplot (Debian:\n"
+	       "                        gnuplot-nox)\n"
+	       "  --plot-kind K         percentile: latency (log) by percentile on a\n"
+	       "                        log(1/(1-p)) axis to 99.999%% (default); cdf: the\n"
+	       "                        fraction of faults below each latency\n"
 	       "  --dry-run             print each row's CPUs, nodes and engines; run nothing\n"
-	       "  --help\n"
+	       "  -h, --help            this text; --version: the version\n"
 	       "EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
 	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
 	       "--no-pci is added unless -a/-b name PCI devices.\n"
@@ -199,7 +203,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "access", required_argument, NULL, 'a' },
 		{ "faulter-cpus", required_argument, NULL, 'C' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "plot-kind", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char list[MAX_BURSTS][32];
@@ -207,7 +213,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->source = optarg; break;
 		case 'd': o->devargs = optarg; o->sim_only = true; break;
@@ -325,7 +331,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->bursts[i] = (uint16_t)v;
 			}
 			break;
+		case 'K':
+			if (strcmp(optarg, "percentile") != 0 && strcmp(optarg, "cdf") != 0) {
+				fprintf(stderr, "--plot-kind %s: expected percentile or cdf\n", optarg);
+				return -1;
+			}
+			o->plot_kind = optarg;
+			break;
 		case 'h': usage(argv[0]); exit(0);
+		case 'V': printf("pfdk-faultbench (PFDK) %s\n", PFDK_VERSION); exit(0);
 		default: usage(argv[0]); return -1;
 		}
 	}
@@ -562,6 +576,53 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 }
 
 static struct fb_uffd_opts uffd_opts;
+
+/*
+ * The layout and engine a row runs (from its profile; a baseline's own
+ * handler), and its fault-around, for the JSON.
+ */
+static void
+row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uffd)
+{
+	static const char *const bl_engine[][2] = {
+		{ "classic", "poll+read, other CPU" },
+		{ "classic-colocated", "poll+read, faulters' CPU" },
+		{ "epoll-many", "epoll+read" },
+		{ "sigbus", "sigbus in the faulting thread" },
+		{ "native", "kernel first touch" },
+	};
+	unsigned int i;
+	size_t n = 0;
+
+	r->fault_around = uffd ? 0 : -1;
+	if (baseline) {
+		snprintf(r->layout, sizeof(r->layout), "baseline");
+		for (i = 0; i < RTE_DIM(bl_engine); i++)
+			if (strcmp(r->mode, bl_engine[i][0]) == 0)
+				snprintf(r->engine, sizeof(r->engine), "%s", bl_engine[i][1]);
+		return;
+	}
+	if (v->nb_lcores == 0)
+		return; /* refused: not run */
+	snprintf(r->layout, sizeof(r->layout), "%s", pfdk_layout_name(v->layout));
+	for (i = 0; i < v->nb_lcores; i++) {
+		const char *e = pfdk_engine_name(v->lcores[i].engine);
+
+		if (v->lcores[i].role != PFDK_ROLE_POLLER)
+			continue;
+		/* Each engine once: "busy", "epoll+busy". */
+		if (n > 0 && strstr(r->engine, e) != NULL)
+			continue;
+		n += (size_t)snprintf(r->engine + n, n < sizeof(r->engine) ? sizeof(r->engine) - n : 0,
+				      "%s%s", n ? "+" : "", e);
+	}
+	for (i = 0; uffd && i < v->nb_devices; i++) {
+		const char *fa = strstr(v->devices[i].devargs, "fault_around=");
+
+		if (fa != NULL)
+			r->fault_around = atoi(fa + 13);
+	}
+}
 static struct fb_topo topo;          /* the uffd source: where rows are placed */
 static char faulter_list[256];       /* uffd_opts' faulter CPUs as a list */
 
@@ -601,11 +662,17 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Median of @p v[0..n), and its min and max; @p v keeps its (run) order. */
 static double
-median(double *v, unsigned int n)
+median(const double *v, unsigned int n, double *lo, double *hi)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double s[MAX_REPEAT];
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	*lo = s[0];
+	*hi = s[n - 1];
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static int run_once_sim(const struct pfdk_profile *prof, struct row *r);
@@ -828,10 +895,6 @@ progress_end(bool keep)
 	prog.shown = false;
 }
 
-/* Per-run values of a row, for its medians. */
-enum { RV_FPS, RV_NS, RV_P50, RV_P90, RV_P99, RV_P999, RV_MAX, RV_WALL,
-	RV_HCPU, RV_FCPU, RV_N };
-static double runs[MAX_ROWS][RV_N][MAX_REPEAT];
 
 /*
  * Run @p r once more (its run @p k): 0, 1 (skipped: the reason in @p r),
@@ -840,8 +903,9 @@ static double runs[MAX_ROWS][RV_N][MAX_REPEAT];
  */
 static int
 row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
-	struct row *r, double v[RV_N][MAX_REPEAT])
+	struct row *r)
 {
+	double (*v)[FB_MAX_REPEAT] = r->v;
 	struct row one;
 	int ret;
 
@@ -883,23 +947,29 @@ row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
 	return 0;
 }
 
-/* Medians over the row's @p n runs. */
+/* Medians (and min, max) over the row's @p n runs. */
 static void
-row_finish(struct row *r, unsigned int n, double v[RV_N][MAX_REPEAT])
+row_finish(struct row *r, unsigned int n)
 {
+	double med[RV_N];
+	unsigned int k;
+
 	if (n == 0)
 		return;
+	r->nruns = n;
+	for (k = 0; k < RV_N; k++)
+		med[k] = median(r->v[k], n, &r->lo[k], &r->hi[k]);
 	r->faults /= n;
-	r->faults_per_s = median(v[RV_FPS], n);
-	r->ns_per_fault = median(v[RV_NS], n);
-	r->p50_us = median(v[RV_P50], n);
-	r->p90_us = median(v[RV_P90], n);
-	r->p99_us = median(v[RV_P99], n);
-	r->p999_us = median(v[RV_P999], n);
-	r->max_us = median(v[RV_MAX], n);
-	r->wall_s = median(v[RV_WALL], n);
-	r->cpu_handler_s = median(v[RV_HCPU], n);
-	r->cpu_faulters_s = median(v[RV_FCPU], n);
+	r->faults_per_s = med[RV_FPS];
+	r->ns_per_fault = med[RV_NS];
+	r->p50_us = med[RV_P50];
+	r->p90_us = med[RV_P90];
+	r->p99_us = med[RV_P99];
+	r->p999_us = med[RV_P999];
+	r->max_us = med[RV_MAX];
+	r->wall_s = med[RV_WALL];
+	r->cpu_handler_s = med[RV_HCPU];
+	r->cpu_faulters_s = med[RV_FCPU];
 }
 
 /* faults/s against the classic and native rows of the same run. */
@@ -923,384 +993,6 @@ set_ratios(struct row *rows, unsigned int n)
 	}
 }
 
-static void
-print_table(const struct row *rows, unsigned int n)
-{
-	unsigned int i;
-
-	printf("\n%-20s %-6s %5s %10s %12s %8s %9s %9s %9s %9s %10s %5s %5s %8s"
-	       " %4s %5s %4s %8s %8s %5s %5s\n",
-	       "mode", "source", "burst", "faults", "faults/s", "ns/fault",
-	       "p50_us", "p90_us", "p99_us", "p99.9_us", "max_us", "lost",
-	       "dup", "backpr", "thr", "uffds", "page", "x_classic", "x_native",
-	       "hcpu%", "fcpu%");
-	for (i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		char xc[16] = "-", xn[16] = "-", bs[8] = "-";
-		char hc[16] = "-", fc[16] = "-";
-
-		if (r->burst)
-			snprintf(bs, sizeof(bs), "%u", r->burst);
-		if (r->skipped) {
-			printf("%-20s %-6s %5s not run: %s\n", r->mode, r->source, bs, r->skip_reason);
-			continue;
-		}
-		if (r->ratio_classic > 0)
-			snprintf(xc, sizeof(xc), "%.2f", r->ratio_classic);
-		if (r->ratio_native > 0)
-			snprintf(xn, sizeof(xn), "%.2f", r->ratio_native);
-		/* CPU over wall time: a thread spinning all along is 100. */
-		if (r->wall_s > 0) {
-			snprintf(hc, sizeof(hc), "%.0f", r->cpu_handler_s / r->wall_s * 100);
-			snprintf(fc, sizeof(fc), "%.0f", r->cpu_faulters_s / r->wall_s * 100);
-		}
-		printf("%-20s %-6s %5s %10" PRIu64 " %12.0f %8.1f %9.2f %9.2f %9.2f %9.2f %10.2f %5" PRIu64
-		       " %5" PRIu64 " %8" PRIu64,
-		       r->mode, r->source, bs, r->faults, r->faults_per_s,
-		       r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
-		       r->p999_us, r->max_us, r->lost, r->duplicated,
-		       r->backpressure);
-		if (r->page_size)
-			printf(" %4u %5u %4s %8s %8s", r->threads, r->uffds,
-			       r->page_size >= (2u << 20) ? "2m" : "4k", xc, xn);
-		else
-			printf(" %4s %5s %4s %8s %8s", "-", "-", "-", xc, xn);
-		printf(" %5s %5s\n", hc, fc);
-	}
-}
-
-/*
- * @p s as a JSON string: quote, backslash and control characters escaped,
- * bytes that are not UTF-8 written as U+FFFD, so any devargs, path or
- * profile name gives valid JSON.
- */
-static void
-json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, k;
-
-	fputc('"', f);
-	while (*p != '\0') {
-		if (*p == '"' || *p == '\\') {
-			fprintf(f, "\\%c", *p++);
-			continue;
-		}
-		if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p++);
-			continue;
-		}
-		if (*p < 0x80) {
-			fputc(*p++, f);
-			continue;
-		}
-		/* A well-formed UTF-8 sequence (no overlongs, no surrogates) passes. */
-		n = (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
-			(*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 4 : 0;
-		for (k = 1; k < n; k++)
-			if ((p[k] & 0xc0) != 0x80)
-				break;
-		if (n == 0 || k < n || (n == 3 && *p == 0xe0 && p[1] < 0xa0) ||
-		    (n == 3 && *p == 0xed && p[1] >= 0xa0) ||
-		    (n == 4 && *p == 0xf0 && p[1] < 0x90) ||
-		    (n == 4 && *p == 0xf4 && p[1] >= 0x90)) {
-			fputs("\\ufffd", f);
-			p++;
-			continue;
-		}
-		fwrite(p, 1, n, f);
-		p += n;
-	}
-	fputc('"', f);
-}
-
-/* The contract's numbers of a row that did not run: null, not zeros. */
-static const char *const json_null_fields[] = {
-	"faults", "faults_per_s", "ns_per_fault", "p50_us", "p90_us", "p99_us",
-	"p999_us", "max_us", "lost", "duplicated", "backpressure", "retried",
-	"threads", "uffds", "page_size", "ratio_classic", "ratio_native",
-	"wall_s", "cpu_handler_s", "cpu_faulters_s",
-};
-
-/*
- * --json: every row, with "status": "ok", or "not run" and its "reason".
- * @p fd is the file opened (and so checked) before anything ran.
- */
-static int
-write_json(int fd, const char *path, const struct pfdk_profile *prof,
-	   const char *profile_file, const char *devargs,
-	   const struct row *rows, unsigned int n)
-{
-	FILE *f = NULL;
-	struct utsname u;
-	unsigned int i, k;
-	bool first;
-
-	if (ftruncate(fd, 0) == 0)
-		f = fdopen(fd, "w");
-	if (f == NULL) {
-		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	uname(&u);
-	fputs("{\n  \"machine\": {\"host\": ", f);
-	json_str(f, u.nodename);
-	fputs(", \"kernel\": ", f);
-	json_str(f, u.release);
-	fprintf(f, ", \"cpus\": %ld, \"tsc_hz\": %" PRIu64 ", \"hugepages\": %s, "
-		"\"profile\": ", sysconf(_SC_NPROCESSORS_ONLN), rte_get_tsc_hz(),
-		pfdk_has_hugepages() ? "true" : "false");
-	json_str(f, prof->name);
-	fputs(", \"profile_file\": ", f);
-	if (profile_file != NULL)
-		json_str(f, profile_file);
-	else
-		fputs("null", f);
-	fputs(", \"devargs\": ", f);
-	if (devargs != NULL)
-		json_str(f, devargs);
-	else
-		fputs("null", f);
-	fputs("},\n  \"results\": [\n", f);
-	for (i = 0, first = true; i < n; i++) {
-		const struct row *r = &rows[i];
-		char xc[32] = "null", xn[32] = "null";
-
-		fprintf(f, "%s    {\"mode\": ", first ? "" : ",\n");
-		json_str(f, r->mode);
-		fputs(", \"source\": ", f);
-		json_str(f, r->source);
-		fprintf(f, ", \"burst\": %u, ", r->burst);
-		first = false;
-		if (r->skipped) {
-			fputs("\"status\": \"not run\", \"reason\": ", f);
-			json_str(f, r->skip_reason);
-			for (k = 0; k < RTE_DIM(json_null_fields); k++)
-				fprintf(f, ", \"%s\": null", json_null_fields[k]);
-			fputs("}", f);
-			continue;
-		}
-		if (r->ratio_classic > 0)
-			snprintf(xc, sizeof(xc), "%.3f", r->ratio_classic);
-		if (r->ratio_native > 0)
-			snprintf(xn, sizeof(xn), "%.3f", r->ratio_native);
-		fprintf(f, "\"status\": \"ok\", "
-			"\"faults\": %" PRIu64 ", \"faults_per_s\": %.1f, "
-			"\"ns_per_fault\": %.2f, \"p50_us\": %.3f, \"p90_us\": %.3f, "
-			"\"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, "
-			"\"lost\": %" PRIu64 ", \"duplicated\": %" PRIu64 ", "
-			"\"backpressure\": %" PRIu64 ", \"retried\": %" PRIu64 ", "
-			"\"threads\": %u, \"uffds\": %u, \"page_size\": %u, "
-			"\"ratio_classic\": %s, \"ratio_native\": %s, "
-			"\"wall_s\": %.6f, \"cpu_handler_s\": %.6f, \"cpu_faulters_s\": %.6f}",
-			r->faults, r->faults_per_s,
-			r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
-			r->p999_us, r->max_us, r->lost, r->duplicated,
-			r->backpressure, r->retried, r->threads, r->uffds,
-			r->page_size, xc, xn, r->wall_s, r->cpu_handler_s,
-			r->cpu_faulters_s);
-	}
-	fprintf(f, "\n  ]\n}\n");
-	if (fclose(f) != 0) {
-		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * --json and --plot are checked before anything runs: @p path opened for
- * writing (created when missing, never truncated here). @return the fd,
- * or -1 with the reason printed; *created tells whether it is new.
- */
-static int
-out_check(const char *opt, const char *path, bool *created)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	*created = false;
-	if (fd < 0 && errno == ENOENT) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		*created = fd >= 0;
-	}
-	if (fd < 0)
-		fprintf(stderr, "%s %s: cannot write it: %s (nothing was run)\n", opt, path,
-			strerror(errno));
-	return fd;
-}
-
-/* @p s as a gnuplot single-quoted string: only ' is special (doubled). */
-static void
-gp_quote(FILE *f, const char *s)
-{
-	fputc('\'', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			fputc('\'', f);
-		fputc(*s, f);
-	}
-	fputc('\'', f);
-}
-
-/*
- * One gnuplot data block: (latency us, fraction of faults <= it) at the
- * top of every non-empty bucket, so the curve is exact at those points.
- */
-static void
-plot_cdf(FILE *f, const struct pfdk_hist *h, double us_per_cycle)
-{
-	uint64_t seen = 0, lo, hi;
-	unsigned int b;
-	bool first = true;
-
-	for (b = 0; b < PFDK_HIST_BUCKETS; b++) {
-		if (h->buckets[b] == 0)
-			continue;
-		if (first) {
-			/* Start at 0 where the fastest fault was (log x: > 0 only). */
-			lo = RTE_MAX(pfdk_hist_bucket_low(b), h->min);
-			if (lo > 0)
-				fprintf(f, "%.6g 0\n", (double)lo * us_per_cycle);
-			first = false;
-		}
-		seen += h->buckets[b];
-		hi = b + 1 < PFDK_HIST_BUCKETS ? pfdk_hist_bucket_low(b + 1) - 1 : h->max;
-		hi = RTE_MIN(hi, h->max);
-		fprintf(f, "%.6g %.6f\n", (double)hi * us_per_cycle,
-			(double)seen / (double)h->count);
-	}
-	fputs("\n\n", f); /* ends the block: the next row is the next index */
-}
-
-/* A temporary file for --plot; NULL (reason printed) when none. */
-static FILE *
-plot_tmp(char *path, size_t len)
-{
-	const char *dir = getenv("TMPDIR");
-	FILE *f;
-	int fd;
-
-	snprintf(path, len, "%s/pfdk-faultbench-XXXXXX",
-		 dir != NULL && dir[0] != '\0' ? dir : "/tmp");
-	fd = mkstemp(path);
-	if (fd < 0) {
-		fprintf(stderr, "--plot: temporary file %s: %s\n", path, strerror(errno));
-		path[0] = '\0';
-		return NULL;
-	}
-	f = fdopen(fd, "w");
-	if (f == NULL) {
-		fprintf(stderr, "--plot: temporary file %s: %s\n", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		path[0] = '\0';
-	}
-	return f;
-}
-
-/*
- * --plot: the latency CDFs of the rows that ran, one line each, drawn by
- * gnuplot into @p png. No gnuplot is not a bench failure (the table and
- * JSON are out): a message says how to get it, and 0.
- */
-static int
-write_plot(const char *png, const char *source, const struct row *rows,
-	   unsigned int n)
-{
-	extern char **environ;
-	double us = 1e6 / (double)rte_get_tsc_hz();
-	char data[PATH_MAX], script[PATH_MAX];
-	char *argv[] = { (char *)(uintptr_t)"gnuplot", script, NULL };
-	FILE *df = NULL, *sf = NULL;
-	unsigned int i, nplot = 0;
-	int ret = -1, st, err;
-	pid_t pid;
-
-	data[0] = script[0] = '\0';
-	df = plot_tmp(data, sizeof(data));
-	sf = df != NULL ? plot_tmp(script, sizeof(script)) : NULL;
-	if (sf == NULL)
-		goto out;
-	/* pngcairo draws better; plain png (libgd) where cairo is missing. */
-	fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-	      "  set terminal pngcairo noenhanced size 1024,640\n"
-	      "} else {\n"
-	      "  set terminal png noenhanced size 1024,640\n"
-	      "}\n", sf);
-	fputs("set output ", sf);
-	gp_quote(sf, png);
-	fprintf(sf, "\nset title 'pfdk-faultbench: fault latency CDF, source %s'\n"
-		"set logscale x\nset xlabel 'latency (us)'\n"
-		"set ylabel 'fraction of faults <= x'\nset yrange [0:1]\n"
-		"set grid\nset key bottom right\nplot ", source);
-	for (i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		char title[FB_MODE_LEN + 16];
-
-		if (r->skipped || r->hist == NULL || r->hist->count == 0)
-			continue;
-		plot_cdf(df, r->hist, us);
-		/* %.*s: the mode is a FB_MODE_LEN array, so the title fits. */
-		if (r->burst)
-			snprintf(title, sizeof(title), "%.*s burst %u", FB_MODE_LEN - 1,
-				 r->mode, r->burst);
-		else
-			snprintf(title, sizeof(title), "%.*s", FB_MODE_LEN - 1, r->mode);
-		fprintf(sf, "%s", nplot ? ", \\\n  " : "");
-		gp_quote(sf, data);
-		fprintf(sf, " index %u with lines lw 2 title ", nplot);
-		gp_quote(sf, title);
-		nplot++;
-	}
-	fputc('\n', sf);
-	if (nplot == 0) {
-		fprintf(stderr, "--plot %s: no row ran, nothing to draw\n", png);
-		ret = 0;
-		goto out;
-	}
-	err = fclose(df);
-	err |= fclose(sf);
-	if (err != 0) {
-		df = sf = NULL;
-		fprintf(stderr, "--plot: writing temporary files: %s\n", strerror(errno));
-		goto out;
-	}
-	df = sf = NULL;
-	err = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
-	if (err == ENOENT) {
-		fprintf(stderr, "--plot: gnuplot not found; install it with "
-			"'apt-get install gnuplot-nox' (no plot written; the table "
-			"and JSON are complete)\n");
-		ret = 0;
-		goto out;
-	}
-	if (err != 0) {
-		fprintf(stderr, "--plot: cannot run gnuplot: %s\n", strerror(err));
-		goto out;
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			fprintf(stderr, "--plot: waitpid: %s\n", strerror(errno));
-			goto out;
-		}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "--plot %s: gnuplot failed (see its message above)\n", png);
-		goto out;
-	}
-	printf("plot: %s (latency CDF of %u row(s))\n", png, nplot);
-	ret = 0;
-out:
-	if (df != NULL)
-		fclose(df);
-	if (sf != NULL)
-		fclose(sf);
-	if (data[0] != '\0')
-		unlink(data);
-	if (script[0] != '\0')
-		unlink(script);
-	return ret;
-}
 
 /*
  * The EAL's lcores: the user's lcore options (-l, -c, --lcores,
@@ -1448,6 +1140,44 @@ place_uffd(const struct opts *o, const struct pfdk_profile *prof)
 	return 0;
 }
 
+/* The run as a whole, for the table, the JSON and the plot's title. */
+static void
+fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profile *prof,
+	    int argc, char **argv, bool uffd)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char acc[16];
+
+	rep->source = o->source;
+	rep->uffd = uffd;
+	rep->u = uffd ? &uffd_opts : NULL;
+	rep->faulter_cpus = uffd ? faulter_list : NULL;
+	rep->prof = prof;
+	rep->profile_file = o->profile;
+	rep->devargs = o->devargs;
+	rep->faults = o->faults;
+	rep->repeat = o->repeat;
+	rep->argc = argc;
+	rep->argv = argv;
+	rep->plot_kind = o->plot_kind;
+	gmtime_r(&now, &tm);
+	strftime(rep->timestamp, sizeof(rep->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (uffd)
+		snprintf(rep->workload, sizeof(rep->workload),
+			 "uffd: %u thread(s) on CPU %s, %" PRIu64 " pages of %s, %u uffd(s), "
+			 "pattern %s, access %s, %u run(s), profile %s",
+			 uffd_opts.threads, faulter_list, uffd_opts.pages,
+			 uffd_opts.page_size == 4096 ? "4k" : "2m", uffd_opts.uffds,
+			 uffd_opts.pattern == FB_PAT_SEQ ? "seq" :
+			 uffd_opts.pattern == FB_PAT_RANDOM ? "random" : "stride",
+			 fb_access_name(&uffd_opts, acc, sizeof(acc)), o->repeat, prof->name);
+	else
+		snprintf(rep->workload, sizeof(rep->workload),
+			 "%s: %" PRIu64 " faults per row, %u run(s), profile %s", o->source,
+			 o->faults, o->repeat, prof->name);
+}
+
 /*
  * --dry-run: each row's lcores (role, CPU, node, engine), the faulting
  * threads' CPUs and the handler CPU of the baselines; nothing runs.
@@ -1575,6 +1305,7 @@ main(int argc, char **argv)
 	static struct row rows[MAX_ROWS];
 	static unsigned int nruns[MAX_ROWS];
 	char err[512], lcores[2048], main_lcore[16], access_buf[16];
+	static struct fb_report rep;
 	char *eal[argc + 16];
 	unsigned int i, j, k, nrows = 0;
 	int dashdash, neal, ret, json_fd = -1, fd;
@@ -1687,11 +1418,13 @@ main(int argc, char **argv)
 			}
 			snprintf(rows[nrows].mode, sizeof(rows[nrows].mode), "%s", o.modes[i]);
 			rows[nrows].source = o.source;
+			row_describe(&rows[nrows], v, bl, uffd);
 			rows[nrows].burst = bl ? 0 : o.bursts[j];
 			nrows++;
 		}
 	}
 	place_rows(variants, rows, nrows);
+	fill_report(&rep, &o, &prof, argc, argv, uffd);
 	if (o.dry_run) {
 		print_dry_run(&o, variants, rows, nrows, uffd);
 		return 0;
@@ -1706,12 +1439,12 @@ main(int argc, char **argv)
 	}
 	/* The output files before anything runs: a bad path costs no run. */
 	if (o.json != NULL) {
-		json_fd = out_check("--json", o.json, &json_created);
+		json_fd = fb_out_check("--json", o.json, &json_created);
 		if (json_fd < 0)
 			return 2;
 	}
 	if (o.plot != NULL) {
-		fd = out_check("--plot", o.plot, &plot_created);
+		fd = fb_out_check("--plot", o.plot, &plot_created);
 		if (fd < 0) {
 			if (json_created)
 				unlink(o.json);
@@ -1792,7 +1525,7 @@ main(int argc, char **argv)
 			else if (k == 0)
 				printf("running %-20s ...\n", rows[i].mode);
 			fflush(stdout);
-			ret = row_run(&variants[i], k, o.repeat, &rows[i], runs[i]);
+			ret = row_run(&variants[i], k, o.repeat, &rows[i]);
 			if (ret == 2)
 				break;
 			if (ret != 0) {
@@ -1816,19 +1549,19 @@ main(int argc, char **argv)
 				 fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
 		}
 		if (!rows[i].skipped)
-			row_finish(&rows[i], nruns[i], runs[i]);
+			row_finish(&rows[i], nruns[i]);
 	}
 	progress_end(true);
 	if (fb_stop_signal != 0)
 		printf("\ninterrupted by %s: the table shows the runs that finished\n",
 		       fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
 	set_ratios(rows, nrows);
-	print_table(rows, nrows);
-	if (o.json != NULL && write_json(json_fd, o.json, &prof, o.profile, o.devargs,
-					 rows, nrows) < 0)
+	fb_mark_spread(rows, nrows);
+	fb_print_table(&rep, rows, nrows);
+	if (o.json != NULL && fb_write_json(json_fd, o.json, &rep, rows, nrows) < 0)
 		failed = true;
 	fflush(stdout); /* the table before anything gnuplot says */
-	if (o.plot != NULL && write_plot(o.plot, o.source, rows, nrows) < 0)
+	if (o.plot != NULL && fb_write_plot(o.plot, &rep, rows, nrows) < 0)
 		failed = true;
 	for (i = 0; i < nrows; i++)
 		free(rows[i].hist);

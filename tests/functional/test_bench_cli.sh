@@ -184,7 +184,7 @@ done
 # JSON: every row has the contract's fields; nothing lost or duplicated.
 "$bench" --faults 200000 --repeat 2 --json "$tmp/r.json" >"$tmp/out" 2>&1 ||
 	fail "bench run: $(cat "$tmp/out")"
-python3 - "$tmp/r.json" <<'PY' || fail "json check"
+python3 - "$tmp/r.json" "$tmp/out" <<'PY' || fail "json check: $(cat "$tmp/out")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert isinstance(d["machine"], dict) and d["machine"]["cpus"] > 0
@@ -198,11 +198,43 @@ for r in rows:
     assert r["faults"] >= 200000 and r["faults_per_s"] > 0, r
     assert r["lost"] == 0 and r["duplicated"] == 0, r
     assert r["p50_us"] <= r["p99_us"] <= r["p999_us"] <= r["max_us"], r
-    for k in ["wall_s", "cpu_handler_s", "cpu_faulters_s"]:
+    for k in ["wall_s", "cpu_handler_s"]:
         assert isinstance(r[k], (int, float)) and r[k] >= 0, (k, r)
     # sim: no faulting threads; the lcores spin, so the handler used CPU.
-    assert r["wall_s"] > 0 and r["cpu_handler_s"] > 0 and r["cpu_faulters_s"] == 0, r
-print("json ok:", len(rows), "rows")
+    assert r["wall_s"] > 0 and r["cpu_handler_s"] > 0, r
+    # ... and no uffd-only columns.
+    for k in ["cpu_faulters_s", "threads", "uffds", "page_size", "pattern", "access",
+              "fault_around", "ratio_classic", "ratio_native"]:
+        assert r[k] is None, (k, r)
+    # Statistics that can be checked: each run's values, min <= median <= max.
+    assert r["runs"] == 2 and r["layout"] in ("rtc", "pipeline", "colocated"), r
+    assert r["engine"] and r["within_spread_of_best"] in (True, False), r
+    for k in ["faults_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us"]:
+        v = r["per_run"][k]
+        assert len(v) == 2 and min(v) == r[k + "_min"] and max(v) == r[k + "_max"], (k, r)
+        assert r[k + "_min"] <= r[k] <= r[k + "_max"], (k, r)
+    assert "cpu_faulters_s" not in r["per_run"], r
+assert d["schema_version"] == 2 and d["bench"]["name"] == "pfdk-faultbench", d
+assert d["bench"]["version"] and d["bench"]["command_line"][-4:] == ["--repeat", "2", "--json", sys.argv[1]], d["bench"]
+import re
+assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", d["bench"]["timestamp"]), d["bench"]
+assert "cpu_model" in d["machine"], d["machine"]
+w = d["workload"]
+assert w["source"] == "sim" and w["repeat"] == 2 and w["faults"] == 200000 and w["access"] is None, w
+# Rows within the best row's spread: marked in the JSON and with '~' in the table.
+best = max(rows, key=lambda r: r["faults_per_s"])
+table = {}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if len(f) > 6 and f[1] == "sim" and f[2].isdigit():
+        table[(f[0], int(f[2]))] = f[5]
+for r in rows:
+    want = r["faults_per_s_max"] >= best["faults_per_s_min"]
+    assert r["within_spread_of_best"] == want, (r, best)
+    sp = table[(r["mode"], r["burst"])]
+    assert sp.startswith("~") == (want and r is not best), (sp, r)
+print("json ok:", len(rows), "rows;", "within spread:",
+      [r["mode"] for r in rows if r["within_spread_of_best"] and r is not best])
 PY
 
 # uffd: a quick run of a PFDK row and the hand-written classic handler, every
@@ -231,6 +263,18 @@ for r in rows.values():
     assert r["lost"] == 0 and r["duplicated"] == 0, r
     assert r["ratio_classic"] > 0 and r["ratio_native"] > 0, r
 assert rows["classic"]["ratio_classic"] == 1.0, rows["classic"]
+# What each row ran, for scripts comparing runs.
+w = d["workload"]
+assert w["pattern"] == "random" and w["access"] == "write" and w["threads"] == 2, w
+assert w["pages"] == 512 and w["fault_around"] == 7 and w["repeat"] == 1, w
+for r in rows.values():
+    assert r["pattern"] == "random" and r["access"] == "write" and r["runs"] == 1, r
+    assert r["within_spread_of_best"] is None, r   # one run: no spread to judge
+    assert r["per_run"]["faults_per_s"] == [r["faults_per_s"]], r
+assert rows["pfdk-inthread-fa"]["fault_around"] == 7 and rows["pfdk-inthread"]["fault_around"] == 0
+assert rows["pfdk-rtc"]["layout"] == "rtc" and rows["pfdk-rtc"]["engine"] == "busy", rows["pfdk-rtc"]
+assert rows["pfdk-inthread"]["engine"] == "inthread", rows["pfdk-inthread"]
+assert rows["classic"]["layout"] == "baseline" and rows["native"]["engine"], rows["native"]
 for r in rows.values():
     for k in ["wall_s", "cpu_handler_s", "cpu_faulters_s"]:
         assert isinstance(r[k], (int, float)) and r[k] >= 0, (k, r)
