@@ -77,19 +77,57 @@ static const struct mode_def {
 	const char *name;
 	int layout;
 	int engine;
+	bool uffd_only;
+	const char *help;   /* --help's line */
 } mode_defs[] = {
-	{ "pfdk", -1, -1 },
-	{ "pfdk-rtc", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY },
-	{ "pfdk-pipeline", PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY },
-	{ "pfdk-colocated", PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL },
-	{ "pfdk-busy", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY },
-	{ "pfdk-epoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL },
-	{ "pfdk-uring", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING },
-	{ "pfdk-uring-nosqpoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL },
+	{ "pfdk", -1, -1, false, "the profile's own layout, lcores and engines" },
+	{ "pfdk-rtc", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false,
+	  "run to completion: one busy poller resolves and answers" },
+	{ "pfdk-pipeline", PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY, false,
+	  "pollers hand faults through a ring to resolvers" },
+	{ "pfdk-colocated", PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL, false,
+	  "an epoll poller on the faulters' CPU" },
+	{ "pfdk-busy", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, "rtc, non-blocking read spin" },
+	{ "pfdk-epoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL, false, "rtc, epoll (sleeps)" },
+	{ "pfdk-uring", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING, false,
+	  "rtc, io_uring with SQPOLL (SQ thread beside main_cpu)" },
+	{ "pfdk-uring-nosqpoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL, false,
+	  "rtc, io_uring, completion queue spun" },
 	/* uffd only: SIGBUS in the faulting thread; -fa adds fault-around. */
-	{ "pfdk-inthread", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD },
-	{ "pfdk-inthread-fa", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD },
+	{ "pfdk-inthread", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true,
+	  "the faulting thread resolves its own fault (SIGBUS)" },
+	{ "pfdk-inthread-fa", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true,
+	  "pfdk-inthread filling --fault-around pages after each fault" },
 };
+
+/* The hand-written handlers PFDK is measured against (uffd only). */
+static const struct {
+	const char *name;
+	const char *help;
+} baseline_defs[] = {
+	{ "classic", "poll()+read()+UFFDIO_COPY thread on the handler CPU" },
+	{ "classic-colocated", "the same thread on the faulters' CPU" },
+	{ "epoll-many", "one epoll thread over every uffd" },
+	{ "sigbus", "UFFD_FEATURE_SIGBUS, COPY in the faulting thread's handler" },
+	{ "native", "no userfaultfd: the kernel's own first touch (the floor)" },
+};
+
+/* Every mode's name, for messages: "pfdk, pfdk-rtc, ...". */
+static void
+mode_names(char *buf, size_t len, bool uffd_only)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < RTE_DIM(mode_defs); i++)
+		if (mode_defs[i].uffd_only == uffd_only)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+					      n ? ", " : "", mode_defs[i].name);
+	for (i = 0; uffd_only && i < RTE_DIM(baseline_defs); i++)
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+				      n ? ", " : "", baseline_defs[i].name);
+}
 
 static const struct mode_def *
 mode_find(const char *name)
@@ -106,18 +144,17 @@ mode_find(const char *name)
 static void
 usage(const char *prog)
 {
+	unsigned int i;
+
 	printf("usage: %s [EAL args] -- [options]\n"
 	       "  --source uffd|sim     what faults (default: uffd where userfaultfd works, else\n"
 	       "                        sim; iommufd: not in this build)\n"
 	       "  --devargs STR         device string replacing the profile's first device\n"
 	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
-	       "  --modes LIST          rows: pfdk (the profile as is), pfdk-rtc, pfdk-pipeline,\n"
-	       "                        pfdk-colocated, and rtc with an engine: pfdk-busy,\n"
-	       "                        pfdk-epoll, pfdk-uring (SQ thread on main_cpu),\n"
-	       "                        pfdk-uring-nosqpoll; uffd source also the baselines\n"
-	       "                        classic, classic-colocated, epoll-many, native\n"
-	       "                        (default sim: rtc, pipeline, colocated; uffd: rtc,\n"
-	       "                        colocated and the four baselines)\n"
+	       "  --modes LIST          rows, comma separated (every mode is listed below;\n"
+	       "                        default sim: pfdk-rtc, pfdk-pipeline, pfdk-colocated;\n"
+	       "                        uffd: pfdk-rtc, pfdk-colocated, pfdk-inthread and the\n"
+	       "                        baselines)\n"
 	       "  --threads N           uffd: faulting threads on main_cpu (default 1)\n"
 	       "  --pages N             uffd: pages per run, over all uffds (default 16384)\n"
 	       "  --page-size 4k|2m     uffd: page size; 2m is hugetlb (default 4k)\n"
@@ -142,12 +179,19 @@ usage(const char *prog)
 	       "                        log(1/(1-p)) axis to 99.999%% (default); cdf: the\n"
 	       "                        fraction of faults below each latency\n"
 	       "  --dry-run             print each row's CPUs, nodes and engines; run nothing\n"
-	       "  -h, --help            this text; --version: the version\n"
-	       "EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
+	       "  -h, --help            this text; --version: the version\n", prog);
+	printf(
+	       "Modes (--modes; * uffd source only):\n");
+	for (i = 0; i < RTE_DIM(mode_defs); i++)
+		printf("  %-20s%s %s\n", mode_defs[i].name, mode_defs[i].uffd_only ? "*" : " ",
+		       mode_defs[i].help);
+	for (i = 0; i < RTE_DIM(baseline_defs); i++)
+		printf("  %-20s* %s\n", baseline_defs[i].name, baseline_defs[i].help);
+	printf("EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
 	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
 	       "--no-pci is added unless -a/-b name PCI devices.\n"
 	       "Exit: 0; 1 a row failed or lost/duplicated a fault; 2 bad arguments;\n"
-	       "130/143 stopped by SIGINT/SIGTERM (the runs that finished are reported).\n", prog);
+	       "130/143 stopped by SIGINT/SIGTERM (the runs that finished are reported).\n");
 }
 
 static int
@@ -394,12 +438,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			continue;
 		if (mode_find(m) == NULL ||
 		    (strcmp(o->source, "uffd") != 0 && strncmp(m, "pfdk-inthread", 13) == 0)) {
+			char any[256], uo[256];
+
+			mode_names(any, sizeof(any), false);
+			mode_names(uo, sizeof(uo), true);
 			fprintf(stderr, "--modes: '%s' is not a mode of this build and "
-				"source (pfdk, pfdk-rtc, pfdk-pipeline, pfdk-colocated, "
-				"pfdk-busy, pfdk-epoll, pfdk-uring, pfdk-uring-nosqpoll; "
-				"pfdk-inthread, pfdk-inthread-fa and the baselines classic, "
-				"classic-colocated, epoll-many, sigbus, native need "
-				"--source uffd)\n", m);
+				"source (%s; %s need --source uffd)\n", m, any, uo);
 			return -1;
 		}
 	}

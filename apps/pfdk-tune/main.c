@@ -47,7 +47,14 @@
 
 extern const char pfdk_default_profile[];
 
+#ifndef PFDK_VERSION
+#define PFDK_VERSION "unknown"
+#endif
+
 #define MAX_CAND 16
+#define CHECK_MAX_CPUS 4096
+#define CHECK_MAX_NODES 1024
+#define CHECK_MAX_FILES 32
 #define INI_LEN 4096
 #define NAME_W 26 /* name column of the tables */
 
@@ -377,20 +384,32 @@ static void
 usage(const char *prog)
 {
 	printf("usage: %s [--bench PATH] [--out FILE] [--faults N] [--repeat K] [-- workload options]\n"
+	       "       %s --check FILE [--check FILE ...] [--cpus N] [--nodes M]\n"
+	       "       %s -h | --help | --version\n"
+	       "modes:\n"
+	       "  tune (default)  measure candidate layouts, write the fastest as a profile\n"
+	       "  --check FILE    validate a profile for a host of N CPUs and M NUMA nodes\n"
+	       "                  (default: this machine's), as the loader would there; no\n"
+	       "                  EAL, nothing run. Exit 0 valid, 1 refused (the reason is\n"
+	       "                  printed: file, section, key, line), 2 bad arguments\n"
+	       "  --cpus N        with --check: CPUs 0..N-1 exist (1..%d)\n"
+	       "  --nodes M       with --check: NUMA nodes 0..M-1 exist (1..%d)\n"
+	       "tune options:\n"
 	       "  --bench PATH   pfdk-faultbench to run (default: next to this program)\n"
 	       "  --out FILE     winning profile (default pfdk-tuned.ini)\n"
 	       "  --faults N     sim workload only: faults per trial (default 2000000)\n"
 	       "  --repeat K     runs per trial, medians (default 3)\n"
 	       "  after --: faultbench options naming the workload, passed to every trial:\n"
 	       "    uffd: --source uffd, --threads T, --pages N, --page-size 4k|2m,\n"
-	       "          --uffds M, --pattern seq|random|stride:K\n"
+	       "          --uffds M, --pattern seq|random|stride:K, --access A,\n"
+	       "          --faulter-cpus LIST\n"
 	       "    sim:  --source sim, --devargs STR, --faults N\n"
 	       "  The workload is uffd if those options say so, sim if they (or --faults\n"
 	       "  before --) say so, else uffd with faultbench's defaults where userfaultfd\n"
 	       "  works and sim where it does not. Each trial runs\n"
 	       "  pfdk-faultbench --modes pfdk --profile CANDIDATE --repeat K --json FILE\n"
 	       "  and the workload; config/default.ini runs the same way, as the bar.\n",
-	       prog);
+	       prog, prog, prog, CHECK_MAX_CPUS, CHECK_MAX_NODES);
 }
 
 /* 0 when this process may create a userfaultfd, else -1 with @p why set. */
@@ -408,6 +427,56 @@ uffd_usable(char *why, size_t len)
 	}
 	close(fd);
 	return 0;
+}
+
+/*
+ * --check: each file loaded as the loader would on a host of @p ncpus CPUs
+ * and @p nnodes nodes (0: this machine's), driver checks included; a line
+ * per file, "FILE: ok ..." or the loader's reason. 0 when all are valid,
+ * else 1.
+ */
+static int
+check_files(const char *const *files, unsigned int nfiles, unsigned int ncpus,
+	    unsigned int nnodes)
+{
+	struct pfdk_profile_check chk = { .ncpus = ncpus, .nnodes = nnodes };
+	static struct pfdk_profile p;
+	char err[512], host[64];
+	unsigned int i, k, np, nr, spin;
+	int bad = 0;
+
+	if (ncpus != 0 || nnodes != 0)
+		snprintf(host, sizeof(host), "a host of %s%u CPUs and %s%u node(s)",
+			 ncpus ? "" : "this machine's ", ncpus ? ncpus :
+			 (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), nnodes ? "" : "this machine's ",
+			 nnodes ? nnodes : (numa_available() < 0 ? 1u :
+					    (unsigned int)numa_num_configured_nodes()));
+	else
+		snprintf(host, sizeof(host), "this machine");
+	for (i = 0; i < nfiles; i++) {
+		if (pfdk_profile_load(files[i], &p, &chk, err, sizeof(err)) < 0) {
+			printf("%s: refused for %s: %s\n", files[i], host, err);
+			bad = 1;
+			continue;
+		}
+		np = nr = spin = 0;
+		for (k = 0; k < p.nb_lcores; k++) {
+			const struct pfdk_profile_lcore *lc = &p.lcores[k];
+
+			np += lc->role == PFDK_ROLE_POLLER;
+			nr += lc->role == PFDK_ROLE_RESOLVER;
+			spin += lc->role == PFDK_ROLE_RESOLVER ||
+				lc->engine == PFDK_ENGINE_BUSY || lc->engine == PFDK_ENGINE_URING ||
+				lc->engine == PFDK_ENGINE_URING_NOSQPOLL;
+			spin += lc->role == PFDK_ROLE_POLLER && lc->engine == PFDK_ENGINE_URING &&
+				lc->sqpoll_cpu >= 0;
+		}
+		printf("%s: ok for %s: profile '%s', layout %s, %u device(s), %u poller(s), "
+		       "%u resolver(s), %u spinning thread(s), %u node(s) configured\n",
+		       files[i], host, p.name, pfdk_layout_name(p.layout), p.nb_devices, np, nr,
+		       spin, p.nb_nodes);
+	}
+	return bad;
 }
 
 /* The workload the trials run: the bench options after "--", completed. */
@@ -436,7 +505,8 @@ workload_parse(char **extra, int nextra, struct workload *w, unsigned int *repea
 	} opts[] = {
 		{ "source", ANY }, { "devargs", SIM }, { "faults", SIM },
 		{ "threads", UFFD }, { "pages", UFFD }, { "page-size", UFFD },
-		{ "uffds", UFFD }, { "pattern", UFFD }, { "repeat", OURS },
+		{ "uffds", UFFD }, { "pattern", UFFD }, { "access", UFFD },
+		{ "faulter-cpus", UFFD }, { "fault-around", UFFD }, { "repeat", OURS },
 		{ "profile", OURS }, { "modes", OURS }, { "json", OURS },
 		{ "burst", OURS },
 	};
@@ -510,8 +580,14 @@ main(int argc, char **argv)
 		{ "faults", required_argument, NULL, 'f' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "check", required_argument, NULL, 'c' },
+		{ "cpus", required_argument, NULL, 'C' },
+		{ "nodes", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *check[CHECK_MAX_FILES];
+	unsigned int ncheck = 0, check_cpus = 0, check_nodes = 0;
 	static struct cand c[MAX_CAND + 1];
 	static struct pfdk_profile base;
 	char bench[PATH_MAX], err[512], why[128], fs[32], *slash;
@@ -537,8 +613,31 @@ main(int argc, char **argv)
 		else if (slash != NULL)
 			strcpy(slash + 1, "pfdk-faultbench");
 	}
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {
+		case 'c':
+			if (ncheck == CHECK_MAX_FILES) {
+				fprintf(stderr, "pfdk-tune: --check: at most %d files\n",
+					CHECK_MAX_FILES);
+				return 2;
+			}
+			check[ncheck++] = optarg;
+			break;
+		case 'C':
+		case 'N':
+			if (parse_dec(optarg, 1, opt == 'C' ? CHECK_MAX_CPUS : CHECK_MAX_NODES,
+				      &v) < 0) {
+				fprintf(stderr, "pfdk-tune: --%s %s: expected a decimal number in 1..%d\n",
+					opt == 'C' ? "cpus" : "nodes", optarg,
+					opt == 'C' ? CHECK_MAX_CPUS : CHECK_MAX_NODES);
+				return 2;
+			}
+			if (opt == 'C')
+				check_cpus = (unsigned int)v;
+			else
+				check_nodes = (unsigned int)v;
+			break;
+		case 'V': printf("pfdk-tune (PFDK) %s\n", PFDK_VERSION); return 0;
 		case 'b': snprintf(bench, sizeof(bench), "%s", optarg); break;
 		case 'o': out = optarg; break;
 		case 'f':
@@ -561,6 +660,18 @@ main(int argc, char **argv)
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}
+	}
+	if ((check_cpus || check_nodes) && ncheck == 0) {
+		fprintf(stderr, "pfdk-tune: --cpus and --nodes go with --check FILE\n");
+		return 2;
+	}
+	if (ncheck > 0) {
+		if (optind < argc) {
+			fprintf(stderr, "pfdk-tune: --check runs nothing: unexpected '%s'\n",
+				argv[optind]);
+			return 2;
+		}
+		return check_files(check, ncheck, check_cpus, check_nodes);
 	}
 	if (workload_parse(argv + optind, argc - optind, &w, &repeat) < 0)
 		return 2;

@@ -25,6 +25,24 @@ grep -qE '^tests/unit/profiles/unknown_key.ini:[0-9]+: \[[^]]+\] [a-z_]+: ' "$tm
 	fail "bad devargs accepted"
 grep -q "unknown key 'bogus'" "$tmp/out" || fail "bad devargs message: $(cat "$tmp/out")"
 
+# -h/--help list every mode there is (each accepted by --modes), the same
+# list the error for a mode that is not names; --version says the version.
+for a in -h --help; do
+	"$bench" $a >"$tmp/h" 2>&1 || fail "$a: exit $?"
+done
+"$bench" --version >"$tmp/o" 2>&1 && grep -qE '^pfdk-faultbench \(PFDK\) [0-9]+\.[0-9]+' "$tmp/o" ||
+	fail "--version: $(cat "$tmp/o")"
+sed -n '/^Modes/,/^EAL args/p' "$tmp/h" | sed -n 's/^  \([a-z][a-z0-9-]*\) .*/\1/p' | sort >"$tmp/hm"
+"$bench" --modes nosuchmode >"$tmp/o" 2>&1
+sed 's/.*source (//; s/ need --source uffd)//; s/;/,/' "$tmp/o" | tr ',' '\n' | tr -d ' ' | sort >"$tmp/em"
+[ "$(wc -l <"$tmp/hm")" -ge 15 ] && cmp -s "$tmp/hm" "$tmp/em" ||
+	fail "--help modes and the error's differ: $(cat "$tmp/hm") / $(cat "$tmp/o")"
+if "$bench" --source uffd --modes native --pages 16 --repeat 1 >/dev/null 2>&1; then
+	"$bench" --source uffd --dry-run --modes "$(paste -sd, "$tmp/hm")" >"$tmp/o" 2>&1 ||
+		fail "a mode in --help is refused: $(cat "$tmp/o")"
+	[ "$(grep -c '^row ' "$tmp/o")" -eq "$(wc -l <"$tmp/hm")" ] || fail "dry run of every mode: $(cat "$tmp/o")"
+fi
+
 # Bad option values.
 "$bench" --modes nosuchmode >"$tmp/out" 2>&1 && fail "bad mode accepted"
 grep -q "nosuchmode" "$tmp/out" || fail "bad mode message: $(cat "$tmp/out")"

@@ -33,6 +33,43 @@ tune_run() {
 	echo "tune $n ok: winner $win faults/s, default $def faults/s"
 }
 
+# -h, --help and --version: exit 0, say what they should; no trial.
+for a in -h --help; do
+	"$tune" $a >"$tmp/o" 2>&1 || fail "pfdk-tune $a: exit $?"
+	grep -q -- "--check FILE" "$tmp/o" && grep -q "^modes:" "$tmp/o" || fail "pfdk-tune $a: $(cat "$tmp/o")"
+done
+"$tune" --version >"$tmp/o" 2>&1 && grep -qE '^pfdk-tune \(PFDK\) [0-9]+\.[0-9]+' "$tmp/o" ||
+	fail "pfdk-tune --version: $(cat "$tmp/o")"
+
+# --check: the shipped examples are valid for the hosts they are written
+# for and refused, with the loader's file:line reason, for smaller ones.
+for c in "config/examples/one-node-16core.ini|16|1|0|ok for a host of 16 CPUs and 1 node" \
+	"config/examples/two-node.ini|32|2|0|ok for a host of 32 CPUs and 2 node" \
+	"config/examples/inthread.ini|2|1|0|ok for a host of 2 CPUs and 1 node" \
+	"config/default.ini|2|1|0|layout rtc" \
+	"config/examples/two-node.ini|16|2|1|two-node.ini:[0-9]*: \[lcore\.[0-9]*\] cpu: CPU 16 does not exist on a 16-CPU host" \
+	"config/examples/two-node.ini|32|1|1|two-node.ini:[0-9]*: \[node\.1\]: NUMA node 1 does not exist" \
+	"config/examples/one-node-16core.ini|8|1|1|refused for a host of 8 CPUs"; do
+	IFS='|' read -r f n m want msg <<<"$c"
+	"$tune" --check "$f" --cpus "$n" --nodes "$m" >"$tmp/o" 2>&1
+	rc=$?
+	[ $rc -eq "$want" ] && grep -q "^$f: .*$msg" "$tmp/o" || fail "--check $f --cpus $n --nodes $m: exit $rc: $(cat "$tmp/o")"
+done
+# Several files at once: one line each, 1 if any is refused.
+"$tune" --check config/examples/one-node-16core.ini --check config/examples/two-node.ini \
+	--cpus 32 --nodes 2 >"$tmp/o" 2>&1 && [ "$(grep -c ': ok for ' "$tmp/o")" -eq 2 ] ||
+	fail "--check two files: $(cat "$tmp/o")"
+"$tune" --check config/examples/two-node.ini --check /nonexistent.ini --cpus 32 --nodes 2 >"$tmp/o" 2>&1
+[ $? -eq 1 ] && grep -q "^/nonexistent.ini: refused" "$tmp/o" && grep -q "two-node.ini: ok" "$tmp/o" ||
+	fail "--check with a missing file: $(cat "$tmp/o")"
+for a in "--cpus 0" "--cpus x" "--nodes 0" "--nodes 99999"; do
+	# shellcheck disable=SC2086
+	"$tune" --check config/default.ini $a >"$tmp/o" 2>&1
+	[ $? -eq 2 ] && grep -q -- "$a: expected a decimal" "$tmp/o" || fail "--check $a: $(cat "$tmp/o")"
+done
+"$tune" --cpus 4 >"$tmp/o" 2>&1
+[ $? -eq 2 ] && grep -q -- "--cpus and --nodes go with --check" "$tmp/o" || fail "--cpus alone: $(cat "$tmp/o")"
+
 # Refused before any trial: an --out that cannot be written, numbers that
 # are not decimal (no octal "010" = 8, no hex, no garbage).
 "$tune" --bench "$bench" --out "$tmp/nodir/t.ini" --faults 1000 >"$tmp/o" 2>&1
