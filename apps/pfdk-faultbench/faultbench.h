@@ -56,6 +56,8 @@ struct row {
 	char engine[48];         /* the pollers' engines ("busy", "epoll+busy"), or the baseline's */
 	int fault_around;        /* uffd: pages filled after each fault; -1 for sim */
 	unsigned int nruns;      /* runs that finished */
+	unsigned int pt;         /* sweep point (--threads x --uffds), from 0 */
+	unsigned int passes;     /* --duration: passes of the last run */
 	double v[RV_N][FB_MAX_REPEAT]; /* each run's values, in run order */
 	double lo[RV_N], hi[RV_N];     /* min and max over the runs */
 	int close_to_best;       /* faults/s range overlaps the best row's: 1; 0; -1 unknown */
@@ -180,9 +182,22 @@ struct fb_report {
 	char **argv;
 	const char *plot_kind;           /* "percentile" or "cdf" */
 	bool sweep;                      /* rows of several --threads/--uffds points */
+	unsigned int nb_threads, nb_uffds; /* the sweep's lists */
+	unsigned int threads[16], uffds[16];
+	double duration_s;               /* --duration, 0 without */
 	char timestamp[32];              /* start, UTC, ISO 8601 */
 	char workload[640];              /* one line: titles and headers */
 };
+
+/*
+ * A sweep's summary: faults/s of every row (mode, burst) at every point
+ * (columns), after the per-point tables.
+ */
+void fb_print_sweep(const struct row *rows, unsigned int n, unsigned int npoints);
+
+/* A sweep's throughput plot (faults/s against threads or uffds); 0 or -1. */
+int fb_write_sweep_plot(const char *png, const struct fb_report *rep,
+			const struct row *rows, unsigned int n);
 
 /* Mark rows whose faults/s over the runs overlaps the best row's. */
 void fb_mark_spread(struct row *rows, unsigned int n);

@@ -47,7 +47,8 @@
 
 extern const char pfdk_default_profile[];
 
-#define MAX_ROWS 64
+#define MAX_ROWS 128
+#define MAX_POINTS 16 /* --threads x --uffds sweep points */
 #define MAX_MODES 16
 #define MAX_BURSTS 8
 #define MAX_REPEAT FB_MAX_REPEAT
@@ -66,6 +67,9 @@ struct opts {
 	unsigned int nb_bursts;
 	uint16_t bursts[MAX_BURSTS];
 	const char *faulter_cpus; /* --faulter-cpus LIST */
+	unsigned int nb_threads, nb_uffds; /* --threads / --uffds lists */
+	unsigned int threads[MAX_POINTS], uffds[MAX_POINTS];
+	double duration_s;  /* --duration: passes per run until this much measured time */
 	bool dry_run;       /* --dry-run: print the rows' placement, run nothing */
 	bool sim_only;      /* --faults or --devargs given */
 	bool uffd_only;     /* a uffd workload option given */
@@ -155,10 +159,13 @@ usage(const char *prog)
 	       "                        default sim: pfdk-rtc, pfdk-pipeline, pfdk-colocated;\n"
 	       "                        uffd: pfdk-rtc, pfdk-colocated, pfdk-inthread and the\n"
 	       "                        baselines)\n"
-	       "  --threads N           uffd: faulting threads on main_cpu (default 1)\n"
+	       "  --threads LIST        uffd: faulting threads (default 1); a list (1,2,4,8)\n"
+	       "                        is a sweep: every row at each point, a table per\n"
+	       "                        point and a faults/s summary (and plot)\n"
 	       "  --pages N             uffd: pages per run, over all uffds (default 16384)\n"
 	       "  --page-size 4k|2m     uffd: page size; 2m is hugetlb (default 4k)\n"
-	       "  --uffds M             uffd: separate userfaultfds/regions (default 1)\n"
+	       "  --uffds LIST          uffd: separate userfaultfds/regions (default 1); a list\n"
+	       "                        sweeps, as --threads does (points: threads x uffds)\n"
 	       "  --pattern P           uffd: seq, random or stride:K (default seq)\n"
 	       "  --access A            uffd: first touch of each page: read, write, mix (half\n"
 	       "                        written) or mix:W (W%% written); every row and the\n"
@@ -172,6 +179,9 @@ usage(const char *prog)
 	       "  --faults N            sim: faults per row (default 10000000)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
 	       "  --repeat K            K runs per row, medians reported (default 3)\n"
+	       "  --duration S          each run repeats its pages (uffd) or faults (sim) in\n"
+	       "                        passes until S seconds were measured (decimal);\n"
+	       "                        without it a run is one pass\n"
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
 	       "  --plot FILE.png       latency of every row, drawn with gnuplot (Debian:\n"
 	       "                        gnuplot-nox)\n"
@@ -225,6 +235,26 @@ parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 	return (errno || *end || *v < min || *v > max) ? -1 : 0;
 }
 
+/* "1,2,4": up to MAX_POINTS decimal numbers in [min, max]; 0 or -1. */
+static int
+parse_uint_list(const char *arg, uint64_t min, uint64_t max, unsigned int *out,
+		unsigned int *n)
+{
+	char list[MAX_POINTS][32];
+	unsigned int i;
+	uint64_t v;
+
+	if (strlen(arg) >= 256 || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,") != NULL ||
+	    parse_list(arg, list, MAX_POINTS, n) < 0)
+		return -1;
+	for (i = 0; i < *n; i++) {
+		if (parse_uint(list[i], min, max, &v) < 0)
+			return -1;
+		out[i] = (unsigned int)v;
+	}
+	return 0;
+}
+
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -247,6 +277,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "access", required_argument, NULL, 'a' },
 		{ "faulter-cpus", required_argument, NULL, 'C' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'D' },
 		{ "plot-kind", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -285,13 +316,27 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->sim_only = true;
 			break;
 		case 'T':
-			if (parse_uint(optarg, 1, 1024, &v)) {
-				fprintf(stderr, "--threads %s: expected a decimal number in 1..1024\n", optarg);
+			if (parse_uint_list(optarg, 1, 1024, o->threads, &o->nb_threads)) {
+				fprintf(stderr, "--threads %s: expected up to %d decimal numbers in "
+					"1..1024, comma separated\n", optarg, MAX_POINTS);
 				return -1;
 			}
-			o->u.threads = (unsigned int)v;
+			o->u.threads = o->threads[0];
 			o->uffd_only = true;
 			break;
+		case 'D': {
+			char *end;
+
+			errno = 0;
+			o->duration_s = optarg[0] >= '0' && optarg[0] <= '9' ?
+				strtod(optarg, &end) : -1;
+			if (o->duration_s <= 0 || errno || *end || o->duration_s > 86400) {
+				fprintf(stderr, "--duration %s: expected seconds > 0 (e.g. 2 or 0.5), "
+					"at most 86400\n", optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'P':
 			if (parse_uint(optarg, 1, 1ull << 26, &v)) {
 				fprintf(stderr, "--pages %s: expected a decimal number in 1..%llu\n", optarg, 1ull << 26);
@@ -312,12 +357,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->uffd_only = true;
 			break;
 		case 'U':
-			if (parse_uint(optarg, 1, PFDK_PROFILE_MAX_DEVICES, &v)) {
-				fprintf(stderr, "--uffds %s: expected a decimal number in 1..%d (devices per profile)\n",
-					optarg, PFDK_PROFILE_MAX_DEVICES);
+			if (parse_uint_list(optarg, 1, PFDK_PROFILE_MAX_DEVICES, o->uffds, &o->nb_uffds)) {
+				fprintf(stderr, "--uffds %s: expected up to %d decimal numbers in 1..%d "
+					"(devices per profile), comma separated\n",
+					optarg, MAX_POINTS, PFDK_PROFILE_MAX_DEVICES);
 				return -1;
 			}
-			o->u.uffds = (unsigned int)v;
+			o->u.uffds = o->uffds[o->nb_uffds - 1];
+			for (i = 0; i < o->nb_uffds; i++)
+				o->u.uffds = RTE_MAX(o->u.uffds, o->uffds[i]);
 			o->uffd_only = true;
 			break;
 		case 'F':
@@ -940,6 +988,78 @@ progress_end(bool keep)
 }
 
 
+static double duration_s; /* --duration */
+
+/*
+ * One run: one pass (run_once()), or with --duration passes back to back
+ * until their measured time (uffd: touching phases; sim: the runs) reaches
+ * it, the run's numbers over all its passes: faults and times summed,
+ * latencies from the merged histogram. An interrupted pass discards the
+ * run, as without --duration.
+ */
+static int
+run_timed(const struct pfdk_profile *prof, struct row *r)
+{
+	struct pfdk_hist *acc, *keep = r->hist;
+	struct pfdk_hist_summary s;
+	double wall = 0, hcpu = 0, fcpu = 0, hz = (double)rte_get_tsc_hz();
+	uint64_t faults = 0;
+	struct row pass;
+	int ret;
+
+	r->passes = 1;
+	if (duration_s <= 0)
+		return run_once(prof, r);
+	acc = calloc(1, sizeof(*acc));
+	if (acc == NULL)
+		return -1;
+	r->passes = 0;
+	do {
+		pass = *r;
+		pass.hist = acc;
+		pass.faults = pass.lost = pass.duplicated = pass.backpressure = pass.retried = 0;
+		ret = run_once(prof, &pass);
+		if (ret != 0) {
+			memcpy(r->skip_reason, pass.skip_reason, sizeof(r->skip_reason));
+			r->skipped = pass.skipped;
+			free(acc);
+			return ret;
+		}
+		faults += pass.faults;
+		wall += pass.wall_s;
+		hcpu += pass.cpu_handler_s;
+		fcpu += pass.cpu_faulters_s;
+		r->lost += pass.lost;
+		r->duplicated += pass.duplicated;
+		r->backpressure += pass.backpressure;
+		r->retried += pass.retried;
+		r->passes++;
+	} while (wall < duration_s && fb_stop_signal == 0);
+	if (fb_stop_signal != 0) {
+		free(acc);
+		return 2;
+	}
+	pfdk_hist_summarize(acc, &s);
+	r->threads = pass.threads;
+	r->uffds = pass.uffds;
+	r->page_size = pass.page_size;
+	r->faults = faults;
+	r->wall_s = wall;
+	r->faults_per_s = wall > 0 ? (double)faults / wall : 0;
+	r->ns_per_fault = r->faults_per_s > 0 ? 1e9 / r->faults_per_s : 0;
+	r->p50_us = (double)s.p50 * 1e6 / hz;
+	r->p90_us = (double)s.p90 * 1e6 / hz;
+	r->p99_us = (double)s.p99 * 1e6 / hz;
+	r->p999_us = (double)s.p999 * 1e6 / hz;
+	r->max_us = (double)s.max * 1e6 / hz;
+	r->cpu_handler_s = hcpu;
+	r->cpu_faulters_s = fcpu;
+	if (keep != NULL)
+		pfdk_hist_merge(keep, acc);
+	free(acc);
+	return 0;
+}
+
 /*
  * Run @p r once more (its run @p k): 0, 1 (skipped: the reason in @p r),
  * 2 (interrupted: nothing measured), or -1 (failed: not run, the reason in
@@ -957,7 +1077,8 @@ row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
 	one = *r;
 	one.faults = one.lost = one.duplicated = one.backpressure = one.retried = 0;
 	one.skip_reason[0] = '\0';
-	ret = run_once(prof, &one);
+	ret = run_timed(prof, &one);
+	r->passes = one.passes;
 	if (ret == 2)
 		return 2;
 	if (ret != 0) {
@@ -1184,6 +1305,29 @@ place_uffd(const struct opts *o, const struct pfdk_profile *prof)
 	return 0;
 }
 
+static void report_workload(struct fb_report *rep);
+
+/* "1,2,4" */
+static const char *
+uint_list(const unsigned int *v, unsigned int n, char *buf, size_t len)
+{
+	size_t k = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0, "%s%u", i ? "," : "", v[i]);
+	return buf;
+}
+
+/* Point @p pt of the sweep into uffd_opts: threads outer, uffds inner. */
+static void
+point_set(const struct opts *o, unsigned int pt)
+{
+	uffd_opts.threads = o->threads[pt / o->nb_uffds];
+	uffd_opts.uffds = o->uffds[pt % o->nb_uffds];
+}
+
 /* The run as a whole, for the table, the JSON and the plot's title. */
 static void
 fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profile *prof,
@@ -1191,7 +1335,6 @@ fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profi
 {
 	time_t now = time(NULL);
 	struct tm tm;
-	char acc[16];
 
 	rep->source = o->source;
 	rep->uffd = uffd;
@@ -1207,19 +1350,37 @@ fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profi
 	rep->plot_kind = o->plot_kind;
 	gmtime_r(&now, &tm);
 	strftime(rep->timestamp, sizeof(rep->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (uffd)
+	rep->sweep = uffd && o->nb_threads * o->nb_uffds > 1;
+	rep->nb_threads = o->nb_threads;
+	rep->nb_uffds = o->nb_uffds;
+	memcpy(rep->threads, o->threads, sizeof(rep->threads));
+	memcpy(rep->uffds, o->uffds, sizeof(rep->uffds));
+	rep->duration_s = o->duration_s;
+	report_workload(rep);
+}
+
+/* The workload line of the point uffd_opts is set to. */
+static void
+report_workload(struct fb_report *rep)
+{
+	char acc[16], dur[48] = "";
+
+	if (rep->duration_s > 0)
+		snprintf(dur, sizeof(dur), ", runs of %g s", rep->duration_s);
+	if (rep->uffd)
 		snprintf(rep->workload, sizeof(rep->workload),
 			 "uffd: %u thread(s) on CPU %s, %" PRIu64 " pages of %s, %u uffd(s), "
-			 "pattern %s, access %s, %u run(s), profile %s",
+			 "pattern %s, access %s, %u run(s)%s, profile %s",
 			 uffd_opts.threads, faulter_list, uffd_opts.pages,
 			 uffd_opts.page_size == 4096 ? "4k" : "2m", uffd_opts.uffds,
 			 uffd_opts.pattern == FB_PAT_SEQ ? "seq" :
 			 uffd_opts.pattern == FB_PAT_RANDOM ? "random" : "stride",
-			 fb_access_name(&uffd_opts, acc, sizeof(acc)), o->repeat, prof->name);
+			 fb_access_name(&uffd_opts, acc, sizeof(acc)), rep->repeat, dur,
+			 rep->prof->name);
 	else
 		snprintf(rep->workload, sizeof(rep->workload),
-			 "%s: %" PRIu64 " faults per row, %u run(s), profile %s", o->source,
-			 o->faults, o->repeat, prof->name);
+			 "%s: %" PRIu64 " faults per pass, %u run(s)%s, profile %s", rep->source,
+			 rep->faults, rep->repeat, dur, rep->prof->name);
 }
 
 /*
@@ -1348,10 +1509,10 @@ main(int argc, char **argv)
 	static struct pfdk_profile prof, variants[MAX_ROWS];
 	static struct row rows[MAX_ROWS];
 	static unsigned int nruns[MAX_ROWS];
-	char err[512], lcores[2048], main_lcore[16], access_buf[16];
+	char err[512], lcores[2048], main_lcore[16], access_buf[16], tl[128], ul[128];
 	static struct fb_report rep;
 	char *eal[argc + 16];
-	unsigned int i, j, k, nrows = 0;
+	unsigned int i, j, k, nrows = 0, pt, npoints, start;
 	int dashdash, neal, ret, json_fd = -1, fd;
 	bool json_created = false, plot_created = false;
 	struct sigaction sa;
@@ -1375,6 +1536,7 @@ main(int argc, char **argv)
 			return 2;
 	}
 	uffd = strcmp(o.source, "uffd") == 0;
+	duration_s = o.duration_s;
 	if (o.nb_modes == 0) {
 		static const char *const def[] = {
 			"pfdk-rtc", "pfdk-pipeline", "pfdk-colocated",
@@ -1426,9 +1588,22 @@ main(int argc, char **argv)
 	}
 	if (uffd && place_uffd(&o, &prof) < 0)
 		return 2;
-	/* Every row's profile. */
+	/* Sweep points: threads x uffds (one point without lists, and for sim). */
+	if (o.nb_threads == 0)
+		o.threads[o.nb_threads++] = o.u.threads;
+	if (o.nb_uffds == 0)
+		o.uffds[o.nb_uffds++] = o.u.uffds;
+	npoints = uffd ? o.nb_threads * o.nb_uffds : 1;
+	if (npoints > MAX_POINTS) {
+		fprintf(stderr, "--threads x --uffds: %u points, at most %d\n", npoints, MAX_POINTS);
+		return 2;
+	}
+	/* Every row's profile, point after point. */
+	for (pt = 0; pt < npoints; pt++)
 	for (i = 0; i < o.nb_modes; i++) {
 		bool bl = uffd && fb_is_baseline(o.modes[i]);
+
+		point_set(&o, pt);
 
 		for (j = 0; j < (bl ? 1 : o.nb_bursts); j++) {
 			struct pfdk_profile *v = &variants[nrows];
@@ -1462,6 +1637,10 @@ main(int argc, char **argv)
 			}
 			snprintf(rows[nrows].mode, sizeof(rows[nrows].mode), "%s", o.modes[i]);
 			rows[nrows].source = o.source;
+			rows[nrows].pt = pt;
+			/* Shown for rows that do not run too (the sweep summary). */
+			rows[nrows].threads = uffd ? uffd_opts.threads : 0;
+			rows[nrows].uffds = uffd ? uffd_opts.uffds : 0;
 			row_describe(&rows[nrows], v, bl, uffd);
 			rows[nrows].burst = bl ? 0 : o.bursts[j];
 			nrows++;
@@ -1528,13 +1707,14 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (uffd)
 		printf("pfdk-faultbench: profile '%s' (%s), source uffd, %" PRIu64
-		       " pages of %s, %u faulting thread(s) on CPU %s, %u uffd(s), "
+		       " pages of %s, %s faulting thread(s) on CPU %s, %s uffd(s), "
 		       "pattern %s, access %s, handler CPU %d, %u run(s) per row "
 		       "(medians), TSC %.2f GHz\n",
 		       prof.name, o.profile ? o.profile : "embedded default",
 		       (o.u.pages + o.u.uffds - 1) / o.u.uffds * o.u.uffds,
-		       o.u.page_size == 4096 ? "4 KiB" : "2 MiB", o.u.threads,
-		       faulter_list, o.u.uffds,
+		       o.u.page_size == 4096 ? "4 KiB" : "2 MiB",
+		       uint_list(o.threads, o.nb_threads, tl, sizeof(tl)),
+		       faulter_list, uint_list(o.uffds, o.nb_uffds, ul, sizeof(ul)),
 		       o.u.pattern == FB_PAT_SEQ ? "seq" :
 		       o.u.pattern == FB_PAT_RANDOM ? "random" : "stride",
 		       fb_access_name(&uffd_opts, access_buf, sizeof(access_buf)),
@@ -1569,6 +1749,7 @@ main(int argc, char **argv)
 			else if (k == 0)
 				printf("running %-20s ...\n", rows[i].mode);
 			fflush(stdout);
+			point_set(&o, rows[i].pt);
 			ret = row_run(&variants[i], k, o.repeat, &rows[i]);
 			if (ret == 2)
 				break;
@@ -1599,14 +1780,35 @@ main(int argc, char **argv)
 	if (fb_stop_signal != 0)
 		printf("\ninterrupted by %s: the table shows the runs that finished\n",
 		       fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
-	set_ratios(rows, nrows);
-	fb_mark_spread(rows, nrows);
-	fb_print_table(&rep, rows, nrows);
+	/* A table per point: ratios and spread are within a point. */
+	for (start = 0, pt = 0; pt < npoints; pt++) {
+		for (i = start; i < nrows && rows[i].pt == pt; i++)
+			;
+		point_set(&o, pt);
+		report_workload(&rep);
+		set_ratios(rows + start, i - start);
+		fb_mark_spread(rows + start, i - start);
+		fb_print_table(&rep, rows + start, i - start);
+		start = i;
+	}
+	if (npoints > 1)
+		fb_print_sweep(rows, nrows, npoints);
 	if (o.json != NULL && fb_write_json(json_fd, o.json, &rep, rows, nrows) < 0)
 		failed = true;
 	fflush(stdout); /* the table before anything gnuplot says */
 	if (o.plot != NULL && fb_write_plot(o.plot, &rep, rows, nrows) < 0)
 		failed = true;
+	if (o.plot != NULL && npoints > 1) {
+		char tp[PATH_MAX];
+		size_t len = strlen(o.plot);
+
+		/* FILE.png: FILE-throughput.png beside it. */
+		if (len > 4 && strcmp(o.plot + len - 4, ".png") == 0)
+			len -= 4;
+		snprintf(tp, sizeof(tp), "%.*s-throughput.png", (int)len, o.plot);
+		if (fb_write_sweep_plot(tp, &rep, rows, nrows) < 0)
+			failed = true;
+	}
 	for (i = 0; i < nrows; i++)
 		free(rows[i].hist);
 	pfdk_cleanup();

@@ -59,6 +59,61 @@ fb_mark_spread(struct row *rows, unsigned int n)
 	}
 }
 
+/* Same mode and burst: one line of a sweep. */
+static bool
+same_row(const struct row *a, const struct row *b)
+{
+	return strcmp(a->mode, b->mode) == 0 && a->burst == b->burst;
+}
+
+void
+fb_print_sweep(const struct row *rows, unsigned int n, unsigned int npoints)
+{
+	unsigned int i, j, p;
+
+	printf("\nsweep: faults/s (median) per point; x: over the row's first point\n%-26s",
+	       "mode");
+	for (p = 0; p < npoints; p++)
+		for (j = 0; j < n; j++)
+			if (rows[j].pt == p) {
+				char h[32];
+
+				snprintf(h, sizeof(h), "thr=%u,uffds=%u", rows[j].threads,
+					 rows[j].uffds);
+				printf(" %22s", h);
+				break;
+			}
+	printf("\n");
+	for (i = 0; i < n && rows[i].pt == 0; i++) {
+		char name[48];
+		double first = 0;
+
+		if (rows[i].burst)
+			snprintf(name, sizeof(name), "%s/%u", rows[i].mode, rows[i].burst);
+		else
+			snprintf(name, sizeof(name), "%s", rows[i].mode);
+		printf("%-26s", name);
+		for (p = 0; p < npoints; p++) {
+			const struct row *r = NULL;
+			char c[40];
+
+			for (j = 0; j < n && r == NULL; j++)
+				if (rows[j].pt == p && same_row(&rows[j], &rows[i]))
+					r = &rows[j];
+			if (r == NULL || r->skipped) {
+				printf(" %22s", "not run");
+				continue;
+			}
+			if (first == 0)
+				first = r->faults_per_s;
+			snprintf(c, sizeof(c), "%.0f (x%.2f)", r->faults_per_s,
+				 first > 0 ? r->faults_per_s / first : 0);
+			printf(" %22s", c);
+		}
+		printf("\n");
+	}
+}
+
 void
 fb_print_table(const struct fb_report *rep, const struct row *rows, unsigned int n)
 {
@@ -301,7 +356,7 @@ static const char *const json_null_fields[] = {
 	"faults", "faults_per_s", "ns_per_fault", "p50_us", "p90_us", "p99_us",
 	"p999_us", "max_us", "lost", "duplicated", "backpressure", "retried",
 	"threads", "uffds", "page_size", "ratio_classic", "ratio_native",
-	"wall_s", "cpu_handler_s", "cpu_faulters_s", "runs", "per_run",
+	"wall_s", "cpu_handler_s", "cpu_faulters_s", "runs", "passes", "per_run",
 	"within_spread_of_best",
 };
 
@@ -354,7 +409,11 @@ fb_write_json(int fd, const char *path, const struct fb_report *rep,
 	json_key_str(f, "devargs", rep->devargs);
 	fputs("},\n  \"workload\": {", f);
 	json_key_str(f, "source", rep->source);
-	fprintf(f, ", \"repeat\": %u", rep->repeat);
+	fprintf(f, ", \"repeat\": %u, \"duration_s\": ", rep->repeat);
+	if (rep->duration_s > 0)
+		fprintf(f, "%g", rep->duration_s);
+	else
+		fputs("null", f);
 	if (u != NULL) {
 		fprintf(f, ", \"pages\": %" PRIu64 ", \"page_size\": %zu, \"threads\": %u, "
 			"\"uffds\": %u, ", u->pages, u->page_size, u->threads, u->uffds);
@@ -365,12 +424,21 @@ fb_write_json(int fd, const char *path, const struct fb_report *rep,
 		json_key_str(f, "access", fb_access_name(u, acc, sizeof(acc)));
 		fputs(", ", f);
 		json_key_str(f, "faulter_cpus", rep->faulter_cpus);
+		/* A sweep's points: threads outer, uffds inner (rows carry theirs). */
+		fputs(", \"threads_list\": [", f);
+		for (q = 0; q < rep->nb_threads; q++)
+			fprintf(f, "%s%u", q ? ", " : "", rep->threads[q]);
+		fputs("], \"uffds_list\": [", f);
+		for (q = 0; q < rep->nb_uffds; q++)
+			fprintf(f, "%s%u", q ? ", " : "", rep->uffds[q]);
+		fputs("]", f);
 		fprintf(f, ", \"handler_cpu\": %d, \"fault_around\": %u, \"faults\": null",
 			u->other_cpu, u->fault_around);
 	} else {
 		fprintf(f, ", \"pages\": null, \"page_size\": null, \"threads\": null, "
 			"\"uffds\": null, \"pattern\": null, \"access\": null, "
-			"\"faulter_cpus\": null, \"handler_cpu\": null, \"fault_around\": null, "
+			"\"faulter_cpus\": null, \"threads_list\": null, \"uffds_list\": null, "
+			"\"handler_cpu\": null, \"fault_around\": null, "
 			"\"faults\": %" PRIu64, rep->faults);
 	}
 	fputs("},\n  \"results\": [\n", f);
@@ -443,7 +511,7 @@ fb_write_json(int fd, const char *path, const struct fb_report *rep,
 			fprintf(f, ", \"%s_min\": %.6f, \"%s_max\": %.6f",
 				rv_names[rv_ranged[k]], r->lo[rv_ranged[k]],
 				rv_names[rv_ranged[k]], r->hi[rv_ranged[k]]);
-		fprintf(f, ", \"runs\": %u, \"per_run\": {", r->nruns);
+		fprintf(f, ", \"runs\": %u, \"passes\": %u, \"per_run\": {", r->nruns, r->passes);
 		for (k = 0; k < RV_N; k++) {
 			if (u == NULL && k == RV_FCPU)
 				continue;
@@ -571,9 +639,9 @@ fb_write_plot(const char *png, const struct fb_report *rep, const struct row *ro
 				 r->mode, r->burst);
 		else
 			snprintf(title, sizeof(title), "%.*s", FB_MODE_LEN - 1, r->mode);
-		if (rep->sweep && r->threads > 0)
+		if (rep->sweep)
 			snprintf(title + strlen(title), sizeof(title) - strlen(title),
-				 " (%u thr)", r->threads);
+				 " (%u thr, %u uffd)", r->threads, r->uffds);
 		fprintf(sf, "%s", nplot ? ", \\\n  " : "");
 		gp_quote(sf, data);
 		fprintf(sf, " index %u with lines lw 2 lc rgb '%s' dt %u title ", nplot,
@@ -618,6 +686,122 @@ fb_write_plot(const char *png, const struct fb_report *rep, const struct row *ro
 		goto out;
 	}
 	printf("plot: %s (latency %s of %u row(s))\n", png, cdf ? "CDF" : "percentiles", nplot);
+	ret = 0;
+out:
+	if (df != NULL)
+		fclose(df);
+	if (sf != NULL)
+		fclose(sf);
+	if (data[0] != '\0')
+		unlink(data);
+	if (script[0] != '\0')
+		unlink(script);
+	return ret;
+}
+
+int
+fb_write_sweep_plot(const char *png, const struct fb_report *rep, const struct row *rows,
+		    unsigned int n)
+{
+	extern char **environ;
+	bool by_threads = rep->nb_threads > 1;
+	char data[PATH_MAX], script[PATH_MAX], t[720];
+	char *argv[] = { (char *)(uintptr_t)"gnuplot", script, NULL };
+	FILE *df = NULL, *sf = NULL;
+	unsigned int i, j, nplot = 0;
+	int ret = -1, st, err;
+	pid_t pid;
+
+	data[0] = script[0] = '\0';
+	df = plot_tmp(data, sizeof(data));
+	sf = df != NULL ? plot_tmp(script, sizeof(script)) : NULL;
+	if (sf == NULL)
+		goto out;
+	fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+	      "  set terminal pngcairo noenhanced size 1280,720\n"
+	      "} else {\n"
+	      "  set terminal png noenhanced size 1280,720\n"
+	      "}\nset output ", sf);
+	gp_quote(sf, png);
+	/* The workload without the points' own threads/uffds. */
+	{
+		char acc[16];
+
+		snprintf(t, sizeof(t), "pfdk-faultbench: faults/s against %s (medians; bars: "
+			 "min-max over the runs)\\nuffd: %" PRIu64 " pages of %s, faulters on CPU %s, "
+			 "pattern %s, access %s, %u run(s), profile %s",
+			 by_threads ? "faulting threads" : "uffds", rep->u->pages,
+			 rep->u->page_size == 4096 ? "4k" : "2m", rep->faulter_cpus,
+			 rep->u->pattern == FB_PAT_SEQ ? "seq" :
+			 rep->u->pattern == FB_PAT_RANDOM ? "random" : "stride",
+			 fb_access_name(rep->u, acc, sizeof(acc)), rep->repeat, rep->prof->name);
+	}
+	/* Double quotes: "\n" breaks the line; the names hold no quote or backslash. */
+	fprintf(sf, "\nset title \"%s\"", t);
+	fprintf(sf, "\nset key outside right top vertical Left reverse noopaque\n"
+		"set grid\nset logscale x 2\nset xlabel '%s'\nset ylabel 'faults/s'\n"
+		"set yrange [0:*]\nset offsets graph 0.05, graph 0.05, 0, 0\nplot ",
+		by_threads ? "faulting threads (--threads)" : "userfaultfds (--uffds)");
+	/* One curve per (mode, burst) of the first point, and per uffds when both vary. */
+	for (i = 0; i < n && rows[i].pt == 0; i++) {
+		char title[FB_MODE_LEN + 32];
+		unsigned int pts = 0;
+
+		for (j = 0; j < n; j++) {
+			const struct row *r = &rows[j];
+
+			if (!same_row(r, &rows[i]) || r->skipped)
+				continue;
+			/* threads sweep: a curve per uffds value too (only the first here). */
+			if (by_threads && r->uffds != rows[i].uffds)
+				continue;
+			fprintf(df, "%u %.1f %.1f %.1f\n", by_threads ? r->threads : r->uffds,
+				r->faults_per_s, r->lo[RV_FPS], r->hi[RV_FPS]);
+			pts++;
+		}
+		fputs("\n\n", df);
+		if (rows[i].burst)
+			snprintf(title, sizeof(title), "%.*s burst %u", FB_MODE_LEN - 1,
+				 rows[i].mode, rows[i].burst);
+		else
+			snprintf(title, sizeof(title), "%.*s", FB_MODE_LEN - 1, rows[i].mode);
+		if (pts == 0) {
+			/* Keep the index numbering: the block is written, not plotted. */
+			nplot++;
+			continue;
+		}
+		fprintf(sf, "%s", nplot ? ", \\\n  " : "");
+		gp_quote(sf, data);
+		fprintf(sf, " index %u with yerrorlines lw 2 pt 7 lc rgb '%s' title ", nplot,
+			plot_colours[i % RTE_DIM(plot_colours)]);
+		gp_quote(sf, title);
+		nplot++;
+	}
+	fputc('\n', sf);
+	err = fclose(df);
+	err |= fclose(sf);
+	df = sf = NULL;
+	if (err != 0) {
+		fprintf(stderr, "--plot: writing temporary files: %s\n", strerror(errno));
+		goto out;
+	}
+	err = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
+	if (err == ENOENT) {
+		ret = 0; /* said once already by the latency plot */
+		goto out;
+	}
+	if (err != 0) {
+		fprintf(stderr, "--plot: cannot run gnuplot: %s\n", strerror(err));
+		goto out;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			goto out;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "--plot %s: gnuplot failed (see its message above)\n", png);
+		goto out;
+	}
+	printf("plot: %s (faults/s of %u row(s) over the sweep)\n", png, nplot);
 	ret = 0;
 out:
 	if (df != NULL)

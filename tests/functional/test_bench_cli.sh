@@ -396,4 +396,72 @@ PY
 else
 	echo "SKIP --access runs and placement: userfaultfd not usable here"
 fi
+
+# Sweeps: --threads and --uffds lists run every row at every point (threads
+# outer), a table per point and a faults/s summary; bad lists are refused.
+for a in "--threads 1,,2" "--threads 1," "--threads 0,2" "--uffds 2,x" "--threads 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source uffd $a --dry-run >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q -- "^${a%% *} ${a#* }: expected" "$tmp/out" || fail "$a: exit $rc: $(cat "$tmp/out")"
+done
+timeout 60 "$bench" --source uffd --threads 1,2,3,4,5 --uffds 1,2,3,4 --dry-run >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q "20 points, at most 16" "$tmp/out" || fail "too many points: $(cat "$tmp/out")"
+for a in "--duration 0" "--duration -1" "--duration 1x" "--duration 99999"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source sim $a >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q -- "^--duration ${a#* }: expected" "$tmp/out" || fail "$a: exit $rc: $(cat "$tmp/out")"
+done
+# --duration: passes until that much was measured, every fault of every pass counted.
+timeout 120 "$bench" --source sim --faults 20000 --duration 0.3 --repeat 1 --modes pfdk-rtc \
+	--burst 32 --json "$tmp/d.json" >"$tmp/out" 2>&1 || fail "--duration sim: $(cat "$tmp/out")"
+python3 - "$tmp/d.json" <<'PY' || fail "--duration json: $(cat "$tmp/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+r, = d["results"]
+assert d["workload"]["duration_s"] == 0.3, d["workload"]
+assert r["status"] == "ok" and r["passes"] >= 1 and r["lost"] == 0, r
+assert r["faults"] == r["passes"] * 20000, r
+for w in r["per_run"]["wall_s"]:
+    assert w >= 0.3, r                             # never stops short of S
+print("duration ok: %d passes" % r["passes"])
+PY
+if "$bench" --source uffd --modes native --pages 16 --repeat 1 >/dev/null 2>&1; then
+	plot=""
+	command -v gnuplot >/dev/null 2>&1 && plot="--plot $tmp/sw.png"
+	# shellcheck disable=SC2086
+	timeout 300 "$bench" --source uffd --threads 1,2 --uffds 1,2 --pages 256 --repeat 1 \
+		--modes pfdk-colocated,native --json "$tmp/sw.json" $plot >"$tmp/out" 2>&1 ||
+		fail "sweep: $(cat "$tmp/out")"
+	for p in "1 thread(s) on CPU [0-9]*, 256 pages of 4k, 1 uffd" "1 thread(s) on CPU [0-9]*, 256 pages of 4k, 2 uffd" \
+		"2 thread(s) on CPU [0-9]*, 256 pages of 4k, 1 uffd" "2 thread(s) on CPU [0-9]*, 256 pages of 4k, 2 uffd"; do
+		grep -q "^uffd: $p" "$tmp/out" || fail "sweep: no table for '$p': $(cat "$tmp/out")"
+	done
+	grep -qE "^mode +thr=1,uffds=1 +thr=1,uffds=2 +thr=2,uffds=1 +thr=2,uffds=2$" "$tmp/out" &&
+		grep -qE "^pfdk-colocated/32 +[0-9]+ \(x1.00\) +[0-9]+ \(x[0-9.]+\)" "$tmp/out" &&
+		grep -qE "^native +[0-9]+ \(x1.00\)" "$tmp/out" || fail "sweep summary: $(cat "$tmp/out")"
+	python3 - "$tmp/sw.json" <<'PY' || fail "sweep json: $(cat "$tmp/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = d["workload"]
+assert w["threads_list"] == [1, 2] and w["uffds_list"] == [1, 2], w
+rows = d["results"]
+got = sorted((r["mode"], r["threads"], r["uffds"]) for r in rows)
+want = sorted((m, t, u) for m in ("pfdk-colocated", "native") for t in (1, 2) for u in (1, 2))
+assert got == want, got
+for r in rows:
+    assert r["status"] == "ok" and r["faults"] == 256 and r["lost"] == 0 and r["duplicated"] == 0, r
+    assert r["ratio_native"] > 0, r     # native of the same point
+print("sweep ok")
+PY
+	if [ -n "$plot" ]; then
+		for f in "$tmp/sw.png" "$tmp/sw-throughput.png"; do
+			[ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' \n')" = 89504e47 ] ||
+				fail "sweep plot: $f is not a PNG: $(cat "$tmp/out")"
+		done
+	fi
+else
+	echo "SKIP uffd sweep: userfaultfd not usable here"
+fi
 echo "bench CLI ok"
