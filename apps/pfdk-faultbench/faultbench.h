@@ -186,7 +186,7 @@ struct fb_report {
 	unsigned int threads[16], uffds[16];
 	double duration_s;               /* --duration, 0 without */
 	char timestamp[32];              /* start, UTC, ISO 8601 */
-	char workload[640];              /* one line: titles and headers */
+	char workload[1024];              /* one line: titles and headers */
 };
 
 /*

@@ -1305,7 +1305,7 @@ place_uffd(const struct opts *o, const struct pfdk_profile *prof)
 	return 0;
 }
 
-static void report_workload(struct fb_report *rep);
+static void report_workload(struct fb_report *rep, bool all_points);
 
 /* "1,2,4" */
 static const char *
@@ -1356,23 +1356,33 @@ fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profi
 	memcpy(rep->threads, o->threads, sizeof(rep->threads));
 	memcpy(rep->uffds, o->uffds, sizeof(rep->uffds));
 	rep->duration_s = o->duration_s;
-	report_workload(rep);
+	report_workload(rep, true);
 }
 
-/* The workload line of the point uffd_opts is set to. */
+/*
+ * The workload line: of the point uffd_opts is set to, or with
+ * @p all_points a sweep's lists (the plots' titles).
+ */
 static void
-report_workload(struct fb_report *rep)
+report_workload(struct fb_report *rep, bool all_points)
 {
-	char acc[16], dur[48] = "";
+	char acc[16], dur[48] = "", thr[128], uf[128];
 
 	if (rep->duration_s > 0)
 		snprintf(dur, sizeof(dur), ", runs of %g s", rep->duration_s);
+	if (all_points) {
+		uint_list(rep->threads, rep->nb_threads, thr, sizeof(thr));
+		uint_list(rep->uffds, rep->nb_uffds, uf, sizeof(uf));
+	} else {
+		snprintf(thr, sizeof(thr), "%u", uffd_opts.threads);
+		snprintf(uf, sizeof(uf), "%u", uffd_opts.uffds);
+	}
 	if (rep->uffd)
 		snprintf(rep->workload, sizeof(rep->workload),
-			 "uffd: %u thread(s) on CPU %s, %" PRIu64 " pages of %s, %u uffd(s), "
+			 "uffd: %s thread(s) on CPU %s, %" PRIu64 " pages of %s, %s uffd(s), "
 			 "pattern %s, access %s, %u run(s)%s, profile %s",
-			 uffd_opts.threads, faulter_list, uffd_opts.pages,
-			 uffd_opts.page_size == 4096 ? "4k" : "2m", uffd_opts.uffds,
+			 thr, faulter_list, uffd_opts.pages,
+			 uffd_opts.page_size == 4096 ? "4k" : "2m", uf,
 			 uffd_opts.pattern == FB_PAT_SEQ ? "seq" :
 			 uffd_opts.pattern == FB_PAT_RANDOM ? "random" : "stride",
 			 fb_access_name(&uffd_opts, acc, sizeof(acc)), rep->repeat, dur,
@@ -1785,7 +1795,7 @@ main(int argc, char **argv)
 		for (i = start; i < nrows && rows[i].pt == pt; i++)
 			;
 		point_set(&o, pt);
-		report_workload(&rep);
+		report_workload(&rep, false);
 		set_ratios(rows + start, i - start);
 		fb_mark_spread(rows + start, i - start);
 		fb_print_table(&rep, rows + start, i - start);
@@ -1793,6 +1803,7 @@ main(int argc, char **argv)
 	}
 	if (npoints > 1)
 		fb_print_sweep(rows, nrows, npoints);
+	report_workload(&rep, true);
 	if (o.json != NULL && fb_write_json(json_fd, o.json, &rep, rows, nrows) < 0)
 		failed = true;
 	fflush(stdout); /* the table before anything gnuplot says */

@@ -595,7 +595,7 @@ fb_write_plot(const char *png, const struct fb_report *rep, const struct row *ro
 	gp_quote(sf, png);
 	fputs("\nset title ", sf);
 	{
-		char t[720];
+		char t[1200];
 
 		snprintf(t, sizeof(t), "pfdk-faultbench: fault latency %s\\n%s",
 			 cdf ? "CDF" : "by percentile", rep->workload);
