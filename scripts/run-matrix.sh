@@ -7,6 +7,10 @@
 #
 #   scripts/run-matrix.sh [BUILD_DIR] [-- extra faultbench options]
 #
+# ACCESS=read|write|mix:W (default write) is every row's first touch, the
+# native floor's too; REPEAT=K (default 3) runs per row. The table gives
+# each row's faults/s spread (half its min-max range over the runs, in %).
+#
 # Needs a build (scripts/run-bench.sh makes build-bench); the 2 MiB row needs
 # 2 MiB hugepages (scripts/setup.sh reserves them) and is skipped without.
 set -euo pipefail
@@ -24,7 +28,8 @@ modes=$modes,classic,classic-colocated,epoll-many,sigbus,native
 run() {
 	local name=$1; shift
 	echo "== $name: $bench $* --modes $modes --repeat ${REPEAT:-3}" >&2
-	"$bench" "$@" --modes "$modes" --repeat "${REPEAT:-3}" --json "$out/$name.json" "${extra[@]}" >&2
+	"$bench" "$@" --modes "$modes" --repeat "${REPEAT:-3}" --access "${ACCESS:-write}" \
+		--json "$out/$name.json" "${extra[@]}" >&2
 }
 extra=("$@")
 run 1thr-4k --threads 1 --pages 16384
@@ -37,23 +42,27 @@ import json, os, sys
 d = sys.argv[1]
 names = [("1thr-4k", "1 thread, 4 KiB"), ("4thr-4k", "4 threads, 4 KiB"),
          ("2m", "1 thread, 2 MiB"), ("64uffd", "64 uffds, 64 threads")]
-print("| workload | mode | faults/s | p50 us | p99 us | p99.9 us | x classic | x native | hcpu% | fcpu% |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("access: %s (every row and native)\n" % os.environ.get("ACCESS", "write"))
+print("| workload | mode | faults/s | spread | p50 us | p99 us | p99.9 us | x classic | x native | hcpu% | fcpu% |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 summary = []
 for key, title in names:
     p = os.path.join(d, key + ".json")
     if not os.path.exists(p):
-        print("| %s | (skipped) | | | | | | | | |" % title)
+        print("| %s | (skipped) | | | | | | | | | |" % title)
         continue
     # Rows the bench could not run carry "status": "not run" and null numbers.
     rows = [r for r in json.load(open(p))["results"] if r.get("status", "ok") == "ok"]
     if not rows:
-        print("| %s | (skipped: no hugepages?) | | | | | | | | |" % title)
+        print("| %s | (skipped: no hugepages?) | | | | | | | | | |" % title)
         continue
     for r in rows:
         w = r["wall_s"] or 1
-        print("| %s | %s | %.1fK | %.1f | %.1f | %.1f | %s | %s | %.0f | %.0f |" % (
-            title, r["mode"], r["faults_per_s"] / 1e3, r["p50_us"], r["p99_us"], r["p999_us"],
+        sp = "-"
+        if r.get("runs", 1) > 1 and r["faults_per_s"]:
+            sp = "%.0f%%" % (50 * (r["faults_per_s_max"] - r["faults_per_s_min"]) / r["faults_per_s"])
+        print("| %s | %s | %.1fK | %s | %.1f | %.1f | %.1f | %s | %s | %.0f | %.0f |" % (
+            title, r["mode"], r["faults_per_s"] / 1e3, sp, r["p50_us"], r["p99_us"], r["p999_us"],
             "%.2f" % r["ratio_classic"] if r["ratio_classic"] else "-",
             "%.2f" % r["ratio_native"] if r["ratio_native"] else "-",
             100 * r["cpu_handler_s"] / w, 100 * r["cpu_faulters_s"] / w))

@@ -8,6 +8,7 @@
  * hand-written handlers it is compared with (baselines.c).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +21,11 @@ struct pfdk_hist;
 struct pfdk_store;
 
 #define FB_MODE_LEN 32
+#define FB_MAX_REPEAT 99
+
+/* Per-run values of a row (medians, min and max over them). */
+enum { RV_FPS, RV_NS, RV_P50, RV_P90, RV_P99, RV_P999, RV_MAX, RV_WALL,
+	RV_HCPU, RV_FCPU, RV_N };
 
 struct row {
 	char mode[FB_MODE_LEN];
@@ -46,6 +52,15 @@ struct row {
 	 * here by the run; NULL when no plot is wanted.
 	 */
 	struct pfdk_hist *hist;
+	char layout[16];         /* rtc, pipeline, colocated; "baseline" */
+	char engine[48];         /* the pollers' engines ("busy", "epoll+busy"), or the baseline's */
+	int fault_around;        /* uffd: pages filled after each fault; -1 for sim */
+	unsigned int nruns;      /* runs that finished */
+	unsigned int pt;         /* sweep point (--threads x --uffds), from 0 */
+	unsigned int passes;     /* --duration: passes of the last run */
+	double v[RV_N][FB_MAX_REPEAT]; /* each run's values, in run order */
+	double lo[RV_N], hi[RV_N];     /* min and max over the runs */
+	int close_to_best;       /* faults/s range overlaps the best row's: 1; 0; -1 unknown */
 	bool skipped;            /* the row did not run (skip_reason says why) */
 	bool error;              /* ... because it failed: the bench exits 1 */
 	char skip_reason[600];
@@ -72,18 +87,137 @@ fb_cpu_s(clockid_t clk)
 /* Access orders of the faulting threads. */
 enum fb_pattern { FB_PAT_SEQ = 0, FB_PAT_RANDOM, FB_PAT_STRIDE };
 
+/* How the faulting threads touch each page (the first touch is timed). */
+enum fb_access { FB_ACC_READ = 0, FB_ACC_WRITE, FB_ACC_MIX };
+
+#define FB_MAX_CPUS CPU_SETSIZE
+
 /* The uffd workload. */
 struct fb_uffd_opts {
-	unsigned int threads;   /* faulting threads, all on fault_cpu */
+	unsigned int threads;   /* faulting threads, over faulter_cpus */
 	unsigned int uffds;     /* separate userfaultfds (regions) */
 	uint64_t pages;         /* pages per run, over all regions */
 	size_t page_size;       /* 4096 or 2 MiB (hugetlb) */
 	enum fb_pattern pattern;
 	unsigned int stride;    /* FB_PAT_STRIDE: visit every stride-th page first */
-	int fault_cpu;          /* the faulting threads' CPU (main_cpu) */
-	int other_cpu;          /* the other CPU: handlers of non-colocated rows */
+	enum fb_access access;
+	unsigned int write_pct; /* FB_ACC_MIX: percent of pages written */
+	/* Faulting thread k runs on faulter_cpu[k % nb_faulter_cpus]. */
+	unsigned int nb_faulter_cpus;
+	int faulter_cpu[64];
+	int fault_cpu;          /* faulter_cpu[0]: main_cpu of generated rows */
+	int fault_node;         /* its NUMA node */
+	int other_cpu;          /* handlers of non-colocated rows (topology pick) */
+	int other_node;
+	unsigned int check_ncpus;  /* the machine rows are checked for (0: here) */
+	unsigned int check_nnodes;
 	unsigned int fault_around; /* pfdk-inthread-fa rows: pages after each fault */
 };
+
+/* "read", "write", "mix" (50 %) or "mix:W" (W % written); 0 or -1. */
+int fb_access_parse(const char *s, struct fb_uffd_opts *u);
+
+/* "write", "read" or "mix:W" into @p buf. */
+const char *fb_access_name(const struct fb_uffd_opts *u, char *buf, size_t len);
+
+/* Is page @p j of region @p r written (else read) at first touch? */
+static inline bool
+fb_access_writes(const struct fb_uffd_opts *u, unsigned int r, size_t j)
+{
+	uint64_t h;
+
+	if (u->access != FB_ACC_MIX)
+		return u->access == FB_ACC_WRITE;
+	/* A fixed hash: every run and every row writes the same pages. */
+	h = ((uint64_t)j + ((uint64_t)r << 40)) * 0x9e3779b97f4a7c15ull;
+	return (h >> 32) % 100 < u->write_pct;
+}
+
+/* ---- topo.c ---- */
+
+/* The CPUs, nodes and cores rows are placed on. */
+struct fb_topo {
+	cpu_set_t online;
+	cpu_set_t allowed;      /* online and in this process's affinity mask */
+	unsigned int ncpus;     /* highest online CPU + 1 */
+	unsigned int nnodes;    /* highest node + 1 */
+	int node[FB_MAX_CPUS];
+	int core[FB_MAX_CPUS];  /* core_id */
+	int pkg[FB_MAX_CPUS];   /* physical_package_id */
+	bool fake;              /* read under $PFDK_SYSFS_ROOT */
+};
+
+/* "0-3,8,10-11" into @p set; 0 or -1 (empty, garbage, a CPU >= FB_MAX_CPUS). */
+int fb_cpulist_parse(const char *s, cpu_set_t *set);
+
+/* @p set as a list ("0-3,8"); 0 or -1 when @p len is too short. */
+int fb_cpulist_format(const cpu_set_t *set, char *buf, size_t len);
+
+/* Read the topology (sysfs, or $PFDK_SYSFS_ROOT/sys); 0 or -1. */
+int fb_topo_load(struct fb_topo *t);
+
+/*
+ * The best allowed CPU outside @p avoid (and inside @p within when not
+ * NULL) for a handler serving faulters on @p avoid: on @p near's node,
+ * then not an SMT sibling of a CPU in @p avoid, then the lowest number.
+ * @return the CPU, or -1 when none is left.
+ */
+int fb_topo_pick(const struct fb_topo *t, const cpu_set_t *avoid, int near,
+		 const cpu_set_t *within);
+
+/* ---- report.c: table, JSON, plot ---- */
+
+/* What the table, the JSON and the plot say about the run as a whole. */
+struct fb_report {
+	const char *source;
+	bool uffd;
+	const struct fb_uffd_opts *u;    /* uffd source: the workload */
+	const char *faulter_cpus;        /* uffd: as a list */
+	const struct pfdk_profile *prof;
+	const char *profile_file;        /* NULL: the embedded default */
+	const char *devargs;
+	uint64_t faults;                 /* sim: faults per row */
+	unsigned int repeat;
+	int argc;                        /* the command line, as typed */
+	char **argv;
+	const char *plot_kind;           /* "percentile" or "cdf" */
+	bool sweep;                      /* rows of several --threads/--uffds points */
+	unsigned int nb_threads, nb_uffds; /* the sweep's lists */
+	unsigned int threads[16], uffds[16];
+	double duration_s;               /* --duration, 0 without */
+	char timestamp[32];              /* start, UTC, ISO 8601 */
+	char workload[1024];              /* one line: titles and headers */
+};
+
+/*
+ * A sweep's summary: faults/s of every row (mode, burst) at every point
+ * (columns), after the per-point tables.
+ */
+void fb_print_sweep(const struct row *rows, unsigned int n, unsigned int npoints);
+
+/* A sweep's throughput plot (faults/s against threads or uffds); 0 or -1. */
+int fb_write_sweep_plot(const char *png, const struct fb_report *rep,
+			const struct row *rows, unsigned int n);
+
+/* Mark rows whose faults/s over the runs overlaps the best row's. */
+void fb_mark_spread(struct row *rows, unsigned int n);
+
+void fb_print_table(const struct fb_report *rep, const struct row *rows, unsigned int n);
+
+/* --json into @p fd (opened by fb_out_check()); 0 or -1 (reason printed). */
+int fb_write_json(int fd, const char *path, const struct fb_report *rep,
+		  const struct row *rows, unsigned int n);
+
+/*
+ * --json and --plot before anything runs: @p path opened for writing
+ * (created when missing, never truncated here). @return the fd, or -1 with
+ * the reason printed; *created tells whether it is new.
+ */
+int fb_out_check(const char *opt, const char *path, bool *created);
+
+/* --plot: 0 (drawn, or no gnuplot: a message) or -1. */
+int fb_write_plot(const char *png, const struct fb_report *rep, const struct row *rows,
+		  unsigned int n);
 
 /* ---- uffd_source.c ---- */
 

@@ -47,23 +47,30 @@
 
 extern const char pfdk_default_profile[];
 
-#define MAX_ROWS 64
+#define MAX_ROWS 128
+#define MAX_POINTS 16 /* --threads x --uffds sweep points */
 #define MAX_MODES 16
 #define MAX_BURSTS 8
-#define MAX_REPEAT 99
+#define MAX_REPEAT FB_MAX_REPEAT
 
 struct opts {
 	const char *source;
 	const char *devargs;
 	const char *profile;
 	const char *json;
-	const char *plot;   /* --plot: PNG of the rows' latency CDFs */
+	const char *plot;   /* --plot: PNG of the rows' latencies */
+	const char *plot_kind; /* --plot-kind percentile|cdf */
 	uint64_t faults;
 	unsigned int repeat;
 	unsigned int nb_modes;
 	char modes[MAX_MODES][32];
 	unsigned int nb_bursts;
 	uint16_t bursts[MAX_BURSTS];
+	const char *faulter_cpus; /* --faulter-cpus LIST */
+	unsigned int nb_threads, nb_uffds; /* --threads / --uffds lists */
+	unsigned int threads[MAX_POINTS], uffds[MAX_POINTS];
+	double duration_s;  /* --duration: passes per run until this much measured time */
+	bool dry_run;       /* --dry-run: print the rows' placement, run nothing */
 	bool sim_only;      /* --faults or --devargs given */
 	bool uffd_only;     /* a uffd workload option given */
 	struct fb_uffd_opts u;
@@ -74,19 +81,57 @@ static const struct mode_def {
 	const char *name;
 	int layout;
 	int engine;
+	bool uffd_only;
+	const char *help;   /* --help's line */
 } mode_defs[] = {
-	{ "pfdk", -1, -1 },
-	{ "pfdk-rtc", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY },
-	{ "pfdk-pipeline", PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY },
-	{ "pfdk-colocated", PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL },
-	{ "pfdk-busy", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY },
-	{ "pfdk-epoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL },
-	{ "pfdk-uring", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING },
-	{ "pfdk-uring-nosqpoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL },
+	{ "pfdk", -1, -1, false, "the profile's own layout, lcores and engines" },
+	{ "pfdk-rtc", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false,
+	  "run to completion: one busy poller resolves and answers" },
+	{ "pfdk-pipeline", PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY, false,
+	  "pollers hand faults through a ring to resolvers" },
+	{ "pfdk-colocated", PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL, false,
+	  "an epoll poller on the faulters' CPU" },
+	{ "pfdk-busy", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, "rtc, non-blocking read spin" },
+	{ "pfdk-epoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL, false, "rtc, epoll (sleeps)" },
+	{ "pfdk-uring", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING, false,
+	  "rtc, io_uring with SQPOLL (SQ thread beside main_cpu)" },
+	{ "pfdk-uring-nosqpoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL, false,
+	  "rtc, io_uring, completion queue spun" },
 	/* uffd only: SIGBUS in the faulting thread; -fa adds fault-around. */
-	{ "pfdk-inthread", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD },
-	{ "pfdk-inthread-fa", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD },
+	{ "pfdk-inthread", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true,
+	  "the faulting thread resolves its own fault (SIGBUS)" },
+	{ "pfdk-inthread-fa", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true,
+	  "pfdk-inthread filling --fault-around pages after each fault" },
 };
+
+/* The hand-written handlers PFDK is measured against (uffd only). */
+static const struct {
+	const char *name;
+	const char *help;
+} baseline_defs[] = {
+	{ "classic", "poll()+read()+UFFDIO_COPY thread on the handler CPU" },
+	{ "classic-colocated", "the same thread on the faulters' CPU" },
+	{ "epoll-many", "one epoll thread over every uffd" },
+	{ "sigbus", "UFFD_FEATURE_SIGBUS, COPY in the faulting thread's handler" },
+	{ "native", "no userfaultfd: the kernel's own first touch (the floor)" },
+};
+
+/* Every mode's name, for messages: "pfdk, pfdk-rtc, ...". */
+static void
+mode_names(char *buf, size_t len, bool uffd_only)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < RTE_DIM(mode_defs); i++)
+		if (mode_defs[i].uffd_only == uffd_only)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+					      n ? ", " : "", mode_defs[i].name);
+	for (i = 0; uffd_only && i < RTE_DIM(baseline_defs); i++)
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+				      n ? ", " : "", baseline_defs[i].name);
+}
 
 static const struct mode_def *
 mode_find(const char *name)
@@ -103,37 +148,60 @@ mode_find(const char *name)
 static void
 usage(const char *prog)
 {
+	unsigned int i;
+
 	printf("usage: %s [EAL args] -- [options]\n"
 	       "  --source uffd|sim     what faults (default: uffd where userfaultfd works, else\n"
 	       "                        sim; iommufd: not in this build)\n"
 	       "  --devargs STR         device string replacing the profile's first device\n"
 	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
-	       "  --modes LIST          rows: pfdk (the profile as is), pfdk-rtc, pfdk-pipeline,\n"
-	       "                        pfdk-colocated, and rtc with an engine: pfdk-busy,\n"
-	       "                        pfdk-epoll, pfdk-uring (SQ thread on main_cpu),\n"
-	       "                        pfdk-uring-nosqpoll; uffd source also the baselines\n"
-	       "                        classic, classic-colocated, epoll-many, native\n"
-	       "                        (default sim: rtc, pipeline, colocated; uffd: rtc,\n"
-	       "                        colocated and the four baselines)\n"
-	       "  --threads N           uffd: faulting threads on main_cpu (default 1)\n"
+	       "  --modes LIST          rows, comma separated (every mode is listed below;\n"
+	       "                        default sim: pfdk-rtc, pfdk-pipeline, pfdk-colocated;\n"
+	       "                        uffd: pfdk-rtc, pfdk-colocated, pfdk-inthread and the\n"
+	       "                        baselines)\n"
+	       "  --threads LIST        uffd: faulting threads (default 1); a list (1,2,4,8)\n"
+	       "                        is a sweep: every row at each point, a table per\n"
+	       "                        point and a faults/s summary (and plot)\n"
 	       "  --pages N             uffd: pages per run, over all uffds (default 16384)\n"
 	       "  --page-size 4k|2m     uffd: page size; 2m is hugetlb (default 4k)\n"
-	       "  --uffds M             uffd: separate userfaultfds/regions (default 1)\n"
+	       "  --uffds LIST          uffd: separate userfaultfds/regions (default 1); a list\n"
+	       "                        sweeps, as --threads does (points: threads x uffds)\n"
 	       "  --pattern P           uffd: seq, random or stride:K (default seq)\n"
+	       "  --access A            uffd: first touch of each page: read, write, mix (half\n"
+	       "                        written) or mix:W (W%% written); every row and the\n"
+	       "                        native floor do the same (default write)\n"
+	       "  --faulter-cpus LIST   uffd: CPUs of the faulting threads, thread k on the\n"
+	       "                        k-th (round robin), e.g. 0 or 0-3,8 (default: the\n"
+	       "                        profile's main_cpu); generated rows' handlers go to\n"
+	       "                        a CPU on the faulters' node, off their cores\n"
 	       "  --fault-around N      uffd: pages filled after each fault in pfdk-inthread-fa\n"
 	       "                        rows (default 31, at most 511)\n"
 	       "  --faults N            sim: faults per row (default 10000000)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
 	       "  --repeat K            K runs per row, medians reported (default 3)\n"
+	       "  --duration S          each run repeats its pages (uffd) or faults (sim) in\n"
+	       "                        passes until S seconds were measured (decimal);\n"
+	       "                        without it a run is one pass\n"
 	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
-	       "  --plot FILE.png       latency CDF of every row, drawn with gnuplot\n"
-	       "                        (Debian: gnuplot-nox)\n"
-	       "  --help\n"
-	       "EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
+	       "  --plot FILE.png       latency of every row, drawn with gnuplot (Debian:\n"
+	       "                        gnuplot-nox)\n"
+	       "  --plot-kind K         percentile: latency (log) by percentile on a\n"
+	       "                        log(1/(1-p)) axis to 99.999%% (default); cdf: the\n"
+	       "                        fraction of faults below each latency\n"
+	       "  --dry-run             print each row's CPUs, nodes and engines; run nothing\n"
+	       "  -h, --help            this text; --version: the version\n", prog);
+	printf(
+	       "Modes (--modes; * uffd source only):\n");
+	for (i = 0; i < RTE_DIM(mode_defs); i++)
+		printf("  %-20s%s %s\n", mode_defs[i].name, mode_defs[i].uffd_only ? "*" : " ",
+		       mode_defs[i].help);
+	for (i = 0; i < RTE_DIM(baseline_defs); i++)
+		printf("  %-20s* %s\n", baseline_defs[i].name, baseline_defs[i].help);
+	printf("EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
 	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
 	       "--no-pci is added unless -a/-b name PCI devices.\n"
 	       "Exit: 0; 1 a row failed or lost/duplicated a fault; 2 bad arguments;\n"
-	       "130/143 stopped by SIGINT/SIGTERM (the runs that finished are reported).\n", prog);
+	       "130/143 stopped by SIGINT/SIGTERM (the runs that finished are reported).\n");
 }
 
 static int
@@ -167,6 +235,26 @@ parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 	return (errno || *end || *v < min || *v > max) ? -1 : 0;
 }
 
+/* "1,2,4": up to MAX_POINTS decimal numbers in [min, max]; 0 or -1. */
+static int
+parse_uint_list(const char *arg, uint64_t min, uint64_t max, unsigned int *out,
+		unsigned int *n)
+{
+	char list[MAX_POINTS][32];
+	unsigned int i;
+	uint64_t v;
+
+	if (strlen(arg) >= 256 || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,") != NULL ||
+	    parse_list(arg, list, MAX_POINTS, n) < 0)
+		return -1;
+	for (i = 0; i < *n; i++) {
+		if (parse_uint(list[i], min, max, &v) < 0)
+			return -1;
+		out[i] = (unsigned int)v;
+	}
+	return 0;
+}
+
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -186,7 +274,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "uffds", required_argument, NULL, 'U' },
 		{ "pattern", required_argument, NULL, 'A' },
 		{ "fault-around", required_argument, NULL, 'F' },
+		{ "access", required_argument, NULL, 'a' },
+		{ "faulter-cpus", required_argument, NULL, 'C' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "plot-kind", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char list[MAX_BURSTS][32];
@@ -194,7 +288,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->source = optarg; break;
 		case 'd': o->devargs = optarg; o->sim_only = true; break;
@@ -222,13 +316,27 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->sim_only = true;
 			break;
 		case 'T':
-			if (parse_uint(optarg, 1, 1024, &v)) {
-				fprintf(stderr, "--threads %s: expected a decimal number in 1..1024\n", optarg);
+			if (parse_uint_list(optarg, 1, 1024, o->threads, &o->nb_threads)) {
+				fprintf(stderr, "--threads %s: expected up to %d decimal numbers in "
+					"1..1024, comma separated\n", optarg, MAX_POINTS);
 				return -1;
 			}
-			o->u.threads = (unsigned int)v;
+			o->u.threads = o->threads[0];
 			o->uffd_only = true;
 			break;
+		case 'D': {
+			char *end;
+
+			errno = 0;
+			o->duration_s = optarg[0] >= '0' && optarg[0] <= '9' ?
+				strtod(optarg, &end) : -1;
+			if (o->duration_s <= 0 || errno || *end || o->duration_s > 86400) {
+				fprintf(stderr, "--duration %s: expected seconds > 0 (e.g. 2 or 0.5), "
+					"at most 86400\n", optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'P':
 			if (parse_uint(optarg, 1, 1ull << 26, &v)) {
 				fprintf(stderr, "--pages %s: expected a decimal number in 1..%llu\n", optarg, 1ull << 26);
@@ -249,12 +357,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->uffd_only = true;
 			break;
 		case 'U':
-			if (parse_uint(optarg, 1, PFDK_PROFILE_MAX_DEVICES, &v)) {
-				fprintf(stderr, "--uffds %s: expected a decimal number in 1..%d (devices per profile)\n",
-					optarg, PFDK_PROFILE_MAX_DEVICES);
+			if (parse_uint_list(optarg, 1, PFDK_PROFILE_MAX_DEVICES, o->uffds, &o->nb_uffds)) {
+				fprintf(stderr, "--uffds %s: expected up to %d decimal numbers in 1..%d "
+					"(devices per profile), comma separated\n",
+					optarg, MAX_POINTS, PFDK_PROFILE_MAX_DEVICES);
 				return -1;
 			}
-			o->u.uffds = (unsigned int)v;
+			o->u.uffds = o->uffds[o->nb_uffds - 1];
+			for (i = 0; i < o->nb_uffds; i++)
+				o->u.uffds = RTE_MAX(o->u.uffds, o->uffds[i]);
 			o->uffd_only = true;
 			break;
 		case 'F':
@@ -266,6 +377,28 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->u.fault_around = (unsigned int)v;
 			o->uffd_only = true;
 			break;
+		case 'a':
+			if (fb_access_parse(optarg, &o->u) < 0) {
+				fprintf(stderr, "--access %s: expected read, write, mix or mix:W "
+					"(W %% of pages written, 0..100)\n", optarg);
+				return -1;
+			}
+			o->uffd_only = true;
+			break;
+		case 'C': {
+			cpu_set_t set;
+
+			if (fb_cpulist_parse(optarg, &set) < 0 || CPU_COUNT(&set) > 64) {
+				fprintf(stderr, "--faulter-cpus %s: expected a CPU list such as "
+					"0 or 0-3,8 (up to 64 CPUs, each below %d)\n", optarg,
+					FB_MAX_CPUS);
+				return -1;
+			}
+			o->faulter_cpus = optarg;
+			o->uffd_only = true;
+			break;
+		}
+		case 'n': o->dry_run = true; break;
 		case 'A':
 			if (fb_uffd_parse_pattern(optarg, &o->u) < 0) {
 				fprintf(stderr, "--pattern %s: expected seq, random or stride:K\n",
@@ -290,7 +423,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->bursts[i] = (uint16_t)v;
 			}
 			break;
+		case 'K':
+			if (strcmp(optarg, "percentile") != 0 && strcmp(optarg, "cdf") != 0) {
+				fprintf(stderr, "--plot-kind %s: expected percentile or cdf\n", optarg);
+				return -1;
+			}
+			o->plot_kind = optarg;
+			break;
 		case 'h': usage(argv[0]); exit(0);
+		case 'V': printf("pfdk-faultbench (PFDK) %s\n", PFDK_VERSION); exit(0);
 		default: usage(argv[0]); return -1;
 		}
 	}
@@ -334,8 +475,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	} else if (o->uffd_only) {
-		fprintf(stderr, "--threads, --pages, --page-size, --uffds and --pattern "
-			"need --source uffd\n");
+		fprintf(stderr, "--threads, --pages, --page-size, --uffds, --pattern, "
+			"--access, --faulter-cpus and --fault-around need --source uffd\n");
 		return -1;
 	}
 	for (i = 0; i < o->nb_modes; i++) {
@@ -345,12 +486,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			continue;
 		if (mode_find(m) == NULL ||
 		    (strcmp(o->source, "uffd") != 0 && strncmp(m, "pfdk-inthread", 13) == 0)) {
+			char any[256], uo[256];
+
+			mode_names(any, sizeof(any), false);
+			mode_names(uo, sizeof(uo), true);
 			fprintf(stderr, "--modes: '%s' is not a mode of this build and "
-				"source (pfdk, pfdk-rtc, pfdk-pipeline, pfdk-colocated, "
-				"pfdk-busy, pfdk-epoll, pfdk-uring, pfdk-uring-nosqpoll; "
-				"pfdk-inthread, pfdk-inthread-fa and the baselines classic, "
-				"classic-colocated, epoll-many, sigbus, native need "
-				"--source uffd)\n", m);
+				"source (%s; %s need --source uffd)\n", m, any, uo);
 			return -1;
 		}
 	}
@@ -528,6 +669,55 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 
 static struct fb_uffd_opts uffd_opts;
 
+/*
+ * The layout and engine a row runs (from its profile; a baseline's own
+ * handler), and its fault-around, for the JSON.
+ */
+static void
+row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uffd)
+{
+	static const char *const bl_engine[][2] = {
+		{ "classic", "poll+read, other CPU" },
+		{ "classic-colocated", "poll+read, faulters' CPU" },
+		{ "epoll-many", "epoll+read" },
+		{ "sigbus", "sigbus in the faulting thread" },
+		{ "native", "kernel first touch" },
+	};
+	unsigned int i;
+	size_t n = 0;
+
+	r->fault_around = uffd ? 0 : -1;
+	if (baseline) {
+		snprintf(r->layout, sizeof(r->layout), "baseline");
+		for (i = 0; i < RTE_DIM(bl_engine); i++)
+			if (strcmp(r->mode, bl_engine[i][0]) == 0)
+				snprintf(r->engine, sizeof(r->engine), "%s", bl_engine[i][1]);
+		return;
+	}
+	if (v->nb_lcores == 0)
+		return; /* refused: not run */
+	snprintf(r->layout, sizeof(r->layout), "%s", pfdk_layout_name(v->layout));
+	for (i = 0; i < v->nb_lcores; i++) {
+		const char *e = pfdk_engine_name(v->lcores[i].engine);
+
+		if (v->lcores[i].role != PFDK_ROLE_POLLER)
+			continue;
+		/* Each engine once: "busy", "epoll+busy". */
+		if (n > 0 && strstr(r->engine, e) != NULL)
+			continue;
+		n += (size_t)snprintf(r->engine + n, n < sizeof(r->engine) ? sizeof(r->engine) - n : 0,
+				      "%s%s", n ? "+" : "", e);
+	}
+	for (i = 0; uffd && i < v->nb_devices; i++) {
+		const char *fa = strstr(v->devices[i].devargs, "fault_around=");
+
+		if (fa != NULL)
+			r->fault_around = atoi(fa + 13);
+	}
+}
+static struct fb_topo topo;          /* the uffd source: where rows are placed */
+static char faulter_list[256];       /* uffd_opts' faulter CPUs as a list */
+
 volatile sig_atomic_t fb_stop_signal;
 static struct timespec stop_signal_at;
 
@@ -564,11 +754,17 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Median of @p v[0..n), and its min and max; @p v keeps its (run) order. */
 static double
-median(double *v, unsigned int n)
+median(const double *v, unsigned int n, double *lo, double *hi)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double s[MAX_REPEAT];
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	*lo = s[0];
+	*hi = s[n - 1];
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static int run_once_sim(const struct pfdk_profile *prof, struct row *r);
@@ -791,10 +987,78 @@ progress_end(bool keep)
 	prog.shown = false;
 }
 
-/* Per-run values of a row, for its medians. */
-enum { RV_FPS, RV_NS, RV_P50, RV_P90, RV_P99, RV_P999, RV_MAX, RV_WALL,
-	RV_HCPU, RV_FCPU, RV_N };
-static double runs[MAX_ROWS][RV_N][MAX_REPEAT];
+
+static double duration_s; /* --duration */
+
+/*
+ * One run: one pass (run_once()), or with --duration passes back to back
+ * until their measured time (uffd: touching phases; sim: the runs) reaches
+ * it, the run's numbers over all its passes: faults and times summed,
+ * latencies from the merged histogram. An interrupted pass discards the
+ * run, as without --duration.
+ */
+static int
+run_timed(const struct pfdk_profile *prof, struct row *r)
+{
+	struct pfdk_hist *acc, *keep = r->hist;
+	struct pfdk_hist_summary s;
+	double wall = 0, hcpu = 0, fcpu = 0, hz = (double)rte_get_tsc_hz();
+	uint64_t faults = 0;
+	struct row pass;
+	int ret;
+
+	r->passes = 1;
+	if (duration_s <= 0)
+		return run_once(prof, r);
+	acc = calloc(1, sizeof(*acc));
+	if (acc == NULL)
+		return -1;
+	r->passes = 0;
+	do {
+		pass = *r;
+		pass.hist = acc;
+		pass.faults = pass.lost = pass.duplicated = pass.backpressure = pass.retried = 0;
+		ret = run_once(prof, &pass);
+		if (ret != 0) {
+			memcpy(r->skip_reason, pass.skip_reason, sizeof(r->skip_reason));
+			r->skipped = pass.skipped;
+			free(acc);
+			return ret;
+		}
+		faults += pass.faults;
+		wall += pass.wall_s;
+		hcpu += pass.cpu_handler_s;
+		fcpu += pass.cpu_faulters_s;
+		r->lost += pass.lost;
+		r->duplicated += pass.duplicated;
+		r->backpressure += pass.backpressure;
+		r->retried += pass.retried;
+		r->passes++;
+	} while (wall < duration_s && fb_stop_signal == 0);
+	if (fb_stop_signal != 0) {
+		free(acc);
+		return 2;
+	}
+	pfdk_hist_summarize(acc, &s);
+	r->threads = pass.threads;
+	r->uffds = pass.uffds;
+	r->page_size = pass.page_size;
+	r->faults = faults;
+	r->wall_s = wall;
+	r->faults_per_s = wall > 0 ? (double)faults / wall : 0;
+	r->ns_per_fault = r->faults_per_s > 0 ? 1e9 / r->faults_per_s : 0;
+	r->p50_us = (double)s.p50 * 1e6 / hz;
+	r->p90_us = (double)s.p90 * 1e6 / hz;
+	r->p99_us = (double)s.p99 * 1e6 / hz;
+	r->p999_us = (double)s.p999 * 1e6 / hz;
+	r->max_us = (double)s.max * 1e6 / hz;
+	r->cpu_handler_s = hcpu;
+	r->cpu_faulters_s = fcpu;
+	if (keep != NULL)
+		pfdk_hist_merge(keep, acc);
+	free(acc);
+	return 0;
+}
 
 /*
  * Run @p r once more (its run @p k): 0, 1 (skipped: the reason in @p r),
@@ -803,8 +1067,9 @@ static double runs[MAX_ROWS][RV_N][MAX_REPEAT];
  */
 static int
 row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
-	struct row *r, double v[RV_N][MAX_REPEAT])
+	struct row *r)
 {
+	double (*v)[FB_MAX_REPEAT] = r->v;
 	struct row one;
 	int ret;
 
@@ -812,7 +1077,8 @@ row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
 	one = *r;
 	one.faults = one.lost = one.duplicated = one.backpressure = one.retried = 0;
 	one.skip_reason[0] = '\0';
-	ret = run_once(prof, &one);
+	ret = run_timed(prof, &one);
+	r->passes = one.passes;
 	if (ret == 2)
 		return 2;
 	if (ret != 0) {
@@ -846,23 +1112,29 @@ row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
 	return 0;
 }
 
-/* Medians over the row's @p n runs. */
+/* Medians (and min, max) over the row's @p n runs. */
 static void
-row_finish(struct row *r, unsigned int n, double v[RV_N][MAX_REPEAT])
+row_finish(struct row *r, unsigned int n)
 {
+	double med[RV_N];
+	unsigned int k;
+
 	if (n == 0)
 		return;
+	r->nruns = n;
+	for (k = 0; k < RV_N; k++)
+		med[k] = median(r->v[k], n, &r->lo[k], &r->hi[k]);
 	r->faults /= n;
-	r->faults_per_s = median(v[RV_FPS], n);
-	r->ns_per_fault = median(v[RV_NS], n);
-	r->p50_us = median(v[RV_P50], n);
-	r->p90_us = median(v[RV_P90], n);
-	r->p99_us = median(v[RV_P99], n);
-	r->p999_us = median(v[RV_P999], n);
-	r->max_us = median(v[RV_MAX], n);
-	r->wall_s = median(v[RV_WALL], n);
-	r->cpu_handler_s = median(v[RV_HCPU], n);
-	r->cpu_faulters_s = median(v[RV_FCPU], n);
+	r->faults_per_s = med[RV_FPS];
+	r->ns_per_fault = med[RV_NS];
+	r->p50_us = med[RV_P50];
+	r->p90_us = med[RV_P90];
+	r->p99_us = med[RV_P99];
+	r->p999_us = med[RV_P999];
+	r->max_us = med[RV_MAX];
+	r->wall_s = med[RV_WALL];
+	r->cpu_handler_s = med[RV_HCPU];
+	r->cpu_faulters_s = med[RV_FCPU];
 }
 
 /* faults/s against the classic and native rows of the same run. */
@@ -886,384 +1158,6 @@ set_ratios(struct row *rows, unsigned int n)
 	}
 }
 
-static void
-print_table(const struct row *rows, unsigned int n)
-{
-	unsigned int i;
-
-	printf("\n%-20s %-6s %5s %10s %12s %8s %9s %9s %9s %9s %10s %5s %5s %8s"
-	       " %4s %5s %4s %8s %8s %5s %5s\n",
-	       "mode", "source", "burst", "faults", "faults/s", "ns/fault",
-	       "p50_us", "p90_us", "p99_us", "p99.9_us", "max_us", "lost",
-	       "dup", "backpr", "thr", "uffds", "page", "x_classic", "x_native",
-	       "hcpu%", "fcpu%");
-	for (i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		char xc[16] = "-", xn[16] = "-", bs[8] = "-";
-		char hc[16] = "-", fc[16] = "-";
-
-		if (r->burst)
-			snprintf(bs, sizeof(bs), "%u", r->burst);
-		if (r->skipped) {
-			printf("%-20s %-6s %5s not run: %s\n", r->mode, r->source, bs, r->skip_reason);
-			continue;
-		}
-		if (r->ratio_classic > 0)
-			snprintf(xc, sizeof(xc), "%.2f", r->ratio_classic);
-		if (r->ratio_native > 0)
-			snprintf(xn, sizeof(xn), "%.2f", r->ratio_native);
-		/* CPU over wall time: a thread spinning all along is 100. */
-		if (r->wall_s > 0) {
-			snprintf(hc, sizeof(hc), "%.0f", r->cpu_handler_s / r->wall_s * 100);
-			snprintf(fc, sizeof(fc), "%.0f", r->cpu_faulters_s / r->wall_s * 100);
-		}
-		printf("%-20s %-6s %5s %10" PRIu64 " %12.0f %8.1f %9.2f %9.2f %9.2f %9.2f %10.2f %5" PRIu64
-		       " %5" PRIu64 " %8" PRIu64,
-		       r->mode, r->source, bs, r->faults, r->faults_per_s,
-		       r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
-		       r->p999_us, r->max_us, r->lost, r->duplicated,
-		       r->backpressure);
-		if (r->page_size)
-			printf(" %4u %5u %4s %8s %8s", r->threads, r->uffds,
-			       r->page_size >= (2u << 20) ? "2m" : "4k", xc, xn);
-		else
-			printf(" %4s %5s %4s %8s %8s", "-", "-", "-", xc, xn);
-		printf(" %5s %5s\n", hc, fc);
-	}
-}
-
-/*
- * @p s as a JSON string: quote, backslash and control characters escaped,
- * bytes that are not UTF-8 written as U+FFFD, so any devargs, path or
- * profile name gives valid JSON.
- */
-static void
-json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, k;
-
-	fputc('"', f);
-	while (*p != '\0') {
-		if (*p == '"' || *p == '\\') {
-			fprintf(f, "\\%c", *p++);
-			continue;
-		}
-		if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p++);
-			continue;
-		}
-		if (*p < 0x80) {
-			fputc(*p++, f);
-			continue;
-		}
-		/* A well-formed UTF-8 sequence (no overlongs, no surrogates) passes. */
-		n = (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
-			(*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 4 : 0;
-		for (k = 1; k < n; k++)
-			if ((p[k] & 0xc0) != 0x80)
-				break;
-		if (n == 0 || k < n || (n == 3 && *p == 0xe0 && p[1] < 0xa0) ||
-		    (n == 3 && *p == 0xed && p[1] >= 0xa0) ||
-		    (n == 4 && *p == 0xf0 && p[1] < 0x90) ||
-		    (n == 4 && *p == 0xf4 && p[1] >= 0x90)) {
-			fputs("\\ufffd", f);
-			p++;
-			continue;
-		}
-		fwrite(p, 1, n, f);
-		p += n;
-	}
-	fputc('"', f);
-}
-
-/* The contract's numbers of a row that did not run: null, not zeros. */
-static const char *const json_null_fields[] = {
-	"faults", "faults_per_s", "ns_per_fault", "p50_us", "p90_us", "p99_us",
-	"p999_us", "max_us", "lost", "duplicated", "backpressure", "retried",
-	"threads", "uffds", "page_size", "ratio_classic", "ratio_native",
-	"wall_s", "cpu_handler_s", "cpu_faulters_s",
-};
-
-/*
- * --json: every row, with "status": "ok", or "not run" and its "reason".
- * @p fd is the file opened (and so checked) before anything ran.
- */
-static int
-write_json(int fd, const char *path, const struct pfdk_profile *prof,
-	   const char *profile_file, const char *devargs,
-	   const struct row *rows, unsigned int n)
-{
-	FILE *f = NULL;
-	struct utsname u;
-	unsigned int i, k;
-	bool first;
-
-	if (ftruncate(fd, 0) == 0)
-		f = fdopen(fd, "w");
-	if (f == NULL) {
-		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	uname(&u);
-	fputs("{\n  \"machine\": {\"host\": ", f);
-	json_str(f, u.nodename);
-	fputs(", \"kernel\": ", f);
-	json_str(f, u.release);
-	fprintf(f, ", \"cpus\": %ld, \"tsc_hz\": %" PRIu64 ", \"hugepages\": %s, "
-		"\"profile\": ", sysconf(_SC_NPROCESSORS_ONLN), rte_get_tsc_hz(),
-		pfdk_has_hugepages() ? "true" : "false");
-	json_str(f, prof->name);
-	fputs(", \"profile_file\": ", f);
-	if (profile_file != NULL)
-		json_str(f, profile_file);
-	else
-		fputs("null", f);
-	fputs(", \"devargs\": ", f);
-	if (devargs != NULL)
-		json_str(f, devargs);
-	else
-		fputs("null", f);
-	fputs("},\n  \"results\": [\n", f);
-	for (i = 0, first = true; i < n; i++) {
-		const struct row *r = &rows[i];
-		char xc[32] = "null", xn[32] = "null";
-
-		fprintf(f, "%s    {\"mode\": ", first ? "" : ",\n");
-		json_str(f, r->mode);
-		fputs(", \"source\": ", f);
-		json_str(f, r->source);
-		fprintf(f, ", \"burst\": %u, ", r->burst);
-		first = false;
-		if (r->skipped) {
-			fputs("\"status\": \"not run\", \"reason\": ", f);
-			json_str(f, r->skip_reason);
-			for (k = 0; k < RTE_DIM(json_null_fields); k++)
-				fprintf(f, ", \"%s\": null", json_null_fields[k]);
-			fputs("}", f);
-			continue;
-		}
-		if (r->ratio_classic > 0)
-			snprintf(xc, sizeof(xc), "%.3f", r->ratio_classic);
-		if (r->ratio_native > 0)
-			snprintf(xn, sizeof(xn), "%.3f", r->ratio_native);
-		fprintf(f, "\"status\": \"ok\", "
-			"\"faults\": %" PRIu64 ", \"faults_per_s\": %.1f, "
-			"\"ns_per_fault\": %.2f, \"p50_us\": %.3f, \"p90_us\": %.3f, "
-			"\"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, "
-			"\"lost\": %" PRIu64 ", \"duplicated\": %" PRIu64 ", "
-			"\"backpressure\": %" PRIu64 ", \"retried\": %" PRIu64 ", "
-			"\"threads\": %u, \"uffds\": %u, \"page_size\": %u, "
-			"\"ratio_classic\": %s, \"ratio_native\": %s, "
-			"\"wall_s\": %.6f, \"cpu_handler_s\": %.6f, \"cpu_faulters_s\": %.6f}",
-			r->faults, r->faults_per_s,
-			r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
-			r->p999_us, r->max_us, r->lost, r->duplicated,
-			r->backpressure, r->retried, r->threads, r->uffds,
-			r->page_size, xc, xn, r->wall_s, r->cpu_handler_s,
-			r->cpu_faulters_s);
-	}
-	fprintf(f, "\n  ]\n}\n");
-	if (fclose(f) != 0) {
-		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * --json and --plot are checked before anything runs: @p path opened for
- * writing (created when missing, never truncated here). @return the fd,
- * or -1 with the reason printed; *created tells whether it is new.
- */
-static int
-out_check(const char *opt, const char *path, bool *created)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	*created = false;
-	if (fd < 0 && errno == ENOENT) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		*created = fd >= 0;
-	}
-	if (fd < 0)
-		fprintf(stderr, "%s %s: cannot write it: %s (nothing was run)\n", opt, path,
-			strerror(errno));
-	return fd;
-}
-
-/* @p s as a gnuplot single-quoted string: only ' is special (doubled). */
-static void
-gp_quote(FILE *f, const char *s)
-{
-	fputc('\'', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			fputc('\'', f);
-		fputc(*s, f);
-	}
-	fputc('\'', f);
-}
-
-/*
- * One gnuplot data block: (latency us, fraction of faults <= it) at the
- * top of every non-empty bucket, so the curve is exact at those points.
- */
-static void
-plot_cdf(FILE *f, const struct pfdk_hist *h, double us_per_cycle)
-{
-	uint64_t seen = 0, lo, hi;
-	unsigned int b;
-	bool first = true;
-
-	for (b = 0; b < PFDK_HIST_BUCKETS; b++) {
-		if (h->buckets[b] == 0)
-			continue;
-		if (first) {
-			/* Start at 0 where the fastest fault was (log x: > 0 only). */
-			lo = RTE_MAX(pfdk_hist_bucket_low(b), h->min);
-			if (lo > 0)
-				fprintf(f, "%.6g 0\n", (double)lo * us_per_cycle);
-			first = false;
-		}
-		seen += h->buckets[b];
-		hi = b + 1 < PFDK_HIST_BUCKETS ? pfdk_hist_bucket_low(b + 1) - 1 : h->max;
-		hi = RTE_MIN(hi, h->max);
-		fprintf(f, "%.6g %.6f\n", (double)hi * us_per_cycle,
-			(double)seen / (double)h->count);
-	}
-	fputs("\n\n", f); /* ends the block: the next row is the next index */
-}
-
-/* A temporary file for --plot; NULL (reason printed) when none. */
-static FILE *
-plot_tmp(char *path, size_t len)
-{
-	const char *dir = getenv("TMPDIR");
-	FILE *f;
-	int fd;
-
-	snprintf(path, len, "%s/pfdk-faultbench-XXXXXX",
-		 dir != NULL && dir[0] != '\0' ? dir : "/tmp");
-	fd = mkstemp(path);
-	if (fd < 0) {
-		fprintf(stderr, "--plot: temporary file %s: %s\n", path, strerror(errno));
-		path[0] = '\0';
-		return NULL;
-	}
-	f = fdopen(fd, "w");
-	if (f == NULL) {
-		fprintf(stderr, "--plot: temporary file %s: %s\n", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		path[0] = '\0';
-	}
-	return f;
-}
-
-/*
- * --plot: the latency CDFs of the rows that ran, one line each, drawn by
- * gnuplot into @p png. No gnuplot is not a bench failure (the table and
- * JSON are out): a message says how to get it, and 0.
- */
-static int
-write_plot(const char *png, const char *source, const struct row *rows,
-	   unsigned int n)
-{
-	extern char **environ;
-	double us = 1e6 / (double)rte_get_tsc_hz();
-	char data[PATH_MAX], script[PATH_MAX];
-	char *argv[] = { (char *)(uintptr_t)"gnuplot", script, NULL };
-	FILE *df = NULL, *sf = NULL;
-	unsigned int i, nplot = 0;
-	int ret = -1, st, err;
-	pid_t pid;
-
-	data[0] = script[0] = '\0';
-	df = plot_tmp(data, sizeof(data));
-	sf = df != NULL ? plot_tmp(script, sizeof(script)) : NULL;
-	if (sf == NULL)
-		goto out;
-	/* pngcairo draws better; plain png (libgd) where cairo is missing. */
-	fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-	      "  set terminal pngcairo noenhanced size 1024,640\n"
-	      "} else {\n"
-	      "  set terminal png noenhanced size 1024,640\n"
-	      "}\n", sf);
-	fputs("set output ", sf);
-	gp_quote(sf, png);
-	fprintf(sf, "\nset title 'pfdk-faultbench: fault latency CDF, source %s'\n"
-		"set logscale x\nset xlabel 'latency (us)'\n"
-		"set ylabel 'fraction of faults <= x'\nset yrange [0:1]\n"
-		"set grid\nset key bottom right\nplot ", source);
-	for (i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		char title[FB_MODE_LEN + 16];
-
-		if (r->skipped || r->hist == NULL || r->hist->count == 0)
-			continue;
-		plot_cdf(df, r->hist, us);
-		/* %.*s: the mode is a FB_MODE_LEN array, so the title fits. */
-		if (r->burst)
-			snprintf(title, sizeof(title), "%.*s burst %u", FB_MODE_LEN - 1,
-				 r->mode, r->burst);
-		else
-			snprintf(title, sizeof(title), "%.*s", FB_MODE_LEN - 1, r->mode);
-		fprintf(sf, "%s", nplot ? ", \\\n  " : "");
-		gp_quote(sf, data);
-		fprintf(sf, " index %u with lines lw 2 title ", nplot);
-		gp_quote(sf, title);
-		nplot++;
-	}
-	fputc('\n', sf);
-	if (nplot == 0) {
-		fprintf(stderr, "--plot %s: no row ran, nothing to draw\n", png);
-		ret = 0;
-		goto out;
-	}
-	err = fclose(df);
-	err |= fclose(sf);
-	if (err != 0) {
-		df = sf = NULL;
-		fprintf(stderr, "--plot: writing temporary files: %s\n", strerror(errno));
-		goto out;
-	}
-	df = sf = NULL;
-	err = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
-	if (err == ENOENT) {
-		fprintf(stderr, "--plot: gnuplot not found; install it with "
-			"'apt-get install gnuplot-nox' (no plot written; the table "
-			"and JSON are complete)\n");
-		ret = 0;
-		goto out;
-	}
-	if (err != 0) {
-		fprintf(stderr, "--plot: cannot run gnuplot: %s\n", strerror(err));
-		goto out;
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			fprintf(stderr, "--plot: waitpid: %s\n", strerror(errno));
-			goto out;
-		}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "--plot %s: gnuplot failed (see its message above)\n", png);
-		goto out;
-	}
-	printf("plot: %s (latency CDF of %u row(s))\n", png, nplot);
-	ret = 0;
-out:
-	if (df != NULL)
-		fclose(df);
-	if (sf != NULL)
-		fclose(sf);
-	if (data[0] != '\0')
-		unlink(data);
-	if (script[0] != '\0')
-		unlink(script);
-	return ret;
-}
 
 /*
  * The EAL's lcores: the user's lcore options (-l, -c, --lcores,
@@ -1337,6 +1231,219 @@ print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
 }
 
 /*
+ * The uffd workload's CPUs, from the machine's topology (topo.c): the
+ * faulting threads on --faulter-cpus, else on the profile's main_cpu (or
+ * the first CPU the user's lcore option gives, when it leaves main_cpu
+ * out); the generated rows' handler CPU (other_cpu) on the faulters' NUMA
+ * node and off their physical cores where the machine has such a CPU,
+ * among the CPUs the lcore option gives when it gives them. The same
+ * placement on 2 CPUs as on 16 cores and 2 nodes, no --lcores needed.
+ */
+static int
+place_uffd(const struct opts *o, const struct pfdk_profile *prof)
+{
+	struct fb_uffd_opts *u = &uffd_opts;
+	cpu_set_t fset;
+	char list[256];
+	int c;
+
+	if (fb_topo_load(&topo) < 0) {
+		fprintf(stderr, "cannot read the CPU topology (%s/sys/devices/system/cpu)\n",
+			topo.fake ? getenv("PFDK_SYSFS_ROOT") : "");
+		return -1;
+	}
+	*u = o->u;
+	u->nb_faulter_cpus = 0;
+	if (o->faulter_cpus != NULL) {
+		fb_cpulist_parse(o->faulter_cpus, &fset);
+		for (c = 0; c < FB_MAX_CPUS; c++) {
+			if (!CPU_ISSET(c, &fset))
+				continue;
+			if (!CPU_ISSET(c, &topo.allowed)) {
+				fprintf(stderr, "--faulter-cpus %s: CPU %d is not online or not "
+					"in this process's CPU mask\n", o->faulter_cpus, c);
+				return -1;
+			}
+			if (lmap.given && !CPU_ISSET(c, &lmap.allowed)) {
+				fprintf(stderr, "--faulter-cpus %s: CPU %d is not among the "
+					"CPUs of the EAL lcore option (%s)\n", o->faulter_cpus,
+					c, lmap.spec);
+				return -1;
+			}
+			u->faulter_cpu[u->nb_faulter_cpus++] = c;
+		}
+	} else {
+		c = prof->main_cpu;
+		if (lmap.given && !CPU_ISSET(c, &lmap.allowed))
+			for (c = 0; c < FB_MAX_CPUS && !CPU_ISSET(c, &lmap.allowed); c++)
+				;
+		u->faulter_cpu[u->nb_faulter_cpus++] = c;
+		CPU_ZERO(&fset);
+		CPU_SET(c, &fset);
+	}
+	u->fault_cpu = u->faulter_cpu[0];
+	u->fault_node = topo.node[u->fault_cpu];
+	u->other_cpu = fb_topo_pick(&topo, &fset, u->fault_cpu,
+				    lmap.given ? &lmap.allowed : NULL);
+	/*
+	 * None among the CPUs given (-l 0): the best CPU of the machine, so
+	 * the rows that need one are "not run" with the CPU named; on a
+	 * one-CPU machine, the faulters' own.
+	 */
+	if (u->other_cpu < 0)
+		u->other_cpu = fb_topo_pick(&topo, &fset, u->fault_cpu, NULL);
+	if (u->other_cpu < 0)
+		u->other_cpu = u->fault_cpu;
+	u->other_node = topo.node[u->other_cpu];
+	if (topo.fake) {
+		/* Rows are checked against the machine described, not this one. */
+		u->check_ncpus = topo.ncpus;
+		u->check_nnodes = topo.nnodes;
+	}
+	fb_cpulist_format(&fset, list, sizeof(list));
+	snprintf(faulter_list, sizeof(faulter_list), "%s", list);
+	return 0;
+}
+
+static void report_workload(struct fb_report *rep, bool all_points);
+
+/* "1,2,4" */
+static const char *
+uint_list(const unsigned int *v, unsigned int n, char *buf, size_t len)
+{
+	size_t k = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0, "%s%u", i ? "," : "", v[i]);
+	return buf;
+}
+
+/* Point @p pt of the sweep into uffd_opts: threads outer, uffds inner. */
+static void
+point_set(const struct opts *o, unsigned int pt)
+{
+	uffd_opts.threads = o->threads[pt / o->nb_uffds];
+	uffd_opts.uffds = o->uffds[pt % o->nb_uffds];
+}
+
+/* The run as a whole, for the table, the JSON and the plot's title. */
+static void
+fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profile *prof,
+	    int argc, char **argv, bool uffd)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	rep->source = o->source;
+	rep->uffd = uffd;
+	rep->u = uffd ? &uffd_opts : NULL;
+	rep->faulter_cpus = uffd ? faulter_list : NULL;
+	rep->prof = prof;
+	rep->profile_file = o->profile;
+	rep->devargs = o->devargs;
+	rep->faults = o->faults;
+	rep->repeat = o->repeat;
+	rep->argc = argc;
+	rep->argv = argv;
+	rep->plot_kind = o->plot_kind;
+	gmtime_r(&now, &tm);
+	strftime(rep->timestamp, sizeof(rep->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rep->sweep = uffd && o->nb_threads * o->nb_uffds > 1;
+	rep->nb_threads = o->nb_threads;
+	rep->nb_uffds = o->nb_uffds;
+	memcpy(rep->threads, o->threads, sizeof(rep->threads));
+	memcpy(rep->uffds, o->uffds, sizeof(rep->uffds));
+	rep->duration_s = o->duration_s;
+	report_workload(rep, true);
+}
+
+/*
+ * The workload line: of the point uffd_opts is set to, or with
+ * @p all_points a sweep's lists (the plots' titles).
+ */
+static void
+report_workload(struct fb_report *rep, bool all_points)
+{
+	char acc[16], dur[48] = "", thr[128], uf[128];
+
+	if (rep->duration_s > 0)
+		snprintf(dur, sizeof(dur), ", runs of %g s", rep->duration_s);
+	if (all_points) {
+		uint_list(rep->threads, rep->nb_threads, thr, sizeof(thr));
+		uint_list(rep->uffds, rep->nb_uffds, uf, sizeof(uf));
+	} else {
+		snprintf(thr, sizeof(thr), "%u", uffd_opts.threads);
+		snprintf(uf, sizeof(uf), "%u", uffd_opts.uffds);
+	}
+	if (rep->uffd)
+		snprintf(rep->workload, sizeof(rep->workload),
+			 "uffd: %s thread(s) on CPU %s, %" PRIu64 " pages of %s, %s uffd(s), "
+			 "pattern %s, access %s, %u run(s)%s, profile %s",
+			 thr, faulter_list, uffd_opts.pages,
+			 uffd_opts.page_size == 4096 ? "4k" : "2m", uf,
+			 uffd_opts.pattern == FB_PAT_SEQ ? "seq" :
+			 uffd_opts.pattern == FB_PAT_RANDOM ? "random" : "stride",
+			 fb_access_name(&uffd_opts, acc, sizeof(acc)), rep->repeat, dur,
+			 rep->prof->name);
+	else
+		snprintf(rep->workload, sizeof(rep->workload),
+			 "%s: %" PRIu64 " faults per pass, %u run(s)%s, profile %s", rep->source,
+			 rep->faults, rep->repeat, dur, rep->prof->name);
+}
+
+/*
+ * --dry-run: each row's lcores (role, CPU, node, engine), the faulting
+ * threads' CPUs and the handler CPU of the baselines; nothing runs.
+ */
+static void
+print_dry_run(const struct opts *o, const struct pfdk_profile *variants,
+	      const struct row *rows, unsigned int nrows, bool uffd)
+{
+	unsigned int i, k;
+
+	if (uffd)
+		printf("dry run: %u CPU(s), %u node(s)%s; faulting threads on CPU %s "
+		       "(node %d); handler CPU %d (node %d)\n",
+		       (unsigned int)CPU_COUNT(&topo.online), topo.nnodes,
+		       topo.fake ? " (from $PFDK_SYSFS_ROOT)" : "", faulter_list,
+		       uffd_opts.fault_node, uffd_opts.other_cpu, uffd_opts.other_node);
+	else
+		printf("dry run: source %s, rows as the profile places them\n", o->source);
+	for (i = 0; i < nrows; i++) {
+		const struct pfdk_profile *v = &variants[i];
+
+		printf("row %-20s", rows[i].mode);
+		if (rows[i].burst)
+			printf(" burst %-3u", rows[i].burst);
+		if (rows[i].skipped) {
+			printf(" not run: %s\n", rows[i].skip_reason);
+			continue;
+		}
+		if (v->nb_lcores == 0) {
+			/* A baseline: a hand-written handler thread, or none. */
+			if (strcmp(rows[i].mode, "native") == 0 || strcmp(rows[i].mode, "sigbus") == 0)
+				printf(" handler: none (in the faulting threads)\n");
+			else
+				printf(" handler thread on CPU %d\n",
+				       strcmp(rows[i].mode, "classic-colocated") == 0 ?
+				       uffd_opts.fault_cpu : uffd_opts.other_cpu);
+			continue;
+		}
+		for (k = 0; k < v->nb_lcores; k++) {
+			const struct pfdk_profile_lcore *lc = &v->lcores[k];
+
+			printf(" %s cpu %d node %d", pfdk_role_name(lc->role), lc->cpu, lc->node);
+			if (lc->role == PFDK_ROLE_POLLER)
+				printf(" engine %s", pfdk_engine_name(lc->engine));
+			printf(k + 1 < v->nb_lcores ? ";" : "");
+		}
+		printf("\n");
+	}
+}
+
+/*
  * EAL arguments: the bench's defaults first (so the user's own --log-level
  * comes later and wins), --no-pci unless the user asked for PCI devices
  * (PFDK's devices are not PCI devices: the scan only costs), then the
@@ -1405,15 +1512,17 @@ main(int argc, char **argv)
 			.pages = 16384,
 			.page_size = 4096,
 			.pattern = FB_PAT_SEQ,
+			.access = FB_ACC_WRITE,
 			.fault_around = 31,
 		},
 	};
 	static struct pfdk_profile prof, variants[MAX_ROWS];
 	static struct row rows[MAX_ROWS];
 	static unsigned int nruns[MAX_ROWS];
-	char err[512], lcores[2048], main_lcore[16];
+	char err[512], lcores[2048], main_lcore[16], access_buf[16], tl[128], ul[128];
+	static struct fb_report rep;
 	char *eal[argc + 16];
-	unsigned int i, j, k, nrows = 0;
+	unsigned int i, j, k, nrows = 0, pt, npoints, start;
 	int dashdash, neal, ret, json_fd = -1, fd;
 	bool json_created = false, plot_created = false;
 	struct sigaction sa;
@@ -1437,6 +1546,7 @@ main(int argc, char **argv)
 			return 2;
 	}
 	uffd = strcmp(o.source, "uffd") == 0;
+	duration_s = o.duration_s;
 	if (o.nb_modes == 0) {
 		static const char *const def[] = {
 			"pfdk-rtc", "pfdk-pipeline", "pfdk-colocated",
@@ -1486,31 +1596,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	if (uffd) {
-		/*
-		 * Faulters on main_cpu; handlers of non-colocated rows on
-		 * another CPU; both among the CPUs the user's lcore option
-		 * gives, when it gives them.
-		 */
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN), c;
-
-		uffd_opts = o.u;
-		uffd_opts.fault_cpu = prof.main_cpu;
-		uffd_opts.other_cpu = ncpu > 1 ? (prof.main_cpu == 0 ? 1 : 0) : prof.main_cpu;
-		if (lmap.given) {
-			for (c = 0; c < ncpu && !CPU_ISSET(uffd_opts.fault_cpu, &lmap.allowed); c++)
-				if (CPU_ISSET(c, &lmap.allowed))
-					uffd_opts.fault_cpu = (int)c;
-			for (c = 0; c < ncpu; c++)
-				if (c != uffd_opts.fault_cpu && CPU_ISSET(c, &lmap.allowed)) {
-					uffd_opts.other_cpu = (int)c;
-					break;
-				}
-		}
+	if (uffd && place_uffd(&o, &prof) < 0)
+		return 2;
+	/* Sweep points: threads x uffds (one point without lists, and for sim). */
+	if (o.nb_threads == 0)
+		o.threads[o.nb_threads++] = o.u.threads;
+	if (o.nb_uffds == 0)
+		o.uffds[o.nb_uffds++] = o.u.uffds;
+	npoints = uffd ? o.nb_threads * o.nb_uffds : 1;
+	if (npoints > MAX_POINTS) {
+		fprintf(stderr, "--threads x --uffds: %u points, at most %d\n", npoints, MAX_POINTS);
+		return 2;
 	}
-	/* Every row's profile. */
+	/* Every row's profile, point after point. */
+	for (pt = 0; pt < npoints; pt++)
 	for (i = 0; i < o.nb_modes; i++) {
 		bool bl = uffd && fb_is_baseline(o.modes[i]);
+
+		point_set(&o, pt);
 
 		for (j = 0; j < (bl ? 1 : o.nb_bursts); j++) {
 			struct pfdk_profile *v = &variants[nrows];
@@ -1544,11 +1647,21 @@ main(int argc, char **argv)
 			}
 			snprintf(rows[nrows].mode, sizeof(rows[nrows].mode), "%s", o.modes[i]);
 			rows[nrows].source = o.source;
+			rows[nrows].pt = pt;
+			/* Shown for rows that do not run too (the sweep summary). */
+			rows[nrows].threads = uffd ? uffd_opts.threads : 0;
+			rows[nrows].uffds = uffd ? uffd_opts.uffds : 0;
+			row_describe(&rows[nrows], v, bl, uffd);
 			rows[nrows].burst = bl ? 0 : o.bursts[j];
 			nrows++;
 		}
 	}
 	place_rows(variants, rows, nrows);
+	fill_report(&rep, &o, &prof, argc, argv, uffd);
+	if (o.dry_run) {
+		print_dry_run(&o, variants, rows, nrows, uffd);
+		return 0;
+	}
 	/* --plot: each row's latencies, merged over its runs (~15 KiB each). */
 	for (i = 0; o.plot != NULL && i < nrows; i++) {
 		rows[i].hist = calloc(1, sizeof(*rows[i].hist));
@@ -1559,12 +1672,12 @@ main(int argc, char **argv)
 	}
 	/* The output files before anything runs: a bad path costs no run. */
 	if (o.json != NULL) {
-		json_fd = out_check("--json", o.json, &json_created);
+		json_fd = fb_out_check("--json", o.json, &json_created);
 		if (json_fd < 0)
 			return 2;
 	}
 	if (o.plot != NULL) {
-		fd = out_check("--plot", o.plot, &plot_created);
+		fd = fb_out_check("--plot", o.plot, &plot_created);
 		if (fd < 0) {
 			if (json_created)
 				unlink(o.json);
@@ -1604,15 +1717,18 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (uffd)
 		printf("pfdk-faultbench: profile '%s' (%s), source uffd, %" PRIu64
-		       " pages of %s, %u faulting thread(s) on CPU %d, %u uffd(s), "
-		       "pattern %s, %u run(s) per row (medians), TSC %.2f GHz\n",
+		       " pages of %s, %s faulting thread(s) on CPU %s, %s uffd(s), "
+		       "pattern %s, access %s, handler CPU %d, %u run(s) per row "
+		       "(medians), TSC %.2f GHz\n",
 		       prof.name, o.profile ? o.profile : "embedded default",
 		       (o.u.pages + o.u.uffds - 1) / o.u.uffds * o.u.uffds,
-		       o.u.page_size == 4096 ? "4 KiB" : "2 MiB", o.u.threads,
-		       uffd_opts.fault_cpu, o.u.uffds,
+		       o.u.page_size == 4096 ? "4 KiB" : "2 MiB",
+		       uint_list(o.threads, o.nb_threads, tl, sizeof(tl)),
+		       faulter_list, uint_list(o.uffds, o.nb_uffds, ul, sizeof(ul)),
 		       o.u.pattern == FB_PAT_SEQ ? "seq" :
 		       o.u.pattern == FB_PAT_RANDOM ? "random" : "stride",
-		       o.repeat, (double)rte_get_tsc_hz() / 1e9);
+		       fb_access_name(&uffd_opts, access_buf, sizeof(access_buf)),
+		       uffd_opts.other_cpu, o.repeat, (double)rte_get_tsc_hz() / 1e9);
 	else
 		printf("pfdk-faultbench: profile '%s' (%s), source %s, %" PRIu64
 		       " faults per row, %u run(s) per row (medians), %s memory, TSC %.2f GHz\n",
@@ -1643,7 +1759,8 @@ main(int argc, char **argv)
 			else if (k == 0)
 				printf("running %-20s ...\n", rows[i].mode);
 			fflush(stdout);
-			ret = row_run(&variants[i], k, o.repeat, &rows[i], runs[i]);
+			point_set(&o, rows[i].pt);
+			ret = row_run(&variants[i], k, o.repeat, &rows[i]);
 			if (ret == 2)
 				break;
 			if (ret != 0) {
@@ -1667,20 +1784,42 @@ main(int argc, char **argv)
 				 fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
 		}
 		if (!rows[i].skipped)
-			row_finish(&rows[i], nruns[i], runs[i]);
+			row_finish(&rows[i], nruns[i]);
 	}
 	progress_end(true);
 	if (fb_stop_signal != 0)
 		printf("\ninterrupted by %s: the table shows the runs that finished\n",
 		       fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
-	set_ratios(rows, nrows);
-	print_table(rows, nrows);
-	if (o.json != NULL && write_json(json_fd, o.json, &prof, o.profile, o.devargs,
-					 rows, nrows) < 0)
+	/* A table per point: ratios and spread are within a point. */
+	for (start = 0, pt = 0; pt < npoints; pt++) {
+		for (i = start; i < nrows && rows[i].pt == pt; i++)
+			;
+		point_set(&o, pt);
+		report_workload(&rep, false);
+		set_ratios(rows + start, i - start);
+		fb_mark_spread(rows + start, i - start);
+		fb_print_table(&rep, rows + start, i - start);
+		start = i;
+	}
+	if (npoints > 1)
+		fb_print_sweep(rows, nrows, npoints);
+	report_workload(&rep, true);
+	if (o.json != NULL && fb_write_json(json_fd, o.json, &rep, rows, nrows) < 0)
 		failed = true;
 	fflush(stdout); /* the table before anything gnuplot says */
-	if (o.plot != NULL && write_plot(o.plot, o.source, rows, nrows) < 0)
+	if (o.plot != NULL && fb_write_plot(o.plot, &rep, rows, nrows) < 0)
 		failed = true;
+	if (o.plot != NULL && npoints > 1) {
+		char tp[PATH_MAX];
+		size_t len = strlen(o.plot);
+
+		/* FILE.png: FILE-throughput.png beside it. */
+		if (len > 4 && strcmp(o.plot + len - 4, ".png") == 0)
+			len -= 4;
+		snprintf(tp, sizeof(tp), "%.*s-throughput.png", (int)len, o.plot);
+		if (fb_write_sweep_plot(tp, &rep, rows, nrows) < 0)
+			failed = true;
+	}
 	for (i = 0; i < nrows; i++)
 		free(rows[i].hist);
 	pfdk_cleanup();

@@ -13,12 +13,18 @@
  * own list: seq, random (a shuffle) or stride:K (every K-th page, then the
  * next offset, ...).
  *
- * Verification: the word each uffd-row thread read at first touch must be
- * the store's word for that page, and every 64th page (and the last) is
- * compared byte for byte with pfdk_store_read(). Native rows write a marker
- * word (a read of fresh anonymous memory would map the shared zero page and
- * allocate nothing) and the rest of a sampled page must be zero. A page
- * that fails counts as lost.
+ * Access (--access): each first touch reads the page's first word or
+ * writes a marker into it, the same pages on every row, native included,
+ * so the floor does what the rows do. (A native read maps the shared zero
+ * page and allocates nothing; a native write allocates and zeroes a page,
+ * as a uffd row's UFFDIO_COPY allocates and fills one: write is the
+ * default for that reason.)
+ *
+ * Verification: the word each thread read at first touch must be the
+ * store's word for that page (zero for native), a written page must hold
+ * its marker, and every 64th page (and the last) is compared byte for
+ * byte with pfdk_store_read() (zeros for native) beyond the first word.
+ * A page that fails counts as lost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +58,7 @@
 #define PAGE_2M (2ul << 20)
 #define VERIFY_EVERY 64
 #define HANG_S 300 /* a touching phase longer than this has lost a fault */
-#define NATIVE_MARK 0x6e61746976650000ull
+#define TOUCH_MARK 0x6e61746976650000ull /* written at a write first touch */
 
 int
 fb_uffd_available(char *why, size_t len)
@@ -96,6 +102,42 @@ fb_uffd_parse_pattern(const char *s, struct fb_uffd_opts *u)
 	return -1;
 }
 
+int
+fb_access_parse(const char *s, struct fb_uffd_opts *u)
+{
+	char *end;
+	unsigned long w;
+
+	if (strcmp(s, "read") == 0 || strcmp(s, "write") == 0) {
+		u->access = s[0] == 'r' ? FB_ACC_READ : FB_ACC_WRITE;
+		return 0;
+	}
+	if (strcmp(s, "mix") == 0) {
+		u->access = FB_ACC_MIX;
+		u->write_pct = 50;
+		return 0;
+	}
+	if (strncmp(s, "mix:", 4) != 0 || s[4] < '0' || s[4] > '9')
+		return -1;
+	errno = 0;
+	w = strtoul(s + 4, &end, 10);
+	if (errno || (*end != '\0' && strcmp(end, "%") != 0) || w > 100)
+		return -1;
+	u->access = FB_ACC_MIX;
+	u->write_pct = (unsigned int)w;
+	return 0;
+}
+
+const char *
+fb_access_name(const struct fb_uffd_opts *u, char *buf, size_t len)
+{
+	if (u->access == FB_ACC_MIX)
+		snprintf(buf, len, "mix:%u", u->write_pct);
+	else
+		snprintf(buf, len, "%s", u->access == FB_ACC_READ ? "read" : "write");
+	return buf;
+}
+
 bool
 fb_is_baseline(const char *mode)
 {
@@ -134,7 +176,8 @@ row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
 		  const struct fb_uffd_opts *u, struct pfdk_profile *out,
 		  char *err, size_t errlen)
 {
-	struct pfdk_profile_check chk = { .ncpus = 0, .no_driver_checks = true };
+	struct pfdk_profile_check chk = { .ncpus = u->check_ncpus, .nnodes = u->check_nnodes,
+					  .no_driver_checks = true };
 	unsigned int i, np = 0, k = 0, lo = 0, n;
 	size_t cap, len = 0;
 	char *ini, what[PFDK_PROFILE_NAME_LEN + 48];
@@ -219,7 +262,8 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 		    struct pfdk_profile *out, char *err, size_t errlen)
 {
 	const struct pfdk_profile_node *nd = &base->nodes[0];
-	struct pfdk_profile_check chk = { .ncpus = 0, .no_driver_checks = true };
+	struct pfdk_profile_check chk = { .ncpus = u->check_ncpus, .nnodes = u->check_nnodes,
+					  .no_driver_checks = true };
 	size_t cap = 4096, len = 0;
 	char *ini;
 	unsigned int d, i, poller_id, poller_cpu;
@@ -244,10 +288,12 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 			engine = PFDK_ENGINE_EPOLL;
 	}
 	/*
-	 * Two CPUs: lcore 1 on other_cpu, lcore 2 on fault_cpu. rtc: the
+	 * Placed from the topology (main.c): other_cpu is the best CPU for a
+	 * handler of the faulters, on their node, off their cores. rtc: the
 	 * poller on other_cpu. colocated: an epoll poller beside the
 	 * faulters. pipeline: an epoll poller beside the faulters and the
-	 * (spinning) resolver on other_cpu, so only one CPU ever spins.
+	 * (spinning) resolver on other_cpu, so only one CPU ever spins. Each
+	 * lcore's node is its CPU's.
 	 */
 	if (layout == PFDK_LAYOUT_RTC) {
 		poller_id = 1;
@@ -263,16 +309,26 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 	ADD("[pfdk]\nname = uffd-%s-%s\nlayout = %s\nburst = %u\nmain_cpu = %d\n",
 	    layout_names[layout], engine_names[engine], layout_names[layout],
 	    burst, u->fault_cpu);
+	/* Node 0 always (the pipeline's pools start there), and the lcores' nodes. */
 	ADD("[node.0]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
 	    nd->pool_size, nd->pool_cache, nd->ring_size);
+	if (u->fault_node > 0)
+		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
+		    u->fault_node, nd->pool_size, nd->pool_cache, nd->ring_size);
+	if (u->other_node > 0 && u->other_node != u->fault_node)
+		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
+		    u->other_node, nd->pool_size, nd->pool_cache, nd->ring_size);
 	ADD("[device.uffd0]\ndevargs = uffd0\nqueues = 1\n");
-	ADD("[lcore.%u]\nrole = poller\ncpu = %u\nnode = 0\nengine = %s\n",
-	    poller_id, poller_cpu, engine_names[engine]);
+	ADD("[lcore.%u]\nrole = poller\ncpu = %u\nnode = %d\nengine = %s\n",
+	    poller_id, poller_cpu,
+	    (int)poller_cpu == u->fault_cpu ? u->fault_node : u->other_node,
+	    engine_names[engine]);
 	if (sq >= 0)
 		ADD("sqpoll_cpu = %d\n", sq);
 	ADD("queues = uffd0:0\n");
 	if (layout == PFDK_LAYOUT_PIPELINE)
-		ADD("[lcore.1]\nrole = resolver\ncpu = %d\nnode = 0\n", u->other_cpu);
+		ADD("[lcore.1]\nrole = resolver\ncpu = %d\nnode = %d\n", u->other_cpu,
+		    u->other_node);
 #undef ADD
 	if (len >= cap) {
 		snprintf(err, errlen, "profile text too long");
@@ -383,6 +439,7 @@ struct toucher {
 	struct region *reg;
 	size_t page;
 	bool native;
+	const struct fb_uffd_opts *u; /* the access of each page */
 	uint32_t *list; /* (region << 22 | page) would limit sizes: two arrays */
 	uint32_t *list_reg;
 	size_t n;
@@ -428,8 +485,9 @@ toucher_main(void *arg)
 		volatile uint64_t *w = (volatile uint64_t *)(r->base + j * t->page);
 		uint64_t a, b, v;
 
-		if (t->native) {
-			v = NATIVE_MARK | j;
+		/* The same access on every row, native included: a fair floor. */
+		if (fb_access_writes(t->u, t->list_reg[i], j)) {
+			v = TOUCH_MARK | j;
 			a = rte_rdtsc();
 			*w = v;
 			b = rte_rdtsc();
@@ -521,8 +579,9 @@ plan(struct toucher *t, const struct fb_uffd_opts *u, struct region *reg,
 
 /* Check what was read at first touch, and sampled pages byte for byte. */
 static uint64_t
-verify(struct region *reg, unsigned int M, size_t page, bool native)
+verify(struct region *reg, const struct fb_uffd_opts *u, size_t page, bool native)
 {
+	unsigned int M = u->uffds;
 	uint8_t *want = malloc(page);
 	uint64_t bad = 0, w;
 	unsigned int r;
@@ -536,28 +595,35 @@ verify(struct region *reg, unsigned int M, size_t page, bool native)
 		for (j = 0; j < g->npages; j++) {
 			const uint8_t *pg = g->base + j * page;
 			bool sample = j % VERIFY_EVERY == 0 || j + 1 == g->npages;
+			bool wr = fb_access_writes(u, r, j);
 
-			if (native) {
-				if (g->seen[j] != (NATIVE_MARK | j) ||
-				    *(const uint64_t *)pg != (NATIVE_MARK | j)) {
-					bad++;
-					continue;
-				}
-				if (sample) {
-					memset(want, 0, page);
-					memcpy(want, pg, 8);
-					bad += memcmp(pg, want, page) != 0;
-				}
-				continue;
-			}
-			if (pfdk_store_read(g->store, j * page, &w, sizeof(w)) < 0 ||
-			    g->seen[j] != w) {
+			/*
+			 * The first word: the mark written, else what the page
+			 * holds (zero for native: the shared zero page). The rest
+			 * of a sampled page: the store's bytes, or zeros.
+			 */
+			if (native)
+				w = 0;
+			else if (pfdk_store_read(g->store, j * page, &w, sizeof(w)) < 0) {
 				bad++;
 				continue;
 			}
-			if (sample && (pfdk_store_read(g->store, j * page, want, page) < 0 ||
-				       memcmp(pg, want, page) != 0))
+			if (wr)
+				w = TOUCH_MARK | j;
+			if (g->seen[j] != w || *(const uint64_t *)pg != w) {
 				bad++;
+				continue;
+			}
+			if (!sample)
+				continue;
+			if (native)
+				memset(want, 0, page);
+			else if (pfdk_store_read(g->store, j * page, want, page) < 0) {
+				bad++;
+				continue;
+			}
+			memcpy(want, &w, sizeof(w));
+			bad += memcmp(pg, want, page) != 0;
 		}
 	}
 	free(want);
@@ -795,11 +861,13 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 	 */
 	pcpu0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	pthread_barrier_init(&go, NULL, T);
-	CPU_ZERO(&cpus);
-	CPU_SET(u->fault_cpu, &cpus);
-	pthread_attr_init(&attr);
-	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 	for (k = 0; k < T; k++) {
+		/* Thread k on the k-th faulter CPU, round robin. */
+		CPU_ZERO(&cpus);
+		CPU_SET(u->faulter_cpu[k % u->nb_faulter_cpus], &cpus);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+		t[k].u = u;
 		t[k].reg = reg;
 		t[k].page = u->page_size;
 		t[k].native = native;
@@ -818,8 +886,8 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 			fflush(NULL);
 			_exit(1);
 		}
+		pthread_attr_destroy(&attr);
 	}
-	pthread_attr_destroy(&attr);
 	wait_touchers(t, T, r->mode);
 	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	pthread_barrier_destroy(&go);
@@ -838,7 +906,7 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 		fcpu += t[k].cpu_s;
 		pfdk_hist_merge(all, t[k].hist);
 	}
-	bad = verify(reg, M, u->page_size, native);
+	bad = verify(reg, u, u->page_size, native);
 	if (bad) {
 		fprintf(stderr, "%s: %" PRIu64 " page(s) failed verification\n", r->mode, bad);
 		r->lost += bad;

@@ -47,7 +47,14 @@
 
 extern const char pfdk_default_profile[];
 
+#ifndef PFDK_VERSION
+#define PFDK_VERSION "unknown"
+#endif
+
 #define MAX_CAND 16
+#define CHECK_MAX_CPUS 4096
+#define CHECK_MAX_NODES 1024
+#define CHECK_MAX_FILES 32
 #define INI_LEN 4096
 #define NAME_W 26 /* name column of the tables */
 
@@ -58,14 +65,19 @@ struct topo {
 	char siblings0[64];
 };
 
+#define MAX_RUNS 512 /* per candidate, over all rounds */
+
 struct cand {
 	char name[48];
 	char ini[INI_LEN];
 	char refused[512]; /* validator's reason; empty if accepted */
 	char failed[640];  /* why an accepted one has no numbers */
 	bool ran;
-	double faults_per_s;
-	double p50_us, p99_us, p999_us;
+	double faults_per_s;  /* median over every run of every round */
+	double fps_min, fps_max;
+	unsigned int nruns;
+	double runs[MAX_RUNS]; /* faults/s of each run */
+	double p50_us, p99_us, p999_us; /* the latest trial's medians */
 	uint64_t lost, dup;
 };
 
@@ -121,6 +133,100 @@ all_queues(const struct pfdk_profile *base, char *buf, size_t len)
 					      base->devices[i].name, q);
 }
 
+/* The workload the trials run: the bench options after "--", completed. */
+struct workload {
+	const char *source;  /* --source given after "--", else NULL */
+	const char *faults;  /* --faults given after "--", else NULL */
+	bool sim_opt;        /* --devargs or --faults after "--" */
+	const char *uffds;   /* --uffds after "--" (a list: the largest counts) */
+	const char *devargs; /* --devargs after "--" */
+	bool uffd_opt;       /* a uffd workload option after "--" */
+	int argc;
+	char **argv;         /* what every trial passes on */
+};
+
+/*
+ * The devices of the measured source, as INI text, and every queue of
+ * them for a poller's "queues =": the profile written is then deployable
+ * for that workload. uffd: uffd0..uffdM-1 (M from the workload's --uffds,
+ * the largest of a list), as the bench names them; @p sigbus the same with
+ * sigbus=1 (in-thread candidates). sim with --devargs: that device. Else
+ * the base profile's devices.
+ */
+static void
+source_devices(bool uffd, const struct workload *w, const struct pfdk_profile *base,
+	       char *devs, size_t dlen, char *sigbus, size_t slen, char *q, size_t qlen)
+{
+	unsigned long m = 1, v;
+	const char *p;
+	size_t n = 0, k = 0;
+	unsigned int i;
+
+	if (uffd) {
+		for (p = w->uffds; p != NULL && *p != '\0'; p += strspn(p, ",")) {
+			v = strtoul(p, (char **)(uintptr_t)&p, 10);
+			if (v > m && v <= PFDK_PROFILE_MAX_DEVICES)
+				m = v;
+			if (*p != ',')
+				break;
+		}
+		for (i = 0; i < m; i++) {
+			n += (size_t)snprintf(devs + n, n < dlen ? dlen - n : 0,
+					      "[device.uffd%u]\ndevargs = uffd%u\nqueues = 1\n", i, i);
+			k += (size_t)snprintf(sigbus + k, k < slen ? slen - k : 0,
+					      "[device.uffd%u]\ndevargs = uffd%u,sigbus=1\nqueues = 1\n",
+					      i, i);
+		}
+		if (m == 1)
+			snprintf(q, qlen, "uffd0:0");
+		else
+			snprintf(q, qlen, "uffd[0-%lu]:0", m - 1);
+		return;
+	}
+	if (w->devargs != NULL) {
+		size_t nl = strcspn(w->devargs, ",");
+
+		snprintf(devs, dlen, "[device.%.*s]\ndevargs = %s\nqueues = 1\n", (int)nl,
+			 w->devargs, w->devargs);
+		snprintf(q, qlen, "%.*s:0", (int)nl, w->devargs);
+	} else {
+		devices_ini(base, devs, dlen);
+		all_queues(base, q, qlen);
+	}
+	snprintf(sigbus, slen, "%s", devs);
+}
+
+/* @p p (the shipped default) as INI text with the source's devices. */
+static void
+profile_ini(const struct pfdk_profile *p, const char *devs, const char *q, char *buf,
+	    size_t len)
+{
+	size_t n = 0;
+	unsigned int i;
+
+#define ADD(...) (n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__))
+	ADD("[pfdk]\nname = %s\nlayout = %s\nburst = %u\nmain_cpu = %d\n\n", p->name,
+	    pfdk_layout_name(p->layout), p->burst, p->main_cpu);
+	for (i = 0; i < p->nb_nodes; i++)
+		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n\n",
+		    p->nodes[i].node, p->nodes[i].pool_size, p->nodes[i].pool_cache,
+		    p->nodes[i].ring_size);
+	ADD("%s\n", devs);
+	for (i = 0; i < p->nb_lcores; i++) {
+		const struct pfdk_profile_lcore *lc = &p->lcores[i];
+
+		ADD("[lcore.%u]\nrole = %s\ncpu = %d\nnode = %d\n", lc->lcore_id,
+		    pfdk_role_name(lc->role), lc->cpu, lc->node);
+		if (lc->role != PFDK_ROLE_POLLER)
+			continue;
+		ADD("engine = %s\n", pfdk_engine_name(lc->engine));
+		if (lc->sqpoll_cpu >= 0 && lc->engine == PFDK_ENGINE_URING)
+			ADD("sqpoll_cpu = %d\n", lc->sqpoll_cpu);
+		ADD("queues = %s\n", q);
+	}
+#undef ADD
+}
+
 static void
 cand_add(struct cand *c, unsigned int *nc, const char *name, const char *devs,
 	 const char *layout, const char *lcores, int ncpus, uint16_t burst)
@@ -157,15 +263,13 @@ cand_add(struct cand *c, unsigned int *nc, const char *name, const char *devs,
  */
 static unsigned int
 candidates(const struct topo *t, const struct pfdk_profile *base, bool uffd,
-	   struct cand *c)
+	   const char *devs, const char *q, const char *devs_sigbus, struct cand *c)
 {
-	char devs[2048], q[1024], lc[1536], name[48];
+	char lc[1536], name[48];
 	int last = t->ncpus - 1, prev = last > 1 ? last - 1 : 0;
 	uint16_t b = base->burst;
 	unsigned int n = 0;
 
-	devices_ini(base, devs, sizeof(devs));
-	all_queues(base, q, sizeof(q));
 #define LCORE(id, role, extra) \
 	"[lcore." #id "]\nrole = " role "\ncpu = %d\n" extra
 #define CAND(layout, ...) do { \
@@ -194,8 +298,10 @@ candidates(const struct topo *t, const struct pfdk_profile *base, bool uffd,
 	snprintf(name, sizeof(name), "colocated-epoll@0");
 	CAND("colocated", LCORE(1, "poller", "engine = epoll\nqueues = %s\n"), 0, q);
 	if (uffd) {
+		/* In-thread resolution needs SIGBUS mode on its devices. */
 		snprintf(name, sizeof(name), "colocated-inthread@0");
-		CAND("colocated", LCORE(1, "poller", "engine = inthread\nqueues = %s\n"), 0, q);
+		snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = inthread\nqueues = %s\n"), 0, q);
+		cand_add(c, &n, name, devs_sigbus, "colocated", lc, t->ncpus, b);
 	}
 	/* The pipeline's only spinner is its resolver, away from the faulters. */
 	snprintf(name, sizeof(name), "pipeline-epoll@0,res@%d", last);
@@ -232,6 +338,53 @@ json_num(const char *js, const char *key)
 	snprintf(pat, sizeof(pat), "\"%s\": ", key);
 	p = strstr(js, pat);
 	return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Add the trial's per-run faults/s (the bench's "per_run" arrays) to the
+ * candidate's runs, then its median, min and max over all of them: more
+ * rounds narrow what "faster" means instead of replacing it.
+ */
+static void
+runs_add(struct cand *x, const char *js)
+{
+	const char *p = strstr(js, "\"per_run\": {\"faults_per_s\": [");
+	double sorted[MAX_RUNS];
+	char *end;
+	unsigned int n;
+
+	if (p == NULL) {
+		/* An older bench: its median stands for one run. */
+		if (x->nruns < MAX_RUNS)
+			x->runs[x->nruns++] = x->faults_per_s;
+	} else {
+		for (p = strchr(p, '[') + 1; x->nruns < MAX_RUNS; p = end + 1) {
+			double v = strtod(p, &end);
+
+			if (end == p)
+				break;
+			x->runs[x->nruns++] = v;
+			end += strspn(end, " ");
+			if (*end != ',')
+				break;
+		}
+	}
+	n = x->nruns;
+	if (n == 0)
+		return;
+	memcpy(sorted, x->runs, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_dbl);
+	x->fps_min = sorted[0];
+	x->fps_max = sorted[n - 1];
+	x->faults_per_s = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 /* The bench's reason for a row it skipped ("skip: pfdk: why"), if any. */
@@ -344,12 +497,14 @@ trial(const char *bench, const char *ini, uint16_t burst, unsigned int repeat,
 		fclose(f);
 	js[n] = '\0';
 	x->faults_per_s = json_num(js, "faults_per_s");
+	if (x->faults_per_s > 0)
+		runs_add(x, js);
 	x->p50_us = json_num(js, "p50_us");
 	x->p99_us = json_num(js, "p99_us");
 	x->p999_us = json_num(js, "p999_us");
 	x->lost = (uint64_t)json_num(js, "lost");
 	x->dup = (uint64_t)json_num(js, "duplicated");
-	x->ran = x->faults_per_s > 0;
+	x->ran = x->nruns > 0;
 	if (!x->ran) {
 		skip_reason(out, x->failed, sizeof(x->failed));
 		if (x->failed[0] == '\0')
@@ -377,20 +532,35 @@ static void
 usage(const char *prog)
 {
 	printf("usage: %s [--bench PATH] [--out FILE] [--faults N] [--repeat K] [-- workload options]\n"
+	       "       %s --check FILE [--check FILE ...] [--cpus N] [--nodes M]\n"
+	       "       %s -h | --help | --version\n"
+	       "modes:\n"
+	       "  tune (default)  measure candidate layouts, write the fastest as a profile\n"
+	       "  --check FILE    validate a profile for a host of N CPUs and M NUMA nodes\n"
+	       "                  (default: this machine's), as the loader would there; no\n"
+	       "                  EAL, nothing run. Exit 0 valid, 1 refused (the reason is\n"
+	       "                  printed: file, section, key, line), 2 bad arguments\n"
+	       "  --cpus N        with --check: CPUs 0..N-1 exist (1..%d)\n"
+	       "  --nodes M       with --check: NUMA nodes 0..M-1 exist (1..%d)\n"
+	       "tune options:\n"
 	       "  --bench PATH   pfdk-faultbench to run (default: next to this program)\n"
 	       "  --out FILE     winning profile (default pfdk-tuned.ini)\n"
 	       "  --faults N     sim workload only: faults per trial (default 2000000)\n"
 	       "  --repeat K     runs per trial, medians (default 3)\n"
+	       "  --max-rounds R rounds of trials at most (default 3): while the leader's\n"
+	       "                 faults/s range over its runs reaches another's, both run\n"
+	       "                 again; still overlapping after R rounds is reported a tie\n"
 	       "  after --: faultbench options naming the workload, passed to every trial:\n"
 	       "    uffd: --source uffd, --threads T, --pages N, --page-size 4k|2m,\n"
-	       "          --uffds M, --pattern seq|random|stride:K\n"
+	       "          --uffds M, --pattern seq|random|stride:K, --access A,\n"
+	       "          --faulter-cpus LIST\n"
 	       "    sim:  --source sim, --devargs STR, --faults N\n"
 	       "  The workload is uffd if those options say so, sim if they (or --faults\n"
 	       "  before --) say so, else uffd with faultbench's defaults where userfaultfd\n"
 	       "  works and sim where it does not. Each trial runs\n"
 	       "  pfdk-faultbench --modes pfdk --profile CANDIDATE --repeat K --json FILE\n"
 	       "  and the workload; config/default.ini runs the same way, as the bar.\n",
-	       prog);
+	       prog, prog, prog, CHECK_MAX_CPUS, CHECK_MAX_NODES);
 }
 
 /* 0 when this process may create a userfaultfd, else -1 with @p why set. */
@@ -410,15 +580,56 @@ uffd_usable(char *why, size_t len)
 	return 0;
 }
 
-/* The workload the trials run: the bench options after "--", completed. */
-struct workload {
-	const char *source;  /* --source given after "--", else NULL */
-	const char *faults;  /* --faults given after "--", else NULL */
-	bool sim_opt;        /* --devargs or --faults after "--" */
-	bool uffd_opt;       /* a uffd workload option after "--" */
-	int argc;
-	char **argv;         /* what every trial passes on */
-};
+/*
+ * --check: each file loaded as the loader would on a host of @p ncpus CPUs
+ * and @p nnodes nodes (0: this machine's), driver checks included; a line
+ * per file, "FILE: ok ..." or the loader's reason. 0 when all are valid,
+ * else 1.
+ */
+static int
+check_files(const char *const *files, unsigned int nfiles, unsigned int ncpus,
+	    unsigned int nnodes)
+{
+	struct pfdk_profile_check chk = { .ncpus = ncpus, .nnodes = nnodes };
+	static struct pfdk_profile p;
+	char err[512], host[64];
+	unsigned int i, k, np, nr, spin;
+	int bad = 0;
+
+	if (ncpus != 0 || nnodes != 0)
+		snprintf(host, sizeof(host), "a host of %s%u CPUs and %s%u node(s)",
+			 ncpus ? "" : "this machine's ", ncpus ? ncpus :
+			 (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), nnodes ? "" : "this machine's ",
+			 nnodes ? nnodes : (numa_available() < 0 ? 1u :
+					    (unsigned int)numa_num_configured_nodes()));
+	else
+		snprintf(host, sizeof(host), "this machine");
+	for (i = 0; i < nfiles; i++) {
+		if (pfdk_profile_load(files[i], &p, &chk, err, sizeof(err)) < 0) {
+			printf("%s: refused for %s: %s\n", files[i], host, err);
+			bad = 1;
+			continue;
+		}
+		np = nr = spin = 0;
+		for (k = 0; k < p.nb_lcores; k++) {
+			const struct pfdk_profile_lcore *lc = &p.lcores[k];
+
+			np += lc->role == PFDK_ROLE_POLLER;
+			nr += lc->role == PFDK_ROLE_RESOLVER;
+			spin += lc->role == PFDK_ROLE_RESOLVER ||
+				lc->engine == PFDK_ENGINE_BUSY || lc->engine == PFDK_ENGINE_URING ||
+				lc->engine == PFDK_ENGINE_URING_NOSQPOLL;
+			spin += lc->role == PFDK_ROLE_POLLER && lc->engine == PFDK_ENGINE_URING &&
+				lc->sqpoll_cpu >= 0;
+		}
+		printf("%s: ok for %s: profile '%s', layout %s, %u device(s), %u poller(s), "
+		       "%u resolver(s), %u spinning thread(s), %u node(s) configured\n",
+		       files[i], host, p.name, pfdk_layout_name(p.layout), p.nb_devices, np, nr,
+		       spin, p.nb_nodes);
+	}
+	return bad;
+}
+
 
 /*
  * Sort the options after "--": what they say of the source, and the ones
@@ -436,7 +647,8 @@ workload_parse(char **extra, int nextra, struct workload *w, unsigned int *repea
 	} opts[] = {
 		{ "source", ANY }, { "devargs", SIM }, { "faults", SIM },
 		{ "threads", UFFD }, { "pages", UFFD }, { "page-size", UFFD },
-		{ "uffds", UFFD }, { "pattern", UFFD }, { "repeat", OURS },
+		{ "uffds", UFFD }, { "pattern", UFFD }, { "access", UFFD },
+		{ "faulter-cpus", UFFD }, { "fault-around", UFFD }, { "repeat", OURS },
 		{ "profile", OURS }, { "modes", OURS }, { "json", OURS },
 		{ "burst", OURS },
 	};
@@ -492,9 +704,13 @@ workload_parse(char **extra, int nextra, struct workload *w, unsigned int *repea
 			w->sim_opt = true;
 			if (strcmp(opts[k].name, "faults") == 0)
 				w->faults = val;
+			else
+				w->devargs = val;
 			break;
 		default:
 			w->uffd_opt = true;
+			if (strcmp(opts[k].name, "uffds") == 0)
+				w->uffds = val;
 			break;
 		}
 	}
@@ -510,8 +726,19 @@ main(int argc, char **argv)
 		{ "faults", required_argument, NULL, 'f' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "check", required_argument, NULL, 'c' },
+		{ "cpus", required_argument, NULL, 'C' },
+		{ "nodes", required_argument, NULL, 'N' },
+		{ "max-rounds", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *check[CHECK_MAX_FILES];
+	char devs[INI_LEN / 2], devs_sb[INI_LEN / 2], q[512], verdict[512];
+	unsigned int round = 1, max_rounds = 3;
+	double lead_min;
+	bool tie;
+	unsigned int ncheck = 0, check_cpus = 0, check_nodes = 0;
 	static struct cand c[MAX_CAND + 1];
 	static struct pfdk_profile base;
 	char bench[PATH_MAX], err[512], why[128], fs[32], *slash;
@@ -537,8 +764,39 @@ main(int argc, char **argv)
 		else if (slash != NULL)
 			strcpy(slash + 1, "pfdk-faultbench");
 	}
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {
+		case 'c':
+			if (ncheck == CHECK_MAX_FILES) {
+				fprintf(stderr, "pfdk-tune: --check: at most %d files\n",
+					CHECK_MAX_FILES);
+				return 2;
+			}
+			check[ncheck++] = optarg;
+			break;
+		case 'C':
+		case 'N':
+			if (parse_dec(optarg, 1, opt == 'C' ? CHECK_MAX_CPUS : CHECK_MAX_NODES,
+				      &v) < 0) {
+				fprintf(stderr, "pfdk-tune: --%s %s: expected a decimal number in 1..%d\n",
+					opt == 'C' ? "cpus" : "nodes", optarg,
+					opt == 'C' ? CHECK_MAX_CPUS : CHECK_MAX_NODES);
+				return 2;
+			}
+			if (opt == 'C')
+				check_cpus = (unsigned int)v;
+			else
+				check_nodes = (unsigned int)v;
+			break;
+		case 'V': printf("pfdk-tune (PFDK) %s\n", PFDK_VERSION); return 0;
+		case 'R':
+			if (parse_dec(optarg, 1, 10, &v) < 0) {
+				fprintf(stderr, "pfdk-tune: --max-rounds %s: expected a decimal number "
+					"in 1..10\n", optarg);
+				return 2;
+			}
+			max_rounds = (unsigned int)v;
+			break;
 		case 'b': snprintf(bench, sizeof(bench), "%s", optarg); break;
 		case 'o': out = optarg; break;
 		case 'f':
@@ -561,6 +819,18 @@ main(int argc, char **argv)
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}
+	}
+	if ((check_cpus || check_nodes) && ncheck == 0) {
+		fprintf(stderr, "pfdk-tune: --cpus and --nodes go with --check FILE\n");
+		return 2;
+	}
+	if (ncheck > 0) {
+		if (optind < argc) {
+			fprintf(stderr, "pfdk-tune: --check runs nothing: unexpected '%s'\n",
+				argv[optind]);
+			return 2;
+		}
+		return check_files(check, ncheck, check_cpus, check_nodes);
 	}
 	if (workload_parse(argv + optind, argc - optind, &w, &repeat) < 0)
 		return 2;
@@ -629,12 +899,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	nc = candidates(&t, &base, strcmp(src, "uffd") == 0, c);
-	/* The shipped default, measured the same way, is the bar to clear. */
+	source_devices(strcmp(src, "uffd") == 0, &w, &base, devs, sizeof(devs), devs_sb,
+		       sizeof(devs_sb), q, sizeof(q));
+	nc = candidates(&t, &base, strcmp(src, "uffd") == 0, devs, q, devs_sb, c);
+	/*
+	 * The shipped default, measured the same way, is the bar to clear;
+	 * its devices are the source's too, so it is deployable if it wins.
+	 */
 	def = &c[nc];
 	memset(def, 0, sizeof(*def));
 	snprintf(def->name, sizeof(def->name), "default.ini");
-	snprintf(def->ini, sizeof(def->ini), "%s", pfdk_default_profile);
+	profile_ini(&base, devs, q, def->ini, sizeof(def->ini));
 	ncand = nc + 1;
 	for (i = 0; i < ncand; i++) {
 		if (c[i].refused[0]) {
@@ -650,12 +925,37 @@ main(int argc, char **argv)
 		if (ret < 0)
 			printf("  %-*s %s\n", NAME_W, c[i].name, c[i].failed);
 	}
+	/*
+	 * While the leader's faults/s range over its runs reaches the next
+	 * one's, run the leader and every candidate within its range again:
+	 * their runs add up until one is ahead of all (its slowest run faster
+	 * than their fastest) or --max-rounds is spent, which is a tie.
+	 */
+	for (round = 1; round < max_rounds; round++) {
+		qsort(c, ncand, sizeof(c[0]), cmp_cand);
+		if (!c[0].ran || ncand < 2 || !c[1].ran || c[0].fps_min > c[1].fps_max)
+			break;
+		lead_min = c[0].fps_min;
+		printf("round %u: %s is not ahead of the rest beyond run-to-run spread; "
+		       "again:", round + 1, c[0].name);
+		for (i = 0; i < ncand; i++)
+			if (c[i].ran && c[i].fps_max >= lead_min)
+				printf(" %s", c[i].name);
+		printf("\n");
+		for (i = 0; i < ncand; i++) {
+			if (!c[i].ran || c[i].fps_max < lead_min)
+				continue;
+			printf("  %-*s measuring (round %u) ...\n", NAME_W, c[i].name, round + 1);
+			if (trial(bench, c[i].ini, base.burst, repeat, w.argv, w.argc, &c[i]) < 0)
+				printf("  %-*s %s\n", NAME_W, c[i].name, c[i].failed);
+		}
+	}
 	/* Ranked: what ran, fastest first; then what did not, and why. */
 	def = NULL;
 	nc = 0;
 	qsort(c, ncand, sizeof(c[0]), cmp_cand);
-	printf("\n%-4s %-*s %12s %9s %9s %9s %5s %5s\n", "rank", NAME_W, "layout", "faults/s",
-	       "p50_us", "p99_us", "p99.9_us", "lost", "dup");
+	printf("\n%-4s %-*s %12s %9s %9s %9s %5s %5s %5s %12s %12s\n", "rank", NAME_W, "layout",
+	       "faults/s", "p50_us", "p99_us", "p99.9_us", "lost", "dup", "runs", "min/s", "max/s");
 	for (i = 0; i < ncand; i++) {
 		if (!c[i].ran) {
 			printf("%-4s %-*s %s: %s\n", "-", NAME_W, c[i].name,
@@ -664,9 +964,9 @@ main(int argc, char **argv)
 			continue;
 		}
 		nc++;
-		printf("%-4u %-*s %12.0f %9.2f %9.2f %9.2f %5" PRIu64 " %5" PRIu64 "\n", i + 1,
-		       NAME_W, c[i].name, c[i].faults_per_s, c[i].p50_us, c[i].p99_us,
-		       c[i].p999_us, c[i].lost, c[i].dup);
+		printf("%-4u %-*s %12.0f %9.2f %9.2f %9.2f %5" PRIu64 " %5" PRIu64 " %5u %12.0f %12.0f\n",
+		       i + 1, NAME_W, c[i].name, c[i].faults_per_s, c[i].p50_us, c[i].p99_us,
+		       c[i].p999_us, c[i].lost, c[i].dup, c[i].nruns, c[i].fps_min, c[i].fps_max);
 		if (strcmp(c[i].name, "default.ini") == 0)
 			def = &c[i];
 	}
@@ -675,6 +975,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "pfdk-tune: no layout ran\n");
 		return 1;
 	}
+	tie = ncand > 1 && c[1].ran && win->fps_min <= c[1].fps_max;
+	if (tie)
+		snprintf(verdict, sizeof(verdict), "tie: %s and %s are within run-to-run spread "
+			 "after %u round(s) (faults/s %.0f-%.0f and %.0f-%.0f); %s has the "
+			 "higher median", win->name, c[1].name, round, win->fps_min, win->fps_max,
+			 c[1].fps_min, c[1].fps_max, win->name);
+	else if (ncand > 1 && c[1].ran)
+		snprintf(verdict, sizeof(verdict), "separated: %s's slowest run (%.0f faults/s) "
+			 "beats %s's fastest (%.0f) after %u round(s)", win->name, win->fps_min,
+			 c[1].name, c[1].fps_max, round);
+	else
+		snprintf(verdict, sizeof(verdict), "only %s ran", win->name);
+	printf("\n%s\n", verdict);
 	f = fopen(out, "w");
 	if (f == NULL) {
 		fprintf(stderr, "pfdk-tune: %s: %s\n", out, strerror(errno));
@@ -687,16 +1000,17 @@ main(int argc, char **argv)
 		fprintf(f, " %s", w.argv[k]);
 	fprintf(f, ").\n; %s: %.0f faults/s, p50 %.2f us, p99 %.2f us, p99.9 %.2f us\n",
 		win->name, win->faults_per_s, win->p50_us, win->p99_us, win->p999_us);
+	fprintf(f, "; %s\n", verdict);
 	if (def != NULL)
 		fprintf(f, "; config/default.ini on the same workload: %.0f faults/s, p99.9 %.2f us\n",
 			def->faults_per_s, def->p999_us);
 	if (strcmp(src, "uffd") == 0)
-		fprintf(f, "; On the uffd source faultbench replaces [device.*] with uffd0..uffdM-1;\n"
-			"; an application puts its own devices there, the lcores as they are.\n");
+		fprintf(f, "; The devices are the measured workload's: uffd0..uffdM-1, one per\n"
+			"; userfaultfd the application registers (pfdk_uffd_region_register()).\n");
 	if (strstr(win->ini, "engine = inthread") != NULL)
-		fprintf(f, "; engine = inthread: the uffd devices need sigbus=1 in their devargs\n"
-			"; (faultbench adds it), and kernel accesses to the regions (read(2) into\n"
-			"; them) need pfdk_uffd_prefault() first: docs/uffd.md, SIGBUS mode.\n");
+		fprintf(f, "; engine = inthread: the uffd devices have sigbus=1, and kernel\n"
+			"; accesses to the regions (read(2) into them) need pfdk_uffd_prefault()\n"
+			"; first: docs/uffd.md, SIGBUS mode.\n");
 	fprintf(f, "\n%s", win->ini);
 	fclose(f);
 	free(w.argv);

@@ -25,6 +25,24 @@ grep -qE '^tests/unit/profiles/unknown_key.ini:[0-9]+: \[[^]]+\] [a-z_]+: ' "$tm
 	fail "bad devargs accepted"
 grep -q "unknown key 'bogus'" "$tmp/out" || fail "bad devargs message: $(cat "$tmp/out")"
 
+# -h/--help list every mode there is (each accepted by --modes), the same
+# list the error for a mode that is not names; --version says the version.
+for a in -h --help; do
+	"$bench" $a >"$tmp/h" 2>&1 || fail "$a: exit $?"
+done
+"$bench" --version >"$tmp/o" 2>&1 && grep -qE '^pfdk-faultbench \(PFDK\) [0-9]+\.[0-9]+' "$tmp/o" ||
+	fail "--version: $(cat "$tmp/o")"
+sed -n '/^Modes/,/^EAL args/p' "$tmp/h" | sed -n 's/^  \([a-z][a-z0-9-]*\) .*/\1/p' | sort >"$tmp/hm"
+"$bench" --modes nosuchmode >"$tmp/o" 2>&1
+sed 's/.*source (//; s/ need --source uffd)//; s/;/,/' "$tmp/o" | tr ',' '\n' | tr -d ' ' | sort >"$tmp/em"
+[ "$(wc -l <"$tmp/hm")" -ge 15 ] && cmp -s "$tmp/hm" "$tmp/em" ||
+	fail "--help modes and the error's differ: $(cat "$tmp/hm") / $(cat "$tmp/o")"
+if "$bench" --source uffd --modes native --pages 16 --repeat 1 >/dev/null 2>&1; then
+	"$bench" --source uffd --dry-run --modes "$(paste -sd, "$tmp/hm")" >"$tmp/o" 2>&1 ||
+		fail "a mode in --help is refused: $(cat "$tmp/o")"
+	[ "$(grep -c '^row ' "$tmp/o")" -eq "$(wc -l <"$tmp/hm")" ] || fail "dry run of every mode: $(cat "$tmp/o")"
+fi
+
 # Bad option values.
 "$bench" --modes nosuchmode >"$tmp/out" 2>&1 && fail "bad mode accepted"
 grep -q "nosuchmode" "$tmp/out" || fail "bad mode message: $(cat "$tmp/out")"
@@ -184,7 +202,7 @@ done
 # JSON: every row has the contract's fields; nothing lost or duplicated.
 "$bench" --faults 200000 --repeat 2 --json "$tmp/r.json" >"$tmp/out" 2>&1 ||
 	fail "bench run: $(cat "$tmp/out")"
-python3 - "$tmp/r.json" <<'PY' || fail "json check"
+python3 - "$tmp/r.json" "$tmp/out" <<'PY' || fail "json check: $(cat "$tmp/out")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert isinstance(d["machine"], dict) and d["machine"]["cpus"] > 0
@@ -198,11 +216,43 @@ for r in rows:
     assert r["faults"] >= 200000 and r["faults_per_s"] > 0, r
     assert r["lost"] == 0 and r["duplicated"] == 0, r
     assert r["p50_us"] <= r["p99_us"] <= r["p999_us"] <= r["max_us"], r
-    for k in ["wall_s", "cpu_handler_s", "cpu_faulters_s"]:
+    for k in ["wall_s", "cpu_handler_s"]:
         assert isinstance(r[k], (int, float)) and r[k] >= 0, (k, r)
     # sim: no faulting threads; the lcores spin, so the handler used CPU.
-    assert r["wall_s"] > 0 and r["cpu_handler_s"] > 0 and r["cpu_faulters_s"] == 0, r
-print("json ok:", len(rows), "rows")
+    assert r["wall_s"] > 0 and r["cpu_handler_s"] > 0, r
+    # ... and no uffd-only columns.
+    for k in ["cpu_faulters_s", "threads", "uffds", "page_size", "pattern", "access",
+              "fault_around", "ratio_classic", "ratio_native"]:
+        assert r[k] is None, (k, r)
+    # Statistics that can be checked: each run's values, min <= median <= max.
+    assert r["runs"] == 2 and r["layout"] in ("rtc", "pipeline", "colocated"), r
+    assert r["engine"] and r["within_spread_of_best"] in (True, False), r
+    for k in ["faults_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us"]:
+        v = r["per_run"][k]
+        assert len(v) == 2 and min(v) == r[k + "_min"] and max(v) == r[k + "_max"], (k, r)
+        assert r[k + "_min"] <= r[k] <= r[k + "_max"], (k, r)
+    assert "cpu_faulters_s" not in r["per_run"], r
+assert d["schema_version"] == 2 and d["bench"]["name"] == "pfdk-faultbench", d
+assert d["bench"]["version"] and d["bench"]["command_line"][-4:] == ["--repeat", "2", "--json", sys.argv[1]], d["bench"]
+import re
+assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", d["bench"]["timestamp"]), d["bench"]
+assert "cpu_model" in d["machine"], d["machine"]
+w = d["workload"]
+assert w["source"] == "sim" and w["repeat"] == 2 and w["faults"] == 200000 and w["access"] is None, w
+# Rows within the best row's spread: marked in the JSON and with '~' in the table.
+best = max(rows, key=lambda r: r["faults_per_s"])
+table = {}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if len(f) > 6 and f[1] == "sim" and f[2].isdigit():
+        table[(f[0], int(f[2]))] = f[5]
+for r in rows:
+    want = r["faults_per_s_max"] >= best["faults_per_s_min"]
+    assert r["within_spread_of_best"] == want, (r, best)
+    sp = table[(r["mode"], r["burst"])]
+    assert sp.startswith("~") == (want and r is not best), (sp, r)
+print("json ok:", len(rows), "rows;", "within spread:",
+      [r["mode"] for r in rows if r["within_spread_of_best"] and r is not best])
 PY
 
 # uffd: a quick run of a PFDK row and the hand-written classic handler, every
@@ -231,6 +281,18 @@ for r in rows.values():
     assert r["lost"] == 0 and r["duplicated"] == 0, r
     assert r["ratio_classic"] > 0 and r["ratio_native"] > 0, r
 assert rows["classic"]["ratio_classic"] == 1.0, rows["classic"]
+# What each row ran, for scripts comparing runs.
+w = d["workload"]
+assert w["pattern"] == "random" and w["access"] == "write" and w["threads"] == 2, w
+assert w["pages"] == 512 and w["fault_around"] == 7 and w["repeat"] == 1, w
+for r in rows.values():
+    assert r["pattern"] == "random" and r["access"] == "write" and r["runs"] == 1, r
+    assert r["within_spread_of_best"] is None, r   # one run: no spread to judge
+    assert r["per_run"]["faults_per_s"] == [r["faults_per_s"]], r
+assert rows["pfdk-inthread-fa"]["fault_around"] == 7 and rows["pfdk-inthread"]["fault_around"] == 0
+assert rows["pfdk-rtc"]["layout"] == "rtc" and rows["pfdk-rtc"]["engine"] == "busy", rows["pfdk-rtc"]
+assert rows["pfdk-inthread"]["engine"] == "inthread", rows["pfdk-inthread"]
+assert rows["classic"]["layout"] == "baseline" and rows["native"]["engine"], rows["native"]
 for r in rows.values():
     for k in ["wall_s", "cpu_handler_s", "cpu_faulters_s"]:
         assert isinstance(r[k], (int, float)) and r[k] >= 0, (k, r)
@@ -259,4 +321,147 @@ grep -q "^--plot: gnuplot not found; install it with 'apt-get install gnuplot-no
 	fail "no gnuplot message: $(cat "$tmp/out")"
 grep -q "^pfdk-rtc " "$tmp/out" || fail "no table without gnuplot: $(cat "$tmp/out")"
 [ ! -e "$tmp/q.png" ] || fail "--plot without gnuplot wrote $tmp/q.png"
+
+# Fair rows: --access is the same first touch on every row and the native
+# floor, stated in the header; bad values are refused by name.
+for a in "--access rw" "--access mix:101" "--access mix:x" "--faulter-cpus 1-0" \
+	"--faulter-cpus x" "--faulter-cpus 4096"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source uffd $a --dry-run >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q -- "^${a%% *} ${a#* }: expected" "$tmp/out" || fail "$a: exit $rc: $(cat "$tmp/out")"
+done
+if "$bench" --source uffd --modes native --pages 16 --repeat 1 >/dev/null 2>&1; then
+	timeout 60 "$bench" --source uffd --faulter-cpus 999 --dry-run >"$tmp/out" 2>&1
+	[ $? -eq 2 ] && grep -q -- "--faulter-cpus 999: CPU 999 is not online" "$tmp/out" ||
+		fail "--faulter-cpus 999: $(cat "$tmp/out")"
+	for a in read write mix:30; do
+		timeout 120 "$bench" --source uffd --pages 256 --repeat 1 --access $a \
+			--modes pfdk-colocated,pfdk-inthread,classic-colocated,sigbus,native \
+			--json "$tmp/a.json" >"$tmp/out" 2>&1 || fail "--access $a: $(cat "$tmp/out")"
+		grep -q "^pfdk-faultbench: .*, access $a, " "$tmp/out" ||
+			fail "--access $a: not in the header: $(head -5 "$tmp/out")"
+		python3 - "$tmp/a.json" "$a" <<'PY' || fail "--access $a json: $(cat "$tmp/out")"
+import json, sys
+rows = json.load(open(sys.argv[1]))["results"]
+assert len(rows) == 5, rows
+for r in rows:
+    assert r["status"] == "ok" and r["faults"] == 256, r
+    # Every page checked: the marker where written, the store's (or zero) bytes.
+    assert r["lost"] == 0 and r["duplicated"] == 0, r
+PY
+	done
+	# The default is write, for the uffd rows and native alike.
+	timeout 120 "$bench" --source uffd --pages 64 --repeat 1 --modes native >"$tmp/out" 2>&1 ||
+		fail "default access: $(cat "$tmp/out")"
+	grep -q "^pfdk-faultbench: .*, access write, " "$tmp/out" || fail "default access: $(head -5 "$tmp/out")"
+	# Faulters on the CPU asked for; the handler on the other one.
+	ncpu=$(nproc)
+	if [ "$ncpu" -ge 2 ]; then
+		timeout 60 "$bench" --source uffd --faulter-cpus 1 --modes pfdk-rtc,classic \
+			--dry-run >"$tmp/out" 2>&1 || fail "--faulter-cpus 1: $(cat "$tmp/out")"
+		grep -q "faulting threads on CPU 1 (node [0-9]*); handler CPU 0 " "$tmp/out" &&
+			grep -qE "^row pfdk-rtc +burst [0-9]+ +poller cpu 0 " "$tmp/out" &&
+			grep -qE "^row classic +handler thread on CPU 0" "$tmp/out" ||
+			fail "--faulter-cpus 1 placement: $(cat "$tmp/out")"
+	fi
+
+	# Rows placed from the topology: a 16-CPU, 2-node machine with SMT
+	# siblings c and c+8 (described under PFDK_SYSFS_ROOT; --dry-run runs
+	# nothing). The handler stays on the faulters' node, off their cores
+	# while there is such a CPU, and lcores name their CPU's node.
+	sys=$tmp/topo/sys/devices/system
+	mkdir -p "$sys/cpu" "$sys/node/node0" "$sys/node/node1"
+	echo 0-15 >"$sys/cpu/online"
+	echo 0-3,8-11 >"$sys/node/node0/cpulist"
+	echo 4-7,12-15 >"$sys/node/node1/cpulist"
+	for c in $(seq 0 15); do
+		mkdir -p "$sys/cpu/cpu$c/topology"
+		echo $((c % 4)) >"$sys/cpu/cpu$c/topology/core_id"
+		echo $((c / 4 % 2)) >"$sys/cpu/cpu$c/topology/physical_package_id"
+	done
+	for c in "-|0|1|0" "4-5|4-5|6|1" "0-2|0-2|3|0" "0-3|0-3|8|0" "12|12|5|1"; do
+		IFS='|' read -r fc want_f want_h want_n <<<"$c"
+		opt=$([ "$fc" = - ] || echo "--faulter-cpus $fc")
+		# shellcheck disable=SC2086
+		PFDK_SYSFS_ROOT=$tmp/topo timeout 60 "$bench" --source uffd $opt --threads 4 \
+			--modes pfdk-rtc,pfdk-pipeline,pfdk-colocated,classic --dry-run >"$tmp/out" 2>&1 ||
+			fail "topology $c: $(cat "$tmp/out")"
+		grep -q "^dry run: 16 CPU(s), 2 node(s) .*faulting threads on CPU $want_f (node $want_n); handler CPU $want_h (node $want_n)" "$tmp/out" &&
+			grep -qE "^row pfdk-rtc +burst [0-9]+ +poller cpu $want_h node $want_n engine busy$" "$tmp/out" &&
+			grep -qE "^row pfdk-pipeline +burst [0-9]+ +poller cpu ${want_f%%[-,]*} node $want_n engine epoll; resolver cpu $want_h node $want_n$" "$tmp/out" ||
+			fail "topology $c: $(cat "$tmp/out")"
+	done
+	echo "topology placement ok"
+else
+	echo "SKIP --access runs and placement: userfaultfd not usable here"
+fi
+
+# Sweeps: --threads and --uffds lists run every row at every point (threads
+# outer), a table per point and a faults/s summary; bad lists are refused.
+for a in "--threads 1,,2" "--threads 1," "--threads 0,2" "--uffds 2,x" "--threads 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source uffd $a --dry-run >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q -- "^${a%% *} ${a#* }: expected" "$tmp/out" || fail "$a: exit $rc: $(cat "$tmp/out")"
+done
+timeout 60 "$bench" --source uffd --threads 1,2,3,4,5 --uffds 1,2,3,4 --dry-run >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q "20 points, at most 16" "$tmp/out" || fail "too many points: $(cat "$tmp/out")"
+for a in "--duration 0" "--duration -1" "--duration 1x" "--duration 99999"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$bench" --source sim $a >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q -- "^--duration ${a#* }: expected" "$tmp/out" || fail "$a: exit $rc: $(cat "$tmp/out")"
+done
+# --duration: passes until that much was measured, every fault of every pass counted.
+timeout 120 "$bench" --source sim --faults 20000 --duration 0.3 --repeat 1 --modes pfdk-rtc \
+	--burst 32 --json "$tmp/d.json" >"$tmp/out" 2>&1 || fail "--duration sim: $(cat "$tmp/out")"
+python3 - "$tmp/d.json" <<'PY' || fail "--duration json: $(cat "$tmp/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+r, = d["results"]
+assert d["workload"]["duration_s"] == 0.3, d["workload"]
+assert r["status"] == "ok" and r["passes"] >= 1 and r["lost"] == 0, r
+assert r["faults"] == r["passes"] * 20000, r
+for w in r["per_run"]["wall_s"]:
+    assert w >= 0.3, r                             # never stops short of S
+print("duration ok: %d passes" % r["passes"])
+PY
+if "$bench" --source uffd --modes native --pages 16 --repeat 1 >/dev/null 2>&1; then
+	plot=""
+	command -v gnuplot >/dev/null 2>&1 && plot="--plot $tmp/sw.png"
+	# shellcheck disable=SC2086
+	timeout 300 "$bench" --source uffd --threads 1,2 --uffds 1,2 --pages 256 --repeat 1 \
+		--modes pfdk-colocated,native --json "$tmp/sw.json" $plot >"$tmp/out" 2>&1 ||
+		fail "sweep: $(cat "$tmp/out")"
+	for p in "1 thread(s) on CPU [0-9]*, 256 pages of 4k, 1 uffd" "1 thread(s) on CPU [0-9]*, 256 pages of 4k, 2 uffd" \
+		"2 thread(s) on CPU [0-9]*, 256 pages of 4k, 1 uffd" "2 thread(s) on CPU [0-9]*, 256 pages of 4k, 2 uffd"; do
+		grep -q "^uffd: $p" "$tmp/out" || fail "sweep: no table for '$p': $(cat "$tmp/out")"
+	done
+	grep -qE "^mode +thr=1,uffds=1 +thr=1,uffds=2 +thr=2,uffds=1 +thr=2,uffds=2$" "$tmp/out" &&
+		grep -qE "^pfdk-colocated/32 +[0-9]+ \(x1.00\) +[0-9]+ \(x[0-9.]+\)" "$tmp/out" &&
+		grep -qE "^native +[0-9]+ \(x1.00\)" "$tmp/out" || fail "sweep summary: $(cat "$tmp/out")"
+	python3 - "$tmp/sw.json" <<'PY' || fail "sweep json: $(cat "$tmp/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = d["workload"]
+assert w["threads_list"] == [1, 2] and w["uffds_list"] == [1, 2], w
+rows = d["results"]
+got = sorted((r["mode"], r["threads"], r["uffds"]) for r in rows)
+want = sorted((m, t, u) for m in ("pfdk-colocated", "native") for t in (1, 2) for u in (1, 2))
+assert got == want, got
+for r in rows:
+    assert r["status"] == "ok" and r["faults"] == 256 and r["lost"] == 0 and r["duplicated"] == 0, r
+    assert r["ratio_native"] > 0, r     # native of the same point
+print("sweep ok")
+PY
+	if [ -n "$plot" ]; then
+		for f in "$tmp/sw.png" "$tmp/sw-throughput.png"; do
+			[ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' \n')" = 89504e47 ] ||
+				fail "sweep plot: $f is not a PNG: $(cat "$tmp/out")"
+		done
+	fi
+else
+	echo "SKIP uffd sweep: userfaultfd not usable here"
+fi
 echo "bench CLI ok"

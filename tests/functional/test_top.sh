@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# pfdk-top against a running bench: it finds the telemetry socket from the
+# EAL --file-prefix, shows the sim device's and the poller lcore's rates
+# over each interval, and says so clearly when there is no process.
+set -u
+top=$1 bench=$2
+tmp=$(mktemp -d)
+pid=""
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$top" --help >"$tmp/o" 2>&1 && grep -q -- "--file-prefix P" "$tmp/o" || fail "--help: $(cat "$tmp/o")"
+"$top" --version >"$tmp/o" 2>&1 && grep -qE '^pfdk-top \(PFDK\) [0-9]' "$tmp/o" || fail "--version: $(cat "$tmp/o")"
+for a in "--interval 0" "--interval x" "--count 0" "--count -1" "--file-prefix a/b"; do
+	# shellcheck disable=SC2086
+	"$top" $a >"$tmp/o" 2>&1
+	[ $? -eq 2 ] && grep -q -- "^${a%% *} ${a#* }: expected" "$tmp/o" || fail "$a: $(cat "$tmp/o")"
+done
+prefix=pfdk-top-test-$$
+"$top" --file-prefix "$prefix" --count 1 >"$tmp/o" 2>&1
+[ $? -eq 1 ] && grep -q "dpdk/$prefix/dpdk_telemetry.v2: .*is a PFDK process running" "$tmp/o" ||
+	fail "no process: $(cat "$tmp/o")"
+
+# A sim run long enough to watch (interrupted below): one busy poller.
+timeout 120 "$bench" --file-prefix "$prefix" -- --source sim --faults 400000000 --repeat 1 \
+	--modes pfdk-rtc --burst 32 >"$tmp/bench" 2>&1 &
+pid=$!
+for _ in $(seq 300); do grep -q '^running ' "$tmp/bench" && break; sleep 0.1; done
+grep -q '^running ' "$tmp/bench" || fail "bench did not start: $(cat "$tmp/bench")"
+timeout 30 "$top" --file-prefix "$prefix" --count 2 --interval 0.5 >"$tmp/top" 2>&1 ||
+	fail "pfdk-top: exit $?: $(cat "$tmp/top")"
+cat "$tmp/top"
+[ "$(grep -c '^pfdk-top .* pid [0-9]* .*interval 0\.[0-9]* s' "$tmp/top")" -eq 2 ] ||
+	fail "two intervals expected: $(cat "$tmp/top")"
+# A rate (no parentheses) above zero for the device and the poller lcore.
+grep -qE '^[0-9]+ +sim0 +sim +started +1 +[1-9][0-9]* +[1-9][0-9]* ' "$tmp/top" ||
+	fail "no sim0 rate: $(cat "$tmp/top")"
+grep -qE '^[0-9]+ +poller +[1-9][0-9]* ' "$tmp/top" || fail "no poller rate: $(cat "$tmp/top")"
+grep -q '^latency (receive to response' "$tmp/top" || fail "no latency line: $(cat "$tmp/top")"
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+pid=""
+[ $rc -eq 130 ] || fail "bench after SIGINT: exit $rc: $(tail -5 "$tmp/bench")"
+# The process is gone: a clear error, not a hang.
+timeout 30 "$top" --file-prefix "$prefix" --count 1 >"$tmp/o" 2>&1
+[ $? -eq 1 ] || fail "after the bench: $(cat "$tmp/o")"
+echo "pfdk-top ok"
