@@ -746,7 +746,8 @@ main(int argc, char **argv)
 	uint64_t faults = 2000000, v;
 	unsigned int repeat = 3, nc, i, ncand;
 	struct pfdk_profile_check chk = { 0 };
-	struct workload w = { 0 };
+	/* static: its argv stays reachable on the early-exit paths (LeakSanitizer) */
+	static struct workload w;
 	struct cand *def, *win;
 	bool faults_set = false;
 	struct topo t;
