@@ -281,7 +281,9 @@ lc_cb(const char *key, const char *val, void *arg)
 
 	if (s->nlc == MAX_LCORES)
 		return;
-	snprintf(s->lc[s->nlc].id, sizeof(s->lc[0].id), "%s", key);
+	/* An lcore key is its id: a few digits; a longer one is cut, not a bug. */
+	snprintf(s->lc[s->nlc].id, sizeof(s->lc[0].id), "%.*s",
+		 (int)sizeof(s->lc[0].id) - 1, key);
 	str(val, "role", s->lc[s->nlc].role, sizeof(s->lc[0].role));
 	for (k = 0; k < L_N; k++)
 		s->lc[s->nlc].v[k] = num(val, lc_keys[k]);
