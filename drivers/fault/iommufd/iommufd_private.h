@@ -43,8 +43,8 @@ _Static_assert(65 * IOMMUFD_BIG_GROUPS + 64 >= IOMMUFD_GROUP_MAX,
  * group, is what tells a late descriptor from one of the new group.
  */
 struct iommufd_group {
-	uint32_t cookie;   /* 0: empty slot */
-	uint32_t gen;
+	uint32_t cookie;   /* any value, 0 included: the kernel can issue 0 */
+	uint32_t gen;      /* never 0 while the slot is used; 0: empty slot */
 	uint32_t nrec;     /* records read */
 	uint32_t returned; /* records passed back */
 	uint64_t mask;     /* which of records 0..63 were passed back */
@@ -91,7 +91,8 @@ struct iommufd_queue {
 	uint32_t tab_mask;
 	uint32_t nb_groups;
 	uint32_t max_groups;
-	uint32_t open_cookie; /* group whose LAST_PAGE is still to come, or 0 */
+	uint32_t open_cookie; /* group whose LAST_PAGE is still to come, if has_open */
+	uint8_t has_open;
 	uint32_t gen;
 	/* Free record maps of groups over 64 records (IOMMUFD_BIG_GROUPS). */
 	uint64_t **big_free;
