@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include <rte_log.h>
 #include <rte_mempool.h>
 
 #include "pfdk_fault.h"
@@ -637,6 +638,89 @@ test_cookie_zero(void **state)
 	finish(id, 2);
 }
 
+/*
+ * A read finds the queue empty, then a fault lands before the driver's
+ * readiness poll: the poll says readable, which is not "the first group
+ * did not fit". The driver must read again at the same size, not grow
+ * (and, with a small outstanding=, not log that a group never fits).
+ */
+struct race_io {
+	const struct pfdk_iommufd_io *io;
+	void *ctx;
+	uint16_t id;
+	int fired;
+};
+
+static ssize_t
+race_read(void *ctx, void *buf, size_t count)
+{
+	struct race_io *z = ctx;
+	ssize_t n = z->io->read(z->ctx, buf, count);
+
+	if (n == 0 && !z->fired) {
+		z->fired = 1;
+		inject(z->id, 1, 1, 7, 0x30000, 0); /* lands after the empty read */
+	}
+	return n;
+}
+
+static ssize_t
+race_write(void *ctx, const void *buf, size_t count)
+{
+	struct race_io *z = ctx;
+
+	return z->io->write(z->ctx, buf, count);
+}
+
+static int
+race_readiness(void *ctx)
+{
+	struct race_io *z = ctx;
+
+	return z->io->readiness_fd(z->ctx);
+}
+
+static void
+race_case(const char *args)
+{
+	struct race_io z = { 0 };
+	const struct pfdk_iommufd_io ops = { race_read, race_write, race_readiness };
+	struct pfdk_fault *f[8];
+	FILE *log;
+	char *logbuf = NULL;
+	size_t loglen = 0;
+
+	z.id = dev_up(args);
+	assert_int_equal(pfdk_fault_stop(z.id), 0);
+	assert_int_equal(pfdk_iommufd_io_get(z.id, &z.io, &z.ctx), 0);
+	assert_int_equal(pfdk_iommufd_io_set(z.id, &ops, &z), 0);
+	assert_int_equal(pfdk_fault_start(z.id), 0);
+	log = open_memstream(&logbuf, &loglen);
+	assert_non_null(log);
+	rte_openlog_stream(log);
+	recv_n(z.id, f, 1, 8);
+	rte_openlog_stream(NULL);
+	fclose(log);
+	assert_int_equal(z.fired, 1);
+	assert_int_equal(f[0]->grpid, 7);
+	respond(z.id, f, 1);
+	if (strstr(logbuf, "record(s)") != NULL)
+		fail_msg("a fault that landed after an empty read was taken for a group that does not fit: %s",
+			 logbuf);
+	free(logbuf);
+	assert_int_equal(xstats(z.id).grows, 0);
+	finish(z.id, 1);
+}
+
+static void
+test_empty_read_race(void **state)
+{
+	(void)state;
+	race_case("");               /* default outstanding=4096: no grow */
+	race_case("outstanding=16"); /* credit below rbuf=: no "raise outstanding=" */
+	race_case("outstanding=4");
+}
+
 /* The default policy: SUCCESS inside range=, INVALID outside; fill may defer. */
 static int
 fill_defer_third(void *arg, const struct pfdk_fault *f)
@@ -741,6 +825,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_stop_outstanding),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cookie_zero),
+		cmocka_unit_test(test_empty_read_race),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_pool_short),
 	};

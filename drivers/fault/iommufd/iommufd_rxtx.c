@@ -371,12 +371,12 @@ grow(struct iommufd_queue *q, uint32_t *want, uint32_t cap)
  * per 16 reads.
  */
 static bool
-nofit_waiting(struct iommufd_queue *q, bool grew)
+nofit_waiting(struct iommufd_queue *q, bool now)
 {
 	struct pollfd pfd = { .events = POLLIN };
 
-	/* Right after a grow that still did not fit: ask again at once. */
-	if ((!grew && q->empty_reads++ % 16 != 0) || q->io->readiness_fd == NULL)
+	/* Confirming, or right after a grow that still did not fit: ask at once. */
+	if ((!now && q->empty_reads++ % 16 != 0) || q->io->readiness_fd == NULL)
 		return false;
 	pfd.fd = q->io->readiness_fd(q->io_ctx);
 	return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
@@ -387,7 +387,7 @@ static void
 read_more(struct iommufd_queue *q, uint32_t want)
 {
 	uint32_t credit, open = q->rtail - q->rready;
-	bool grew = false;
+	bool grew = false, confirming = false;
 	ssize_t ret;
 
 	/* Nothing is ready: move an open group, if any, to the front. */
@@ -421,7 +421,20 @@ read_more(struct iommufd_queue *q, uint32_t want)
 		}
 		if (ret == 0) {
 			/* Empty, or (mainline) a first group that does not fit. */
-			if (!nofit_waiting(q, grew) || !grow(q, &want, credit))
+			if (!nofit_waiting(q, grew || confirming))
+				break;
+			/*
+			 * Readable after an empty read proves nothing yet: a
+			 * fault may have landed between the read and the poll
+			 * (seen on 6.12 under load). Read again at the same
+			 * size; only a second 0 while still readable means the
+			 * first group does not fit.
+			 */
+			if (!confirming && !grew) {
+				confirming = true;
+				continue;
+			}
+			if (!grow(q, &want, credit))
 				break;
 			grew = true;
 			continue;
