@@ -205,7 +205,8 @@ rig_close(struct rig *r)
 static int
 teardown(void **state)
 {
-	static const char *const names[] = { "iommufd50", "iommufd51", "iommufd52" };
+	static const char *const names[] = { "iommufd50", "iommufd51", "iommufd52", "iommufd53",
+					     "iommufd54", "iommufd55" };
 	unsigned int i;
 	int id;
 
@@ -504,25 +505,22 @@ verdict(const char *what, uint16_t id, const struct seen *s, double secs)
  * @n faults through raw bursts on this thread while the device thread
  * fires them; pfdk_iommufd_resolve answers by range.
  */
-static void
-raw_case(const char *what, uint64_t n, const char *extra, uint16_t burst)
+/*
+ * Serve @n faults through raw bursts on this thread while the device
+ * thread fires them; pfdk_iommufd_resolve answers by range. Returns the
+ * seconds it took.
+ */
+static double
+serve_raw(const struct rig *r, uint16_t id, struct seen *s, uint16_t burst)
 {
 	struct pfdk_fault *f[64];
 	struct device_thread d;
-	struct seen s = { .n = n };
-	struct rig r;
 	double t0, idle = 0;
-	int id;
 
-	rig_open(&r);
-	s.map = calloc(n, 1);
-	assert_non_null(s.map);
-	log_capture();
-	id = pfdk_dev("iommufd50", &r, extra);
 	t0 = now_s();
-	device_start(&d, &r, n);
-	while (s.got + s.bad < n) {
-		uint16_t k = pfdk_fault_recv_burst((uint16_t)id, 0, f, burst), i, m;
+	device_start(&d, r, s->n);
+	while (s->got + s->bad < s->n) {
+		uint16_t k = pfdk_fault_recv_burst(id, 0, f, burst), i, m;
 
 		if (k == 0) {
 			/* Everything fired and nothing comes for 5 s: lost. */
@@ -536,16 +534,33 @@ raw_case(const char *what, uint64_t n, const char *extra, uint16_t burst)
 		}
 		idle = 0;
 		for (i = 0; i < k; i++)
-			seen_check(&s, f[i], (uint16_t)id);
+			seen_check(s, f[i], id);
 		m = pfdk_iommufd_resolve(NULL, f, k);
 		assert_int_equal(m, k);
-		assert_int_equal(pfdk_fault_respond_burst((uint16_t)id, 0, f, k), k);
+		assert_int_equal(pfdk_fault_respond_burst(id, 0, f, k), k);
 	}
 	device_join(&d);
-	if (s.got + s.bad < n)
-		print_message("  %s: %" PRIu64 " of %" PRIu64 " faults never came out of PFDK\n",
-			      what, n - s.got - s.bad, n);
-	verdict(what, (uint16_t)id, &s, now_s() - t0);
+	if (s->got + s->bad < s->n)
+		print_message("  %" PRIu64 " of %" PRIu64 " faults never came out of PFDK\n",
+			      s->n - s->got - s->bad, s->n);
+	return now_s() - t0;
+}
+
+static void
+raw_case(const char *what, uint64_t n, const char *extra, uint16_t burst)
+{
+	struct seen s = { .n = n };
+	struct rig r;
+	double secs;
+	int id;
+
+	rig_open(&r);
+	s.map = calloc(n, 1);
+	assert_non_null(s.map);
+	log_capture();
+	id = pfdk_dev("iommufd50", &r, extra);
+	secs = serve_raw(&r, (uint16_t)id, &s, burst);
+	verdict(what, (uint16_t)id, &s, secs);
 	assert_int_equal(pfdk_fault_close((uint16_t)id), 0);
 	free(s.map);
 	kernel_clean(&r, 1);
@@ -705,6 +720,187 @@ pipeline_rtc_uring(void **state)
 	pipeline_case("rtc", "uring-nosqpoll", 0, N_BULK / 2, "");
 }
 
+/* --- The allocate path (defect 3) ------------------------------------ */
+
+/* The mock driver's nested-HWPT data: iotlb = IOMMU_TEST_IOTLB_DEFAULT, in memory order. */
+static const char *
+selftest_data_hex(char *buf, size_t len)
+{
+	struct pfdk_iommu_hwpt_selftest data = { .iotlb = PFDK_IOMMU_TEST_IOTLB_DEFAULT };
+	const uint8_t *b = (const uint8_t *)&data;
+	size_t i;
+
+	for (i = 0; i < sizeof(data) && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, len - 2 * i, "%02x", b[i]);
+	return buf;
+}
+
+static int
+create_started(const char *devargs)
+{
+	struct pfdk_fault_conf conf = { .nb_queues = 1 };
+	struct pfdk_fault_queue_conf qc = { .pool = pool, .socket_id = SOCKET_ID_ANY };
+	int id = pfdk_fault_dev_create(devargs);
+
+	if (id < 0)
+		return id;
+	assert_int_equal(pfdk_fault_configure((uint16_t)id, &conf), 0);
+	assert_int_equal(pfdk_fault_queue_setup((uint16_t)id, 0, &qc), 0);
+	assert_int_equal(pfdk_fault_start((uint16_t)id), 0);
+	return id;
+}
+
+/* The lowest free object id of @r's iommufd (a fault queue made and destroyed). */
+static uint32_t
+next_obj_id(const struct rig *r)
+{
+	struct pfdk_iommu_fault_alloc fa = { .size = sizeof(fa) };
+
+	assert_int_equal(iocmd(r->fd, PFDK_IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	close((int)fa.out_fault_fd);
+	assert_int_equal(destroy(r->fd, fa.out_fault_id), 0);
+	return fa.out_fault_id;
+}
+
+/*
+ * What a VMM has: its iommufd, the device's id there, a NEST_PARENT HWPT
+ * and the IOMMU driver's data for the nested one. PFDK allocates the fault
+ * queue and the nested HWPT, the application attaches the device, faults
+ * are served, and close destroys both objects (nothing left behind).
+ */
+static void
+alloc_nested(void **state)
+{
+	struct pfdk_iommufd_info info;
+	struct seen s = { .n = 2000 };
+	struct rig r;
+	char devargs[256], hex[16];
+	double secs;
+	int id;
+
+	(void)state;
+	assert_int_equal(rig_base(&r), 0);
+	assert_int_equal(hwpt_alloc(&r, PFDK_IOMMU_HWPT_ALLOC_NEST_PARENT, r.ioas, 0,
+				    PFDK_IOMMU_HWPT_DATA_NONE, NULL, 0, &r.parent), 0);
+	snprintf(devargs, sizeof(devargs),
+		 "iommufd53,iommu_fd=%d,dev_id=%u,pt_id=%u,data_type=0x%x,data=%s,range=0x%llx:0x%llx",
+		 r.fd, r.idev, r.parent, PFDK_IOMMU_HWPT_DATA_SELFTEST,
+		 selftest_data_hex(hex, sizeof(hex)), RANGE_LO, RANGE_HI);
+	log_capture();
+	id = create_started(devargs);
+	if (id < 0)
+		fail_msg("%s: %d", devargs, id);
+	assert_int_equal(pfdk_iommufd_info_get((uint16_t)id, &info), 0);
+	assert_int_not_equal(info.hwpt_id, 0);
+	assert_int_not_equal(info.fault_id, 0);
+	assert_int_equal(info.iommu_fd, r.fd);
+	/* Attaching is the application's step. */
+	assert_int_equal(replace(&r, info.hwpt_id), 0);
+	s.map = calloc(s.n, 1);
+	assert_non_null(s.map);
+	secs = serve_raw(&r, (uint16_t)id, &s, 32);
+	verdict("allocated nested HWPT", (uint16_t)id, &s, secs);
+	free(s.map);
+	/* Stopped, the queue is the kernel's again: nothing outstanding. */
+	assert_int_equal(pfdk_fault_stop((uint16_t)id), 0);
+	r.fault_fd = info.fault_fd;
+	kernel_clean(&r, 1);
+	r.fault_fd = -1;
+	assert_int_equal(replace(&r, r.parent), 0);
+	assert_int_equal(pfdk_fault_close((uint16_t)id), 0);
+	/* Both objects went with the device. */
+	assert_int_equal(destroy(r.fd, info.hwpt_id), -ENOENT);
+	assert_int_equal(destroy(r.fd, info.fault_id), -ENOENT);
+	assert_int_equal(replace(&r, r.ioas), 0);
+	assert_int_equal(destroy(r.fd, r.parent), 0);
+	close(r.fd);
+	cur_rig = NULL;
+}
+
+/* @devargs fails with @err, the log saying @what, and leaves no object in @r's iommufd. */
+static void
+alloc_refused(const struct rig *r, const char *devargs, int err, const char *what)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	uint32_t before = next_obj_id(r);
+	int id;
+
+	assert_non_null(f);
+	rte_openlog_stream(f);
+	id = pfdk_fault_dev_create(devargs);
+	rte_openlog_stream(NULL);
+	fclose(f);
+	print_message("  %s -> %d: %s", devargs, id, buf);
+	assert_int_equal(id, err);
+	/* Its fault queue was destroyed, not left in the caller's iommufd. */
+	if (next_obj_id(r) != before)
+		fail_msg("the failed create left its fault queue (object %u) in the caller's iommufd", before);
+	if (strstr(buf, what) == NULL)
+		fail_msg("the message does not say '%s'", what);
+	free(buf);
+}
+
+static void
+alloc_errors(void **state)
+{
+	struct rig r;
+	char devargs[256], hex[16];
+
+	(void)state;
+	assert_int_equal(rig_base(&r), 0);
+	assert_int_equal(hwpt_alloc(&r, PFDK_IOMMU_HWPT_ALLOC_NEST_PARENT, r.ioas, 0,
+				    PFDK_IOMMU_HWPT_DATA_NONE, NULL, 0, &r.parent), 0);
+	/* A paging HWPT over the IOAS: EOPNOTSUPP on 6.12, whatever the IOMMU does. */
+	snprintf(devargs, sizeof(devargs), "iommufd54,iommu_fd=%d,dev_id=%u,pt_id=%u",
+		 r.fd, r.idev, r.ioas);
+	alloc_refused(&r, devargs, -EOPNOTSUPP, "NEST_PARENT");
+	/* Nested data over something that is not a NEST_PARENT HWPT (6.12: EOPNOTSUPP). */
+	snprintf(devargs, sizeof(devargs), "iommufd54,iommu_fd=%d,dev_id=%u,pt_id=%u,data_type=0x%x,data=%s",
+		 r.fd, r.idev, r.ioas, PFDK_IOMMU_HWPT_DATA_SELFTEST,
+		 selftest_data_hex(hex, sizeof(hex)));
+	alloc_refused(&r, devargs, -EOPNOTSUPP, "NEST_PARENT");
+	/* A data type the mock driver does not know. */
+	snprintf(devargs, sizeof(devargs), "iommufd54,iommu_fd=%d,dev_id=%u,pt_id=%u,data_type=0x%x,data=%s",
+		 r.fd, r.idev, r.parent, PFDK_IOMMU_HWPT_DATA_SELFTEST + 1,
+		 selftest_data_hex(hex, sizeof(hex)));
+	alloc_refused(&r, devargs, -EOPNOTSUPP, "data_type");
+	assert_true(pfdk_fault_get_dev_id("iommufd54") < 0);
+	assert_int_equal(destroy(r.fd, r.parent), 0);
+	close(r.fd);
+	cur_rig = NULL;
+}
+
+/* iommu=/dev/iommu opens a new iommufd: it has no devices, and says so. */
+static void
+alloc_fresh_iommufd(void **state)
+{
+	struct rig r;
+	char devargs[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int id;
+
+	(void)state;
+	assert_int_equal(rig_base(&r), 0);
+	snprintf(devargs, sizeof(devargs), "iommufd55,iommu=/dev/iommu,dev_id=%u,pt_id=%u",
+		 r.idev, r.ioas);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	rte_openlog_stream(f);
+	id = pfdk_fault_dev_create(devargs);
+	rte_openlog_stream(NULL);
+	fclose(f);
+	print_message("  %s -> %d: %s", devargs, id, buf);
+	assert_int_equal(id, -ENOENT);
+	if (strstr(buf, "iommu_fd=") == NULL)
+		fail_msg("the message does not point to iommu_fd=");
+	free(buf);
+	close(r.fd);
+	cur_rig = NULL;
+}
+
 /* Stop with groups read and unanswered: stop answers them, the kernel is clean. */
 static void
 stop_outstanding(void **state)
@@ -805,6 +1001,9 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(pipeline_rtc_uring, teardown),
 		cmocka_unit_test_teardown(stop_outstanding, teardown),
 		cmocka_unit_test_teardown(cookie_zero, teardown),
+		cmocka_unit_test_teardown(alloc_nested, teardown),
+		cmocka_unit_test_teardown(alloc_errors, teardown),
+		cmocka_unit_test_teardown(alloc_fresh_iommufd, teardown),
 	};
 	struct rig r;
 	int ret;

@@ -86,6 +86,12 @@ test_devargs(void **state)
 	check_devargs("iommufd0,emu=1,range=0x10", 0, "LO:HI");
 	check_devargs("iommufd0,emu=1,groups=0", 0, "groups");
 	check_devargs("iommufd0,emu=1,bogus=1", 0, "unknown key");
+	/* A nested HWPT's type and driver data, as a VMM has them. */
+	check_devargs("iommufd0,iommu_fd=3,dev_id=1,pt_id=2,data_type=0xdead,data=efbead0b", 1, NULL);
+	check_devargs("iommufd0,iommu_fd=3,dev_id=1,pt_id=2,data_type=0xdead,data=efbead0", 0, "hex");
+	check_devargs("iommufd0,iommu_fd=3,dev_id=1,pt_id=2,data_type=0xdead,data=zz", 0, "hex");
+	check_devargs("iommufd0,iommu_fd=3,dev_id=1,pt_id=2,data=efbead0b", 0, "data_type");
+	check_devargs("iommufd0,fault_fd=3,data_type=0xdead,data=00", 0, "iommu_fd");
 }
 
 static void

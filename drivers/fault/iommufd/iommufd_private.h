@@ -109,6 +109,9 @@ struct iommufd_queue {
 	struct iommufd_qstats st; /* written by the queue's owner only */
 } __rte_cache_aligned;
 
+/* Most bytes of driver data data= carries (a nested HWPT's, e.g. vtd_s1 is 32). */
+#define IOMMUFD_HWPT_DATA_MAX 128
+
 /* Parsed devargs (iommufd.c). */
 struct iommufd_conf {
 	uint64_t fault_fd;
@@ -118,6 +121,9 @@ struct iommufd_conf {
 	char iommu_path[128];
 	uint64_t hw_dev_id;
 	uint64_t pt_id;
+	uint64_t data_type;  /* nested HWPT's IOMMU_HWPT_DATA_*; NONE: a paging HWPT */
+	uint8_t data[IOMMUFD_HWPT_DATA_MAX]; /* its driver data (data=HEX) */
+	uint32_t data_len;
 	uint64_t outstanding;
 	uint64_t rbuf;
 	uint64_t groups, pasids, total, rate, flag2, seed, depth, nofit;
