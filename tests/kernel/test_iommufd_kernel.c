@@ -931,6 +931,45 @@ stop_outstanding(void **state)
 }
 
 /*
+ * The device is moved off the fault-capable HWPT while PFDK holds 20
+ * groups: the kernel answers them INVALID itself, so PFDK's responses come
+ * too late and are refused, counted, never sent again; nothing is
+ * answered twice and the queue is clean once the device is back.
+ */
+static void
+replace_outstanding(void **state)
+{
+	struct pfdk_fault *f[64];
+	struct pfdk_iommufd_xstats x;
+	struct pfdk_fault_stats fs;
+	struct rig r;
+	unsigned int got = 0, i, tries = 0;
+	int id;
+
+	(void)state;
+	rig_open(&r);
+	id = pfdk_dev("iommufd51", &r, "");
+	for (i = 0; i < 20; i++)
+		assert_int_equal(trigger(&r, f_pasid(i), f_grpid(i), f_perm(i), f_addr(i)), 0);
+	while (got < 20 && tries++ < 1000000)
+		got += pfdk_fault_recv_burst((uint16_t)id, 0, &f[got], (uint16_t)(64 - got));
+	assert_int_equal(got, 20);
+	assert_int_equal(replace(&r, r.parent), 0);
+	assert_int_equal(pfdk_iommufd_resolve(NULL, f, (uint16_t)got), got);
+	assert_int_equal(pfdk_fault_respond_burst((uint16_t)id, 0, f, (uint16_t)got), got);
+	assert_int_equal(pfdk_fault_stats_get((uint16_t)id, &fs), 0);
+	assert_int_equal(pfdk_iommufd_xstats_get((uint16_t)id, &x), 0);
+	print_message("  replace with 20 outstanding: %" PRIu64 " responses refused, %" PRIu64 " writes\n",
+		      x.rejected, x.writes);
+	assert_int_equal(x.rejected, 20);
+	assert_int_equal(fs.outstanding, 0);
+	assert_int_equal(pfdk_fault_close((uint16_t)id), 0);
+	assert_int_equal(replace(&r, r.iopf_hwpt), 0);
+	kernel_clean(&r, 1);
+	rig_close(&r);
+}
+
+/*
  * Defect 2: cookie 0 is a value the kernel hands out. 6.12's write()
  * refuses {cookie 0} but its xa_erase(..., 0) frees the reserved index 0
  * when a group is outstanding; the next group then gets cookie 0. PFDK
@@ -1000,6 +1039,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(pipeline_credit_16, teardown),
 		cmocka_unit_test_teardown(pipeline_rtc_uring, teardown),
 		cmocka_unit_test_teardown(stop_outstanding, teardown),
+		cmocka_unit_test_teardown(replace_outstanding, teardown),
 		cmocka_unit_test_teardown(cookie_zero, teardown),
 		cmocka_unit_test_teardown(alloc_nested, teardown),
 		cmocka_unit_test_teardown(alloc_errors, teardown),
