@@ -698,6 +698,20 @@ pipeline_pipeline_busy(void **state)
 	pipeline_case("pipeline", "busy", 1, N_BULK, "");
 }
 
+static void
+pipeline_rtc_epoll(void **state)
+{
+	(void)state;
+	pipeline_case("rtc", "epoll", 0, N_BULK / 2, "");
+}
+
+static void
+pipeline_colocated_epoll(void **state)
+{
+	(void)state;
+	pipeline_case("colocated", "epoll", 0, N_BULK / 2, "");
+}
+
 /* Defect 1 again, with groups held by the resolver while the poller reads. */
 static void
 pipeline_credit_4(void **state)
@@ -1035,6 +1049,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(credit_16, teardown),
 		cmocka_unit_test_teardown(pipeline_rtc_busy, teardown),
 		cmocka_unit_test_teardown(pipeline_pipeline_busy, teardown),
+		cmocka_unit_test_teardown(pipeline_rtc_epoll, teardown),
+		cmocka_unit_test_teardown(pipeline_colocated_epoll, teardown),
 		cmocka_unit_test_teardown(pipeline_credit_4, teardown),
 		cmocka_unit_test_teardown(pipeline_credit_16, teardown),
 		cmocka_unit_test_teardown(pipeline_rtc_uring, teardown),
