@@ -96,6 +96,35 @@ if build release build-ci --buildtype=release -Dwerror=true; then
 	suite build-ci perf --num-processes 1
 	install_check build-ci
 fi
+# --- kernel rig (tests/kernel/run.sh) ---------------------------------------
+# The kernel suite (iommufd against Linux's own fault queue) and the
+# userfaultfd tests again, in a Linux 6.12 guest under QEMU, from the release
+# build. The guest kernel is built once per machine and cached. A skip, with
+# the reason, where qemu or linux-source-6.12 cannot be had.
+kernel_rig() {
+	local dir=$1 out rc p f s t tests=()
+	tests=("$dir/tests/kernel/test_iommufd_kernel")
+	for t in uffd_mem uffd_events uffd_inthread uffd_unpriv uffd_image; do
+		tests+=("$dir/tests/functional/test_$t")
+	done
+	tests+=("$dir/tests/functional/test_uffd_image --huge")
+	echo "=== kernel rig: suite kernel + uffd tests in a Linux 6.12 guest"
+	out=$(mktemp -d)
+	PFDK_KERNEL_OUT=$out tests/kernel/run.sh tests/kernel/guest-suite.sh "${tests[@]}"
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
+	elif read -r p f s 2>/dev/null <"$out/tally"; then
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		[ $rc -eq 0 ] || [ "$f" -gt 0 ] || failed=$((failed + 1))
+	else
+		echo "FAIL: kernel rig: no result from the guest"; failed=$((failed + 1))
+	fi
+	rm -rf "$out"
+}
+[ -x build-ci/tests/kernel/test_iommufd_kernel ] && kernel_rig build-ci
+# --- end kernel rig -----------------------------------------------------------
+
 if build asan build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined; then
 	suite build-asan unit

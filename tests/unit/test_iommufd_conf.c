@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include <rte_log.h>
 #include <rte_mempool.h>
 
 #include "pfdk_fault.h"
@@ -469,8 +470,8 @@ test_stop_outstanding(void **state)
 	assert_int_equal(rte_mempool_avail_count(pool), POOL_N);
 }
 
-/* A kernel gone wrong: reads cut short, replayed, or with cookie 0. */
-enum bad_mode { CUT_RECORD, REPLAY, COOKIE0, CUT_GROUP };
+/* A kernel gone wrong: reads cut short or replayed. */
+enum bad_mode { CUT_RECORD, REPLAY, CUT_GROUP };
 
 struct bad_io {
 	const struct pfdk_iommufd_io *io;
@@ -501,9 +502,6 @@ bad_read(void *ctx, void *buf, size_t count)
 		return n - 60; /* a record and a half */
 	case REPLAY:
 		b->saved = r[0];
-		return n;
-	case COOKIE0:
-		r[0].cookie = 0;
 		return n;
 	case CUT_GROUP:
 		/* Drop the first group's LAST_PAGE record: the next cookie cuts it. */
@@ -565,10 +563,162 @@ test_malformed(void **state)
 	malformed_case(CUT_RECORD, 0, 1, 1, 1);
 	/* Read 1 gave both groups; read 2 replays a live cookie: dropped. */
 	malformed_case(REPLAY, 2, 0, 2, 0);
-	/* Cookie 0 on a record: dropped; its LAST_PAGE record closes the group. */
-	malformed_case(COOKIE0, 2, 0, 2, 0);
 	/* The first group lost its LAST_PAGE: closed when the next cookie starts. */
 	malformed_case(CUT_GROUP, 2, 0, 2, 0);
+}
+
+/*
+ * Linux 6.12 can hand out cookie 0 (after a refused {cookie 0} write while
+ * a group is outstanding, its xa_erase frees the reserved index): a group
+ * with cookie 0 is served like any other. The wrapper plays that kernel:
+ * the first group read gets cookie 0, and a response to 0 goes to the
+ * emulator as the group's own cookie.
+ */
+struct zero_io {
+	const struct pfdk_iommufd_io *io;
+	void *ctx;
+	uint32_t renamed; /* the emulator's cookie behind 0, once renamed */
+	int done;
+};
+
+static ssize_t
+zero_read(void *ctx, void *buf, size_t count)
+{
+	struct zero_io *z = ctx;
+	struct pfdk_iommu_hwpt_pgfault *r = buf;
+	ssize_t n = z->io->read(z->ctx, buf, count), i;
+
+	if (n <= 0 || z->done)
+		return n;
+	z->done = 1;
+	z->renamed = r[0].cookie;
+	for (i = 0; i < n / (ssize_t)REC && r[i].cookie == z->renamed; i++)
+		r[i].cookie = 0;
+	return n;
+}
+
+static ssize_t
+zero_write(void *ctx, const void *buf, size_t count)
+{
+	struct zero_io *z = ctx;
+	struct pfdk_iommu_hwpt_page_response resp[64];
+	size_t i;
+
+	assert_true(count <= sizeof(resp));
+	memcpy(resp, buf, count);
+	for (i = 0; i < count / sizeof(resp[0]); i++)
+		if (resp[i].cookie == 0)
+			resp[i].cookie = z->renamed;
+	return z->io->write(z->ctx, resp, count);
+}
+
+static void
+test_cookie_zero(void **state)
+{
+	struct zero_io z = { 0 };
+	const struct pfdk_iommufd_io ops = { zero_read, zero_write, NULL };
+	struct pfdk_fault *f[8];
+	uint16_t id = dev_up("");
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(pfdk_fault_stop(id), 0);
+	assert_int_equal(pfdk_iommufd_io_get(id, &z.io, &z.ctx), 0);
+	assert_int_equal(pfdk_iommufd_io_set(id, &ops, &z), 0);
+	assert_int_equal(pfdk_fault_start(id), 0);
+	inject(id, 3, 1, 1, 0x10000, 0);
+	inject(id, 1, 1, 2, 0x20000, 0);
+	recv_n(id, f, 4, 8);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(f[i]->cookie, 0);
+	assert_int_not_equal(f[3]->cookie, 0);
+	respond(id, f, 4);
+	assert_int_equal(xstats(id).malformed, 0);
+	assert_int_equal(stats(id).groups, 2);
+	finish(id, 2);
+}
+
+/*
+ * A read finds the queue empty, then a fault lands before the driver's
+ * readiness poll: the poll says readable, which is not "the first group
+ * did not fit". The driver must read again at the same size, not grow
+ * (and, with a small outstanding=, not log that a group never fits).
+ */
+struct race_io {
+	const struct pfdk_iommufd_io *io;
+	void *ctx;
+	uint16_t id;
+	int fired;
+};
+
+static ssize_t
+race_read(void *ctx, void *buf, size_t count)
+{
+	struct race_io *z = ctx;
+	ssize_t n = z->io->read(z->ctx, buf, count);
+
+	if (n == 0 && !z->fired) {
+		z->fired = 1;
+		inject(z->id, 1, 1, 7, 0x30000, 0); /* lands after the empty read */
+	}
+	return n;
+}
+
+static ssize_t
+race_write(void *ctx, const void *buf, size_t count)
+{
+	struct race_io *z = ctx;
+
+	return z->io->write(z->ctx, buf, count);
+}
+
+static int
+race_readiness(void *ctx)
+{
+	struct race_io *z = ctx;
+
+	return z->io->readiness_fd(z->ctx);
+}
+
+static void
+race_case(const char *args)
+{
+	struct race_io z = { 0 };
+	const struct pfdk_iommufd_io ops = { race_read, race_write, race_readiness };
+	struct pfdk_fault *f[8];
+	FILE *log;
+	char *logbuf = NULL;
+	size_t loglen = 0;
+
+	z.id = dev_up(args);
+	assert_int_equal(pfdk_fault_stop(z.id), 0);
+	assert_int_equal(pfdk_iommufd_io_get(z.id, &z.io, &z.ctx), 0);
+	assert_int_equal(pfdk_iommufd_io_set(z.id, &ops, &z), 0);
+	assert_int_equal(pfdk_fault_start(z.id), 0);
+	log = open_memstream(&logbuf, &loglen);
+	assert_non_null(log);
+	rte_openlog_stream(log);
+	recv_n(z.id, f, 1, 8);
+	rte_openlog_stream(NULL);
+	fclose(log);
+	assert_int_equal(z.fired, 1);
+	assert_int_equal(f[0]->grpid, 7);
+	respond(z.id, f, 1);
+	if (strstr(logbuf, "record(s)") != NULL)
+		fail_msg("a fault that landed after an empty read was taken for a group that does not fit: %s",
+			 logbuf);
+	free(logbuf);
+	assert_int_equal(xstats(z.id).grows, 0);
+	finish(z.id, 1);
+}
+
+static void
+test_empty_read_race(void **state)
+{
+	(void)state;
+	race_case("");               /* default outstanding=4096: no grow */
+	race_case("outstanding=16"); /* credit below rbuf=: no "raise outstanding=" */
+	race_case("outstanding=4");
 }
 
 /* The default policy: SUCCESS inside range=, INVALID outside; fill may defer. */
@@ -674,6 +824,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_partial_write),
 		cmocka_unit_test(test_stop_outstanding),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_cookie_zero),
+		cmocka_unit_test(test_empty_read_race),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_pool_short),
 	};

@@ -5,6 +5,7 @@
  * functions are in iommufd_rxtx.c; what the driver promises is in
  * pfdk_iommufd.h.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -74,14 +75,40 @@ bad:
 	return -1;
 }
 
+/* data=HEX: the nested HWPT's driver data, two hex digits a byte, in memory order. */
+static int
+parse_data(struct iommufd_conf *c, const char *hex, char *err, size_t errlen)
+{
+	size_t n = strlen(hex), i;
+
+	if (n == 0 || n % 2 != 0 || n / 2 > sizeof(c->data))
+		goto bad;
+	for (i = 0; i < n; i += 2) {
+		char b[3] = { hex[i], hex[i + 1], '\0' };
+		char *end;
+
+		if (!isxdigit((unsigned char)b[0]) || !isxdigit((unsigned char)b[1]))
+			goto bad;
+		c->data[i / 2] = (uint8_t)strtoul(b, &end, 16);
+	}
+	c->data_len = (uint32_t)(n / 2);
+	return 0;
+bad:
+	snprintf(err, errlen, "data=%.40s: expected 1 to %zu bytes as pairs of hex digits, in memory order",
+		 hex, sizeof(c->data));
+	return -EINVAL;
+}
+
 static int
 iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 {
 	struct iommufd_conf *c = conf;
 	const char *path = rte_kvargs_get(kv, "iommu");
+	const char *data = rte_kvargs_get(kv, "data");
 	int ways;
 
-	c->fault_fd = c->iommu_fd = c->hw_dev_id = c->pt_id = NONE;
+	c->fault_fd = c->iommu_fd = c->hw_dev_id = c->pt_id = c->data_type = NONE;
+	c->data_len = 0;
 	c->emu = 0;
 	c->outstanding = 4096;
 	c->rbuf = 32;
@@ -99,6 +126,7 @@ iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	    pfdk_fault_kv_uint(kv, "iommu_fd", &c->iommu_fd, 0, INT32_MAX, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "dev_id", &c->hw_dev_id, 0, UINT32_MAX, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "pt_id", &c->pt_id, 0, UINT32_MAX, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "data_type", &c->data_type, 0, UINT32_MAX, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "outstanding", &c->outstanding, 1, 65536, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "rbuf", &c->rbuf, 1, IOMMUFD_RBUF_MAX, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "groups", &c->groups, 1, 256, err, errlen) ||
@@ -116,6 +144,12 @@ iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		strcpy(c->iommu_path, path);
+	}
+	if (data != NULL && parse_data(c, data, err, errlen) < 0)
+		return -EINVAL;
+	if (data != NULL && c->data_type == NONE) {
+		snprintf(err, errlen, "data= goes with data_type=<IOMMU_HWPT_DATA_* of the IOMMU driver>");
+		return -EINVAL;
 	}
 	if (rte_kvargs_process(kv, "range", range_one, c) < 0) {
 		snprintf(err, errlen, "%s", c->range_err[0] ? c->range_err : "range=: bad value");
@@ -137,7 +171,11 @@ iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	}
 	if ((c->iommu_fd != NONE || c->iommu_path[0] != '\0') &&
 	    (c->hw_dev_id == NONE || c->pt_id == NONE)) {
-		snprintf(err, errlen, "allocating a fault queue needs dev_id=<iommufd device id> and pt_id=<IOAS or HWPT id>");
+		snprintf(err, errlen, "allocating a fault queue needs dev_id=<iommufd device id> and pt_id=<NEST_PARENT HWPT id> (with data_type= and data=)");
+		return -EINVAL;
+	}
+	if (c->data_type != NONE && c->iommu_fd == NONE && c->iommu_path[0] == '\0') {
+		snprintf(err, errlen, "data_type= and data= go with iommu_fd= (or iommu=), dev_id= and pt_id=");
 		return -EINVAL;
 	}
 	return 0;
@@ -622,7 +660,8 @@ pfdk_iommufd_resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb)
 
 static struct pfdk_fault_driver iommufd_driver = {
 	.params = "fault_fd=<fd> test_peer=<0|1: fault_fd may be any fd (a test playing the kernel)> emu=<0|1> iommu=<path> iommu_fd=<fd> "
-		  "dev_id=<uint32> pt_id=<uint32> range=<LO:HI> "
+		  "dev_id=<uint32> pt_id=<uint32> data_type=<uint32: nested HWPT data type> "
+		  "data=<hex bytes: its driver data> range=<LO:HI> "
 		  "outstanding=<1-65536> rbuf=<records> groups=<1-256> "
 		  "pasids=<0-1048576> total=<records,0=inject only> "
 		  "rate=<groups/s,0=unpaced> flag2=<0|1> seed=<uint> depth=<groups> "

@@ -5,6 +5,7 @@
  * with IOMMU_HWPT_FAULT_ID_VALID), every failing ioctl named with its errno.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,13 +60,22 @@ iommufd_err_name(int e, char *buf, size_t len)
 	return buf;
 }
 
-/* IOMMU_FAULT_QUEUE_ALLOC, then a HWPT that delivers to it. */
+/*
+ * IOMMU_FAULT_QUEUE_ALLOC, then a HWPT that delivers to it. What works on
+ * Linux 6.12 is what a VMM does: a nested HWPT (driver data data_type= and
+ * data=) over a NEST_PARENT HWPT (pt_id=) of a device (dev_id=) bound in
+ * the VMM's iommufd (iommu_fd=). FAULT_ID_VALID on a paging HWPT is
+ * EOPNOTSUPP there whatever the IOMMU can do, and a freshly opened
+ * /dev/iommu has no device objects: both get a message that says so.
+ */
 int
 iommufd_hw_alloc(struct pfdk_fault_dev *dev, struct iommufd_dev *d)
 {
 	struct pfdk_iommu_fault_alloc fa = { .size = sizeof(fa) };
 	struct pfdk_iommu_hwpt_alloc ha = { .size = sizeof(ha) };
 	const struct iommufd_conf *c = &d->conf;
+	bool nested = c->data_type <= UINT32_MAX; /* data_type= given */
+	const char *why = "";
 	char eb[128];
 	int e;
 
@@ -97,15 +107,25 @@ iommufd_hw_alloc(struct pfdk_fault_dev *dev, struct iommufd_dev *d)
 	ha.flags = PFDK_IOMMU_HWPT_FAULT_ID_VALID;
 	ha.dev_id = (uint32_t)c->hw_dev_id;
 	ha.pt_id = (uint32_t)c->pt_id;
-	ha.data_type = PFDK_IOMMU_HWPT_DATA_NONE;
+	ha.data_type = nested ? (uint32_t)c->data_type : PFDK_IOMMU_HWPT_DATA_NONE;
+	ha.data_len = nested ? c->data_len : 0;
+	ha.data_uptr = nested && c->data_len != 0 ? (uint64_t)(uintptr_t)c->data : 0;
 	ha.fault_id = d->fault_id;
 	if (ioctl(d->iommu_fd, PFDK_IOMMU_HWPT_ALLOC, &ha) < 0) {
 		e = errno;
-		PFDK_FAULT_LOG(ERR, "%s: IOMMU_HWPT_ALLOC (dev_id %u, pt_id %u, fault_id %u, FAULT_ID_VALID) on fd %d: %s%s",
-			       dev->name, ha.dev_id, ha.pt_id, ha.fault_id, d->iommu_fd,
-			       iommufd_err_name(e, eb, sizeof(eb)),
-			       e == ENOENT ? ": dev_id or pt_id is not an object of this iommufd" :
-			       e == EOPNOTSUPP ? ": the IOMMU driver cannot deliver IO page faults (no IOPF/PRI)" : "");
+		if (e == ENOENT)
+			why = d->own_iommu_fd ?
+			      ": dev_id or pt_id is not an object of this iommufd; a freshly opened iommufd has no devices: pass the iommufd the device is bound to (VFIO_DEVICE_BIND_IOMMUFD) as iommu_fd=" :
+			      ": dev_id or pt_id is not an object of this iommufd";
+		else if (e == EOPNOTSUPP && !nested)
+			why = ": a paging HWPT cannot take FAULT_ID_VALID (Linux 6.12): give pt_id=<a NEST_PARENT HWPT> with data_type= and data= of the IOMMU driver for a nested HWPT";
+		else if (e == EOPNOTSUPP)
+			why = ": pt_id is not a NEST_PARENT HWPT (an IOAS is not), or the IOMMU driver does not take this data_type for this device";
+		else if (e == EINVAL && nested)
+			why = ": pt_id is not a NEST_PARENT HWPT of this device, or data= is not what data_type needs";
+		PFDK_FAULT_LOG(ERR, "%s: IOMMU_HWPT_ALLOC (dev_id %u, pt_id %u, fault_id %u, FAULT_ID_VALID, data_type 0x%x, %u byte(s) of data) on fd %d: %s%s",
+			       dev->name, ha.dev_id, ha.pt_id, ha.fault_id, ha.data_type,
+			       ha.data_len, d->iommu_fd, iommufd_err_name(e, eb, sizeof(eb)), why);
 		return -e;
 	}
 	d->hwpt_id = ha.out_hwpt_id;
@@ -114,24 +134,36 @@ iommufd_hw_alloc(struct pfdk_fault_dev *dev, struct iommufd_dev *d)
 	return 0;
 }
 
+static void
+destroy_obj(struct pfdk_fault_dev *dev, struct iommufd_dev *d, uint32_t id, const char *what)
+{
+	struct pfdk_iommu_destroy ds = { .size = sizeof(ds), .id = id };
+	char eb[128];
+	int e;
+
+	if (id == 0 || ioctl(d->iommu_fd, PFDK_IOMMU_DESTROY, &ds) == 0)
+		return;
+	e = errno;
+	PFDK_FAULT_LOG(WARNING, "%s: IOMMU_DESTROY of %s %u: %s%s", dev->name, what, id,
+		       iommufd_err_name(e, eb, sizeof(eb)),
+		       e == EBUSY ? ": still in use (a device attached to the HWPT?): it stays in the iommufd" : "");
+}
+
 void
 iommufd_hw_free(struct pfdk_fault_dev *dev, struct iommufd_dev *d)
 {
-	uint32_t ids[2] = { d->hwpt_id, d->fault_id };
-	char eb[128];
-	unsigned int i;
-
-	/* Destroying the fault object is what answers the kernel's leftovers. */
-	for (i = 0; i < RTE_DIM(ids) && d->iommu_fd >= 0; i++) {
-		struct pfdk_iommu_destroy ds = { .size = sizeof(ds), .id = ids[i] };
-
-		if (ids[i] != 0 && ioctl(d->iommu_fd, PFDK_IOMMU_DESTROY, &ds) < 0)
-			PFDK_FAULT_LOG(WARNING, "%s: IOMMU_DESTROY %u: %s", dev->name,
-				       ids[i], iommufd_err_name(errno, eb, sizeof(eb)));
-	}
+	if (d->iommu_fd >= 0)
+		destroy_obj(dev, d, d->hwpt_id, "HWPT");
+	/*
+	 * The fault object is busy (EBUSY) while its fd is open: close the fd
+	 * first. Destroying the object is what answers the kernel's leftovers.
+	 */
 	if (d->own_fault_fd && d->fault_fd >= 0)
 		close(d->fault_fd);
+	d->fault_fd = -1;
+	if (d->iommu_fd >= 0 && d->own_fault_fd)
+		destroy_obj(dev, d, d->fault_id, "fault queue");
 	if (d->own_iommu_fd && d->iommu_fd >= 0)
 		close(d->iommu_fd);
+	d->hwpt_id = d->fault_id = 0;
 }
-

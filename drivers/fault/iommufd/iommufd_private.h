@@ -43,8 +43,8 @@ _Static_assert(65 * IOMMUFD_BIG_GROUPS + 64 >= IOMMUFD_GROUP_MAX,
  * group, is what tells a late descriptor from one of the new group.
  */
 struct iommufd_group {
-	uint32_t cookie;   /* 0: empty slot */
-	uint32_t gen;
+	uint32_t cookie;   /* any value, 0 included: the kernel can issue 0 */
+	uint32_t gen;      /* never 0 while the slot is used; 0: empty slot */
 	uint32_t nrec;     /* records read */
 	uint32_t returned; /* records passed back */
 	uint64_t mask;     /* which of records 0..63 were passed back */
@@ -91,7 +91,8 @@ struct iommufd_queue {
 	uint32_t tab_mask;
 	uint32_t nb_groups;
 	uint32_t max_groups;
-	uint32_t open_cookie; /* group whose LAST_PAGE is still to come, or 0 */
+	uint32_t open_cookie; /* group whose LAST_PAGE is still to come, if has_open */
+	uint8_t has_open;
 	uint32_t gen;
 	/* Free record maps of groups over 64 records (IOMMUFD_BIG_GROUPS). */
 	uint64_t **big_free;
@@ -108,6 +109,9 @@ struct iommufd_queue {
 	struct iommufd_qstats st; /* written by the queue's owner only */
 } __rte_cache_aligned;
 
+/* Most bytes of driver data data= carries (a nested HWPT's, e.g. vtd_s1 is 32). */
+#define IOMMUFD_HWPT_DATA_MAX 128
+
 /* Parsed devargs (iommufd.c). */
 struct iommufd_conf {
 	uint64_t fault_fd;
@@ -117,6 +121,9 @@ struct iommufd_conf {
 	char iommu_path[128];
 	uint64_t hw_dev_id;
 	uint64_t pt_id;
+	uint64_t data_type;  /* nested HWPT's IOMMU_HWPT_DATA_*; NONE: a paging HWPT */
+	uint8_t data[IOMMUFD_HWPT_DATA_MAX]; /* its driver data (data=HEX) */
+	uint32_t data_len;
 	uint64_t outstanding;
 	uint64_t rbuf;
 	uint64_t groups, pasids, total, rate, flag2, seed, depth, nofit;

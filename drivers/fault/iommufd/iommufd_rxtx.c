@@ -4,7 +4,7 @@
  * response writer (see pfdk_iommufd.h for the rules they keep).
  *
  * The reader trusts nothing it reads: a byte count that is not a multiple
- * of 40, a cookie that is 0 or already live, a group cut short by another
+ * of 40, a cookie that is already live, a group cut short by another
  * cookie are counted as malformed and never make the writer answer a cookie
  * twice, because a group's response is queued exactly once, when the group
  * leaves the table.
@@ -34,7 +34,7 @@ grp_lookup(const struct iommufd_queue *q, uint32_t cookie)
 	/* Cookies are small and dense (lowest free): the mask is a direct map. */
 	uint32_t i = cookie & q->tab_mask;
 
-	while (q->tab[i].cookie != 0) {
+	while (q->tab[i].gen != 0) {
 		if (q->tab[i].cookie == cookie)
 			return &q->tab[i];
 		i = (i + 1) & q->tab_mask;
@@ -48,7 +48,7 @@ grp_insert(struct iommufd_queue *q, uint32_t cookie)
 	uint32_t i = cookie & q->tab_mask;
 	struct iommufd_group *g;
 
-	while (q->tab[i].cookie != 0)
+	while (q->tab[i].gen != 0)
 		i = (i + 1) & q->tab_mask;
 	g = &q->tab[i];
 	memset(g, 0, sizeof(*g));
@@ -71,10 +71,10 @@ grp_delete(struct iommufd_queue *q, struct iommufd_group *g)
 	if (unlikely(g->big != NULL))
 		q->big_free[q->nb_big_free++] = g->big;
 	for (;;) {
-		q->tab[i].cookie = 0;
+		q->tab[i].gen = 0;
 		for (;;) {
 			j = (j + 1) & q->tab_mask;
-			if (q->tab[j].cookie == 0)
+			if (q->tab[j].gen == 0)
 				goto done;
 			k = q->tab[j].cookie & q->tab_mask;
 			/* Move j back unless its home lies cyclically in (i, j]. */
@@ -130,7 +130,7 @@ grp_grow_map(struct iommufd_queue *q, struct iommufd_group *g)
 static uint32_t
 big_credit(const struct iommufd_queue *q)
 {
-	const struct iommufd_group *g = q->open_cookie ? grp_lookup(q, q->open_cookie) : NULL;
+	const struct iommufd_group *g = q->has_open ? grp_lookup(q, q->open_cookie) : NULL;
 	uint32_t k = (g != NULL && g->big == NULL) ? g->nrec : 0;
 
 	return 65 * q->nb_big_free + 64 - k;
@@ -254,7 +254,7 @@ close_open_group(struct iommufd_queue *q, uint32_t end, const char *why)
 	if (log_this(q->st.x.malformed))
 		PFDK_FAULT_LOG(WARNING, "%s: group with cookie %u has no LAST_PAGE record (%s): answered as %u record(s)",
 			       q->name, q->open_cookie, why, g ? g->nrec : 0);
-	q->open_cookie = 0;
+	q->has_open = 0;
 	q->rready = end;
 }
 
@@ -269,7 +269,7 @@ parse(struct iommufd_queue *q, uint32_t n)
 	struct iommufd_group *cur = NULL;
 	uint32_t i, w = q->rtail;
 
-	if (q->open_cookie != 0)
+	if (q->has_open)
 		cur = grp_lookup(q, q->open_cookie);
 	for (i = q->rtail; i < q->rtail + n; i++) {
 		struct pfdk_iommu_hwpt_pgfault r = q->rbuf[i];
@@ -284,23 +284,27 @@ parse(struct iommufd_queue *q, uint32_t n)
 			cur = NULL;
 		}
 		if (cur == NULL) {
-			if (unlikely(r.cookie == 0 || grp_lookup(q, r.cookie) != NULL ||
+			/*
+			 * Cookie 0 is a value like any other: the kernel
+			 * issues it (6.12, after a refused {cookie 0} write,
+			 * docs/iommufd.md). A live cookie means its group
+			 * already came: tracking it again could answer it
+			 * twice, so the record is dropped.
+			 */
+			if (unlikely(grp_lookup(q, r.cookie) != NULL ||
 				     q->nb_groups + q->wn >= q->max_groups)) {
-				/*
-				 * Cookie 0 is never issued; a live cookie means
-				 * its group already came. Tracking either could
-				 * answer a cookie twice: drop the record.
-				 */
 				pfdk_counter_add(&q->st.x.malformed, 1);
 				if (log_this(q->st.x.malformed))
 					PFDK_FAULT_LOG(WARNING, "%s: record with cookie %u dropped: %s",
 						       q->name, r.cookie,
-						       r.cookie == 0 ? "cookie 0 is never issued" :
-						       "its group is still outstanding");
+						       grp_lookup(q, r.cookie) != NULL ?
+						       "its group is still outstanding" :
+						       "more groups than outstanding= read");
 				continue;
 			}
 			cur = grp_insert(q, r.cookie);
 			q->open_cookie = r.cookie;
+			q->has_open = 1;
 		}
 		if (unlikely(cur->nrec >= 64 && cur->big == NULL) &&
 		    !grp_grow_map(q, cur)) {
@@ -315,7 +319,7 @@ parse(struct iommufd_queue *q, uint32_t n)
 		if (r.flags & PFDK_IOMMU_PGFAULT_FLAGS_LAST_PAGE) {
 			cur->closed = 1;
 			cur = NULL;
-			q->open_cookie = 0;
+			q->has_open = 0;
 			q->rready = w;
 		}
 	}
@@ -323,7 +327,7 @@ parse(struct iommufd_queue *q, uint32_t n)
 }
 
 /*
- * Newer kernels fail a read whose first group does not fit with -EINVAL:
+ * Debian's 6.12.118 fails a read whose first group does not fit with -EINVAL:
  * double it. The read still holds at most 'credit' groups, since the first
  * one alone is bigger than the old size. False at the cap.
  */
@@ -360,19 +364,19 @@ grow(struct iommufd_queue *q, uint32_t *want, uint32_t cap)
 /*
  * A read returned 0. Mainline's fault.c returns 0 both when nothing waits
  * and when the first group does not fit the read (it stays queued, the FD
- * stays readable); newer kernels may say -EINVAL for the latter. Telling
+ * stays readable); Debian's 6.12.118 says -EINVAL for the latter. Telling
  * them apart takes a poll of the readiness FD, so it is asked on the first
  * empty read of a run and then every 16th: a group too big for the buffer
  * is found within 16 reads, and an idle busy-polling queue pays one poll(2)
  * per 16 reads.
  */
 static bool
-nofit_waiting(struct iommufd_queue *q, bool grew)
+nofit_waiting(struct iommufd_queue *q, bool now)
 {
 	struct pollfd pfd = { .events = POLLIN };
 
-	/* Right after a grow that still did not fit: ask again at once. */
-	if ((!grew && q->empty_reads++ % 16 != 0) || q->io->readiness_fd == NULL)
+	/* Confirming, or right after a grow that still did not fit: ask at once. */
+	if ((!now && q->empty_reads++ % 16 != 0) || q->io->readiness_fd == NULL)
 		return false;
 	pfd.fd = q->io->readiness_fd(q->io_ctx);
 	return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
@@ -383,7 +387,7 @@ static void
 read_more(struct iommufd_queue *q, uint32_t want)
 {
 	uint32_t credit, open = q->rtail - q->rready;
-	bool grew = false;
+	bool grew = false, confirming = false;
 	ssize_t ret;
 
 	/* Nothing is ready: move an open group, if any, to the front. */
@@ -417,7 +421,20 @@ read_more(struct iommufd_queue *q, uint32_t want)
 		}
 		if (ret == 0) {
 			/* Empty, or (mainline) a first group that does not fit. */
-			if (!nofit_waiting(q, grew) || !grow(q, &want, credit))
+			if (!nofit_waiting(q, grew || confirming))
+				break;
+			/*
+			 * Readable after an empty read proves nothing yet: a
+			 * fault may have landed between the read and the poll
+			 * (seen on 6.12 under load). Read again at the same
+			 * size; only a second 0 while still readable means the
+			 * first group does not fit.
+			 */
+			if (!confirming && !grew) {
+				confirming = true;
+				continue;
+			}
+			if (!grow(q, &want, credit))
 				break;
 			grew = true;
 			continue;
@@ -567,19 +584,19 @@ iommufd_queue_abort(struct iommufd_queue *q)
 	for (i = 0; i <= q->tab_mask; i++) {
 		struct iommufd_group *g = &q->tab[i];
 
-		if (g->cookie == 0)
+		if (g->gen == 0)
 			continue;
 		q->wbuf[q->wn].cookie = g->cookie;
 		q->wbuf[q->wn].code = PFDK_FAULT_RESP_INVALID;
 		q->wn++;
-		g->cookie = 0;
+		g->gen = 0;
 		if (g->big != NULL)
 			q->big_free[q->nb_big_free++] = g->big;
 		g->big = NULL;
 		aborted++;
 	}
 	q->nb_groups = 0;
-	q->open_cookie = 0;
+	q->has_open = 0;
 	q->rhead = q->rready = q->rtail = 0;
 	pfdk_counter_add(&q->st.aborted, aborted);
 	pfdk_counter_add(&q->st.invalid, aborted);

@@ -29,12 +29,20 @@
  *   and a message saying what the fd is; it is made O_NONBLOCK.
  *   "test_peer=1" waives the check, for a test playing the kernel over a
  *   socketpair.
- * - "iommufd0,iommu=/dev/iommu,dev_id=D,pt_id=P" or "iommufd0,iommu_fd=N,
- *   dev_id=D,pt_id=P": allocate a fault queue (IOMMU_FAULT_QUEUE_ALLOC) and a
- *   fault-capable HWPT on device D over page table P (IOMMU_HWPT_ALLOC with
- *   IOMMU_HWPT_FAULT_ID_VALID); attaching the device to that HWPT is the
- *   application's step (pfdk_iommufd_info_get() gives the HWPT id). Every
- *   failing ioctl is logged by name with its errno's name.
+ * - "iommufd0,iommu_fd=N,dev_id=D,pt_id=P,data_type=T,data=HEX": allocate
+ *   a fault queue (IOMMU_FAULT_QUEUE_ALLOC) and a fault-capable nested HWPT
+ *   (IOMMU_HWPT_ALLOC with IOMMU_HWPT_FAULT_ID_VALID, data type T, driver
+ *   data HEX: bytes in memory order, at most 128) over the NEST_PARENT HWPT P
+ *   of device D, in the iommufd N the device is bound to (what a VMM has).
+ *   On Linux 6.12 only a nested HWPT can take FAULT_ID_VALID: without
+ *   data_type= (a paging HWPT) it fails EOPNOTSUPP, said so in the log.
+ *   "iommu=/dev/iommu" opens a new iommufd instead, which has no device
+ *   objects until one is bound in it (VFIO_DEVICE_BIND_IOMMUFD): ENOENT, and
+ *   the log points to iommu_fd=. Attaching the device to the new HWPT is the
+ *   application's step (pfdk_iommufd_info_get() gives the HWPT id); close
+ *   destroys the HWPT and the fault queue (fd closed first: an open fd keeps
+ *   the fault object busy). Every failing ioctl is logged by name with its
+ *   errno's name and what it means here.
  * - "iommufd0,emu=1[,groups=G,pasids=P,total=T,rate=R,flag2=1,seed=S,
  *   depth=D]": an in-process emulation of the kernel side (below).
  *
