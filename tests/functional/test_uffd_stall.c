@@ -12,7 +12,9 @@
  * as twice the burst block in the kernel first, then a thread calls
  * madvise(MADV_DONTNEED) and blocks until its event is read; the workers
  * are stepped until every thread is done, with a bound that turns a hang
- * into a failure with a message. Threaded cases: 64 threads fault 16384
+ * into a failure with a message. Gate cases: two devices on one poller,
+ * one holding the whole pool with faults that wait for an event of the
+ * other, which has no descriptor (or parked faults and none). Threaded cases: 64 threads fault 16384
  * pages with burst 32 while a MADV_DONTNEED loop runs beside them, through
  * each layout and engine; every byte is verified and stop must return.
  */
@@ -354,6 +356,187 @@ manual_stop_parked(void **state)
 	free(f);
 }
 
+/*
+ * Two devices on one poller, A (queue 0) and B (queue 1), and a pool of
+ * exactly the faults held on A. A resolve gate defers A's faults until a
+ * madvise(DONTNEED) of B's region has returned, which needs B's REMOVE
+ * event read. B never gets a descriptor: its queue must read ahead all the
+ * same, or madvise blocks and A's faults are deferred for good.
+ */
+#define GATE_POOL 4
+
+struct gate {
+	uint16_t dev_a;
+	const int *open;        /* atomic: the madvise returned */
+	uint64_t deferred;      /* calls that held A's faults back */
+};
+
+static uint16_t
+gate_resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb)
+{
+	struct gate *g = ctx;
+
+	/* A stage holds the faults of one queue: faults[0] says which. */
+	if (nb != 0 && faults[0]->dev_id == g->dev_a &&
+	    !__atomic_load_n(g->open, __ATOMIC_ACQUIRE)) {
+		g->deferred++;
+		return 0;
+	}
+	return pfdk_uffd_resolve_burst(NULL, faults, nb);
+}
+
+/* rtc busy poller on CPU 1 over uffd0 (A) and uffd1 (B); @g resolves. */
+static struct pfdk_pipeline *
+gate_pipeline(unsigned int pool, struct gate *g)
+{
+	static struct pfdk_profile prof;
+	struct pfdk_profile_check chk = { .ncpus = 2 };
+	struct pfdk_pipeline_conf pc = {
+		.profile = &prof,
+		.resolve = gate_resolve,
+		.resolve_ctx = g,
+		.flags = PFDK_PIPELINE_F_MANUAL,
+	};
+	char ini[1024], err[512];
+	struct pfdk_pipeline *p;
+	int len;
+
+	len = snprintf(ini, sizeof(ini),
+		       "[pfdk]\nname = gate\nlayout = rtc\nburst = 32\nmain_cpu = 0\n"
+		       "[node.0]\npool_size = %u\npool_cache = 0\nring_size = 64\n"
+		       "[device.uffd0]\ndevargs = uffd0\n[device.uffd1]\ndevargs = uffd1\n"
+		       "[lcore.1]\nrole = poller\ncpu = 1\nengine = busy\n"
+		       "queues = uffd0:0, uffd1:0\n", pool);
+	if (pfdk_profile_load_string("gate", ini, (size_t)len, &prof, &chk, err,
+				     sizeof(err)) < 0)
+		fail_msg("profile: %s\n%s", err, ini);
+	p = pfdk_pipeline_create(&pc);
+	if (p == NULL)
+		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
+	return p;
+}
+
+/*
+ * @b_parked faulting threads on B are first read (4 served, the rest
+ * parked by the read-ahead behind a short read); then GATE_POOL threads
+ * fault on A and one calls madvise(DONTNEED) on B; step until all are done.
+ */
+static void
+gate_case(unsigned int b_parked)
+{
+	const unsigned int na = GATE_POOL, nb = GATE_POOL + b_parked;
+	const size_t pages_b = nb + 1;
+	struct pfdk_store *s = pfdk_store_pattern_create(24);
+	struct faulter fa[GATE_POOL], *fb = calloc(nb, sizeof(*fb));
+	struct dontneed dn = { 0 };
+	struct gate g = { 0 };
+	struct pfdk_fault_stats fs;
+	struct pfdk_uffd_stats xa, xb;
+	struct pfdk_pipeline *p;
+	unsigned int i, served;
+	uint64_t steps = 0;
+	uint8_t *ma, *mb;
+	uint16_t a, b;
+	double t0;
+
+	assert_non_null(s);
+	assert_non_null(fb);
+	memset(fa, 0, sizeof(fa));
+	g.open = &dn.done;
+	p = gate_pipeline(GATE_POOL, &g);
+	a = ut_dev(p, 0);
+	b = ut_dev(p, 1);
+	g.dev_a = a;
+	ma = ut_map_anon(na * PAGE_4K);
+	mb = ut_map_anon(pages_b * PAGE_4K);
+	assert_int_equal(pfdk_uffd_region_register(a, ma, na * PAGE_4K,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_uffd_region_register(b, mb, pages_b * PAGE_4K,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+
+	if (b_parked != 0) {
+		/* B: the pool's worth read and served, the rest parked. */
+		for (i = 0; i < nb; i++) {
+			fb[i].page = mb + (size_t)i * PAGE_4K;
+			assert_int_equal(pthread_create(&fb[i].th, NULL, faulter_main, &fb[i]), 0);
+			wait_blocked(&fb[i].tid, &fb[i].done, "faulting thread on B");
+		}
+		assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+		xb = ut_xstats(b);
+		assert_int_equal(xb.parked, b_parked);
+	}
+	/* A takes every descriptor; B's REMOVE queues behind its parked faults. */
+	for (i = 0; i < na; i++) {
+		fa[i].page = ma + (size_t)i * PAGE_4K;
+		assert_int_equal(pthread_create(&fa[i].th, NULL, faulter_main, &fa[i]), 0);
+		wait_blocked(&fa[i].tid, &fa[i].done, "faulting thread on A");
+	}
+	dn = (struct dontneed){ mb + (size_t)nb * PAGE_4K, PAGE_4K, 0, 0, 0, 0 };
+	assert_int_equal(pthread_create(&dn.th, NULL, dontneed_main, &dn), 0);
+	wait_blocked(&dn.tid, &dn.done, "madvise thread");
+
+	t0 = now_s();
+	for (;;) {
+		served = 0;
+		for (i = 0; i < na; i++)
+			served += (unsigned int)__atomic_load_n(&fa[i].done, __ATOMIC_ACQUIRE);
+		for (i = 0; i < nb && b_parked != 0; i++)
+			served += (unsigned int)__atomic_load_n(&fb[i].done, __ATOMIC_ACQUIRE);
+		if (served == na + (b_parked ? nb : 0) &&
+		    __atomic_load_n(&dn.done, __ATOMIC_ACQUIRE))
+			break;
+		assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+		if (++steps % 256 == 0) {
+			usleep(50);
+			if (now_s() - t0 > HANG_S)
+				fail_msg("%s: madvise on B %s, %u faults done, B's REMOVE events read %" PRIu64
+					 ", after %" PRIu64 " steps: B (no descriptor%s) was never read",
+					 b_parked ? "parked faults, no descriptors" : "pool empty",
+					 dn.done ? "returned" : "blocked", served,
+					 ut_xstats(b).ev_remove, steps,
+					 b_parked ? ", faults parked" : "");
+		}
+	}
+	for (i = 0; i < na; i++)
+		pthread_join(fa[i].th, NULL);
+	for (i = 0; i < nb && b_parked != 0; i++)
+		pthread_join(fb[i].th, NULL);
+	pthread_join(dn.th, NULL);
+	assert_int_equal(dn.ret, 0);
+	xa = ut_xstats(a);
+	xb = ut_xstats(b);
+	assert_int_equal(pfdk_fault_stats_get(b, &fs), 0);
+	print_message("  %s: %" PRIu64 " steps, A deferred by the gate %" PRIu64
+		      " times, B nodesc %" PRIu64 " parked %" PRIu64 " remove %" PRIu64 "\n",
+		      b_parked ? "parked + no descriptors" : "pool empty", steps,
+		      g.deferred, fs.nodesc, xb.parked, xb.ev_remove);
+	/* The case happened: A held the pool while B had no descriptor. */
+	assert_true(g.deferred > 0);
+	assert_true(fs.nodesc > 0);
+	assert_int_equal(xb.ev_remove, 1);
+	assert_int_equal(xa.copies, na);
+	for (i = 0; i < na; i++)
+		ut_verify(ma + (size_t)i * PAGE_4K, PAGE_4K, 1, s, (uint64_t)i * PAGE_4K);
+	if (b_parked != 0) {
+		assert_int_equal(xb.copies, nb);
+		for (i = 0; i < nb; i++)
+			ut_verify(mb + (size_t)i * PAGE_4K, PAGE_4K, 1, s, (uint64_t)i * PAGE_4K);
+	}
+	ut_stop_check(p, 2, na + (b_parked ? nb : 0));
+	pfdk_pipeline_destroy(p);
+	munmap(ma, na * PAGE_4K);
+	munmap(mb, pages_b * PAGE_4K);
+	pfdk_store_free(s);
+	free(fb);
+}
+
+/* B has no descriptor at all (regression: 118b81f). */
+static void manual_gate_pool_empty(void **st) { (void)st; gate_case(0); }
+/* B has parked faults and no descriptor for them (regression: 118b81f). */
+static void manual_gate_parked(void **st) { (void)st; gate_case(2); }
+
 /* Threaded: DONTNEED in a loop beside 64 faulting threads. */
 struct zapper {
 	uint8_t *mem;
@@ -464,6 +647,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(manual_rtc_poison),
 		cmocka_unit_test(manual_uring_poison),
 		cmocka_unit_test(manual_stop_parked),
+		cmocka_unit_test(manual_gate_pool_empty),
+		cmocka_unit_test(manual_gate_parked),
 		cmocka_unit_test(threaded_rtc),
 		cmocka_unit_test(threaded_rtc_epoll),
 		cmocka_unit_test(threaded_colocated),
