@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -627,6 +629,147 @@ threaded_case(const char *layout)
 	free(t);
 }
 
+/*
+ * FORK events at the file descriptor limit. Each FORK event installs the
+ * child's uffd in this process; at RLIMIT_NOFILE the kernel cannot, the
+ * read fails (EMFILE) and the event stays queued, so fork() waits, and the
+ * devices keep up to 64 child uffds each. The soft limit is lowered (and
+ * put back) so that a few forks fill it: a thread forks FORK_N times while
+ * faults are served on every device, and every fork must return.
+ */
+#define FORK_DEVS 4
+#define FORK_N 64
+#define FORK_PAGES 4096
+#define FORK_ROOM 8 /* free descriptors under the lowered limit */
+
+struct forker {
+	pthread_t th;
+	unsigned int done;      /* atomic: forks returned */
+	int errors;
+};
+
+static void *
+forker_main(void *arg)
+{
+	struct forker *k = arg;
+	unsigned int i;
+	int st;
+
+	for (i = 0; i < FORK_N; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+			k->errors++;
+		__atomic_store_n(&k->done, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* The lowest free descriptor number: what the next open() returns. */
+static int
+lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+static void
+fork_at_fd_limit(void **state)
+{
+	struct pfdk_store *s = pfdk_store_pattern_create(25);
+	struct ut_touch t[FORK_DEVS];
+	struct forker k = { 0 };
+	struct pfdk_uffd_stats x;
+	struct pfdk_pipeline *p;
+	struct rlimit rl, low;
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	struct timespec dl;
+	uint64_t ev_fork = 0, dropped = 0, kept = 0;
+	uint8_t *mem[FORK_DEVS];
+	uint16_t dev[FORK_DEVS];
+	unsigned int d;
+
+	(void)state;
+	assert_non_null(s);
+	p = ut_pipeline("rtc", FORK_DEVS, 256, 32);
+	for (d = 0; d < FORK_DEVS; d++) {
+		dev[d] = ut_dev(p, (uint16_t)d);
+		mem[d] = ut_map_anon(FORK_PAGES * PAGE_4K);
+		assert_int_equal(pfdk_uffd_region_register(dev[d], mem[d], FORK_PAGES * PAGE_4K,
+			PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	}
+	if (!(pfdk_uffd_features(dev[0]) & UFFD_FEATURE_EVENT_FORK)) {
+		print_message("  skipped: no UFFD_FEATURE_EVENT_FORK (needs CAP_SYS_PTRACE)\n");
+		pfdk_pipeline_destroy(p);
+		skip();
+	}
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = (rlim_t)lowest_free_fd() + FORK_ROOM;
+	assert_true(low.rlim_cur <= rl.rlim_cur);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	for (d = 0; d < FORK_DEVS; d++) {
+		t[d] = (struct ut_touch){ mem[d], PAGE_4K, FORK_PAGES, 0, 1, true, false, 0 };
+		assert_int_equal(pthread_create(&t[d].th, &attr, ut_touch_main, &t[d]), 0);
+	}
+	assert_int_equal(pthread_create(&k.th, &attr, forker_main, &k), 0);
+	pthread_attr_destroy(&attr);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += HANG_S;
+	if (pthread_timedjoin_np(k.th, NULL, &dl) != 0) {
+		struct pfdk_fault_stats fs;
+		uint64_t errors = 0;
+
+		for (d = 0; d < FORK_DEVS; d++) {
+			pfdk_fault_stats_get(dev[d], &fs);
+			errors += fs.errors;
+			ev_fork += ut_xstats(dev[d]).ev_fork;
+		}
+		fail_msg("fork %u of %u hangs after %d s with %lu open files allowed: %" PRIu64
+			 " FORK events read, %" PRIu64 " read errors: an event that cannot install its fd is never read",
+			 __atomic_load_n(&k.done, __ATOMIC_ACQUIRE) + 1, FORK_N, HANG_S,
+			 (unsigned long)low.rlim_cur, ev_fork, errors);
+	}
+	for (d = 0; d < FORK_DEVS; d++)
+		if (pthread_timedjoin_np(t[d].th, NULL, &dl) != 0)
+			fail_msg("faulting thread on uffd%u hangs after the forks", d);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_int_equal(k.errors, 0);
+	assert_int_equal(k.done, FORK_N);
+	for (d = 0; d < FORK_DEVS; d++) {
+		ut_verify(mem[d], PAGE_4K, FORK_PAGES, s, 0);
+		x = ut_xstats(dev[d]);
+		ev_fork += x.ev_fork;
+		dropped += x.fork_dropped;
+	}
+	/* What is still kept fits the limit the forks ran under. */
+	kept = ev_fork - dropped;
+	print_message("  %u forks over %u uffds under %lu open files: %" PRIu64
+		      " FORK events, %" PRIu64 " child uffds closed to make room, %" PRIu64 " kept\n",
+		      FORK_N, FORK_DEVS, (unsigned long)low.rlim_cur, ev_fork, dropped, kept);
+	/* Every fork's event was read on every uffd: none was left queued. */
+	assert_int_equal(ev_fork, (uint64_t)FORK_N * FORK_DEVS);
+	assert_true(dropped > 0);
+	assert_true(kept <= FORK_ROOM);
+	ut_stop_check(p, FORK_DEVS, (uint64_t)FORK_DEVS * FORK_PAGES);
+	pfdk_pipeline_destroy(p);
+	for (d = 0; d < FORK_DEVS; d++)
+		munmap(mem[d], FORK_PAGES * PAGE_4K);
+	pfdk_store_free(s);
+}
+
 static void threaded_rtc(void **st) { (void)st; threaded_case("rtc"); }
 static void threaded_rtc_epoll(void **st) { (void)st; threaded_case("rtc-epoll"); }
 static void threaded_colocated(void **st) { (void)st; threaded_case("colocated"); }
@@ -654,6 +797,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(threaded_colocated),
 		cmocka_unit_test(threaded_pipeline),
 		cmocka_unit_test(threaded_rtc_uring),
+		cmocka_unit_test(fork_at_fd_limit),
 	};
 
 	/* One case by name (a glob), e.g. to run it alone against old code. */
