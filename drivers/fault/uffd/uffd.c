@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -259,6 +260,11 @@ static unsigned int uffd_reclaim_next; /* device to take from first; under the l
 #define UFFD_FORK_RECLAIM 16
 /* Reclaim-and-retry rounds of one read. */
 #define UFFD_FORK_RECLAIM_TRIES 4
+/*
+ * Descriptors under the open-file limit that kept child uffds leave to the
+ * application: a child uffd installed above it makes room at once.
+ */
+#define UFFD_FORK_HEADROOM 64
 
 /*
  * Close up to @want unadopted child uffds, the oldest of each device first,
@@ -305,6 +311,7 @@ uffd_read_nofd(struct uffd_queue *q, void *buf, size_t len, int err)
 	unsigned int t;
 	ssize_t r;
 
+	uffd_xs_add(q->ud, XS(fork_nofd), 1);
 	for (t = 0; t < UFFD_FORK_RECLAIM_TRIES; t++) {
 		if (uffd_fork_reclaim(UFFD_FORK_RECLAIM) == 0)
 			break;
@@ -329,16 +336,27 @@ uffd_read(struct uffd_queue *q, void *buf, size_t len)
 	return r;
 }
 
-/* FORK: keep the child's uffd for pfdk_uffd_fork_adopt(). */
+/*
+ * FORK: keep the child's uffd for pfdk_uffd_fork_adopt(). The kernel gives
+ * the lowest free descriptor, so one installed within UFFD_FORK_HEADROOM
+ * of the soft RLIMIT_NOFILE means the process is nearly out: kept child
+ * uffds are closed, oldest first, so that they never take the last
+ * descriptors from the application (or from the next FORK event).
+ */
 static void
 ev_fork(struct uffd_dev *ud, int fd)
 {
+	struct rlimit rl;
+
 	uffd_xs_add(ud, XS(ev_fork), 1);
 	if (rte_ring_sp_enqueue(ud->forks, (void *)(uintptr_t)fd) != 0) {
 		/* Closing it unregisters the child's ranges and wakes its faulters. */
 		close(fd);
 		uffd_xs_add(ud, XS(fork_dropped), 1);
 	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)fd + UFFD_FORK_HEADROOM >= rl.rlim_cur)
+		uffd_fork_reclaim(UFFD_FORK_RECLAIM);
 }
 
 static void
