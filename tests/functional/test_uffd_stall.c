@@ -12,7 +12,9 @@
  * as twice the burst block in the kernel first, then a thread calls
  * madvise(MADV_DONTNEED) and blocks until its event is read; the workers
  * are stepped until every thread is done, with a bound that turns a hang
- * into a failure with a message. Threaded cases: 64 threads fault 16384
+ * into a failure with a message. Gate cases: two devices on one poller,
+ * one holding the whole pool with faults that wait for an event of the
+ * other, which has no descriptor (or parked faults and none). Threaded cases: 64 threads fault 16384
  * pages with burst 32 while a MADV_DONTNEED loop runs beside them, through
  * each layout and engine; every byte is verified and stop must return.
  */
@@ -23,6 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -354,6 +358,187 @@ manual_stop_parked(void **state)
 	free(f);
 }
 
+/*
+ * Two devices on one poller, A (queue 0) and B (queue 1), and a pool of
+ * exactly the faults held on A. A resolve gate defers A's faults until a
+ * madvise(DONTNEED) of B's region has returned, which needs B's REMOVE
+ * event read. B never gets a descriptor: its queue must read ahead all the
+ * same, or madvise blocks and A's faults are deferred for good.
+ */
+#define GATE_POOL 4
+
+struct gate {
+	uint16_t dev_a;
+	const int *open;        /* atomic: the madvise returned */
+	uint64_t deferred;      /* calls that held A's faults back */
+};
+
+static uint16_t
+gate_resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb)
+{
+	struct gate *g = ctx;
+
+	/* A stage holds the faults of one queue: faults[0] says which. */
+	if (nb != 0 && faults[0]->dev_id == g->dev_a &&
+	    !__atomic_load_n(g->open, __ATOMIC_ACQUIRE)) {
+		g->deferred++;
+		return 0;
+	}
+	return pfdk_uffd_resolve_burst(NULL, faults, nb);
+}
+
+/* rtc busy poller on CPU 1 over uffd0 (A) and uffd1 (B); @g resolves. */
+static struct pfdk_pipeline *
+gate_pipeline(unsigned int pool, struct gate *g)
+{
+	static struct pfdk_profile prof;
+	struct pfdk_profile_check chk = { .ncpus = 2 };
+	struct pfdk_pipeline_conf pc = {
+		.profile = &prof,
+		.resolve = gate_resolve,
+		.resolve_ctx = g,
+		.flags = PFDK_PIPELINE_F_MANUAL,
+	};
+	char ini[1024], err[512];
+	struct pfdk_pipeline *p;
+	int len;
+
+	len = snprintf(ini, sizeof(ini),
+		       "[pfdk]\nname = gate\nlayout = rtc\nburst = 32\nmain_cpu = 0\n"
+		       "[node.0]\npool_size = %u\npool_cache = 0\nring_size = 64\n"
+		       "[device.uffd0]\ndevargs = uffd0\n[device.uffd1]\ndevargs = uffd1\n"
+		       "[lcore.1]\nrole = poller\ncpu = 1\nengine = busy\n"
+		       "queues = uffd0:0, uffd1:0\n", pool);
+	if (pfdk_profile_load_string("gate", ini, (size_t)len, &prof, &chk, err,
+				     sizeof(err)) < 0)
+		fail_msg("profile: %s\n%s", err, ini);
+	p = pfdk_pipeline_create(&pc);
+	if (p == NULL)
+		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
+	return p;
+}
+
+/*
+ * @b_parked faulting threads on B are first read (4 served, the rest
+ * parked by the read-ahead behind a short read); then GATE_POOL threads
+ * fault on A and one calls madvise(DONTNEED) on B; step until all are done.
+ */
+static void
+gate_case(unsigned int b_parked)
+{
+	const unsigned int na = GATE_POOL, nb = GATE_POOL + b_parked;
+	const size_t pages_b = nb + 1;
+	struct pfdk_store *s = pfdk_store_pattern_create(24);
+	struct faulter fa[GATE_POOL], *fb = calloc(nb, sizeof(*fb));
+	struct dontneed dn = { 0 };
+	struct gate g = { 0 };
+	struct pfdk_fault_stats fs;
+	struct pfdk_uffd_stats xa, xb;
+	struct pfdk_pipeline *p;
+	unsigned int i, served;
+	uint64_t steps = 0;
+	uint8_t *ma, *mb;
+	uint16_t a, b;
+	double t0;
+
+	assert_non_null(s);
+	assert_non_null(fb);
+	memset(fa, 0, sizeof(fa));
+	g.open = &dn.done;
+	p = gate_pipeline(GATE_POOL, &g);
+	a = ut_dev(p, 0);
+	b = ut_dev(p, 1);
+	g.dev_a = a;
+	ma = ut_map_anon(na * PAGE_4K);
+	mb = ut_map_anon(pages_b * PAGE_4K);
+	assert_int_equal(pfdk_uffd_region_register(a, ma, na * PAGE_4K,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_uffd_region_register(b, mb, pages_b * PAGE_4K,
+		PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+
+	if (b_parked != 0) {
+		/* B: the pool's worth read and served, the rest parked. */
+		for (i = 0; i < nb; i++) {
+			fb[i].page = mb + (size_t)i * PAGE_4K;
+			assert_int_equal(pthread_create(&fb[i].th, NULL, faulter_main, &fb[i]), 0);
+			wait_blocked(&fb[i].tid, &fb[i].done, "faulting thread on B");
+		}
+		assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+		xb = ut_xstats(b);
+		assert_int_equal(xb.parked, b_parked);
+	}
+	/* A takes every descriptor; B's REMOVE queues behind its parked faults. */
+	for (i = 0; i < na; i++) {
+		fa[i].page = ma + (size_t)i * PAGE_4K;
+		assert_int_equal(pthread_create(&fa[i].th, NULL, faulter_main, &fa[i]), 0);
+		wait_blocked(&fa[i].tid, &fa[i].done, "faulting thread on A");
+	}
+	dn = (struct dontneed){ mb + (size_t)nb * PAGE_4K, PAGE_4K, 0, 0, 0, 0 };
+	assert_int_equal(pthread_create(&dn.th, NULL, dontneed_main, &dn), 0);
+	wait_blocked(&dn.tid, &dn.done, "madvise thread");
+
+	t0 = now_s();
+	for (;;) {
+		served = 0;
+		for (i = 0; i < na; i++)
+			served += (unsigned int)__atomic_load_n(&fa[i].done, __ATOMIC_ACQUIRE);
+		for (i = 0; i < nb && b_parked != 0; i++)
+			served += (unsigned int)__atomic_load_n(&fb[i].done, __ATOMIC_ACQUIRE);
+		if (served == na + (b_parked ? nb : 0) &&
+		    __atomic_load_n(&dn.done, __ATOMIC_ACQUIRE))
+			break;
+		assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+		if (++steps % 256 == 0) {
+			usleep(50);
+			if (now_s() - t0 > HANG_S)
+				fail_msg("%s: madvise on B %s, %u faults done, B's REMOVE events read %" PRIu64
+					 ", after %" PRIu64 " steps: B (no descriptor%s) was never read",
+					 b_parked ? "parked faults, no descriptors" : "pool empty",
+					 dn.done ? "returned" : "blocked", served,
+					 ut_xstats(b).ev_remove, steps,
+					 b_parked ? ", faults parked" : "");
+		}
+	}
+	for (i = 0; i < na; i++)
+		pthread_join(fa[i].th, NULL);
+	for (i = 0; i < nb && b_parked != 0; i++)
+		pthread_join(fb[i].th, NULL);
+	pthread_join(dn.th, NULL);
+	assert_int_equal(dn.ret, 0);
+	xa = ut_xstats(a);
+	xb = ut_xstats(b);
+	assert_int_equal(pfdk_fault_stats_get(b, &fs), 0);
+	print_message("  %s: %" PRIu64 " steps, A deferred by the gate %" PRIu64
+		      " times, B nodesc %" PRIu64 " parked %" PRIu64 " remove %" PRIu64 "\n",
+		      b_parked ? "parked + no descriptors" : "pool empty", steps,
+		      g.deferred, fs.nodesc, xb.parked, xb.ev_remove);
+	/* The case happened: A held the pool while B had no descriptor. */
+	assert_true(g.deferred > 0);
+	assert_true(fs.nodesc > 0);
+	assert_int_equal(xb.ev_remove, 1);
+	assert_int_equal(xa.copies, na);
+	for (i = 0; i < na; i++)
+		ut_verify(ma + (size_t)i * PAGE_4K, PAGE_4K, 1, s, (uint64_t)i * PAGE_4K);
+	if (b_parked != 0) {
+		assert_int_equal(xb.copies, nb);
+		for (i = 0; i < nb; i++)
+			ut_verify(mb + (size_t)i * PAGE_4K, PAGE_4K, 1, s, (uint64_t)i * PAGE_4K);
+	}
+	ut_stop_check(p, 2, na + (b_parked ? nb : 0));
+	pfdk_pipeline_destroy(p);
+	munmap(ma, na * PAGE_4K);
+	munmap(mb, pages_b * PAGE_4K);
+	pfdk_store_free(s);
+	free(fb);
+}
+
+/* B has no descriptor at all (regression: 118b81f). */
+static void manual_gate_pool_empty(void **st) { (void)st; gate_case(0); }
+/* B has parked faults and no descriptor for them (regression: 118b81f). */
+static void manual_gate_parked(void **st) { (void)st; gate_case(2); }
+
 /* Threaded: DONTNEED in a loop beside 64 faulting threads. */
 struct zapper {
 	uint8_t *mem;
@@ -444,6 +629,186 @@ threaded_case(const char *layout)
 	free(t);
 }
 
+/*
+ * FORK events at the file descriptor limit. Each FORK event installs the
+ * child's uffd in this process; at RLIMIT_NOFILE the kernel cannot, the
+ * read fails (EMFILE) and the event stays queued, so fork() waits, and the
+ * devices keep up to 64 child uffds each. The soft limit is lowered (and
+ * put back) to FORK_ROOM free descriptors; a thread forks while faults are
+ * served on every device: first FORK_N1 forks (the driver keeps child
+ * uffds, and closes some when they come near the limit), then the test
+ * takes every descriptor left, and FORK_N2 more forks each meet EMFILE.
+ * Every fork must return.
+ */
+#define FORK_DEVS 4
+#define FORK_N1 16
+#define FORK_N2 48
+#define FORK_PAGES 4096
+#define FORK_ROOM 96 /* free descriptors under the lowered limit */
+
+struct forker {
+	pthread_t th;
+	unsigned int n;         /* forks to do */
+	unsigned int done;      /* atomic: forks returned */
+	int errors;
+};
+
+static void *
+forker_main(void *arg)
+{
+	struct forker *k = arg;
+	unsigned int i;
+	int st;
+
+	for (i = 0; i < k->n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+			k->errors++;
+		__atomic_store_n(&k->done, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* The lowest free descriptor number: what the next open() returns. */
+static int
+lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+/* Fork @n times from a thread of its own; fail if a fork hangs. */
+static void
+fork_n(unsigned int n, const uint16_t *dev, rlim_t limit)
+{
+	struct forker k = { .n = n };
+	struct timespec dl;
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	unsigned int d;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	assert_int_equal(pthread_create(&k.th, &attr, forker_main, &k), 0);
+	pthread_attr_destroy(&attr);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += HANG_S;
+	if (pthread_timedjoin_np(k.th, NULL, &dl) != 0) {
+		struct pfdk_fault_stats fs;
+		uint64_t errors = 0, ev_fork = 0;
+
+		for (d = 0; d < FORK_DEVS; d++) {
+			pfdk_fault_stats_get(dev[d], &fs);
+			errors += fs.errors;
+			ev_fork += ut_xstats(dev[d]).ev_fork;
+		}
+		fail_msg("fork %u of %u hangs after %d s with %lu open files allowed: %" PRIu64
+			 " FORK events read, %" PRIu64 " read errors: an event that cannot install its fd is never read",
+			 __atomic_load_n(&k.done, __ATOMIC_ACQUIRE) + 1, n, HANG_S,
+			 (unsigned long)limit, ev_fork, errors);
+	}
+	assert_int_equal(k.errors, 0);
+	assert_int_equal(k.done, n);
+}
+
+static void
+fork_at_fd_limit(void **state)
+{
+	struct pfdk_store *s = pfdk_store_pattern_create(25);
+	struct ut_touch t[FORK_DEVS];
+	struct pfdk_uffd_stats x;
+	struct pfdk_pipeline *p;
+	struct rlimit rl, low;
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	struct timespec dl;
+	uint64_t ev_fork = 0, dropped = 0, nofd = 0, kept1 = 0;
+	uint8_t *mem[FORK_DEVS];
+	uint16_t dev[FORK_DEVS];
+	int held[FORK_ROOM], nheld = 0, fd;
+	unsigned int d;
+
+	(void)state;
+	assert_non_null(s);
+	p = ut_pipeline("rtc", FORK_DEVS, 256, 32);
+	for (d = 0; d < FORK_DEVS; d++) {
+		dev[d] = ut_dev(p, (uint16_t)d);
+		mem[d] = ut_map_anon(FORK_PAGES * PAGE_4K);
+		assert_int_equal(pfdk_uffd_region_register(dev[d], mem[d], FORK_PAGES * PAGE_4K,
+			PFDK_UFFD_MODE_MISSING, s, PAGE_4K), 0);
+	}
+	if (!(pfdk_uffd_features(dev[0]) & UFFD_FEATURE_EVENT_FORK)) {
+		print_message("  skipped: no UFFD_FEATURE_EVENT_FORK (needs CAP_SYS_PTRACE)\n");
+		pfdk_pipeline_destroy(p);
+		skip();
+	}
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = (rlim_t)lowest_free_fd() + FORK_ROOM;
+	assert_true(low.rlim_cur <= rl.rlim_cur);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	for (d = 0; d < FORK_DEVS; d++) {
+		t[d] = (struct ut_touch){ mem[d], PAGE_4K, FORK_PAGES, 0, 1, true, false, 0 };
+		assert_int_equal(pthread_create(&t[d].th, &attr, ut_touch_main, &t[d]), 0);
+	}
+	pthread_attr_destroy(&attr);
+	fork_n(FORK_N1, dev, low.rlim_cur);
+	for (d = 0; d < FORK_DEVS; d++) {
+		x = ut_xstats(dev[d]);
+		kept1 += x.ev_fork - x.fork_dropped;
+	}
+	/* The application takes every descriptor the child uffds left. */
+	while (nheld < FORK_ROOM && (fd = dup(0)) >= 0)
+		held[nheld++] = fd;
+	assert_true(nheld < FORK_ROOM && errno == EMFILE);
+	fork_n(FORK_N2, dev, low.rlim_cur);
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += HANG_S;
+	for (d = 0; d < FORK_DEVS; d++)
+		if (pthread_timedjoin_np(t[d].th, NULL, &dl) != 0)
+			fail_msg("faulting thread on uffd%u hangs after the forks", d);
+	while (nheld > 0)
+		close(held[--nheld]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	for (d = 0; d < FORK_DEVS; d++) {
+		ut_verify(mem[d], PAGE_4K, FORK_PAGES, s, 0);
+		x = ut_xstats(dev[d]);
+		ev_fork += x.ev_fork;
+		dropped += x.fork_dropped;
+		nofd += x.fork_nofd;
+	}
+	print_message("  %u forks over %u uffds, %u descriptors free: %" PRIu64
+		      " kept after %u forks; %" PRIu64 " FORK events, %" PRIu64
+		      " reads met EMFILE, %" PRIu64 " child uffds closed to make room\n",
+		      FORK_N1 + FORK_N2, FORK_DEVS, FORK_ROOM, kept1, FORK_N1, ev_fork,
+		      nofd, dropped);
+	/* Every fork's event was read on every uffd: none was left queued. */
+	assert_int_equal(ev_fork, (uint64_t)(FORK_N1 + FORK_N2) * FORK_DEVS);
+	/* Both ways happened: kept uffds near the limit, and reads at it. */
+	assert_true(kept1 > 0 && kept1 < (uint64_t)FORK_N1 * FORK_DEVS);
+	assert_true(nofd > 0);
+	ut_stop_check(p, FORK_DEVS, (uint64_t)FORK_DEVS * FORK_PAGES);
+	pfdk_pipeline_destroy(p);
+	for (d = 0; d < FORK_DEVS; d++)
+		munmap(mem[d], FORK_PAGES * PAGE_4K);
+	pfdk_store_free(s);
+}
+
 static void threaded_rtc(void **st) { (void)st; threaded_case("rtc"); }
 static void threaded_rtc_epoll(void **st) { (void)st; threaded_case("rtc-epoll"); }
 static void threaded_colocated(void **st) { (void)st; threaded_case("colocated"); }
@@ -464,11 +829,14 @@ main(int argc, char **argv)
 		cmocka_unit_test(manual_rtc_poison),
 		cmocka_unit_test(manual_uring_poison),
 		cmocka_unit_test(manual_stop_parked),
+		cmocka_unit_test(manual_gate_pool_empty),
+		cmocka_unit_test(manual_gate_parked),
 		cmocka_unit_test(threaded_rtc),
 		cmocka_unit_test(threaded_rtc_epoll),
 		cmocka_unit_test(threaded_colocated),
 		cmocka_unit_test(threaded_pipeline),
 		cmocka_unit_test(threaded_rtc_uring),
+		cmocka_unit_test(fork_at_fd_limit),
 	};
 
 	/* One case by name (a glob), e.g. to run it alone against old code. */

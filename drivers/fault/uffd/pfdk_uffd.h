@@ -123,13 +123,14 @@ struct pfdk_uffd_stats {
 	uint64_t ev_remap;    /**< REMAP events */
 	uint64_t ev_remove;   /**< REMOVE events */
 	uint64_t ev_unmap;    /**< UNMAP events */
-	uint64_t fork_dropped; /**< child uffds closed: fork queue full */
+	uint64_t fork_dropped; /**< child uffds closed: fork queue full, or near the open-file limit */
 	uint64_t drained;     /**< faults served by stop */
 	uint64_t around;      /**< neighbour pages filled by fault-around */
 	uint64_t woken;       /**< faults woken by their own fill (no neighbour in the burst) */
 	uint64_t moves;       /**< faults filled by UFFDIO_MOVE (MODE_MOVE) */
 	uint64_t parked;      /**< faults read ahead to reach an event, handed out later (backlog) */
 	uint64_t unknown;     /**< faults on a registered range no region covers: range unregistered */
+	uint64_t fork_nofd;   /**< reads that met EMFILE/ENFILE (a FORK event could not install its fd) */
 };
 
 /** A region as the driver tracks it now (after moves and unmaps). */

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -245,16 +246,117 @@ uffd_handshake(struct uffd_dev *ud, bool adopted, bool sigbus)
 	return ret;
 }
 
-/* FORK: keep the child's uffd for pfdk_uffd_fork_adopt(). */
+/*
+ * Every uffd device, for the fork-fd reclaim below: a poller out of file
+ * descriptors closes child uffds kept by any device. The lock orders that
+ * against probe and close; the fork rings are multi-consumer, so it need
+ * not exclude pfdk_uffd_fork_adopt().
+ */
+static rte_spinlock_t uffd_devs_lock = RTE_SPINLOCK_INITIALIZER;
+static struct uffd_dev *uffd_devs[PFDK_FAULT_MAX_DEVS];
+static unsigned int uffd_reclaim_next; /* device to take from first; under the lock */
+
+/* Child uffds closed per read that met EMFILE/ENFILE: room for a burst of FORKs. */
+#define UFFD_FORK_RECLAIM 16
+/* Reclaim-and-retry rounds of one read. */
+#define UFFD_FORK_RECLAIM_TRIES 4
+/*
+ * Descriptors under the open-file limit that kept child uffds leave to the
+ * application: a child uffd installed above it makes room at once.
+ */
+#define UFFD_FORK_HEADROOM 64
+
+/*
+ * Close up to @want unadopted child uffds, the oldest of each device first,
+ * taking one from each device in turn (not all from one tenant). Closing
+ * one unregisters the child's ranges and wakes its faulters, as a full
+ * fork queue does: counted as fork_dropped. @return how many were closed.
+ */
+static unsigned int
+uffd_fork_reclaim(unsigned int want)
+{
+	unsigned int closed = 0, empty = 0, i;
+	void *p;
+
+	rte_spinlock_lock(&uffd_devs_lock);
+	while (closed < want && empty < PFDK_FAULT_MAX_DEVS) {
+		struct uffd_dev *ud;
+
+		i = uffd_reclaim_next;
+		uffd_reclaim_next = (i + 1) % PFDK_FAULT_MAX_DEVS;
+		ud = uffd_devs[i];
+		if (ud == NULL || rte_ring_mc_dequeue(ud->forks, &p) != 0) {
+			empty++;
+			continue;
+		}
+		empty = 0;
+		close((int)(uintptr_t)p);
+		uffd_xs_add(ud, XS(fork_dropped), 1);
+		closed++;
+	}
+	rte_spinlock_unlock(&uffd_devs_lock);
+	return closed;
+}
+
+/*
+ * read() of a uffd. A FORK event installs the child's uffd in this
+ * process: at RLIMIT_NOFILE (EMFILE) or the system's file limit (ENFILE)
+ * the kernel cannot, returns the error, and keeps the event; the forking
+ * thread waits in fork() until it is read. Make room by closing kept child
+ * uffds and read again; with none left to close, say why the fork waits.
+ */
+static ssize_t __rte_noinline
+uffd_read_nofd(struct uffd_queue *q, void *buf, size_t len, int err)
+{
+	unsigned int t;
+	ssize_t r;
+
+	uffd_xs_add(q->ud, XS(fork_nofd), 1);
+	for (t = 0; t < UFFD_FORK_RECLAIM_TRIES; t++) {
+		if (uffd_fork_reclaim(UFFD_FORK_RECLAIM) == 0)
+			break;
+		r = read(q->ud->fd, buf, len);
+		if (r >= 0 || (errno != EMFILE && errno != ENFILE))
+			return r;
+		err = errno;
+	}
+	PFDK_FAULT_LOG_ONCE(ERR, "uffd%u: a FORK event cannot be read: %s and no child userfaultfd is left to close; the forking thread waits in fork() until a file descriptor is free (raise RLIMIT_NOFILE, ulimit -n)",
+			    q->dev_id, strerror(err));
+	errno = err;
+	return -1;
+}
+
+static inline ssize_t
+uffd_read(struct uffd_queue *q, void *buf, size_t len)
+{
+	ssize_t r = read(q->ud->fd, buf, len);
+
+	if (unlikely(r < 0) && (errno == EMFILE || errno == ENFILE))
+		r = uffd_read_nofd(q, buf, len, errno);
+	return r;
+}
+
+/*
+ * FORK: keep the child's uffd for pfdk_uffd_fork_adopt(). The kernel gives
+ * the lowest free descriptor, so one installed within UFFD_FORK_HEADROOM
+ * of the soft RLIMIT_NOFILE means the process is nearly out: kept child
+ * uffds are closed, oldest first, so that they never take the last
+ * descriptors from the application (or from the next FORK event).
+ */
 static void
 ev_fork(struct uffd_dev *ud, int fd)
 {
+	struct rlimit rl;
+
 	uffd_xs_add(ud, XS(ev_fork), 1);
 	if (rte_ring_sp_enqueue(ud->forks, (void *)(uintptr_t)fd) != 0) {
 		/* Closing it unregisters the child's ranges and wakes its faulters. */
 		close(fd);
 		uffd_xs_add(ud, XS(fork_dropped), 1);
 	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)fd + UFFD_FORK_HEADROOM >= rl.rlim_cur)
+		uffd_fork_reclaim(UFFD_FORK_RECLAIM);
 }
 
 static void
@@ -465,7 +567,7 @@ uffd_read_ahead(struct uffd_queue *q)
 
 		if (room == 0)
 			return; /* out of memory: nothing is lost, events wait */
-		r = read(q->ud->fd, q->msgs, (size_t)room * sizeof(struct uffd_msg));
+		r = uffd_read(q, q->msgs, (size_t)room * sizeof(struct uffd_msg));
 		if (r <= 0) {
 			if (r < 0 && errno != EAGAIN && errno != EINTR)
 				pfdk_counter_add(&q->st.errors, 1);
@@ -509,7 +611,7 @@ uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	want = n;
 	n = take_descs(q, faults, n);
 	if (n != 0) {
-		r = read(q->ud->fd, q->msgs, (size_t)n * sizeof(struct uffd_msg));
+		r = uffd_read(q, q->msgs, (size_t)n * sizeof(struct uffd_msg));
 		if (r > 0)
 			take_msgs(q, q->msgs,
 				  (uint32_t)(r / (ssize_t)sizeof(struct uffd_msg)),
@@ -828,7 +930,10 @@ uffd_close(struct pfdk_fault_dev *dev)
 	void *fd;
 
 	uffd_inthread_forget(ud);
-	while (rte_ring_sc_dequeue(ud->forks, &fd) == 0)
+	rte_spinlock_lock(&uffd_devs_lock);
+	uffd_devs[dev->dev_id] = NULL;
+	rte_spinlock_unlock(&uffd_devs_lock);
+	while (rte_ring_mc_dequeue(ud->forks, &fd) == 0)
 		close((int)(uintptr_t)fd);
 	rte_ring_free(ud->forks);
 	close(ud->fd);
@@ -1003,12 +1108,16 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 	if (ret < 0)
 		goto fail_close;
 	snprintf(rname, sizeof(rname), "uffd_fork%u", dev->dev_id);
+	/* One producer (the queue's reader); adopt and reclaim both take. */
 	ud->forks = rte_ring_create(rname, UFFD_FORK_SLOTS, SOCKET_ID_ANY,
-				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+				    RING_F_SP_ENQ);
 	if (ud->forks == NULL) {
 		ret = -ENOMEM;
 		goto fail_close;
 	}
+	rte_spinlock_lock(&uffd_devs_lock);
+	uffd_devs[dev->dev_id] = ud;
+	rte_spinlock_unlock(&uffd_devs_lock);
 	dev->dev_private = ud;
 	dev->ops = &uffd_ops;
 	return 0;
@@ -1033,7 +1142,7 @@ pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name)
 		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
 	if (name == NULL)
 		return -EINVAL;
-	if (rte_ring_sc_dequeue(ud->forks, &p) != 0)
+	if (rte_ring_mc_dequeue(ud->forks, &p) != 0)
 		return -EAGAIN;
 	fd = (int)(uintptr_t)p;
 	snprintf(devargs, sizeof(devargs), "%s,fd=%d", name, fd);
