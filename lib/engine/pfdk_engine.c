@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The engine registry: name -> operations, as testpmd's fwd_engines[].
- * An engine's index here is its enum pfdk_engine value.
+ * An engine's index here is its enum pfdk_engine value; the ops symbols
+ * stay out of the engines' users (they go through this table).
  */
 #include <string.h>
 
@@ -14,18 +15,27 @@
 #define RTE_LOG_DEFAULT_LOGTYPE pfdk
 RTE_LOG_REGISTER_SUFFIX(pfdk_engine_logtype, engine, INFO);
 
-extern const struct pfdk_engine_ops pfdk_engine_busy;
-extern const struct pfdk_engine_ops pfdk_engine_epoll;
-extern const struct pfdk_engine_ops pfdk_engine_uring;
-extern const struct pfdk_engine_ops pfdk_engine_uring_nosqpoll;
-extern const struct pfdk_engine_ops pfdk_engine_inthread;
+/*
+ * The registry: one line per engine, in index order. The first five are
+ * the enum pfdk_engine constants (test_profile checks each name at its
+ * index); a new engine goes at the end, its file defining
+ * const struct pfdk_engine_ops pfdk_engine_NAME.
+ */
+#define PFDK_ENGINES(E) \
+	E(busy) \
+	E(epoll) \
+	E(uring) \
+	E(uring_nosqpoll) \
+	E(inthread) \
+	/* new engines: one line above this one */
+
+#define ENGINE_DECLARE(n) extern const struct pfdk_engine_ops pfdk_engine_##n;
+#define ENGINE_ENTRY(n) &pfdk_engine_##n,
+
+PFDK_ENGINES(ENGINE_DECLARE)
 
 static const struct pfdk_engine_ops *const engines[] = {
-	[PFDK_ENGINE_BUSY] = &pfdk_engine_busy,
-	[PFDK_ENGINE_EPOLL] = &pfdk_engine_epoll,
-	[PFDK_ENGINE_URING] = &pfdk_engine_uring,
-	[PFDK_ENGINE_URING_NOSQPOLL] = &pfdk_engine_uring_nosqpoll,
-	[PFDK_ENGINE_INTHREAD] = &pfdk_engine_inthread,
+	PFDK_ENGINES(ENGINE_ENTRY)
 };
 
 const struct pfdk_engine_ops *
