@@ -256,6 +256,12 @@ workers_create(struct pfdk_pipeline *p)
 		struct worker *w;
 		char name[RTE_RING_NAMESIZE];
 
+		/* A profile built or edited by hand may name no engine. */
+		if (pfdk_engine_ops_get(lc->engine) == NULL) {
+			PIPE_LOG(ERR, "lcore %u: engine %d is not in the registry",
+				 lc->lcore_id, (int)lc->engine);
+			return -EINVAL;
+		}
 		w = worker_create(p, lc, j, p->pools[ni]->socket_id);
 		if (w == NULL)
 			return -ENOMEM;
