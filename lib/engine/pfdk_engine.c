@@ -19,7 +19,7 @@ RTE_LOG_REGISTER_SUFFIX(pfdk_engine_logtype, engine, INFO);
  * The registry: one line per engine, in index order. The first five are
  * the enum pfdk_engine constants (test_profile checks each name at its
  * index); a new engine goes at the end, its file defining
- * const struct pfdk_engine_ops pfdk_engine_NAME.
+ * PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_NAME.
  */
 #define PFDK_ENGINES(E) \
 	E(busy) \
@@ -29,7 +29,8 @@ RTE_LOG_REGISTER_SUFFIX(pfdk_engine_logtype, engine, INFO);
 	E(inthread) \
 	/* new engines: one line above this one */
 
-#define ENGINE_DECLARE(n) extern const struct pfdk_engine_ops pfdk_engine_##n;
+#define ENGINE_DECLARE(n) \
+	extern PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_##n;
 #define ENGINE_ENTRY(n) &pfdk_engine_##n,
 
 PFDK_ENGINES(ENGINE_DECLARE)

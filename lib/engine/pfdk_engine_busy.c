@@ -5,6 +5,6 @@
  */
 #include "pfdk_engine_ops.h"
 
-const struct pfdk_engine_ops pfdk_engine_busy = {
+PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_busy = {
 	.name = "busy",
 };

@@ -124,7 +124,7 @@ epoll_fini(struct pfdk_engine_ctx *e)
 	e->ready = NULL;
 }
 
-const struct pfdk_engine_ops pfdk_engine_epoll = {
+PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_epoll = {
 	.name = "epoll",
 	.sleeps = true,
 	.setup = epoll_setup,
@@ -133,7 +133,7 @@ const struct pfdk_engine_ops pfdk_engine_epoll = {
 	.fini = epoll_fini,
 };
 
-const struct pfdk_engine_ops pfdk_engine_inthread = {
+PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_inthread = {
 	.name = "inthread",
 	.sleeps = true,
 	.setup = epoll_setup,

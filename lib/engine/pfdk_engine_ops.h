@@ -16,8 +16,9 @@
  * The fast-path fields are read inline, so a step costs no indirect call
  * for an engine that has nothing to do there (busy has no op at all).
  *
- * Adding an engine: one file defining a const struct pfdk_engine_ops,
- * and its line in the registry (pfdk_engine.c).
+ * Adding an engine: one file defining a PFDK_ENGINE_INTERNAL const struct
+ * pfdk_engine_ops pfdk_engine_NAME, its line in the registry
+ * (pfdk_engine.c) and its name in lib/engine/meson.build.
  */
 
 #include <stdbool.h>
@@ -111,7 +112,15 @@ struct pfdk_engine_ctx {
 	void *priv;          /**< the engine's own state */
 };
 
+/**
+ * @internal Engines' ops and the registry's lookup stay out of the
+ * library's exported symbols (the version script exports pfdk_*): mark an
+ * engine's ops with it.
+ */
+#define PFDK_ENGINE_INTERNAL __attribute__((visibility("hidden")))
+
 /** @internal Registry: the engine at index @p e, or NULL. */
+PFDK_ENGINE_INTERNAL
 const struct pfdk_engine_ops *pfdk_engine_ops_get(enum pfdk_engine e);
 
 /** @internal Queue @p i may have faults: read it. */

@@ -642,7 +642,7 @@ op_fini(struct pfdk_engine_ctx *ctx)
 	ctx->rv = NULL;
 }
 
-const struct pfdk_engine_ops pfdk_engine_uring = {
+PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_uring = {
 	.name = "uring",
 	.sqpoll = true,
 	.setup = uring_setup_sqpoll,
@@ -656,7 +656,7 @@ const struct pfdk_engine_ops pfdk_engine_uring = {
 	.fini = op_fini,
 };
 
-const struct pfdk_engine_ops pfdk_engine_uring_nosqpoll = {
+PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_uring_nosqpoll = {
 	.name = "uring-nosqpoll",
 	.setup = uring_setup_nosqpoll,
 	.start = op_start,
