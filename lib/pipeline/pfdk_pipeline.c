@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -22,7 +21,7 @@
 #include <rte_spinlock.h>
 
 #include "pfdk_counter.h"
-#include "pfdk_engine.h"
+#include "pfdk_engine_ops.h"
 #include "pfdk_pipeline.h"
 #include "pfdk_pipeline_priv.h"
 
@@ -87,10 +86,9 @@ worker_create(struct pfdk_pipeline *p, const struct pfdk_profile_lcore *lc,
 	w->p = p;
 	w->lcore_id = lc->lcore_id;
 	w->role = lc->role;
-	w->engine = lc->engine;
+	w->eng.ops = pfdk_engine_ops_get(lc->engine);
 	w->idx = idx;
 	w->burst = burst;
-	w->epfd = -1;
 	w->nb_wq = lc->nb_queues;
 	w->wq = (struct wqueue *)(w + 1);
 	slots = (struct pfdk_fault **)(w->wq + w->nb_wq);
@@ -111,87 +109,38 @@ worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
-	if (w->epfd >= 0)
-		close(w->epfd);
-	if (w->uring != NULL) {
-		pfdk_engine_uring_fini(w->uring);
-		rte_free(w->uring);
-	}
+	if (w->eng.ops->fini != NULL)
+		w->eng.ops->fini(&w->eng);
 	rte_ring_free(w->done);
 	rte_free(w);
 }
 
+/* A poller's engine, for the queues it owns. */
 static int
-worker_epoll_setup(struct pfdk_pipeline *p, struct worker *w)
+worker_engine_setup(struct pfdk_pipeline *p, struct worker *w,
+		    const struct pfdk_profile_lcore *lc)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
-	bool shared = false;
+	struct pfdk_engine_queue qs[PFDK_PROFILE_MAX_QUEUES];
+	struct pfdk_engine_conf conf = {
+		.queues = qs,
+		.nb_queues = w->nb_wq,
+		.burst = w->burst,
+		.lcore_id = w->lcore_id,
+		.sqpoll_cpu = lc->sqpoll_cpu,
+		.stop_fd = p->stop_efd,
+		.manual = (p->flags & PFDK_PIPELINE_F_MANUAL) != 0,
+	};
 	uint16_t i;
-	int fd;
 
-	w->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (w->epfd < 0)
-		return -errno;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, p->stop_efd, &ev) < 0)
-		return -errno;
-	for (i = 0; i < w->nb_wq; i++) {
-		fd = pfdk_fault_queue_fd(w->wq[i].dev_id, w->wq[i].queue_id);
-		if (fd < 0) {
-			PIPE_LOG(ERR, "lcore %u: engine epoll needs a readiness fd; device %u has none",
-				 w->lcore_id, w->wq[i].dev_id);
-			return fd;
-		}
-		/* The event names the queue: only ready queues are read. */
-		ev.data.u32 = i;
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			if (errno != EEXIST)
-				return -errno;
-			shared = true; /* one fd, several queues */
-		}
-		w->ep_ready[i] = 1; /* look before waiting */
-	}
-	/*
-	 * A shared fd reports one queue only, and MANUAL stepping never
-	 * waits in epoll: then read every queue each pass.
-	 */
-	w->ready = shared || (p->flags & PFDK_PIPELINE_F_MANUAL) ? NULL : w->ep_ready;
-	return 0;
-}
-
-static int
-worker_uring_setup(struct worker *w, const struct pfdk_profile_lcore *lc)
-{
-	struct pfdk_engine_queue_conf qc[PFDK_FAULT_MAX_QUEUES];
-	struct pfdk_fault_read_info ri;
-	uint16_t i;
-	int ret;
-
-	if (w->nb_wq > PFDK_FAULT_MAX_QUEUES)
+	if (w->eng.ops->setup == NULL)
+		return 0;
+	if (w->nb_wq > RTE_DIM(qs))
 		return -EINVAL;
 	for (i = 0; i < w->nb_wq; i++) {
-		qc[i].poll_fd = pfdk_fault_queue_fd(w->wq[i].dev_id, w->wq[i].queue_id);
-		if (qc[i].poll_fd < 0) {
-			PIPE_LOG(ERR, "lcore %u: engine %s needs a readiness fd; device %u has none",
-				 w->lcore_id, pfdk_engine_name(lc->engine),
-				 w->wq[i].dev_id);
-			return qc[i].poll_fd;
-		}
-		/* Where the driver lets the engine read for it: multishot reads. */
-		qc[i].read_fd = -1;
-		qc[i].rec_size = 0;
-		if (pfdk_fault_queue_read_info(w->wq[i].dev_id, w->wq[i].queue_id, &ri) == 0) {
-			qc[i].read_fd = ri.fd;
-			qc[i].rec_size = ri.rec_size;
-		}
+		qs[i].dev_id = w->wq[i].dev_id;
+		qs[i].queue_id = w->wq[i].queue_id;
 	}
-	w->uring = rte_zmalloc("pfdk_uring", sizeof(*w->uring), RTE_CACHE_LINE_SIZE);
-	if (w->uring == NULL)
-		return -ENOMEM;
-	ret = pfdk_engine_uring_init(w->uring, qc, w->nb_wq,
-			lc->engine == PFDK_ENGINE_URING ? lc->sqpoll_cpu : -1,
-			w->burst, w->lcore_id);
-	w->ready = w->uring->ready;
-	return ret;
+	return w->eng.ops->setup(&w->eng, &conf);
 }
 
 /* Profile node -> EAL socket id; a node this host lacks falls back to any. */
@@ -307,6 +256,12 @@ workers_create(struct pfdk_pipeline *p)
 		struct worker *w;
 		char name[RTE_RING_NAMESIZE];
 
+		/* A profile built or edited by hand may name no engine. */
+		if (pfdk_engine_ops_get(lc->engine) == NULL) {
+			PIPE_LOG(ERR, "lcore %u: engine %d is not in the registry",
+				 lc->lcore_id, (int)lc->engine);
+			return -EINVAL;
+		}
 		w = worker_create(p, lc, j, p->pools[ni]->socket_id);
 		if (w == NULL)
 			return -ENOMEM;
@@ -324,13 +279,7 @@ workers_create(struct pfdk_pipeline *p)
 					return -rte_errno;
 			}
 			/* inthread: nothing is received; the poller sleeps. */
-			if (pfdk_engine_sleeps(lc->engine))
-				ret = worker_epoll_setup(p, w);
-			else if (lc->engine == PFDK_ENGINE_URING ||
-				 lc->engine == PFDK_ENGINE_URING_NOSQPOLL)
-				ret = worker_uring_setup(w, lc);
-			else
-				ret = 0;
+			ret = worker_engine_setup(p, w, lc);
 			if (ret < 0)
 				return ret;
 		}
@@ -381,6 +330,14 @@ fail:
 	return NULL;
 }
 
+/* A poller of engine = inthread: its devices resolve in the faulting threads. */
+static bool
+inthread_poller(const struct pfdk_pipeline *p, const struct worker *w)
+{
+	return w->role == PFDK_ROLE_POLLER &&
+		p->prof.lcores[w->idx].engine == PFDK_ENGINE_INTHREAD;
+}
+
 /*
  * Hand the devices of engine = inthread pollers to their faulting threads
  * (or take them back). All or nothing: a failure undoes what was done.
@@ -394,7 +351,7 @@ inthread_set(struct pfdk_pipeline *p, bool enable)
 	for (i = 0; i < p->nb_workers; i++) {
 		const struct worker *w = p->workers[i];
 
-		if (w->role != PFDK_ROLE_POLLER || w->engine != PFDK_ENGINE_INTHREAD)
+		if (!inthread_poller(p, w))
 			continue;
 		for (q = 0; q < w->nb_wq; q++) {
 			ret = pfdk_fault_inthread_set(w->wq[q].dev_id, enable);
@@ -406,8 +363,7 @@ inthread_set(struct pfdk_pipeline *p, bool enable)
 				pfdk_fault_inthread_set(w->wq[q].dev_id, false);
 			while (i-- > 0) {
 				w = p->workers[i];
-				if (w->role != PFDK_ROLE_POLLER ||
-				    w->engine != PFDK_ENGINE_INTHREAD)
+				if (!inthread_poller(p, w))
 					continue;
 				for (q = 0; q < w->nb_wq; q++)
 					pfdk_fault_inthread_set(w->wq[q].dev_id, false);
@@ -464,8 +420,8 @@ pfdk_pipeline_start(struct pfdk_pipeline *p)
 		p->workers[i]->finished = false;
 		p->workers[i]->exited = 0;
 		/* A restart posts the reads the last stop cancelled. */
-		if (p->workers[i]->uring != NULL)
-			p->workers[i]->uring->stopping = false;
+		if (p->workers[i]->eng.ops->start != NULL)
+			p->workers[i]->eng.ops->start(&p->workers[i]->eng);
 	}
 	p->started = true;
 	if (p->flags & PFDK_PIPELINE_F_MANUAL)
@@ -587,10 +543,8 @@ stats_copy(const struct worker *w, struct pfdk_lcore_stats *s)
 	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
 		dst[i] = pfdk_counter_read(&src[i]);
 	/* The engine's own counters (same single writer). */
-	if (w->uring != NULL) {
-		s->engine_arms = pfdk_counter_read(&w->uring->arms);
-		s->engine_reads = pfdk_counter_read(&w->uring->reads);
-	}
+	if (w->eng.ops->stats != NULL)
+		w->eng.ops->stats(&w->eng, &s->engine_arms, &s->engine_reads);
 }
 
 int

@@ -10,9 +10,9 @@
 #include <rte_common.h>
 #include <rte_log.h>
 
+#include "pfdk_engine_ops.h"
 #include "pfdk_pipeline.h"
 
-struct pfdk_engine_uring;
 struct rte_mempool;
 struct rte_ring;
 
@@ -61,26 +61,16 @@ struct worker {
 	struct pfdk_pipeline *p;
 	unsigned int lcore_id;
 	enum pfdk_role role;
-	enum pfdk_engine engine;
 	uint16_t idx;
 	uint16_t burst;
 	uint16_t nb_wq;
 	bool finished;
 	uint32_t exited;        /* launched loop returned (atomic) */
-	int epfd;
 	struct wqueue *wq;
 	struct rte_ring *ring;  /* node ring (pipeline) */
 	struct rte_ring *done;  /* pipeline poller: resolved faults come back */
 	struct stage st;        /* pipeline: poller's unqueued / resolver's work */
-	struct pfdk_engine_uring *uring; /* engine uring*: which queues are ready */
-	/*
-	 * Queues worth reading (1) or known empty (0), or NULL: read every
-	 * queue every pass (busy). uring: the engine's array, set by its
-	 * completions; epoll: ep_ready, set by epoll_wait's events.
-	 */
-	uint8_t *ready;
-	uint8_t ep_ready[PFDK_PROFILE_MAX_QUEUES];
-	uint16_t ep_idle;       /* epoll: queues marked not ready */
+	struct pfdk_engine_ctx eng; /* how it waits (pollers; resolvers: busy) */
 	struct pfdk_lcore_stats stats;
 	struct pfdk_hist hist;  /* receive -> response, TSC cycles */
 } __rte_cache_aligned;

@@ -7,9 +7,7 @@
  * This is the fast path, apart from setup and teardown (pfdk_pipeline.c)
  * so that everything a step calls stays static inline in one unit.
  */
-#include <errno.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -18,12 +16,9 @@
 #include <rte_ring.h>
 
 #include "pfdk_counter.h"
-#include "pfdk_engine.h"
+#include "pfdk_engine_ops.h"
 #include "pfdk_pipeline.h"
 #include "pfdk_pipeline_priv.h"
-
-/* How long an epoll worker sleeps at most: bounds a missed wake-up. */
-#define EPOLL_TIMEOUT_MS 100
 
 static inline bool
 stopping(const struct pfdk_pipeline *p)
@@ -99,12 +94,13 @@ static inline uint16_t
 wq_parse(struct worker *w, uint16_t i, struct stage *s)
 {
 	const struct wqueue *q = &w->wq[i];
+	struct pfdk_engine_ctx *e = &w->eng;
 	const void *buf;
 	uint32_t len, used;
 	uint16_t n = 0, k;
 
 	while (s->nb_held < w->burst) {
-		buf = pfdk_engine_uring_peek(w->uring, i, &len);
+		buf = pfdk_engine_peek(e, i, &len);
 		if (buf == NULL)
 			len = 0;
 		k = pfdk_fault_recv_parse(q->dev_id, q->queue_id, buf, len,
@@ -114,14 +110,14 @@ wq_parse(struct worker *w, uint16_t i, struct stage *s)
 		n += k;
 		if (buf == NULL)
 			break;
-		pfdk_engine_uring_consume(w->uring, i, used);
+		e->ops->consume(e, i, used);
 		if (used < len)
 			break; /* no descriptor */
 	}
-	while ((buf = pfdk_engine_uring_peek(w->uring, i, &len)) != NULL) {
+	while ((buf = pfdk_engine_peek(e, i, &len)) != NULL) {
 		pfdk_fault_recv_parse(q->dev_id, q->queue_id, buf, len,
 				      s->held, 0, &used);
-		pfdk_engine_uring_consume(w->uring, i, used);
+		e->ops->consume(e, i, used);
 		if (used < len)
 			break; /* the driver cannot keep more: next pass */
 	}
@@ -135,36 +131,31 @@ static inline uint16_t
 wq_recv(struct worker *w, uint16_t i, struct stage *s)
 {
 	const struct wqueue *q = &w->wq[i];
+	struct pfdk_engine_ctx *e = &w->eng;
 	uint16_t n, want;
 
-	if (w->uring != NULL && pfdk_engine_uring_reads(w->uring, i))
+	if (pfdk_engine_reads(e, i))
 		return wq_parse(w, i, s);
 	if (s->nb_held >= w->burst)
 		return 0;
-	if (w->ready != NULL && !w->ready[i])
+	if (!pfdk_engine_ready(e, i))
 		return 0;
 	want = w->burst - s->nb_held;
 	n = pfdk_fault_recv_burst(q->dev_id, q->queue_id, s->held + s->nb_held, want);
 	s->nb_held += n;
 	pfdk_counter_add(&w->stats.received, n);
 	pfdk_counter_add(&w->stats.inflight, n);
-	if (w->ready == NULL)
+	if (e->ready == NULL)
 		return n;
 	/*
 	 * Empty with nothing of ours in flight: read it no more until its
-	 * poll completion (uring) or epoll event says it is readable. Short
+	 * engine says it is readable (a poll completion, an epoll event). Short
 	 * for lack of descriptors or credit is not empty, and neither is a
 	 * queue whose driver parked faults (its fd does not show them).
 	 */
 	if (n == 0 && w->stats.inflight == 0 &&
-	    pfdk_fault_queue_service(q->dev_id, q->queue_id, false) == 0) {
-		if (w->uring != NULL) {
-			pfdk_engine_uring_wait(w->uring, i);
-		} else {
-			w->ready[i] = 0;
-			w->ep_idle++;
-		}
-	}
+	    pfdk_fault_queue_service(q->dev_id, q->queue_id, false) == 0)
+		e->ops->empty(e, i);
 	return n;
 }
 
@@ -185,8 +176,7 @@ wq_service(struct worker *w, uint16_t i)
 	    !__atomic_load_n(&q->want_service, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&q->want_service, 0, __ATOMIC_RELAXED);
-	if (w->uring != NULL && pfdk_engine_uring_reads(w->uring, i) &&
-	    !w->uring->stopping)
+	if (pfdk_engine_reads(&w->eng, i) && !w->eng.stopping)
 		return;
 	pfdk_fault_queue_service(q->dev_id, q->queue_id, true);
 	pfdk_counter_add(&w->stats.serviced, 1);
@@ -209,11 +199,33 @@ wq_parked(const struct worker *w)
 static inline bool
 wq_open(const struct worker *w, uint16_t i, bool stop)
 {
-	return !stop || (w->uring != NULL && pfdk_engine_uring_reads(w->uring, i));
+	return !stop || pfdk_engine_reads(&w->eng, i);
 }
 
-static void worker_epoll(struct worker *w, int timeout_ms);
-static inline void worker_epoll_refresh(struct worker *w, int work);
+/*
+ * An engine that learns of readable queues only when asked (epoll): a
+ * poller kept busy by some queues never goes idle, where it would learn
+ * that the others became readable. After a step with work, if any queue
+ * is marked empty, look (without sleeping) so none starves.
+ */
+static inline void
+engine_refresh(struct worker *w, int work)
+{
+	struct pfdk_engine_ctx *e = &w->eng;
+
+	if (work > 0 && e->nb_waiting != 0)
+		e->ops->idle(e, false);
+}
+
+/* Start of a pass: the engine's completions. */
+static inline void
+engine_reap(struct worker *w)
+{
+	struct pfdk_engine_ctx *e = &w->eng;
+
+	if (e->ops->reap != NULL)
+		e->ops->reap(e);
+}
 
 static int
 poller_finish(struct worker *w)
@@ -224,8 +236,8 @@ poller_finish(struct worker *w)
 	 * Records the engine read are nowhere else: cancel the posted reads,
 	 * then finish only when their last completions are in and parsed.
 	 */
-	if (w->uring != NULL && !pfdk_engine_uring_drained(w->uring)) {
-		pfdk_engine_uring_stop(w->uring);
+	if (w->eng.ops->drained != NULL && !w->eng.ops->drained(&w->eng)) {
+		w->eng.ops->stop(&w->eng);
 		return 0;
 	}
 	w->finished = true;
@@ -241,8 +253,7 @@ poller_rtc_step(struct worker *w)
 	int work = 0;
 	uint16_t i;
 
-	if (w->uring != NULL)
-		pfdk_engine_uring_reap(w->uring);
+	engine_reap(w);
 	for (i = 0; i < w->nb_wq; i++) {
 		struct wqueue *q = &w->wq[i];
 
@@ -252,7 +263,7 @@ poller_rtc_step(struct worker *w)
 		work += wq_respond(w, q);
 		wq_service(w, i);
 	}
-	worker_epoll_refresh(w, work);
+	engine_refresh(w, work);
 	if (work == 0 && poller_finish(w) < 0)
 		return -1;
 	return work;
@@ -282,13 +293,12 @@ poller_pipeline_step(struct worker *w)
 	for (i = 0; i < w->nb_wq; i++)
 		work += wq_respond(w, &w->wq[i]);
 
-	if (w->uring != NULL)
-		pfdk_engine_uring_reap(w->uring);
+	engine_reap(w);
 	/* Every queue: a full stage still lets the engine's buffers be parsed. */
 	for (i = 0; i < w->nb_wq; i++)
 		if (wq_open(w, i, stopping(p)))
 			work += wq_recv(w, i, &w->st);
-	worker_epoll_refresh(w, work);
+	engine_refresh(w, work);
 	if (w->st.nb_held != 0) {
 		e = (uint16_t)rte_ring_mp_enqueue_burst(w->ring,
 				(void **)w->st.held, w->st.nb_held, NULL);
@@ -397,41 +407,6 @@ pfdk_pipeline_worker_step(struct pfdk_pipeline *p, uint16_t w)
 	return worker_step(p->workers[w]);
 }
 
-/* Wait up to @timeout_ms; mark the queues epoll reports readable. */
-static void
-worker_epoll(struct worker *w, int timeout_ms)
-{
-	struct epoll_event ev[PFDK_PROFILE_MAX_QUEUES + 1];
-	int n, k;
-
-	n = epoll_wait(w->epfd, ev, RTE_DIM(ev), timeout_ms);
-	if (n < 0 && errno != EINTR)
-		PIPE_LOG(ERR, "lcore %u: epoll_wait: %s", w->lcore_id,
-			 strerror(errno));
-	if (w->ready == NULL)
-		return;
-	for (k = 0; k < n; k++) {
-		uint32_t q = ev[k].data.u32;
-
-		if (q < w->nb_wq && !w->ready[q]) {
-			w->ready[q] = 1;
-			w->ep_idle--;
-		}
-	}
-}
-
-/*
- * epoll: a poller kept busy by some queues never goes idle, where it
- * would learn that the others became readable. After a step with work,
- * if any queue is marked empty, look (without sleeping) so none starves.
- */
-static inline void
-worker_epoll_refresh(struct worker *w, int work)
-{
-	if (work > 0 && w->ep_idle != 0 && w->uring == NULL && w->ready != NULL)
-		worker_epoll(w, 0);
-}
-
 /*
  * A blocking engine sleeps only when nothing it received is in flight:
  * resolved faults coming back through the done ring do not wake it. While
@@ -441,14 +416,16 @@ worker_epoll_refresh(struct worker *w, int work)
 static void
 worker_idle(struct worker *w)
 {
-	if (w->role == PFDK_ROLE_POLLER && pfdk_engine_sleeps(w->engine)) {
+	struct pfdk_engine_ctx *e = &w->eng;
+
+	if (w->role == PFDK_ROLE_POLLER && e->ops->sleeps) {
 		if (w->stats.inflight == 0 && !stopping(w->p) && !wq_parked(w)) {
 			pfdk_counter_add(&w->stats.sleeps, 1);
-			worker_epoll(w, EPOLL_TIMEOUT_MS);
+			e->ops->idle(e, true);
 			return;
 		}
-		if (w->ready != NULL)
-			worker_epoll(w, 0);
+		if (e->ready != NULL)
+			e->ops->idle(e, false);
 	}
 	rte_pause();
 }

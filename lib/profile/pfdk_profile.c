@@ -86,9 +86,10 @@ struct pf_sect {
 	struct rte_cfgfile_entry ent[PF_MAX_KEYS];
 };
 
+/* Most engines the registry may hold for the profile's name list. */
+#define PF_MAX_ENGINES 16
+
 static const char *const layout_names[] = { "rtc", "pipeline", "colocated" };
-static const char *const engine_names[] = {
-	"busy", "epoll", "uring", "uring-nosqpoll", "inthread" };
 static const char *const role_names[] = { "poller", "resolver" };
 
 /* Value parsing. */
@@ -414,19 +415,22 @@ static int
 pf_poller(struct pf_ctx *c, const struct pf_sect *s,
 	  struct pfdk_profile_lcore *lc, char *queues)
 {
+	const char *names[PF_MAX_ENGINES], *q;
 	int ret, engine = PFDK_ENGINE_BUSY;
-	const char *q;
+	unsigned int i, nb = RTE_MIN(pfdk_engine_count(), RTE_DIM(names));
 
-	ret = pf_enum(c, s, "engine", engine_names, RTE_DIM(engine_names),
-		      &engine);
+	/* The engines are the registry's: its names, in its order. */
+	for (i = 0; i < nb; i++)
+		names[i] = pfdk_engine_name((enum pfdk_engine)i);
+	ret = pf_enum(c, s, "engine", names, nb, &engine);
 	if (ret < 0)
 		return ret;
 	lc->engine = (enum pfdk_engine)engine;
 	if (pf_val(s, "sqpoll_cpu") != NULL) {
-		if (lc->engine != PFDK_ENGINE_URING)
+		if (!pfdk_engine_sqpoll(lc->engine))
 			return pf_at(c, s->line, "sqpoll_cpu",
 				     "only engine = uring has an SQPOLL thread (engine is %s)",
-				     engine_names[engine]);
+				     names[engine]);
 		ret = pf_cpu(c, s, "sqpoll_cpu", &lc->sqpoll_cpu);
 		if (ret < 0)
 			return ret;
@@ -434,9 +438,10 @@ pf_poller(struct pf_ctx *c, const struct pf_sect *s,
 			return pf_at(c, s->line, "sqpoll_cpu",
 				     "%d is the poller's own cpu: the SQ thread would compete with its own poller (measured: 125 faults/s)",
 				     lc->cpu);
-	} else if (lc->engine == PFDK_ENGINE_URING) {
+	} else if (pfdk_engine_sqpoll(lc->engine)) {
 		return pf_at(c, s->line, "engine",
-			     "uring needs sqpoll_cpu: the SQPOLL thread's placement decides the tail latency, so it must be explicit");
+			     "%s needs sqpoll_cpu: the SQPOLL thread's placement decides the tail latency, so it must be explicit",
+			     names[engine]);
 	}
 	q = pf_val(s, "queues");
 	if (q == NULL)
@@ -706,7 +711,7 @@ pf_layout(struct pf_ctx *c)
 		    !pfdk_engine_sleeps(lc->engine))
 			return pf_at(c, lc->line, "engine",
 				     "layout colocated needs engine = epoll (or inthread): a poller sharing CPUs with the faulting threads must sleep when idle (engine is %s)",
-				     engine_names[lc->engine]);
+				     pfdk_engine_name(lc->engine));
 		if (lc->role == PFDK_ROLE_POLLER &&
 		    prof->layout == PFDK_LAYOUT_PIPELINE) {
 			for (j = 0; j < prof->nb_lcores; j++)
@@ -722,7 +727,7 @@ pf_layout(struct pf_ctx *c)
 		if (lc->role == PFDK_ROLE_RESOLVER ||
 		    !pfdk_engine_sleeps(lc->engine)) {
 			spin += 1 + (lc->role == PFDK_ROLE_POLLER &&
-				     lc->engine == PFDK_ENGINE_URING);
+				     pfdk_engine_sqpoll(lc->engine));
 			last = lc;
 		}
 	}
@@ -1072,13 +1077,6 @@ pfdk_layout_name(enum pfdk_layout l)
 {
 	return (unsigned int)l < RTE_DIM(layout_names) ?
 		layout_names[l] : "unknown";
-}
-
-const char *
-pfdk_engine_name(enum pfdk_engine e)
-{
-	return (unsigned int)e < RTE_DIM(engine_names) ?
-		engine_names[e] : "unknown";
 }
 
 const char *

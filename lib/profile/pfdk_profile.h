@@ -48,6 +48,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pfdk_engine.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -66,26 +68,6 @@ enum pfdk_layout {
 	PFDK_LAYOUT_PIPELINE,  /**< pollers -> per-node ring -> resolvers */
 	PFDK_LAYOUT_COLOCATED, /**< run to completion with a blocking engine */
 };
-
-/** How a poller waits for faults on its queues. */
-enum pfdk_engine {
-	PFDK_ENGINE_BUSY = 0,        /**< spin on non-blocking receive */
-	PFDK_ENGINE_EPOLL,           /**< sleep in epoll_wait when idle */
-	PFDK_ENGINE_URING,           /**< io_uring with an SQPOLL thread */
-	PFDK_ENGINE_URING_NOSQPOLL,  /**< io_uring, submissions by the poller */
-	/**
-	 * The faulting threads resolve their own faults (uffd devices created
-	 * with sigbus=1: pfdk_fault_inthread_set()); the poller only sleeps.
-	 */
-	PFDK_ENGINE_INTHREAD,
-};
-
-/** True for engines whose poller sleeps when idle (never spins). */
-static inline bool
-pfdk_engine_sleeps(enum pfdk_engine e)
-{
-	return e == PFDK_ENGINE_EPOLL || e == PFDK_ENGINE_INTHREAD;
-}
 
 /** What an lcore does. */
 enum pfdk_role {
@@ -238,10 +220,11 @@ int pfdk_profile_eal_lcores(const struct pfdk_profile *prof, char *buf,
 const struct pfdk_profile_node *
 pfdk_profile_node(const struct pfdk_profile *prof, int node);
 
-/** Names of enum values, for messages and for writing profiles back. */
+/**
+ * Names of enum values, for messages and for writing profiles back
+ * (engines: pfdk_engine_name(), from the engine registry).
+ */
 const char *pfdk_layout_name(enum pfdk_layout l);
-/** @copydoc pfdk_layout_name */
-const char *pfdk_engine_name(enum pfdk_engine e);
 /** @copydoc pfdk_layout_name */
 const char *pfdk_role_name(enum pfdk_role r);
 

@@ -324,6 +324,30 @@ threads_pipeline_stop_midway(void **state)
 	run_scenario(&sc);
 }
 
+/*
+ * A profile edited after loading may name an engine the registry lacks:
+ * create refuses it (EINVAL) instead of stepping with no engine.
+ */
+static void
+unknown_engine(void **state)
+{
+	const struct scenario sc = { "rtc", 1, 0, "busy", 40, 16, 32, false, FAULTS };
+	static struct pfdk_profile prof;
+	struct pfdk_pipeline_conf pc = {
+		.profile = &prof,
+		.resolve = resolve,
+		.flags = PFDK_PIPELINE_F_MANUAL,
+	};
+	uint64_t calls = 0;
+
+	(void)state;
+	pc.resolve_ctx = &calls;
+	assert_int_equal(scenario_profile(&sc, &prof), 0);
+	prof.lcores[0].engine = (enum pfdk_engine)pfdk_engine_count();
+	assert_null(pfdk_pipeline_create(&pc));
+	assert_int_equal(rte_errno, EINVAL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -340,6 +364,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(threads_pipeline_uring_sqpoll),
 		cmocka_unit_test(threads_rtc_uring_paced),
 		cmocka_unit_test(threads_colocated_paced),
+		cmocka_unit_test(unknown_engine),
 	};
 
 	(void)argc;

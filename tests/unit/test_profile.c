@@ -695,10 +695,63 @@ test_queue_ranges(void **state)
 	assert_err("inline.ini:", "more than 64 queues");
 }
 
+/*
+ * The engine registry: the profile's engine = names are the registry's,
+ * each name finds its own index, and the shipped constants keep theirs.
+ */
+static void
+test_engine_registry(void **state)
+{
+	static const char *const shipped[] = {
+		[PFDK_ENGINE_BUSY] = "busy",
+		[PFDK_ENGINE_EPOLL] = "epoll",
+		[PFDK_ENGINE_URING] = "uring",
+		[PFDK_ENGINE_URING_NOSQPOLL] = "uring-nosqpoll",
+		[PFDK_ENGINE_INTHREAD] = "inthread",
+	};
+	char text[256];
+	unsigned int i;
+
+	(void)state;
+	assert_true(pfdk_engine_count() >= 5);
+	for (i = 0; i < 5; i++) {
+		assert_string_equal(pfdk_engine_name((enum pfdk_engine)i), shipped[i]);
+		assert_int_equal(pfdk_engine_by_name(shipped[i]), (int)i);
+	}
+	for (i = 0; i < pfdk_engine_count(); i++)
+		assert_int_equal(pfdk_engine_by_name(pfdk_engine_name((enum pfdk_engine)i)),
+				 (int)i);
+	assert_int_equal(pfdk_engine_by_name("spin"), -1);
+	assert_int_equal(pfdk_engine_by_name(NULL), -1);
+	assert_string_equal(pfdk_engine_name((enum pfdk_engine)pfdk_engine_count()),
+			    "unknown");
+	assert_true(pfdk_engine_sleeps(PFDK_ENGINE_EPOLL));
+	assert_false(pfdk_engine_sleeps(PFDK_ENGINE_BUSY));
+	assert_false(pfdk_engine_sleeps((enum pfdk_engine)pfdk_engine_count()));
+	assert_true(pfdk_engine_sqpoll(PFDK_ENGINE_URING));
+	assert_false(pfdk_engine_sqpoll(PFDK_ENGINE_URING_NOSQPOLL));
+	/* Every registered engine that needs no extra key loads by name. */
+	for (i = 0; i < pfdk_engine_count(); i++) {
+		enum pfdk_engine e = (enum pfdk_engine)i;
+
+		if (pfdk_engine_sqpoll(e) || e == PFDK_ENGINE_INTHREAD)
+			continue;
+		snprintf(text, sizeof(text),
+			 "[device.sim0]\n[lcore.1]\nrole = poller\ncpu = 1\n"
+			 "engine = %s\nqueues = sim0:0\n", pfdk_engine_name(e));
+		expect_ok(load_str(text, 4));
+		assert_int_equal(prof.lcores[0].engine, e);
+	}
+	/* The list in the error is the registry's. */
+	assert_int_equal(load_str("[device.sim0]\n[lcore.1]\nrole = poller\ncpu = 1\n"
+				  "engine = spin\nqueues = sim0:0\n", 4), -EINVAL);
+	assert_err("inline.ini:", "'spin' is not one of: busy, epoll, uring, uring-nosqpoll, inthread");
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 7];
+	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 8];
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_default_string),
@@ -729,5 +782,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nodes);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_pool_limit);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_driver_checks);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_engine_registry);
 	return _cmocka_run_group_tests("profile", tests, n, NULL, NULL);
 }

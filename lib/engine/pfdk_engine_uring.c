@@ -1,9 +1,39 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The io_uring engine (see pfdk_engine.h for the model): multishot reads
- * into provided buffers where the driver and the kernel allow, one-shot
- * POLL_ADD otherwise.
+ * engine = uring and engine = uring-nosqpoll: the io_uring engine of a
+ * poller, how it learns which of its queues have faults without a syscall
+ * per queue per pass. One ring per poller, its completion queue reaped by
+ * spinning.
+ *
+ * Read mode (a queue whose driver exposes a read fd and a parse op, on a
+ * kernel with IORING_OP_READ_MULTISHOT and provided-buffer rings): one
+ * multishot read stays posted on the queue's fd; each completion is a
+ * buffer of whole records, kept in the queue's list until the poller has
+ * parsed all of it (records read are gone from the kernel: a buffer is
+ * given back to the ring only when empty). A multishot that ends (no
+ * buffer left: -ENOBUFS, or any error) is posted again on the next reap.
+ * The steady state has no syscall: no read(2) per receive and no re-arm.
+ *
+ * Poll mode (the other queues, or an older kernel): a queue is read with
+ * the driver's receive while it is ready; when a receive finds it empty
+ * (and the poller has nothing in flight, so a short receive for lack of
+ * descriptors or credit never counts as empty) the poller arms a one-shot
+ * POLL_ADD on the queue's readiness fd and stops reading it until the
+ * completion. One-shot rather than multishot on purpose: a multishot poll
+ * reports only transitions to readable (measured here on a timerfd: one
+ * completion, then none while the fd stays readable), so a queue left
+ * readable after a short read would never be reported again.
+ *
+ * With IORING_SETUP_SQPOLL the kernel's SQ thread (pinned with SQ_AFF to
+ * the profile's sqpoll_cpu) takes the submissions and runs the completion
+ * work. Without it the ring is SINGLE_ISSUER | DEFER_TASKRUN |
+ * TASKRUN_FLAG where the kernel has them: completion work waits for the
+ * poller (no IPI into its spinning CPU) and the poller enters the kernel
+ * only when the ring's TASKRUN flag says there is work. SINGLE_ISSUER
+ * rings are created disabled and enabled by the thread that steps the
+ * poller, which is then their only issuer.
  */
+
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -11,18 +41,60 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <liburing.h>
+
 #include <rte_common.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 
 #include "pfdk_counter.h"
-#include "pfdk_engine.h"
+#include "pfdk_engine_ops.h"
+#include "pfdk_fault.h"
 
-#define RTE_LOG_DEFAULT_LOGTYPE pfdk
-RTE_LOG_REGISTER_SUFFIX(pfdk_engine_logtype, engine, INFO);
-#define ENGINE_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, pfdk_engine_logtype, \
-		"pfdk.engine: " fmt "\n", ##__VA_ARGS__)
+/* A queue's state in the engine. */
+struct pfdk_engine_q {
+	int fd;              /**< readiness fd (poll mode) or read fd (read mode) */
+	bool rd;             /**< read mode */
+	bool armed;          /**< read mode: a multishot is posted */
+	uint16_t head;       /**< read mode: first filled buffer, or UINT16_MAX */
+	uint16_t tail;       /**< read mode: last filled buffer */
+	uint32_t off;        /**< read mode: bytes of head already parsed */
+};
+
+/* Engine state of one poller. */
+struct pfdk_engine_uring {
+	struct io_uring ring;
+	bool up;                             /**< ring initialised */
+	bool enabled;                        /**< issuer thread set (or not needed) */
+	bool disabled;                       /**< created R_DISABLED */
+	bool taskrun;                        /**< TASKRUN_FLAG: enter when flagged */
+	bool stopping;                       /**< multishots cancelled */
+	uint16_t nb_fds;                     /**< queues watched */
+	uint16_t nb_rd;                      /**< of which in read mode */
+	uint8_t ready[PFDK_FAULT_MAX_QUEUES]; /**< poll mode: look at it */
+	struct pfdk_engine_q q[PFDK_FAULT_MAX_QUEUES];
+	/* Provided buffers (read mode). */
+	struct io_uring_buf_ring *br;
+	uint8_t *bufs;
+	uint32_t buf_size;                   /**< bytes per buffer (whole records) */
+	uint16_t nb_bufs;                    /**< power of 2 */
+	uint16_t held;                       /**< filled, in a queue's list */
+	uint16_t *next;                      /**< per buffer: next in its queue's list */
+	uint32_t *len;                       /**< per buffer: bytes read into it */
+	uint64_t arms;                       /**< polls or multishots posted */
+	uint64_t reads;                      /**< read completions with data */
+	uint64_t nobufs;                     /**< multishots ended for lack of buffers */
+	uint64_t errors;                     /**< failed completions */
+	/* What the poller reads inline (ctx->rv): kept by rv_sync(). */
+	struct pfdk_engine_rview rv[PFDK_FAULT_MAX_QUEUES];
+};
+
+/* What the engine may read itself, per queue. */
+struct pfdk_engine_queue_conf {
+	int poll_fd;        /**< readiness fd (poll mode) */
+	int read_fd;        /**< read fd, or -1: poll mode only */
+	uint32_t rec_size;  /**< record size of read_fd */
+};
 
 /* The SQ thread sleeps after this long without submissions. */
 #define SQ_THREAD_IDLE_MS 10
@@ -53,6 +125,26 @@ ring_enable(struct io_uring *ring)
 {
 	return syscall(__NR_io_uring_register, ring->ring_fd,
 		       IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * Publish queue @i's read-mode state to the poller (ctx->rv, read inline):
+ * after every change of its mode, its buffer list or its offset.
+ */
+static inline void
+rv_sync(struct pfdk_engine_uring *e, uint16_t i)
+{
+	const struct pfdk_engine_q *q = &e->q[i];
+	struct pfdk_engine_rview *rv = &e->rv[i];
+
+	rv->rd = q->rd;
+	if (q->head == UINT16_MAX) {
+		rv->buf = NULL;
+		rv->len = 0;
+	} else {
+		rv->buf = e->bufs + (size_t)q->head * e->buf_size + q->off;
+		rv->len = e->len[q->head] - q->off;
+	}
 }
 
 static struct io_uring_sqe *
@@ -197,8 +289,8 @@ ring_setup(struct pfdk_engine_uring *e, unsigned int entries, int sqpoll_cpu)
 	return io_uring_queue_init_params(entries, &e->ring, &p);
 }
 
-int
-pfdk_engine_uring_init(struct pfdk_engine_uring *e,
+static int
+uring_init(struct pfdk_engine_uring *e,
 		       const struct pfdk_engine_queue_conf *qc, uint16_t nb_fds,
 		       int sqpoll_cpu, uint16_t burst, unsigned int lcore_id)
 {
@@ -254,14 +346,15 @@ pfdk_engine_uring_init(struct pfdk_engine_uring *e,
 		/* Ready at start: look before waiting (reads post on the first reap). */
 		e->ready[i] = 1;
 		e->nb_rd += q->rd;
+		rv_sync(e, i);
 	}
 	/* Without SINGLE_ISSUER any thread may submit: no enabling needed. */
 	e->enabled = !e->disabled;
 	return 0;
 }
 
-void
-pfdk_engine_uring_wait(struct pfdk_engine_uring *e, uint16_t i)
+static void
+uring_wait(struct pfdk_engine_uring *e, uint16_t i)
 {
 	e->ready[i] = 0;
 	if (arm_poll(e, i) < 0) {
@@ -310,10 +403,11 @@ reap_read(struct pfdk_engine_uring *e, uint16_t i, const struct io_uring_cqe *cq
 	}
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		q->armed = false;
+	rv_sync(e, i);
 }
 
-void
-pfdk_engine_uring_reap(struct pfdk_engine_uring *e)
+static void
+uring_reap(struct pfdk_engine_uring *e)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
@@ -366,8 +460,8 @@ pfdk_engine_uring_reap(struct pfdk_engine_uring *e)
 		io_uring_submit(&e->ring);
 }
 
-void
-pfdk_engine_uring_consume(struct pfdk_engine_uring *e, uint16_t i, uint32_t n)
+static void
+uring_consume(struct pfdk_engine_uring *e, uint16_t i, uint32_t n)
 {
 	struct pfdk_engine_q *q = &e->q[i];
 	uint16_t bid = q->head;
@@ -375,8 +469,10 @@ pfdk_engine_uring_consume(struct pfdk_engine_uring *e, uint16_t i, uint32_t n)
 	if (bid == UINT16_MAX)
 		return;
 	q->off += n;
-	if (q->off < e->len[bid])
+	if (q->off < e->len[bid]) {
+		rv_sync(e, i);
 		return;
+	}
 	/* All parsed: the buffer goes back to the kernel. */
 	q->off = 0;
 	q->head = e->next[bid];
@@ -384,10 +480,11 @@ pfdk_engine_uring_consume(struct pfdk_engine_uring *e, uint16_t i, uint32_t n)
 		q->tail = UINT16_MAX;
 	e->held--;
 	buf_give(e, bid);
+	rv_sync(e, i);
 }
 
-void
-pfdk_engine_uring_stop(struct pfdk_engine_uring *e)
+static void
+uring_stop(struct pfdk_engine_uring *e)
 {
 	struct io_uring_sqe *sqe;
 	uint16_t i, n = 0;
@@ -411,8 +508,8 @@ pfdk_engine_uring_stop(struct pfdk_engine_uring *e)
 		io_uring_submit(&e->ring);
 }
 
-bool
-pfdk_engine_uring_drained(const struct pfdk_engine_uring *e)
+static bool
+uring_drained(const struct pfdk_engine_uring *e)
 {
 	uint16_t i;
 
@@ -422,11 +519,152 @@ pfdk_engine_uring_drained(const struct pfdk_engine_uring *e)
 	return true;
 }
 
-void
-pfdk_engine_uring_fini(struct pfdk_engine_uring *e)
+static void
+uring_fini(struct pfdk_engine_uring *e)
 {
 	if (e->up)
 		io_uring_queue_exit(&e->ring);
 	e->up = false;
 	bufs_free(e);
 }
+
+/* The ops: the ring is the engine's private state. */
+
+static int
+uring_setup_common(struct pfdk_engine_ctx *ctx, const struct pfdk_engine_conf *c,
+		   int sqpoll_cpu)
+{
+	struct pfdk_engine_queue_conf qc[PFDK_FAULT_MAX_QUEUES];
+	struct pfdk_fault_read_info ri;
+	struct pfdk_engine_uring *e;
+	uint16_t i;
+	int ret;
+
+	if (c->nb_queues > PFDK_FAULT_MAX_QUEUES)
+		return -EINVAL;
+	for (i = 0; i < c->nb_queues; i++) {
+		uint16_t dev = c->queues[i].dev_id, qid = c->queues[i].queue_id;
+
+		qc[i].poll_fd = pfdk_fault_queue_fd(dev, qid);
+		if (qc[i].poll_fd < 0) {
+			ENGINE_LOG(ERR, "lcore %u: engine %s needs a readiness fd; device %u has none",
+				   c->lcore_id, ctx->ops->name, dev);
+			return qc[i].poll_fd;
+		}
+		/* Where the driver lets the engine read for it: multishot reads. */
+		qc[i].read_fd = -1;
+		qc[i].rec_size = 0;
+		if (pfdk_fault_queue_read_info(dev, qid, &ri) == 0) {
+			qc[i].read_fd = ri.fd;
+			qc[i].rec_size = ri.rec_size;
+		}
+	}
+	e = rte_zmalloc("pfdk_uring", sizeof(*e), RTE_CACHE_LINE_SIZE);
+	if (e == NULL)
+		return -ENOMEM;
+	ctx->priv = e;
+	ret = uring_init(e, qc, c->nb_queues, sqpoll_cpu, c->burst, c->lcore_id);
+	ctx->ready = e->ready;
+	ctx->rv = e->rv;
+	return ret;
+}
+
+static int
+uring_setup_sqpoll(struct pfdk_engine_ctx *ctx, const struct pfdk_engine_conf *c)
+{
+	return uring_setup_common(ctx, c, c->sqpoll_cpu);
+}
+
+static int
+uring_setup_nosqpoll(struct pfdk_engine_ctx *ctx, const struct pfdk_engine_conf *c)
+{
+	return uring_setup_common(ctx, c, -1);
+}
+
+static void
+op_start(struct pfdk_engine_ctx *ctx)
+{
+	struct pfdk_engine_uring *e = ctx->priv;
+
+	e->stopping = false;
+	ctx->stopping = false;
+}
+
+static void
+op_reap(struct pfdk_engine_ctx *ctx)
+{
+	uring_reap(ctx->priv);
+}
+
+static void
+op_empty(struct pfdk_engine_ctx *ctx, uint16_t i)
+{
+	uring_wait(ctx->priv, i);
+}
+
+static void
+op_consume(struct pfdk_engine_ctx *ctx, uint16_t i, uint32_t n)
+{
+	uring_consume(ctx->priv, i, n);
+}
+
+static void
+op_stop(struct pfdk_engine_ctx *ctx)
+{
+	uring_stop(ctx->priv);
+	ctx->stopping = true;
+}
+
+static bool
+op_drained(const struct pfdk_engine_ctx *ctx)
+{
+	return uring_drained(ctx->priv);
+}
+
+static void
+op_stats(const struct pfdk_engine_ctx *ctx, uint64_t *arms, uint64_t *reads)
+{
+	const struct pfdk_engine_uring *e = ctx->priv;
+
+	*arms = pfdk_counter_read(&e->arms);
+	*reads = pfdk_counter_read(&e->reads);
+}
+
+static void
+op_fini(struct pfdk_engine_ctx *ctx)
+{
+	if (ctx->priv == NULL)
+		return;
+	uring_fini(ctx->priv);
+	rte_free(ctx->priv);
+	ctx->priv = NULL;
+	ctx->ready = NULL;
+	ctx->rv = NULL;
+}
+
+PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_uring = {
+	.name = "uring",
+	.sqpoll = true,
+	.setup = uring_setup_sqpoll,
+	.start = op_start,
+	.reap = op_reap,
+	.empty = op_empty,
+	.consume = op_consume,
+	.stop = op_stop,
+	.drained = op_drained,
+	.stats = op_stats,
+	.fini = op_fini,
+};
+
+PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_uring_nosqpoll = {
+	.name = "uring-nosqpoll",
+	.setup = uring_setup_nosqpoll,
+	.start = op_start,
+	.reap = op_reap,
+	.empty = op_empty,
+	.consume = op_consume,
+	.stop = op_stop,
+	.drained = op_drained,
+	.stats = op_stats,
+	.fini = op_fini,
+};
