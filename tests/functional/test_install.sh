@@ -27,7 +27,7 @@ sdk=$(pkg-config --variable=driver_includedir libpfdk)
 
 # Internal headers stay in the tree.
 bad=$(find "$tmp/d" -name '*.h' \( -name 'pfdk_idmap.h' -o -name 'pfdk_rand.h' \
-	-o -name '*_priv.h' -o -name '*_private.h' -o -name 'pfdk_engine.h' \))
+	-o -name '*_priv.h' -o -name '*_private.h' \))
 [ -z "$bad" ] || fail "internal headers installed: $bad"
 # The driver SDK only under driver/, the API only above it.
 for h in pfdk_fault_driver.h pfdk_counter.h; do
