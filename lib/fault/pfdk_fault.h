@@ -389,7 +389,9 @@ pfdk_fault_recv_parse(uint16_t dev_id, uint16_t queue_id, const void *buf,
 #ifdef PFDK_FAULT_DEBUG
 	if (dev_id >= PFDK_FAULT_MAX_DEVS || queue_id >= PFDK_FAULT_MAX_QUEUES ||
 	    faults == NULL || consumed == NULL) {
-		*consumed = 0;
+		/* Refused: nothing consumed, when there is somewhere to say so. */
+		if (consumed != NULL)
+			*consumed = 0;
 		return 0;
 	}
 #endif

@@ -1048,6 +1048,44 @@ test_rate(void **state)
 	rte_mempool_free(mp);
 }
 
+/*
+ * -Ddebug_checks=true (PFDK_FAULT_DEBUG): the fast-path calls refuse bad
+ * arguments instead of calling the driver, and say so without writing
+ * through them: a NULL consumed is refused, not written to.
+ */
+static void
+test_debug_checks(void **state)
+{
+#ifdef PFDK_FAULT_DEBUG
+	struct rte_mempool *mp = pool_make("dbg_pool", 256, 0);
+	uint16_t id = dev_up("sim50,groups=4", mp, 1);
+	struct pfdk_fault *f[BURST];
+	uint32_t consumed = 12345;
+	struct pfdk_fault_stats s;
+
+	(void)state;
+	assert_int_equal(pfdk_fault_recv_parse(id, 0, NULL, 0, f, BURST,
+					       NULL), 0);
+	assert_int_equal(pfdk_fault_recv_parse(id, 0, NULL, 0, NULL, BURST,
+					       &consumed), 0);
+	assert_int_equal(consumed, 0);
+	assert_int_equal(pfdk_fault_recv_burst(id, PFDK_FAULT_MAX_QUEUES, f,
+					       BURST), 0);
+	assert_int_equal(pfdk_fault_recv_burst(id, 0, NULL, BURST), 0);
+	assert_int_equal(pfdk_fault_respond_burst(id, 0, NULL, BURST), 0);
+	/* Nothing was taken from the device by the refused calls. */
+	s = stats(id);
+	assert_int_equal(s.received, 0);
+	assert_int_equal(pfdk_fault_close(id), 0);
+	rte_mempool_free(mp);
+#else
+	(void)state;
+	print_message("SKIP: built without -Ddebug_checks=true: no "
+		      "argument checks on the fast path to test\n");
+	skip();
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1068,6 +1106,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_close_started),
 		cmocka_unit_test(test_two_queues),
 		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_debug_checks),
 	};
 	int ret;
 
