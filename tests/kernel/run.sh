@@ -42,7 +42,10 @@ if [ -z "$out" ]; then out=$(mktemp -d /tmp/pfdk-kernel-out.XXXXXX); keep=0; fi
 mkdir -p "$out"
 rm -f "$out/status"
 {
-	echo "cd $(printf '%q' "$PWD") || exit 1"
+	# The guest mounts tmpfs on /tmp, /run and /dev/shm over the host's
+	# root: a checkout there (CI clones anywhere) comes in as its own share.
+	d=$(printf '%q' "$PWD")
+	echo "cd $d 2>/dev/null || { mkdir -p $d && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro pfdkcwd $d && cd $d; } || exit 1"
 	printf 'exec'; printf ' %q' "$@"; echo
 } >"$out/cmd.sh"
 
@@ -57,6 +60,8 @@ boot() {
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev local,id=out,path="$out",security_model=none \
 		-device virtio-9p-pci,fsdev=out,mount_tag=pfdkout \
+		-fsdev local,id=cwd,path="$PWD",security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=cwd,mount_tag=pfdkcwd \
 		-kernel "$vmlinux" \
 		-append "console=ttyS0 quiet panic=-1 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 ro init=$init pfdk_hugepages=${PFDK_KERNEL_HUGEPAGES:-64}"
 }
