@@ -12,9 +12,13 @@
  * (baselines.c). uffd is the default where userfaultfd works and no
  * sim-only option (--faults, --devargs) is given. pfdk-inthread rows (the
  * faulting threads resolve their own faults, engine = inthread) and the
- * hand-written sigbus baseline need the uffd source. iommufd is refused
- * with a clear message until it comes.
+ * hand-written sigbus baseline need the uffd source. iommufd runs the
+ * PFDK rows on one iommufd device: the in-process emulator by default
+ * ("iommufd0,emu=1", total= from --faults), or a real fault FD the bench
+ * inherited (--devargs iommufd0,fault_fd=N), served until --faults groups
+ * are answered, the FD hangs up, or SIGINT/SIGTERM.
  */
+#include <poll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -38,6 +42,7 @@
 #include "pfdk_eal.h"
 #include "pfdk_fault.h"
 #include "pfdk_hist.h"
+#include "pfdk_iommufd.h"
 #include "pfdk_pipeline.h"
 #include "pfdk_profile.h"
 #include "pfdk_sim.h"
@@ -72,6 +77,8 @@ struct opts {
 	double duration_s;  /* --duration: passes per run until this much measured time */
 	bool dry_run;       /* --dry-run: print the rows' placement, run nothing */
 	bool sim_only;      /* --faults or --devargs given */
+	bool faults_given;  /* --faults given */
+	bool repeat_given;  /* --repeat given */
 	bool uffd_only;     /* a uffd workload option given */
 	struct fb_uffd_opts u;
 };
@@ -151,8 +158,11 @@ usage(const char *prog)
 	unsigned int i;
 
 	printf("usage: %s [EAL args] -- [options]\n"
-	       "  --source uffd|sim     what faults (default: uffd where userfaultfd works, else\n"
-	       "                        sim; iommufd: not in this build)\n"
+	       "  --source uffd|sim|iommufd  what faults (default: uffd where userfaultfd\n"
+	       "                        works, else sim); iommufd: the emulated fault FD\n"
+	       "                        (iommufd0,emu=1), or --devargs iommufd0,fault_fd=N:\n"
+	       "                        an inherited fault FD served until --faults N groups,\n"
+	       "                        hang-up, or SIGINT/SIGTERM\n"
 	       "  --devargs STR         device string replacing the profile's first device\n"
 	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
 	       "  --modes LIST          rows, comma separated (every mode is listed below;\n"
@@ -176,7 +186,8 @@ usage(const char *prog)
 	       "                        a CPU on the faulters' node, off their cores\n"
 	       "  --fault-around N      uffd: pages filled after each fault in pfdk-inthread-fa\n"
 	       "                        rows (default 31, at most 511)\n"
-	       "  --faults N            sim: faults per row (default 10000000)\n"
+	       "  --faults N            sim, iommufd emu: faults per row (default 10000000);\n"
+	       "                        iommufd fault_fd: groups per row (default: no limit)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
 	       "  --repeat K            K runs per row, medians reported (default 3)\n"
 	       "  --duration S          each run repeats its pages (uffd) or faults (sim) in\n"
@@ -314,6 +325,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->sim_only = true;
+			o->faults_given = true;
 			break;
 		case 'T':
 			if (parse_uint_list(optarg, 1, 1024, o->threads, &o->nb_threads)) {
@@ -413,6 +425,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->repeat = (unsigned int)v;
+			o->repeat_given = true;
 			break;
 		case 'b':
 			if (parse_list(optarg, list, MAX_BURSTS, &o->nb_bursts))
@@ -452,9 +465,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->source = "sim";
 		}
 	}
-	if (strcmp(o->source, "sim") != 0 && strcmp(o->source, "uffd") != 0) {
-		fprintf(stderr, "--source %s: this build has the sim and uffd sources; "
-			"iommufd comes with its bench support\n", o->source);
+	if (strcmp(o->source, "sim") != 0 && strcmp(o->source, "uffd") != 0 &&
+	    strcmp(o->source, "iommufd") != 0) {
+		fprintf(stderr, "--source %s: expected uffd, sim or iommufd\n", o->source);
 		return -1;
 	}
 	if (strcmp(o->source, "uffd") == 0) {
@@ -592,6 +605,63 @@ sim_devices_check(const struct pfdk_profile *base, const char *devargs,
 }
 
 /*
+ * The iommufd source serves one device with one queue (one fault FD has one
+ * reader): the emulator ("emu=1", total= from --faults as for sim) or an
+ * inherited fault FD ("fault_fd=N", no end of its own: --faults N groups,
+ * hang-up or a signal end a row). Refused before the EAL starts, the reason
+ * in @p err; *real set for fault_fd=.
+ */
+static int
+iommufd_devices_check(const struct pfdk_profile *base, const char *devargs,
+		      bool *real, char *err, size_t errlen)
+{
+	const char *da = devargs != NULL ? devargs : base->devices[0].devargs;
+	const char *from = devargs != NULL ? "--devargs" : base->path;
+	size_t nlen = strcspn(da, ",");
+	char val[32];
+	bool emu, fd;
+
+	if (base->nb_devices != 1 || base->devices[0].nb_queues != 1) {
+		snprintf(err, errlen, "--source iommufd: %s has %u devices (the first with %u "
+			 "queues); the iommufd source serves one device with one queue (one "
+			 "fault FD has one reader)", base->path, base->nb_devices,
+			 base->nb_devices ? base->devices[0].nb_queues : 0);
+		return -1;
+	}
+	while (nlen > 0 && da[nlen - 1] >= '0' && da[nlen - 1] <= '9')
+		nlen--;
+	if (nlen != 7 || strncmp(da, "iommufd", 7) != 0) {
+		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s) is not an iommufd "
+			 "device (e.g. --devargs iommufd0,emu=1 or iommufd0,fault_fd=N)",
+			 (int)strcspn(da, ","), da, from);
+		return -1;
+	}
+	emu = devargs_value(da, "emu", val, sizeof(val)) && strcmp(val, "0") != 0;
+	fd = devargs_value(da, "fault_fd", val, sizeof(val));
+	if (emu == fd) {
+		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): give emu=1 (the "
+			 "emulated fault FD) or fault_fd=N (a fault FD this process inherited), "
+			 "one of them", (int)strcspn(da, ","), da, from);
+		return -1;
+	}
+	if (emu && devargs_value(da, "total", val, sizeof(val)) &&
+	    strspn(val, "0") == strlen(val)) {
+		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): total=0 emits "
+			 "nothing by itself, so a row would never finish; give total=N > 0 or "
+			 "leave it out (--faults sets it)", (int)strcspn(da, ","), da, from);
+		return -1;
+	}
+	if (fd && devargs_value(da, "total", val, sizeof(val))) {
+		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): total= is the "
+			 "emulator's; a real fault FD ends with --faults N groups, hang-up or "
+			 "SIGINT/SIGTERM", (int)strcspn(da, ","), da, from);
+		return -1;
+	}
+	*real = fd;
+	return 0;
+}
+
+/*
  * The profile for a row: the mode's layout, with a resolver added on the
  * main CPU for the pipeline when the profile has none (the main lcore
  * sleeps while a row runs, so that CPU is free), and each sim device told
@@ -618,7 +688,8 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 		size_t len = strlen(d->devargs);
 		int n;
 
-		if (devargs_value(d->devargs, "total", val, sizeof(val)))
+		if (devargs_value(d->devargs, "total", val, sizeof(val)) ||
+		    devargs_value(d->devargs, "fault_fd", val, sizeof(val)))
 			continue;
 		n = snprintf(d->devargs + len, sizeof(d->devargs) - len,
 			     ",total=%" PRIu64, (faults + nq - 1) / nq);
@@ -769,6 +840,69 @@ median(const double *v, unsigned int n, double *lo, double *hi)
 
 static int run_once_sim(const struct pfdk_profile *prof, struct row *r);
 
+/*
+ * iommufd fault_fd= rows: groups to answer per row (--faults; 0: until
+ * hang-up or a signal).
+ */
+static bool iommufd_real;
+static uint64_t iommufd_groups;
+
+/*
+ * A device's progress in the sim check's terms. sim: its own checks.
+ * iommufd emu: what the emulated kernel saw (a queue is exhausted once the
+ * generator emitted its total and nothing waits to be read). iommufd
+ * fault_fd: the driver's counters (the kernel side is not visible); never
+ * exhausted, a row ends on its groups, hang-up or a signal.
+ */
+static int
+dev_check(const char *source, uint16_t id, struct pfdk_sim_check *c)
+{
+	struct pfdk_iommufd_emu_check ec;
+	struct pfdk_iommufd_emu *emu;
+	struct pfdk_fault_stats fs;
+	int ret;
+
+	if (strcmp(source, "iommufd") != 0)
+		return pfdk_sim_check_get(id, c);
+	ret = pfdk_fault_stats_get(id, &fs);
+	if (ret < 0)
+		return ret;
+	memset(c, 0, sizeof(*c));
+	c->aborted = fs.aborted;
+	emu = pfdk_iommufd_emu_get(id);
+	if (emu == NULL) {
+		c->records_emitted = fs.received;
+		c->groups_answered = fs.groups - fs.aborted;
+		c->groups_emitted = fs.groups + fs.outstanding;
+		c->outstanding = fs.outstanding;
+		return 0;
+	}
+	pfdk_iommufd_emu_check_get(emu, &ec);
+	c->records_emitted = ec.records_read;
+	c->groups_emitted = ec.groups_read;
+	c->groups_answered = ec.answered;
+	c->groups_invalid = ec.answered_invalid;
+	c->duplicates = ec.duplicates;
+	c->stale = ec.unknown;
+	c->bad_code = ec.bad_code;
+	c->outstanding = ec.outstanding;
+	c->exhausted = ec.exhausted && ec.pending == 0;
+	return 0;
+}
+
+/* Has a real fault FD hung up (or gone)? */
+static bool
+iommufd_hung_up(uint16_t id)
+{
+	struct pfdk_iommufd_info info;
+	struct pollfd pfd = { .events = 0 };
+
+	if (pfdk_iommufd_info_get(id, &info) < 0 || info.fault_fd < 0)
+		return false;
+	pfd.fd = info.fault_fd;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 /* A sim row with no record emitted and no group answered for this long has failed. */
 #define SIM_STALL_S 10u
 
@@ -778,7 +912,7 @@ run_once(const struct pfdk_profile *prof, struct row *r)
 	if (strcmp(r->source, "uffd") == 0)
 		return fb_uffd_run_once(fb_is_baseline(r->mode) ? NULL : prof,
 					&uffd_opts, r);
-	return run_once_sim(prof, r);
+	return run_once_sim(prof, r); /* sim and iommufd */
 }
 
 static int
@@ -798,7 +932,7 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	unsigned int i, nq = 0;
 	uint64_t last, t_prog;
 	double pcpu0, pcpu1;
-	bool done, stalled = false;
+	bool done, stalled = false, hup = false;
 	int ret;
 
 	pipe = pfdk_pipeline_create(&pc);
@@ -833,10 +967,10 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		usleep(200);
 		memset(&all, 0, sizeof(all));
 		for (i = 0; i < prof->nb_devices; i++) {
-			ret = pfdk_sim_check_get((uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
+			ret = dev_check(r->source, (uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
 			if (ret < 0) {
 				snprintf(r->skip_reason, sizeof(r->skip_reason),
-					 "device %s: no sim check (%s)",
+					 "device %s: no check (%s)",
 					 prof->devices[i].name, strerror(-ret));
 				stalled = true;
 				break;
@@ -847,6 +981,13 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 			all.groups_answered += c.groups_answered;
 		}
 		done = all.exhausted == nq && all.outstanding == 0;
+		if (iommufd_real) {
+			/* An idle inherited FD is no stall: the other side may be quiet. */
+			hup = iommufd_hung_up((uint16_t)pfdk_pipeline_dev_id(pipe, 0));
+			done = hup || fb_stop_signal != 0 ||
+			       (iommufd_groups != 0 && all.groups_answered >= iommufd_groups);
+			t_prog = rte_rdtsc();
+		}
 		if (all.records_emitted + all.groups_answered != last) {
 			last = all.records_emitted + all.groups_answered;
 			t_prog = rte_rdtsc();
@@ -879,7 +1020,7 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	for (i = 0; i < prof->nb_devices; i++) {
 		int id = pfdk_pipeline_dev_id(pipe, i);
 
-		pfdk_sim_check_get((uint16_t)id, &c);
+		dev_check(r->source, (uint16_t)id, &c);
 		pfdk_fault_stats_get((uint16_t)id, &fs);
 		all.records_emitted += c.records_emitted;
 		all.groups_emitted += c.groups_emitted;
@@ -900,6 +1041,19 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	free(h);
 	pfdk_pipeline_destroy(pipe);
 
+	if (iommufd_real && all.aborted != 0) {
+		/*
+		 * Groups still in flight when the row ended (the other side kept
+		 * faulting): stop answered them INVALID, each once. Not lost, and
+		 * not the handler's answers: said so, not counted.
+		 */
+		printf("%s: %" PRIu64 " groups in flight at the end answered INVALID by stop\n",
+		       r->mode, all.aborted);
+		all.groups_answered += all.aborted;
+		all.aborted = 0;
+	}
+	if (hup)
+		printf("%s: the fault FD hung up\n", r->mode);
 	r->faults = all.records_emitted;
 	r->faults_per_s = (double)r->faults * (double)hz / (double)(t1 - t0);
 	r->ns_per_fault = 1e9 / r->faults_per_s;
@@ -1580,13 +1734,31 @@ main(int argc, char **argv)
 		fprintf(stderr, "--devargs %s: %s\n", o.devargs, err);
 		return 2;
 	}
-	if (!uffd && sim_devices_check(&prof, o.devargs, o.faults, err, sizeof(err)) < 0) {
+	if (strcmp(o.source, "iommufd") == 0) {
+		if (o.devargs == NULL)
+			o.devargs = "iommufd0,emu=1";
+		if (iommufd_devices_check(&prof, o.devargs, &iommufd_real, err,
+					  sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 2;
+		}
+		if (iommufd_real && o.duration_s > 0) {
+			fprintf(stderr, "--duration: a fault_fd= row ends on --faults N groups, "
+				"hang-up or a signal\n");
+			return 2;
+		}
+		/* A real FD is served once per row unless --repeat asks for more. */
+		if (iommufd_real && !o.repeat_given)
+			o.repeat = 1;
+		iommufd_groups = iommufd_real && o.faults_given ? o.faults : 0;
+	} else if (!uffd && sim_devices_check(&prof, o.devargs, o.faults, err,
+					      sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
 	if (o.nb_bursts == 0) {
 		o.bursts[o.nb_bursts++] = prof.burst;
-		if (prof.burst != 64 && !uffd)
+		if (prof.burst != 64 && !uffd && !iommufd_real)
 			o.bursts[o.nb_bursts++] = 64;
 	}
 	if (eal_args_check(dashdash > 1 ? dashdash : 1, argv) < 0)
