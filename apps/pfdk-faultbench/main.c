@@ -19,6 +19,7 @@
  * are answered, the FD hangs up, or SIGINT/SIGTERM.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,6 +50,7 @@
 #include "pfdk_uffd.h"
 
 #include "faultbench.h"
+#include "iommufd_mock.h"
 
 extern const char pfdk_default_profile[];
 
@@ -79,6 +81,8 @@ struct opts {
 	bool sim_only;      /* --faults or --devargs given */
 	bool faults_given;  /* --faults given */
 	bool repeat_given;  /* --repeat given */
+	bool mock;          /* --mock: the kernel's iommufd mock device */
+	uint64_t rate;      /* --rate: mock triggers per second (0: flat out) */
 	bool uffd_only;     /* a uffd workload option given */
 	struct fb_uffd_opts u;
 };
@@ -186,6 +190,11 @@ usage(const char *prog)
 	       "                        a CPU on the faulters' node, off their cores\n"
 	       "  --fault-around N      uffd: pages filled after each fault in pfdk-inthread-fa\n"
 	       "                        rows (default 31, at most 511)\n"
+	       "  --mock                iommufd: set up the kernel's mock device\n"
+	       "                        (CONFIG_IOMMUFD_TEST, the kernel rig) and serve its real\n"
+	       "                        fault queue; a device thread triggers --faults groups\n"
+	       "                        per row (default 20000)\n"
+	       "  --rate R              --mock: triggers per second (default: as fast as it can)\n"
 	       "  --faults N            sim, iommufd emu: faults per row (default 10000000);\n"
 	       "                        iommufd fault_fd: groups per row (default: no limit)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
@@ -290,6 +299,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "plot-kind", required_argument, NULL, 'K' },
+		{ "mock", no_argument, NULL, 'M' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -335,6 +346,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			}
 			o->u.threads = o->threads[0];
 			o->uffd_only = true;
+			break;
+		case 'M': o->mock = true; break;
+		case 'R':
+			if (parse_uint(optarg, 1, 1000000000, &o->rate)) {
+				fprintf(stderr, "--rate %s: expected faults per second in 1..1e9\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'D': {
 			char *end;
@@ -468,6 +487,20 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if (strcmp(o->source, "sim") != 0 && strcmp(o->source, "uffd") != 0 &&
 	    strcmp(o->source, "iommufd") != 0) {
 		fprintf(stderr, "--source %s: expected uffd, sim or iommufd\n", o->source);
+		return -1;
+	}
+	if ((o->mock || o->rate != 0) && strcmp(o->source, "iommufd") != 0) {
+		fprintf(stderr, "--mock and --rate need --source iommufd\n");
+		return -1;
+	}
+	if (o->rate != 0 && !o->mock) {
+		fprintf(stderr, "--rate: the emulator takes rate= in --devargs; --rate is "
+			"--mock's\n");
+		return -1;
+	}
+	if (o->mock && o->devargs != NULL) {
+		fprintf(stderr, "--mock: the bench sets up the mock device's fault queue "
+			"itself; --devargs is not for it\n");
 		return -1;
 	}
 	if (strcmp(o->source, "uffd") == 0) {
@@ -890,6 +923,54 @@ dev_check(const char *source, uint16_t id, struct pfdk_sim_check *c)
 	return 0;
 }
 
+/*
+ * --mock: the kernel's mock device, set up once for the bench, and the
+ * device thread of a row: it triggers iommufd_groups single-record groups,
+ * fault i at MOCK_BASE + i pages (resolve_sim() answers every 64th page
+ * INVALID), paced at --rate, and stops early when the row does.
+ */
+#define MOCK_BASE 0x100000000ull
+static struct iommufd_mock mock;
+static bool mock_on;
+static uint64_t mock_rate;
+
+struct mock_thread {
+	pthread_t th;
+	uint64_t n, sent;
+	volatile int stop;
+	int err;
+};
+
+static void *
+mock_run(void *arg)
+{
+	struct mock_thread *t = arg;
+	struct timespec ts;
+	double t0;
+	uint64_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+	for (i = 0; i < t->n && !__atomic_load_n(&t->stop, __ATOMIC_RELAXED); i++) {
+		int ret;
+
+		while (mock_rate != 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			if (((double)ts.tv_sec + ts.tv_nsec * 1e-9 - t0) * (double)mock_rate >=
+			    (double)i)
+				break;
+		}
+		ret = mock_trigger(&mock, 0, (uint32_t)(i & 0x1ff), PFDK_IOMMU_PGFAULT_PERM_READ,
+				   MOCK_BASE + (i << 12));
+		if (ret < 0) {
+			t->err = ret;
+			break;
+		}
+		__atomic_store_n(&t->sent, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
 /* Has a real fault FD hung up (or gone)? */
 static bool
 iommufd_hung_up(uint16_t id)
@@ -933,6 +1014,8 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	uint64_t last, t_prog;
 	double pcpu0, pcpu1;
 	bool done, stalled = false, hup = false;
+	struct mock_thread mt = { .n = iommufd_groups };
+	bool mt_on = false;
 	int ret;
 
 	pipe = pfdk_pipeline_create(&pc);
@@ -954,6 +1037,17 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
 		pfdk_pipeline_destroy(pipe);
 		return -1;
+	}
+	if (mock_on) {
+		ret = pthread_create(&mt.th, NULL, mock_run, &mt);
+		if (ret != 0) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "device thread: %s",
+				 strerror(ret));
+			pfdk_pipeline_stop(pipe);
+			pfdk_pipeline_destroy(pipe);
+			return -1;
+		}
+		mt_on = true;
 	}
 	/*
 	 * Sleep while the workers run; done when every queue emitted all and
@@ -986,7 +1080,13 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 			hup = iommufd_hung_up((uint16_t)pfdk_pipeline_dev_id(pipe, 0));
 			done = hup || fb_stop_signal != 0 ||
 			       (iommufd_groups != 0 && all.groups_answered >= iommufd_groups);
-			t_prog = rte_rdtsc();
+			if (mock_on && mt.err != 0) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason),
+					 "IOMMU_TEST_OP_TRIGGER_IOPF: %s", strerror(-mt.err));
+				stalled = true;
+			}
+			if (!mock_on)
+				t_prog = rte_rdtsc();
 		}
 		if (all.records_emitted + all.groups_answered != last) {
 			last = all.records_emitted + all.groups_answered;
@@ -1002,6 +1102,10 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	} while (!done && !stalled && fb_stop_signal == 0);
 	t1 = rte_rdtsc();
 	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	if (mt_on) {
+		__atomic_store_n(&mt.stop, 1, __ATOMIC_RELAXED);
+		pthread_join(mt.th, NULL);
+	}
 	/* Stop answers what is outstanding (INVALID): no group is left waiting. */
 	pfdk_pipeline_stop(pipe);
 	if (stalled) {
@@ -1735,6 +1839,26 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(o.source, "iommufd") == 0) {
+		static char mock_da[64];
+
+		if (o.mock) {
+			const char *step = NULL;
+
+			ret = mock_open(&mock, &step);
+			if (ret < 0) {
+				fprintf(stderr, "--mock: %s: %s (the mock device needs a kernel "
+					"with CONFIG_IOMMUFD_TEST, e.g. the kernel rig's: "
+					"tests/kernel/run.sh)\n", step, strerror(-ret));
+				return 2;
+			}
+			mock_on = true;
+			mock_rate = o.rate;
+			snprintf(mock_da, sizeof(mock_da), "iommufd0,fault_fd=%d", mock.fault_fd);
+			o.devargs = mock_da;
+			if (!o.faults_given)
+				o.faults = 20000;
+			o.faults_given = true;
+		}
 		if (o.devargs == NULL)
 			o.devargs = "iommufd0,emu=1";
 		if (iommufd_devices_check(&prof, o.devargs, &iommufd_real, err,
@@ -1995,6 +2119,15 @@ main(int argc, char **argv)
 	for (i = 0; i < nrows; i++)
 		free(rows[i].hist);
 	pfdk_cleanup();
+	if (mock_on) {
+		const char *step = NULL;
+
+		ret = mock_close(&mock, &step);
+		if (ret < 0) {
+			fprintf(stderr, "--mock: teardown: %s: %s\n", step, strerror(-ret));
+			failed = true;
+		}
+	}
 	if (failed)
 		fprintf(stderr, "pfdk-faultbench: FAILED (a row failed to run, or lost or "
 			"duplicated a fault, or --json/--plot could not be written)\n");
