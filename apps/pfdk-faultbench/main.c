@@ -20,6 +20,7 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -127,6 +128,29 @@ static const struct {
 	{ "native", "no userfaultfd: the kernel's own first touch (the floor)" },
 };
 
+/* The hand-written fault-FD handlers, --mock rows beside PFDK's. */
+static const struct {
+	const char *name;
+	const char *engine;
+	const char *help;
+} fd_baseline_defs[] = {
+	{ "fd-spin", "spin read+write", "non-blocking read() spun, write() per burst" },
+	{ "fd-poll", "poll+read+write", "poll() then read() and write() per burst" },
+	{ "fd-epoll", "epoll+read+write", "epoll_wait() then read() and write() per burst" },
+};
+
+static int
+fd_baseline_find(const char *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(fd_baseline_defs); i++)
+		if (strcmp(fd_baseline_defs[i].name, m) == 0)
+			return (int)i;
+	return -1;
+}
+
+
 /* Every mode's name, for messages: "pfdk, pfdk-rtc, ...". */
 static void
 mode_names(char *buf, size_t len, bool uffd_only)
@@ -217,6 +241,9 @@ usage(const char *prog)
 		       mode_defs[i].help);
 	for (i = 0; i < RTE_DIM(baseline_defs); i++)
 		printf("  %-20s* %s\n", baseline_defs[i].name, baseline_defs[i].help);
+	for (i = 0; i < RTE_DIM(fd_baseline_defs); i++)
+		printf("  %-20s+ %s\n", fd_baseline_defs[i].name, fd_baseline_defs[i].help);
+	printf("  (+: --source iommufd --mock only)\n");
 	printf("EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
 	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
 	       "--no-pci is added unless -a/-b name PCI devices.\n"
@@ -530,6 +557,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 		if (strcmp(o->source, "uffd") == 0 && fb_is_baseline(m))
 			continue;
+		if (o->mock && fd_baseline_find(m) >= 0)
+			continue;
+		if (fd_baseline_find(m) >= 0) {
+			fprintf(stderr, "--modes: '%s' is a hand-written handler of the mock "
+				"device's fault FD: it needs --source iommufd --mock\n", m);
+			return -1;
+		}
 		if (mode_find(m) == NULL ||
 		    (strcmp(o->source, "uffd") != 0 && strncmp(m, "pfdk-inthread", 13) == 0)) {
 			char any[256], uo[256];
@@ -537,7 +571,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			mode_names(any, sizeof(any), false);
 			mode_names(uo, sizeof(uo), true);
 			fprintf(stderr, "--modes: '%s' is not a mode of this build and "
-				"source (%s; %s need --source uffd)\n", m, any, uo);
+				"source (%s; %s need --source uffd; fd-spin, fd-poll, fd-epoll "
+				"need --source iommufd --mock)\n", m, any, uo);
 			return -1;
 		}
 	}
@@ -786,6 +821,9 @@ row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uf
 		{ "epoll-many", "epoll+read" },
 		{ "sigbus", "sigbus in the faulting thread" },
 		{ "native", "kernel first touch" },
+		{ "fd-spin", "spin read+write" },
+		{ "fd-poll", "poll+read+write" },
+		{ "fd-epoll", "epoll+read+write" },
 	};
 	unsigned int i;
 	size_t n = 0;
@@ -929,10 +967,30 @@ dev_check(const char *source, uint16_t id, struct pfdk_sim_check *c)
  * fault i at MOCK_BASE + i pages (resolve_sim() answers every 64th page
  * INVALID), paced at --rate, and stops early when the row does.
  */
+/* A sim row with no record emitted and no group answered for this long has failed. */
+#define SIM_STALL_S 10u
 #define MOCK_BASE 0x100000000ull
 static struct iommufd_mock mock;
 static bool mock_on;
 static uint64_t mock_rate;
+static uint64_t *mock_t;      /* TSC before fault i's trigger: latency from it */
+static struct pfdk_hist *mock_hist; /* trigger to the handler's answer, per row */
+
+/* resolve_sim(), and the latency from fault i's trigger to this answer. */
+static uint16_t
+resolve_mock(void *ctx, struct pfdk_fault **faults, uint16_t nb)
+{
+	uint64_t now = rte_rdtsc();
+	uint16_t i;
+
+	for (i = 0; i < nb; i++) {
+		uint64_t k = (faults[i]->addr - MOCK_BASE) >> 12;
+
+		if (faults[i]->addr >= MOCK_BASE && k < iommufd_groups)
+			pfdk_hist_record(mock_hist, now - mock_t[k]);
+	}
+	return resolve_sim(ctx, faults, nb);
+}
 
 struct mock_thread {
 	pthread_t th;
@@ -960,6 +1018,7 @@ mock_run(void *arg)
 			    (double)i)
 				break;
 		}
+		mock_t[i] = rte_rdtsc();
 		ret = mock_trigger(&mock, 0, (uint32_t)(i & 0x1ff), PFDK_IOMMU_PGFAULT_PERM_READ,
 				   MOCK_BASE + (i << 12));
 		if (ret < 0) {
@@ -969,6 +1028,145 @@ mock_run(void *arg)
 		__atomic_store_n(&t->sent, i + 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
+}
+
+/*
+ * A hand-written handler of the mock's fault FD on the main thread: read
+ * up to 32 records (the real FD reads 0 when empty), answer each group
+ * with resolve_sim()'s rule, write the burst's responses (the kernel takes
+ * them in order and stops at the first bad entry: a short write leaves the
+ * rest to the next write, and an entry it refuses is an error here, ours
+ * are all valid). fd-poll and fd-epoll sleep until readable first. Counts
+ * its own syscalls; faults seen twice or never answered are reported.
+ */
+static int
+run_fd_baseline(struct row *r)
+{
+	struct pfdk_iommu_hwpt_pgfault rec[32];
+	struct pfdk_iommu_hwpt_page_response resp[32];
+	struct mock_thread mt = { .n = iommufd_groups };
+	uint64_t answered = 0, nread = 0, nwrite = 0, nwait = 0, dup = 0;
+	uint64_t t0, t1, last, hz = rte_get_tsc_hz();
+	struct pfdk_hist_summary hs;
+	int b = fd_baseline_find(r->mode), fd = mock.fault_fd, ep = -1, ret = 0;
+	uint8_t *seen = calloc(iommufd_groups, 1);
+	double c0, c1;
+
+	if (seen == NULL)
+		return -1;
+	if (b == 2) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "epoll: %s",
+				 strerror(errno));
+			ret = -1;
+			goto out;
+		}
+	}
+	pfdk_hist_reset(mock_hist);
+	c0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = last = rte_rdtsc();
+	if (pthread_create(&mt.th, NULL, mock_run, &mt) != 0) {
+		snprintf(r->skip_reason, sizeof(r->skip_reason), "device thread: cannot start");
+		ret = -1;
+		goto out;
+	}
+	while (answered < iommufd_groups && fb_stop_signal == 0) {
+		uint64_t now;
+		size_t k, i, off;
+		ssize_t n;
+
+		if (b == 1) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			nwait++;
+			poll(&pfd, 1, 100);
+		} else if (b == 2) {
+			struct epoll_event ev;
+
+			nwait++;
+			epoll_wait(ep, &ev, 1, 100);
+		}
+		n = read(fd, rec, sizeof(rec));
+		nread++;
+		now = rte_rdtsc();
+		if (n < 0 && errno != EAGAIN) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "read: %s", strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (n <= 0) {
+			if (mt.err != 0 || now - last > SIM_STALL_S * hz) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason),
+					 "%s after %" PRIu64 " groups", mt.err != 0 ?
+					 "TRIGGER_IOPF failed" : "no fault for 10 s", answered);
+				ret = -1;
+				break;
+			}
+			continue;
+		}
+		k = (size_t)n / sizeof(rec[0]);
+		for (i = 0; i < k; i++) {
+			uint64_t x = (rec[i].addr - MOCK_BASE) >> 12;
+
+			if (rec[i].addr < MOCK_BASE || x >= iommufd_groups || seen[x]++ != 0)
+				dup++;
+			else
+				pfdk_hist_record(mock_hist, now - mock_t[x]);
+			resp[i].cookie = rec[i].cookie;
+			resp[i].code = ((rec[i].addr >> 12) & 63) == 63 ?
+				PFDK_IOMMUFD_PAGE_RESP_INVALID : PFDK_IOMMUFD_PAGE_RESP_SUCCESS;
+		}
+		for (off = 0; off < k; ) {
+			ssize_t w = write(fd, resp + off, (k - off) * sizeof(resp[0]));
+
+			nwrite++;
+			if (w <= 0) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason), "write: %s",
+					 w < 0 ? strerror(errno) : "nothing taken");
+				ret = -1;
+				goto stop;
+			}
+			off += (size_t)w / sizeof(resp[0]);
+		}
+		answered += k;
+		last = now;
+	}
+stop:
+	t1 = rte_rdtsc();
+	c1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	__atomic_store_n(&mt.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(mt.th, NULL);
+	if (ret == 0 && fb_stop_signal != 0)
+		ret = 2;
+	if (ret != 0)
+		goto out;
+	pfdk_hist_summarize(mock_hist, &hs);
+	if (r->hist != NULL)
+		pfdk_hist_merge(r->hist, mock_hist);
+	r->faults = answered;
+	r->wall_s = (double)(t1 - t0) / (double)hz;
+	r->faults_per_s = (double)answered / r->wall_s;
+	r->ns_per_fault = 1e9 / r->faults_per_s;
+	r->p50_us = (double)hs.p50 * 1e6 / (double)hz;
+	r->p90_us = (double)hs.p90 * 1e6 / (double)hz;
+	r->p99_us = (double)hs.p99 * 1e6 / (double)hz;
+	r->p999_us = (double)hs.p999 * 1e6 / (double)hz;
+	r->max_us = (double)hs.max * 1e6 / (double)hz;
+	r->lost = iommufd_groups - RTE_MIN(answered, iommufd_groups);
+	r->duplicated = dup;
+	r->cpu_handler_s = RTE_MAX(c1 - c0, 0.0);
+	r->cpu_faulters_s = 0;
+	printf("%s: syscalls per group: read %.2f, write %.2f, %s %.2f\n", r->mode,
+	       (double)nread / (double)answered, (double)nwrite / (double)answered,
+	       b == 2 ? "epoll_wait" : "poll", (double)nwait / (double)answered);
+out:
+	if (ep >= 0)
+		close(ep);
+	free(seen);
+	return ret;
 }
 
 /* Has a real fault FD hung up (or gone)? */
@@ -984,8 +1182,6 @@ iommufd_hung_up(uint16_t id)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
-/* A sim row with no record emitted and no group answered for this long has failed. */
-#define SIM_STALL_S 10u
 
 static int
 run_once(const struct pfdk_profile *prof, struct row *r)
@@ -993,6 +1189,8 @@ run_once(const struct pfdk_profile *prof, struct row *r)
 	if (strcmp(r->source, "uffd") == 0)
 		return fb_uffd_run_once(fb_is_baseline(r->mode) ? NULL : prof,
 					&uffd_opts, r);
+	if (mock_on && fd_baseline_find(r->mode) >= 0)
+		return run_fd_baseline(r);
 	return run_once_sim(prof, r); /* sim and iommufd */
 }
 
@@ -1001,7 +1199,7 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 {
 	struct pfdk_pipeline_conf pc = {
 		.profile = prof,
-		.resolve = resolve_sim,
+		.resolve = mock_on ? resolve_mock : resolve_sim,
 	};
 	struct pfdk_pipeline *pipe;
 	struct pfdk_lcore_stats ls;
@@ -1014,6 +1212,7 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	uint64_t last, t_prog;
 	double pcpu0, pcpu1;
 	bool done, stalled = false, hup = false;
+	struct pfdk_iommufd_xstats xs = { 0 };
 	struct mock_thread mt = { .n = iommufd_groups };
 	bool mt_on = false;
 	int ret;
@@ -1027,6 +1226,8 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	}
 	for (i = 0; i < prof->nb_devices; i++)
 		nq += prof->devices[i].nb_queues;
+	if (mock_on)
+		pfdk_hist_reset(mock_hist);
 	/* No faulting threads here: the whole process is the handler. */
 	pcpu0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = rte_rdtsc();
@@ -1125,6 +1326,8 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		int id = pfdk_pipeline_dev_id(pipe, i);
 
 		dev_check(r->source, (uint16_t)id, &c);
+		if (strcmp(r->source, "iommufd") == 0)
+			pfdk_iommufd_xstats_get((uint16_t)id, &xs);
 		pfdk_fault_stats_get((uint16_t)id, &fs);
 		all.records_emitted += c.records_emitted;
 		all.groups_emitted += c.groups_emitted;
@@ -1139,6 +1342,8 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		return -1;
 	}
 	pfdk_pipeline_stats(pipe, &ls, h);
+	if (mock_on)
+		memcpy(h, mock_hist, sizeof(*h)); /* from the trigger, as the baselines */
 	pfdk_hist_summarize(h, &s);
 	if (r->hist != NULL)
 		pfdk_hist_merge(r->hist, h);
@@ -1158,6 +1363,10 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	}
 	if (hup)
 		printf("%s: the fault FD hung up\n", r->mode);
+	if (mock_on && all.groups_answered != 0)
+		printf("%s: write() calls per group %.2f (the driver's count; reads "
+		       "are not counted)\n", r->mode, (double)xs.writes /
+		       (double)all.groups_answered);
 	r->faults = all.records_emitted;
 	r->faults_per_s = (double)r->faults * (double)hz / (double)(t1 - t0);
 	r->ns_per_fault = 1e9 / r->faults_per_s;
@@ -1853,6 +2062,15 @@ main(int argc, char **argv)
 			}
 			mock_on = true;
 			mock_rate = o.rate;
+			if (!o.faults_given)
+				o.faults = 20000;
+			mock_t = calloc(o.faults, sizeof(*mock_t));
+			mock_hist = calloc(1, sizeof(*mock_hist));
+			if (mock_t == NULL || mock_hist == NULL) {
+				fprintf(stderr, "--mock: no memory for %" PRIu64 " trigger times\n",
+					o.faults);
+				return 2;
+			}
 			snprintf(mock_da, sizeof(mock_da), "iommufd0,fault_fd=%d", mock.fault_fd);
 			o.devargs = mock_da;
 			if (!o.faults_given)
@@ -1907,7 +2125,8 @@ main(int argc, char **argv)
 	/* Every row's profile, point after point. */
 	for (pt = 0; pt < npoints; pt++)
 	for (i = 0; i < o.nb_modes; i++) {
-		bool bl = uffd && fb_is_baseline(o.modes[i]);
+		bool bl = (uffd && fb_is_baseline(o.modes[i])) ||
+			  (mock_on && fd_baseline_find(o.modes[i]) >= 0);
 
 		point_set(&o, pt);
 

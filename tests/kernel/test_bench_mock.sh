@@ -5,7 +5,8 @@
 # the faults, and every PFDK row serves Linux's real fault queue: each row
 # must answer all 3000 groups (0 lost, 0 duplicated in the bench's count),
 # once flat out and once paced by --rate, and the bench's teardown of the
-# mock device must succeed (it fails the bench otherwise). Skips (77)
+# mock device must succeed (it fails the bench otherwise). The
+# hand-written handlers fd-spin/poll/epoll run in the same table. Skips (77)
 # without /dev/iommu or the mock device.
 set -u
 bench=$1
@@ -22,7 +23,7 @@ if [ $rc -eq 2 ] && grep -q 'MOCK_DOMAIN' "$tmp/out"; then
 fi
 [ $rc -eq 0 ] || fail "one fault: exit $rc: $(tail -5 "$tmp/out")"
 
-modes=pfdk-rtc,pfdk-pipeline,pfdk-colocated,pfdk-epoll,pfdk-uring,pfdk-uring-nosqpoll
+modes=pfdk-rtc,pfdk-pipeline,pfdk-colocated,pfdk-epoll,pfdk-uring,pfdk-uring-nosqpoll,fd-spin,fd-poll,fd-epoll
 for extra in "" "--rate 20000"; do
 	# shellcheck disable=SC2086
 	timeout 300 "$bench" --source iommufd --mock --faults 3000 --repeat 1 --burst 32 \
@@ -37,6 +38,10 @@ for r in rows:
     assert r["faults"] == 3000 and r["lost"] == 0 and r["duplicated"] == 0, r
 PY
 	grep -q '^pfdk-rtc  *iommufd' "$tmp/out" || fail "no table: $(cat "$tmp/out")"
+	for b in fd-spin fd-poll fd-epoll; do
+		grep -qE "^$b: syscalls per group: read [0-9.]+, write [0-9.]+" "$tmp/out" ||
+			fail "$b: no syscall count: $(cat "$tmp/out")"
+	done
 	echo "  mock ${extra:-flat out}:"
 	sed -n '/^mode /,$p' "$tmp/out" | sed 's/^/  /'
 done
