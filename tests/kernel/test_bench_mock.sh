@@ -38,11 +38,12 @@ for r in rows:
     assert r["faults"] == 3000 and r["lost"] == 0 and r["duplicated"] == 0, r
 PY
 	grep -q '^pfdk-rtc  *iommufd' "$tmp/out" || fail "no table: $(cat "$tmp/out")"
-	for b in fd-spin fd-poll fd-epoll; do
-		grep -qE "^$b: syscalls per group: read [0-9.]+, write [0-9.]+" "$tmp/out" ||
+	for b in fd-spin fd-poll fd-epoll pfdk-rtc pfdk-uring; do
+		grep -qE "^$b: syscalls per group: read [0-9.]+( \([0-9.]+ empty\))?, write [0-9.]+" "$tmp/out" ||
 			fail "$b: no syscall count: $(cat "$tmp/out")"
 	done
 	echo "  mock ${extra:-flat out}:"
 	sed -n '/^mode /,$p' "$tmp/out" | sed 's/^/  /'
+	grep ': syscalls per group' "$tmp/out" | sed 's/ (the driver.*//; s/^/  /'
 done
 echo "bench --mock ok"
