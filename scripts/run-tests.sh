@@ -103,7 +103,8 @@ fi
 # the reason, where qemu or linux-source-6.12 cannot be had.
 kernel_rig() {
 	local dir=$1 out rc p f s t tests=()
-	tests=("$dir/tests/kernel/test_iommufd_kernel")
+	tests=("$dir/tests/kernel/test_iommufd_kernel"
+		"tests/kernel/test_bench_mock.sh $dir/apps/pfdk-faultbench/pfdk-faultbench")
 	for t in uffd_mem uffd_events uffd_inthread uffd_unpriv uffd_image; do
 		tests+=("$dir/tests/functional/test_$t")
 	done

@@ -12,9 +12,15 @@
  * (baselines.c). uffd is the default where userfaultfd works and no
  * sim-only option (--faults, --devargs) is given. pfdk-inthread rows (the
  * faulting threads resolve their own faults, engine = inthread) and the
- * hand-written sigbus baseline need the uffd source. iommufd is refused
- * with a clear message until it comes.
+ * hand-written sigbus baseline need the uffd source. iommufd runs the
+ * PFDK rows on one iommufd device: the in-process emulator by default
+ * ("iommufd0,emu=1", total= from --faults), or a real fault FD the bench
+ * inherited (--devargs iommufd0,fault_fd=N), served until --faults groups
+ * are answered, the FD hangs up, or SIGINT/SIGTERM.
  */
+#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -38,12 +44,14 @@
 #include "pfdk_eal.h"
 #include "pfdk_fault.h"
 #include "pfdk_hist.h"
+#include "pfdk_iommufd.h"
 #include "pfdk_pipeline.h"
 #include "pfdk_profile.h"
 #include "pfdk_sim.h"
 #include "pfdk_uffd.h"
 
 #include "faultbench.h"
+#include "iommufd_mock.h"
 
 extern const char pfdk_default_profile[];
 
@@ -72,6 +80,10 @@ struct opts {
 	double duration_s;  /* --duration: passes per run until this much measured time */
 	bool dry_run;       /* --dry-run: print the rows' placement, run nothing */
 	bool sim_only;      /* --faults or --devargs given */
+	bool faults_given;  /* --faults given */
+	bool repeat_given;  /* --repeat given */
+	bool mock;          /* --mock: the kernel's iommufd mock device */
+	uint64_t rate;      /* --rate: mock triggers per second (0: flat out) */
 	bool uffd_only;     /* a uffd workload option given */
 	struct fb_uffd_opts u;
 };
@@ -116,6 +128,29 @@ static const struct {
 	{ "native", "no userfaultfd: the kernel's own first touch (the floor)" },
 };
 
+/* The hand-written fault-FD handlers, --mock rows beside PFDK's. */
+static const struct {
+	const char *name;
+	const char *engine;
+	const char *help;
+} fd_baseline_defs[] = {
+	{ "fd-spin", "spin read+write", "non-blocking read() spun, write() per burst" },
+	{ "fd-poll", "poll+read+write", "poll() then read() and write() per burst" },
+	{ "fd-epoll", "epoll+read+write", "epoll_wait() then read() and write() per burst" },
+};
+
+static int
+fd_baseline_find(const char *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(fd_baseline_defs); i++)
+		if (strcmp(fd_baseline_defs[i].name, m) == 0)
+			return (int)i;
+	return -1;
+}
+
+
 /* Every mode's name, for messages: "pfdk, pfdk-rtc, ...". */
 static void
 mode_names(char *buf, size_t len, bool uffd_only)
@@ -151,8 +186,11 @@ usage(const char *prog)
 	unsigned int i;
 
 	printf("usage: %s [EAL args] -- [options]\n"
-	       "  --source uffd|sim     what faults (default: uffd where userfaultfd works, else\n"
-	       "                        sim; iommufd: not in this build)\n"
+	       "  --source uffd|sim|iommufd  what faults (default: uffd where userfaultfd\n"
+	       "                        works, else sim); iommufd: the emulated fault FD\n"
+	       "                        (iommufd0,emu=1), or --devargs iommufd0,fault_fd=N:\n"
+	       "                        an inherited fault FD served until --faults N groups,\n"
+	       "                        hang-up, or SIGINT/SIGTERM\n"
 	       "  --devargs STR         device string replacing the profile's first device\n"
 	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
 	       "  --modes LIST          rows, comma separated (every mode is listed below;\n"
@@ -176,7 +214,13 @@ usage(const char *prog)
 	       "                        a CPU on the faulters' node, off their cores\n"
 	       "  --fault-around N      uffd: pages filled after each fault in pfdk-inthread-fa\n"
 	       "                        rows (default 31, at most 511)\n"
-	       "  --faults N            sim: faults per row (default 10000000)\n"
+	       "  --mock                iommufd: set up the kernel's mock device\n"
+	       "                        (CONFIG_IOMMUFD_TEST, the kernel rig) and serve its real\n"
+	       "                        fault queue; a device thread triggers --faults groups\n"
+	       "                        per row (default 20000)\n"
+	       "  --rate R              --mock: triggers per second (default: as fast as it can)\n"
+	       "  --faults N            sim, iommufd emu: faults per row (default 10000000);\n"
+	       "                        iommufd fault_fd: groups per row (default: no limit)\n"
 	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
 	       "  --repeat K            K runs per row, medians reported (default 3)\n"
 	       "  --duration S          each run repeats its pages (uffd) or faults (sim) in\n"
@@ -197,6 +241,9 @@ usage(const char *prog)
 		       mode_defs[i].help);
 	for (i = 0; i < RTE_DIM(baseline_defs); i++)
 		printf("  %-20s* %s\n", baseline_defs[i].name, baseline_defs[i].help);
+	for (i = 0; i < RTE_DIM(fd_baseline_defs); i++)
+		printf("  %-20s+ %s\n", fd_baseline_defs[i].name, fd_baseline_defs[i].help);
+	printf("  (+: --source iommufd --mock only)\n");
 	printf("EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
 	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
 	       "--no-pci is added unless -a/-b name PCI devices.\n"
@@ -279,6 +326,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "plot-kind", required_argument, NULL, 'K' },
+		{ "mock", no_argument, NULL, 'M' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -314,6 +363,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->sim_only = true;
+			o->faults_given = true;
 			break;
 		case 'T':
 			if (parse_uint_list(optarg, 1, 1024, o->threads, &o->nb_threads)) {
@@ -323,6 +373,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			}
 			o->u.threads = o->threads[0];
 			o->uffd_only = true;
+			break;
+		case 'M': o->mock = true; break;
+		case 'R':
+			if (parse_uint(optarg, 1, 1000000000, &o->rate)) {
+				fprintf(stderr, "--rate %s: expected faults per second in 1..1e9\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'D': {
 			char *end;
@@ -413,6 +471,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->repeat = (unsigned int)v;
+			o->repeat_given = true;
 			break;
 		case 'b':
 			if (parse_list(optarg, list, MAX_BURSTS, &o->nb_bursts))
@@ -452,9 +511,23 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->source = "sim";
 		}
 	}
-	if (strcmp(o->source, "sim") != 0 && strcmp(o->source, "uffd") != 0) {
-		fprintf(stderr, "--source %s: this build has the sim and uffd sources; "
-			"iommufd comes with its bench support\n", o->source);
+	if (strcmp(o->source, "sim") != 0 && strcmp(o->source, "uffd") != 0 &&
+	    strcmp(o->source, "iommufd") != 0) {
+		fprintf(stderr, "--source %s: expected uffd, sim or iommufd\n", o->source);
+		return -1;
+	}
+	if ((o->mock || o->rate != 0) && strcmp(o->source, "iommufd") != 0) {
+		fprintf(stderr, "--mock and --rate need --source iommufd\n");
+		return -1;
+	}
+	if (o->rate != 0 && !o->mock) {
+		fprintf(stderr, "--rate: the emulator takes rate= in --devargs; --rate is "
+			"--mock's\n");
+		return -1;
+	}
+	if (o->mock && o->devargs != NULL) {
+		fprintf(stderr, "--mock: the bench sets up the mock device's fault queue "
+			"itself; --devargs is not for it\n");
 		return -1;
 	}
 	if (strcmp(o->source, "uffd") == 0) {
@@ -484,6 +557,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 		if (strcmp(o->source, "uffd") == 0 && fb_is_baseline(m))
 			continue;
+		if (o->mock && fd_baseline_find(m) >= 0)
+			continue;
+		if (fd_baseline_find(m) >= 0) {
+			fprintf(stderr, "--modes: '%s' is a hand-written handler of the mock "
+				"device's fault FD: it needs --source iommufd --mock\n", m);
+			return -1;
+		}
 		if (mode_find(m) == NULL ||
 		    (strcmp(o->source, "uffd") != 0 && strncmp(m, "pfdk-inthread", 13) == 0)) {
 			char any[256], uo[256];
@@ -491,7 +571,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			mode_names(any, sizeof(any), false);
 			mode_names(uo, sizeof(uo), true);
 			fprintf(stderr, "--modes: '%s' is not a mode of this build and "
-				"source (%s; %s need --source uffd)\n", m, any, uo);
+				"source (%s; %s need --source uffd; fd-spin, fd-poll, fd-epoll "
+				"need --source iommufd --mock)\n", m, any, uo);
 			return -1;
 		}
 	}
@@ -592,6 +673,63 @@ sim_devices_check(const struct pfdk_profile *base, const char *devargs,
 }
 
 /*
+ * The iommufd source serves one device with one queue (one fault FD has one
+ * reader): the emulator ("emu=1", total= from --faults as for sim) or an
+ * inherited fault FD ("fault_fd=N", no end of its own: --faults N groups,
+ * hang-up or a signal end a row). Refused before the EAL starts, the reason
+ * in @p err; *real set for fault_fd=.
+ */
+static int
+iommufd_devices_check(const struct pfdk_profile *base, const char *devargs,
+		      bool *real, char *err, size_t errlen)
+{
+	const char *da = devargs != NULL ? devargs : base->devices[0].devargs;
+	const char *from = devargs != NULL ? "--devargs" : base->path;
+	size_t nlen = strcspn(da, ",");
+	char val[32];
+	bool emu, fd;
+
+	if (base->nb_devices != 1 || base->devices[0].nb_queues != 1) {
+		snprintf(err, errlen, "--source iommufd: %s has %u devices (the first with %u "
+			 "queues); the iommufd source serves one device with one queue (one "
+			 "fault FD has one reader)", base->path, base->nb_devices,
+			 base->nb_devices ? base->devices[0].nb_queues : 0);
+		return -1;
+	}
+	while (nlen > 0 && da[nlen - 1] >= '0' && da[nlen - 1] <= '9')
+		nlen--;
+	if (nlen != 7 || strncmp(da, "iommufd", 7) != 0) {
+		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s) is not an iommufd "
+			 "device (e.g. --devargs iommufd0,emu=1 or iommufd0,fault_fd=N)",
+			 (int)strcspn(da, ","), da, from);
+		return -1;
+	}
+	emu = devargs_value(da, "emu", val, sizeof(val)) && strcmp(val, "0") != 0;
+	fd = devargs_value(da, "fault_fd", val, sizeof(val));
+	if (emu == fd) {
+		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): give emu=1 (the "
+			 "emulated fault FD) or fault_fd=N (a fault FD this process inherited), "
+			 "one of them", (int)strcspn(da, ","), da, from);
+		return -1;
+	}
+	if (emu && devargs_value(da, "total", val, sizeof(val)) &&
+	    strspn(val, "0") == strlen(val)) {
+		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): total=0 emits "
+			 "nothing by itself, so a row would never finish; give total=N > 0 or "
+			 "leave it out (--faults sets it)", (int)strcspn(da, ","), da, from);
+		return -1;
+	}
+	if (fd && devargs_value(da, "total", val, sizeof(val))) {
+		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): total= is the "
+			 "emulator's; a real fault FD ends with --faults N groups, hang-up or "
+			 "SIGINT/SIGTERM", (int)strcspn(da, ","), da, from);
+		return -1;
+	}
+	*real = fd;
+	return 0;
+}
+
+/*
  * The profile for a row: the mode's layout, with a resolver added on the
  * main CPU for the pipeline when the profile has none (the main lcore
  * sleeps while a row runs, so that CPU is free), and each sim device told
@@ -618,7 +756,8 @@ row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 		size_t len = strlen(d->devargs);
 		int n;
 
-		if (devargs_value(d->devargs, "total", val, sizeof(val)))
+		if (devargs_value(d->devargs, "total", val, sizeof(val)) ||
+		    devargs_value(d->devargs, "fault_fd", val, sizeof(val)))
 			continue;
 		n = snprintf(d->devargs + len, sizeof(d->devargs) - len,
 			     ",total=%" PRIu64, (faults + nq - 1) / nq);
@@ -682,6 +821,9 @@ row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uf
 		{ "epoll-many", "epoll+read" },
 		{ "sigbus", "sigbus in the faulting thread" },
 		{ "native", "kernel first touch" },
+		{ "fd-spin", "spin read+write" },
+		{ "fd-poll", "poll+read+write" },
+		{ "fd-epoll", "epoll+read+write" },
 	};
 	unsigned int i;
 	size_t n = 0;
@@ -769,8 +911,323 @@ median(const double *v, unsigned int n, double *lo, double *hi)
 
 static int run_once_sim(const struct pfdk_profile *prof, struct row *r);
 
+/*
+ * iommufd fault_fd= rows: groups to answer per row (--faults; 0: until
+ * hang-up or a signal).
+ */
+static bool iommufd_real;
+static uint64_t iommufd_groups;
+
+/*
+ * A device's progress in the sim check's terms. sim: its own checks.
+ * iommufd emu: what the emulated kernel saw (a queue is exhausted once the
+ * generator emitted its total and nothing waits to be read). iommufd
+ * fault_fd: the driver's counters (the kernel side is not visible); never
+ * exhausted, a row ends on its groups, hang-up or a signal.
+ */
+static int
+dev_check(const char *source, uint16_t id, struct pfdk_sim_check *c)
+{
+	struct pfdk_iommufd_emu_check ec;
+	struct pfdk_iommufd_emu *emu;
+	struct pfdk_fault_stats fs;
+	int ret;
+
+	if (strcmp(source, "iommufd") != 0)
+		return pfdk_sim_check_get(id, c);
+	ret = pfdk_fault_stats_get(id, &fs);
+	if (ret < 0)
+		return ret;
+	memset(c, 0, sizeof(*c));
+	c->aborted = fs.aborted;
+	emu = pfdk_iommufd_emu_get(id);
+	if (emu == NULL) {
+		c->records_emitted = fs.received;
+		c->groups_answered = fs.groups - fs.aborted;
+		c->groups_emitted = fs.groups + fs.outstanding;
+		c->outstanding = fs.outstanding;
+		return 0;
+	}
+	pfdk_iommufd_emu_check_get(emu, &ec);
+	c->records_emitted = ec.records_read;
+	c->groups_emitted = ec.groups_read;
+	c->groups_answered = ec.answered;
+	c->groups_invalid = ec.answered_invalid;
+	c->duplicates = ec.duplicates;
+	c->stale = ec.unknown;
+	c->bad_code = ec.bad_code;
+	c->outstanding = ec.outstanding;
+	c->exhausted = ec.exhausted && ec.pending == 0;
+	return 0;
+}
+
+/*
+ * --mock: the kernel's mock device, set up once for the bench, and the
+ * device thread of a row: it triggers iommufd_groups single-record groups,
+ * fault i at MOCK_BASE + i pages (resolve_sim() answers every 64th page
+ * INVALID), paced at --rate, and stops early when the row does.
+ */
 /* A sim row with no record emitted and no group answered for this long has failed. */
 #define SIM_STALL_S 10u
+#define MOCK_BASE 0x100000000ull
+static struct iommufd_mock mock;
+static bool mock_on;
+static uint64_t mock_rate;
+static uint64_t *mock_t;      /* TSC before fault i's trigger: latency from it */
+static struct pfdk_hist *mock_hist; /* trigger to the handler's answer, per row */
+
+/* resolve_sim(), and the latency from fault i's trigger to this answer. */
+static uint16_t
+resolve_mock(void *ctx, struct pfdk_fault **faults, uint16_t nb)
+{
+	uint64_t now = rte_rdtsc();
+	uint16_t i;
+
+	for (i = 0; i < nb; i++) {
+		uint64_t k = (faults[i]->addr - MOCK_BASE) >> 12;
+
+		if (faults[i]->addr >= MOCK_BASE && k < iommufd_groups)
+			pfdk_hist_record(mock_hist, now - mock_t[k]);
+	}
+	return resolve_sim(ctx, faults, nb);
+}
+
+struct mock_thread {
+	pthread_t th;
+	uint64_t n, sent;
+	volatile int stop;
+	int err;
+};
+
+static void *
+mock_run(void *arg)
+{
+	struct mock_thread *t = arg;
+	struct timespec ts;
+	double t0;
+	uint64_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+	for (i = 0; i < t->n && !__atomic_load_n(&t->stop, __ATOMIC_RELAXED); i++) {
+		int ret;
+
+		while (mock_rate != 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			if (((double)ts.tv_sec + ts.tv_nsec * 1e-9 - t0) * (double)mock_rate >=
+			    (double)i)
+				break;
+		}
+		mock_t[i] = rte_rdtsc();
+		ret = mock_trigger(&mock, 0, (uint32_t)(i & 0x1ff), PFDK_IOMMU_PGFAULT_PERM_READ,
+				   MOCK_BASE + (i << 12));
+		if (ret < 0) {
+			t->err = ret;
+			break;
+		}
+		__atomic_store_n(&t->sent, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * A hand-written handler of the mock's fault FD on the main thread: read
+ * up to 32 records (the real FD reads 0 when empty), answer each group
+ * with resolve_sim()'s rule, write the burst's responses (the kernel takes
+ * them in order and stops at the first bad entry: a short write leaves the
+ * rest to the next write, and an entry it refuses is an error here, ours
+ * are all valid). fd-poll and fd-epoll sleep until readable first. Counts
+ * its own syscalls; faults seen twice or never answered are reported.
+ */
+static int
+run_fd_baseline(struct row *r)
+{
+	struct pfdk_iommu_hwpt_pgfault rec[32];
+	struct pfdk_iommu_hwpt_page_response resp[32];
+	struct mock_thread mt = { .n = iommufd_groups };
+	uint64_t answered = 0, nread = 0, nwrite = 0, nwait = 0, dup = 0;
+	uint64_t t0, t1, last, hz = rte_get_tsc_hz();
+	struct pfdk_hist_summary hs;
+	int b = fd_baseline_find(r->mode), fd = mock.fault_fd, ep = -1, ret = 0;
+	uint8_t *seen = calloc(iommufd_groups, 1);
+	double c0, c1;
+
+	if (seen == NULL)
+		return -1;
+	if (b == 2) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "epoll: %s",
+				 strerror(errno));
+			ret = -1;
+			goto out;
+		}
+	}
+	pfdk_hist_reset(mock_hist);
+	c0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = last = rte_rdtsc();
+	if (pthread_create(&mt.th, NULL, mock_run, &mt) != 0) {
+		snprintf(r->skip_reason, sizeof(r->skip_reason), "device thread: cannot start");
+		ret = -1;
+		goto out;
+	}
+	while (answered < iommufd_groups && fb_stop_signal == 0) {
+		uint64_t now;
+		size_t k, i, off;
+		ssize_t n;
+
+		if (b == 1) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			nwait++;
+			poll(&pfd, 1, 100);
+		} else if (b == 2) {
+			struct epoll_event ev;
+
+			nwait++;
+			epoll_wait(ep, &ev, 1, 100);
+		}
+		n = read(fd, rec, sizeof(rec));
+		nread++;
+		now = rte_rdtsc();
+		if (n < 0 && errno != EAGAIN) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "read: %s", strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (n <= 0) {
+			if (mt.err != 0 || now - last > SIM_STALL_S * hz) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason),
+					 "%s after %" PRIu64 " groups", mt.err != 0 ?
+					 "TRIGGER_IOPF failed" : "no fault for 10 s", answered);
+				ret = -1;
+				break;
+			}
+			continue;
+		}
+		k = (size_t)n / sizeof(rec[0]);
+		for (i = 0; i < k; i++) {
+			uint64_t x = (rec[i].addr - MOCK_BASE) >> 12;
+
+			if (rec[i].addr < MOCK_BASE || x >= iommufd_groups || seen[x]++ != 0)
+				dup++;
+			else
+				pfdk_hist_record(mock_hist, now - mock_t[x]);
+			resp[i].cookie = rec[i].cookie;
+			resp[i].code = ((rec[i].addr >> 12) & 63) == 63 ?
+				PFDK_IOMMUFD_PAGE_RESP_INVALID : PFDK_IOMMUFD_PAGE_RESP_SUCCESS;
+		}
+		for (off = 0; off < k; ) {
+			ssize_t w = write(fd, resp + off, (k - off) * sizeof(resp[0]));
+
+			nwrite++;
+			if (w <= 0) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason), "write: %s",
+					 w < 0 ? strerror(errno) : "nothing taken");
+				ret = -1;
+				goto stop;
+			}
+			off += (size_t)w / sizeof(resp[0]);
+		}
+		answered += k;
+		last = now;
+	}
+stop:
+	t1 = rte_rdtsc();
+	c1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	__atomic_store_n(&mt.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(mt.th, NULL);
+	if (ret == 0 && fb_stop_signal != 0)
+		ret = 2;
+	if (ret != 0)
+		goto out;
+	pfdk_hist_summarize(mock_hist, &hs);
+	if (r->hist != NULL)
+		pfdk_hist_merge(r->hist, mock_hist);
+	r->faults = answered;
+	r->wall_s = (double)(t1 - t0) / (double)hz;
+	r->faults_per_s = (double)answered / r->wall_s;
+	r->ns_per_fault = 1e9 / r->faults_per_s;
+	r->p50_us = (double)hs.p50 * 1e6 / (double)hz;
+	r->p90_us = (double)hs.p90 * 1e6 / (double)hz;
+	r->p99_us = (double)hs.p99 * 1e6 / (double)hz;
+	r->p999_us = (double)hs.p999 * 1e6 / (double)hz;
+	r->max_us = (double)hs.max * 1e6 / (double)hz;
+	r->lost = iommufd_groups - RTE_MIN(answered, iommufd_groups);
+	r->duplicated = dup;
+	r->cpu_handler_s = RTE_MAX(c1 - c0, 0.0);
+	r->cpu_faulters_s = 0;
+	printf("%s: syscalls per group: read %.2f, write %.2f, %s %.2f\n", r->mode,
+	       (double)nread / (double)answered, (double)nwrite / (double)answered,
+	       b == 2 ? "epoll_wait" : "poll", (double)nwait / (double)answered);
+out:
+	if (ep >= 0)
+		close(ep);
+	free(seen);
+	return ret;
+}
+
+/*
+ * The driver's fault-FD I/O wrapped to count its calls: on a real FD each
+ * is one read(2)/write(2). Set between pipeline create and start (the
+ * device is configured, not started); the queue's one lcore updates it,
+ * the main thread reads it after stop.
+ */
+struct io_count {
+	const struct pfdk_iommufd_io *io;
+	void *ctx;
+	uint64_t reads, empty, writes;
+};
+
+static ssize_t
+io_count_read(void *ctx, void *buf, size_t count)
+{
+	struct io_count *c = ctx;
+	ssize_t n = c->io->read(c->ctx, buf, count);
+
+	c->reads++;
+	c->empty += n == 0;
+	return n;
+}
+
+static ssize_t
+io_count_write(void *ctx, const void *buf, size_t count)
+{
+	struct io_count *c = ctx;
+
+	c->writes++;
+	return c->io->write(c->ctx, buf, count);
+}
+
+static int
+io_count_fd(void *ctx)
+{
+	struct io_count *c = ctx;
+
+	return c->io->readiness_fd != NULL ? c->io->readiness_fd(c->ctx) : -ENOTSUP;
+}
+
+static const struct pfdk_iommufd_io io_count_io = {
+	.read = io_count_read,
+	.write = io_count_write,
+	.readiness_fd = io_count_fd,
+};
+
+/* Has a real fault FD hung up (or gone)? */
+static bool
+iommufd_hung_up(uint16_t id)
+{
+	struct pfdk_iommufd_info info;
+	struct pollfd pfd = { .events = 0 };
+
+	if (pfdk_iommufd_info_get(id, &info) < 0 || info.fault_fd < 0)
+		return false;
+	pfd.fd = info.fault_fd;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 
 static int
 run_once(const struct pfdk_profile *prof, struct row *r)
@@ -778,7 +1235,9 @@ run_once(const struct pfdk_profile *prof, struct row *r)
 	if (strcmp(r->source, "uffd") == 0)
 		return fb_uffd_run_once(fb_is_baseline(r->mode) ? NULL : prof,
 					&uffd_opts, r);
-	return run_once_sim(prof, r);
+	if (mock_on && fd_baseline_find(r->mode) >= 0)
+		return run_fd_baseline(r);
+	return run_once_sim(prof, r); /* sim and iommufd */
 }
 
 static int
@@ -786,7 +1245,7 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 {
 	struct pfdk_pipeline_conf pc = {
 		.profile = prof,
-		.resolve = resolve_sim,
+		.resolve = mock_on ? resolve_mock : resolve_sim,
 	};
 	struct pfdk_pipeline *pipe;
 	struct pfdk_lcore_stats ls;
@@ -798,7 +1257,11 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	unsigned int i, nq = 0;
 	uint64_t last, t_prog;
 	double pcpu0, pcpu1;
-	bool done, stalled = false;
+	bool done, stalled = false, hup = false;
+	struct io_count ioc = { 0 };
+	bool counted = false;
+	struct mock_thread mt = { .n = iommufd_groups };
+	bool mt_on = false;
 	int ret;
 
 	pipe = pfdk_pipeline_create(&pc);
@@ -810,6 +1273,18 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	}
 	for (i = 0; i < prof->nb_devices; i++)
 		nq += prof->devices[i].nb_queues;
+	if (mock_on)
+		pfdk_hist_reset(mock_hist);
+	if (iommufd_real && prof->nb_devices == 1) {
+		uint16_t id = (uint16_t)pfdk_pipeline_dev_id(pipe, 0);
+		void *ctx;
+
+		/* Count the driver's read()/write() calls: syscalls on a real FD. */
+		if (pfdk_iommufd_io_get(id, &ioc.io, &ctx) == 0) {
+			ioc.ctx = ctx;
+			counted = pfdk_iommufd_io_set(id, &io_count_io, &ioc) == 0;
+		}
+	}
 	/* No faulting threads here: the whole process is the handler. */
 	pcpu0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = rte_rdtsc();
@@ -820,6 +1295,17 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
 		pfdk_pipeline_destroy(pipe);
 		return -1;
+	}
+	if (mock_on) {
+		ret = pthread_create(&mt.th, NULL, mock_run, &mt);
+		if (ret != 0) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "device thread: %s",
+				 strerror(ret));
+			pfdk_pipeline_stop(pipe);
+			pfdk_pipeline_destroy(pipe);
+			return -1;
+		}
+		mt_on = true;
 	}
 	/*
 	 * Sleep while the workers run; done when every queue emitted all and
@@ -833,10 +1319,10 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		usleep(200);
 		memset(&all, 0, sizeof(all));
 		for (i = 0; i < prof->nb_devices; i++) {
-			ret = pfdk_sim_check_get((uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
+			ret = dev_check(r->source, (uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
 			if (ret < 0) {
 				snprintf(r->skip_reason, sizeof(r->skip_reason),
-					 "device %s: no sim check (%s)",
+					 "device %s: no check (%s)",
 					 prof->devices[i].name, strerror(-ret));
 				stalled = true;
 				break;
@@ -847,6 +1333,19 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 			all.groups_answered += c.groups_answered;
 		}
 		done = all.exhausted == nq && all.outstanding == 0;
+		if (iommufd_real) {
+			/* An idle inherited FD is no stall: the other side may be quiet. */
+			hup = iommufd_hung_up((uint16_t)pfdk_pipeline_dev_id(pipe, 0));
+			done = hup || fb_stop_signal != 0 ||
+			       (iommufd_groups != 0 && all.groups_answered >= iommufd_groups);
+			if (mock_on && mt.err != 0) {
+				snprintf(r->skip_reason, sizeof(r->skip_reason),
+					 "IOMMU_TEST_OP_TRIGGER_IOPF: %s", strerror(-mt.err));
+				stalled = true;
+			}
+			if (!mock_on)
+				t_prog = rte_rdtsc();
+		}
 		if (all.records_emitted + all.groups_answered != last) {
 			last = all.records_emitted + all.groups_answered;
 			t_prog = rte_rdtsc();
@@ -861,6 +1360,10 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	} while (!done && !stalled && fb_stop_signal == 0);
 	t1 = rte_rdtsc();
 	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	if (mt_on) {
+		__atomic_store_n(&mt.stop, 1, __ATOMIC_RELAXED);
+		pthread_join(mt.th, NULL);
+	}
 	/* Stop answers what is outstanding (INVALID): no group is left waiting. */
 	pfdk_pipeline_stop(pipe);
 	if (stalled) {
@@ -879,7 +1382,7 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	for (i = 0; i < prof->nb_devices; i++) {
 		int id = pfdk_pipeline_dev_id(pipe, i);
 
-		pfdk_sim_check_get((uint16_t)id, &c);
+		dev_check(r->source, (uint16_t)id, &c);
 		pfdk_fault_stats_get((uint16_t)id, &fs);
 		all.records_emitted += c.records_emitted;
 		all.groups_emitted += c.groups_emitted;
@@ -894,12 +1397,33 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 		return -1;
 	}
 	pfdk_pipeline_stats(pipe, &ls, h);
+	if (mock_on)
+		memcpy(h, mock_hist, sizeof(*h)); /* from the trigger, as the baselines */
 	pfdk_hist_summarize(h, &s);
 	if (r->hist != NULL)
 		pfdk_hist_merge(r->hist, h);
 	free(h);
 	pfdk_pipeline_destroy(pipe);
 
+	if (iommufd_real && all.aborted != 0) {
+		/*
+		 * Groups still in flight when the row ended (the other side kept
+		 * faulting): stop answered them INVALID, each once. Not lost, and
+		 * not the handler's answers: said so, not counted.
+		 */
+		printf("%s: %" PRIu64 " groups in flight at the end answered INVALID by stop\n",
+		       r->mode, all.aborted);
+		all.groups_answered += all.aborted;
+		all.aborted = 0;
+	}
+	if (hup)
+		printf("%s: the fault FD hung up\n", r->mode);
+	if (counted && all.groups_answered != 0)
+		printf("%s: syscalls per group: read %.2f (%.2f empty), write %.2f "
+		       "(the driver's fault-FD calls; engine waits and io_uring_enter not "
+		       "counted)\n", r->mode, (double)ioc.reads / (double)all.groups_answered,
+		       (double)ioc.empty / (double)all.groups_answered,
+		       (double)ioc.writes / (double)all.groups_answered);
 	r->faults = all.records_emitted;
 	r->faults_per_s = (double)r->faults * (double)hz / (double)(t1 - t0);
 	r->ns_per_fault = 1e9 / r->faults_per_s;
@@ -1580,13 +2104,60 @@ main(int argc, char **argv)
 		fprintf(stderr, "--devargs %s: %s\n", o.devargs, err);
 		return 2;
 	}
-	if (!uffd && sim_devices_check(&prof, o.devargs, o.faults, err, sizeof(err)) < 0) {
+	if (strcmp(o.source, "iommufd") == 0) {
+		static char mock_da[64];
+
+		if (o.mock) {
+			const char *step = NULL;
+
+			ret = mock_open(&mock, &step);
+			if (ret < 0) {
+				fprintf(stderr, "--mock: %s: %s (the mock device needs a kernel "
+					"with CONFIG_IOMMUFD_TEST, e.g. the kernel rig's: "
+					"tests/kernel/run.sh)\n", step, strerror(-ret));
+				return 2;
+			}
+			mock_on = true;
+			mock_rate = o.rate;
+			if (!o.faults_given)
+				o.faults = 20000;
+			mock_t = calloc(o.faults, sizeof(*mock_t));
+			mock_hist = calloc(1, sizeof(*mock_hist));
+			if (mock_t == NULL || mock_hist == NULL) {
+				fprintf(stderr, "--mock: no memory for %" PRIu64 " trigger times\n",
+					o.faults);
+				return 2;
+			}
+			snprintf(mock_da, sizeof(mock_da), "iommufd0,fault_fd=%d", mock.fault_fd);
+			o.devargs = mock_da;
+			if (!o.faults_given)
+				o.faults = 20000;
+			o.faults_given = true;
+		}
+		if (o.devargs == NULL)
+			o.devargs = "iommufd0,emu=1";
+		if (iommufd_devices_check(&prof, o.devargs, &iommufd_real, err,
+					  sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 2;
+		}
+		if (iommufd_real && o.duration_s > 0) {
+			fprintf(stderr, "--duration: a fault_fd= row ends on --faults N groups, "
+				"hang-up or a signal\n");
+			return 2;
+		}
+		/* A real FD is served once per row unless --repeat asks for more. */
+		if (iommufd_real && !o.repeat_given)
+			o.repeat = 1;
+		iommufd_groups = iommufd_real && o.faults_given ? o.faults : 0;
+	} else if (!uffd && sim_devices_check(&prof, o.devargs, o.faults, err,
+					      sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
 	if (o.nb_bursts == 0) {
 		o.bursts[o.nb_bursts++] = prof.burst;
-		if (prof.burst != 64 && !uffd)
+		if (prof.burst != 64 && !uffd && !iommufd_real)
 			o.bursts[o.nb_bursts++] = 64;
 	}
 	if (eal_args_check(dashdash > 1 ? dashdash : 1, argv) < 0)
@@ -1611,7 +2182,8 @@ main(int argc, char **argv)
 	/* Every row's profile, point after point. */
 	for (pt = 0; pt < npoints; pt++)
 	for (i = 0; i < o.nb_modes; i++) {
-		bool bl = uffd && fb_is_baseline(o.modes[i]);
+		bool bl = (uffd && fb_is_baseline(o.modes[i])) ||
+			  (mock_on && fd_baseline_find(o.modes[i]) >= 0);
 
 		point_set(&o, pt);
 
@@ -1823,6 +2395,15 @@ main(int argc, char **argv)
 	for (i = 0; i < nrows; i++)
 		free(rows[i].hist);
 	pfdk_cleanup();
+	if (mock_on) {
+		const char *step = NULL;
+
+		ret = mock_close(&mock, &step);
+		if (ret < 0) {
+			fprintf(stderr, "--mock: teardown: %s: %s\n", step, strerror(-ret));
+			failed = true;
+		}
+	}
 	if (failed)
 		fprintf(stderr, "pfdk-faultbench: FAILED (a row failed to run, or lost or "
 			"duplicated a fault, or --json/--plot could not be written)\n");

@@ -45,7 +45,10 @@
 #include "pfdk_pipeline.h"
 #include "pfdk_profile.h"
 #include "test_common.h"
-#include "iommufd_test_uapi.h"
+#include "iommufd_mock.h"
+
+/* The mock device and its fault queue (iommufd_mock.h). */
+#define rig iommufd_mock
 
 #define REC sizeof(struct pfdk_iommu_hwpt_pgfault)
 #define RESP sizeof(struct pfdk_iommu_hwpt_page_response)
@@ -56,12 +59,6 @@
 #define RANGE_LO BASE
 #define RANGE_HI (BASE + (1ull << 40))
 
-struct rig {
-	int fd;             /* the iommufd */
-	uint32_t ioas, stdev, mock_hwpt, idev, parent, iopf_hwpt, fault_id;
-	int fault_fd;
-};
-
 static struct rte_mempool *pool;
 
 /* What a failing case leaves behind, for teardown() to clean up. */
@@ -71,82 +68,20 @@ static FILE *logf;
 static struct rig *cur_rig;
 static struct pfdk_pipeline *cur_pipe;
 
-static int
-iocmd(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) < 0 ? -errno : 0;
-}
-
-static int
-test_cmd(int fd, struct pfdk_iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return iocmd(fd, PFDK_IOMMU_TEST_CMD, c);
-}
-
-static int
-destroy(int fd, uint32_t id)
-{
-	struct pfdk_iommu_destroy d = { .size = sizeof(d), .id = id };
-
-	return iocmd(fd, PFDK_IOMMU_DESTROY, &d);
-}
-
-static int
-replace(const struct rig *r, uint32_t pt_id)
-{
-	struct pfdk_iommu_test_cmd c = { .op = PFDK_IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-					 .id = r->stdev };
-
-	c.mock_domain_replace.pt_id = pt_id;
-	return test_cmd(r->fd, &c);
-}
-
-static int
-hwpt_alloc(const struct rig *r, uint32_t flags, uint32_t pt_id, uint32_t fault_id,
-	   uint32_t data_type, void *data, uint32_t len, uint32_t *out)
-{
-	struct pfdk_iommu_hwpt_alloc a = {
-		.size = sizeof(a), .flags = flags, .dev_id = r->idev, .pt_id = pt_id,
-		.data_type = data_type, .data_len = len,
-		.data_uptr = (uint64_t)(uintptr_t)data, .fault_id = fault_id,
-	};
-	int ret = iocmd(r->fd, PFDK_IOMMU_HWPT_ALLOC, &a);
-
-	if (ret == 0)
-		*out = a.out_hwpt_id;
-	return ret;
-}
+#define iocmd mock_iocmd
+#define test_cmd mock_test_cmd
+#define destroy mock_destroy
+#define replace mock_replace
+#define hwpt_alloc mock_hwpt_alloc
+#define trigger mock_trigger
 
 /* /dev/iommu, IOAS, mock device: what every case starts from. <0: -errno. */
 static int
 rig_base(struct rig *r)
 {
-	struct pfdk_iommu_ioas_alloc ia = { .size = sizeof(ia) };
-	struct pfdk_iommu_test_cmd c = { .op = PFDK_IOMMU_TEST_OP_MOCK_DOMAIN };
-	int ret;
+	int ret = mock_base(r, NULL);
 
-	memset(r, 0, sizeof(*r));
-	r->fault_fd = -1;
-	cur_rig = r;
-	r->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (r->fd < 0)
-		return -errno;
-	ret = iocmd(r->fd, PFDK_IOMMU_IOAS_ALLOC, &ia);
-	if (ret < 0)
-		goto fail;
-	r->ioas = ia.out_ioas_id;
-	c.id = r->ioas;
-	ret = test_cmd(r->fd, &c);
-	if (ret < 0)
-		goto fail;
-	r->stdev = c.mock_domain.out_stdev_id;
-	r->mock_hwpt = c.mock_domain.out_hwpt_id;
-	r->idev = c.mock_domain.out_idev_id;
-	return 0;
-fail:
-	close(r->fd);
-	r->fd = -1;
+	cur_rig = ret == 0 ? r : NULL;
 	return ret;
 }
 
@@ -154,31 +89,29 @@ fail:
 static void
 rig_open(struct rig *r)
 {
-	struct pfdk_iommu_hwpt_selftest data = { .iotlb = PFDK_IOMMU_TEST_IOTLB_DEFAULT };
-	struct pfdk_iommu_fault_alloc fa = { .size = sizeof(fa) };
+	const char *step = NULL;
 	uint32_t id;
+	int ret;
 
 	assert_int_equal(rig_base(r), 0);
 	/* What the allocate path must not try: a fault-capable paging HWPT. */
 	assert_int_equal(hwpt_alloc(r, PFDK_IOMMU_HWPT_ALLOC_NEST_PARENT |
 				    PFDK_IOMMU_HWPT_FAULT_ID_VALID, r->ioas, 0,
 				    PFDK_IOMMU_HWPT_DATA_NONE, NULL, 0, &id), -EOPNOTSUPP);
-	assert_int_equal(hwpt_alloc(r, PFDK_IOMMU_HWPT_ALLOC_NEST_PARENT, r->ioas, 0,
-				    PFDK_IOMMU_HWPT_DATA_NONE, NULL, 0, &r->parent), 0);
-	assert_int_equal(iocmd(r->fd, PFDK_IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
-	r->fault_id = fa.out_fault_id;
-	r->fault_fd = (int)fa.out_fault_fd;
+	ret = mock_attach(r, &step);
+	if (ret != 0)
+		fail_msg("mock_attach: %s: %s", step, strerror(-ret));
 	assert_int_not_equal(r->fault_id, 0);
 	assert_true(r->fault_fd > 0);
 	/* The fault fd is O_CLOEXEC (measured on 6.12). */
 	assert_true(fcntl(r->fault_fd, F_GETFD) & FD_CLOEXEC);
-	assert_int_equal(hwpt_alloc(r, PFDK_IOMMU_HWPT_FAULT_ID_VALID, r->parent, UINT32_MAX,
-				    PFDK_IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data), &id),
-			 -ENOENT);
-	assert_int_equal(hwpt_alloc(r, PFDK_IOMMU_HWPT_FAULT_ID_VALID, r->parent, r->fault_id,
-				    PFDK_IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-				    &r->iopf_hwpt), 0);
-	assert_int_equal(replace(r, r->iopf_hwpt), 0);
+	{
+		struct pfdk_iommu_hwpt_selftest data = { .iotlb = PFDK_IOMMU_TEST_IOTLB_DEFAULT };
+
+		assert_int_equal(hwpt_alloc(r, PFDK_IOMMU_HWPT_FAULT_ID_VALID, r->parent,
+					    UINT32_MAX, PFDK_IOMMU_HWPT_DATA_SELFTEST, &data,
+					    sizeof(data), &id), -ENOENT);
+	}
 	assert_int_equal(destroy(r->fd, r->iopf_hwpt), -EBUSY);
 }
 
@@ -186,15 +119,11 @@ rig_open(struct rig *r)
 static void
 rig_close(struct rig *r)
 {
-	assert_int_equal(replace(r, r->parent), 0);
-	assert_int_equal(destroy(r->fd, r->iopf_hwpt), 0);
-	assert_int_equal(replace(r, r->ioas), 0);
-	assert_int_equal(destroy(r->fd, r->parent), 0);
-	/* The fault object is busy while its fd is open: close first. */
-	assert_int_equal(destroy(r->fd, r->fault_id), -EBUSY);
-	close(r->fault_fd);
-	assert_int_equal(destroy(r->fd, r->fault_id), 0);
-	close(r->fd);
+	const char *step = NULL;
+	int ret = mock_close(r, &step);
+
+	if (ret != 0)
+		fail_msg("mock_close: %s: %s", step, strerror(-ret));
 	cur_rig = NULL;
 }
 
@@ -236,19 +165,6 @@ teardown(void **state)
 		cur_rig = NULL;
 	}
 	return 0;
-}
-
-static int
-trigger(const struct rig *r, uint32_t pasid, uint32_t grpid, uint32_t perm, uint64_t addr)
-{
-	struct pfdk_iommu_test_cmd c = { .op = PFDK_IOMMU_TEST_OP_TRIGGER_IOPF };
-
-	c.trigger_iopf.dev_id = r->idev;
-	c.trigger_iopf.pasid = pasid;
-	c.trigger_iopf.grpid = grpid;
-	c.trigger_iopf.perm = perm;
-	c.trigger_iopf.addr = addr;
-	return test_cmd(r->fd, &c);
 }
 
 /* Fault number i of a run: what the trigger sends, what must come back. */
