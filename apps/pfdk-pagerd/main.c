@@ -69,6 +69,7 @@ struct peer {
 	int fds[MAX_FDS];
 	int nfds;
 	bool served;
+	bool dead;       /* freed: its tags may still sit in this epoll batch */
 	/* served */
 	int pidfd;
 	uint16_t dev;
@@ -90,6 +91,8 @@ static struct {
 	struct rte_mempool *pool;
 	int ep, lsock, sigfd;
 	struct peer *peers[MAX_PEERS];
+	struct peer *grave[MAX_PEERS]; /* dead, free()d after the batch */
+	unsigned int ngrave;
 	unsigned int next_id;
 	bool stop;
 } g = { .ep = -1, .lsock = -1, .sigfd = -1 };
@@ -177,7 +180,21 @@ peer_free(struct peer *p, const char *why)
 	for (i = 0; i < MAX_PEERS; i++)
 		if (g.peers[i] == p)
 			g.peers[i] = NULL;
-	free(p);
+	/*
+	 * The epoll batch being handled may still hold this peer's tags (its
+	 * pidfd and its socket or queue fd ready at once): the memory stays
+	 * until the batch is done. A peer is in g.peers or in the grave, never
+	 * both, so the grave never holds more than MAX_PEERS.
+	 */
+	p->dead = true;
+	g.grave[g.ngrave++] = p;
+}
+
+static void
+bury(void)
+{
+	while (g.ngrave > 0)
+		free(g.grave[--g.ngrave]);
 }
 
 static bool
@@ -549,7 +566,7 @@ run(void)
 		for (i = 0; i < n; i++) {
 			struct tag *t = ev[i].data.ptr;
 
-			if (t->kind == EV_PIDFD) {
+			if (t->kind == EV_PIDFD && !t->peer->dead) {
 				peer_free(t->peer, "process exited");
 				ev[i].data.ptr = NULL;
 			}
@@ -557,27 +574,23 @@ run(void)
 		for (i = 0; i < n; i++) {
 			struct tag *t = ev[i].data.ptr;
 
-			if (t == NULL)
+			if (t == NULL || (t->peer != NULL && t->peer->dead))
 				continue;
 			if (t->kind == EV_LISTEN) {
 				do_accept();
 			} else if (t->kind == EV_SIGNAL) {
 				g.stop = true;
-			} else if (t->kind == EV_PEER) {
-				int j;
-
-				/* The peer may have been freed by an earlier entry. */
-				for (j = 0; j < MAX_PEERS && g.peers[j] != t->peer; j++)
-					;
-				if (j < MAX_PEERS && t->peer->sock >= 0)
-					peer_read(t->peer);
+			} else if (t->kind == EV_PEER && t->peer->sock >= 0) {
+				peer_read(t->peer);
 			}
 			/* EV_QUEUE only wakes the loop: the next pass serves it. */
 		}
+		bury();
 	}
 	for (i = 0; i < MAX_PEERS; i++)
 		if (g.peers[i] != NULL)
 			peer_free(g.peers[i], "daemon stopping");
+	bury();
 	LOG("stopped");
 	return 0;
 }

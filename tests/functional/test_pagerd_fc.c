@@ -219,14 +219,30 @@ spawn_good(enum fc_fields f, const int *hold)
 	return pid;
 }
 
+/*
+ * A client's exit status. If the daemon dies meanwhile the client would
+ * wait for its pages forever (nobody reads its uffd any more): fail then.
+ */
 static int
 wait_exit(pid_t pid)
 {
-	int st;
+	int st, dst;
 
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (w < 0)
+			return -1;
+		if (waitpid(daemon_pid, &dst, WNOHANG) == daemon_pid) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			fail_msg("pfdk-pagerd died (status %#x) while client %d was restoring",
+				 dst, (int)pid);
+		}
+		usleep(10000);
+	}
 }
 
 static void
@@ -360,16 +376,17 @@ hostile_clients(void **state)
 	close(go[1]);
 }
 
+static volatile uint8_t touch_sink;
+
 static void *
 toucher(void *arg)
 {
 	uint8_t *r = arg;
-	volatile uint8_t sink = 0;
 	unsigned int i;
 
 	for (;;)
 		for (i = 0; i < R1_PAGES; i++) {
-			sink ^= r[(size_t)i * PG];
+			touch_sink = r[(size_t)i * PG];
 			if (i == R1_PAGES - 1)
 				madvise(r, R1_PAGES * PG, MADV_DONTNEED);
 		}
