@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -533,8 +534,6 @@ run(void)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGTERM);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	g.sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
 	g.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (g.sigfd < 0 || g.ep < 0 || ep_add(g.lsock, &t_listen) < 0 ||
@@ -606,6 +605,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char *eal[64];
+	sigset_t ss;
 	int c, neal = 0, ret;
 	char *end;
 	unsigned long u;
@@ -670,6 +670,16 @@ main(int argc, char **argv)
 	}
 	if (load_mem(g.mem_path) < 0)
 		return 1;
+	/*
+	 * Before the EAL starts its threads, so they inherit the mask: a
+	 * SIGTERM delivered to a thread that does not block it would kill the
+	 * process instead of reaching run()'s signalfd.
+	 */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (pfdk_init(neal, eal) < 0) {
 		LOG("EAL init: %s", rte_strerror(rte_errno));
 		return 1;

@@ -10,6 +10,8 @@
  * regions past the file) must be disconnected while a served client goes
  * on, and clients killed mid-restore must have their state freed: more of
  * them are killed than the daemon has device slots (PFDK_FAULT_MAX_DEVS).
+ * Last, SIGTERM while a client is half-way: the daemon must exit 0 and the
+ * client's remaining pages read as zero instead of hanging.
  * Usage: test_pagerd_fc PFDK_PAGERD
  */
 #include <errno.h>
@@ -49,6 +51,7 @@ static char dir[64], sock_path[96], mem_path[96];
 static uint8_t *mem;       /* what the memory file holds */
 static pid_t daemon_pid;
 static const char *pagerd_bin;
+static int teardown_failed; /* cmocka's exit status ignores a failed group teardown */
 
 static uint64_t
 mix(uint64_t x)
@@ -493,20 +496,79 @@ start_daemon(void **state)
 	return -1;
 }
 
+/*
+ * Served half-way when the daemon stops: the rest of its pages must come
+ * as the kernel's zero pages (stop unregisters every region), not hang.
+ */
+static int
+orphan_client(int hold_w, int go_r)
+{
+	static const uint8_t zero[PG];
+	uint8_t *r0, *r1;
+	unsigned int i;
+	int u, s;
+	char b = 0;
+
+	u = vmm_setup(&r0, &r1);
+	if (u < 0 || vmm_handshake(FC_V112, u, r0, r1, &s) < 0)
+		return 10;
+	if (check_pages(r0, r1, 0, R0_PAGES) < 0)
+		return 11;
+	if (write(hold_w, &b, 1) != 1 || read(go_r, &b, 1) != 1)
+		return 12;
+	for (i = 0; i < R1_PAGES; i++)
+		if (memcmp(r1 + (size_t)i * PG, zero, PG) != 0)
+			return 13;
+	return 0;
+}
+
 static int
 stop_daemon(void **state)
 {
-	int st = -1;
+	int st = -1, hold[2], go[2], ost;
+	pid_t orphan;
+	char b = 0;
 
 	(void)state;
+	if (pipe(hold) < 0 || pipe(go) < 0)
+		return -1;
+	orphan = fork();
+	if (orphan == 0)
+		_exit(orphan_client(hold[1], go[0]));
+	close(hold[1]);
+	close(go[0]);
+	if (read(hold[0], &b, 1) != 1) {
+		fprintf(stderr, "the last client was not served (exit %d)\n", wait_exit(orphan));
+		return -1;
+	}
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, &st, 0);
+	if (!WIFEXITED(st)) {
+		/* Killed: nobody reads the client's uffd now; it would wait forever. */
+		kill(orphan, SIGKILL);
+		waitpid(orphan, NULL, 0);
+		fprintf(stderr, "pfdk-pagerd did not stop cleanly on SIGTERM (status %#x)\n", st);
+		teardown_failed = 1;
+		return -1;
+	}
+	if (write(go[1], &b, 1) != 1)
+		return -1;
+	waitpid(orphan, &ost, 0);
+	close(hold[0]);
+	close(go[1]);
+	if (!WIFEXITED(ost) || WEXITSTATUS(ost) != 0) {
+		fprintf(stderr, "a client the daemon was serving when it stopped: status %#x (13: not zero pages)\n",
+			ost);
+		teardown_failed = 1;
+		return -1;
+	}
 	unlink(mem_path);
 	unlink(sock_path);
 	rmdir(dir);
 	free(mem);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		fprintf(stderr, "pfdk-pagerd did not stop cleanly on SIGTERM (status %#x)\n", st);
+		teardown_failed = 1;
 		return -1;
 	}
 	return 0;
@@ -538,6 +600,7 @@ main(int argc, char **argv)
 		return TEST_SKIP;
 	}
 	close(fd);
-	return cmocka_run_group_tests_name("pagerd firecracker", tests, start_daemon,
-					   stop_daemon);
+	fd = cmocka_run_group_tests_name("pagerd firecracker", tests, start_daemon,
+					 stop_daemon);
+	return fd != 0 ? fd : teardown_failed;
 }
