@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The man pages: "meson install" puts pfdk-faultbench.1, pfdk-tune.1 and pfdk-top.1
-# under share/man/man1 (into a DESTDIR here), "man pfdk-faultbench" opens
+# (and pfdk-pagerd.1) under share/man/man1 (into a DESTDIR here), "man pfdk-faultbench" opens
 # the installed page, and each page names every option and mode the
 # program's own --help lists (a new option without its man entry fails).
 set -u
-build=$1 bench=$2 tune=$3 top=$4
+build=$1 bench=$2 tune=$3 top=$4 pagerd=$5
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v meson >/dev/null 2>&1 || { echo "SKIP: meson not in PATH"; exit 77; }
 meson install -C "$build" --destdir "$tmp/d" --no-rebuild --quiet >"$tmp/inst" 2>&1 ||
 	fail "meson install: $(cat "$tmp/inst")"
-for p in pfdk-faultbench pfdk-tune pfdk-top; do
+for p in pfdk-faultbench pfdk-tune pfdk-top pfdk-pagerd; do
 	f=$(find "$tmp/d" -path "*/share/man/man1/$p.1" | head -1)
 	[ -n "$f" ] && [ -s "$f" ] || fail "$p.1 not installed under share/man/man1: $(find "$tmp/d" -name '*.1')"
 	grep -q '@VERSION@' "$f" && fail "$p.1: version not filled in"
@@ -26,7 +26,7 @@ for p in pfdk-faultbench pfdk-tune pfdk-top; do
 		fail "man $p: $(cat "$tmp/err")"
 	man -l "$f" >/dev/null 2>&1 || fail "man -l $f"
 	grep -q "^NAME" "$tmp/$p.txt" && grep -q "$p - " "$tmp/$p.txt" || fail "man $p: $(head "$tmp/$p.txt")"
-	case $p in pfdk-tune) prog=$tune ;; pfdk-top) prog=$top ;; *) prog=$bench ;; esac
+	case $p in pfdk-tune) prog=$tune ;; pfdk-top) prog=$top ;; pfdk-pagerd) prog=$pagerd ;; *) prog=$bench ;; esac
 	"$prog" --help >"$tmp/help" 2>&1 || fail "$p --help"
 	# Rendered pages hyphenate and use U+2010; compare on plain words.
 	tr -d '\n' <"$tmp/$p.txt" | sed 's/‐/-/g; s/- *//g' >"$tmp/flat"

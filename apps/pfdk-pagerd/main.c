@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pfdk-pagerd: serve other processes' userfaultfds (docs/pagerd.md).
+ *
+ * firecracker mode: listen on a UNIX socket; each VMM connects and sends
+ * one handshake (a JSON array of regions + its uffd by SCM_RIGHTS,
+ * fc_parse.h). The uffd becomes a PFDK uffd device ("uffdN,fd=X") whose
+ * regions are served from the memory file, loaded once into memory the
+ * daemon owns. One loop on the main lcore owns every device and every
+ * socket: it polls the devices (recv -> pfdk_uffd_resolve_burst ->
+ * respond) while any has work, and sleeps in epoll on their queue fds,
+ * the sockets and the clients' pidfds when none has.
+ *
+ * A client is gone when its process exits (its pidfd polls readable), not
+ * when its socket closes: Firecracker before v1.12 closes the socket after
+ * the handshake and keeps faulting. Then its device is closed (pending
+ * faults are answered; the kernel says ESRCH, the driver counts them
+ * stale) and its state freed; other clients never notice.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_mempool.h>
+
+#include "pfdk_eal.h"
+#include "pfdk_fault.h"
+#include "pfdk_store.h"
+#include "pfdk_uffd.h"
+#include "fc_parse.h"
+
+#define BURST 32
+#define MAX_UIDS 16
+#define MAX_PEERS 256
+#define MAX_FDS 4 /* fds accepted in control messages before refusing */
+
+enum { EV_LISTEN, EV_SIGNAL, EV_PEER, EV_PIDFD, EV_QUEUE };
+
+struct tag {
+	int kind;
+	struct peer *peer;
+};
+
+/* A connection, and once its handshake succeeded, a served client. */
+struct peer {
+	struct tag t_sock, t_pid, t_queue;
+	int sock;        /* -1 once closed (the client may go on faulting) */
+	pid_t pid;
+	uid_t uid;
+	unsigned int id;
+	size_t len;
+	int fds[MAX_FDS];
+	int nfds;
+	bool served;
+	bool dead;       /* freed: its tags may still sit in this epoll batch */
+	/* served */
+	int pidfd;
+	uint16_t dev;
+	int nregions;
+	struct pfdk_store *stores[PAGERD_FC_MAX_REGIONS];
+	struct pfdk_fault *un[BURST];     /* received, not resolved yet */
+	uint16_t nun;
+	struct pfdk_fault *resp[2 * BURST]; /* resolved, not responded yet */
+	uint16_t nresp;
+	char buf[PAGERD_FC_MAX_MSG + 1];
+};
+
+static struct {
+	const char *sock_path, *mem_path;
+	uid_t uids[MAX_UIDS];
+	int nuids;
+	uint8_t *mem;
+	size_t mem_len;
+	struct rte_mempool *pool;
+	int ep, lsock, sigfd;
+	struct peer *peers[MAX_PEERS];
+	struct peer *grave[MAX_PEERS]; /* dead, free()d after the batch */
+	unsigned int ngrave;
+	unsigned int next_id;
+	bool stop;
+} g = { .ep = -1, .lsock = -1, .sigfd = -1 };
+
+#define LOG(...) do { fprintf(stderr, "pfdk-pagerd: " __VA_ARGS__); fputc('\n', stderr); } while (0)
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--allow-uid UID]... [-- EAL args]\n"
+		"       pfdk-pagerd -h | --help | --version\n"
+		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
+		"\n"
+		"Modes\n"
+		"  firecracker  serve Firecracker VMMs (snapshot restore) on a UNIX socket until SIGINT/SIGTERM\n"
+		"\n"
+		"Options\n"
+		"  --socket PATH    socket to listen on (created 0600; a stale socket there is replaced)\n"
+		"  --mem-file FILE  the snapshot's guest memory file (region offsets are into it)\n"
+		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
+		"  -h, --help       this text; --version: the version\n"
+		"\n"
+		"EAL args\n"
+		"  after '--', as for any DPDK application (default: memory chosen by pfdk_init)\n");
+}
+
+static bool
+uid_allowed(uid_t u)
+{
+	int i;
+
+	for (i = 0; i < g.nuids; i++)
+		if (g.uids[i] == u)
+			return true;
+	return false;
+}
+
+static int
+ep_add(int fd, struct tag *t)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = t };
+
+	return epoll_ctl(g.ep, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+static void
+close_sock(struct peer *p)
+{
+	if (p->sock >= 0) {
+		epoll_ctl(g.ep, EPOLL_CTL_DEL, p->sock, NULL);
+		close(p->sock);
+		p->sock = -1;
+	}
+}
+
+/* Free everything of @p p; served clients' faults are answered first. */
+static void
+peer_free(struct peer *p, const char *why)
+{
+	int i, qfd;
+
+	if (p->served) {
+		/* Try to hand back what is resolved; stop answers the rest. */
+		if (p->nresp > 0)
+			p->nresp -= pfdk_fault_respond_burst(p->dev, 0, p->resp, p->nresp);
+		qfd = pfdk_fault_queue_fd(p->dev, 0);
+		if (qfd >= 0)
+			epoll_ctl(g.ep, EPOLL_CTL_DEL, qfd, NULL);
+		pfdk_fault_close(p->dev);
+		/* Descriptors still held were answered by stop: only return them. */
+		if (p->nresp > 0)
+			rte_mempool_put_bulk(g.pool, (void **)p->resp, p->nresp);
+		if (p->nun > 0)
+			rte_mempool_put_bulk(g.pool, (void **)p->un, p->nun);
+		for (i = 0; i < p->nregions; i++)
+			pfdk_store_free(p->stores[i]);
+		epoll_ctl(g.ep, EPOLL_CTL_DEL, p->pidfd, NULL);
+		close(p->pidfd);
+	}
+	for (i = 0; i < p->nfds; i++)
+		close(p->fds[i]);
+	close_sock(p);
+	LOG("client %u (pid %d): %s; state freed", p->id, (int)p->pid, why);
+	for (i = 0; i < MAX_PEERS; i++)
+		if (g.peers[i] == p)
+			g.peers[i] = NULL;
+	/*
+	 * The epoll batch being handled may still hold this peer's tags (its
+	 * pidfd and its socket or queue fd ready at once): the memory stays
+	 * until the batch is done. A peer is in g.peers or in the grave, never
+	 * both, so the grave never holds more than MAX_PEERS.
+	 */
+	p->dead = true;
+	g.grave[g.ngrave++] = p;
+}
+
+static void
+bury(void)
+{
+	while (g.ngrave > 0)
+		free(g.grave[--g.ngrave]);
+}
+
+static bool
+is_userfaultfd(int fd)
+{
+	char link[64], target[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[userfaultfd]") == 0;
+}
+
+/* The handshake is complete and parsed: make the uffd a served device. */
+static int
+serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
+{
+	struct pfdk_fault_conf conf = { .nb_queues = 1 };
+	struct pfdk_fault_queue_conf qc = { .pool = g.pool, .socket_id = SOCKET_ID_ANY };
+	char devargs[64];
+	int i, ret, fd, qfd;
+
+	if (p->nfds != 1) {
+		LOG("client %u (pid %d): handshake with %d fds, want exactly one userfaultfd",
+		    p->id, (int)p->pid, p->nfds);
+		return -EINVAL;
+	}
+	fd = p->fds[0];
+	if (!is_userfaultfd(fd)) {
+		LOG("client %u (pid %d): the fd sent is not a userfaultfd", p->id, (int)p->pid);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++)
+		if (r[i].offset > g.mem_len || r[i].size > g.mem_len - r[i].offset) {
+			LOG("client %u (pid %d): region %d (offset %#" PRIx64 " size %#" PRIx64 ") ends past the memory file (%zu bytes)",
+			    p->id, (int)p->pid, i, r[i].offset, r[i].size, g.mem_len);
+			return -EINVAL;
+		}
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	if (p->pidfd < 0) {
+		LOG("client %u (pid %d): pidfd_open: %s", p->id, (int)p->pid, strerror(errno));
+		return -errno;
+	}
+	snprintf(devargs, sizeof(devargs), "uffd%u,fd=%d", p->id, fd);
+	ret = pfdk_fault_dev_create(devargs);
+	if (ret < 0) {
+		LOG("client %u (pid %d): device %s: %s", p->id, (int)p->pid, devargs, strerror(-ret));
+		close(p->pidfd);
+		return ret;
+	}
+	p->dev = (uint16_t)ret;
+	p->nfds = 0; /* the device owns the uffd now */
+	p->served = true; /* from here peer_free() closes the device */
+	ret = pfdk_fault_configure(p->dev, &conf);
+	if (ret == 0)
+		ret = pfdk_fault_queue_setup(p->dev, 0, &qc);
+	for (i = 0; ret == 0 && i < n; i++) {
+		p->stores[i] = pfdk_store_image_from_memory(g.mem + r[i].offset, r[i].size);
+		if (p->stores[i] == NULL) {
+			ret = -rte_errno;
+			break;
+		}
+		p->nregions = i + 1;
+		ret = pfdk_uffd_region_register(p->dev, (void *)(uintptr_t)r[i].base,
+						r[i].size, PFDK_UFFD_MODE_MISSING,
+						p->stores[i], r[i].page_size);
+	}
+	if (ret == 0)
+		ret = ep_add(p->pidfd, &p->t_pid);
+	if (ret == 0)
+		ret = pfdk_fault_start(p->dev);
+	if (ret == 0) {
+		qfd = pfdk_fault_queue_fd(p->dev, 0);
+		ret = qfd < 0 ? qfd : ep_add(qfd, &p->t_queue);
+	}
+	if (ret < 0) {
+		LOG("client %u (pid %d): setting up its device: %s", p->id, (int)p->pid, strerror(-ret));
+		return ret;
+	}
+	LOG("client %u (pid %d uid %u): serving %d region(s) on device %u",
+	    p->id, (int)p->pid, (unsigned int)p->uid, n, p->dev);
+	return 0;
+}
+
+/* Bytes on a connection: the handshake, or (after it) anything, ignored. */
+static void
+peer_read(struct peer *p)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+	} cm;
+	struct pagerd_fc_region r[PAGERD_FC_MAX_REGIONS];
+	char err[160], sink[256];
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	ssize_t got;
+	size_t k;
+	int n;
+
+	if (p->served) {
+		/* v1.12+ keeps the socket open; nothing more is expected on it. */
+		got = recv(p->sock, sink, sizeof(sink), MSG_DONTWAIT);
+		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+			close_sock(p);
+		return;
+	}
+	iov.iov_base = p->buf + p->len;
+	iov.iov_len = sizeof(p->buf) - p->len;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	got = recvmsg(p->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (got < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	for (c = got < 0 ? NULL : CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
+			if (p->nfds < MAX_FDS)
+				p->fds[p->nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (got < 0) {
+		peer_free(p, "receive error, disconnected");
+		return;
+	}
+	if (mh.msg_flags & MSG_CTRUNC) {
+		LOG("client %u (pid %d): too many fds in one message", p->id, (int)p->pid);
+		peer_free(p, "hostile handshake, disconnected");
+		return;
+	}
+	p->len += (size_t)got;
+	if (p->len > PAGERD_FC_MAX_MSG) {
+		LOG("client %u (pid %d): handshake longer than %d bytes", p->id, (int)p->pid,
+		    PAGERD_FC_MAX_MSG);
+		peer_free(p, "oversize handshake, disconnected");
+		return;
+	}
+	/* One sendmsg may still arrive in pieces: parse once it can be whole. */
+	k = p->len;
+	while (k > 0 && strchr(" \t\r\n", p->buf[k - 1]) != NULL)
+		k--;
+	if (got > 0 && (k == 0 || p->buf[k - 1] != ']'))
+		return;
+	if (p->len == 0) {
+		peer_free(p, "closed before sending a handshake");
+		return;
+	}
+	n = pagerd_fc_parse(p->buf, p->len, r, err, sizeof(err));
+	if (n < 0) {
+		LOG("client %u (pid %d): %s%s", p->id, (int)p->pid, err,
+		    got == 0 ? " (peer closed)" : "");
+		peer_free(p, "malformed handshake, disconnected");
+		return;
+	}
+	if (serve_client(p, r, n) < 0) {
+		peer_free(p, "refused");
+		return;
+	}
+	if (got == 0)
+		close_sock(p);
+}
+
+static void
+do_accept(void)
+{
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	struct peer *p;
+	int s, i;
+
+	s = accept4(g.lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (s < 0)
+		return;
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+		LOG("SO_PEERCRED: %s; connection closed", strerror(errno));
+		close(s);
+		return;
+	}
+	if (!uid_allowed(cr.uid)) {
+		LOG("peer pid %d uid %u not allowed (--allow-uid); connection closed",
+		    (int)cr.pid, (unsigned int)cr.uid);
+		close(s);
+		return;
+	}
+	for (i = 0; i < MAX_PEERS && g.peers[i] != NULL; i++)
+		;
+	p = i < MAX_PEERS ? calloc(1, sizeof(*p)) : NULL;
+	if (p == NULL) {
+		LOG("peer pid %d: %s; connection closed", (int)cr.pid,
+		    i < MAX_PEERS ? "out of memory" : "too many clients");
+		close(s);
+		return;
+	}
+	p->t_sock = (struct tag){ EV_PEER, p };
+	p->t_pid = (struct tag){ EV_PIDFD, p };
+	p->t_queue = (struct tag){ EV_QUEUE, p };
+	p->sock = s;
+	p->pid = cr.pid;
+	p->uid = cr.uid;
+	p->id = g.next_id++;
+	p->pidfd = -1;
+	g.peers[i] = p;
+	if (ep_add(s, &p->t_sock) < 0)
+		peer_free(p, "epoll");
+}
+
+/*
+ * One pass over a client's queue: respond what is resolved, receive,
+ * resolve. A resolve held up by a pending event (EAGAIN) is offered again;
+ * a pass without progress lets the driver read the event now.
+ * @return faults answered.
+ */
+static unsigned int
+serve_pass(struct peer *p)
+{
+	unsigned int done = 0;
+	uint16_t n, k, r;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		if (p->nresp > 0) {
+			r = pfdk_fault_respond_burst(p->dev, 0, p->resp, p->nresp);
+			memmove(p->resp, p->resp + r, (size_t)(p->nresp - r) * sizeof(p->resp[0]));
+			p->nresp -= r;
+			done += r;
+		}
+		if (p->nresp > BURST)
+			break;
+		n = p->nun;
+		n += pfdk_fault_recv_burst(p->dev, 0, p->un + n, (uint16_t)(BURST - n));
+		if (n == 0)
+			break;
+		k = pfdk_uffd_resolve_burst(NULL, p->un, n);
+		memcpy(p->resp + p->nresp, p->un, (size_t)k * sizeof(p->un[0]));
+		p->nresp += k;
+		memmove(p->un, p->un + k, (size_t)(n - k) * sizeof(p->un[0]));
+		p->nun = (uint16_t)(n - k);
+		if (k == 0) {
+			pfdk_fault_queue_service(p->dev, 0, true);
+			break;
+		}
+	}
+	return done;
+}
+
+static int
+load_mem(const char *path)
+{
+	struct stat st;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		LOG("--mem-file %s: %s", path, fd < 0 ? strerror(errno) : "not a non-empty regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	g.mem_len = (size_t)st.st_size;
+	/* A private copy: what happens to the file later never reaches a fault. */
+	g.mem = mmap(NULL, g.mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g.mem == MAP_FAILED) {
+		LOG("--mem-file %s: %zu bytes: %s", path, g.mem_len, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	while (off < g.mem_len) {
+		n = read(fd, g.mem + off, g.mem_len - off);
+		if (n <= 0) {
+			LOG("--mem-file %s: read: %s", path, n < 0 ? strerror(errno) : "file shrank");
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	mprotect(g.mem, g.mem_len, PROT_READ);
+	return 0;
+}
+
+static int
+listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int s, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		LOG("--socket %s: path too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			LOG("--socket %s: exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return -1;
+	old = umask(0177); /* 0600 from the start: no window with a wider mode */
+	ret = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret < 0 || listen(s, 64) < 0) {
+		LOG("--socket %s: %s", path, strerror(errno));
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static int
+run(void)
+{
+	static struct tag t_listen = { EV_LISTEN, NULL }, t_sig = { EV_SIGNAL, NULL };
+	struct epoll_event ev[64];
+	sigset_t ss;
+	int i, n, timeout;
+	unsigned int work;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	g.sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	g.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (g.sigfd < 0 || g.ep < 0 || ep_add(g.lsock, &t_listen) < 0 ||
+	    ep_add(g.sigfd, &t_sig) < 0) {
+		LOG("epoll/signalfd: %s", strerror(errno));
+		return 1;
+	}
+	LOG("firecracker: serving %s on %s", g.mem_path, g.sock_path);
+	while (!g.stop) {
+		work = 0;
+		timeout = -1;
+		for (i = 0; i < MAX_PEERS; i++) {
+			struct peer *p = g.peers[i];
+
+			if (p == NULL || !p->served)
+				continue;
+			work += serve_pass(p);
+			/* Faults held, or parked in the driver: the fd will not say. */
+			if (p->nun > 0 || p->nresp > 0 ||
+			    pfdk_fault_queue_service(p->dev, 0, false) > 0)
+				timeout = 0;
+		}
+		n = epoll_wait(g.ep, ev, (int)RTE_DIM(ev), work > 0 ? 0 : timeout);
+		if (n < 0 && errno != EINTR) {
+			LOG("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		/* Exits first: a pid a new connection reuses is freed before. */
+		for (i = 0; i < n; i++) {
+			struct tag *t = ev[i].data.ptr;
+
+			if (t->kind == EV_PIDFD && !t->peer->dead) {
+				peer_free(t->peer, "process exited");
+				ev[i].data.ptr = NULL;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			struct tag *t = ev[i].data.ptr;
+
+			if (t == NULL || (t->peer != NULL && t->peer->dead))
+				continue;
+			if (t->kind == EV_LISTEN) {
+				do_accept();
+			} else if (t->kind == EV_SIGNAL) {
+				g.stop = true;
+			} else if (t->kind == EV_PEER && t->peer->sock >= 0) {
+				peer_read(t->peer);
+			}
+			/* EV_QUEUE only wakes the loop: the next pass serves it. */
+		}
+		bury();
+	}
+	for (i = 0; i < MAX_PEERS; i++)
+		if (g.peers[i] != NULL)
+			peer_free(g.peers[i], "daemon stopping");
+	bury();
+	LOG("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "mem-file", required_argument, NULL, 'm' },
+		{ "allow-uid", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *eal[64];
+	sigset_t ss;
+	int c, neal = 0, ret;
+	char *end;
+	unsigned long u;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("pfdk-pagerd %s\n", PFDK_VERSION);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "firecracker") != 0) {
+		fprintf(stderr, "pfdk-pagerd: the first argument is the mode: firecracker\n");
+		usage(stderr);
+		return 2;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			g.sock_path = optarg;
+			break;
+		case 'm':
+			g.mem_path = optarg;
+			break;
+		case 'u':
+			errno = 0;
+			u = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || u > UINT_MAX ||
+			    g.nuids == MAX_UIDS) {
+				fprintf(stderr, "pfdk-pagerd: --allow-uid %s: a uid (at most %d)\n",
+					optarg, MAX_UIDS);
+				return 2;
+			}
+			g.uids[g.nuids++] = (uid_t)u;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (g.sock_path == NULL || g.mem_path == NULL) {
+		fprintf(stderr, "pfdk-pagerd: firecracker needs --socket and --mem-file\n");
+		return 2;
+	}
+	if (g.nuids == 0) {
+		g.uids[g.nuids++] = getuid();
+		g.uids[g.nuids++] = 0;
+	}
+	eal[neal++] = argv[0];
+	for (c = optind; c < argc && neal < (int)RTE_DIM(eal) - PFDK_EAL_EXTRA_ARGS - 1; c++)
+		eal[neal++] = argv[c];
+	eal[neal] = NULL;
+	if (optind < argc && strcmp(argv[optind - 1], "--") != 0) {
+		fprintf(stderr, "pfdk-pagerd: unexpected argument %s (EAL args go after --)\n",
+			argv[optind]);
+		return 2;
+	}
+	if (load_mem(g.mem_path) < 0)
+		return 1;
+	/*
+	 * Before the EAL starts its threads, so they inherit the mask: a
+	 * SIGTERM delivered to a thread that does not block it would kill the
+	 * process instead of reaching run()'s signalfd.
+	 */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (pfdk_init(neal, eal) < 0) {
+		LOG("EAL init: %s", rte_strerror(rte_errno));
+		return 1;
+	}
+	g.pool = pfdk_fault_pool_create("pagerd", 8191, 64, SOCKET_ID_ANY);
+	if (g.pool == NULL) {
+		LOG("descriptor pool: %s", rte_strerror(rte_errno));
+		return 1;
+	}
+	g.lsock = listen_on(g.sock_path);
+	if (g.lsock < 0)
+		return 1;
+	ret = run();
+	close(g.lsock);
+	unlink(g.sock_path);
+	rte_mempool_free(g.pool);
+	rte_eal_cleanup();
+	return ret;
+}

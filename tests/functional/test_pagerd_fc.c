@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pfdk-pagerd firecracker against a stand-in VMM: each client process
+ * creates its own userfaultfd (EVENT_REMOVE, as Firecracker asks), maps
+ * and registers its guest regions MISSING, sends the handshake (JSON +
+ * uffd by SCM_RIGHTS) in one of the three field sets Firecracker has used,
+ * then touches every page and checks it against the memory file, drops a
+ * region with MADV_DONTNEED (REMOVE) and checks it again. Hostile peers
+ * (malformed JSON, no fd, a pipe instead of a uffd, an oversize message,
+ * regions past the file) must be disconnected while a served client goes
+ * on, and clients killed mid-restore must have their state freed: more of
+ * them are killed than the daemon has device slots (PFDK_FAULT_MAX_DEVS).
+ * Last, SIGTERM while a client is half-way: the daemon must exit 0 and the
+ * client's remaining pages read as zero instead of hanging.
+ * Usage: test_pagerd_fc PFDK_PAGERD
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_common.h"
+
+#define PG 4096u
+#define R0_PAGES 64u /* region 0: file offset 0 */
+#define R1_PAGES 96u /* region 1: right after it in the file */
+#define FILE_PAGES (R0_PAGES + R1_PAGES)
+#define KILLED_CLIENTS 70 /* more than PFDK_FAULT_MAX_DEVS (64) */
+
+enum fc_fields { FC_V16, FC_V17, FC_V112 }; /* none, page_size_kib, page_size */
+
+static char dir[64], sock_path[96], mem_path[96];
+static uint8_t *mem;       /* what the memory file holds */
+static pid_t daemon_pid;
+static const char *pagerd_bin;
+static int teardown_failed; /* cmocka's exit status ignores a failed group teardown */
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+static int
+connect_daemon(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* One sendmsg of @p len bytes with @p fd (or none when -1). */
+static int
+send_handshake(int s, const char *msg, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	}
+	return sendmsg(s, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+static int
+region_json(char *out, size_t n, enum fc_fields f, void *base, size_t size,
+	    size_t off)
+{
+	const char *ps = f == FC_V112 ? ", \"page_size\": 4096" :
+			 f == FC_V17 ? ",\n \"page_size_kib\": 4096" : "";
+
+	return snprintf(out, n, "{\"base_host_virt_addr\": %lu, \"size\": %zu, \"offset\": %zu%s}",
+			(unsigned long)(uintptr_t)base, size, off, ps);
+}
+
+/* A stand-in VMM's uffd with its two regions registered MISSING. */
+static int
+vmm_setup(uint8_t **r0, uint8_t **r1)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int u = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (u < 0 || ioctl(u, UFFDIO_API, &api) < 0)
+		return -1;
+	*r0 = mmap(NULL, R0_PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	*r1 = mmap(NULL, R1_PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*r0 == MAP_FAILED || *r1 == MAP_FAILED)
+		return -1;
+	reg.range = (struct uffdio_range){ (uintptr_t)*r0, R0_PAGES * PG };
+	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
+		return -1;
+	reg.range = (struct uffdio_range){ (uintptr_t)*r1, R1_PAGES * PG };
+	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
+		return -1;
+	return u;
+}
+
+static int
+vmm_handshake(enum fc_fields f, int u, uint8_t *r0, uint8_t *r1, int *sock)
+{
+	char msg[512];
+	int n, s;
+
+	n = snprintf(msg, sizeof(msg), "[");
+	n += region_json(msg + n, sizeof(msg) - (size_t)n, f, r0, R0_PAGES * PG, 0);
+	n += snprintf(msg + n, sizeof(msg) - (size_t)n, ", ");
+	n += region_json(msg + n, sizeof(msg) - (size_t)n, f, r1, R1_PAGES * PG, R0_PAGES * PG);
+	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
+	s = connect_daemon();
+	if (s < 0 || send_handshake(s, msg, (size_t)n, u) < 0)
+		return -1;
+	/* v1.12+ keeps the socket open; earlier versions close it. */
+	if (f != FC_V112) {
+		close(s);
+		s = -1;
+	}
+	*sock = s;
+	return 0;
+}
+
+/* Touch and check pages [from, to) of both regions (one index space). */
+static int
+check_pages(uint8_t *r0, uint8_t *r1, unsigned int from, unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++) {
+		uint8_t *pg = i < R0_PAGES ? r0 + (size_t)i * PG : r1 + (size_t)(i - R0_PAGES) * PG;
+
+		if (memcmp(pg, mem + (size_t)i * PG, PG) != 0) {
+			fprintf(stderr, "client %d: page %u differs from the memory file\n",
+				(int)getpid(), i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A good client, in a child: 0 when every page matched before and after
+ * MADV_DONTNEED. With @p hold, it writes a byte to @p hold[1] after the
+ * first half and waits for one on @p hold[0] before the rest.
+ */
+static int
+good_client(enum fc_fields f, const int *hold)
+{
+	uint8_t *r0, *r1;
+	int u, s;
+	char b = 0;
+
+	u = vmm_setup(&r0, &r1);
+	if (u < 0 || vmm_handshake(f, u, r0, r1, &s) < 0) {
+		perror("client setup");
+		return 10;
+	}
+	if (check_pages(r0, r1, 0, FILE_PAGES / 2) < 0)
+		return 11;
+	if (hold != NULL && (write(hold[1], &b, 1) != 1 || read(hold[0], &b, 1) != 1))
+		return 12;
+	if (check_pages(r0, r1, FILE_PAGES / 2, FILE_PAGES) < 0)
+		return 13;
+	/* REMOVE: the pages go, the kernel tells the daemon, they refault. */
+	if (madvise(r0, R0_PAGES * PG, MADV_DONTNEED) < 0 ||
+	    madvise(r1 + 8 * PG, 16 * PG, MADV_DONTNEED) < 0)
+		return 14;
+	if (check_pages(r0, r1, 0, FILE_PAGES) < 0)
+		return 15;
+	if (s >= 0)
+		close(s);
+	return 0;
+}
+
+static pid_t
+spawn_good(enum fc_fields f, const int *hold)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(good_client(f, hold));
+	return pid;
+}
+
+/*
+ * A client's exit status. If the daemon dies meanwhile the client would
+ * wait for its pages forever (nobody reads its uffd any more): fail then.
+ */
+static int
+wait_exit(pid_t pid)
+{
+	int st, dst;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (w < 0)
+			return -1;
+		if (waitpid(daemon_pid, &dst, WNOHANG) == daemon_pid) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			fail_msg("pfdk-pagerd died (status %#x) while client %d was restoring",
+				 dst, (int)pid);
+		}
+		usleep(10000);
+	}
+}
+
+static void
+daemon_alive(void)
+{
+	int st;
+
+	if (waitpid(daemon_pid, &st, WNOHANG) != 0)
+		fail_msg("pfdk-pagerd died (status %#x)", st);
+}
+
+static void
+fields_v16(void **state)
+{
+	(void)state;
+	assert_int_equal(wait_exit(spawn_good(FC_V16, NULL)), 0);
+	daemon_alive();
+}
+
+static void
+fields_v17(void **state)
+{
+	(void)state;
+	assert_int_equal(wait_exit(spawn_good(FC_V17, NULL)), 0);
+	daemon_alive();
+}
+
+static void
+fields_v112(void **state)
+{
+	(void)state;
+	assert_int_equal(wait_exit(spawn_good(FC_V112, NULL)), 0);
+	daemon_alive();
+}
+
+/* The daemon must close the connection: recv sees EOF or a reset. */
+static void
+expect_disconnect(int s, const char *what)
+{
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	char b[64];
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&pfd, 1, 30000) != 1)
+			fail_msg("%s: the daemon did not disconnect within 30 s", what);
+		n = recv(s, b, sizeof(b), 0);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			break;
+		if (n < 0)
+			fail_msg("%s: recv: %s", what, strerror(errno));
+	}
+	close(s);
+}
+
+static void
+hostile_clients(void **state)
+{
+	int hold[2], go[2], fds[2], s, u;
+	uint8_t *r0, *r1;
+	char msg[512], *big;
+	size_t bigl = 70 * 1024;
+	pid_t good;
+	char b;
+	int n;
+
+	(void)state;
+	/* A good client served half-way, hostile peers, then its other half. */
+	assert_int_equal(pipe(hold), 0);
+	assert_int_equal(pipe(go), 0);
+	{
+		int h[2] = { go[0], hold[1] };
+
+		good = spawn_good(FC_V112, h);
+	}
+	/* Only the child holds these ends: its death reads as EOF, no hang. */
+	close(hold[1]);
+	close(go[0]);
+	if (read(hold[0], &b, 1) != 1)
+		fail_msg("the good client was not served its first half (exit %d)",
+			 wait_exit(good));
+
+	u = vmm_setup(&r0, &r1);
+	assert_true(u >= 0);
+	/* Malformed JSON, with a real uffd. */
+	s = connect_daemon();
+	assert_true(s >= 0);
+	assert_int_equal(send_handshake(s, "[{\"base_host_virt_addr\": 1x}]", 29, u), 0);
+	expect_disconnect(s, "malformed JSON");
+	/* A valid message and no fd. */
+	n = snprintf(msg, sizeof(msg), "[");
+	n += region_json(msg + n, sizeof(msg) - (size_t)n, FC_V112, r0, R0_PAGES * PG, 0);
+	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
+	s = connect_daemon();
+	assert_true(s >= 0);
+	assert_int_equal(send_handshake(s, msg, (size_t)n, -1), 0);
+	expect_disconnect(s, "no fd");
+	/* A pipe instead of a userfaultfd. */
+	assert_int_equal(pipe(fds), 0);
+	s = connect_daemon();
+	assert_true(s >= 0);
+	assert_int_equal(send_handshake(s, msg, (size_t)n, fds[0]), 0);
+	expect_disconnect(s, "a pipe for a uffd");
+	close(fds[0]);
+	close(fds[1]);
+	/* Past 64 KiB without ever closing the array. */
+	big = malloc(bigl);
+	assert_non_null(big);
+	memset(big, ' ', bigl);
+	big[0] = '[';
+	s = connect_daemon();
+	assert_true(s >= 0);
+	send_handshake(s, big, bigl, u); /* may be cut short by the reset */
+	expect_disconnect(s, "oversize message");
+	free(big);
+	/* Well formed, but a region past the end of the memory file. */
+	n = snprintf(msg, sizeof(msg), "[");
+	n += region_json(msg + n, sizeof(msg) - (size_t)n, FC_V112, r1, R1_PAGES * PG,
+			 R1_PAGES * PG);
+	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
+	s = connect_daemon();
+	assert_true(s >= 0);
+	assert_int_equal(send_handshake(s, msg, (size_t)n, u), 0);
+	expect_disconnect(s, "region past the memory file");
+
+	daemon_alive();
+	assert_int_equal(write(go[1], &b, 1), 1);
+	assert_int_equal(wait_exit(good), 0);
+	close(u);
+	close(hold[0]);
+	close(go[1]);
+}
+
+static volatile uint8_t touch_sink;
+
+static void *
+toucher(void *arg)
+{
+	uint8_t *r = arg;
+	unsigned int i;
+
+	for (;;)
+		for (i = 0; i < R1_PAGES; i++) {
+			touch_sink = r[(size_t)i * PG];
+			if (i == R1_PAGES - 1)
+				madvise(r, R1_PAGES * PG, MADV_DONTNEED);
+		}
+	return NULL;
+}
+
+/* Served, then killed while its threads keep faulting. */
+static void
+killed_mid_restore(void **state)
+{
+	int i, k, p[2];
+	char b;
+
+	(void)state;
+	for (k = 0; k < KILLED_CLIENTS; k++) {
+		struct pollfd pfd;
+		pid_t pid;
+
+		assert_int_equal(pipe(p), 0);
+		pid = fork();
+		if (pid == 0) {
+			uint8_t *r0, *r1;
+			pthread_t t;
+			int u, s;
+
+			u = vmm_setup(&r0, &r1);
+			if (u < 0 || vmm_handshake(FC_V16, u, r0, r1, &s) < 0 ||
+			    check_pages(r0, r1, 0, 4) < 0)
+				_exit(10);
+			for (i = 0; i < 2; i++)
+				pthread_create(&t, NULL, toucher, r1);
+			if (write(p[1], "x", 1) != 1)
+				_exit(11);
+			for (;;)
+				pause();
+		}
+		pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
+		if (poll(&pfd, 1, 30000) != 1 || read(p[0], &b, 1) != 1) {
+			kill(pid, SIGKILL);
+			fail_msg("client %d of %d was not served (state of killed clients not freed?)",
+				 k, KILLED_CLIENTS);
+		}
+		kill(pid, SIGKILL);
+		assert_int_equal(wait_exit(pid), 128 + SIGKILL);
+		close(p[0]);
+		close(p[1]);
+		daemon_alive();
+	}
+	/* And a whole restore still works after them. */
+	assert_int_equal(wait_exit(spawn_good(FC_V17, NULL)), 0);
+}
+
+static int
+start_daemon(void **state)
+{
+	const char *bin = pagerd_bin;
+	size_t i;
+	int fd, s;
+
+	(void)state;
+	mem = malloc((size_t)FILE_PAGES * PG);
+	if (mem == NULL)
+		return -1;
+	for (i = 0; i < (size_t)FILE_PAGES * PG / 8; i++) {
+		uint64_t w = mix(i + 0x5eed);
+
+		memcpy(mem + i * 8, &w, 8);
+	}
+	snprintf(dir, sizeof(dir), "/tmp/pagerd_fc_XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(sock_path, sizeof(sock_path), "%s/uffd.sock", dir);
+	snprintf(mem_path, sizeof(mem_path), "%s/guest.mem", dir);
+	fd = open(mem_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, mem, (size_t)FILE_PAGES * PG) != (ssize_t)FILE_PAGES * PG)
+		return -1;
+	close(fd);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		execl(bin, bin, "firecracker", "--socket", sock_path, "--mem-file", mem_path,
+		      "--", "--no-telemetry", "--no-pci", "--log-level=lib.eal:warning", (char *)NULL);
+		perror("exec pfdk-pagerd");
+		_exit(127);
+	}
+	for (i = 0; i < 600; i++) {
+		s = connect_daemon();
+		if (s >= 0) {
+			struct stat st;
+
+			close(s);
+			if (stat(sock_path, &st) < 0 || (st.st_mode & 0777) != 0600) {
+				fprintf(stderr, "socket mode %o, want 0600\n", st.st_mode & 0777);
+				return -1;
+			}
+			return 0;
+		}
+		if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid) {
+			fprintf(stderr, "pfdk-pagerd exited before listening\n");
+			return -1;
+		}
+		usleep(50000);
+	}
+	fprintf(stderr, "pfdk-pagerd did not listen within 30 s\n");
+	return -1;
+}
+
+/*
+ * Served half-way when the daemon stops: the rest of its pages must come
+ * as the kernel's zero pages (stop unregisters every region), not hang.
+ */
+static int
+orphan_client(int hold_w, int go_r)
+{
+	static const uint8_t zero[PG];
+	uint8_t *r0, *r1;
+	unsigned int i;
+	int u, s;
+	char b = 0;
+
+	u = vmm_setup(&r0, &r1);
+	if (u < 0 || vmm_handshake(FC_V112, u, r0, r1, &s) < 0)
+		return 10;
+	if (check_pages(r0, r1, 0, R0_PAGES) < 0)
+		return 11;
+	if (write(hold_w, &b, 1) != 1 || read(go_r, &b, 1) != 1)
+		return 12;
+	for (i = 0; i < R1_PAGES; i++)
+		if (memcmp(r1 + (size_t)i * PG, zero, PG) != 0)
+			return 13;
+	return 0;
+}
+
+static int
+stop_daemon(void **state)
+{
+	int st = -1, hold[2], go[2], ost;
+	pid_t orphan;
+	char b = 0;
+
+	(void)state;
+	if (pipe(hold) < 0 || pipe(go) < 0)
+		return -1;
+	orphan = fork();
+	if (orphan == 0)
+		_exit(orphan_client(hold[1], go[0]));
+	close(hold[1]);
+	close(go[0]);
+	if (read(hold[0], &b, 1) != 1) {
+		fprintf(stderr, "the last client was not served (exit %d)\n", wait_exit(orphan));
+		return -1;
+	}
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, &st, 0);
+	if (!WIFEXITED(st)) {
+		/* Killed: nobody reads the client's uffd now; it would wait forever. */
+		kill(orphan, SIGKILL);
+		waitpid(orphan, NULL, 0);
+		fprintf(stderr, "pfdk-pagerd did not stop cleanly on SIGTERM (status %#x)\n", st);
+		teardown_failed = 1;
+		return -1;
+	}
+	if (write(go[1], &b, 1) != 1)
+		return -1;
+	waitpid(orphan, &ost, 0);
+	close(hold[0]);
+	close(go[1]);
+	if (!WIFEXITED(ost) || WEXITSTATUS(ost) != 0) {
+		fprintf(stderr, "a client the daemon was serving when it stopped: status %#x (13: not zero pages)\n",
+			ost);
+		teardown_failed = 1;
+		return -1;
+	}
+	unlink(mem_path);
+	unlink(sock_path);
+	rmdir(dir);
+	free(mem);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "pfdk-pagerd did not stop cleanly on SIGTERM (status %#x)\n", st);
+		teardown_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fields_v16),
+		cmocka_unit_test(fields_v17),
+		cmocka_unit_test(fields_v112),
+		cmocka_unit_test(hostile_clients),
+		cmocka_unit_test(killed_mid_restore),
+	};
+	int fd;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PFDK_PAGERD\n", argv[0]);
+		return 1;
+	}
+	pagerd_bin = argv[1];
+	test_watchdog("pagerd_fc", 240);
+	signal(SIGPIPE, SIG_IGN);
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (fd < 0) {
+		printf("SKIP: the stand-in VMM needs userfaultfd(2) with kernel faults: %s\n",
+		       strerror(errno));
+		return TEST_SKIP;
+	}
+	close(fd);
+	fd = cmocka_run_group_tests_name("pagerd firecracker", tests, start_daemon,
+					 stop_daemon);
+	return fd != 0 ? fd : teardown_failed;
+}
