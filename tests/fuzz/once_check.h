@@ -25,7 +25,7 @@
  * while no group of that cookie is outstanding, to its answer. Records of
  * an outstanding cookie that are not the open group's continuation are
  * replays: the driver must drop them, so the checker ignores them too.
- * Cookies are 0..ONCE_COOKIES-1 (0 is never issued by a kernel).
+ * Cookies are 0..ONCE_COOKIES-1 (a kernel can issue 0 too: see docs/iommufd.md).
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,6 +36,9 @@
 
 #define ONCE_COOKIES 256
 #define ONCE_MAX_RECS 4096 /* records of one group the checker follows */
+
+/* No group open in the stream (every u32 below ONCE_COOKIES is a cookie). */
+#define ONCE_NONE UINT32_MAX
 
 struct once_group {
 	bool open;          /* outstanding: delivered, not answered */
@@ -51,7 +54,7 @@ struct once_group {
 
 struct once_check {
 	const char *name;
-	uint32_t cur;       /* cookie of the group still open in the stream, or 0 */
+	uint32_t cur;       /* cookie of the group still open in the stream, or ONCE_NONE */
 	uint32_t serial;
 	uint64_t answers, early_ok_cut, stop_answers;
 	struct once_group g[ONCE_COOKIES];
@@ -78,6 +81,7 @@ once_init(struct once_check *c, const char *name)
 {
 	memset(c, 0, sizeof(*c));
 	c->name = name;
+	c->cur = ONCE_NONE;
 }
 
 /* True if cookie @k has an outstanding group. */
@@ -93,11 +97,12 @@ once_deliver(struct once_check *c, uint32_t k, bool last)
 {
 	struct once_group *g;
 
-	if (c->cur != 0 && k != c->cur) {
+	if (c->cur != ONCE_NONE && k != c->cur) {
 		c->g[c->cur].cut = true; /* the driver closes it as it stands */
-		c->cur = 0;
+		c->cur = ONCE_NONE;
 	}
-	if (k == 0 || k >= ONCE_COOKIES)
+	/* Cookie 0 is a value the kernel hands out (issue 12): served like any. */
+	if (k >= ONCE_COOKIES)
 		return; /* never issued: the driver drops it */
 	g = &c->g[k];
 	if (g->open && k != c->cur)
@@ -110,7 +115,7 @@ once_deliver(struct once_check *c, uint32_t k, bool last)
 	g->nrec++;
 	if (last) {
 		g->last = true;
-		c->cur = 0;
+		c->cur = ONCE_NONE;
 	} else {
 		c->cur = k;
 	}
@@ -184,7 +189,7 @@ once_answer(struct once_check *c, uint32_t k, uint32_t code, bool stopping)
 	}
 	g->open = false;
 	if (c->cur == k)
-		c->cur = 0;
+		c->cur = ONCE_NONE;
 }
 
 /* After stop: nothing delivered may be left unanswered. */
