@@ -234,10 +234,13 @@ ut_touch_main(void *arg)
 	return NULL;
 }
 
-/* Run @n threads on CPU 0 over the region, wait for them. */
-static inline void
-ut_touch_run(void *base, size_t page, size_t npages, unsigned int n,
-	     bool random, bool write)
+/*
+ * Start @n threads on CPU 0 over the region; @return them (calloc'd: the
+ * caller joins and frees).
+ */
+static inline struct ut_touch *
+ut_touch_start(void *base, size_t page, size_t npages, unsigned int n,
+	       bool random, bool write)
 {
 	struct ut_touch *t = calloc(n, sizeof(*t));
 	pthread_attr_t attr;
@@ -253,9 +256,20 @@ ut_touch_run(void *base, size_t page, size_t npages, unsigned int n,
 		t[i] = (struct ut_touch){ base, page, npages, i, n, random, write, 0 };
 		assert_int_equal(pthread_create(&t[i].th, &attr, ut_touch_main, &t[i]), 0);
 	}
+	pthread_attr_destroy(&attr);
+	return t;
+}
+
+/* Run @n threads on CPU 0 over the region, wait for them. */
+static inline void
+ut_touch_run(void *base, size_t page, size_t npages, unsigned int n,
+	     bool random, bool write)
+{
+	struct ut_touch *t = ut_touch_start(base, page, npages, n, random, write);
+	unsigned int i;
+
 	for (i = 0; i < n; i++)
 		pthread_join(t[i].th, NULL);
-	pthread_attr_destroy(&attr);
 	free(t);
 }
 

@@ -32,22 +32,10 @@
 static void
 touch_bounded(void *base, size_t npages, unsigned int n, const char *what, uint16_t dev)
 {
-	struct ut_touch *t = calloc(n, sizeof(*t));
-	pthread_attr_t attr;
+	struct ut_touch *t = ut_touch_start(base, PAGE_4K, npages, n, false, false);
 	struct timespec dl;
-	cpu_set_t cpus;
 	unsigned int i;
 
-	assert_non_null(t);
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	pthread_attr_init(&attr);
-	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
-	for (i = 0; i < n; i++) {
-		t[i] = (struct ut_touch){ base, PAGE_4K, npages, i, n, false, false, 0 };
-		assert_int_equal(pthread_create(&t[i].th, &attr, ut_touch_main, &t[i]), 0);
-	}
-	pthread_attr_destroy(&attr);
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += JOIN_S;
 	for (i = 0; i < n; i++)

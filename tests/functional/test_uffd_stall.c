@@ -571,7 +571,7 @@ threaded_case(const char *layout)
 	const size_t pages = 16384;
 	const unsigned int nth = 64;
 	struct pfdk_store *s = pfdk_store_pattern_create(22);
-	struct ut_touch *t = calloc(nth, sizeof(*t));
+	struct ut_touch *t;
 	struct zapper z = { 0 };
 	struct pfdk_uffd_stats x;
 	struct pfdk_lcore_stats ls;
@@ -585,7 +585,6 @@ threaded_case(const char *layout)
 	uint16_t dev;
 
 	assert_non_null(s);
-	assert_non_null(t);
 	p = ut_pipeline(layout, 1, 256, 32);
 	dev = ut_dev(p, 0);
 	mem = ut_map_anon(pages * PAGE_4K);
@@ -598,11 +597,8 @@ threaded_case(const char *layout)
 	pthread_attr_init(&attr);
 	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 	assert_int_equal(pthread_create(&zt, &attr, zapper_main, &z), 0);
-	for (i = 0; i < nth; i++) {
-		t[i] = (struct ut_touch){ mem, PAGE_4K, pages, i, nth, true, false, 0 };
-		assert_int_equal(pthread_create(&t[i].th, &attr, ut_touch_main, &t[i]), 0);
-	}
 	pthread_attr_destroy(&attr);
+	t = ut_touch_start(mem, PAGE_4K, pages, nth, true, false);
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += 120;
 	for (i = 0; i < nth; i++)
