@@ -313,6 +313,74 @@ plot_tmp(char *path, size_t len)
 	return f;
 }
 
+/*
+ * The temporary data and script files of a plot into @png (paths in
+ * @data and @script, @len bytes each), the script begun with the terminal
+ * and the output. @return 0, or -1 (reason printed); either way the
+ * caller closes and unlinks what was set.
+ */
+static int
+plot_begin(const char *png, char *data, char *script, size_t len, FILE **df, FILE **sf)
+{
+	data[0] = script[0] = '\0';
+	*df = plot_tmp(data, len);
+	*sf = *df != NULL ? plot_tmp(script, len) : NULL;
+	if (*sf == NULL)
+		return -1;
+	/* pngcairo draws better; plain png (libgd) where cairo is missing. */
+	fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+	      "  set terminal pngcairo noenhanced size 1280,720\n"
+	      "} else {\n"
+	      "  set terminal png noenhanced size 1280,720\n"
+	      "}\nset output ", *sf);
+	gp_quote(*sf, png);
+	return 0;
+}
+
+/*
+ * Close a plot's files (always) and run gnuplot on @script.
+ * @return 0 when @png is written; 1 when gnuplot is missing (said when
+ *   @say_missing: the table and JSON are complete anyway); -1 on an error
+ *   (said).
+ */
+static int
+plot_render(const char *png, FILE *df, FILE *sf, char *script, bool say_missing)
+{
+	extern char **environ;
+	char *argv[] = { (char *)(uintptr_t)"gnuplot", script, NULL };
+	pid_t pid;
+	int err, st;
+
+	err = fclose(df);
+	err |= fclose(sf);
+	if (err != 0) {
+		fprintf(stderr, "--plot: writing temporary files: %s\n", strerror(errno));
+		return -1;
+	}
+	err = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
+	if (err == ENOENT) {
+		if (say_missing)
+			fprintf(stderr, "--plot: gnuplot not found; install it with "
+				"'apt-get install gnuplot-nox' (no plot written; the table "
+				"and JSON are complete)\n");
+		return 1;
+	}
+	if (err != 0) {
+		fprintf(stderr, "--plot: cannot run gnuplot: %s\n", strerror(err));
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			fprintf(stderr, "--plot: waitpid: %s\n", strerror(errno));
+			return -1;
+		}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "--plot %s: gnuplot failed (see its message above)\n", png);
+		return -1;
+	}
+	return 0;
+}
+
 /* "model name" of /proc/cpuinfo (x86), else "Processor"/"cpu model", else NULL. */
 static int
 cpu_model(char *buf, size_t len)
@@ -570,29 +638,15 @@ int
 fb_write_plot(const char *png, const struct fb_report *rep, const struct row *rows,
 	      unsigned int n)
 {
-	extern char **environ;
 	double us = 1e6 / (double)rte_get_tsc_hz();
 	char data[PATH_MAX], script[PATH_MAX];
-	char *argv[] = { (char *)(uintptr_t)"gnuplot", script, NULL };
 	FILE *df = NULL, *sf = NULL;
 	unsigned int i, nplot = 0;
 	bool cdf = rep->plot_kind != NULL && strcmp(rep->plot_kind, "cdf") == 0;
-	int ret = -1, st, err;
-	pid_t pid;
+	int ret = -1, err;
 
-	data[0] = script[0] = '\0';
-	df = plot_tmp(data, sizeof(data));
-	sf = df != NULL ? plot_tmp(script, sizeof(script)) : NULL;
-	if (sf == NULL)
+	if (plot_begin(png, data, script, sizeof(data), &df, &sf) < 0)
 		goto out;
-	/* pngcairo draws better; plain png (libgd) where cairo is missing. */
-	fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-	      "  set terminal pngcairo noenhanced size 1280,720\n"
-	      "} else {\n"
-	      "  set terminal png noenhanced size 1280,720\n"
-	      "}\n", sf);
-	fputs("set output ", sf);
-	gp_quote(sf, png);
 	fputs("\nset title ", sf);
 	{
 		char t[1200];
@@ -656,36 +710,12 @@ fb_write_plot(const char *png, const struct fb_report *rep, const struct row *ro
 		ret = 0;
 		goto out;
 	}
-	err = fclose(df);
-	err |= fclose(sf);
-	if (err != 0) {
-		df = sf = NULL;
-		fprintf(stderr, "--plot: writing temporary files: %s\n", strerror(errno));
-		goto out;
-	}
+	err = plot_render(png, df, sf, script, true);
 	df = sf = NULL;
-	err = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
-	if (err == ENOENT) {
-		fprintf(stderr, "--plot: gnuplot not found; install it with "
-			"'apt-get install gnuplot-nox' (no plot written; the table "
-			"and JSON are complete)\n");
-		ret = 0;
+	if (err < 0)
 		goto out;
-	}
-	if (err != 0) {
-		fprintf(stderr, "--plot: cannot run gnuplot: %s\n", strerror(err));
-		goto out;
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			fprintf(stderr, "--plot: waitpid: %s\n", strerror(errno));
-			goto out;
-		}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "--plot %s: gnuplot failed (see its message above)\n", png);
-		goto out;
-	}
-	printf("plot: %s (latency %s of %u row(s))\n", png, cdf ? "CDF" : "percentiles", nplot);
+	if (err == 0)
+		printf("plot: %s (latency %s of %u row(s))\n", png, cdf ? "CDF" : "percentiles", nplot);
 	ret = 0;
 out:
 	if (df != NULL)
@@ -703,26 +733,14 @@ int
 fb_write_sweep_plot(const char *png, const struct fb_report *rep, const struct row *rows,
 		    unsigned int n)
 {
-	extern char **environ;
 	bool by_threads = rep->nb_threads > 1;
 	char data[PATH_MAX], script[PATH_MAX], t[720];
-	char *argv[] = { (char *)(uintptr_t)"gnuplot", script, NULL };
 	FILE *df = NULL, *sf = NULL;
 	unsigned int i, j, nplot = 0;
-	int ret = -1, st, err;
-	pid_t pid;
+	int ret = -1, err;
 
-	data[0] = script[0] = '\0';
-	df = plot_tmp(data, sizeof(data));
-	sf = df != NULL ? plot_tmp(script, sizeof(script)) : NULL;
-	if (sf == NULL)
+	if (plot_begin(png, data, script, sizeof(data), &df, &sf) < 0)
 		goto out;
-	fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-	      "  set terminal pngcairo noenhanced size 1280,720\n"
-	      "} else {\n"
-	      "  set terminal png noenhanced size 1280,720\n"
-	      "}\nset output ", sf);
-	gp_quote(sf, png);
 	/* The workload without the points' own threads/uffds. */
 	{
 		char acc[16];
@@ -778,30 +796,13 @@ fb_write_sweep_plot(const char *png, const struct fb_report *rep, const struct r
 		nplot++;
 	}
 	fputc('\n', sf);
-	err = fclose(df);
-	err |= fclose(sf);
+	/* A missing gnuplot was said once already, by the latency plot. */
+	err = plot_render(png, df, sf, script, false);
 	df = sf = NULL;
-	if (err != 0) {
-		fprintf(stderr, "--plot: writing temporary files: %s\n", strerror(errno));
+	if (err < 0)
 		goto out;
-	}
-	err = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
-	if (err == ENOENT) {
-		ret = 0; /* said once already by the latency plot */
-		goto out;
-	}
-	if (err != 0) {
-		fprintf(stderr, "--plot: cannot run gnuplot: %s\n", strerror(err));
-		goto out;
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			goto out;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "--plot %s: gnuplot failed (see its message above)\n", png);
-		goto out;
-	}
-	printf("plot: %s (faults/s of %u row(s) over the sweep)\n", png, nplot);
+	if (err == 0)
+		printf("plot: %s (faults/s of %u row(s) over the sweep)\n", png, nplot);
 	ret = 0;
 out:
 	if (df != NULL)
