@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Install what PFDK builds and tests with (Debian 12 packages; gnuplot-nox
-# for pfdk-faultbench --plot; the kernel rig's source and QEMU) when missing, and reserve 2 MiB hugepages
+# for pfdk-faultbench --plot; procps for the tests' pgrep; the kernel rig's source and QEMU) when missing, and reserve 2 MiB hugepages
 # when permitted. Safe to run again.
 set -euo pipefail
 
 PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
       libdpdk-dev dpdk dpdk-dev liburing-dev libnuma-dev numactl
-      libcmocka-dev libhugetlbfs-bin gnuplot-nox)
+      libcmocka-dev libhugetlbfs-bin gnuplot-nox procps)
 # The kernel rig (tests/kernel): a 6.12 guest kernel built from Debian's
 # source package and booted under QEMU.
 PKGS+=(linux-source-6.12 make flex bison bc libelf-dev libssl-dev xz-utils
