@@ -34,6 +34,10 @@ soak() {
 		suite "$dir" soak "${soak_args[@]}"
 }
 passed=0 failed=0 skipped=0
+# Every failure by name, printed again just before the totals: CI keeps only
+# the tail of a long log, and the failing test's name must be in it.
+failures=()
+failtails=$(mktemp)
 
 scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -41,18 +45,29 @@ scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 tally() {
 	local log="$1/meson-logs/testlog.json" p f s
 	[ -f "$log" ] || return 0
-	read -r p f s < <(python3 - "$log" <<'PY'
+	local names out
+	out=$(python3 - "$log" "$failtails" "$(basename "$1")" <<'PY'
 import json, sys
 p = f = s = 0
+bad = []
 for line in open(sys.argv[1]):
-    r = json.loads(line).get('result')
+    t = json.loads(line)
+    r = t.get('result')
     if r in ('OK', 'EXPECTEDFAIL'): p += 1
     elif r == 'SKIP': s += 1
-    else: f += 1
+    else:
+        f += 1
+        bad.append('%s(%s)' % (t.get('name'), r))
+        with open(sys.argv[2], 'a') as o:
+            o.write('--- last lines of %s (%s, %s):\n' % (t.get('name'), sys.argv[3], r))
+            o.write('\n'.join((t.get('stdout') or '').splitlines()[-25:]) + '\n')
 print(p, f, s)
+print(' '.join(bad))
 PY
 )
+	{ read -r p f s; read -r names; } <<<"$out"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	for t in $names; do failures+=("$(basename "$1"): $t"); done
 	rm -f "$log"
 }
 
@@ -63,9 +78,9 @@ build() {
 	local how=()
 	[ -f "$dir/build.ninja" ] && how=(--reconfigure)
 	meson setup "${how[@]}" "$dir" "$@" >"$dir.setup.log" 2>&1 ||
-		{ cat "$dir.setup.log"; echo "BUILD FAILED: $name"; failed=$((failed + 1)); return 1; }
+		{ cat "$dir.setup.log"; echo "BUILD FAILED: $name"; failed=$((failed + 1)); failures+=("build $name"); return 1; }
 	ninja -C "$dir" >"$dir.build.log" 2>&1 ||
-		{ tail -50 "$dir.build.log"; echo "BUILD FAILED: $name"; failed=$((failed + 1)); return 1; }
+		{ tail -50 "$dir.build.log"; echo "BUILD FAILED: $name"; failed=$((failed + 1)); failures+=("build $name"); return 1; }
 }
 
 # suite DIR SUITE [meson test args...]: run one suite if it has tests.
@@ -97,6 +112,7 @@ install_check() {
 		passed=$((passed + 1))
 	else
 		echo "FAIL: install check (see $dir/install.log)"; failed=$((failed + 1))
+		failures+=("install check")
 	fi
 	unset PKG_CONFIG_PATH
 	rm -rf "$root"
@@ -135,9 +151,11 @@ kernel_rig() {
 		skipped=$((skipped + 1))
 	elif read -r p f s 2>/dev/null <"$out/tally"; then
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-		[ $rc -eq 0 ] || [ "$f" -gt 0 ] || failed=$((failed + 1))
+		[ "$f" -gt 0 ] && failures+=("kernel rig: $f guest test(s), see the guest: lines")
+		[ $rc -eq 0 ] || [ "$f" -gt 0 ] || { failed=$((failed + 1)); failures+=("kernel rig: status $rc"); }
 	else
 		echo "FAIL: kernel rig: no result from the guest"; failed=$((failed + 1))
+		failures+=("kernel rig: no result")
 	fi
 	rm -rf "$out"
 }
@@ -165,5 +183,7 @@ if CC=clang build fuzz build-fuzz --buildtype=debugoptimized -Dfuzz=true \
 	suite build-fuzz fuzz --num-processes 1
 fi
 
+cat "$failtails"; rm -f "$failtails"
+for t in "${failures[@]}"; do echo "FAILED: $t"; done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
