@@ -13,7 +13,7 @@
  * per-lcore rates over the interval (the difference of two samples over
  * the time between them), each lcore's busy % (busy over total TSC cycles
  * of its loop in the interval), and the latency percentiles of the faults
- * responded in the interval. The window is the process's: one pfdk-top at
+ * responded in the interval, each poller's and all together. The window is the process's: one pfdk-top at
  * a time sees all of it; two share it.
  * A device or lcore that is not in both samples (a pipeline came or went:
  * the bench makes one per run) shows its counters without rates.
@@ -278,6 +278,7 @@ struct sample {
 	struct {
 		char id[16], role[16], engine[16], queues[64];
 		double v[L_N];
+		double win[3];     /* p50, p99, p999 ns of the interval; NAN: none */
 	} lc[MAX_LCORES];
 	char profile[96];      /* the live pipelines' "name (layout)" */
 	double lat[LAT_N];     /* count, p50, p90, p99, p999, max (ns), mean */
@@ -373,6 +374,18 @@ sample(int fd, struct sample *s, char *buf)
 		for (k = 0; k < LAT_N; k++)
 			s->win[k] = num(v, lat_keys[k]);
 	}
+	/* Each poller's own window: "lcore_<id>": {count, p50_ns, ...}. */
+	for (k = 0; k < s->nlc; k++) {
+		const char *w = NULL;
+
+		if (s->have_win) {
+			snprintf(cmd, sizeof(cmd), "lcore_%s", s->lc[k].id);
+			w = get(v, cmd);
+		}
+		s->lc[k].win[0] = w != NULL && num(w, "count") > 0 ? num(w, "p50_ns") : NAN;
+		s->lc[k].win[1] = w != NULL && num(w, "count") > 0 ? num(w, "p99_ns") : NAN;
+		s->lc[k].win[2] = w != NULL && num(w, "count") > 0 ? num(w, "p999_ns") : NAN;
+	}
 	return 0;
 }
 
@@ -422,12 +435,13 @@ show(const char *path, long pid, const struct sample *a, const struct sample *b)
 		       b->dev[i].q, c[D_RECV], c[D_RESP], c[D_GROUPS], c[D_INVALID],
 		       c[D_NODESC], b->dev[i].v[D_ERRORS], b->dev[i].v[D_OUTST]);
 	}
-	printf("%-5s %4s %-9s %-8s %-14s %10s %10s %10s %6s %9s %9s %10s %9s %8s\n",
+	printf("%-5s %4s %-9s %-8s %-14s %10s %10s %10s %6s %9s %9s %10s %9s %8s %8s %8s %8s\n",
 	       "lcore", "cpu", "role", "engine", "queues", "recv/s", "resolved/s", "resp/s",
-	       "busy%", "retried/s", "backpr/s", "idle/s", "sleeps/s", "inflight");
+	       "busy%", "retried/s", "backpr/s", "idle/s", "sleeps/s", "inflight", "p50us",
+	       "p99us", "p99.9us");
 	for (i = 0; i < b->nlc; i++) {
 		const double *prev = NULL;
-		char l[L_N][24], busy[16], cpu[8];
+		char l[L_N][24], busy[16], cpu[8], pct[3][16];
 
 		for (j = 0; j < a->nlc; j++)
 			if (strcmp(a->lc[j].id, b->lc[i].id) == 0 &&
@@ -447,12 +461,17 @@ show(const char *path, long pid, const struct sample *a, const struct sample *b)
 			snprintf(cpu, sizeof(cpu), "-");
 		else
 			snprintf(cpu, sizeof(cpu), "%.0f", b->lc[i].v[L_CPU]);
-		printf("%-5s %4s %-9s %-8s %-14s %10s %10s %10s %6s %9s %9s %10s %9s %8.0f\n",
+		for (k = 0; k < 3; k++)
+			if (isnan(b->lc[i].win[k]))
+				snprintf(pct[k], sizeof(pct[k]), "-");
+			else
+				snprintf(pct[k], sizeof(pct[k]), "%.2f", b->lc[i].win[k] / 1e3);
+		printf("%-5s %4s %-9s %-8s %-14s %10s %10s %10s %6s %9s %9s %10s %9s %8.0f %8s %8s %8s\n",
 		       b->lc[i].id, cpu, b->lc[i].role,
 		       b->lc[i].engine[0] ? b->lc[i].engine : "-",
 		       b->lc[i].queues[0] ? b->lc[i].queues : "-", l[L_RECV], l[L_RESOLVED],
 		       l[L_RESP], busy, l[L_RETRIED], l[L_BACKPR], l[L_IDLE], l[L_SLEEPS],
-		       b->lc[i].v[L_INFLIGHT]);
+		       b->lc[i].v[L_INFLIGHT], pct[0], pct[1], pct[2]);
 	}
 	if (b->have_win)
 		printf("interval latency (receive to response, all pollers): %.0f faults, "

@@ -131,7 +131,56 @@ struct latency_acc {
 	struct pfdk_hist all;
 	struct pfdk_hist one;
 	struct pfdk_hist win;
+	struct rte_tel_data *d; /* windowed call: the reply, for "lcore_<id>" */
 };
+
+/*
+ * Per lcore id, the previous windowed call's copy of that lcore's
+ * histogram and the pipeline it belonged to; allocated on first use and
+ * kept (reachable) for the life of the process. Under win_lock.
+ */
+struct lcore_win {
+	unsigned int instance;
+	struct pfdk_hist h;
+};
+static struct lcore_win *win_lc[RTE_MAX_LCORE];
+
+static void add_summary(struct rte_tel_data *d, const struct pfdk_hist *h, bool brief);
+
+/* One worker's window: "lcore_<id>": {count, p50_ns, p99_ns, p999_ns, max_ns}. */
+static void
+lcore_window(const struct pfdk_pipeline *p, unsigned int lcore, struct latency_acc *a)
+{
+	struct lcore_win *lw;
+	struct rte_tel_data *c;
+	char key[24];
+
+	if (lcore >= RTE_MAX_LCORE)
+		return;
+	lw = win_lc[lcore];
+	if (lw == NULL) {
+		lw = malloc(sizeof(*lw));
+		if (lw == NULL)
+			return; /* out of memory: no "lcore_<id>" this time */
+		lw->instance = p->instance;
+		pfdk_hist_reset(&lw->h);
+		win_lc[lcore] = lw;
+	}
+	/* Another pipeline on this lcore since: its window is all it has. */
+	if (lw->instance != p->instance)
+		memcpy(&a->win, &a->one, sizeof(a->win));
+	else
+		pfdk_hist_delta(&a->win, &a->one, &lw->h);
+	memcpy(&lw->h, &a->one, sizeof(lw->h));
+	lw->instance = p->instance;
+	c = rte_tel_data_alloc();
+	if (c == NULL)
+		return;
+	rte_tel_data_start_dict(c);
+	add_summary(c, &a->win, true);
+	snprintf(key, sizeof(key), "lcore_%u", lcore);
+	rte_tel_data_add_dict_container(a->d, key, c, 0);
+}
 
 static void
 latency_one(const struct pfdk_pipeline *p, void *arg)
@@ -143,6 +192,9 @@ latency_one(const struct pfdk_pipeline *p, void *arg)
 	for (w = 0; w < pfdk_pipeline_worker_count(p); w++) {
 		pfdk_pipeline_worker_stats(p, w, &st, &a->one);
 		pfdk_hist_merge(&a->all, &a->one);
+		/* Only pollers time faults (receive to response). */
+		if (a->d != NULL && p->workers[w]->role == PFDK_ROLE_POLLER)
+			lcore_window(p, p->workers[w]->lcore_id, a);
 	}
 }
 
@@ -160,17 +212,20 @@ realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Percentiles in ns; @p brief: count, p50, p99, p999, max only. */
 static void
-add_summary(struct rte_tel_data *d, const struct pfdk_hist *h)
+add_summary(struct rte_tel_data *d, const struct pfdk_hist *h, bool brief)
 {
 	struct pfdk_hist_summary s;
 	double ns = 1e9 / (double)rte_get_tsc_hz();
 
 	pfdk_hist_summarize(h, &s);
 	rte_tel_data_add_dict_u64(d, "count", s.count);
-	rte_tel_data_add_dict_u64(d, "mean_ns", (uint64_t)(s.mean * ns));
+	if (!brief)
+		rte_tel_data_add_dict_u64(d, "mean_ns", (uint64_t)(s.mean * ns));
 	rte_tel_data_add_dict_u64(d, "p50_ns", (uint64_t)((double)s.p50 * ns));
-	rte_tel_data_add_dict_u64(d, "p90_ns", (uint64_t)((double)s.p90 * ns));
+	if (!brief)
+		rte_tel_data_add_dict_u64(d, "p90_ns", (uint64_t)((double)s.p90 * ns));
 	rte_tel_data_add_dict_u64(d, "p99_ns", (uint64_t)((double)s.p99 * ns));
 	rte_tel_data_add_dict_u64(d, "p999_ns", (uint64_t)((double)s.p999 * ns));
 	rte_tel_data_add_dict_u64(d, "max_ns", (uint64_t)((double)s.max * ns));
@@ -179,7 +234,8 @@ add_summary(struct rte_tel_data *d, const struct pfdk_hist *h)
 /*
  * /pfdk/latency: percentiles since the pollers started (or their stats
  * were reset). /pfdk/latency,window: of the faults responded since the
- * previous windowed call (the first call: since the start), from_ns..to_ns.
+ * previous windowed call (the first call: since the start), from_ns..to_ns,
+ * all pollers together and, as "lcore_<id>", each poller's own.
  */
 static int
 telemetry_latency(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -198,17 +254,20 @@ telemetry_latency(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (a == NULL)
 		return -ENOMEM;
 	pfdk_hist_reset(&a->all);
-	if (window)
+	a->d = NULL;
+	rte_tel_data_start_dict(d);
+	if (window) {
 		pthread_mutex_lock(&win_lock);
+		a->d = d; /* the per-lcore windows go in as latency_one() meets them */
+	}
 	pfdk_pipeline_foreach_live(latency_one, a);
 	now_ns = realtime_ns();
 	tsc = rte_rdtsc();
-	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "timestamp_ns", now_ns);
 	rte_tel_data_add_dict_u64(d, "tsc", tsc);
 	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
 	if (!window) {
-		add_summary(d, &a->all);
+		add_summary(d, &a->all, false);
 		free(a);
 		return 0;
 	}
@@ -227,7 +286,7 @@ telemetry_latency(const char *cmd, const char *params, struct rte_tel_data *d)
 				  pfdk_hist_delta(&a->win, &a->all, win_prev) != 0);
 	rte_tel_data_add_dict_u64(d, "from_ns", win_prev_ns);
 	rte_tel_data_add_dict_u64(d, "to_ns", now_ns);
-	add_summary(d, &a->win);
+	add_summary(d, &a->win, false);
 	memcpy(win_prev, &a->all, sizeof(*win_prev));
 	win_prev_ns = now_ns;
 	pthread_mutex_unlock(&win_lock);

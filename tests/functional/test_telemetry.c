@@ -198,6 +198,9 @@ main(int argc, char **argv)
 	CHECK(field(out2, "from_ns") == field(out1, "to_ns") &&
 	      field(out2, "to_ns") > field(out2, "from_ns"), "window bounds: %s", out2);
 	CHECK(field(out2, "restarted") == 0, "window restarted: %s", out2);
+	/* The poller's own window (lcore 1): the same faults, one poller here. */
+	CHECK(strstr(out2, "\"lcore_1\": {\"count\": ") != NULL &&
+	      field(strstr(out2, "\"lcore_1\""), "count") > 0, "no lcore_1 window: %s", out2);
 	r1 = field(out2, "count");
 	CHECK(client("/pfdk/latency\n", out1, sizeof(out1)) == 0, "client: %s", out1);
 	CHECK(r1 > 0 && r1 < field(out1, "count"), "window count %" PRIu64 " of %" PRIu64,

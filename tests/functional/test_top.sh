@@ -46,16 +46,21 @@ grep -qE '^[0-9]+ +sim0 +sim +started +1 +[1-9][0-9]* +[1-9][0-9]* ' "$tmp/top" 
 [ "$(grep -c '^pfdk-top .* profile default (rtc) ' "$tmp/top")" -eq 2 ] ||
 	fail "no profile name in the header: $(cat "$tmp/top")"
 # The poller's row: lcore, the CPU it runs on, role, engine, its queue, a
-# receive rate above zero, and busy % of the interval within 0..100.
+# receive rate above zero, busy % of the interval within 0..100 and its
+# interval p50 <= p99 <= p99.9.
 grep -E '^[0-9]+ +[0-9]+ +poller ' "$tmp/top" >"$tmp/rows" || fail "no poller row: $(cat "$tmp/top")"
 [ "$(wc -l <"$tmp/rows")" -eq 2 ] || fail "one poller row per interval expected: $(cat "$tmp/top")"
-while read -r lcore cpu role engine queues recv _resolved _resp busy _; do
+while read -r lcore cpu role engine queues recv _resolved _resp busy _retr _bp _idle _sl _inf p50 p99 p999; do
 	[ "$role" = poller ] && [ "$engine" = busy ] && [ "$queues" = sim0:0 ] ||
 		fail "poller placement: $lcore $cpu $role $engine $queues"
 	[ "$cpu" -lt "$(nproc --all)" ] || fail "lcore $lcore on cpu $cpu of $(nproc --all)"
 	[[ "$recv" =~ ^[1-9][0-9]*$ ]] || fail "no poller rate: $recv"
 	awk -v b="$busy" 'BEGIN { exit !(b ~ /^[0-9]+(\.[0-9])?$/ && b >= 0 && b <= 100) }' ||
 		fail "busy % $busy not in 0..100"
+	# Its own percentiles over the interval, in order.
+	awk -v a="$p50" -v b="$p99" -v c="$p999" 'BEGIN { exit !(a ~ /^[0-9]+\.[0-9]+$/ &&
+		b ~ /^[0-9]+\.[0-9]+$/ && c ~ /^[0-9]+\.[0-9]+$/ && a > 0 && a <= b && b <= c) }' ||
+		fail "lcore $lcore interval percentiles: $p50 $p99 $p999"
 done <"$tmp/rows"
 # Interval percentiles: faults in the interval and ordered p50 <= p99 <= p99.9.
 grep -E '^interval latency \(receive to response, all pollers\): [1-9][0-9]* faults, p50 [0-9.]+ us, p99 [0-9.]+ us, p99.9 [0-9.]+ us' \
