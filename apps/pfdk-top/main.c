@@ -3,14 +3,18 @@
  * pfdk-top: a live view of a running PFDK process (pfdk-faultbench, or an
  * application using the libraries) through DPDK's telemetry socket.
  *
- *   pfdk-top [--file-prefix P | --socket PATH] [--interval S] [--count N]
+ *   pfdk-top [--file-prefix P | --socket PATH] [-i S] [--count N | --once]
  *
  * Once an interval it asks the process, over the socket
  * <runtime dir>/dpdk_telemetry.v2 (SOCK_SEQPACKET, one JSON reply per
- * command, the protocol dpdk-telemetry.py speaks), for /pfdk/devs,
- * /pfdk/stats,<id> of each device, /pfdk/lcores and /pfdk/latency, and
- * prints per-device and per-lcore rates over the interval (the difference
- * of two samples over the time between them) and the latency percentiles.
+ * command, the protocol dpdk-telemetry.py speaks), for /pfdk/info,
+ * /pfdk/devs, /pfdk/stats,<id> of each device, /pfdk/lcores and
+ * /pfdk/latency (cumulative and ",window"), and prints per-device and
+ * per-lcore rates over the interval (the difference of two samples over
+ * the time between them), each lcore's busy % (busy over total TSC cycles
+ * of its loop in the interval), and the latency percentiles of the faults
+ * responded in the interval, each poller's and all together. The window is the process's: one pfdk-top at
+ * a time sees all of it; two share it.
  * A device or lcore that is not in both samples (a pipeline came or went:
  * the bench makes one per run) shows its counters without rates.
  *
@@ -250,11 +254,17 @@ enum { D_RECV, D_RESP, D_GROUPS, D_INVALID, D_NODESC, D_ERRORS, D_OUTST, D_N };
 static const char *const dev_keys[D_N] = {
 	"received", "responded", "groups", "invalid", "nodesc", "errors", "outstanding",
 };
-enum { L_RECV, L_RESOLVED, L_RESP, L_RETRIED, L_BACKPR, L_IDLE, L_SLEEPS, L_INFLIGHT, L_N };
+/* Counters first: earlier() checks those before L_INFLIGHT (a gauge). */
+enum { L_RECV, L_RESOLVED, L_RESP, L_RETRIED, L_BACKPR, L_IDLE, L_SLEEPS, L_BUSY, L_TOTAL,
+       L_INFLIGHT, L_CPU, L_N };
 static const char *const lc_keys[L_N] = {
 	"received", "resolved", "responded", "retried", "backpressure", "idle", "sleeps",
-	"inflight",
+	"busy_cycles", "total_cycles", "inflight", "cpu",
 };
+static const char *const lat_keys[] = {
+	"count", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns",
+};
+#define LAT_N (sizeof(lat_keys) / sizeof(lat_keys[0]))
 
 struct sample {
 	double t;              /* CLOCK_MONOTONIC seconds */
@@ -266,12 +276,30 @@ struct sample {
 		double v[D_N];
 	} dev[MAX_DEVS];
 	struct {
-		char id[16], role[16];
+		char id[16], role[16], engine[16], queues[64];
 		double v[L_N];
+		double win[3];     /* p50, p99, p999 ns of the interval; NAN: none */
 	} lc[MAX_LCORES];
-	double lat[7];         /* count, p50, p90, p99, p999, max (ns), mean */
+	char profile[96];      /* the live pipelines' "name (layout)" */
+	double lat[LAT_N];     /* count, p50, p90, p99, p999, max (ns), mean */
 	bool have_lat;
+	double win[LAT_N];     /* the same, of the faults since the last sample */
+	bool have_win;
 };
+
+static void
+info_cb(const char *key, const char *val, void *arg)
+{
+	struct sample *s = arg;
+	char name[48], layout[16];
+	size_t n = strlen(s->profile);
+
+	(void)key;
+	str(val, "profile", name, sizeof(name));
+	str(val, "layout", layout, sizeof(layout));
+	snprintf(s->profile + n, sizeof(s->profile) - n, "%s%s (%s)", n ? ", " : "",
+		 name, layout);
+}
 
 static void
 lc_cb(const char *key, const char *val, void *arg)
@@ -285,6 +313,8 @@ lc_cb(const char *key, const char *val, void *arg)
 	snprintf(s->lc[s->nlc].id, sizeof(s->lc[0].id), "%.*s",
 		 (int)sizeof(s->lc[0].id) - 1, key);
 	str(val, "role", s->lc[s->nlc].role, sizeof(s->lc[0].role));
+	str(val, "engine", s->lc[s->nlc].engine, sizeof(s->lc[0].engine));
+	str(val, "queues", s->lc[s->nlc].queues, sizeof(s->lc[0].queues));
 	for (k = 0; k < L_N; k++)
 		s->lc[s->nlc].v[k] = num(val, lc_keys[k]);
 	s->nlc++;
@@ -293,9 +323,6 @@ lc_cb(const char *key, const char *val, void *arg)
 static int
 sample(int fd, struct sample *s, char *buf)
 {
-	static const char *const lat_keys[] = {
-		"count", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns",
-	};
 	struct timespec ts;
 	const char *v, *p;
 	char cmd[64];
@@ -328,14 +355,36 @@ sample(int fd, struct sample *s, char *buf)
 			s->dev[s->ndev].v[j] = num(v, dev_keys[j]);
 		s->ndev++;
 	}
+	v = tel_cmd(fd, "/pfdk/info", buf, REPLY_MAX);
+	if (v != NULL)
+		members(v, info_cb, s);
 	v = tel_cmd(fd, "/pfdk/lcores", buf, REPLY_MAX);
 	if (v != NULL)
 		members(v, lc_cb, s);
 	v = tel_cmd(fd, "/pfdk/latency", buf, REPLY_MAX);
 	if (v != NULL && *ws(v) == '{') {
 		s->have_lat = true;
-		for (k = 0; k < sizeof(lat_keys) / sizeof(lat_keys[0]); k++)
+		for (k = 0; k < LAT_N; k++)
 			s->lat[k] = num(v, lat_keys[k]);
+	}
+	/* An older process answers null: the cumulative line only. */
+	v = tel_cmd(fd, "/pfdk/latency,window", buf, REPLY_MAX);
+	if (v != NULL && *ws(v) == '{') {
+		s->have_win = true;
+		for (k = 0; k < LAT_N; k++)
+			s->win[k] = num(v, lat_keys[k]);
+	}
+	/* Each poller's own window: "lcore_<id>": {count, p50_ns, ...}. */
+	for (k = 0; k < s->nlc; k++) {
+		const char *w = NULL;
+
+		if (s->have_win) {
+			snprintf(cmd, sizeof(cmd), "lcore_%s", s->lc[k].id);
+			w = get(v, cmd);
+		}
+		s->lc[k].win[0] = w != NULL && num(w, "count") > 0 ? num(w, "p50_ns") : NAN;
+		s->lc[k].win[1] = w != NULL && num(w, "count") > 0 ? num(w, "p99_ns") : NAN;
+		s->lc[k].win[2] = w != NULL && num(w, "count") > 0 ? num(w, "p999_ns") : NAN;
 	}
 	return 0;
 }
@@ -362,8 +411,9 @@ show(const char *path, long pid, const struct sample *a, const struct sample *b)
 
 	localtime_r(&now, &tm);
 	strftime(t, sizeof(t), "%H:%M:%S", &tm);
-	printf("\npfdk-top %s  pid %ld  %s  interval %.2f s  (rates per second; "
-	       "(N): a total, no earlier sample)\n", t, pid, path, dt);
+	printf("\npfdk-top %s  pid %ld  profile %s  %s  interval %.2f s  (rates per second; "
+	       "(N): a total, no earlier sample)\n", t, pid,
+	       b->profile[0] != '\0' ? b->profile : "-", path, dt);
 	printf("%-4s %-12s %-8s %-8s %3s %10s %10s %10s %9s %9s %7s %6s\n", "dev", "name",
 	       "driver", "state", "q", "recv/s", "resp/s", "groups/s", "invalid/s",
 	       "nodesc/s", "errors", "outst");
@@ -385,12 +435,13 @@ show(const char *path, long pid, const struct sample *a, const struct sample *b)
 		       b->dev[i].q, c[D_RECV], c[D_RESP], c[D_GROUPS], c[D_INVALID],
 		       c[D_NODESC], b->dev[i].v[D_ERRORS], b->dev[i].v[D_OUTST]);
 	}
-	printf("%-6s %-9s %10s %10s %10s %9s %9s %10s %9s %8s\n", "lcore", "role", "recv/s",
-	       "resolved/s", "resp/s", "retried/s", "backpr/s", "idle/s", "sleeps/s",
-	       "inflight");
+	printf("%-5s %4s %-9s %-8s %-14s %10s %10s %10s %6s %9s %9s %10s %9s %8s %8s %8s %8s\n",
+	       "lcore", "cpu", "role", "engine", "queues", "recv/s", "resolved/s", "resp/s",
+	       "busy%", "retried/s", "backpr/s", "idle/s", "sleeps/s", "inflight", "p50us",
+	       "p99us", "p99.9us");
 	for (i = 0; i < b->nlc; i++) {
 		const double *prev = NULL;
-		char l[L_N][24];
+		char l[L_N][24], busy[16], cpu[8], pct[3][16];
 
 		for (j = 0; j < a->nlc; j++)
 			if (strcmp(a->lc[j].id, b->lc[i].id) == 0 &&
@@ -399,10 +450,34 @@ show(const char *path, long pid, const struct sample *a, const struct sample *b)
 		prev = earlier(prev, b->lc[i].v, L_INFLIGHT);
 		for (k = 0; k < L_N; k++)
 			rate(l[k], sizeof(l[k]), b->lc[i].v[k], prev ? prev[k] : NAN, dt);
-		printf("%-6s %-9s %10s %10s %10s %9s %9s %10s %9s %8.0f\n", b->lc[i].id,
-		       b->lc[i].role, l[L_RECV], l[L_RESOLVED], l[L_RESP], l[L_RETRIED],
-		       l[L_BACKPR], l[L_IDLE], l[L_SLEEPS], b->lc[i].v[L_INFLIGHT]);
+		/* Busy % of the interval: cycles of passes that did work. */
+		if (prev != NULL && b->lc[i].v[L_TOTAL] > prev[L_TOTAL])
+			snprintf(busy, sizeof(busy), "%.1f",
+				 100.0 * (b->lc[i].v[L_BUSY] - prev[L_BUSY]) /
+				 (b->lc[i].v[L_TOTAL] - prev[L_TOTAL]));
+		else
+			snprintf(busy, sizeof(busy), "-");
+		if (isnan(b->lc[i].v[L_CPU]))
+			snprintf(cpu, sizeof(cpu), "-");
+		else
+			snprintf(cpu, sizeof(cpu), "%.0f", b->lc[i].v[L_CPU]);
+		for (k = 0; k < 3; k++)
+			if (isnan(b->lc[i].win[k]))
+				snprintf(pct[k], sizeof(pct[k]), "-");
+			else
+				snprintf(pct[k], sizeof(pct[k]), "%.2f", b->lc[i].win[k] / 1e3);
+		printf("%-5s %4s %-9s %-8s %-14s %10s %10s %10s %6s %9s %9s %10s %9s %8.0f %8s %8s %8s\n",
+		       b->lc[i].id, cpu, b->lc[i].role,
+		       b->lc[i].engine[0] ? b->lc[i].engine : "-",
+		       b->lc[i].queues[0] ? b->lc[i].queues : "-", l[L_RECV], l[L_RESOLVED],
+		       l[L_RESP], busy, l[L_RETRIED], l[L_BACKPR], l[L_IDLE], l[L_SLEEPS],
+		       b->lc[i].v[L_INFLIGHT], pct[0], pct[1], pct[2]);
 	}
+	if (b->have_win)
+		printf("interval latency (receive to response, all pollers): %.0f faults, "
+		       "p50 %.2f us, p99 %.2f us, p99.9 %.2f us, max %.2f us\n",
+		       b->win[0], b->win[1] / 1e3, b->win[3] / 1e3, b->win[4] / 1e3,
+		       b->win[5] / 1e3);
 	if (b->have_lat && b->lat[0] > 0)
 		printf("latency (receive to response, all pollers, since they started): %.0f "
 		       "faults, p50 %.2f us, p90 %.2f us, p99 %.2f us, p99.9 %.2f us, max %.2f us\n",
@@ -423,16 +498,18 @@ on_signal(int sig)
 static void
 usage(const char *prog)
 {
-	printf("usage: %s [--file-prefix P | --socket PATH] [--interval S] [--count N]\n"
+	printf("usage: %s [--file-prefix P | --socket PATH] [-i S] [--count N | --once]\n"
 	       "  --file-prefix P   the EAL --file-prefix of the process (default rte)\n"
 	       "  --socket PATH     the telemetry socket itself\n"
 	       "                    (default <runtime dir>/dpdk_telemetry.v2)\n"
-	       "  --interval S      seconds between samples, decimal (default 1)\n"
+	       "  -i, --interval S  seconds between samples, decimal (default 1)\n"
 	       "  --count N         print N intervals, then exit (default: until SIGINT)\n"
+	       "  --once            one interval, then exit (--count 1; for scripts)\n"
 	       "  -h, --help        this text; --version: the version\n"
-	       "Shows each fault device's and each PFDK lcore's rates over the interval\n"
-	       "and the pollers' latency percentiles. Exit 0; 1 the process went away or\n"
-	       "never answered; 2 bad arguments.\n", prog);
+	       "Shows the profile, each fault device's and each PFDK lcore's rates over\n"
+	       "the interval, each lcore's CPU, engine, queues and busy %%, and the\n"
+	       "pollers' latency percentiles over the interval and since the start.\n"
+	       "Exit 0; 1 the process went away or never answered; 2 bad arguments.\n", prog);
 }
 
 int
@@ -443,6 +520,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "once", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -457,7 +535,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int c, fd, cur = 0;
 
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hi:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (optarg[0] == '\0' || strchr(optarg, '/') != NULL) {
@@ -483,6 +561,7 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'o': count = 1; break;
 		case 'h': usage(argv[0]); return 0;
 		case 'V': printf("pfdk-top (PFDK) %s\n", PFDK_VERSION); return 0;
 		default: usage(argv[0]); return 2;

@@ -98,6 +98,9 @@ struct pfdk_lcore_stats {
 	uint64_t engine_reads; /**< io_uring: read completions carrying records */
 	uint64_t serviced;     /**< pollers: queues serviced while their faults waited
 				(pfdk_fault_queue_service()) */
+	uint64_t busy_cycles;  /**< TSC cycles of loop passes that did work */
+	uint64_t total_cycles; /**< TSC cycles of all loop passes (busy % over an
+				interval: delta busy / delta total of two reads) */
 };
 
 struct pfdk_pipeline;

@@ -434,11 +434,22 @@ int
 pipe_worker_main(void *arg)
 {
 	struct worker *w = arg;
+	uint64_t prev = rte_rdtsc(), now;
 	int r;
 
-	while ((r = worker_step(w)) >= 0)
+	/*
+	 * Busy measure as DPDK's lcore usage: one TSC read a pass; a pass that
+	 * did work counts as busy, one that idled (or slept) only as total.
+	 */
+	while ((r = worker_step(w)) >= 0) {
 		if (r == 0)
 			worker_idle(w);
+		now = rte_rdtsc();
+		if (r > 0)
+			pfdk_counter_add(&w->stats.busy_cycles, now - prev);
+		pfdk_counter_add(&w->stats.total_cycles, now - prev);
+		prev = now;
+	}
 	/*
 	 * Publish everything this lcore wrote before stop() touches devices.
 	 * rte_eal_wait_lcore() orders it too, but inside DPDK, where the

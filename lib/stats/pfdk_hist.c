@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <string.h>
 
 #include "pfdk_hist.h"
@@ -38,6 +39,44 @@ pfdk_hist_bucket_low(unsigned int b)
 	e = b / PFDK_HIST_SUB + PFDK_HIST_SUB_BITS - 1;
 	sub = b % PFDK_HIST_SUB;
 	return (1ull << e) | ((uint64_t)sub << (e - PFDK_HIST_SUB_BITS));
+}
+
+int
+pfdk_hist_delta(struct pfdk_hist *d, const struct pfdk_hist *now,
+		const struct pfdk_hist *before)
+{
+	unsigned int i, lo = PFDK_HIST_BUCKETS, hi = 0;
+	uint64_t count = 0;
+
+	for (i = 0; i < PFDK_HIST_BUCKETS; i++)
+		if (now->buckets[i] < before->buckets[i]) {
+			if (d != now)
+				memcpy(d, now, sizeof(*d));
+			return -ERANGE;
+		}
+	for (i = 0; i < PFDK_HIST_BUCKETS; i++) {
+		d->buckets[i] = now->buckets[i] - before->buckets[i];
+		if (d->buckets[i] != 0) {
+			if (lo == PFDK_HIST_BUCKETS)
+				lo = i;
+			hi = i;
+			count += d->buckets[i];
+		}
+	}
+	d->count = count;
+	d->sum = now->sum - before->sum;
+	if (count == 0) {
+		d->min = UINT64_MAX;
+		d->max = 0;
+		return 0;
+	}
+	d->min = pfdk_hist_bucket_low(lo);
+	if (d->min < now->min)
+		d->min = now->min;
+	d->max = hi + 1 < PFDK_HIST_BUCKETS ? pfdk_hist_bucket_low(hi + 1) - 1 : UINT64_MAX;
+	if (d->max > now->max)
+		d->max = now->max;
+	return 0;
 }
 
 static uint64_t

@@ -73,6 +73,21 @@ void pfdk_hist_merge(struct pfdk_hist *dst, const struct pfdk_hist *src);
 uint64_t pfdk_hist_bucket_low(unsigned int b);
 
 /**
+ * The values recorded between two copies of one histogram: @p now minus
+ * @p before, bucket by bucket, for percentiles over an interval. The
+ * count is the sum of the bucket differences (a copy taken while its lcore
+ * records may hold a bucket ahead of its count); min and max are the
+ * bounds of the lowest and highest non-empty difference buckets, clamped
+ * to @p now's min and max; sum is the difference of the sums.
+ *
+ * @return
+ *   0, or -ERANGE if a bucket of @p now is below @p before (the histogram
+ *   was reset, or another one took its place): @p d is then @p now.
+ */
+int pfdk_hist_delta(struct pfdk_hist *d, const struct pfdk_hist *now,
+		    const struct pfdk_hist *before);
+
+/**
  * Value at quantile @p q (0 < q <= 1): the midpoint of the bucket that holds
  * the ceil(q * count)-th smallest value, clamped to [min, max], so it is
  * exact below 32 and within 1/64 relative error above.

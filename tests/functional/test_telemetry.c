@@ -2,7 +2,8 @@
 /*
  * PFDK's telemetry read by DPDK's own client, /usr/bin/dpdk-telemetry.py
  * (Debian's dpdk-dev), while a pipeline runs: the commands exist, answer
- * JSON, and their numbers move between two reads.
+ * JSON, and their numbers move between two reads; the lcores say where
+ * they run and what they poll, and latency windows follow each other.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -167,6 +168,47 @@ main(int argc, char **argv)
 	CHECK(field(out2, "count") > field(out1, "count"), "latency count did not move");
 	CHECK(field(out2, "p50_ns") > 0 && field(out2, "p50_ns") <= field(out2, "max_ns"),
 	      "latency percentiles out of order");
+
+	/* Where the poller runs and what it runs; its busy measure moves. */
+	CHECK(strstr(out2, "\"cpu\": 1,") != NULL, "/pfdk/lcores: no cpu 1 (--lcores 1@1)");
+	CHECK(strstr(out2, "\"engine\": \"epoll\"") != NULL, "/pfdk/lcores: no engine");
+	CHECK(strstr(out2, "\"queues\": \"sim60:0\"") != NULL, "/pfdk/lcores: no queues");
+	CHECK(field(out2, "total_cycles") > field(out1, "total_cycles") &&
+	      field(out2, "total_cycles") != UINT64_MAX, "total_cycles did not move");
+	CHECK(field(out2, "busy_cycles") > 0 &&
+	      field(out2, "busy_cycles") <= field(out2, "total_cycles"),
+	      "busy_cycles not in 1..total_cycles");
+	CHECK(field(out2, "timestamp_ns") != UINT64_MAX && field(out2, "tsc") != UINT64_MAX,
+	      "/pfdk/latency: no timestamp_ns or tsc");
+	CHECK(client("/pfdk/info\n", out1, sizeof(out1)) == 0, "client: %s", out1);
+	CHECK(strstr(out1, "\"layout\": \"colocated\"") != NULL &&
+	      strstr(out1, "\"profile\": ") != NULL, "/pfdk/info: %s", out1);
+
+	/*
+	 * Windows: the first covers everything since the start; the next
+	 * starts where it ended (from_ns == its to_ns) and holds the faults
+	 * since, fewer than the cumulative count read after it.
+	 */
+	CHECK(client("/pfdk/latency,window\n", out1, sizeof(out1)) == 0, "client: %s", out1);
+	CHECK(field(out1, "from_ns") == 0 && field(out1, "count") > 0 &&
+	      field(out1, "count") != UINT64_MAX, "first window: %s", out1);
+	usleep(300 * 1000);
+	CHECK(client("/pfdk/latency,window\n", out2, sizeof(out2)) == 0, "client: %s", out2);
+	printf("%s%s", out1, out2);
+	CHECK(field(out2, "from_ns") == field(out1, "to_ns") &&
+	      field(out2, "to_ns") > field(out2, "from_ns"), "window bounds: %s", out2);
+	CHECK(field(out2, "restarted") == 0, "window restarted: %s", out2);
+	/* The poller's own window (lcore 1): the same faults, one poller here. */
+	CHECK(strstr(out2, "\"lcore_1\": {\"count\": ") != NULL &&
+	      field(strstr(out2, "\"lcore_1\""), "count") > 0, "no lcore_1 window: %s", out2);
+	r1 = field(out2, "count");
+	CHECK(client("/pfdk/latency\n", out1, sizeof(out1)) == 0, "client: %s", out1);
+	CHECK(r1 > 0 && r1 < field(out1, "count"), "window count %" PRIu64 " of %" PRIu64,
+	      r1, field(out1, "count"));
+	CHECK(field(out2, "p50_ns") > 0 && field(out2, "p50_ns") <= field(out2, "p99_ns") &&
+	      field(out2, "p99_ns") <= field(out2, "max_ns"), "window percentiles: %s", out2);
+	CHECK(client("/pfdk/latency,bogus\n", out1, sizeof(out1)) == 0 &&
+	      strstr(out1, "null") != NULL, "a bad parameter: %s", out1);
 
 	pfdk_pipeline_destroy(p);
 	printf("telemetry ok: received %" PRIu64 " -> %" PRIu64 "\n", r1, r2);

@@ -5,6 +5,7 @@
  * for several distributions, and merge equal to recording everything in one.
  * No EAL: the histogram is plain memory.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +23,7 @@
 #define NVALS 100000
 
 /* Histograms are ~15 KiB each: keep them off the stack. */
-static struct pfdk_hist h, h2, all;
+static struct pfdk_hist h, h2, all, win;
 static uint64_t vals[NVALS];
 
 /* xorshift64*: deterministic, so a failure reproduces. */
@@ -437,6 +438,56 @@ test_merge(void **state)
 	assert_int_equal(all.sum, 10 + (1ull << 50) + 3 + 40);
 }
 
+/*
+ * A window is the delta of two copies of one histogram: equal, bucket by
+ * bucket and in its quantiles, to a histogram of the values recorded
+ * between them; min and max lie in the same bucket as the true ones.
+ */
+static void
+test_delta(void **state)
+{
+	const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
+	uint64_t lo = UINT64_MAX, hi = 0;
+	size_t i, q;
+
+	(void)state;
+	rng_state = 11;
+	pfdk_hist_reset(&h);   /* the live histogram */
+	pfdk_hist_reset(&all); /* only the window's values */
+	for (i = 0; i < 20000; i++)
+		pfdk_hist_record(&h, gen_wide());
+	memcpy(&h2, &h, sizeof(h2)); /* the earlier copy */
+	for (i = 0; i < 30000; i++) {
+		uint64_t v = gen_wide() >> 3;
+
+		pfdk_hist_record(&h, v);
+		pfdk_hist_record(&all, v);
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	assert_int_equal(pfdk_hist_delta(&win, &h, &h2), 0);
+	assert_memory_equal(win.buckets, all.buckets, sizeof(all.buckets));
+	assert_int_equal(win.count, 30000);
+	assert_int_equal(win.sum, all.sum);
+	assert_int_equal(pfdk_hist_bucket(win.min), pfdk_hist_bucket(lo));
+	assert_int_equal(pfdk_hist_bucket(win.max), pfdk_hist_bucket(hi));
+	assert_true(win.min <= lo && win.max >= hi);
+	for (q = 0; q < sizeof(qs) / sizeof(qs[0]); q++)
+		assert_int_equal(pfdk_hist_bucket(pfdk_hist_quantile(&win, qs[q])),
+				 pfdk_hist_bucket(pfdk_hist_quantile(&all, qs[q])));
+
+	/* Nothing recorded in between: an empty window. */
+	assert_int_equal(pfdk_hist_delta(&win, &h, &h), 0);
+	assert_int_equal(win.count, 0);
+	assert_int_equal(pfdk_hist_quantile(&win, 0.99), 0);
+
+	/* Reset in between: -ERANGE, and the window is what is there now. */
+	pfdk_hist_reset(&h);
+	pfdk_hist_record(&h, 5);
+	assert_int_equal(pfdk_hist_delta(&win, &h, &h2), -ERANGE);
+	assert_memory_equal(&win, &h, sizeof(h));
+}
+
 int
 main(void)
 {
@@ -456,5 +507,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_zero_init_min);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_min_max_mean);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_merge);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_delta);
 	return _cmocka_run_group_tests("hist", tests, n, NULL, NULL);
 }
