@@ -55,29 +55,86 @@ pw_add(struct pw_buf *b, const char *fmt, ...)
 }
 
 /*
- * A poller's queues = value: runs of one device's consecutive queues as
- * DEV:A-B, so 64 queues fit rte_cfgfile's value; the order is kept, so the
- * loader expands it into the same queues[].
+ * Split a device name into PREFIX and the number N it ends with, when
+ * "%s%u" of the two gives the name back (no leading zero): the devices a
+ * PREFIX[A-B] range names.
+ */
+static bool
+pw_numbered(const char *name, size_t *plen, unsigned long *n)
+{
+	size_t l = strlen(name), b = l;
+	char *end;
+
+	while (b > 0 && name[b - 1] >= '0' && name[b - 1] <= '9')
+		b--;
+	if (b == l || b == 0 || l - b > 9 || (name[b] == '0' && l - b > 1))
+		return false;
+	*n = strtoul(name + b, &end, 10);
+	*plen = b;
+	return true;
+}
+
+/* How many entries from @p i name queue Q of devices PREFIX N, N+1, ... */
+static unsigned int
+pw_dev_run(const struct pfdk_profile *prof, const struct pfdk_profile_lcore *lc,
+	   unsigned int i, size_t *plen, unsigned long *first)
+{
+	const char *name = prof->devices[lc->queues[i].dev].name;
+	unsigned int j;
+	unsigned long n;
+	size_t l;
+
+	if (!pw_numbered(name, plen, first))
+		return 1;
+	for (j = i + 1; j < lc->nb_queues; j++) {
+		const struct pfdk_profile_queue *q = &lc->queues[j];
+		const char *nj;
+
+		if (q->dev >= prof->nb_devices || q->queue != lc->queues[i].queue)
+			break;
+		nj = prof->devices[q->dev].name;
+		if (!pw_numbered(nj, &l, &n) || l != *plen ||
+		    strncmp(nj, name, l) != 0 || n != *first + (j - i))
+			break;
+	}
+	return j - i;
+}
+
+/*
+ * A poller's queues = value, in the loader's range forms so that 64 queues
+ * fit rte_cfgfile's value: one device's consecutive queues as DEV:A-B,
+ * queue Q of consecutively numbered devices as PREFIX[A-B]:Q. The order is
+ * kept, so the loader expands the value into the same queues[].
  */
 static int
 pw_queues(const struct pfdk_profile *prof, const struct pfdk_profile_lcore *lc,
 	  char *out, size_t len)
 {
 	struct pw_buf b = { out, len, 0 };
-	unsigned int i, j;
+	unsigned int i, j, k;
+	unsigned long first;
+	size_t plen;
 
 	out[0] = '\0';
 	for (i = 0; i < lc->nb_queues; i = j) {
 		const struct pfdk_profile_queue *q = &lc->queues[i];
+		const char *name;
 
 		if (q->dev >= prof->nb_devices)
 			return -EINVAL;
+		name = prof->devices[q->dev].name;
+		k = pw_dev_run(prof, lc, i, &plen, &first);
+		if (k > 1) {
+			pw_add(&b, "%s%.*s[%lu-%lu]:%u", i == 0 ? "" : ",",
+			       (int)plen, name, first, first + k - 1, q->queue);
+			j = i + k;
+			continue;
+		}
 		for (j = i + 1; j < lc->nb_queues &&
 		     lc->queues[j].dev == q->dev &&
 		     lc->queues[j].queue == q->queue + (j - i); j++)
 			;
-		pw_add(&b, "%s%s:%u", i == 0 ? "" : ",",
-		       prof->devices[q->dev].name, q->queue);
+		pw_add(&b, "%s%s:%u", i == 0 ? "" : ",", name, q->queue);
 		if (j - i > 1)
 			pw_add(&b, "-%u", lc->queues[j - 1].queue);
 	}

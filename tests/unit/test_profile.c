@@ -865,6 +865,7 @@ test_validate(void **state)
 {
 	struct pfdk_profile_check check = { .ncpus = 4, .nnodes = nnodes };
 	struct pfdk_profile_lcore *lc;
+	static char text[8192];
 
 	(void)state;
 	memset(&prof, 0, sizeof(prof));
@@ -928,6 +929,22 @@ test_validate(void **state)
 	assert_true(prof.lcores[0].line > 0);
 	assert_int_equal(prof.lcores[0].nb_queues, 2);
 	assert_string_equal(prof.devices[0].devargs, "sim0,rate=0");
+
+	/* 40 devices on one poller: written as sim[0-39]:0, within 256 chars */
+	prof.nb_devices = 40;
+	lc->nb_queues = 40;
+	for (unsigned int i = 0; i < 40; i++) {
+		snprintf(prof.devices[i].name, sizeof(prof.devices[i].name),
+			 "sim%u", i);
+		prof.devices[i].devargs[0] = '\0';
+		prof.devices[i].nb_queues = 1;
+		lc->queues[i] = (struct pfdk_profile_queue){ (uint16_t)i, 0 };
+	}
+	expect_ok(pfdk_profile_validate(&prof, &check, err, sizeof(err)));
+	assert_int_equal(prof.lcores[0].nb_queues, 40);
+	assert_int_equal(prof.lcores[0].queues[39].dev, 39);
+	assert_true(pfdk_profile_format(&prof, text, sizeof(text)) > 0);
+	assert_non_null(strstr(text, "queues = sim[0-39]:0\n"));
 }
 
 int
