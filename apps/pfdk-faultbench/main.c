@@ -2200,16 +2200,15 @@ main(int argc, char **argv)
 			} else if (uffd) {
 				/* A layout the validator refuses here is a skipped row. */
 				if (fb_uffd_row_profile(&prof, md->layout, md->engine,
-						o.bursts[j], &uffd_opts, v, err,
+						o.bursts[j], &uffd_opts,
+						strcmp(o.modes[i], "pfdk-inthread-fa") == 0 ?
+						uffd_opts.fault_around : 0, v, err,
 						sizeof(err)) < 0) {
 					rows[nrows].skipped = true;
 					snprintf(rows[nrows].skip_reason,
 						 sizeof(rows[nrows].skip_reason),
 						 "layout refused: %s", err);
 					memset(v, 0, sizeof(*v));
-				} else {
-					fb_uffd_inthread_devargs(v, strcmp(o.modes[i],
-						"pfdk-inthread-fa") == 0 ? uffd_opts.fault_around : 0);
 				}
 			} else if (row_profile(&prof, o.modes[i], o.bursts[j],
 					o.faults, o.devargs, v) < 0) {
