@@ -138,16 +138,6 @@ fb_access_name(const struct fb_uffd_opts *u, char *buf, size_t len)
 	return buf;
 }
 
-bool
-fb_is_baseline(const char *mode)
-{
-	return strcmp(mode, "classic") == 0 ||
-		strcmp(mode, "classic-colocated") == 0 ||
-		strcmp(mode, "epoll-many") == 0 ||
-		strcmp(mode, "sigbus") == 0 ||
-		strcmp(mode, "native") == 0;
-}
-
 /*
  * Mode "pfdk": @p base as it is written (layout, main_cpu, nodes, and every
  * lcore's role, cpu, node, engine and sqpoll_cpu), with only its devices
