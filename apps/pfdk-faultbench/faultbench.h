@@ -237,17 +237,15 @@ bool fb_is_baseline(const char *mode);
  * devices replaced and the uffd queues split over its pollers. Other
  * modes: @p base's pool, the mode's layout and engine, one poller owning
  * every queue, laid out for two CPUs (spinning lcores only on other_cpu).
- * Checked like a profile file: -1 with the reason in @p err if refused.
+ * Devices owned by engine = inthread pollers get devargs sigbus=1 (and
+ * fault_around=@p fault_around when not 0) before the profile is validated
+ * with pfdk_profile_validate(), the driver checks included: -1 with the
+ * reason in @p err if refused.
  */
 int fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 			uint16_t burst, const struct fb_uffd_opts *u,
-			struct pfdk_profile *out, char *err, size_t errlen);
-
-/*
- * Devices owned by engine = inthread pollers get devargs sigbus=1 (and
- * fault_around=@fault_around when not 0): what in-thread resolution needs.
- */
-void fb_uffd_inthread_devargs(struct pfdk_profile *p, unsigned int fault_around);
+			unsigned int fault_around, struct pfdk_profile *out,
+			char *err, size_t errlen);
 
 /* Touch and release a scratch region as large as one run's memory. */
 void fb_uffd_warm(const struct fb_uffd_opts *u);

@@ -88,68 +88,103 @@ struct opts {
 	struct fb_uffd_opts u;
 };
 
-/* The PFDK rows: a layout and an engine, or the profile's own (-1). */
+/*
+ * Every row kind, in --help's order: its name, what runs it, and what the
+ * lists (--help, the errors' mode lists, the default --modes, the JSON's
+ * "engine" of a baseline) say of it. Adding a row is one line here.
+ */
+enum row_kind {
+	ROW_PFDK,        /* a PFDK pipeline: fb_uffd_run_once() or run_once_sim() */
+	ROW_BASELINE,    /* a hand-written uffd handler: fb_uffd_run_once(NULL) */
+	ROW_FD_BASELINE, /* a hand-written fault-FD handler: run_fd_baseline() */
+};
+
 static const struct mode_def {
 	const char *name;
-	int layout;
+	enum row_kind kind;
+	int layout;         /* ROW_PFDK: the layout and engine, or the profile's (-1) */
 	int engine;
-	bool uffd_only;
+	bool uffd_only;     /* ROW_PFDK: --source uffd only */
+	bool def_sim;       /* in the default --modes of the sim and iommufd sources */
+	bool def_uffd;      /* in the default --modes of the uffd source */
+	const char *bl_engine; /* baselines: the row's "engine" */
 	const char *help;   /* --help's line */
 } mode_defs[] = {
-	{ "pfdk", -1, -1, false, "the profile's own layout, lcores and engines" },
-	{ "pfdk-rtc", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false,
+	{ "pfdk", ROW_PFDK, -1, -1, false, false, false, NULL,
+	  "the profile's own layout, lcores and engines" },
+	{ "pfdk-rtc", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, true, true, NULL,
 	  "run to completion: one busy poller resolves and answers" },
-	{ "pfdk-pipeline", PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY, false,
-	  "pollers hand faults through a ring to resolvers" },
-	{ "pfdk-colocated", PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL, false,
-	  "an epoll poller on the faulters' CPU" },
-	{ "pfdk-busy", PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, "rtc, non-blocking read spin" },
-	{ "pfdk-epoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL, false, "rtc, epoll (sleeps)" },
-	{ "pfdk-uring", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING, false,
+	{ "pfdk-pipeline", ROW_PFDK, PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY, false, true, false,
+	  NULL, "pollers hand faults through a ring to resolvers" },
+	{ "pfdk-colocated", ROW_PFDK, PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL, false, true, true,
+	  NULL, "an epoll poller on the faulters' CPU" },
+	{ "pfdk-busy", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, false, false, NULL,
+	  "rtc, non-blocking read spin" },
+	{ "pfdk-epoll", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL, false, false, false, NULL,
+	  "rtc, epoll (sleeps)" },
+	{ "pfdk-uring", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_URING, false, false, false, NULL,
 	  "rtc, io_uring with SQPOLL (SQ thread beside main_cpu)" },
-	{ "pfdk-uring-nosqpoll", PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL, false,
-	  "rtc, io_uring, completion queue spun" },
+	{ "pfdk-uring-nosqpoll", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL, false,
+	  false, false, NULL, "rtc, io_uring, completion queue spun" },
 	/* uffd only: SIGBUS in the faulting thread; -fa adds fault-around. */
-	{ "pfdk-inthread", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true,
-	  "the faulting thread resolves its own fault (SIGBUS)" },
-	{ "pfdk-inthread-fa", PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true,
-	  "pfdk-inthread filling --fault-around pages after each fault" },
+	{ "pfdk-inthread", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true, false, true,
+	  NULL, "the faulting thread resolves its own fault (SIGBUS)" },
+	{ "pfdk-inthread-fa", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true, false,
+	  false, NULL, "pfdk-inthread filling --fault-around pages after each fault" },
+	/* The hand-written handlers PFDK is measured against (uffd only). */
+	{ "classic", ROW_BASELINE, -1, -1, true, false, true, "poll+read, other CPU",
+	  "poll()+read()+UFFDIO_COPY thread on the handler CPU" },
+	{ "classic-colocated", ROW_BASELINE, -1, -1, true, false, true,
+	  "poll+read, faulters' CPU", "the same thread on the faulters' CPU" },
+	{ "epoll-many", ROW_BASELINE, -1, -1, true, false, true, "epoll+read",
+	  "one epoll thread over every uffd" },
+	{ "sigbus", ROW_BASELINE, -1, -1, true, false, true, "sigbus in the faulting thread",
+	  "UFFD_FEATURE_SIGBUS, COPY in the faulting thread's handler" },
+	{ "native", ROW_BASELINE, -1, -1, true, false, true, "kernel first touch",
+	  "no userfaultfd: the kernel's own first touch (the floor)" },
+	/* The hand-written fault-FD handlers, --mock rows beside PFDK's. */
+	{ "fd-spin", ROW_FD_BASELINE, -1, -1, false, false, false, "spin read+write",
+	  "non-blocking read() spun, write() per burst" },
+	{ "fd-poll", ROW_FD_BASELINE, -1, -1, false, false, false, "poll+read+write",
+	  "poll() then read() and write() per burst" },
+	{ "fd-epoll", ROW_FD_BASELINE, -1, -1, false, false, false, "epoll+read+write",
+	  "epoll_wait() then read() and write() per burst" },
 };
 
-/* The hand-written handlers PFDK is measured against (uffd only). */
-static const struct {
-	const char *name;
-	const char *help;
-} baseline_defs[] = {
-	{ "classic", "poll()+read()+UFFDIO_COPY thread on the handler CPU" },
-	{ "classic-colocated", "the same thread on the faulters' CPU" },
-	{ "epoll-many", "one epoll thread over every uffd" },
-	{ "sigbus", "UFFD_FEATURE_SIGBUS, COPY in the faulting thread's handler" },
-	{ "native", "no userfaultfd: the kernel's own first touch (the floor)" },
-};
-
-/* The hand-written fault-FD handlers, --mock rows beside PFDK's. */
-static const struct {
-	const char *name;
-	const char *engine;
-	const char *help;
-} fd_baseline_defs[] = {
-	{ "fd-spin", "spin read+write", "non-blocking read() spun, write() per burst" },
-	{ "fd-poll", "poll+read+write", "poll() then read() and write() per burst" },
-	{ "fd-epoll", "epoll+read+write", "epoll_wait() then read() and write() per burst" },
-};
-
-static int
-fd_baseline_find(const char *m)
+static const struct mode_def *
+row_find(const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < RTE_DIM(fd_baseline_defs); i++)
-		if (strcmp(fd_baseline_defs[i].name, m) == 0)
-			return (int)i;
-	return -1;
+	for (i = 0; i < RTE_DIM(mode_defs); i++)
+		if (strcmp(mode_defs[i].name, name) == 0)
+			return &mode_defs[i];
+	return NULL;
 }
 
+/* Which fault-FD handler @p m is (0: spin, 1: poll, 2: epoll), or -1. */
+static int
+fd_baseline_find(const char *m)
+{
+	const struct mode_def *md = row_find(m);
+	int b = 0;
+
+	if (md == NULL || md->kind != ROW_FD_BASELINE)
+		return -1;
+	while (md > mode_defs && md[-1].kind == ROW_FD_BASELINE) {
+		md--;
+		b++;
+	}
+	return b;
+}
+
+bool
+fb_is_baseline(const char *mode)
+{
+	const struct mode_def *md = row_find(mode);
+
+	return md != NULL && md->kind == ROW_BASELINE;
+}
 
 /* Every mode's name, for messages: "pfdk, pfdk-rtc, ...". */
 static void
@@ -160,23 +195,19 @@ mode_names(char *buf, size_t len, bool uffd_only)
 
 	buf[0] = '\0';
 	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		if (mode_defs[i].uffd_only == uffd_only)
+		if ((mode_defs[i].kind == ROW_PFDK && mode_defs[i].uffd_only == uffd_only) ||
+		    (mode_defs[i].kind == ROW_BASELINE && uffd_only))
 			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
 					      n ? ", " : "", mode_defs[i].name);
-	for (i = 0; uffd_only && i < RTE_DIM(baseline_defs); i++)
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
-				      n ? ", " : "", baseline_defs[i].name);
 }
 
+/* A PFDK row's layout and engine; NULL for a baseline or an unknown name. */
 static const struct mode_def *
 mode_find(const char *name)
 {
-	unsigned int i;
+	const struct mode_def *md = row_find(name);
 
-	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		if (strcmp(mode_defs[i].name, name) == 0)
-			return &mode_defs[i];
-	return NULL;
+	return md != NULL && md->kind == ROW_PFDK ? md : NULL;
 }
 
 
@@ -237,12 +268,9 @@ usage(const char *prog)
 	printf(
 	       "Modes (--modes; * uffd source only):\n");
 	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		printf("  %-20s%s %s\n", mode_defs[i].name, mode_defs[i].uffd_only ? "*" : " ",
-		       mode_defs[i].help);
-	for (i = 0; i < RTE_DIM(baseline_defs); i++)
-		printf("  %-20s* %s\n", baseline_defs[i].name, baseline_defs[i].help);
-	for (i = 0; i < RTE_DIM(fd_baseline_defs); i++)
-		printf("  %-20s+ %s\n", fd_baseline_defs[i].name, fd_baseline_defs[i].help);
+		printf("  %-20s%s %s\n", mode_defs[i].name,
+		       mode_defs[i].kind == ROW_FD_BASELINE ? "+" :
+		       mode_defs[i].uffd_only ? "*" : " ", mode_defs[i].help);
 	printf("  (+: --source iommufd --mock only)\n");
 	printf("EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
 	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
@@ -815,25 +843,16 @@ static struct fb_uffd_opts uffd_opts;
 static void
 row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uffd)
 {
-	static const char *const bl_engine[][2] = {
-		{ "classic", "poll+read, other CPU" },
-		{ "classic-colocated", "poll+read, faulters' CPU" },
-		{ "epoll-many", "epoll+read" },
-		{ "sigbus", "sigbus in the faulting thread" },
-		{ "native", "kernel first touch" },
-		{ "fd-spin", "spin read+write" },
-		{ "fd-poll", "poll+read+write" },
-		{ "fd-epoll", "epoll+read+write" },
-	};
 	unsigned int i;
 	size_t n = 0;
 
 	r->fault_around = uffd ? 0 : -1;
 	if (baseline) {
 		snprintf(r->layout, sizeof(r->layout), "baseline");
-		for (i = 0; i < RTE_DIM(bl_engine); i++)
-			if (strcmp(r->mode, bl_engine[i][0]) == 0)
-				snprintf(r->engine, sizeof(r->engine), "%s", bl_engine[i][1]);
+		const struct mode_def *md = row_find(r->mode);
+
+		if (md != NULL && md->bl_engine != NULL)
+			snprintf(r->engine, sizeof(r->engine), "%s", md->bl_engine);
 		return;
 	}
 	if (v->nb_lcores == 0)
@@ -2072,19 +2091,9 @@ main(int argc, char **argv)
 	uffd = strcmp(o.source, "uffd") == 0;
 	duration_s = o.duration_s;
 	if (o.nb_modes == 0) {
-		static const char *const def[] = {
-			"pfdk-rtc", "pfdk-pipeline", "pfdk-colocated",
-		};
-		static const char *const def_uffd[] = {
-			"pfdk-rtc", "pfdk-colocated", "pfdk-inthread", "classic",
-			"classic-colocated", "epoll-many", "sigbus", "native",
-		};
-		if (uffd)
-			for (i = 0; i < RTE_DIM(def_uffd); i++)
-				strcpy(o.modes[o.nb_modes++], def_uffd[i]);
-		else
-			for (i = 0; i < RTE_DIM(def); i++)
-				strcpy(o.modes[o.nb_modes++], def[i]);
+		for (i = 0; i < RTE_DIM(mode_defs); i++)
+			if (uffd ? mode_defs[i].def_uffd : mode_defs[i].def_sim)
+				strcpy(o.modes[o.nb_modes++], mode_defs[i].name);
 	}
 	if (o.profile != NULL)
 		/* --source uffd replaces the profile's devices with its own */
@@ -2200,16 +2209,15 @@ main(int argc, char **argv)
 			} else if (uffd) {
 				/* A layout the validator refuses here is a skipped row. */
 				if (fb_uffd_row_profile(&prof, md->layout, md->engine,
-						o.bursts[j], &uffd_opts, v, err,
+						o.bursts[j], &uffd_opts,
+						strcmp(o.modes[i], "pfdk-inthread-fa") == 0 ?
+						uffd_opts.fault_around : 0, v, err,
 						sizeof(err)) < 0) {
 					rows[nrows].skipped = true;
 					snprintf(rows[nrows].skip_reason,
 						 sizeof(rows[nrows].skip_reason),
 						 "layout refused: %s", err);
 					memset(v, 0, sizeof(*v));
-				} else {
-					fb_uffd_inthread_devargs(v, strcmp(o.modes[i],
-						"pfdk-inthread-fa") == 0 ? uffd_opts.fault_around : 0);
 				}
 			} else if (row_profile(&prof, o.modes[i], o.bursts[j],
 					o.faults, o.devargs, v) < 0) {

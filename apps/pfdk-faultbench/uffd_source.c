@@ -138,21 +138,6 @@ fb_access_name(const struct fb_uffd_opts *u, char *buf, size_t len)
 	return buf;
 }
 
-bool
-fb_is_baseline(const char *mode)
-{
-	return strcmp(mode, "classic") == 0 ||
-		strcmp(mode, "classic-colocated") == 0 ||
-		strcmp(mode, "epoll-many") == 0 ||
-		strcmp(mode, "sigbus") == 0 ||
-		strcmp(mode, "native") == 0;
-}
-
-static const char *const layout_names[] = { "rtc", "pipeline", "colocated" };
-static const char *const engine_names[] = {
-	"busy", "epoll", "uring", "uring-nosqpoll", "inthread" };
-static const char *const role_names[] = { "poller", "resolver" };
-
 /*
  * Mode "pfdk": @p base as it is written (layout, main_cpu, nodes, and every
  * lcore's role, cpu, node, engine and sqpoll_cpu), with only its devices
@@ -171,18 +156,59 @@ static const char *const role_names[] = { "poller", "resolver" };
  * row's lcores, and the generated rows use 1 (other_cpu) and 2 (fault_cpu);
  * this row's lcores must neither take their CPUs nor lend theirs.
  */
+/*
+ * Devices owned by engine = inthread pollers get devargs sigbus=1 (and
+ * fault_around=@p fault_around when not 0): what in-thread resolution
+ * needs, set before the profile is validated so the driver checks see it.
+ */
+static void
+inthread_devargs(struct pfdk_profile *p, unsigned int fault_around)
+{
+	unsigned int i, q;
+
+	for (i = 0; i < p->nb_lcores; i++) {
+		const struct pfdk_profile_lcore *lc = &p->lcores[i];
+
+		if (lc->role != PFDK_ROLE_POLLER || lc->engine != PFDK_ENGINE_INTHREAD)
+			continue;
+		for (q = 0; q < lc->nb_queues; q++) {
+			struct pfdk_profile_device *d = &p->devices[lc->queues[q].dev];
+			size_t len;
+
+			if (d->devargs[0] == '\0')
+				memcpy(d->devargs, d->name, sizeof(d->name));
+			if (strstr(d->devargs, "sigbus=") != NULL)
+				continue; /* one device may own several queues */
+			len = strlen(d->devargs);
+			snprintf(d->devargs + len, sizeof(d->devargs) - len, ",sigbus=1");
+			len = strlen(d->devargs);
+			if (fault_around > 0)
+				snprintf(d->devargs + len, sizeof(d->devargs) - len,
+					 ",fault_around=%u", fault_around);
+		}
+	}
+}
+
+/* Device uffdN, one queue, devargs "uffdN" and then @p opts (",k=v..."). */
+static void
+uffd_device(struct pfdk_profile *p, unsigned int n, const char *opts)
+{
+	struct pfdk_profile_device *d = &p->devices[p->nb_devices++];
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "uffd%u", n);
+	snprintf(d->devargs, sizeof(d->devargs), "uffd%u%s", n, opts);
+	d->nb_queues = 1;
+}
+
 static int
 row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
-		  const struct fb_uffd_opts *u, struct pfdk_profile *out,
-		  char *err, size_t errlen)
+		  const struct fb_uffd_opts *u, unsigned int fault_around,
+		  struct pfdk_profile *out, char *err, size_t errlen)
 {
-	struct pfdk_profile_check chk = { .ncpus = u->check_ncpus, .nnodes = u->check_nnodes,
-					  .no_driver_checks = true };
-	unsigned int i, np = 0, k = 0, lo = 0, n;
-	size_t cap, len = 0;
-	char *ini, what[PFDK_PROFILE_NAME_LEN + 48];
+	struct pfdk_profile_check chk = { .ncpus = u->check_ncpus, .nnodes = u->check_nnodes };
+	unsigned int i, q, np = 0, k = 0, lo = 0, n;
 	const char *opts;
-	int ret;
 
 	for (i = 0; i < base->nb_lcores; i++)
 		np += base->lcores[i].role == PFDK_ROLE_POLLER;
@@ -201,56 +227,46 @@ row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
 			 base->name, base->nb_lcores, RTE_MAX_LCORE);
 		return -1;
 	}
-	cap = 256 + (size_t)base->nb_nodes * 96 + (size_t)u->uffds * (48 + PFDK_PROFILE_DEVARGS_LEN) +
-		(size_t)base->nb_lcores * 160;
-	ini = malloc(cap);
-	if (ini == NULL)
+	if (u->uffds > PFDK_PROFILE_MAX_DEVICES) {
+		snprintf(err, errlen, "%u uffds: a profile holds %d devices at most",
+			 u->uffds, PFDK_PROFILE_MAX_DEVICES);
 		return -1;
-#define ADD(...) (len += (size_t)snprintf(ini + len, len < cap ? cap - len : 0, __VA_ARGS__))
-	ADD("[pfdk]\nlayout = %s\nburst = %u\nmain_cpu = %d\n",
-	    layout_names[base->layout], burst, base->main_cpu);
-	for (i = 0; i < base->nb_nodes; i++)
-		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
-		    base->nodes[i].node, base->nodes[i].pool_size,
-		    base->nodes[i].pool_cache, base->nodes[i].ring_size);
+	}
+	/* @p base's layout, nodes and lcores; its devices replaced */
+	*out = *base;
+	snprintf(out->path, sizeof(out->path), "profile '%.*s' on uffd0..uffd%u",
+		 PFDK_PROFILE_NAME_LEN, base->name, u->uffds - 1);
+	out->burst = burst;
 	/* A uffd profile's device options (sigbus=, fault_around=) carry over. */
 	opts = "";
 	if (base->nb_devices > 0 && strncmp(base->devices[0].devargs, "uffd", 4) == 0 &&
 	    strchr(base->devices[0].devargs, ',') != NULL)
 		opts = strchr(base->devices[0].devargs, ',');
+	out->nb_devices = 0;
 	for (i = 0; i < u->uffds; i++)
-		ADD("[device.uffd%u]\ndevargs = uffd%u%s\nqueues = 1\n", i, i, opts);
-	for (i = 0; i < base->nb_lcores; i++) {
-		const struct pfdk_profile_lcore *lc = &base->lcores[i];
+		uffd_device(out, i, opts);
+	/*
+	 * Poller k of P owns a contiguous block of M/P uffds (the first M%P
+	 * one more): the writer names each block uffd[A-B]:0.
+	 */
+	for (i = 0; i < out->nb_lcores; i++) {
+		struct pfdk_profile_lcore *lc = &out->lcores[i];
 
-		ADD("[lcore.%u]\nrole = %s\ncpu = %d\nnode = %d\n", lc->lcore_id,
-		    role_names[lc->role], lc->cpu, lc->node);
 		if (lc->role != PFDK_ROLE_POLLER)
 			continue;
-		ADD("engine = %s\n", engine_names[lc->engine]);
-		if (lc->engine == PFDK_ENGINE_URING && lc->sqpoll_cpu >= 0)
-			ADD("sqpoll_cpu = %d\n", lc->sqpoll_cpu);
 		n = u->uffds / np + (k < u->uffds % np);
-		if (n == 1)
-			ADD("queues = uffd%u:0\n", lo);
-		else
-			ADD("queues = uffd[%u-%u]:0\n", lo, lo + n - 1);
+		if (n > PFDK_PROFILE_MAX_QUEUES)
+			n = PFDK_PROFILE_MAX_QUEUES; /* the validator says which */
+		lc->nb_queues = (uint16_t)n;
+		for (q = 0; q < n; q++)
+			lc->queues[q] = (struct pfdk_profile_queue){
+				.dev = (uint16_t)(lo + q), .queue = 0 };
 		lo += n;
 		k++;
 	}
-#undef ADD
-	if (len >= cap) {
-		snprintf(err, errlen, "profile text too long");
-		free(ini);
+	inthread_devargs(out, fault_around);
+	if (pfdk_profile_validate(out, &chk, err, errlen) < 0)
 		return -1;
-	}
-	snprintf(what, sizeof(what), "profile '%s' on uffd0..uffd%u", base->name, u->uffds - 1);
-	ret = pfdk_profile_load_string(what, ini, len, out, &chk, err, errlen);
-	free(ini);
-	if (ret < 0)
-		return -1;
-	/* Free text: set here rather than quoted into the INI text. */
-	snprintf(out->name, sizeof(out->name), "%s", base->name);
 	for (i = 0; i < out->nb_lcores; i++)
 		out->lcores[i].lcore_id = 3 + i;
 	return 0;
@@ -259,21 +275,22 @@ row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
 int
 fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 		    uint16_t burst, const struct fb_uffd_opts *u,
-		    struct pfdk_profile *out, char *err, size_t errlen)
+		    unsigned int fault_around, struct pfdk_profile *out,
+		    char *err, size_t errlen)
 {
 	const struct pfdk_profile_node *nd = &base->nodes[0];
-	struct pfdk_profile_check chk = { .ncpus = u->check_ncpus, .nnodes = u->check_nnodes,
-					  .no_driver_checks = true };
-	size_t cap = 4096, len = 0;
-	char *ini;
+	struct pfdk_profile_check chk = { .ncpus = u->check_ncpus, .nnodes = u->check_nnodes };
+	struct pfdk_profile_lcore *lc;
 	unsigned int d, i, poller_id, poller_cpu;
-	int sq = -1, ret;
+	int sq = -1, nodes[3], nb = 0;
 
 	if (layout < 0 && engine < 0)
-		return row_profile_as_is(base, burst, u, out, err, errlen);
-	ini = malloc(cap);
-	if (ini == NULL)
+		return row_profile_as_is(base, burst, u, fault_around, out, err, errlen);
+	if (u->uffds > PFDK_PROFILE_MAX_DEVICES || u->uffds > PFDK_PROFILE_MAX_QUEUES) {
+		snprintf(err, errlen, "%u uffds: a poller owns %d queues at most",
+			 u->uffds, PFDK_PROFILE_MAX_QUEUES);
 		return -1;
+	}
 	/* A mode naming only a layout or only an engine: the rest from @p base. */
 	if (layout < 0)
 		layout = (int)base->layout;
@@ -305,87 +322,48 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 	}
 	if (engine == PFDK_ENGINE_URING)
 		sq = u->fault_cpu; /* the SQ thread beside the faulters */
-#define ADD(...) (len += (size_t)snprintf(ini + len, cap - len, __VA_ARGS__))
-	ADD("[pfdk]\nname = uffd-%s-%s\nlayout = %s\nburst = %u\nmain_cpu = %d\n",
-	    layout_names[layout], engine_names[engine], layout_names[layout],
-	    burst, u->fault_cpu);
+	memset(out, 0, sizeof(*out));
+	snprintf(out->path, sizeof(out->path), "uffd row (generated)");
+	snprintf(out->name, sizeof(out->name), "uffd-%s-%s",
+		 pfdk_layout_name((enum pfdk_layout)layout),
+		 pfdk_engine_name((enum pfdk_engine)engine));
+	out->layout = (enum pfdk_layout)layout;
+	out->burst = burst;
+	out->main_cpu = u->fault_cpu;
 	/* Node 0 always (the pipeline's pools start there), and the lcores' nodes. */
-	ADD("[node.0]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
-	    nd->pool_size, nd->pool_cache, nd->ring_size);
+	nodes[nb++] = 0;
 	if (u->fault_node > 0)
-		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
-		    u->fault_node, nd->pool_size, nd->pool_cache, nd->ring_size);
+		nodes[nb++] = u->fault_node;
 	if (u->other_node > 0 && u->other_node != u->fault_node)
-		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n",
-		    u->other_node, nd->pool_size, nd->pool_cache, nd->ring_size);
-	ADD("[device.uffd0]\ndevargs = uffd0\nqueues = 1\n");
-	ADD("[lcore.%u]\nrole = poller\ncpu = %u\nnode = %d\nengine = %s\n",
-	    poller_id, poller_cpu,
-	    (int)poller_cpu == u->fault_cpu ? u->fault_node : u->other_node,
-	    engine_names[engine]);
-	if (sq >= 0)
-		ADD("sqpoll_cpu = %d\n", sq);
-	ADD("queues = uffd0:0\n");
-	if (layout == PFDK_LAYOUT_PIPELINE)
-		ADD("[lcore.1]\nrole = resolver\ncpu = %d\nnode = %d\n", u->other_cpu,
-		    u->other_node);
-#undef ADD
-	if (len >= cap) {
-		snprintf(err, errlen, "profile text too long");
-		free(ini);
-		return -1;
+		nodes[nb++] = u->other_node;
+	for (i = 0; i < (unsigned int)nb; i++) {
+		out->nodes[i] = *nd;
+		out->nodes[i].node = nodes[i];
 	}
-	ret = pfdk_profile_load_string("uffd row (generated)", ini, len, out,
-				       &chk, err, errlen);
-	free(ini);
-	if (ret < 0)
-		return -1;
-	/*
-	 * uffd1..uffdM-1, each queue owned by the same poller, added to the
-	 * validated profile: a "queues =" value is cut at rte_cfgfile's value
-	 * length (~28 uffd queues), so 64 cannot be written as text.
-	 */
-	for (i = 0; i < out->nb_lcores; i++)
-		if (out->lcores[i].role == PFDK_ROLE_POLLER)
-			break;
-	for (d = 1; d < u->uffds; d++) {
-		struct pfdk_profile_device *dv = &out->devices[out->nb_devices];
-		struct pfdk_profile_lcore *lc = &out->lcores[i];
-
-		*dv = out->devices[0];
-		snprintf(dv->name, sizeof(dv->name), "uffd%u", d);
-		snprintf(dv->devargs, sizeof(dv->devargs), "uffd%u", d);
-		lc->queues[lc->nb_queues].dev = out->nb_devices;
-		lc->queues[lc->nb_queues].queue = 0;
-		lc->nb_queues++;
-		out->nb_devices++;
+	out->nb_nodes = (uint16_t)nb;
+	/* every uffd's queue owned by the one poller, written uffd[0-M]:0 */
+	for (d = 0; d < u->uffds; d++)
+		uffd_device(out, d, "");
+	lc = &out->lcores[out->nb_lcores++];
+	lc->lcore_id = poller_id;
+	lc->role = PFDK_ROLE_POLLER;
+	lc->cpu = (int)poller_cpu;
+	lc->node = (int)poller_cpu == u->fault_cpu ? u->fault_node : u->other_node;
+	lc->engine = (enum pfdk_engine)engine;
+	lc->sqpoll_cpu = sq;
+	for (d = 0; d < u->uffds; d++)
+		lc->queues[lc->nb_queues++] = (struct pfdk_profile_queue){
+			.dev = (uint16_t)d, .queue = 0 };
+	if (layout == PFDK_LAYOUT_PIPELINE) {
+		lc = &out->lcores[out->nb_lcores++];
+		lc->lcore_id = 1;
+		lc->role = PFDK_ROLE_RESOLVER;
+		lc->cpu = u->other_cpu;
+		lc->node = u->other_node;
+		lc->sqpoll_cpu = -1;
 	}
-	return 0;
-}
-
-void
-fb_uffd_inthread_devargs(struct pfdk_profile *p, unsigned int fault_around)
-{
-	unsigned int i, q;
-
-	for (i = 0; i < p->nb_lcores; i++) {
-		const struct pfdk_profile_lcore *lc = &p->lcores[i];
-
-		if (lc->role != PFDK_ROLE_POLLER || lc->engine != PFDK_ENGINE_INTHREAD)
-			continue;
-		for (q = 0; q < lc->nb_queues; q++) {
-			struct pfdk_profile_device *d = &p->devices[lc->queues[q].dev];
-			size_t len = strlen(d->devargs);
-
-			if (strstr(d->devargs, "sigbus=") != NULL)
-				continue; /* one device may own several queues */
-			snprintf(d->devargs + len, sizeof(d->devargs) - len, ",sigbus=1");
-			len = strlen(d->devargs);
-			if (fault_around > 0)
-				snprintf(d->devargs + len, sizeof(d->devargs) - len,
-					 ",fault_around=%u", fault_around);
-		}
-	}
+	inthread_devargs(out, fault_around);
+	return pfdk_profile_validate(out, &chk, err, errlen) < 0 ? -1 : 0;
 }
 
 /* ---- memory ---- */

@@ -43,6 +43,8 @@
 #define UFFD_USER_MODE_ONLY 1
 #endif
 
+#include <rte_common.h>
+
 #include "pfdk_profile.h"
 
 extern const char pfdk_default_profile[];
@@ -55,7 +57,7 @@ extern const char pfdk_default_profile[];
 #define CHECK_MAX_CPUS 4096
 #define CHECK_MAX_NODES 1024
 #define CHECK_MAX_FILES 32
-#define INI_LEN 4096
+#define INI_LEN 8192
 #define NAME_W 26 /* name column of the tables */
 
 struct topo {
@@ -69,7 +71,8 @@ struct topo {
 
 struct cand {
 	char name[48];
-	char ini[INI_LEN];
+	char ini[INI_LEN];  /* the candidate, as pfdk_profile_format() writes it */
+	bool inthread;      /* its poller resolves in the faulting threads */
 	char refused[512]; /* validator's reason; empty if accepted */
 	char failed[640];  /* why an accepted one has no numbers */
 	bool ran;
@@ -105,34 +108,6 @@ topo_read(struct topo *t)
 		  t->siblings0, sizeof(t->siblings0));
 }
 
-/* The [device.*] sections of the base profile, as INI text. */
-static void
-devices_ini(const struct pfdk_profile *base, char *buf, size_t len)
-{
-	size_t n = 0;
-	uint16_t i;
-
-	buf[0] = '\0';
-	for (i = 0; i < base->nb_devices; i++)
-		n += (size_t)snprintf(buf + n, len - n, "[device.%s]\ndevargs = %s\nqueues = %u\n",
-				      base->devices[i].name, base->devices[i].devargs,
-				      base->devices[i].nb_queues);
-}
-
-/* "dev:0, dev:1, ..." for every queue of every device. */
-static void
-all_queues(const struct pfdk_profile *base, char *buf, size_t len)
-{
-	size_t n = 0;
-	uint16_t i, q;
-
-	buf[0] = '\0';
-	for (i = 0; i < base->nb_devices; i++)
-		for (q = 0; q < base->devices[i].nb_queues; q++)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s:%u", n ? ", " : "",
-					      base->devices[i].name, q);
-}
-
 /* The workload the trials run: the bench options after "--", completed. */
 struct workload {
 	const char *source;  /* --source given after "--", else NULL */
@@ -146,22 +121,21 @@ struct workload {
 };
 
 /*
- * The devices of the measured source, as INI text, and every queue of
- * them for a poller's "queues =": the profile written is then deployable
- * for that workload. uffd: uffd0..uffdM-1 (M from the workload's --uffds,
- * the largest of a list), as the bench names them; @p sigbus the same with
- * sigbus=1 (in-thread candidates). sim with --devargs: that device. Else
- * the base profile's devices.
+ * The devices of the measured source, in @p devs (devices[] only), so the
+ * profile written is deployable for that workload. uffd: uffd0..uffdM-1 (M
+ * from the workload's --uffds, the largest of a list), as the bench names
+ * them; @p sigbus the same with sigbus=1 (in-thread candidates). sim with
+ * --devargs: that device. Else the base profile's devices.
  */
 static void
 source_devices(bool uffd, const struct workload *w, const struct pfdk_profile *base,
-	       char *devs, size_t dlen, char *sigbus, size_t slen, char *q, size_t qlen)
+	       struct pfdk_profile *devs, struct pfdk_profile *sigbus)
 {
 	unsigned long m = 1, v;
 	const char *p;
-	size_t n = 0, k = 0;
 	unsigned int i;
 
+	memset(devs, 0, sizeof(*devs));
 	if (uffd) {
 		for (p = w->uffds; p != NULL && *p != '\0'; p += strspn(p, ",")) {
 			v = strtoul(p, (char **)(uintptr_t)&p, 10);
@@ -171,82 +145,102 @@ source_devices(bool uffd, const struct workload *w, const struct pfdk_profile *b
 				break;
 		}
 		for (i = 0; i < m; i++) {
-			n += (size_t)snprintf(devs + n, n < dlen ? dlen - n : 0,
-					      "[device.uffd%u]\ndevargs = uffd%u\nqueues = 1\n", i, i);
-			k += (size_t)snprintf(sigbus + k, k < slen ? slen - k : 0,
-					      "[device.uffd%u]\ndevargs = uffd%u,sigbus=1\nqueues = 1\n",
-					      i, i);
+			struct pfdk_profile_device *d = &devs->devices[devs->nb_devices++];
+
+			snprintf(d->name, sizeof(d->name), "uffd%u", i);
+			snprintf(d->devargs, sizeof(d->devargs), "uffd%u", i);
+			d->nb_queues = 1;
 		}
-		if (m == 1)
-			snprintf(q, qlen, "uffd0:0");
-		else
-			snprintf(q, qlen, "uffd[0-%lu]:0", m - 1);
+		*sigbus = *devs;
+		for (i = 0; i < m; i++)
+			snprintf(sigbus->devices[i].devargs, sizeof(sigbus->devices[i].devargs),
+				 "uffd%u,sigbus=1", i);
 		return;
 	}
 	if (w->devargs != NULL) {
+		struct pfdk_profile_device *d = &devs->devices[devs->nb_devices++];
 		size_t nl = strcspn(w->devargs, ",");
 
-		snprintf(devs, dlen, "[device.%.*s]\ndevargs = %s\nqueues = 1\n", (int)nl,
-			 w->devargs, w->devargs);
-		snprintf(q, qlen, "%.*s:0", (int)nl, w->devargs);
+		snprintf(d->name, sizeof(d->name), "%.*s", (int)nl, w->devargs);
+		snprintf(d->devargs, sizeof(d->devargs), "%s", w->devargs);
+		d->nb_queues = 1;
 	} else {
-		devices_ini(base, devs, dlen);
-		all_queues(base, q, qlen);
+		devs->nb_devices = base->nb_devices;
+		memcpy(devs->devices, base->devices, sizeof(devs->devices));
 	}
-	snprintf(sigbus, slen, "%s", devs);
+	*sigbus = *devs;
 }
 
-/* @p p (the shipped default) as INI text with the source's devices. */
+/* @p p's devices replaced by @p devs's, every poller owning all their queues. */
 static void
-profile_ini(const struct pfdk_profile *p, const char *devs, const char *q, char *buf,
-	    size_t len)
+with_devices(struct pfdk_profile *p, const struct pfdk_profile *devs)
 {
-	size_t n = 0;
-	unsigned int i;
+	unsigned int i, d, q;
 
-#define ADD(...) (n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__))
-	ADD("[pfdk]\nname = %s\nlayout = %s\nburst = %u\nmain_cpu = %d\n\n", p->name,
-	    pfdk_layout_name(p->layout), p->burst, p->main_cpu);
-	for (i = 0; i < p->nb_nodes; i++)
-		ADD("[node.%d]\npool_size = %u\npool_cache = %u\nring_size = %u\n\n",
-		    p->nodes[i].node, p->nodes[i].pool_size, p->nodes[i].pool_cache,
-		    p->nodes[i].ring_size);
-	ADD("%s\n", devs);
+	p->nb_devices = devs->nb_devices;
+	memcpy(p->devices, devs->devices, sizeof(p->devices));
 	for (i = 0; i < p->nb_lcores; i++) {
-		const struct pfdk_profile_lcore *lc = &p->lcores[i];
+		struct pfdk_profile_lcore *lc = &p->lcores[i];
 
-		ADD("[lcore.%u]\nrole = %s\ncpu = %d\nnode = %d\n", lc->lcore_id,
-		    pfdk_role_name(lc->role), lc->cpu, lc->node);
 		if (lc->role != PFDK_ROLE_POLLER)
 			continue;
-		ADD("engine = %s\n", pfdk_engine_name(lc->engine));
-		if (lc->sqpoll_cpu >= 0 && lc->engine == PFDK_ENGINE_URING)
-			ADD("sqpoll_cpu = %d\n", lc->sqpoll_cpu);
-		ADD("queues = %s\n", q);
+		lc->nb_queues = 0;
+		for (d = 0; d < p->nb_devices; d++)
+			for (q = 0; q < p->devices[d].nb_queues &&
+			     lc->nb_queues < PFDK_PROFILE_MAX_QUEUES; q++)
+				lc->queues[lc->nb_queues++] = (struct pfdk_profile_queue){
+					.dev = (uint16_t)d, .queue = (uint16_t)q };
 	}
-#undef ADD
 }
 
+/* One lcore of a candidate: a poller when @p engine >= 0, else a resolver. */
+struct cand_lcore {
+	int cpu;
+	int engine;
+	int sqpoll_cpu; /* -1: none */
+};
+
 static void
-cand_add(struct cand *c, unsigned int *nc, const char *name, const char *devs,
-	 const char *layout, const char *lcores, int ncpus, uint16_t burst)
+cand_add(struct cand *c, unsigned int *nc, const char *name,
+	 const struct pfdk_profile *devs, enum pfdk_layout layout,
+	 const struct cand_lcore *lcs, unsigned int nl, int ncpus, uint16_t burst)
 {
-	struct pfdk_profile_check chk = { .ncpus = (unsigned int)ncpus, .no_driver_checks = true };
+	struct pfdk_profile_check chk = { .ncpus = (unsigned int)ncpus };
 	static struct pfdk_profile prof;
 	struct cand *x;
+	unsigned int i;
 
 	if (*nc == MAX_CAND)
 		return;
 	x = &c[(*nc)++];
 	memset(x, 0, sizeof(*x));
 	snprintf(x->name, sizeof(x->name), "%s", name);
-	snprintf(x->ini, sizeof(x->ini),
-		 "[pfdk]\nname = %s\nlayout = %s\nburst = %u\nmain_cpu = 0\n\n"
-		 "[node.0]\npool_size = 4095\npool_cache = 64\nring_size = 1024\n\n%s\n%s",
-		 name, layout, burst, devs, lcores);
-	if (pfdk_profile_load_string(name, x->ini, strlen(x->ini), &prof, &chk,
-				     x->refused, sizeof(x->refused)) == 0)
+	memset(&prof, 0, sizeof(prof));
+	snprintf(prof.path, sizeof(prof.path), "%s", name);
+	snprintf(prof.name, sizeof(prof.name), "%s", name);
+	prof.layout = layout;
+	prof.burst = burst;
+	prof.main_cpu = 0;
+	prof.nb_nodes = 1;
+	prof.nodes[0] = (struct pfdk_profile_node){ .node = 0, .pool_size = 4095,
+		.pool_cache = 64, .ring_size = 1024 };
+	for (i = 0; i < nl; i++) {
+		struct pfdk_profile_lcore *lc = &prof.lcores[prof.nb_lcores++];
+
+		lc->lcore_id = i + 1;
+		lc->cpu = lcs[i].cpu;
+		lc->role = lcs[i].engine >= 0 ? PFDK_ROLE_POLLER : PFDK_ROLE_RESOLVER;
+		lc->engine = lcs[i].engine >= 0 ? (enum pfdk_engine)lcs[i].engine :
+			PFDK_ENGINE_BUSY;
+		lc->sqpoll_cpu = lcs[i].sqpoll_cpu;
+	}
+	with_devices(&prof, devs);
+	if (pfdk_profile_validate(&prof, &chk, x->refused, sizeof(x->refused)) == 0)
 		x->refused[0] = '\0';
+	x->inthread = prof.lcores[0].engine == PFDK_ENGINE_INTHREAD;
+	if (pfdk_profile_format(&prof, x->ini, sizeof(x->ini)) < 0 && x->refused[0] == '\0')
+		snprintf(x->refused, sizeof(x->refused), "%s: profile larger than %zu bytes",
+			 name, sizeof(x->ini));
 }
 
 /*
@@ -263,55 +257,55 @@ cand_add(struct cand *c, unsigned int *nc, const char *name, const char *devs,
  */
 static unsigned int
 candidates(const struct topo *t, const struct pfdk_profile *base, bool uffd,
-	   const char *devs, const char *q, const char *devs_sigbus, struct cand *c)
+	   const struct pfdk_profile *devs, const struct pfdk_profile *devs_sigbus,
+	   struct cand *c)
 {
-	char lc[1536], name[48];
+	char name[48];
 	int last = t->ncpus - 1, prev = last > 1 ? last - 1 : 0;
 	uint16_t b = base->burst;
 	unsigned int n = 0;
 
-#define LCORE(id, role, extra) \
-	"[lcore." #id "]\nrole = " role "\ncpu = %d\n" extra
+#define POLLER(cpu, engine, sq) { (cpu), PFDK_ENGINE_##engine, (sq) }
+#define RESOLVER(cpu) { (cpu), -1, -1 }
 #define CAND(layout, ...) do { \
-		snprintf(lc, sizeof(lc), __VA_ARGS__); \
-		cand_add(c, &n, name, devs, layout, lc, t->ncpus, b); \
+		const struct cand_lcore lcs_[] = { __VA_ARGS__ }; \
+		cand_add(c, &n, name, devs, PFDK_LAYOUT_##layout, lcs_, \
+			 RTE_DIM(lcs_), t->ncpus, b); \
 	} while (0)
 	snprintf(name, sizeof(name), "rtc-busy@%d", last);
-	CAND("rtc", LCORE(1, "poller", "engine = busy\nqueues = %s\n"), last, q);
+	CAND(RTC, POLLER(last, BUSY, -1));
 	snprintf(name, sizeof(name), "rtc-epoll@%d", last);
-	CAND("rtc", LCORE(1, "poller", "engine = epoll\nqueues = %s\n"), last, q);
+	CAND(RTC, POLLER(last, EPOLL, -1));
 	snprintf(name, sizeof(name), "rtc-uring-nosqpoll@%d", last);
-	CAND("rtc", LCORE(1, "poller", "engine = uring-nosqpoll\nqueues = %s\n"), last, q);
+	CAND(RTC, POLLER(last, URING_NOSQPOLL, -1));
 	/* The SQ thread beside the faulters: two spinners, refused on 2 CPUs. */
 	snprintf(name, sizeof(name), "rtc-uring@%d,sq@0", last);
-	CAND("rtc", LCORE(1, "poller", "engine = uring\nsqpoll_cpu = 0\nqueues = %s\n"),
-	     last, q);
+	CAND(RTC, POLLER(last, URING, 0));
 	if (prev > 0) {
 		snprintf(name, sizeof(name), "rtc-uring@%d,sq@%d", last, prev);
-		CAND("rtc", LCORE(1, "poller", "engine = uring\nsqpoll_cpu = %d\nqueues = %s\n"),
-		     last, prev, q);
+		CAND(RTC, POLLER(last, URING, prev));
 	}
 	/* The SQ thread on its own poller's CPU: shown refused, with the reason. */
 	snprintf(name, sizeof(name), "rtc-uring@%d,sq@%d", last, last);
-	CAND("rtc", LCORE(1, "poller", "engine = uring\nsqpoll_cpu = %d\nqueues = %s\n"),
-	     last, last, q);
+	CAND(RTC, POLLER(last, URING, last));
 	snprintf(name, sizeof(name), "colocated-epoll@0");
-	CAND("colocated", LCORE(1, "poller", "engine = epoll\nqueues = %s\n"), 0, q);
+	CAND(COLOCATED, POLLER(0, EPOLL, -1));
 	if (uffd) {
 		/* In-thread resolution needs SIGBUS mode on its devices. */
+		const struct cand_lcore lcs[] = { POLLER(0, INTHREAD, -1) };
+
 		snprintf(name, sizeof(name), "colocated-inthread@0");
-		snprintf(lc, sizeof(lc), LCORE(1, "poller", "engine = inthread\nqueues = %s\n"), 0, q);
-		cand_add(c, &n, name, devs_sigbus, "colocated", lc, t->ncpus, b);
+		cand_add(c, &n, name, devs_sigbus, PFDK_LAYOUT_COLOCATED, lcs,
+			 RTE_DIM(lcs), t->ncpus, b);
 	}
 	/* The pipeline's only spinner is its resolver, away from the faulters. */
 	snprintf(name, sizeof(name), "pipeline-epoll@0,res@%d", last);
-	CAND("pipeline", LCORE(1, "poller", "engine = epoll\nqueues = %s\n")
-	     "\n" LCORE(2, "resolver", ""), 0, q, last);
+	CAND(PIPELINE, POLLER(0, EPOLL, -1), RESOLVER(last));
 	snprintf(name, sizeof(name), "pipeline-busy@%d,res@%d", last, prev);
-	CAND("pipeline", LCORE(1, "poller", "engine = busy\nqueues = %s\n")
-	     "\n" LCORE(2, "resolver", ""), last, q, prev);
+	CAND(PIPELINE, POLLER(last, BUSY, -1), RESOLVER(prev));
 #undef CAND
-#undef LCORE
+#undef RESOLVER
+#undef POLLER
 	return n;
 }
 
@@ -734,7 +728,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *check[CHECK_MAX_FILES];
-	char devs[INI_LEN / 2], devs_sb[INI_LEN / 2], q[512], verdict[512];
+	static struct pfdk_profile devs, devs_sb;
+	char verdict[512];
 	unsigned int round = 1, max_rounds = 3;
 	double lead_min;
 	bool tie;
@@ -900,9 +895,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	source_devices(strcmp(src, "uffd") == 0, &w, &base, devs, sizeof(devs), devs_sb,
-		       sizeof(devs_sb), q, sizeof(q));
-	nc = candidates(&t, &base, strcmp(src, "uffd") == 0, devs, q, devs_sb, c);
+	source_devices(strcmp(src, "uffd") == 0, &w, &base, &devs, &devs_sb);
+	nc = candidates(&t, &base, strcmp(src, "uffd") == 0, &devs, &devs_sb, c);
 	/*
 	 * The shipped default, measured the same way, is the bar to clear;
 	 * its devices are the source's too, so it is deployable if it wins.
@@ -910,7 +904,10 @@ main(int argc, char **argv)
 	def = &c[nc];
 	memset(def, 0, sizeof(*def));
 	snprintf(def->name, sizeof(def->name), "default.ini");
-	profile_ini(&base, devs, q, def->ini, sizeof(def->ini));
+	with_devices(&base, &devs);
+	if (pfdk_profile_format(&base, def->ini, sizeof(def->ini)) < 0)
+		snprintf(def->refused, sizeof(def->refused),
+			 "config/default.ini: profile larger than %zu bytes", sizeof(def->ini));
 	ncand = nc + 1;
 	for (i = 0; i < ncand; i++) {
 		if (c[i].refused[0]) {
@@ -1008,7 +1005,7 @@ main(int argc, char **argv)
 	if (strcmp(src, "uffd") == 0)
 		fprintf(f, "; The devices are the measured workload's: uffd0..uffdM-1, one per\n"
 			"; userfaultfd the application registers (pfdk_uffd_region_register()).\n");
-	if (strstr(win->ini, "engine = inthread") != NULL)
+	if (win->inthread)
 		fprintf(f, "; engine = inthread: the uffd devices have sigbus=1, and kernel\n"
 			"; accesses to the regions (read(2) into them) need pfdk_uffd_prefault()\n"
 			"; first: docs/uffd.md, SIGBUS mode.\n");

@@ -47,6 +47,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pfdk_engine.h"
 
@@ -199,6 +200,67 @@ int pfdk_profile_load_string(const char *name, const char *text, size_t len,
 			     struct pfdk_profile *prof,
 			     const struct pfdk_profile_check *check,
 			     char *err, size_t errlen);
+
+/**
+ * Validate a profile filled in C (the builder): an application sets the
+ * fields of @p prof as a file would (devices[], nodes[], lcores[] with
+ * their counts; devargs complete, e.g. with sigbus=1 already appended) and
+ * gets the loader's own checks, with its errors. The profile is written with
+ * pfdk_profile_format() and the text loaded with
+ * pfdk_profile_load_string(), so nothing a file could not say passes.
+ *
+ * Field conventions are the loader's: an empty device devargs means the
+ * device's name; sqpoll_cpu = -1 means not given (any value is written for
+ * a uring poller); every node named by an lcore without a nodes[] entry
+ * gets the defaults. The line members are ignored on input.
+ *
+ * @param[in,out] prof
+ *   The profile; on success replaced by the validated profile (nodes added,
+ *   lines of the written text). Unchanged on failure. prof->path, if set,
+ *   names the profile in errors; "(built profile)" otherwise.
+ * @param check
+ *   Machine checks, as for pfdk_profile_load(); NULL means all defaults.
+ * @param[out] err
+ *   On failure, "NAME:LINE: [SECTION] KEY: reason", as the loader words it.
+ * @param errlen
+ *   Size of @p err.
+ * @return
+ *   - 0: valid.
+ *   - -EINVAL: invalid, or not expressible as a profile (a name or devargs
+ *     holding ';' or a line break, a queue of a device the profile lacks).
+ *   - -ENOMEM: out of memory.
+ */
+int pfdk_profile_validate(struct pfdk_profile *prof,
+			  const struct pfdk_profile_check *check,
+			  char *err, size_t errlen);
+
+/**
+ * Write a profile as the INI text pfdk_profile_load() reads: every section
+ * and key explicit (defaults included), a poller's consecutive queues as
+ * DEV:A-B. Loading the text gives an equal profile (all but path and the
+ * line members).
+ *
+ * @param prof
+ *   The profile, as loaded or as pfdk_profile_validate() left it.
+ * @param[out] buf
+ *   Where the text goes, NUL-terminated; may be NULL when @p len is 0.
+ * @param len
+ *   Size of @p buf.
+ * @return
+ *   Length of the text (excluding NUL); -ENOSPC if @p len is too small;
+ *   -EINVAL if the profile cannot be written (see pfdk_profile_validate()).
+ */
+int pfdk_profile_format(const struct pfdk_profile *prof, char *buf,
+			size_t len);
+
+/**
+ * Write a profile to a stream; the text is pfdk_profile_format()'s.
+ *
+ * @return
+ *   Bytes written; -EINVAL (see pfdk_profile_format()), -ENOMEM, or -EIO
+ *   if the stream refuses the text.
+ */
+int pfdk_profile_write(const struct pfdk_profile *prof, FILE *f);
 
 /**
  * Write the EAL "--lcores" value that maps every lcore of the profile

@@ -5,6 +5,7 @@
  * mistake. Runs from the source root (meson's workdir), so fixture paths
  * are relative to it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,9 @@
 
 #include <cmocka.h>
 #include <numa.h>
+
+#include <rte_common.h>
+#include <rte_string_fns.h>
 
 #include "pfdk_profile.h"
 
@@ -748,10 +752,205 @@ test_engine_registry(void **state)
 	assert_err("inline.ini:", "'spin' is not one of: busy, epoll, uring, uring-nosqpoll, inthread");
 }
 
+/* Writer and builder. */
+
+/* Equal as profiles: every field but path and the line members. */
+static void
+assert_same(const struct pfdk_profile *a, const struct pfdk_profile *b,
+	    const char *what)
+{
+	unsigned int i, j;
+
+	if (strcmp(a->name, b->name) != 0 || a->layout != b->layout ||
+	    a->burst != b->burst || a->main_cpu != b->main_cpu ||
+	    a->nb_devices != b->nb_devices || a->nb_nodes != b->nb_nodes ||
+	    a->nb_lcores != b->nb_lcores)
+		fail_msg("%s: [pfdk] or counts differ", what);
+	for (i = 0; i < a->nb_devices; i++)
+		if (strcmp(a->devices[i].name, b->devices[i].name) != 0 ||
+		    strcmp(a->devices[i].devargs, b->devices[i].devargs) != 0 ||
+		    a->devices[i].nb_queues != b->devices[i].nb_queues)
+			fail_msg("%s: device %u differs", what, i);
+	for (i = 0; i < a->nb_nodes; i++)
+		if (a->nodes[i].node != b->nodes[i].node ||
+		    a->nodes[i].pool_size != b->nodes[i].pool_size ||
+		    a->nodes[i].pool_cache != b->nodes[i].pool_cache ||
+		    a->nodes[i].ring_size != b->nodes[i].ring_size)
+			fail_msg("%s: node %u differs", what, i);
+	for (i = 0; i < a->nb_lcores; i++) {
+		const struct pfdk_profile_lcore *x = &a->lcores[i], *y = &b->lcores[i];
+
+		if (x->lcore_id != y->lcore_id || x->cpu != y->cpu ||
+		    x->node != y->node || x->role != y->role ||
+		    x->engine != y->engine || x->sqpoll_cpu != y->sqpoll_cpu ||
+		    x->nb_queues != y->nb_queues)
+			fail_msg("%s: lcore %u differs", what, x->lcore_id);
+		for (j = 0; j < x->nb_queues; j++)
+			if (x->queues[j].dev != y->queues[j].dev ||
+			    x->queues[j].queue != y->queues[j].queue)
+				fail_msg("%s: lcore %u queue %u differs", what,
+					 x->lcore_id, j);
+	}
+}
+
+/* Write @p path's profile, load the text back: the same profile. */
+static unsigned int
+roundtrip(const char *path)
+{
+	struct pfdk_profile_check check = { .ncpus = 64, .nnodes = nnodes };
+	static char text[1 << 16];
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *f;
+	int n;
+
+	if (pfdk_profile_load(path, &prof, &check, err, sizeof(err)) != 0)
+		return 0; /* a fixture that is meant to fail */
+	n = pfdk_profile_format(&prof, text, sizeof(text));
+	if (n <= 0)
+		fail_msg("%s: pfdk_profile_format() = %d", path, n);
+	assert_int_equal(strlen(text), (size_t)n);
+	/* too small a buffer is -ENOSPC, never a cut text */
+	assert_int_equal(pfdk_profile_format(&prof, text, (size_t)n), -ENOSPC);
+	n = pfdk_profile_format(&prof, text, sizeof(text));
+	if (pfdk_profile_load_string("written.ini", text, (size_t)n, &prof2,
+				     &check, err, sizeof(err)) != 0)
+		fail_msg("%s: written text does not load: %s\n%s", path, err,
+			 text);
+	assert_same(&prof, &prof2, path);
+	/* the stream writer writes the same text */
+	f = open_memstream(&mem, &memlen);
+	assert_non_null(f);
+	assert_int_equal(pfdk_profile_write(&prof, f), n);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(memlen, (size_t)n);
+	assert_memory_equal(mem, text, (size_t)n);
+	free(mem);
+	return 1;
+}
+
+static void
+test_write_roundtrip(void **state)
+{
+	static const char *const dirs[] = { "config", "config/examples",
+		"tests/unit/profiles" };
+	unsigned int i, loaded = 0, files = 0;
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(dirs); i++) {
+		d = opendir(dirs[i]);
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL) {
+			size_t l = strlen(de->d_name);
+
+			if (l < 5 || strcmp(de->d_name + l - 4, ".ini") != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
+			files++;
+			loaded += roundtrip(path);
+		}
+		closedir(d);
+	}
+	/* default, the 3 examples, good_minimal at least */
+	if (loaded < 5)
+		fail_msg("only %u of %u profiles loaded", loaded, files);
+}
+
+/* A profile filled in C gets the loader's checks and errors. */
+static void
+test_validate(void **state)
+{
+	struct pfdk_profile_check check = { .ncpus = 4, .nnodes = nnodes };
+	struct pfdk_profile_lcore *lc;
+	static char text[8192];
+
+	(void)state;
+	memset(&prof, 0, sizeof(prof));
+	strlcpy(prof.name, "built", sizeof(prof.name));
+	prof.layout = PFDK_LAYOUT_RTC;
+	prof.burst = 16;
+	prof.nb_devices = 1;
+	strlcpy(prof.devices[0].name, "sim0", sizeof(prof.devices[0].name));
+	prof.devices[0].nb_queues = 2;
+	prof.nb_lcores = 1;
+	lc = &prof.lcores[0];
+	lc->lcore_id = 1;
+	lc->cpu = 1;
+	lc->role = PFDK_ROLE_POLLER;
+	lc->engine = PFDK_ENGINE_EPOLL;
+	lc->sqpoll_cpu = -1;
+	lc->nb_queues = 1;
+	lc->queues[0] = (struct pfdk_profile_queue){ 0, 0 };
+	prof2 = prof;
+
+	/* queue 1 of sim0 owned by no poller: the loader's words */
+	assert_int_equal(pfdk_profile_validate(&prof, &check, err, sizeof(err)),
+			 -EINVAL);
+	assert_err("(built profile):", "[device.sim0]");
+	assert_non_null(strstr(err, "queue 1"));
+	/* unchanged on failure */
+	assert_int_equal(prof.nb_nodes, 0);
+
+	lc->nb_queues = 2;
+	lc->queues[1] = (struct pfdk_profile_queue){ 0, 1 };
+	strlcpy(prof.path, "tune", sizeof(prof.path));
+	lc->sqpoll_cpu = 2;
+	assert_int_equal(pfdk_profile_validate(&prof, &check, err, sizeof(err)),
+			 -EINVAL);
+	assert_err("tune:", "[lcore.1] sqpoll_cpu");
+
+	lc->sqpoll_cpu = -1;
+	strlcpy(prof.devices[0].devargs, "sim0,bogus=1",
+		sizeof(prof.devices[0].devargs));
+	assert_int_equal(pfdk_profile_validate(&prof, &check, err, sizeof(err)),
+			 -EINVAL);
+	assert_err("tune:", "[device.sim0] devargs");
+
+	/* what INI cannot carry is refused, not cut */
+	strlcpy(prof.devices[0].devargs, "sim0;x", sizeof(prof.devices[0].devargs));
+	assert_int_equal(pfdk_profile_validate(&prof, &check, err, sizeof(err)),
+			 -EINVAL);
+	strlcpy(prof.devices[0].devargs, "sim0,rate=0",
+		sizeof(prof.devices[0].devargs));
+	lc->queues[1].dev = 3;
+	assert_int_equal(pfdk_profile_validate(&prof, &check, err, sizeof(err)),
+			 -EINVAL);
+	lc->queues[1].dev = 0;
+
+	expect_ok(pfdk_profile_validate(&prof, &check, err, sizeof(err)));
+	/* the validated profile: node 0 with the defaults, lines filled */
+	assert_int_equal(prof.nb_nodes, 1);
+	assert_int_equal(prof.nodes[0].pool_size, 8191);
+	assert_int_equal(prof.burst, 16);
+	assert_string_equal(prof.path, "tune");
+	assert_true(prof.lcores[0].line > 0);
+	assert_int_equal(prof.lcores[0].nb_queues, 2);
+	assert_string_equal(prof.devices[0].devargs, "sim0,rate=0");
+
+	/* 40 devices on one poller: written as sim[0-39]:0, within 256 chars */
+	prof.nb_devices = 40;
+	lc->nb_queues = 40;
+	for (unsigned int i = 0; i < 40; i++) {
+		snprintf(prof.devices[i].name, sizeof(prof.devices[i].name),
+			 "sim%u", i);
+		prof.devices[i].devargs[0] = '\0';
+		prof.devices[i].nb_queues = 1;
+		lc->queues[i] = (struct pfdk_profile_queue){ (uint16_t)i, 0 };
+	}
+	expect_ok(pfdk_profile_validate(&prof, &check, err, sizeof(err)));
+	assert_int_equal(prof.lcores[0].nb_queues, 40);
+	assert_int_equal(prof.lcores[0].queues[39].dev, 39);
+	assert_true(pfdk_profile_format(&prof, text, sizeof(text)) > 0);
+	assert_non_null(strstr(text, "queues = sim[0-39]:0\n"));
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 8];
+	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 10];
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_default_string),
@@ -783,5 +982,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_pool_limit);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_driver_checks);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_engine_registry);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_write_roundtrip);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_validate);
 	return _cmocka_run_group_tests("profile", tests, n, NULL, NULL);
 }
