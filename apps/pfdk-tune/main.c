@@ -31,6 +31,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <jansson.h>
 #include <numa.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,16 +323,13 @@ parse_dec(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 	return errno || *end || *v < min || *v > max ? -1 : 0;
 }
 
-/* The number after "key": in a JSON text, or -1. */
+/* Field @key of JSON object @o as a number; -1 when absent or null. */
 static double
-json_num(const char *js, const char *key)
+json_num(const json_t *o, const char *key)
 {
-	char pat[64];
-	const char *p;
+	const json_t *v = json_object_get(o, key);
 
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	p = strstr(js, pat);
-	return p ? strtod(p + strlen(pat), NULL) : -1;
+	return json_is_number(v) ? json_number_value(v) : -1;
 }
 
 static int
@@ -343,32 +341,28 @@ cmp_dbl(const void *a, const void *b)
 }
 
 /*
- * Add the trial's per-run faults/s (the bench's "per_run" arrays) to the
+ * Add the trial's per-run faults/s (the row's "per_run" arrays) to the
  * candidate's runs, then its median, min and max over all of them: more
  * rounds narrow what "faster" means instead of replacing it.
  */
 static void
-runs_add(struct cand *x, const char *js)
+runs_add(struct cand *x, const json_t *row)
 {
-	const char *p = strstr(js, "\"per_run\": {\"faults_per_s\": [");
+	const json_t *arr = json_object_get(json_object_get(row, "per_run"), "faults_per_s");
 	double sorted[MAX_RUNS];
-	char *end;
 	unsigned int n;
+	size_t i;
 
-	if (p == NULL) {
-		/* An older bench: its median stands for one run. */
+	if (!json_is_array(arr)) {
+		/* A version 1 bench: its median stands for one run. */
 		if (x->nruns < MAX_RUNS)
 			x->runs[x->nruns++] = x->faults_per_s;
 	} else {
-		for (p = strchr(p, '[') + 1; x->nruns < MAX_RUNS; p = end + 1) {
-			double v = strtod(p, &end);
+		for (i = 0; i < json_array_size(arr) && x->nruns < MAX_RUNS; i++) {
+			const json_t *v = json_array_get(arr, i);
 
-			if (end == p)
-				break;
-			x->runs[x->nruns++] = v;
-			end += strspn(end, " ");
-			if (*end != ',')
-				break;
+			if (json_is_number(v))
+				x->runs[x->nruns++] = json_number_value(v);
 		}
 	}
 	n = x->nruns;
@@ -381,23 +375,57 @@ runs_add(struct cand *x, const char *js)
 	x->faults_per_s = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-/* The bench's reason for a row it skipped ("skip: pfdk: why"), if any. */
-static void
-skip_reason(const char *path, char *buf, size_t len)
+/*
+ * The trial's row from the bench's --json file (docs/faultbench-json.md):
+ * its numbers, or why it did not run. The bench's table is for people and
+ * never read here. @return 0 if the row ran, -1 with x->failed set if not.
+ */
+static int
+trial_result(const char *path, struct cand *x)
 {
-	char line[1024];
-	FILE *f = fopen(path, "r");
+	json_error_t err;
+	json_t *root = json_load_file(path, 0, &err);
+	const json_t *res, *row;
+	const char *status, *reason;
+	int ret = -1;
 
-	buf[0] = '\0';
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "skip: pfdk: ", 12) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, len, "skipped by pfdk-faultbench: %.600s", line + 12);
-			break;
-		}
-	fclose(f);
+	if (root == NULL) {
+		snprintf(x->failed, sizeof(x->failed),
+			 "the bench's JSON cannot be read: %s (line %d)", err.text, err.line);
+		return -1;
+	}
+	res = json_object_get(root, "results");
+	/* One row: the trial asked for --modes pfdk and one burst. */
+	if (!json_is_array(res) || json_array_size(res) != 1 ||
+	    !json_is_object(row = json_array_get(res, 0))) {
+		snprintf(x->failed, sizeof(x->failed),
+			 "the bench's JSON has %zu result rows, expected 1",
+			 json_is_array(res) ? json_array_size(res) : 0);
+		goto out;
+	}
+	status = json_string_value(json_object_get(row, "status"));
+	if (status != NULL && strcmp(status, "ok") != 0) {
+		reason = json_string_value(json_object_get(row, "reason"));
+		snprintf(x->failed, sizeof(x->failed), "skipped by pfdk-faultbench: %.600s",
+			 reason ? reason : status);
+		goto out;
+	}
+	x->faults_per_s = json_num(row, "faults_per_s");
+	if (x->faults_per_s > 0)
+		runs_add(x, row);
+	x->p50_us = json_num(row, "p50_us");
+	x->p99_us = json_num(row, "p99_us");
+	x->p999_us = json_num(row, "p999_us");
+	x->lost = (uint64_t)json_integer_value(json_object_get(row, "lost"));
+	x->dup = (uint64_t)json_integer_value(json_object_get(row, "duplicated"));
+	x->ran = x->nruns > 0;
+	if (x->ran)
+		ret = 0;
+	else
+		snprintf(x->failed, sizeof(x->failed), "no faults/s in the bench's JSON");
+out:
+	json_decref(root);
+	return ret;
 }
 
 /* A failed trial's output, on our stderr: the bench's own words. */
@@ -426,11 +454,9 @@ trial(const char *bench, const char *ini, uint16_t burst, unsigned int repeat,
       char **wl, int nwl, struct cand *x)
 {
 	char prof[] = "/tmp/pfdk-tune-XXXXXX.ini", json[PATH_MAX], out[PATH_MAX];
-	char *argv[16 + nwl], js[1 << 16], rp[16], bs[8];
+	char *argv[16 + nwl], rp[16], bs[8];
 	int fd, argc = 0, st, i;
-	size_t n;
 	pid_t pid;
-	FILE *f;
 
 	fd = mkstemps(prof, 4);
 	if (fd < 0 || write(fd, ini, strlen(ini)) != (ssize_t)strlen(ini)) {
@@ -485,25 +511,7 @@ trial(const char *bench, const char *ini, uint16_t burst, unsigned int repeat,
 		/* 2: the bench refused its command line, which every trial shares. */
 		return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 2 ? -2 : -1;
 	}
-	f = fopen(json, "r");
-	n = f ? fread(js, 1, sizeof(js) - 1, f) : 0;
-	if (f)
-		fclose(f);
-	js[n] = '\0';
-	x->faults_per_s = json_num(js, "faults_per_s");
-	if (x->faults_per_s > 0)
-		runs_add(x, js);
-	x->p50_us = json_num(js, "p50_us");
-	x->p99_us = json_num(js, "p99_us");
-	x->p999_us = json_num(js, "p999_us");
-	x->lost = (uint64_t)json_num(js, "lost");
-	x->dup = (uint64_t)json_num(js, "duplicated");
-	x->ran = x->nruns > 0;
-	if (!x->ran) {
-		skip_reason(out, x->failed, sizeof(x->failed));
-		if (x->failed[0] == '\0')
-			snprintf(x->failed, sizeof(x->failed), "no result in the bench's JSON");
-	}
+	trial_result(json, x);
 	unlink(prof);
 	unlink(json);
 	unlink(out);
