@@ -15,23 +15,9 @@ FUZZ_SECONDS=${PFDK_FUZZ_SECONDS:-60}
 export PFDK_SOAK_SECONDS=${PFDK_SOAK_SECONDS:-150}
 soak_args=(--num-processes 1)
 [ "$PFDK_SOAK_SECONDS" -gt 900 ] && soak_args+=(--timeout-multiplier 0)
-# Known open defect (issue 10): the pipeline layout under fork storms hangs
-# intermittently (fork() waits for a FORK event that is not read; the
-# watchdog names it). Until it is fixed CI soaks pipeline-epoll with every
-# other event, and every other configuration with all of them; set
-# PFDK_SOAK_ALL=1 to run the failing mix.
+# Every configuration with every event, fork storms included.
 soak() {
-	local dir=$1
-	if [ -n "${PFDK_SOAK_ALL:-}" ] || [ -n "${PFDK_SOAK_CONFIGS:-}" ]; then
-		suite "$dir" soak "${soak_args[@]}"
-		return
-	fi
-	echo "soak: pipeline-epoll runs without fork storms (known hang, issue 10; PFDK_SOAK_ALL=1 runs it)"
-	PFDK_SOAK_CONFIGS=rtc-busy,rtc-epoll,rtc-uring-nosqpoll,rtc-uring,colocated-epoll,pipeline-busy,pipeline-uring-nosqpoll \
-		suite "$dir" soak "${soak_args[@]}"
-	PFDK_SOAK_CONFIGS=pipeline-epoll PFDK_SOAK_SECONDS=$((PFDK_SOAK_SECONDS / 5 + 1)) \
-		PFDK_SOAK_EVENTS=dontneed,shrink,move,grow,growmove,holes \
-		suite "$dir" soak "${soak_args[@]}"
+	suite "$1" soak "${soak_args[@]}"
 }
 passed=0 failed=0 skipped=0
 # Every failure by name, printed again just before the totals: CI keeps only

@@ -320,8 +320,9 @@ uffd_read_nofd(struct uffd_queue *q, void *buf, size_t len, int err)
 			return r;
 		err = errno;
 	}
-	PFDK_FAULT_LOG_ONCE(ERR, "uffd%u: a FORK event cannot be read: %s and no child userfaultfd is left to close; the forking thread waits in fork() until a file descriptor is free (raise RLIMIT_NOFILE, ulimit -n)",
-			    q->dev_id, strerror(err));
+	/* The forking thread waits on us: say it later (uffd_notes_flush()). */
+	if (uffd_note(q->ud, UFFD_NOTE_NOFD))
+		__atomic_store_n(&q->ud->note_nofd_err, err, __ATOMIC_RELAXED);
 	errno = err;
 	return -1;
 }
@@ -359,6 +360,33 @@ ev_fork(struct uffd_dev *ud, int fd)
 		uffd_fork_reclaim(UFFD_FORK_RECLAIM);
 }
 
+void
+uffd_notes_flush(struct uffd_dev *ud)
+{
+	uint32_t n = __atomic_load_n(&ud->notes, __ATOMIC_ACQUIRE);
+
+	if (n == 0)
+		return;
+	if (n & UFFD_NOTE_TABLE_LOST)
+		PFDK_FAULT_LOG(ERR, "uffd%u: no memory for the region table: range 0x%" PRIx64
+			       "-0x%" PRIx64 " (and maybe more) is left to the kernel", ud->dev_id,
+			       __atomic_load_n(&ud->note_lost_start, __ATOMIC_RELAXED),
+			       __atomic_load_n(&ud->note_lost_end, __ATOMIC_RELAXED));
+	if (n & UFFD_NOTE_EVENT)
+		PFDK_FAULT_LOG(WARNING, "uffd%u: unknown event %#x ignored", ud->dev_id,
+			       __atomic_load_n(&ud->note_event, __ATOMIC_RELAXED));
+	if (n & UFFD_NOTE_NOFD)
+		PFDK_FAULT_LOG_ONCE(ERR, "uffd%u: a FORK event could not be read: %s and no child userfaultfd was left to close; the forking thread waited in fork() until a file descriptor was free (raise RLIMIT_NOFILE, ulimit -n)",
+				    ud->dev_id, strerror(__atomic_load_n(&ud->note_nofd_err,
+									  __ATOMIC_RELAXED)));
+	__atomic_fetch_and(&ud->notes, ~n, __ATOMIC_RELEASE);
+}
+
+/*
+ * Runs on the queue's reader with an event read: it must take no lock a
+ * forking thread may hold across fork() (malloc's, stdio's, syslog's),
+ * as the fork may be waiting for this very read (see uffd_arr_alloc()).
+ */
 static void
 handle_event(struct uffd_dev *ud, const struct uffd_msg *m)
 {
@@ -382,7 +410,8 @@ handle_event(struct uffd_dev *ud, const struct uffd_msg *m)
 		uffd_xs_add(ud, XS(ev_unmap), 1);
 		break;
 	default:
-		PFDK_FAULT_LOG(WARNING, "uffd: unknown event %#x ignored", m->event);
+		if (uffd_note(ud, UFFD_NOTE_EVENT)) /* logged later: event path */
+			__atomic_store_n(&ud->note_event, m->event, __ATOMIC_RELAXED);
 		break;
 	}
 }
@@ -488,12 +517,12 @@ bl_room(struct uffd_queue *q, uint32_t n)
 		return n;
 	while (cap - cnt < n && cap < UFFD_BACKLOG_MAX)
 		cap <<= 1;
-	bl = cap > q->bl_cap ? rte_malloc_socket("uffd_backlog", (size_t)cap * sizeof(*bl),
-						 RTE_CACHE_LINE_SIZE, q->socket_id) : NULL;
+	/* Read with an event maybe behind (a fork waiting): uffd_arr_alloc(). */
+	bl = cap > q->bl_cap ? uffd_arr_alloc((size_t)cap * sizeof(*bl)) : NULL;
 	if (bl != NULL) {
 		for (i = 0; i < cnt; i++)
 			bl[i] = q->bl[(q->bl_head + i) & (q->bl_cap - 1)];
-		rte_free(q->bl);
+		uffd_arr_free(q->bl, (size_t)q->bl_cap * sizeof(*bl));
 		q->bl = bl;
 		q->bl_cap = cap;
 		q->bl_head = 0;
@@ -795,8 +824,7 @@ uffd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 	if (q == NULL)
 		return -ENOMEM;
 	q->bl_cap = UFFD_BACKLOG_INIT;
-	q->bl = rte_malloc_socket("uffd_backlog", q->bl_cap * sizeof(*q->bl),
-				  RTE_CACHE_LINE_SIZE, qc->socket_id);
+	q->bl = uffd_arr_alloc(q->bl_cap * sizeof(*q->bl)); /* freed as it grows: alike */
 	if (q->bl == NULL) {
 		rte_free(q);
 		return -ENOMEM;
@@ -816,7 +844,7 @@ uffd_queue_release(struct pfdk_fault_dev *dev, uint16_t qid)
 	struct uffd_queue *q = dev->queues[qid];
 
 	if (q != NULL)
-		rte_free(q->bl);
+		uffd_arr_free(q->bl, (size_t)q->bl_cap * sizeof(*q->bl));
 	rte_free(q);
 }
 
@@ -915,6 +943,7 @@ uffd_stop(struct pfdk_fault_dev *dev)
 			uffd_unregister_range(ud, ud->regions[i].start,
 					      ud->regions[i].end);
 	ud->registered = false;
+	uffd_notes_flush(ud);
 	if (q != NULL) {
 		pfdk_counter_add(&q->st.aborted, q->st.outstanding + uffd_bl_count(q));
 		q->st.outstanding = 0;
@@ -949,6 +978,7 @@ uffd_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
 	const struct uffd_queue *q = dev->queues[0];
 
 	s->errors = __atomic_load_n(&ud->errors, __ATOMIC_RELAXED);
+	uffd_notes_flush((struct uffd_dev *)(uintptr_t)ud); /* a control call */
 	if (q == NULL)
 		return;
 	s->received = pfdk_counter_read(&q->st.received);
@@ -1183,7 +1213,7 @@ pfdk_uffd_features(uint16_t dev_id)
 int
 pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 {
-	const struct uffd_dev *ud = uffd_dev_of(dev_id);
+	struct uffd_dev *ud = uffd_dev_of(dev_id);
 	uint64_t *out = (uint64_t *)st;
 	size_t i;
 
@@ -1191,6 +1221,7 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 		return pfdk_fault_dev_get(dev_id) ? -EINVAL : -ENODEV;
 	if (st == NULL)
 		return -EINVAL;
+	uffd_notes_flush(ud); /* a control call: say what the event path noted */
 	for (i = 0; i < RTE_DIM(ud->xs.v); i++)
 		out[i] = __atomic_load_n(&ud->xs.v[i], __ATOMIC_RELAXED);
 	return 0;

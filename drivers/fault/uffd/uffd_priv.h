@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include <rte_common.h>
 #include <rte_ring.h>
@@ -163,18 +164,75 @@ struct uffd_dev {
 	uint32_t cap;                 /* entries in regions[] (atomic) */
 	struct uffd_region *regions;  /* atomic */
 	struct uffd_region *retired[UFFD_TABLE_GROWTHS];
+	uint32_t retired_cap[UFFD_TABLE_GROWTHS]; /* entries of each, for munmap */
 	uint32_t nb_retired;
 	struct rte_ring *forks;       /* child uffds from FORK events */
 	struct uffd_xstats xs;
 	uint64_t errors;              /* resolve-side ioctl failures (atomic) */
 	uint32_t fault_around;        /* pages: devargs fault_around=, or the in-thread enable's conf */
+	/*
+	 * What the event path would log, noted instead (atomic): rte_log
+	 * writes through stdio and syslog, which take locks (and malloc) a
+	 * forking thread may hold while it waits for this queue's reader.
+	 * uffd_notes_flush() logs them from a control call.
+	 */
+	uint32_t notes;               /* UFFD_NOTE_* bits */
+	uint64_t note_lost_start;     /* first range the table had no room for */
+	uint64_t note_lost_end;
+	uint32_t note_event;          /* first unknown event type */
+	int note_nofd_err;            /* errno of a FORK event left unread */
 };
+
+#define UFFD_NOTE_TABLE_LOST (1u << 0)
+#define UFFD_NOTE_EVENT (1u << 1)
+#define UFFD_NOTE_NOFD (1u << 2)
+
+/* Note @bit once; @return true for the first noter, who fills the fields. */
+static inline bool
+uffd_note(struct uffd_dev *ud, uint32_t bit)
+{
+	return !(__atomic_fetch_or(&ud->notes, bit, __ATOMIC_ACQ_REL) & bit);
+}
+
+/* Log and clear what the event path noted (control paths only). */
+void uffd_notes_flush(struct uffd_dev *ud);
 
 static inline void
 uffd_xs_add(struct uffd_dev *ud, size_t idx, uint64_t n)
 {
 	if (n != 0)
 		__atomic_fetch_add(&ud->xs.v[idx], n, __ATOMIC_RELAXED);
+}
+
+/*
+ * Memory the event path may need: the region table (it grows when an
+ * UNMAP or REMAP splits regions) and the backlog (it grows while faults
+ * wait behind an event). Both come from anonymous mmap(2), never from
+ * malloc(3) or rte_malloc: a thread in fork() holds every glibc malloc
+ * arena lock (and the arena list lock) while the kernel waits for this
+ * queue's reader to read the FORK event, so a reader that enters malloc
+ * then (rte_malloc does when its heap grows) waits for the forking thread,
+ * which waits for it: both hang. mmap(2) takes no user-space lock, and the
+ * kernel takes no mmap_lock of the parent while it waits for an event
+ * (fork, munmap, mremap and madvise drop it before they wait), so it
+ * cannot be held against us. Pages are zero and placed on first touch,
+ * i.e. on the node of the queue's reader that fills them.
+ * @return the zeroed array, or NULL (out of memory).
+ */
+static inline void *
+uffd_arr_alloc(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static inline void
+uffd_arr_free(void *p, size_t bytes)
+{
+	if (p != NULL)
+		munmap(p, bytes);
 }
 
 /* uffd_region.c */

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 #include <rte_pause.h>
 
 #include "uffd_priv.h"
@@ -141,8 +140,7 @@ write_end(struct uffd_dev *ud)
 int
 uffd_table_init(struct uffd_dev *ud, uint32_t cap)
 {
-	ud->regions = rte_zmalloc("uffd_regions", (size_t)cap * sizeof(*ud->regions),
-				  RTE_CACHE_LINE_SIZE);
+	ud->regions = uffd_arr_alloc((size_t)cap * sizeof(*ud->regions));
 	if (ud->regions == NULL)
 		return -ENOMEM;
 	ud->cap = cap;
@@ -157,9 +155,9 @@ uffd_table_free(struct uffd_dev *ud)
 	uint32_t i;
 
 	for (i = 0; i < ud->nb_retired; i++)
-		rte_free(ud->retired[i]);
+		uffd_arr_free(ud->retired[i], (size_t)ud->retired_cap[i] * sizeof(*ud->regions));
 	ud->nb_retired = 0;
-	rte_free(ud->regions);
+	uffd_arr_free(ud->regions, (size_t)ud->cap * sizeof(*ud->regions));
 	ud->regions = NULL;
 	ud->cap = 0;
 }
@@ -171,12 +169,16 @@ uffd_table_copy(struct uffd_dev *dst, struct uffd_dev *src)
 	struct uffd_region *tab;
 	int ret = 0;
 
+	/*
+	 * Under src's writer lock, which src's queue reader takes for an
+	 * UNMAP or REMAP: no malloc here either (uffd_arr_alloc()).
+	 */
 	rte_spinlock_lock(&src->wlock);
-	tab = rte_zmalloc("uffd_regions", (size_t)src->cap * sizeof(*tab),
-			  RTE_CACHE_LINE_SIZE);
+	tab = uffd_arr_alloc((size_t)src->cap * sizeof(*tab));
 	if (tab != NULL) {
 		memcpy(tab, src->regions, (size_t)src->nb_slots * sizeof(*tab));
 		write_begin(dst);
+		dst->retired_cap[dst->nb_retired] = dst->cap;
 		dst->retired[dst->nb_retired++] = dst->regions;
 		__atomic_store_n(&dst->regions, tab, __ATOMIC_RELEASE);
 		__atomic_store_n(&dst->cap, src->cap, __ATOMIC_RELEASE);
@@ -192,7 +194,9 @@ uffd_table_copy(struct uffd_dev *dst, struct uffd_dev *src)
 /*
  * Writer only (inside write_begin/end): double the table. The old array
  * stays allocated until close: a reader may be copying from it (it
- * retries, seeing the sequence move).
+ * retries, seeing the sequence move). The queue's reader grows it while
+ * it handles an UNMAP or REMAP, possibly with a fork() waiting for it to
+ * read the FORK event behind: hence uffd_arr_alloc(), never malloc.
  */
 static int
 table_grow(struct uffd_dev *ud)
@@ -202,10 +206,11 @@ table_grow(struct uffd_dev *ud)
 
 	if (ud->nb_retired == UFFD_TABLE_GROWTHS)
 		return -ENOMEM;
-	tab = rte_zmalloc("uffd_regions", (size_t)cap * sizeof(*tab), RTE_CACHE_LINE_SIZE);
+	tab = uffd_arr_alloc((size_t)cap * sizeof(*tab));
 	if (tab == NULL)
 		return -ENOMEM;
 	memcpy(tab, ud->regions, (size_t)ud->nb_slots * sizeof(*tab));
+	ud->retired_cap[ud->nb_retired] = ud->cap;
 	ud->retired[ud->nb_retired++] = ud->regions;
 	__atomic_store_n(&ud->regions, tab, __ATOMIC_RELEASE);
 	__atomic_store_n(&ud->cap, cap, __ATOMIC_RELEASE);
@@ -237,8 +242,10 @@ slot_put(struct uffd_dev *ud, const struct uffd_region *r)
 		 * Out of memory only. The range stays registered with the
 		 * kernel: its faults are handed to the kernel (uffd_unknown()).
 		 */
-		PFDK_FAULT_LOG(ERR, "uffd: no memory for the region table: range 0x%" PRIx64
-			       "-0x%" PRIx64 " is left to the kernel", r->start, r->end);
+		if (uffd_note(ud, UFFD_NOTE_TABLE_LOST)) { /* logged later: event path */
+			__atomic_store_n(&ud->note_lost_start, r->start, __ATOMIC_RELAXED);
+			__atomic_store_n(&ud->note_lost_end, r->end, __ATOMIC_RELAXED);
+		}
 		return;
 	}
 	region_store(&ud->regions[i], r);
