@@ -10,7 +10,9 @@
  * A poller owns one struct pfdk_engine_ctx. Its step calls, per pass,
  * reap (if the engine has one); per queue, the inline
  * pfdk_engine_ready() / pfdk_engine_reads() / pfdk_engine_peek() on the
- * fields the engine publishes, and empty / consume when they apply; when
+ * fields the engine publishes, and empty / consume when they apply; after
+ * a respond on a queue the engine writes for (pfdk_engine_writes()), write;
+ * when
  * a pass found nothing, idle (sleeping engines); when the pipeline stops,
  * drained / stop. Everything the engine keeps for itself is behind priv.
  * The fast-path fields are read inline, so a step costs no indirect call
@@ -65,6 +67,14 @@ struct pfdk_engine_rview {
 	bool rd;            /**< the engine reads this queue */
 };
 
+/** @internal The engine's own counters (pfdk_engine_ops::stats). */
+struct pfdk_engine_stats {
+	uint64_t arms;   /**< polls or multishot reads posted */
+	uint64_t reads;  /**< read completions carrying records */
+	uint64_t enters; /**< io_uring_enter(2) calls the engine made */
+	uint64_t writes; /**< response writes posted on the ring */
+};
+
 /** @internal An engine: a name, two properties and its operations. */
 struct pfdk_engine_ops {
 	const char *name;   /**< `engine =` value */
@@ -81,6 +91,13 @@ struct pfdk_engine_ops {
 	/** Read mode: @p n bytes of what rv[i] shows were parsed. */
 	void (*consume)(struct pfdk_engine_ctx *e, uint16_t i, uint32_t n);
 	/**
+	 * Write mode (wr[i] set): queue @p i's driver holds responses; post
+	 * their write (pfdk_fault_write_take()), or leave them for the
+	 * completion of the one in flight. Results go back to the driver
+	 * (pfdk_fault_write_done()) from reap.
+	 */
+	void (*write)(struct pfdk_engine_ctx *e, uint16_t i);
+	/**
 	 * A pass found nothing (sleeping engines) or a look is due: wait up
 	 * to the engine's bound when @p sleep, else only look; mark ready
 	 * queues.
@@ -88,11 +105,13 @@ struct pfdk_engine_ops {
 	void (*idle)(struct pfdk_engine_ctx *e, bool sleep);
 	/** Stopping: post no more reads, cancel the posted ones. */
 	void (*stop)(struct pfdk_engine_ctx *e);
-	/** After stop: nothing posted and everything read handed over. */
+	/**
+	 * After stop: nothing posted, everything read handed over and every
+	 * response write completed.
+	 */
 	bool (*drained)(const struct pfdk_engine_ctx *e);
 	/** The engine's own counters. */
-	void (*stats)(const struct pfdk_engine_ctx *e, uint64_t *arms,
-		      uint64_t *reads);
+	void (*stats)(const struct pfdk_engine_ctx *e, struct pfdk_engine_stats *s);
 	/** Release what setup took; also after a failed or no setup. */
 	void (*fini)(struct pfdk_engine_ctx *e);
 };
@@ -107,6 +126,12 @@ struct pfdk_engine_ctx {
 	 */
 	uint8_t *ready;
 	struct pfdk_engine_rview *rv; /**< read mode, or NULL: never reads */
+	/**
+	 * Write mode, per queue: 1 where the engine writes the driver's
+	 * responses (handed off with pfdk_fault_queue_write_handoff()); NULL:
+	 * it writes none, drivers write their own.
+	 */
+	uint8_t *wr;
 	uint16_t nb_waiting; /**< queues marked empty that only idle finds again */
 	bool stopping;       /**< stop was called and start not since */
 	void *priv;          /**< the engine's own state */
@@ -135,6 +160,13 @@ static inline bool
 pfdk_engine_reads(const struct pfdk_engine_ctx *e, uint16_t i)
 {
 	return e->rv != NULL && (e->rv[i].rd || e->rv[i].buf != NULL);
+}
+
+/** @internal Queue @p i's responses are written through the engine. */
+static inline bool
+pfdk_engine_writes(const struct pfdk_engine_ctx *e, uint16_t i)
+{
+	return e->wr != NULL && e->wr[i];
 }
 
 /** @internal Read mode: queue @p i's unparsed bytes, or NULL when none. */

@@ -24,6 +24,23 @@
  * completion, then none while the fd stays readable), so a queue left
  * readable after a short read would never be reported again.
  *
+ * Write mode (a queue whose driver hands its response writes to the
+ * engine, pfdk_fault_queue_write_handoff(), on a kernel with
+ * IORING_OP_WRITE): after each respond the burst's grouped responses go
+ * out as one WRITE SQE on the same fd, at most one in flight per queue so
+ * the kernel sees them in order; its result goes back to the driver,
+ * which applies the kernel's partial-write rule as for write(2), and the
+ * rest (responses queued meanwhile, entries after a short write) is posted
+ * on that completion. Where the fd refuses io_uring's writes, the driver
+ * takes them back and says so on the next take: the queue leaves write
+ * mode and the driver calls write(2) again.
+ *
+ * Submissions are batched: SQEs posted during a pass (polls, re-armed
+ * reads, writes) are submitted at the start of the next pass's reap,
+ * together with the completion work DEFER_TASKRUN holds, in one
+ * io_uring_enter(2) at most. Every enter the engine makes is counted
+ * (stats enters), so rows can report it per group rather than assume it.
+ *
  * With IORING_SETUP_SQPOLL the kernel's SQ thread (pinned with SQ_AFF to
  * the profile's sqpoll_cpu) takes the submissions and runs the completion
  * work. Without it the ring is SINGLE_ISSUER | DEFER_TASKRUN |
@@ -55,6 +72,12 @@
 struct pfdk_engine_q {
 	int fd;              /**< readiness fd (poll mode) or read fd (read mode) */
 	bool rd;             /**< read mode */
+	bool wr;             /**< write mode: the driver's writes are ours */
+	bool wbusy;          /**< write mode: a write is posted */
+	bool wpend;          /**< write mode: one is due but found no SQE */
+	int wfd;             /**< write mode: the fd to write to */
+	uint16_t dev_id;     /**< the queue, for the driver's write calls */
+	uint16_t queue_id;
 	bool armed;          /**< read mode: a multishot is posted */
 	uint16_t head;       /**< read mode: first filled buffer, or UINT16_MAX */
 	uint16_t tail;       /**< read mode: last filled buffer */
@@ -68,10 +91,13 @@ struct pfdk_engine_uring {
 	bool enabled;                        /**< issuer thread set (or not needed) */
 	bool disabled;                       /**< created R_DISABLED */
 	bool taskrun;                        /**< TASKRUN_FLAG: enter when flagged */
+	bool sqpoll;                         /**< an SQ thread submits */
+	bool can_write;                      /**< the kernel has IORING_OP_WRITE */
 	bool stopping;                       /**< multishots cancelled */
 	uint16_t nb_fds;                     /**< queues watched */
 	uint16_t nb_rd;                      /**< of which in read mode */
 	uint8_t ready[PFDK_FAULT_MAX_QUEUES]; /**< poll mode: look at it */
+	uint8_t wr[PFDK_FAULT_MAX_QUEUES];    /**< write mode, published (ctx->wr) */
 	struct pfdk_engine_q q[PFDK_FAULT_MAX_QUEUES];
 	/* Provided buffers (read mode). */
 	struct io_uring_buf_ring *br;
@@ -85,6 +111,8 @@ struct pfdk_engine_uring {
 	uint64_t reads;                      /**< read completions with data */
 	uint64_t nobufs;                     /**< multishots ended for lack of buffers */
 	uint64_t errors;                     /**< failed completions */
+	uint64_t enters;                     /**< io_uring_enter(2) calls */
+	uint64_t writes;                     /**< WRITE SQEs posted */
 	/* What the poller reads inline (ctx->rv): kept by rv_sync(). */
 	struct pfdk_engine_rview rv[PFDK_FAULT_MAX_QUEUES];
 };
@@ -110,6 +138,7 @@ struct pfdk_engine_queue_conf {
 #define UD_POLL 0ull
 #define UD_READ (1ull << 16)
 #define UD_CANCEL (2ull << 16)
+#define UD_WRITE (3ull << 16)
 #define UD_QUEUE(ud) ((uint16_t)((ud) & 0xffff))
 
 #define BGID 0          /* one buffer group per ring */
@@ -147,6 +176,51 @@ rv_sync(struct pfdk_engine_uring *e, uint16_t i)
 	}
 }
 
+/*
+ * The one place the engine submits, so that every io_uring_enter(2) is
+ * counted where it happens. @events: also run the completion work that
+ * DEFER_TASKRUN keeps for us, if the ring flags some.
+ *
+ * Without SQPOLL, io_uring_submit_and_get_events() always enters: it is
+ * called only when SQEs are unsubmitted or work is flagged. With SQPOLL,
+ * liburing 2.3's io_uring_submit() enters only to wake a sleeping SQ
+ * thread (IORING_SQ_NEED_WAKEUP, read after a full barrier) or to flush an
+ * overflowed CQ: the same flags are read here, the same way, just before
+ * (the SQ thread falling asleep between the two reads, after 10 ms without
+ * work, would make it enter uncounted once).
+ */
+static void
+ring_submit(struct pfdk_engine_uring *e, bool events)
+{
+	struct io_uring_sq *sq = &e->ring.sq;
+	bool unsubmitted = sq->sqe_tail != sq->sqe_head;
+	unsigned int kf;
+
+	if (e->sqpoll) {
+		if (!unsubmitted)
+			return;
+		io_uring_smp_mb();
+		kf = IO_URING_READ_ONCE(*sq->kflags);
+		if (kf & (IORING_SQ_NEED_WAKEUP | IORING_SQ_CQ_OVERFLOW))
+			pfdk_counter_add(&e->enters, 1);
+		io_uring_submit(&e->ring);
+		return;
+	}
+	kf = IO_URING_READ_ONCE(*sq->kflags);
+	if (e->taskrun) {
+		if (!unsubmitted && !(events && (kf & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))))
+			return;
+		pfdk_counter_add(&e->enters, 1);
+		io_uring_submit_and_get_events(&e->ring);
+		return;
+	}
+	/* A ring without DEFER_TASKRUN (before 6.1): completions need no enter. */
+	if (!unsubmitted && !(kf & IORING_SQ_CQ_OVERFLOW))
+		return;
+	pfdk_counter_add(&e->enters, 1);
+	io_uring_submit(&e->ring);
+}
+
 static struct io_uring_sqe *
 sqe_get(struct pfdk_engine_uring *e)
 {
@@ -154,7 +228,7 @@ sqe_get(struct pfdk_engine_uring *e)
 
 	if (sqe == NULL) {
 		/* Full SQ: push what is queued, then there is room. */
-		io_uring_submit(&e->ring);
+		ring_submit(e, false);
 		sqe = io_uring_get_sqe(&e->ring);
 	}
 	return sqe;
@@ -276,6 +350,7 @@ ring_setup(struct pfdk_engine_uring *e, unsigned int entries, int sqpoll_cpu)
 	}
 	p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED;
 	ret = io_uring_queue_init_params(entries, &e->ring, &p);
+	e->sqpoll = sqpoll_cpu >= 0;
 	if (ret == 0) {
 		e->disabled = true;
 		e->taskrun = sqpoll_cpu < 0;
@@ -324,10 +399,10 @@ uring_init(struct pfdk_engine_uring *e,
 		if (qc[i].rec_size == rec_size)
 			nb_rd++;
 	}
+	probe = io_uring_get_probe_ring(&e->ring);
+	e->can_write = probe != NULL && io_uring_opcode_supported(probe, IORING_OP_WRITE);
 	if (nb_rd > 0) {
-		probe = io_uring_get_probe_ring(&e->ring);
 		rd = probe != NULL && io_uring_opcode_supported(probe, OP_READ_MULTISHOT);
-		io_uring_free_probe(probe);
 		if (!rd)
 			ENGINE_LOG(INFO, "lcore %u: no multishot read in this kernel: polling, then read(2)",
 				   lcore_id);
@@ -336,6 +411,7 @@ uring_init(struct pfdk_engine_uring *e,
 		if (!rd)
 			bufs_free(e);
 	}
+	io_uring_free_probe(probe);
 	for (i = 0; i < nb_fds; i++) {
 		struct pfdk_engine_q *q = &e->q[i];
 
@@ -364,7 +440,57 @@ uring_wait(struct pfdk_engine_uring *e, uint16_t i)
 		return;
 	}
 	pfdk_counter_add(&e->arms, 1);
-	io_uring_submit(&e->ring);
+	/* Submitted with the next reap's enter. */
+}
+
+/* Write mode: post queue @i's pending responses, unless a write is in flight. */
+static void
+uring_write_post(struct pfdk_engine_uring *e, uint16_t i)
+{
+	struct pfdk_engine_q *q = &e->q[i];
+	struct io_uring_sqe *sqe;
+	const void *buf;
+	int32_t n;
+
+	if (q->wbusy || !q->wr)
+		return; /* its completion posts the rest */
+	/* Room for an SQE first: what the driver hands out is in flight at once. */
+	if (io_uring_sq_space_left(&e->ring) == 0)
+		ring_submit(e, false);
+	if (io_uring_sq_space_left(&e->ring) == 0) {
+		q->wpend = true; /* the next reap tries again */
+		pfdk_counter_add(&e->errors, 1);
+		return;
+	}
+	n = pfdk_fault_write_take(q->dev_id, q->queue_id, &buf);
+	if (n <= 0) {
+		q->wpend = false;
+		if (n < 0) {
+			/* The driver took its writes back (the fd refused ours). */
+			ENGINE_LOG(INFO, "queue %u: responses written by the driver (write(2)) from now on", i);
+			q->wr = false;
+			e->wr[i] = 0;
+		}
+		return;
+	}
+	sqe = io_uring_get_sqe(&e->ring);
+	/* Offset -1: the file's position, which a stream fd ignores. */
+	io_uring_prep_write(sqe, q->wfd, buf, (unsigned int)n, (uint64_t)-1);
+	io_uring_sqe_set_data64(sqe, UD_WRITE | i);
+	q->wbusy = true;
+	q->wpend = false;
+	pfdk_counter_add(&e->writes, 1);
+}
+
+/* A write completion: its result to the driver, then what queued meanwhile. */
+static void
+reap_write(struct pfdk_engine_uring *e, uint16_t i, const struct io_uring_cqe *cqe)
+{
+	struct pfdk_engine_q *q = &e->q[i];
+
+	q->wbusy = false;
+	pfdk_fault_write_done(q->dev_id, q->queue_id, cqe->res);
+	uring_write_post(e, i);
 }
 
 /* A read completion: file its buffer, or see why the multishot ended. */
@@ -411,7 +537,7 @@ uring_reap(struct pfdk_engine_uring *e)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
-	uint16_t i, posted = 0;
+	uint16_t i;
 
 	if (unlikely(!e->enabled)) {
 		/* The first thread to step the poller becomes its issuer. */
@@ -419,9 +545,11 @@ uring_reap(struct pfdk_engine_uring *e)
 			pfdk_counter_add(&e->errors, 1);
 		e->enabled = true;
 	}
-	/* DEFER_TASKRUN: completion work waits until we enter; flagged. */
-	if (e->taskrun && (IO_URING_READ_ONCE(*e->ring.sq.kflags) & IORING_SQ_TASKRUN))
-		io_uring_get_events(&e->ring);
+	/*
+	 * What the last pass posted, and (DEFER_TASKRUN) the completion work
+	 * waiting until we enter: one enter at most.
+	 */
+	ring_submit(e, true);
 	io_uring_for_each_cqe(&e->ring, head, cqe) {
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 
@@ -433,6 +561,10 @@ uring_reap(struct pfdk_engine_uring *e)
 			reap_read(e, i, cqe);
 			continue;
 		}
+		if ((ud & ~0xffffull) == UD_WRITE) {
+			reap_write(e, i, cqe);
+			continue;
+		}
 		if (cqe->res < 0)
 			pfdk_counter_add(&e->errors, 1);
 		/* Readable, or the poll failed: either way look at the queue. */
@@ -440,6 +572,9 @@ uring_reap(struct pfdk_engine_uring *e)
 	}
 	if (n != 0)
 		io_uring_cq_advance(&e->ring, n);
+	for (i = 0; i < e->nb_fds; i++)
+		if (e->q[i].wpend)
+			uring_write_post(e, i);
 	if (e->nb_rd == 0 || e->stopping)
 		return;
 	for (i = 0; i < e->nb_fds; i++) {
@@ -454,10 +589,8 @@ uring_reap(struct pfdk_engine_uring *e)
 			pfdk_counter_add(&e->errors, 1);
 			break;
 		}
-		posted++;
 	}
-	if (posted != 0)
-		io_uring_submit(&e->ring);
+	/* Posted reads are submitted with the next reap's enter. */
 }
 
 static void
@@ -505,7 +638,7 @@ uring_stop(struct pfdk_engine_uring *e)
 		n++;
 	}
 	if (n != 0)
-		io_uring_submit(&e->ring);
+		ring_submit(e, false);
 }
 
 static bool
@@ -514,7 +647,8 @@ uring_drained(const struct pfdk_engine_uring *e)
 	uint16_t i;
 
 	for (i = 0; i < e->nb_fds; i++)
-		if (e->q[i].armed || e->q[i].head != UINT16_MAX)
+		if (e->q[i].armed || e->q[i].head != UINT16_MAX || e->q[i].wbusy ||
+		    e->q[i].wpend)
 			return false;
 	return true;
 }
@@ -522,6 +656,19 @@ uring_drained(const struct pfdk_engine_uring *e)
 static void
 uring_fini(struct pfdk_engine_uring *e)
 {
+	uint16_t i;
+
+	/* Writes back to the drivers (drained: none in flight). */
+	for (i = 0; i < e->nb_fds; i++) {
+		struct pfdk_engine_q *q = &e->q[i];
+
+		if (!q->wr)
+			continue;
+		if (pfdk_fault_queue_write_handoff(q->dev_id, q->queue_id, false, NULL) < 0)
+			ENGINE_LOG(ERR, "queue %u: driver refused its writes back (a write in flight)", i);
+		q->wr = false;
+		e->wr[i] = 0;
+	}
 	if (e->up)
 		io_uring_queue_exit(&e->ring);
 	e->up = false;
@@ -566,7 +713,27 @@ uring_setup_common(struct pfdk_engine_ctx *ctx, const struct pfdk_engine_conf *c
 	ret = uring_init(e, qc, c->nb_queues, sqpoll_cpu, c->burst, c->lcore_id);
 	ctx->ready = e->ready;
 	ctx->rv = e->rv;
-	return ret;
+	ctx->wr = e->wr;
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < c->nb_queues; i++) {
+		struct pfdk_engine_q *q = &e->q[i];
+		struct pfdk_fault_write_info wi;
+
+		q->dev_id = c->queues[i].dev_id;
+		q->queue_id = c->queues[i].queue_id;
+		/* Where the driver lets the engine write for it: WRITE SQEs. */
+		if (!e->can_write ||
+		    pfdk_fault_queue_write_handoff(q->dev_id, q->queue_id, true, &wi) < 0)
+			continue;
+		q->wr = true;
+		q->wfd = wi.fd;
+		e->wr[i] = 1;
+	}
+	if (!e->can_write)
+		ENGINE_LOG(INFO, "lcore %u: no IORING_OP_WRITE in this kernel: responses by write(2)",
+			   c->lcore_id);
+	return 0;
 }
 
 static int
@@ -609,6 +776,12 @@ op_consume(struct pfdk_engine_ctx *ctx, uint16_t i, uint32_t n)
 }
 
 static void
+op_write(struct pfdk_engine_ctx *ctx, uint16_t i)
+{
+	uring_write_post(ctx->priv, i);
+}
+
+static void
 op_stop(struct pfdk_engine_ctx *ctx)
 {
 	uring_stop(ctx->priv);
@@ -622,12 +795,14 @@ op_drained(const struct pfdk_engine_ctx *ctx)
 }
 
 static void
-op_stats(const struct pfdk_engine_ctx *ctx, uint64_t *arms, uint64_t *reads)
+op_stats(const struct pfdk_engine_ctx *ctx, struct pfdk_engine_stats *s)
 {
 	const struct pfdk_engine_uring *e = ctx->priv;
 
-	*arms = pfdk_counter_read(&e->arms);
-	*reads = pfdk_counter_read(&e->reads);
+	s->arms = pfdk_counter_read(&e->arms);
+	s->reads = pfdk_counter_read(&e->reads);
+	s->enters = pfdk_counter_read(&e->enters);
+	s->writes = pfdk_counter_read(&e->writes);
 }
 
 static void
@@ -640,6 +815,7 @@ op_fini(struct pfdk_engine_ctx *ctx)
 	ctx->priv = NULL;
 	ctx->ready = NULL;
 	ctx->rv = NULL;
+	ctx->wr = NULL;
 }
 
 PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_uring = {
@@ -650,6 +826,7 @@ PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_uring = {
 	.reap = op_reap,
 	.empty = op_empty,
 	.consume = op_consume,
+	.write = op_write,
 	.stop = op_stop,
 	.drained = op_drained,
 	.stats = op_stats,
@@ -663,6 +840,7 @@ PFDK_ENGINE_INTERNAL const struct pfdk_engine_ops pfdk_engine_uring_nosqpoll = {
 	.reap = op_reap,
 	.empty = op_empty,
 	.consume = op_consume,
+	.write = op_write,
 	.stop = op_stop,
 	.drained = op_drained,
 	.stats = op_stats,

@@ -66,6 +66,21 @@ dummy_service(void *queue, bool read)
 	return 0;
 }
 
+static int32_t
+dummy_write_take(void *queue, const void **buf)
+{
+	RTE_SET_USED(queue);
+	RTE_SET_USED(buf);
+	return -ENOTSUP;
+}
+
+static void
+dummy_write_done(void *queue, int32_t res)
+{
+	RTE_SET_USED(queue);
+	RTE_SET_USED(res);
+}
+
 /* Queue pointers of stopped or absent devices: never dereferenced. */
 static void *dummy_queues[PFDK_FAULT_MAX_QUEUES];
 
@@ -77,6 +92,8 @@ fp_object_reset(uint16_t dev_id)
 	fp_objs[dev_id].respond = dummy_burst;
 	fp_objs[dev_id].parse = dummy_parse;
 	fp_objs[dev_id].service = dummy_service;
+	fp_objs[dev_id].write_take = dummy_write_take;
+	fp_objs[dev_id].write_done = dummy_write_done;
 }
 
 RTE_INIT(pfdk_fault_init_fp)
@@ -573,6 +590,10 @@ pfdk_fault_start(uint16_t dev_id)
 	fp_objs[dev_id].parse = dev->ops->parse != NULL ? dev->ops->parse : dummy_parse;
 	fp_objs[dev_id].service = dev->ops->service != NULL ? dev->ops->service :
 		dummy_service;
+	fp_objs[dev_id].write_take = dev->ops->write_take != NULL ?
+		dev->ops->write_take : dummy_write_take;
+	fp_objs[dev_id].write_done = dev->ops->write_done != NULL ?
+		dev->ops->write_done : dummy_write_done;
 	dev->state = PFDK_FAULT_DEV_STARTED;
 	PFDK_FAULT_LOG(DEBUG, "%s: started", dev->name);
 	return 0;
@@ -683,6 +704,23 @@ pfdk_fault_queue_read_info(uint16_t dev_id, uint16_t queue_id,
 	if (dev->ops->queue_read_info == NULL || dev->ops->parse == NULL)
 		return -ENOTSUP;
 	return dev->ops->queue_read_info(dev, queue_id, info);
+}
+
+int
+pfdk_fault_queue_write_handoff(uint16_t dev_id, uint16_t queue_id, bool on,
+			       struct pfdk_fault_write_info *info)
+{
+	struct pfdk_fault_dev *dev = dev_lookup(dev_id);
+
+	if (dev == NULL)
+		return -ENODEV;
+	if ((on && info == NULL) || queue_id >= dev->nb_queues ||
+	    dev->queues[queue_id] == NULL)
+		return -EINVAL;
+	if (dev->ops->queue_write_handoff == NULL || dev->ops->write_take == NULL ||
+	    dev->ops->write_done == NULL)
+		return -ENOTSUP;
+	return dev->ops->queue_write_handoff(dev, queue_id, on, info);
 }
 
 int

@@ -41,6 +41,7 @@
  * check their arguments unless built with PFDK_FAULT_DEBUG.
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -286,6 +287,33 @@ struct pfdk_fault_read_info {
 int pfdk_fault_queue_read_info(uint16_t dev_id, uint16_t queue_id,
 			       struct pfdk_fault_read_info *info);
 
+/** Where a queue's responses can be written by someone other than the driver. */
+struct pfdk_fault_write_info {
+	int fd;              /**< write(2) on it takes whole entries */
+	uint32_t entry_size; /**< bytes per response entry */
+};
+
+/**
+ * Hand a queue's response writes to an engine (io_uring WRITE on the same
+ * fd the faults are read from), or take them back. While handed off, the
+ * driver's respond only queues the grouped responses; the engine writes
+ * the bytes pfdk_fault_write_take() gives it, at most one write in flight
+ * per queue, and passes the write's result to pfdk_fault_write_done(),
+ * which applies it exactly as the driver's own write(2) would have been
+ * (a short write: the entries after it are handled as the driver's
+ * partial-write rule says; none is lost or sent twice). Control thread,
+ * with the device configured or started and no burst call running on the
+ * queue; the engine takes them back (@p on false) before it goes away,
+ * with no write in flight.
+ *
+ * @param[out] info
+ *   With @p on: the fd and the entry size (may be NULL when taking back).
+ * @return 0, or -ENODEV, -EINVAL, -ENOTSUP (the driver writes its queues
+ *   itself only, or this queue's source has no fd to write to).
+ */
+int pfdk_fault_queue_write_handoff(uint16_t dev_id, uint16_t queue_id, bool on,
+				   struct pfdk_fault_write_info *info);
+
 /**
  * Resolve the device's faults in the faulting threads themselves (the
  * profile's engine = inthread), or stop doing so. Only drivers whose faults
@@ -313,6 +341,52 @@ struct rte_mempool *pfdk_fault_pool_create(const char *name, unsigned int n,
 					   int socket_id);
 
 #include "pfdk_fault_core.h"
+
+/**
+ * For an engine the queue's writes are handed to
+ * (pfdk_fault_queue_write_handoff()): the oldest responses not yet
+ * written. They are in flight from now until pfdk_fault_write_done(): the
+ * bytes stay where @p buf points, unchanged, and no other take returns
+ * any. Call only on the queue's owner lcore.
+ *
+ * @param[out] buf
+ *   Set when the return is > 0.
+ * @return
+ *   Bytes to write (whole entries), 0 (nothing to write, or a write is in
+ *   flight), or -ENOTSUP: the queue's writes are not (or no longer)
+ *   handed off; the driver writes them itself.
+ */
+static inline int32_t
+pfdk_fault_write_take(uint16_t dev_id, uint16_t queue_id, const void **buf)
+{
+	const struct pfdk_fault_fp_object *o = &pfdk_fault_fp_objs[dev_id];
+
+#ifdef PFDK_FAULT_DEBUG
+	if (dev_id >= PFDK_FAULT_MAX_DEVS || queue_id >= PFDK_FAULT_MAX_QUEUES ||
+	    buf == NULL)
+		return -ENOTSUP;
+#endif
+	return o->write_take(o->queues[queue_id], buf);
+}
+
+/**
+ * The write of what pfdk_fault_write_take() returned completed with @p res
+ * (bytes the fd took, or -errno): the driver applies it. Where the fd
+ * refuses the engine's writes themselves (an error that write(2) does not
+ * give), the driver takes the queue's writes back: the next take says
+ * -ENOTSUP. Call only on the queue's owner lcore, once per take.
+ */
+static inline void
+pfdk_fault_write_done(uint16_t dev_id, uint16_t queue_id, int32_t res)
+{
+	const struct pfdk_fault_fp_object *o = &pfdk_fault_fp_objs[dev_id];
+
+#ifdef PFDK_FAULT_DEBUG
+	if (dev_id >= PFDK_FAULT_MAX_DEVS || queue_id >= PFDK_FAULT_MAX_QUEUES)
+		return;
+#endif
+	o->write_done(o->queues[queue_id], res);
+}
 
 /**
  * Receive up to @p nb faults from a queue. Call only on the queue's lcore.

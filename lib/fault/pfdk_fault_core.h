@@ -34,6 +34,10 @@ typedef uint16_t (*pfdk_fault_parse_t)(void *queue, const void *buf,
 				       uint16_t nb, uint32_t *consumed);
 /** @internal Driver's service: read ahead to reach events; count parked faults. */
 typedef uint32_t (*pfdk_fault_service_t)(void *queue, bool read);
+/** @internal Driver's write take: the bytes an engine writes next for it. */
+typedef int32_t (*pfdk_fault_write_take_t)(void *queue, const void **buf);
+/** @internal Driver's write done: what the engine's write returned. */
+typedef void (*pfdk_fault_write_done_t)(void *queue, int32_t res);
 
 /** @internal Fast-path object of one device. */
 
@@ -43,6 +47,8 @@ struct pfdk_fault_fp_object {
 	pfdk_fault_respond_t respond; /**< respond burst */
 	pfdk_fault_parse_t parse;     /**< parse read records (optional op) */
 	pfdk_fault_service_t service; /**< read ahead, parked count (optional op) */
+	pfdk_fault_write_take_t write_take; /**< responses to write (optional op) */
+	pfdk_fault_write_done_t write_done; /**< their write's result (optional op) */
 } __rte_cache_aligned;
 
 /** @internal PFDK_FAULT_MAX_DEVS objects, indexed by device id. */

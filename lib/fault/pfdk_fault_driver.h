@@ -77,6 +77,13 @@ struct pfdk_fault_dev_ops {
 	 */
 	int (*queue_read_info)(const struct pfdk_fault_dev *dev, uint16_t q,
 			       struct pfdk_fault_read_info *info);
+	/**
+	 * Optional, with write_take and write_done: hand queue q's response
+	 * writes to an engine (@p on) or take them back
+	 * (pfdk_fault_queue_write_handoff()).
+	 */
+	int (*queue_write_handoff)(struct pfdk_fault_dev *dev, uint16_t q, bool on,
+				   struct pfdk_fault_write_info *info);
 	/** Optional: resolve in the faulting threads (pfdk_fault_inthread_set). */
 	int (*inthread_set)(struct pfdk_fault_dev *dev, bool enable);
 	/** Optional: driver-specific lines for pfdk_fault_dump(). */
@@ -101,6 +108,16 @@ struct pfdk_fault_dev_ops {
 	 * responses leave it NULL (a dummy returns 0).
 	 */
 	pfdk_fault_service_t service;
+	/**
+	 * Optional fast path, with queue_write_handoff (pfdk_fault_write_take()
+	 * and pfdk_fault_write_done()): while a queue's writes are handed off,
+	 * respond queues the responses and never writes; take hands out the
+	 * oldest unwritten bytes (at most one write in flight, so the kernel
+	 * sees the responses in order), done applies the write's result with
+	 * the same rules as the driver's own write(2) path.
+	 */
+	pfdk_fault_write_take_t write_take;
+	pfdk_fault_write_done_t write_done; /**< see write_take */
 };
 
 /** A device instance, owned by the class. */

@@ -543,8 +543,16 @@ stats_copy(const struct worker *w, struct pfdk_lcore_stats *s)
 	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
 		dst[i] = pfdk_counter_read(&src[i]);
 	/* The engine's own counters (same single writer). */
-	if (w->eng.ops->stats != NULL)
-		w->eng.ops->stats(&w->eng, &s->engine_arms, &s->engine_reads);
+	if (w->eng.ops->stats != NULL) {
+		struct pfdk_engine_stats es;
+
+		memset(&es, 0, sizeof(es));
+		w->eng.ops->stats(&w->eng, &es);
+		s->engine_arms = es.arms;
+		s->engine_reads = es.reads;
+		s->engine_enters = es.enters;
+		s->engine_writes = es.writes;
+	}
 }
 
 int

@@ -101,6 +101,8 @@ struct pfdk_lcore_stats {
 	uint64_t busy_cycles;  /**< TSC cycles of loop passes that did work */
 	uint64_t total_cycles; /**< TSC cycles of all loop passes (busy % over an
 				interval: delta busy / delta total of two reads) */
+	uint64_t engine_enters; /**< io_uring: io_uring_enter(2) calls (submit, task work) */
+	uint64_t engine_writes; /**< io_uring: response writes posted on the ring */
 };
 
 struct pfdk_pipeline;

@@ -111,6 +111,8 @@ lcores_one(const struct pfdk_pipeline *p, void *arg)
 		TEL_U64(serviced);
 		TEL_U64(busy_cycles);
 		TEL_U64(total_cycles);
+		TEL_U64(engine_enters);
+		TEL_U64(engine_writes);
 #undef TEL_U64
 		snprintf(name, sizeof(name), "%u", lcore);
 		rte_tel_data_add_dict_container(d, name, c, 0);

@@ -71,6 +71,9 @@ wq_respond(struct worker *w, struct wqueue *q)
 	for (i = 0; i < n; i++)
 		tsc[i] = s->held[i]->tsc;
 	sent = pfdk_fault_respond_burst(q->dev_id, q->queue_id, s->held, n);
+	/* The burst's grouped responses, written through the engine's ring. */
+	if (sent != 0 && pfdk_engine_writes(&w->eng, (uint16_t)(q - w->wq)))
+		w->eng.ops->write(&w->eng, (uint16_t)(q - w->wq));
 	now = rte_rdtsc();
 	for (i = 0; i < sent; i++)
 		pfdk_hist_record(&w->hist, now - tsc[i]);

@@ -7,7 +7,11 @@
  * kernel's count: zero lost, zero duplicated, nothing left for stop.
  * Pools and rings are small, so pool shortages, ring backpressure and
  * "fill later" retries all happen. Manual cases step the workers in a
- * fixed order; thread cases run them on lcores.
+ * fixed order; thread cases run them on lcores. The io_uring cases check
+ * how the responses went out: as WRITE SQEs on the ring (through the
+ * emulator's pipe, ring_write=1), by write(2) where the emulator offers no
+ * fd (ring_write=0), and by write(2) again after the ring's write is
+ * refused (ring_write=2: the fallback, once, with nothing lost).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +40,8 @@ struct scenario {
 	unsigned int resolvers;
 	bool threads;
 	const char *engine; /* NULL: busy */
+	unsigned int ring_write; /* the emulator's ring_write= (1 default) */
+	bool sqpoll;             /* engine uring: its SQ thread on CPU 0 */
 };
 
 /* Every 5th fill says "not now": the pipeline must offer it again. */
@@ -77,10 +83,10 @@ run(const struct scenario *sc)
 	ADD("[node.0]\npool_size = 48\npool_cache = 0\nring_size = 16\n");
 	/* IOVAs are generated in 4..8 GiB: the range covers half. */
 	ADD("[device.iommufd40]\ndevargs = iommufd40,emu=1,groups=8,pasids=4,total=%llu,"
-	    "flag2=1,seed=7,depth=64,outstanding=256,range=0x100000000:0x180000000\nqueues = 1\n",
-	    RECORDS);
-	ADD("[lcore.1]\nrole = poller\ncpu = 1\nengine = %s\nqueues = iommufd40:0\n",
-	    sc->engine ? sc->engine : "busy");
+	    "flag2=1,seed=7,depth=64,outstanding=256,range=0x100000000:0x180000000,"
+	    "ring_write=%u\nqueues = 1\n", RECORDS, sc->ring_write);
+	ADD("[lcore.1]\nrole = poller\ncpu = 1\nengine = %s\nqueues = iommufd40:0\n%s",
+	    sc->engine ? sc->engine : "busy", sc->sqpoll ? "sqpoll_cpu = 0\n" : "");
 	for (i = 0; i < sc->resolvers; i++)
 		ADD("[lcore.%u]\nrole = resolver\ncpu = 0\n", 2 + i);
 #undef ADD
@@ -114,10 +120,12 @@ run(const struct scenario *sc)
 	pfdk_pipeline_stats(p, &ls, NULL);
 	print_message("  %-8s %s: %" PRIu64 " records, %" PRIu64 " groups (%" PRIu64
 		      " invalid), pool-short %" PRIu64 ", ring-full %" PRIu64
-		      ", retried %" PRIu64 ", writes %" PRIu64 "\n",
+		      ", retried %" PRIu64 ", writes %" PRIu64 ", ring writes %" PRIu64
+		      " (posted %" PRIu64 "), fallbacks %" PRIu64 ", io_uring_enter %" PRIu64 "\n",
 		      sc->layout, sc->threads ? "threads" : "manual ", c.records_read,
 		      c.answered, c.answered_invalid, fs.nodesc, ls.backpressure,
-		      ls.retried, x.writes);
+		      ls.retried, x.writes, x.ring_writes, ls.engine_writes,
+		      x.ring_fallbacks, ls.engine_enters);
 	/* Zero lost: all generated, all read, each group answered. */
 	assert_int_equal(c.records_queued, RECORDS);
 	assert_int_equal(c.records_read, RECORDS);
@@ -134,13 +142,33 @@ run(const struct scenario *sc)
 	assert_int_equal(ls.responded, RECORDS);
 	assert_int_equal(ls.inflight, 0);
 	assert_true(ls.retried > 0);
+	/* How the responses went out. */
+	if (sc->engine == NULL || sc->ring_write == 0) {
+		/* The driver's write(2): the engine writes nothing. */
+		assert_int_equal(x.ring_writes + ls.engine_writes + x.ring_fallbacks, 0);
+		assert_true(x.writes > 0);
+	} else if (sc->ring_write == 1) {
+		/* Every response by a WRITE SQE, none by write(2). */
+		assert_int_equal(x.writes, 0);
+		assert_int_equal(x.ring_fallbacks, 0);
+		assert_true(x.ring_writes > 0);
+		assert_int_equal(x.ring_writes, ls.engine_writes);
+		/* One enter per pass at most, and passes with writes enter. */
+		assert_true(ls.engine_enters > 0 || sc->sqpoll);
+	} else {
+		/* The refused ring write: taken back once, then write(2). */
+		assert_int_equal(x.ring_fallbacks, 1);
+		assert_int_equal(x.ring_writes, 1);
+		assert_int_equal(ls.engine_writes, 1);
+		assert_true(x.writes > 0);
+	}
 	pfdk_pipeline_destroy(p);
 }
 
 static void
 manual_rtc(void **state)
 {
-	const struct scenario sc = { "rtc", 0, false };
+	const struct scenario sc = { "rtc", 0, false, .ring_write = 1 };
 
 	(void)state;
 	run(&sc);
@@ -149,7 +177,7 @@ manual_rtc(void **state)
 static void
 manual_pipeline(void **state)
 {
-	const struct scenario sc = { "pipeline", 2, false };
+	const struct scenario sc = { "pipeline", 2, false, .ring_write = 1 };
 
 	(void)state;
 	run(&sc);
@@ -158,7 +186,7 @@ manual_pipeline(void **state)
 static void
 threads_rtc(void **state)
 {
-	const struct scenario sc = { "rtc", 0, true };
+	const struct scenario sc = { "rtc", 0, true, .ring_write = 1 };
 
 	(void)state;
 	run(&sc);
@@ -167,7 +195,7 @@ threads_rtc(void **state)
 static void
 threads_pipeline(void **state)
 {
-	const struct scenario sc = { "pipeline", 1, true };
+	const struct scenario sc = { "pipeline", 1, true, .ring_write = 1 };
 
 	(void)state;
 	run(&sc);
@@ -179,7 +207,57 @@ threads_pipeline(void **state)
 static void
 threads_rtc_uring(void **state)
 {
-	const struct scenario sc = { "rtc", 0, true, "uring-nosqpoll" };
+	const struct scenario sc = { "rtc", 0, true, "uring-nosqpoll", 1, false };
+
+	(void)state;
+	run(&sc);
+}
+
+/* The same, the workers stepped in a fixed order: responses by WRITE SQEs. */
+static void
+manual_rtc_uring(void **state)
+{
+	const struct scenario sc = { "rtc", 0, false, "uring-nosqpoll", 1, false };
+
+	(void)state;
+	run(&sc);
+}
+
+/* Resolvers hand the faults back: writes posted from the pipeline step. */
+static void
+manual_pipeline_uring(void **state)
+{
+	const struct scenario sc = { "pipeline", 2, false, "uring-nosqpoll", 1, false };
+
+	(void)state;
+	run(&sc);
+}
+
+/* The SQ thread submits the writes. */
+static void
+threads_rtc_uring_sqpoll(void **state)
+{
+	const struct scenario sc = { "rtc", 0, true, "uring", 1, true };
+
+	(void)state;
+	run(&sc);
+}
+
+/* No fd for the engine to write to: the driver keeps its write(2). */
+static void
+manual_rtc_uring_nofd(void **state)
+{
+	const struct scenario sc = { "rtc", 0, false, "uring-nosqpoll", 0, false };
+
+	(void)state;
+	run(&sc);
+}
+
+/* The ring's write refused (EBADF): fall back to write(2), nothing lost. */
+static void
+manual_rtc_uring_refused(void **state)
+{
+	const struct scenario sc = { "rtc", 0, false, "uring-nosqpoll", 2, false };
 
 	(void)state;
 	run(&sc);
@@ -194,6 +272,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(threads_rtc),
 		cmocka_unit_test(threads_pipeline),
 		cmocka_unit_test(threads_rtc_uring),
+		cmocka_unit_test(manual_rtc_uring),
+		cmocka_unit_test(manual_pipeline_uring),
+		cmocka_unit_test(threads_rtc_uring_sqpoll),
+		cmocka_unit_test(manual_rtc_uring_nofd),
+		cmocka_unit_test(manual_rtc_uring_refused),
 	};
 
 	(void)argc;

@@ -42,8 +42,13 @@ PY
 		grep -qE "^$b: syscalls per group: read [0-9.]+( \([0-9.]+ empty\))?, write [0-9.]+" "$tmp/out" ||
 			fail "$b: no syscall count: $(cat "$tmp/out")"
 	done
+	# The uring rows write the responses through the ring: no write(2).
+	for b in pfdk-uring pfdk-uring-nosqpoll; do
+		grep -qE "^$b: syscalls per group: read [0-9.]+ \([0-9.]+ empty\), write 0\.00, io_uring_enter [0-9.]+" "$tmp/out" ||
+			fail "$b: write(2) calls or no io_uring_enter count: $(grep "^$b: syscalls" "$tmp/out")"
+	done
 	echo "  mock ${extra:-flat out}:"
 	sed -n '/^mode /,$p' "$tmp/out" | sed 's/^/  /'
-	grep ': syscalls per group' "$tmp/out" | sed 's/ (the driver.*//; s/^/  /'
+	grep ': syscalls per group' "$tmp/out" | sed 's/ (the driver[^)]*)//; s/^/  /'
 done
 echo "bench --mock ok"

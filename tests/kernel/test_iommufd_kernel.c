@@ -543,7 +543,8 @@ pipeline_case(const char *layout, const char *engine, unsigned int resolvers, ui
 	ADD("[pfdk]\nname = kernel\nlayout = %s\nburst = 32\nmain_cpu = 0\n", layout);
 	ADD("[device.iommufd60]\ndevargs = iommufd60,fault_fd=%d,range=0x%llx:0x%llx%s%s\nqueues = 1\n",
 	    r.fault_fd, RANGE_LO, RANGE_HI, extra[0] ? "," : "", extra);
-	ADD("[lcore.1]\nrole = poller\ncpu = 1\nengine = %s\nqueues = iommufd60:0\n", engine);
+	ADD("[lcore.1]\nrole = poller\ncpu = 1\nengine = %s\nqueues = iommufd60:0\n%s", engine,
+	    strcmp(engine, "uring") == 0 ? "sqpoll_cpu = 0\n" : "");
 	for (i = 0; i < resolvers; i++)
 		ADD("[lcore.%u]\nrole = resolver\ncpu = 0\n", 2 + i);
 #undef ADD
@@ -578,9 +579,12 @@ pipeline_case(const char *layout, const char *engine, unsigned int resolvers, ui
 	pfdk_pipeline_stats(p, &ls, NULL);
 	snprintf(what, sizeof(what), "pipeline %s/%s%s%s", layout, engine, extra[0] ? " " : "", extra);
 	print_message("  %-28s %" PRIu64 " groups (%" PRIu64 " invalid), %.0f groups/s (TCG: relative), "
-		      "full %" PRIu64 ", grows %" PRIu64 ", malformed %" PRIu64 ", aborted %" PRIu64 "\n",
+		      "full %" PRIu64 ", grows %" PRIu64 ", malformed %" PRIu64 ", aborted %" PRIu64
+		      ", write(2) %" PRIu64 ", ring writes %" PRIu64 ", fallbacks %" PRIu64
+		      ", io_uring_enter %" PRIu64 "\n",
 		      what, fs.groups, fs.invalid, (double)fs.groups / (now_s() - t0), fs.full,
-		      x.grows, x.malformed, fs.aborted);
+		      x.grows, x.malformed, fs.aborted, x.writes, x.ring_writes,
+		      x.ring_fallbacks, ls.engine_enters);
 	assert_int_equal(fs.received, n);
 	assert_int_equal(fs.groups, n);
 	assert_int_equal(fs.invalid, n / 2 + n % 2);
@@ -593,6 +597,15 @@ pipeline_case(const char *layout, const char *engine, unsigned int resolvers, ui
 	assert_int_equal(ls.inflight, 0);
 	/* Single-record groups always fit a read: nothing ever needed to grow. */
 	assert_int_equal(x.grows, 0);
+	if (strncmp(engine, "uring", 5) == 0) {
+		/* The real fault FD takes io_uring WRITEs: no write(2) at all. */
+		assert_int_equal(x.ring_fallbacks, 0);
+		assert_int_equal(x.writes, 0);
+		assert_true(x.ring_writes > 0);
+		assert_int_equal(x.ring_writes, ls.engine_writes);
+	} else {
+		assert_int_equal(x.ring_writes, 0);
+	}
 	log_verdict();
 	pfdk_pipeline_destroy(p);
 	cur_pipe = NULL;
@@ -648,6 +661,14 @@ pipeline_rtc_uring(void **state)
 {
 	(void)state;
 	pipeline_case("rtc", "uring-nosqpoll", 0, N_BULK / 2, "");
+}
+
+/* The SQ thread (CPU 0) submits the response writes. */
+static void
+pipeline_rtc_uring_sqpoll(void **state)
+{
+	(void)state;
+	pipeline_case("rtc", "uring", 0, N_BULK / 2, "");
 }
 
 /* --- The allocate path (defect 3) ------------------------------------ */
@@ -970,6 +991,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(pipeline_credit_4, teardown),
 		cmocka_unit_test_teardown(pipeline_credit_16, teardown),
 		cmocka_unit_test_teardown(pipeline_rtc_uring, teardown),
+		cmocka_unit_test_teardown(pipeline_rtc_uring_sqpoll, teardown),
 		cmocka_unit_test_teardown(stop_outstanding, teardown),
 		cmocka_unit_test_teardown(replace_outstanding, teardown),
 		cmocka_unit_test_teardown(cookie_zero, teardown),

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -440,6 +441,109 @@ test_partial_write(void **state)
 	assert_int_equal(rte_mempool_avail_count(pool), POOL_N);
 }
 
+/* Stand in for an engine's WRITE: the bytes the driver hands out, on its fd. */
+static int32_t
+engine_write(uint16_t id, int fd, int32_t expect)
+{
+	const void *buf = NULL;
+	int32_t n = pfdk_fault_write_take(id, 0, &buf);
+	ssize_t w;
+
+	assert_int_equal(n, expect);
+	if (n <= 0)
+		return n;
+	/* One write in flight: nothing more until its result is in. */
+	assert_int_equal(pfdk_fault_write_take(id, 0, &buf), 0);
+	w = write(fd, buf, (size_t)n);
+	pfdk_fault_write_done(id, 0, w < 0 ? -errno : (int32_t)w);
+	return n;
+}
+
+/*
+ * Writes handed to an engine: respond writes nothing itself; the engine's
+ * write is cut at each refused entry as write(2) is, the refused entry is
+ * skipped, the rest goes with the next take, in order, each once.
+ */
+static void
+test_partial_write_handoff(void **state)
+{
+	struct pfdk_iommu_hwpt_page_response other = { .code = PFDK_IOMMUFD_PAGE_RESP_SUCCESS };
+	struct pfdk_fault_write_info wi;
+	struct pfdk_fault *f[16];
+	const void *buf;
+	uint16_t id = dev_up("");
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(pfdk_fault_queue_write_handoff(id, 0, true, &wi), 0);
+	assert_int_equal(wi.entry_size, 8);
+	for (i = 0; i < 10; i++)
+		inject(id, 1, 1, i, 0x1000 * (i + 1), 0);
+	recv_n(id, f, 10, 16);
+	for (i = 2; i < 10; i += 4) {
+		other.cookie = f[i]->cookie;
+		assert_int_equal(pfdk_iommufd_emu_write(emu(id), &other, sizeof(other)), 8);
+	}
+	respond(id, f, 10);
+	assert_int_equal(xstats(id).writes, 0); /* queued for the engine */
+	assert_int_equal(echeck(id).answered, 2);
+	engine_write(id, wi.fd, 10 * 8);  /* cut at entry 2: 0, 1 taken, 2 skipped */
+	assert_int_equal(xstats(id).rejected, 1);
+	engine_write(id, wi.fd, 7 * 8);   /* 3..9, cut at 6 */
+	engine_write(id, wi.fd, 3 * 8);   /* 7..9 */
+	engine_write(id, wi.fd, 0);       /* nothing left */
+	assert_int_equal(xstats(id).rejected, 2);
+	assert_int_equal(xstats(id).ring_writes, 3);
+	assert_int_equal(xstats(id).writes, 0);
+	assert_int_equal(echeck(id).duplicates, 2); /* each refused entry once */
+	assert_int_equal(echeck(id).answered, 10);
+	assert_int_equal(stats(id).outstanding, 0);
+	/* Taken back with a write in flight: refused, nothing is resent. */
+	inject(id, 1, 1, 1, 0x1000, 0);
+	recv_n(id, f, 1, 16);
+	respond(id, f, 1);
+	assert_true(pfdk_fault_write_take(id, 0, &buf) == 8);
+	assert_int_equal(pfdk_fault_queue_write_handoff(id, 0, false, NULL), -EBUSY);
+	assert_int_equal(write(wi.fd, buf, 8), 8);
+	pfdk_fault_write_done(id, 0, 8);
+	assert_int_equal(pfdk_fault_queue_write_handoff(id, 0, false, NULL), 0);
+	assert_int_equal(pfdk_fault_write_take(id, 0, &buf), -ENOTSUP);
+	assert_int_equal(echeck(id).answered, 11);
+	assert_int_equal(pfdk_fault_stop(id), 0);
+	assert_int_equal(pfdk_fault_close(id), 0);
+
+	/* An emulator with no fd for engines: the driver keeps its writes. */
+	id = dev_up("ring_write=0");
+	assert_int_equal(pfdk_fault_queue_write_handoff(id, 0, true, &wi), -ENOTSUP);
+	assert_int_equal(pfdk_fault_stop(id), 0);
+	assert_int_equal(pfdk_fault_close(id), 0);
+
+	/*
+	 * An fd that refuses the engine's writes (EBADF, where write(2) takes
+	 * them): the driver writes that batch itself and takes the queue back.
+	 */
+	id = dev_up("ring_write=2");
+	assert_int_equal(pfdk_fault_queue_write_handoff(id, 0, true, &wi), 0);
+	for (i = 0; i < 3; i++)
+		inject(id, 1, 1, i, 0x1000 * (i + 1), 0);
+	recv_n(id, f, 3, 16);
+	respond(id, f, 3);
+	assert_int_equal(echeck(id).answered, 0);
+	engine_write(id, wi.fd, 3 * 8);
+	assert_int_equal(xstats(id).ring_fallbacks, 1);
+	assert_int_equal(xstats(id).writes, 1);
+	assert_int_equal(echeck(id).answered, 3);
+	assert_int_equal(pfdk_fault_write_take(id, 0, &buf), -ENOTSUP);
+	inject(id, 1, 1, 4, 0x5000, 0);
+	recv_n(id, f, 1, 16);
+	respond(id, f, 1); /* written by the driver again */
+	assert_int_equal(echeck(id).answered, 4);
+	assert_int_equal(echeck(id).duplicates + echeck(id).unknown, 0);
+	assert_int_equal(pfdk_fault_stop(id), 0);
+	assert_int_equal(pfdk_fault_close(id), 0);
+	assert_int_equal(rte_mempool_avail_count(pool), POOL_N);
+}
+
 /* Stop answers INVALID every group read: handed out, half back, or carried. */
 static void
 test_stop_outstanding(void **state)
@@ -822,6 +926,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_too_small_first_read),
 		cmocka_unit_test(test_too_small_first_read_mainline),
 		cmocka_unit_test(test_partial_write),
+		cmocka_unit_test(test_partial_write_handoff),
 		cmocka_unit_test(test_stop_outstanding),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cookie_zero),

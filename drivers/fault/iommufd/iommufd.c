@@ -120,6 +120,7 @@ iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	c->seed = 1;
 	c->depth = 64;
 	c->test_peer = 0;
+	c->ring_write = 1;
 	if (pfdk_fault_kv_uint(kv, "fault_fd", &c->fault_fd, 0, INT32_MAX, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "test_peer", &c->test_peer, 0, 1, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "emu", &c->emu, 0, 1, err, errlen) ||
@@ -136,7 +137,8 @@ iommufd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	    pfdk_fault_kv_uint(kv, "flag2", &c->flag2, 0, 1, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "seed", &c->seed, 0, UINT64_MAX, err, errlen) ||
 	    pfdk_fault_kv_uint(kv, "depth", &c->depth, 1, 65536, err, errlen) ||
-	    pfdk_fault_kv_uint(kv, "nofit", &c->nofit, 0, 1, err, errlen))
+	    pfdk_fault_kv_uint(kv, "nofit", &c->nofit, 0, 1, err, errlen) ||
+	    pfdk_fault_kv_uint(kv, "ring_write", &c->ring_write, 0, 2, err, errlen))
 		return -EINVAL;
 	if (path != NULL) {
 		if (path[0] != '/' || strlen(path) >= sizeof(c->iommu_path)) {
@@ -280,6 +282,38 @@ iommufd_start(struct pfdk_fault_dev *dev)
 	/* pfdk_iommufd_io_set() may have changed the I/O since setup. */
 	q->io = d->io;
 	q->io_ctx = d->io_ctx;
+	if (q->wring && (q->io->write_fd == NULL || q->io->write_fd(q->io_ctx) != q->wfd)) {
+		/* The engine writes to the old fd: the driver writes instead. */
+		PFDK_FAULT_LOG(WARNING, "%s: the fault-FD I/O changed after its writes were handed to an engine: the driver writes them itself",
+			       dev->name);
+		q->wring = 0;
+		pfdk_counter_add(&q->st.x.ring_fallbacks, 1);
+	}
+	return 0;
+}
+
+static int
+iommufd_write_handoff(struct pfdk_fault_dev *dev, uint16_t qid, bool on,
+		      struct pfdk_fault_write_info *info)
+{
+	const struct iommufd_dev *d = dev->dev_private;
+	struct iommufd_queue *q = dev->queues[qid];
+	int fd;
+
+	if (!on) {
+		if (q->winf != 0)
+			return -EBUSY;
+		/* Responses still queued go with the owner's next burst call or stop. */
+		q->wring = 0;
+		return 0;
+	}
+	fd = d->io->write_fd != NULL ? d->io->write_fd(d->io_ctx) : -ENOTSUP;
+	if (fd < 0)
+		return fd;
+	q->wfd = fd;
+	q->wring = 1;
+	info->fd = fd;
+	info->entry_size = IOMMUFD_RESP;
 	return 0;
 }
 
@@ -316,6 +350,8 @@ iommufd_xstats(const struct pfdk_fault_dev *dev, struct pfdk_iommufd_xstats *x)
 	x->read_errors = QSUM(dev, x.read_errors);
 	x->writes = QSUM(dev, x.writes);
 	x->write_pending = QSUM(dev, x.write_pending);
+	x->ring_writes = QSUM(dev, x.ring_writes);
+	x->ring_fallbacks = QSUM(dev, x.ring_fallbacks);
 }
 
 static void
@@ -382,9 +418,11 @@ iommufd_dump(const struct pfdk_fault_dev *dev, FILE *f)
 		fprintf(f, "  range 0x%" PRIx64 ":0x%" PRIx64 "\n", d->conf.lo[i], d->conf.hi[i]);
 	fprintf(f, "  malformed %" PRIu64 " rejected %" PRIu64 " stale %" PRIu64
 		" duplicates %" PRIu64 " bad_status %" PRIu64 " unknown_flags %" PRIu64
-		" grows %" PRIu64 " read_errors %" PRIu64 " writes %" PRIu64 "\n",
+		" grows %" PRIu64 " read_errors %" PRIu64 " writes %" PRIu64
+		" ring_writes %" PRIu64 " ring_fallbacks %" PRIu64 "\n",
 		x.malformed, x.rejected, x.stale, x.duplicates, x.bad_status,
-		x.unknown_flags, x.grows, x.read_errors, x.writes);
+		x.unknown_flags, x.grows, x.read_errors, x.writes, x.ring_writes,
+		x.ring_fallbacks);
 }
 
 static const struct pfdk_fault_dev_ops iommufd_ops = {
@@ -397,9 +435,12 @@ static const struct pfdk_fault_dev_ops iommufd_ops = {
 	.stats_get = iommufd_stats_get,
 	.stats_reset = iommufd_stats_reset,
 	.queue_fd = iommufd_queue_fd,
+	.queue_write_handoff = iommufd_write_handoff,
 	.dump = iommufd_dump,
 	.recv = iommufd_recv,
 	.respond = iommufd_respond,
+	.write_take = iommufd_write_take,
+	.write_done = iommufd_write_done,
 };
 
 static const char *
@@ -497,6 +538,10 @@ iommufd_probe(struct pfdk_fault_dev *dev, const void *conf)
 			.flag2 = (uint32_t)d->conf.flag2,
 			.seed = d->conf.seed,
 			.nofit_empty = (uint32_t)d->conf.nofit,
+			/* ring_write=0|1|2: none, a pipe, refused. */
+			.ring_write = d->conf.ring_write == 0 ? PFDK_IOMMUFD_EMU_RW_NONE :
+				d->conf.ring_write == 2 ? PFDK_IOMMUFD_EMU_RW_REFUSE :
+				PFDK_IOMMUFD_EMU_RW_PIPE,
 		};
 
 		d->emu = pfdk_iommufd_emu_create(&ec);
@@ -665,7 +710,8 @@ static struct pfdk_fault_driver iommufd_driver = {
 		  "outstanding=<1-65536> rbuf=<records> groups=<1-256> "
 		  "pasids=<0-1048576> total=<records,0=inject only> "
 		  "rate=<groups/s,0=unpaced> flag2=<0|1> seed=<uint> depth=<groups> "
-		  "nofit=<0|1: emu, a group that does not fit reads as 0>",
+		  "nofit=<0|1: emu, a group that does not fit reads as 0> "
+		  "ring_write=<0|1|2: emu, engines' io_uring writes: 0 none, 1 through a pipe (default), 2 to an fd that refuses them>",
 	.conf_size = sizeof(struct iommufd_conf),
 	.parse = iommufd_parse,
 	.probe = iommufd_probe,

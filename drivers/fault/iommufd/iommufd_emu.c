@@ -13,6 +13,7 @@
  * emulator's own rule tests run without one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -43,6 +44,7 @@ struct pfdk_iommufd_emu {
 	rte_spinlock_t lock;
 	struct pfdk_iommufd_emu_conf conf;
 	int efd;
+	int wpipe[2];        /* engines' writes (ring_write): created on demand */
 	int signalled;       /* efd holds a count: pollers see EPOLLIN */
 	/* Unread records, a ring, and the size of each unread group. */
 	struct pfdk_iommu_hwpt_pgfault *rec;
@@ -322,6 +324,53 @@ pfdk_iommufd_emu_fd(const struct pfdk_iommufd_emu *e)
 }
 
 int
+pfdk_iommufd_emu_write_fd(struct pfdk_iommufd_emu *e)
+{
+	if (e->conf.ring_write == PFDK_IOMMUFD_EMU_RW_NONE)
+		return -ENOTSUP;
+	if (e->wpipe[0] < 0) {
+		if (pipe2(e->wpipe, O_CLOEXEC) < 0) {
+			e->wpipe[0] = e->wpipe[1] = -1;
+			return -errno;
+		}
+		/*
+		 * Room for the largest write (65536 responses, 512 KiB) where
+		 * the system allows: then a write never waits for the drain.
+		 * A shorter write is still whole to the emulator (see below).
+		 */
+		(void)fcntl(e->wpipe[1], F_SETPIPE_SZ, 1 << 20);
+	}
+	/* The read end refuses writes: the kernel's own EBADF for a WRITE. */
+	return e->conf.ring_write == PFDK_IOMMUFD_EMU_RW_REFUSE ? e->wpipe[0] : e->wpipe[1];
+}
+
+ssize_t
+pfdk_iommufd_emu_write_result(struct pfdk_iommufd_emu *e, const void *buf,
+			      size_t count, ssize_t res)
+{
+	uint8_t sink[4096];
+	ssize_t left = res, n;
+
+	if (res < 0)
+		return res;
+	/* The pipe only carried the bytes: drain exactly what the write put in. */
+	while (left > 0) {
+		n = read(e->wpipe[0], sink, (size_t)RTE_MIN(left, (ssize_t)sizeof(sink)));
+		if (n <= 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= n;
+	}
+	/*
+	 * The kernel's rules apply to the whole write, as if the FD had taken
+	 * @count at once (the caller's bytes do not change until it is told):
+	 * partial only where an entry is refused.
+	 */
+	return pfdk_iommufd_emu_write(e, buf, count);
+}
+
+int
 pfdk_iommufd_emu_inject(struct pfdk_iommufd_emu *e,
 			const struct pfdk_iommu_hwpt_pgfault *recs,
 			unsigned int n)
@@ -401,6 +450,7 @@ pfdk_iommufd_emu_create(const struct pfdk_iommufd_emu_conf *conf)
 		return NULL;
 	e->conf = c;
 	e->efd = -1;
+	e->wpipe[0] = e->wpipe[1] = -1;
 	e->rec_cap = c.pending_records;
 	e->rec = calloc(e->rec_cap, sizeof(*e->rec));
 	e->grp = calloc(e->rec_cap, sizeof(*e->grp));
@@ -433,6 +483,10 @@ pfdk_iommufd_emu_free(struct pfdk_iommufd_emu *e)
 		return;
 	if (e->efd >= 0)
 		close(e->efd);
+	if (e->wpipe[0] >= 0) {
+		close(e->wpipe[0]);
+		close(e->wpipe[1]);
+	}
 	free(e->rec);
 	free(e->grp);
 	free(e->cstate);
@@ -458,8 +512,22 @@ emu_io_fd(void *ctx)
 	return pfdk_iommufd_emu_fd(ctx);
 }
 
+static int
+emu_io_write_fd(void *ctx)
+{
+	return pfdk_iommufd_emu_write_fd(ctx);
+}
+
+static ssize_t
+emu_io_write_result(void *ctx, const void *buf, size_t count, ssize_t res)
+{
+	return pfdk_iommufd_emu_write_result(ctx, buf, count, res);
+}
+
 const struct pfdk_iommufd_io pfdk_iommufd_emu_io = {
 	.read = emu_io_read,
 	.write = emu_io_write,
 	.readiness_fd = emu_io_fd,
+	.write_fd = emu_io_write_fd,
+	.write_result = emu_io_write_result,
 };

@@ -44,10 +44,21 @@ fd_readiness(void *ctx)
 	return (int)(intptr_t)ctx;
 }
 
+/*
+ * An engine writes the responses on the fault FD itself (io_uring WRITE):
+ * the kernel's write handler runs as for write(2), same partial-write rule.
+ */
+static int
+fd_write_fd(void *ctx)
+{
+	return (int)(intptr_t)ctx;
+}
+
 const struct pfdk_iommufd_io iommufd_fd_io = {
 	.read = fd_read,
 	.write = fd_write,
 	.readiness_fd = fd_readiness,
+	.write_fd = fd_write_fd,
 };
 
 /* "ENOTTY (Inappropriate ioctl for device)" */

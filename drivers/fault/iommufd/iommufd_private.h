@@ -102,6 +102,14 @@ struct iommufd_queue {
 	/* Responses waiting for write(); at most max_groups with the table. */
 	struct pfdk_iommu_hwpt_page_response *wbuf;
 	uint32_t wn;
+	/*
+	 * Writes handed to an engine (pfdk_fault_queue_write_handoff()): wring
+	 * set, respond only queues; [0, winf) of wbuf is the engine's write in
+	 * flight, never moved or resent until its result is in.
+	 */
+	uint8_t wring;
+	uint32_t winf;
+	int wfd;              /* the fd the engine writes to */
 	uint16_t dev_id;
 	uint16_t queue_id;
 	int socket_id;
@@ -126,7 +134,7 @@ struct iommufd_conf {
 	uint32_t data_len;
 	uint64_t outstanding;
 	uint64_t rbuf;
-	uint64_t groups, pasids, total, rate, flag2, seed, depth, nofit;
+	uint64_t groups, pasids, total, rate, flag2, seed, depth, nofit, ring_write;
 	unsigned int nb_ranges;
 	uint64_t lo[PFDK_IOMMUFD_MAX_RANGES];
 	uint64_t hi[PFDK_IOMMUFD_MAX_RANGES];
@@ -161,6 +169,9 @@ uint16_t iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb);
 void iommufd_queue_abort(struct iommufd_queue *q);
 /* Write what responses are pending. */
 void iommufd_flush(struct iommufd_queue *q);
+/* Engine writes (pfdk_fault_write_take()/pfdk_fault_write_done()). */
+int32_t iommufd_write_take(void *queue, const void **buf);
+void iommufd_write_done(void *queue, int32_t res);
 
 /* PFDK_FAULT_LOG() here logs as "pfdk.fault.iommufd" (registered in iommufd.c). */
 extern int pfdk_iommufd_logtype;

@@ -158,58 +158,153 @@ reject(struct iommufd_queue *q, uint32_t i)
 			       q->st.x.rejected);
 }
 
+/*
+ * One write's result @ret for entries [off, end) of wbuf, by the kernel's
+ * rules: entries are taken in order and the write stops at the first bad
+ * one. Returns how far the responses are settled (taken, or refused and
+ * skipped); *again: the rest may be written now (else they wait).
+ */
+static uint32_t
+wr_apply(struct iommufd_queue *q, uint32_t off, uint32_t end, ssize_t ret,
+	 bool *again)
+{
+	*again = true;
+	if (ret >= (ssize_t)IOMMUFD_RESP) {
+		uint32_t took = (uint32_t)RTE_MIN((size_t)ret / IOMMUFD_RESP,
+						  (size_t)(end - off));
+
+		off += took;
+		if (off == end || took * IOMMUFD_RESP != (size_t)ret)
+			return off;
+		/*
+		 * A partial write: the kernel stops only at a bad entry, so
+		 * the next one was refused. Skip it here rather than send it
+		 * again.
+		 */
+		reject(q, off++);
+		return off;
+	}
+	if (ret == -EINTR)
+		return off;
+	if (ret == -EINVAL) {
+		/*
+		 * The first entry was refused (a cookie the FD does not know,
+		 * or answered already by someone else): it is consumed here,
+		 * never written again; go on after it.
+		 */
+		reject(q, off);
+		return off + 1;
+	}
+	/* EAGAIN, EBADF, 0...: keep them for a later write. */
+	*again = false;
+	return off;
+}
+
+/* The first @off pending responses are settled: forget them. */
+static void
+wr_commit(struct iommufd_queue *q, uint32_t off)
+{
+	if (off != 0) {
+		pfdk_counter_sub(&q->st.outstanding, off);
+		q->wn -= off;
+		if (q->wn != 0)
+			memmove(q->wbuf, &q->wbuf[off], (size_t)q->wn * sizeof(*q->wbuf));
+	}
+	__atomic_store_n(&q->st.x.write_pending, q->wn, __ATOMIC_RELAXED);
+}
+
 void
 iommufd_flush(struct iommufd_queue *q)
 {
 	uint32_t off = 0, tries = 0;
-	ssize_t ret;
+	bool again = true;
+	ssize_t ret = 0;
 
-	while (off < q->wn && tries++ < q->wn + 8) {
+	while (again && off < q->wn && tries++ < q->wn + 8) {
 		ret = q->io->write(q->io_ctx, &q->wbuf[off],
 				   (size_t)(q->wn - off) * IOMMUFD_RESP);
 		pfdk_counter_add(&q->st.x.writes, 1);
-		if (ret >= (ssize_t)IOMMUFD_RESP) {
-			uint32_t took = (uint32_t)RTE_MIN((size_t)ret / IOMMUFD_RESP,
-							  (size_t)(q->wn - off));
-
-			off += took;
-			if (off == q->wn || took * IOMMUFD_RESP != (size_t)ret)
-				continue;
-			/*
-			 * A partial write: the kernel stops only at a bad
-			 * entry, so the next one was refused. Skip it here
-			 * rather than send it again.
-			 */
-			reject(q, off++);
-			continue;
-		}
-		if (ret == -EINTR)
-			continue;
-		if (ret == -EINVAL) {
-			/*
-			 * The first entry was refused (a cookie the FD does not
-			 * know, or answered already by someone else): it is
-			 * consumed here, never written again; go on after it.
-			 */
-			reject(q, off);
-			off++;
-			continue;
-		}
-		/* EAGAIN, EBADF, 0...: keep them for the next flush. */
-		if (log_this(q->st.x.writes))
-			PFDK_FAULT_LOG(ERR, "%s: write of %u response(s) to the fault FD failed: %s; kept for retry",
-				       q->name, q->wn - off,
-				       ret < 0 ? strerror((int)-ret) : "short write");
-		break;
+		off = wr_apply(q, off, q->wn, ret, &again);
 	}
-	if (off == 0)
-		goto out;
-	pfdk_counter_sub(&q->st.outstanding, off);
-	q->wn -= off;
-	if (q->wn != 0)
-		memmove(q->wbuf, &q->wbuf[off], (size_t)q->wn * sizeof(*q->wbuf));
-out:
-	__atomic_store_n(&q->st.x.write_pending, q->wn, __ATOMIC_RELAXED);
+	if (!again && log_this(q->st.x.writes))
+		PFDK_FAULT_LOG(ERR, "%s: write of %u response(s) to the fault FD failed: %s; kept for retry",
+			       q->name, q->wn - off,
+			       ret < 0 ? strerror((int)-ret) : "short write");
+	wr_commit(q, off);
+}
+
+int32_t
+iommufd_write_take(void *queue, const void **buf)
+{
+	struct iommufd_queue *q = queue;
+
+	if (unlikely(!q->wring))
+		return -ENOTSUP;
+	/* One write in flight: the kernel then sees the responses in order. */
+	if (q->winf != 0 || q->wn == 0)
+		return 0;
+	q->winf = q->wn;
+	*buf = q->wbuf;
+	return (int32_t)(q->winf * IOMMUFD_RESP);
+}
+
+/*
+ * The engine's write failed with @r, taking nothing. Either the first
+ * entry was refused (-EINVAL, as write(2) says it) or this fd does not
+ * take writes from io_uring at all (a kernel or file without it). One
+ * write(2) of the same entries tells them apart, and is the driver's own
+ * path in either case: nothing was consumed, so nothing is sent twice.
+ */
+static void
+wr_ring_failed(struct iommufd_queue *q, uint32_t end, ssize_t r)
+{
+	ssize_t w = q->io->write(q->io_ctx, q->wbuf, (size_t)end * IOMMUFD_RESP);
+	bool again;
+	uint32_t off;
+
+	pfdk_counter_add(&q->st.x.writes, 1);
+	if (w != r) {
+		/* write(2) did otherwise: io_uring cannot write here. */
+		q->wring = 0;
+		pfdk_counter_add(&q->st.x.ring_fallbacks, 1);
+		PFDK_FAULT_LOG(NOTICE, "%s: the engine's write of the responses failed (%s) where write(2) does not: the driver writes them itself from now on",
+			       q->name, r < 0 ? strerror((int)-r) : "nothing taken");
+	}
+	off = wr_apply(q, 0, end, w, &again);
+	wr_commit(q, off);
+	if (!q->wring && again && q->wn != 0)
+		iommufd_flush(q);
+}
+
+void
+iommufd_write_done(void *queue, int32_t res)
+{
+	struct iommufd_queue *q = queue;
+	uint32_t end = q->winf, off;
+	bool again;
+	ssize_t r;
+
+	if (unlikely(end == 0))
+		return; /* no take: nothing was in flight */
+	q->winf = 0;
+	pfdk_counter_add(&q->st.x.ring_writes, 1);
+	r = q->io->write_result == NULL ? res :
+		q->io->write_result(q->io_ctx, q->wbuf, (size_t)end * IOMMUFD_RESP, res);
+	if (likely(r == (ssize_t)end * (ssize_t)IOMMUFD_RESP)) {
+		wr_commit(q, end);
+		return;
+	}
+	if (r > 0 || r == -EINTR || r == -EAGAIN || r == -ECANCELED) {
+		/*
+		 * As write(2) would: a short write refused the entry after it;
+		 * an interrupted or cancelled one took nothing. What is left
+		 * goes with the next take, in order.
+		 */
+		off = wr_apply(q, 0, end, r, &again);
+		wr_commit(q, off);
+		return;
+	}
+	wr_ring_failed(q, end, r);
 }
 
 /* Make room for @recs more records at rtail; false if at the cap. */
@@ -499,7 +594,7 @@ iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	uint32_t ready = q->rready - q->rhead, n, i;
 	uint64_t now;
 
-	if (unlikely(q->wn != 0))
+	if (unlikely(q->wn != 0) && !q->wring)
 		iommufd_flush(q); /* responses an earlier write could not take */
 	n = ready != 0 ? RTE_MIN((uint32_t)nb, ready) : nb;
 	if (n == 0)
@@ -570,8 +665,9 @@ iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	pfdk_counter_add(&q->st.responded, responded);
 	pfdk_counter_add(&q->st.groups, groups);
 	pfdk_counter_add(&q->st.invalid, invalid);
-	if (q->wn != 0)
-		iommufd_flush(q); /* many responses, one write */
+	/* Many responses, one write; handed off, the engine writes them. */
+	if (q->wn != 0 && !q->wring)
+		iommufd_flush(q);
 	return nb;
 }
 
@@ -580,6 +676,18 @@ iommufd_queue_abort(struct iommufd_queue *q)
 {
 	uint32_t i, aborted = 0;
 
+	if (unlikely(q->winf != 0)) {
+		/*
+		 * An engine's write whose result never came (it went away with
+		 * the write in flight): the kernel may have taken any of it, so
+		 * none is sent again. Unreachable through lib/pipeline, whose
+		 * engines drain their writes before the device stops.
+		 */
+		PFDK_FAULT_LOG(ERR, "%s: stop with an engine's write of %u response(s) still in flight: not sent again",
+			       q->name, q->winf);
+		wr_commit(q, q->winf);
+		q->winf = 0;
+	}
 	iommufd_flush(q);
 	for (i = 0; i <= q->tab_mask; i++) {
 		struct iommufd_group *g = &q->tab[i];

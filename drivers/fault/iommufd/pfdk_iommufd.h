@@ -100,6 +100,20 @@ struct pfdk_iommufd_io {
 	ssize_t (*write)(void *ctx, const void *buf, size_t count);
 	/** FD that polls readable when groups wait, or -ENOTSUP. */
 	int (*readiness_fd)(void *ctx);
+	/**
+	 * Optional: an fd an engine may write the responses to itself (an
+	 * io_uring WRITE on the ring that also waits on the queue), or
+	 * -ENOTSUP. NULL or -ENOTSUP: the driver always calls write.
+	 */
+	int (*write_fd)(void *ctx);
+	/**
+	 * Optional, with write_fd: what write would have returned for
+	 * @p buf / @p count, given that the engine's write of them on write_fd
+	 * returned @p res. NULL: @p res itself (write_fd is the fault FD, whose
+	 * write from io_uring follows write(2)'s rules). An emulated kernel
+	 * behind another kind of fd applies the responses here.
+	 */
+	ssize_t (*write_result)(void *ctx, const void *buf, size_t count, ssize_t res);
 };
 
 /** What a device is bound to. */
@@ -129,6 +143,8 @@ struct pfdk_iommufd_xstats {
 	uint64_t read_errors; /**< reads failing other than "does not fit" */
 	uint64_t writes;      /**< write() calls */
 	uint64_t write_pending; /**< responses waiting for a write that failed */
+	uint64_t ring_writes; /**< writes an engine made (io_uring), not in writes */
+	uint64_t ring_fallbacks; /**< queues taken back from the engine: its writes refused */
 };
 
 /** @return 0, -ENODEV, or -EINVAL. Exact when stopped; untorn while running. */
@@ -195,6 +211,19 @@ struct pfdk_iommufd_emu_conf {
 	uint32_t pending_records; /**< room for unread records (default 65536) */
 	uint32_t max_cookies;   /**< most groups read and unanswered (default 65536) */
 	uint32_t nofit_empty;   /**< 1: a first group that does not fit reads as 0 (mainline) */
+	uint32_t ring_write;    /**< engines' writes: enum pfdk_iommufd_emu_ring_write */
+};
+
+/**
+ * How an emulator takes the responses an engine writes itself (io_uring
+ * WRITE on pfdk_iommufd_emu_write_fd()): the emulated kernel is no file, so
+ * the bytes travel through a pipe and pfdk_iommufd_emu_write_result()
+ * applies them with the kernel's write() rules.
+ */
+enum pfdk_iommufd_emu_ring_write {
+	PFDK_IOMMUFD_EMU_RW_PIPE = 0, /**< through a pipe (default) */
+	PFDK_IOMMUFD_EMU_RW_NONE,     /**< no fd: the driver always writes */
+	PFDK_IOMMUFD_EMU_RW_REFUSE,   /**< an fd whose writes fail (EBADF): tests the fallback */
 };
 
 /** What the emulated kernel saw. */
@@ -237,6 +266,23 @@ ssize_t pfdk_iommufd_emu_write(struct pfdk_iommufd_emu *emu, const void *buf,
 
 /** The readiness eventfd: readable exactly when groups wait. */
 int pfdk_iommufd_emu_fd(const struct pfdk_iommufd_emu *emu);
+
+/**
+ * The fd an engine writes responses to (see enum
+ * pfdk_iommufd_emu_ring_write), created on the first call. Control thread.
+ * @return the fd, -ENOTSUP (PFDK_IOMMUFD_EMU_RW_NONE), or pipe2()'s -errno.
+ */
+int pfdk_iommufd_emu_write_fd(struct pfdk_iommufd_emu *emu);
+
+/**
+ * An engine's write of @p buf / @p count on pfdk_iommufd_emu_write_fd()
+ * returned @p res: take those bytes out of the pipe and answer as the
+ * kernel's write() of @p buf would (see pfdk_iommufd_emu_write()).
+ * @return bytes taken, -EINVAL, or @p res when it is an error (nothing
+ *   reached the emulator).
+ */
+ssize_t pfdk_iommufd_emu_write_result(struct pfdk_iommufd_emu *emu,
+				      const void *buf, size_t count, ssize_t res);
 
 /**
  * Queue whole groups, as the IOMMU would: records up to and including each
