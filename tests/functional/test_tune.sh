@@ -45,11 +45,19 @@ assert len(verdict) == 1, verdict
 assert verdict[0].startswith("separated: " if wmin > rmax else "tie: "), (verdict, w, r)
 assert w[1] in verdict[0] and r[1] in verdict[0], (verdict, w, r)
 assert "; " + verdict[0] + "\n" in open(sys.argv[2]).read()
-# More rounds add runs: a candidate measured again has more.
+# More rounds add runs: a candidate measured again has more. (Not
+# necessarily the winner: one that was not in range of the leader when a
+# round began can lead after it, and the last round may be spent.)
 rounds = re.findall(r"^round ([0-9]+): ", out, re.M)
 if rounds:
     repeat = int(re.search(r"--repeat ([0-9]+)", out).group(1))
-    assert int(w[-3]) > repeat, w
+    runs = {l[1]: int(l[-3]) for l in ranked}
+    again = set()
+    for l in re.findall(r"^round [0-9]+: .*again:(.*)$", out, re.M):
+        again.update(l.split())
+    assert again, out
+    for name in again:
+        assert runs[name] > repeat, (name, runs)
 print("verdict ok:", verdict[0][:60], "rounds:", 1 + len(rounds))
 PY
 	echo "tune $n ok: winner $win faults/s, default $def faults/s"
