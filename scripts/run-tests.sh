@@ -43,7 +43,7 @@ for line in open(sys.argv[1]):
     elif r == 'SKIP': s += 1
     else:
         f += 1
-        bad.append('%s(%s)' % (t.get('name'), r))
+        bad.append('%s(%s)' % (t.get('name', '').replace(' / ', '/').replace(' ', '_'), r))
         with open(sys.argv[2], 'a') as o:
             o.write('--- last lines of %s (%s, %s):\n' % (t.get('name'), sys.argv[3], r))
             o.write('\n'.join((t.get('stdout') or '').splitlines()[-25:]) + '\n')
