@@ -168,6 +168,7 @@ struct uffd_dev {
 	struct uffd_xstats xs;
 	uint64_t errors;              /* resolve-side ioctl failures (atomic) */
 	uint32_t fault_around;        /* pages: devargs fault_around=, or the in-thread enable's conf */
+	bool unknown_zero;            /* devargs unknown_zero=1: see uffd_unknown() */
 };
 
 static inline void
