@@ -12,6 +12,9 @@ PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
 # source package and booted under QEMU.
 PKGS+=(linux-source-6.12 make flex bison bc libelf-dev libssl-dev xz-utils
        qemu-system-x86)
+# The real CRIU client of pfdk-pagerd criu (runs in the rig's 6.12 guest:
+# criu 3.17 refuses the 6.13+ vDSO layout).
+PKGS+=(criu)
 HUGEPAGES=${PFDK_HUGEPAGES:-256}   # 2 MiB pages: 512 MiB
 
 as_root() {

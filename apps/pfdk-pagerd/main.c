@@ -46,9 +46,8 @@
 #include "pfdk_store.h"
 #include "pfdk_uffd.h"
 #include "fc_parse.h"
+#include "pagerd.h"
 
-#define BURST 32
-#define MAX_UIDS 16
 #define MAX_PEERS 256
 #define MAX_FDS 4 /* fds accepted in control messages before refusing */
 
@@ -73,23 +72,16 @@ struct peer {
 	bool dead;       /* freed: its tags may still sit in this epoll batch */
 	/* served */
 	int pidfd;
-	uint16_t dev;
+	struct pagerd_q q;
 	int nregions;
 	struct pfdk_store *stores[PAGERD_FC_MAX_REGIONS];
-	struct pfdk_fault *un[BURST];     /* received, not resolved yet */
-	uint16_t nun;
-	struct pfdk_fault *resp[2 * BURST]; /* resolved, not responded yet */
-	uint16_t nresp;
 	char buf[PAGERD_FC_MAX_MSG + 1];
 };
 
 static struct {
 	const char *sock_path, *mem_path;
-	uid_t uids[MAX_UIDS];
-	int nuids;
 	uint8_t *mem;
 	size_t mem_len;
-	struct rte_mempool *pool;
 	int ep, lsock, sigfd;
 	struct peer *peers[MAX_PEERS];
 	struct peer *grave[MAX_PEERS]; /* dead, free()d after the batch */
@@ -98,38 +90,31 @@ static struct {
 	bool stop;
 } g = { .ep = -1, .lsock = -1, .sigfd = -1 };
 
-#define LOG(...) do { fprintf(stderr, "pfdk-pagerd: " __VA_ARGS__); fputc('\n', stderr); } while (0)
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--allow-uid UID]... [-- EAL args]\n"
+		"       pfdk-pagerd criu -D DIR [-W DIR] [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
 		"\n"
 		"Modes\n"
 		"  firecracker  serve Firecracker VMMs (snapshot restore) on a UNIX socket until SIGINT/SIGTERM\n"
+		"  criu         serve one CRIU lazy restore (criu restore --lazy-pages), in place of\n"
+		"               'criu lazy-pages'; exits when every page is delivered or the restore ended\n"
 		"\n"
 		"Options\n"
 		"  --socket PATH    socket to listen on (created 0600; a stale socket there is replaced)\n"
 		"  --mem-file FILE  the snapshot's guest memory file (region offsets are into it)\n"
+		"  -D, --images-dir DIR  criu: the dump's images (pagemap-PID.img, pages-ID.img)\n"
+		"  -W, --work-dir DIR    criu: where lazy-pages.socket is made (default: the images dir)\n"
 		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
 		"  -h, --help       this text; --version: the version\n"
 		"\n"
 		"EAL args\n"
 		"  after '--', as for any DPDK application (default: memory chosen by pfdk_init)\n");
-}
-
-static bool
-uid_allowed(uid_t u)
-{
-	int i;
-
-	for (i = 0; i < g.nuids; i++)
-		if (g.uids[i] == u)
-			return true;
-	return false;
 }
 
 static int
@@ -157,18 +142,10 @@ peer_free(struct peer *p, const char *why)
 	int i, qfd;
 
 	if (p->served) {
-		/* Try to hand back what is resolved; stop answers the rest. */
-		if (p->nresp > 0)
-			p->nresp -= pfdk_fault_respond_burst(p->dev, 0, p->resp, p->nresp);
-		qfd = pfdk_fault_queue_fd(p->dev, 0);
+		qfd = pfdk_fault_queue_fd(p->q.dev, 0);
 		if (qfd >= 0)
 			epoll_ctl(g.ep, EPOLL_CTL_DEL, qfd, NULL);
-		pfdk_fault_close(p->dev);
-		/* Descriptors still held were answered by stop: only return them. */
-		if (p->nresp > 0)
-			rte_mempool_put_bulk(g.pool, (void **)p->resp, p->nresp);
-		if (p->nun > 0)
-			rte_mempool_put_bulk(g.pool, (void **)p->un, p->nun);
+		pagerd_q_close(&p->q);
 		for (i = 0; i < p->nregions; i++)
 			pfdk_store_free(p->stores[i]);
 		epoll_ctl(g.ep, EPOLL_CTL_DEL, p->pidfd, NULL);
@@ -198,27 +175,10 @@ bury(void)
 		free(g.grave[--g.ngrave]);
 }
 
-static bool
-is_userfaultfd(int fd)
-{
-	char link[64], target[64];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return false;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:[userfaultfd]") == 0;
-}
-
 /* The handshake is complete and parsed: make the uffd a served device. */
 static int
 serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 {
-	struct pfdk_fault_conf conf = { .nb_queues = 1 };
-	struct pfdk_fault_queue_conf qc = { .pool = g.pool, .socket_id = SOCKET_ID_ANY };
-	char devargs[64];
 	int i, ret, fd, qfd;
 
 	if (p->nfds != 1) {
@@ -227,7 +187,7 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 		return -EINVAL;
 	}
 	fd = p->fds[0];
-	if (!is_userfaultfd(fd)) {
+	if (!pagerd_is_userfaultfd(fd)) {
 		LOG("client %u (pid %d): the fd sent is not a userfaultfd", p->id, (int)p->pid);
 		return -EINVAL;
 	}
@@ -242,19 +202,15 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 		LOG("client %u (pid %d): pidfd_open: %s", p->id, (int)p->pid, strerror(errno));
 		return -errno;
 	}
-	snprintf(devargs, sizeof(devargs), "uffd%u,fd=%d", p->id, fd);
-	ret = pfdk_fault_dev_create(devargs);
-	if (ret < 0) {
-		LOG("client %u (pid %d): device %s: %s", p->id, (int)p->pid, devargs, strerror(-ret));
+	ret = pagerd_q_adopt(&p->q, fd, p->id, NULL);
+	if (!p->q.up) {
+		LOG("client %u (pid %d): device uffd%u,fd=%d: %s", p->id, (int)p->pid, p->id, fd,
+		    strerror(-ret));
 		close(p->pidfd);
 		return ret;
 	}
-	p->dev = (uint16_t)ret;
 	p->nfds = 0; /* the device owns the uffd now */
 	p->served = true; /* from here peer_free() closes the device */
-	ret = pfdk_fault_configure(p->dev, &conf);
-	if (ret == 0)
-		ret = pfdk_fault_queue_setup(p->dev, 0, &qc);
 	for (i = 0; ret == 0 && i < n; i++) {
 		p->stores[i] = pfdk_store_image_from_memory(g.mem + r[i].offset, r[i].size);
 		if (p->stores[i] == NULL) {
@@ -262,16 +218,16 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 			break;
 		}
 		p->nregions = i + 1;
-		ret = pfdk_uffd_region_register(p->dev, (void *)(uintptr_t)r[i].base,
+		ret = pfdk_uffd_region_register(p->q.dev, (void *)(uintptr_t)r[i].base,
 						r[i].size, PFDK_UFFD_MODE_MISSING,
 						p->stores[i], r[i].page_size);
 	}
 	if (ret == 0)
 		ret = ep_add(p->pidfd, &p->t_pid);
 	if (ret == 0)
-		ret = pfdk_fault_start(p->dev);
+		ret = pfdk_fault_start(p->q.dev);
 	if (ret == 0) {
-		qfd = pfdk_fault_queue_fd(p->dev, 0);
+		qfd = pfdk_fault_queue_fd(p->q.dev, 0);
 		ret = qfd < 0 ? qfd : ep_add(qfd, &p->t_queue);
 	}
 	if (ret < 0) {
@@ -279,7 +235,7 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 		return ret;
 	}
 	LOG("client %u (pid %d uid %u): serving %d region(s) on device %u",
-	    p->id, (int)p->pid, (unsigned int)p->uid, n, p->dev);
+	    p->id, (int)p->pid, (unsigned int)p->uid, n, p->q.dev);
 	return 0;
 }
 
@@ -384,7 +340,7 @@ do_accept(void)
 		close(s);
 		return;
 	}
-	if (!uid_allowed(cr.uid)) {
+	if (!pagerd_uid_allowed(cr.uid)) {
 		LOG("peer pid %d uid %u not allowed (--allow-uid); connection closed",
 		    (int)cr.pid, (unsigned int)cr.uid);
 		close(s);
@@ -410,45 +366,6 @@ do_accept(void)
 	g.peers[i] = p;
 	if (ep_add(s, &p->t_sock) < 0)
 		peer_free(p, "epoll");
-}
-
-/*
- * One pass over a client's queue: respond what is resolved, receive,
- * resolve. A resolve held up by a pending event (EAGAIN) is offered again;
- * a pass without progress lets the driver read the event now.
- * @return faults answered.
- */
-static unsigned int
-serve_pass(struct peer *p)
-{
-	unsigned int done = 0;
-	uint16_t n, k, r;
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		if (p->nresp > 0) {
-			r = pfdk_fault_respond_burst(p->dev, 0, p->resp, p->nresp);
-			memmove(p->resp, p->resp + r, (size_t)(p->nresp - r) * sizeof(p->resp[0]));
-			p->nresp -= r;
-			done += r;
-		}
-		if (p->nresp > BURST)
-			break;
-		n = p->nun;
-		n += pfdk_fault_recv_burst(p->dev, 0, p->un + n, (uint16_t)(BURST - n));
-		if (n == 0)
-			break;
-		k = pfdk_uffd_resolve_burst(NULL, p->un, n);
-		memcpy(p->resp + p->nresp, p->un, (size_t)k * sizeof(p->un[0]));
-		p->nresp += k;
-		memmove(p->un, p->un + k, (size_t)(n - k) * sizeof(p->un[0]));
-		p->nun = (uint16_t)(n - k);
-		if (k == 0) {
-			pfdk_fault_queue_service(p->dev, 0, true);
-			break;
-		}
-	}
-	return done;
 }
 
 static int
@@ -489,40 +406,6 @@ load_mem(const char *path)
 }
 
 static int
-listen_on(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int s, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		LOG("--socket %s: path too long", path);
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			LOG("--socket %s: exists and is not a socket", path);
-			return -1;
-		}
-		unlink(path);
-	}
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s < 0)
-		return -1;
-	old = umask(0177); /* 0600 from the start: no window with a wider mode */
-	ret = bind(s, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (ret < 0 || listen(s, 64) < 0) {
-		LOG("--socket %s: %s", path, strerror(errno));
-		close(s);
-		return -1;
-	}
-	return s;
-}
-
-static int
 run(void)
 {
 	static struct tag t_listen = { EV_LISTEN, NULL }, t_sig = { EV_SIGNAL, NULL };
@@ -550,10 +433,9 @@ run(void)
 
 			if (p == NULL || !p->served)
 				continue;
-			work += serve_pass(p);
+			work += pagerd_q_pass(&p->q);
 			/* Faults held, or parked in the driver: the fd will not say. */
-			if (p->nun > 0 || p->nresp > 0 ||
-			    pfdk_fault_queue_service(p->dev, 0, false) > 0)
+			if (pagerd_q_busy(&p->q))
 				timeout = 0;
 		}
 		n = epoll_wait(g.ep, ev, (int)RTE_DIM(ev), work > 0 ? 0 : timeout);
@@ -600,15 +482,17 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "mem-file", required_argument, NULL, 'm' },
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "work-dir", required_argument, NULL, 'W' },
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *img_dir = NULL, *work_dir = NULL;
 	char *eal[64];
 	sigset_t ss;
 	int c, neal = 0, ret;
-	char *end;
-	unsigned long u;
+	bool criu;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
@@ -618,13 +502,14 @@ main(int argc, char **argv)
 		printf("pfdk-pagerd %s\n", PFDK_VERSION);
 		return 0;
 	}
-	if (argc < 2 || strcmp(argv[1], "firecracker") != 0) {
-		fprintf(stderr, "pfdk-pagerd: the first argument is the mode: firecracker\n");
+	if (argc < 2 || (strcmp(argv[1], "firecracker") != 0 && strcmp(argv[1], "criu") != 0)) {
+		fprintf(stderr, "pfdk-pagerd: the first argument is the mode: firecracker or criu\n");
 		usage(stderr);
 		return 2;
 	}
+	criu = strcmp(argv[1], "criu") == 0;
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hD:W:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			g.sock_path = optarg;
@@ -632,16 +517,15 @@ main(int argc, char **argv)
 		case 'm':
 			g.mem_path = optarg;
 			break;
+		case 'D':
+			img_dir = optarg;
+			break;
+		case 'W':
+			work_dir = optarg;
+			break;
 		case 'u':
-			errno = 0;
-			u = strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || u > UINT_MAX ||
-			    g.nuids == MAX_UIDS) {
-				fprintf(stderr, "pfdk-pagerd: --allow-uid %s: a uid (at most %d)\n",
-					optarg, MAX_UIDS);
+			if (pagerd_add_uid(optarg) < 0)
 				return 2;
-			}
-			g.uids[g.nuids++] = (uid_t)u;
 			break;
 		case 'h':
 			usage(stdout);
@@ -651,13 +535,17 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (g.sock_path == NULL || g.mem_path == NULL) {
-		fprintf(stderr, "pfdk-pagerd: firecracker needs --socket and --mem-file\n");
+	if (!criu && (g.sock_path == NULL || g.mem_path == NULL || img_dir || work_dir)) {
+		fprintf(stderr, "pfdk-pagerd: firecracker needs --socket and --mem-file (and takes no -D/-W)\n");
 		return 2;
 	}
-	if (g.nuids == 0) {
-		g.uids[g.nuids++] = getuid();
-		g.uids[g.nuids++] = 0;
+	if (criu && (img_dir == NULL || g.sock_path || g.mem_path)) {
+		fprintf(stderr, "pfdk-pagerd: criu needs -D DIR (and takes no --socket/--mem-file)\n");
+		return 2;
+	}
+	if (pagerd_nuids == 0) {
+		pagerd_uids[pagerd_nuids++] = getuid();
+		pagerd_uids[pagerd_nuids++] = 0;
 	}
 	eal[neal++] = argv[0];
 	for (c = optind; c < argc && neal < (int)RTE_DIM(eal) - PFDK_EAL_EXTRA_ARGS - 1; c++)
@@ -668,7 +556,7 @@ main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	if (load_mem(g.mem_path) < 0)
+	if (!criu && load_mem(g.mem_path) < 0)
 		return 1;
 	/*
 	 * Before the EAL starts its threads, so they inherit the mask: a
@@ -684,18 +572,22 @@ main(int argc, char **argv)
 		LOG("EAL init: %s", rte_strerror(rte_errno));
 		return 1;
 	}
-	g.pool = pfdk_fault_pool_create("pagerd", 8191, 64, SOCKET_ID_ANY);
-	if (g.pool == NULL) {
+	pagerd_pool = pfdk_fault_pool_create("pagerd", 8191, 64, SOCKET_ID_ANY);
+	if (pagerd_pool == NULL) {
 		LOG("descriptor pool: %s", rte_strerror(rte_errno));
 		return 1;
 	}
-	g.lsock = listen_on(g.sock_path);
-	if (g.lsock < 0)
-		return 1;
-	ret = run();
-	close(g.lsock);
-	unlink(g.sock_path);
-	rte_mempool_free(g.pool);
+	if (criu) {
+		ret = pagerd_criu_run(img_dir, work_dir != NULL ? work_dir : img_dir);
+	} else {
+		g.lsock = pagerd_listen(g.sock_path);
+		if (g.lsock < 0)
+			return 1;
+		ret = run();
+		close(g.lsock);
+		unlink(g.sock_path);
+	}
+	rte_mempool_free(pagerd_pool);
 	rte_eal_cleanup();
 	return ret;
 }

@@ -19,6 +19,11 @@
  *   following pages of the region (0..PFDK_UFFD_FAULT_AROUND_MAX, default
  *   0), in-thread and polled alike; pfdk_uffd_region_fault_around()
  *   overrides it per region.
+ * - "uffd0,unknown_zero=1": a fault on a registered page that no region
+ *   covers gets UFFDIO_ZEROPAGE instead of being handed to the kernel (see
+ *   below), and a REMOVE (MADV_DONTNEED) drops its range from the table,
+ *   so it reads as zero afterwards; fork children adopted with
+ *   pfdk_uffd_fork_adopt() inherit it.
  *
  * The UFFDIO_API handshake asks for the features the kernel offers among
  * THREAD_ID, MISSING_HUGETLBFS/SHMEM, MINOR_HUGETLBFS/SHMEM,
@@ -63,7 +68,10 @@
  * with no event when growing in place and a REMAP event carrying the old
  * length when moving) cannot be served from a store: the driver
  * unregisters that page, which wakes the thread, and its retry gets the
- * kernel's default page (counted unknown). It never loops.
+ * kernel's default page (counted unknown). It never loops. With devargs
+ * "unknown_zero=1" such a page gets UFFDIO_ZEROPAGE instead and stays
+ * registered (CRIU's rule for pages no pagemap entry covers); hugetlb
+ * pages, which have no ZEROPAGE, still take the unregister.
  *
  * Stop: pending faults are read and served from their stores, then every
  * region is unregistered, which wakes any later faulter: after stop such a
@@ -129,7 +137,7 @@ struct pfdk_uffd_stats {
 	uint64_t woken;       /**< faults woken by their own fill (no neighbour in the burst) */
 	uint64_t moves;       /**< faults filled by UFFDIO_MOVE (MODE_MOVE) */
 	uint64_t parked;      /**< faults read ahead to reach an event, handed out later (backlog) */
-	uint64_t unknown;     /**< faults on a registered range no region covers: range unregistered */
+	uint64_t unknown;     /**< faults on a registered range no region covers: range unregistered (unknown_zero=1: zero-filled) */
 	uint64_t fork_nofd;   /**< reads that met EMFILE/ENFILE (a FORK event could not install its fd) */
 };
 
@@ -140,6 +148,7 @@ struct pfdk_uffd_region_info {
 	uint64_t store_off; /**< store offset of start */
 	uint32_t page_size; /**< 4096 or 2 MiB */
 	uint32_t mode;      /**< PFDK_UFFD_MODE_* */
+	const struct pfdk_store *store; /**< the store it was registered with */
 };
 
 /**

@@ -36,6 +36,7 @@ struct uffd_conf {
 	uint64_t fd; /* FD_NONE: create one */
 	uint64_t sigbus; /* 1: UFFD_FEATURE_SIGBUS, no events (uffd_inthread.c) */
 	uint64_t fault_around; /* pages filled after a faulting one */
+	uint64_t unknown_zero; /* 1: a page in no region gets UFFDIO_ZEROPAGE */
 };
 
 /* What we use when the kernel offers it; never more (pfdk_uffd.h). */
@@ -401,7 +402,15 @@ handle_event(struct uffd_dev *ud, const struct uffd_msg *m)
 		uffd_xs_add(ud, XS(ev_remap), 1);
 		break;
 	case UFFD_EVENT_REMOVE:
-		/* Zapped pages refault as MISSING and are filled again. */
+		/*
+		 * Zapped pages refault as MISSING and are filled again; with
+		 * unknown_zero=1 the range leaves the table instead, so they
+		 * read as zero, as MADV_DONTNEED'd anonymous memory does (and
+		 * CRIU's lazy-pages daemon serves them).
+		 */
+		if (ud->unknown_zero)
+			uffd_table_cut(ud, m->arg.remove.start, m->arg.remove.end,
+				       false, 0);
 		uffd_xs_add(ud, XS(ev_remove), 1);
 		break;
 	case UFFD_EVENT_UNMAP:
@@ -1083,9 +1092,13 @@ uffd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	c->fd = FD_NONE;
 	c->sigbus = 0;
 	c->fault_around = 0;
+	c->unknown_zero = 0;
 	ret = pfdk_fault_kv_uint(kv, "fd", &c->fd, 0, INT_MAX, err, errlen);
 	if (ret == 0)
 		ret = pfdk_fault_kv_uint(kv, "sigbus", &c->sigbus, 0, 1, err, errlen);
+	if (ret == 0)
+		ret = pfdk_fault_kv_uint(kv, "unknown_zero", &c->unknown_zero, 0, 1, err,
+					 errlen);
 	if (ret < 0)
 		return ret;
 	return pfdk_fault_kv_uint(kv, "fault_around", &c->fault_around, 0,
@@ -1115,6 +1128,7 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 	ud->dev_id = dev->dev_id;
 	ud->registered = true;
 	ud->fault_around = (uint32_t)c->fault_around;
+	ud->unknown_zero = c->unknown_zero != 0;
 	if (c->fd == FD_NONE) {
 		ud->fd = uffd_open(&user_only);
 		if (ud->fd < 0) {
@@ -1184,6 +1198,7 @@ pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name)
 	child = uffd_dev_of((uint16_t)id);
 	child->features = ud->features;
 	child->fault_around = ud->fault_around;
+	child->unknown_zero = ud->unknown_zero; /* the same image view */
 	/* The child inherited the registrations; the kernel has them already. */
 	if (uffd_table_copy(child, ud) < 0) {
 		pfdk_fault_close((uint16_t)id); /* closes fd: wakes the child's faulters */
@@ -1228,7 +1243,7 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 }
 
 static struct pfdk_fault_driver uffd_driver = {
-	.params = "fd=<userfaultfd to adopt> sigbus=<0|1> fault_around=<0-511>",
+	.params = "fd=<userfaultfd to adopt> sigbus=<0|1> fault_around=<0-511> unknown_zero=<0|1>",
 	.conf_size = sizeof(struct uffd_conf),
 	.parse = uffd_parse,
 	.probe = uffd_probe,

@@ -181,6 +181,7 @@ struct uffd_dev {
 	uint64_t note_lost_end;
 	uint32_t note_event;          /* first unknown event type */
 	int note_nofd_err;            /* errno of a FORK event left unread */
+	bool unknown_zero;            /* devargs unknown_zero=1: see uffd_unknown() */
 };
 
 #define UFFD_NOTE_TABLE_LOST (1u << 0)

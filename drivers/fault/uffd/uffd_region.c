@@ -505,6 +505,7 @@ pfdk_uffd_regions(uint16_t dev_id, struct pfdk_uffd_region_info *out,
 			out[k].store_off = r.store_off;
 			out[k].page_size = (uint32_t)r.page_size;
 			out[k].mode = (uint32_t)r.mode;
+			out[k].store = (const struct pfdk_store *)(uintptr_t)r.store;
 		}
 		k++;
 	}
@@ -683,11 +684,37 @@ fill_missing(struct uffd_dev *ud, const struct uffd_region *r,
  * shmem). An unregister that finds nothing mapped leaves the thread to
  * the retry's SIGSEGV (counted stale).
  */
-static void
-uffd_unknown(struct uffd_dev *ud, struct pfdk_fault *f)
+static int
+uffd_unknown(struct uffd_dev *ud, struct pfdk_fault *f, uint64_t dontwake)
 {
 	uint64_t a = f->addr & ~(uint64_t)(UFFD_PAGE_4K - 1);
-	int ret = uffd_unregister_range(ud, a, a + UFFD_PAGE_4K);
+	int ret;
+
+	if (ud->unknown_zero) {
+		/*
+		 * unknown_zero=1 (CRIU's rule: a registered page no pagemap
+		 * entry covers was never touched, so it reads as zero): fill it
+		 * with the zero page and keep the range registered. EAGAIN is an
+		 * event pending: offer the fault again. Refused otherwise
+		 * (hugetlb has no ZEROPAGE): fall back to the unregister below.
+		 */
+		struct uffdio_zeropage z = {
+			.range = { .start = a, .len = UFFD_PAGE_4K },
+			.mode = dontwake ? UFFDIO_ZEROPAGE_MODE_DONTWAKE : 0,
+		};
+
+		if (ioctl(ud->fd, UFFDIO_ZEROPAGE, &z) == 0 || errno == EEXIST) {
+			uffd_xs_add(ud, XS(unknown), 1);
+			return 0;
+		}
+		if (errno == EAGAIN)
+			return -EAGAIN;
+		if (errno == ENOENT || errno == ESRCH) {
+			uffd_xs_add(ud, XS(stale), 1);
+			return 0;
+		}
+	}
+	ret = uffd_unregister_range(ud, a, a + UFFD_PAGE_4K);
 
 	if (ret == -EINVAL) {
 		/*
@@ -706,6 +733,7 @@ uffd_unknown(struct uffd_dev *ud, struct pfdk_fault *f)
 	} else {
 		uffd_xs_add(ud, XS(stale), 1);
 	}
+	return 1; /* the unregister woke the thread */
 }
 
 /*
@@ -724,8 +752,12 @@ uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake)
 
 	f->status = PFDK_FAULT_RESP_SUCCESS;
 	if (!uffd_region_find(ud, f->addr, &r)) {
-		uffd_unknown(ud, f);
-		return 0;
+		ret = uffd_unknown(ud, f, dontwake);
+		if (ret == 0 && wake) {
+			f->drv |= UFFD_DRV_WOKEN;
+			uffd_xs_add(ud, XS(woken), 1);
+		}
+		return ret < 0 ? ret : 0;
 	}
 	if (f->kind == PFDK_FAULT_KIND_WP) {
 		struct uffdio_writeprotect wp = {

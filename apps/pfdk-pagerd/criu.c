@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pfdk-pagerd criu: serve one CRIU lazy restore (docs/pagerd.md), in place
+ * of `criu lazy-pages -D DIR [-W DIR]`.
+ *
+ * The restorer connects to lazy-pages.socket in the work dir once, for all
+ * tasks: per task a 4-byte image pid (a plain send), then one byte with the
+ * task's userfaultfd by SCM_RIGHTS; a zombie sends -pid and no fd; after the
+ * last task the value RSTF. EOF before RSTF means the restore failed.
+ *
+ * Each uffd becomes a PFDK uffd device with one queue, exactly as in the
+ * firecracker mode (pagerd_q_adopt), with unknown_zero=1: every LAZY entry
+ * of pagemap-<pid>.img is a MISSING region over an image store of its
+ * pages in pages-<id>.img, and a registered page no entry covers gets
+ * UFFDIO_ZEROPAGE (never touched before the dump: zero). The driver's
+ * region table is the runtime-to-image map: REMAP moves a range keeping its
+ * store offsets, UNMAP drops it. A FORK child gets its own device with a
+ * copy of the table, so it shares the parent's image view.
+ *
+ * After RSTF every task's remaining pages are pushed in the background,
+ * 2 MiB per UFFDIO_COPY with DONTWAKE and one UFFDIO_WAKE per range, only
+ * in loop passes that answered no fault (real faults first). A task whose
+ * pages are all present is closed; ESRCH says its process is gone. The
+ * daemon exits 0 once no task is left, as criu lazy-pages does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/userfaultfd.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+
+#include "pfdk_store.h"
+#include "pfdk_uffd.h"
+#include "criu_img.h"
+#include "pagerd.h"
+
+#define RSTF 0x52535446 /* "RSTF": every task is restored */
+#define MAX_TASKS 64 /* PFDK_FAULT_MAX_DEVS */
+#define MAX_FDS 4
+#define PUSH_BYTES (2u << 20) /* one background UFFDIO_COPY */
+#define MAX_PAGEMAP (64u << 20) /* bytes of one pagemap image */
+
+enum { EV_LISTEN, EV_SIGNAL, EV_CONN, EV_QUEUE };
+
+/* One task's images: shared by the task and its fork children. */
+struct img {
+	int refs;
+	int vpid;
+	uint8_t *pages;         /* pages-<id>.img, a private read-only copy */
+	size_t pages_len;
+	size_t map_len;         /* of the mapping (pages_len rounded up, > 0) */
+	struct pagerd_pagemap_entry *e;
+	struct pfdk_store **stores; /* per entry; NULL: not LAZY */
+	int n;
+	struct pfdk_store *zero;
+};
+
+struct task {
+	struct pagerd_q q;
+	struct img *img;
+	unsigned int id;
+	int qfd;
+	uint64_t push_addr;     /* background push: next runtime address */
+	uint64_t remaps;        /* ev_remap when this push pass began */
+	uint64_t pushed;        /* pages the push filled */
+	int hint;               /* entry the last push step used */
+	struct pfdk_uffd_region_info *rt;
+	unsigned int rtcap;
+};
+
+static struct {
+	const char *dir;
+	int ep, lsock, sigfd, conn;
+	bool conn_seen, rstf, failed, stop;
+	struct task *tasks[MAX_TASKS];
+	unsigned int ntasks, next_id, rr;
+	uint8_t in[4];          /* the pid being received */
+	size_t have;
+	bool want_fd;
+	int32_t pid;
+} c = { .ep = -1, .lsock = -1, .sigfd = -1, .conn = -1 };
+
+static int tags[4] = { EV_LISTEN, EV_SIGNAL, EV_CONN, EV_QUEUE };
+
+static int
+ep_add(int fd, int kind)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &tags[kind] };
+
+	return epoll_ctl(c.ep, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+/* Read a whole regular file into private anonymous memory (read-only). */
+static int
+load_file(const char *path, size_t max, uint8_t **out, size_t *len, size_t *map_len)
+{
+	struct stat st;
+	size_t off = 0, ml;
+	uint8_t *m;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		return -EINVAL;
+	}
+	*len = (size_t)st.st_size;
+	ml = RTE_ALIGN_CEIL(*len + 1, PAGERD_CRIU_PAGE);
+	m = mmap(NULL, ml, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (off < *len) {
+		n = read(fd, m + off, *len - off);
+		if (n <= 0) {
+			close(fd);
+			munmap(m, ml);
+			return n < 0 ? -errno : -EIO; /* shrank while read */
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	mprotect(m, ml, PROT_READ);
+	*out = m;
+	*map_len = ml;
+	return 0;
+}
+
+static void
+img_put(struct img *im)
+{
+	int i;
+
+	if (im == NULL || --im->refs > 0)
+		return;
+	for (i = 0; i < im->n; i++)
+		if (im->stores != NULL && im->stores[i] != NULL && im->stores[i] != im->zero)
+			pfdk_store_free(im->stores[i]);
+	pfdk_store_free(im->zero);
+	if (im->pages != NULL)
+		munmap(im->pages, im->map_len);
+	free(im->stores);
+	free(im->e);
+	free(im);
+}
+
+/* pagemap-<vpid>.img and its pages-<id>.img; NULL (logged) if refused. */
+static struct img *
+img_load(int vpid)
+{
+	char path[4200], err[160];
+	uint8_t *pm = NULL;
+	size_t pm_len = 0, pm_map = 0, max;
+	uint32_t pages_id = 0;
+	struct img *im;
+	int i, n, ret;
+	bool present = false;
+
+	im = calloc(1, sizeof(*im));
+	if (im == NULL)
+		return NULL;
+	im->refs = 1;
+	im->vpid = vpid;
+	snprintf(path, sizeof(path), "%s/pagemap-%d.img", c.dir, vpid);
+	ret = load_file(path, MAX_PAGEMAP, &pm, &pm_len, &pm_map);
+	if (ret < 0) {
+		LOG("task %d: %s: %s", vpid, path, strerror(-ret));
+		goto fail;
+	}
+	max = pm_len / 4 + 1; /* every entry takes more than 4 bytes */
+	im->e = calloc(max, sizeof(*im->e));
+	if (im->e == NULL)
+		goto fail;
+	n = pagerd_pagemap_parse(pm, pm_len, &pages_id, im->e, max, err, sizeof(err));
+	munmap(pm, pm_map);
+	pm = NULL;
+	if (n < 0) {
+		LOG("task %d: %s: %s", vpid, path, err);
+		goto fail;
+	}
+	im->n = n;
+	for (i = 0; i < n; i++) {
+		if (im->e[i].flags & PAGERD_PE_PARENT) {
+			LOG("task %d: entry at %#" PRIx64 " is in a parent image (pre-dump): not served",
+			    vpid, im->e[i].vaddr);
+			goto fail;
+		}
+		present = present || (im->e[i].flags & PAGERD_PE_PRESENT);
+	}
+	snprintf(path, sizeof(path), "%s/pages-%u.img", c.dir, pages_id);
+	ret = load_file(path, SIZE_MAX / 2, &im->pages, &im->pages_len, &im->map_len);
+	if (ret < 0 && (present || ret != -ENOENT)) {
+		LOG("task %d: %s: %s", vpid, path, strerror(-ret));
+		goto fail;
+	}
+	im->zero = pfdk_store_zero_create();
+	im->stores = calloc((size_t)n + 1, sizeof(*im->stores));
+	if (im->zero == NULL || im->stores == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		const struct pagerd_pagemap_entry *e = &im->e[i];
+		uint64_t len = e->nr_pages * PAGERD_CRIU_PAGE;
+
+		if (!(e->flags & PAGERD_PE_LAZY))
+			continue; /* the restorer filled these itself */
+		if (!(e->flags & PAGERD_PE_PRESENT)) {
+			im->stores[i] = im->zero;
+			continue;
+		}
+		if (e->pages_off > im->pages_len || len > im->pages_len - e->pages_off) {
+			LOG("task %d: entry at %#" PRIx64 " (%" PRIu64 " pages) ends past %s (%zu bytes)",
+			    vpid, e->vaddr, e->nr_pages, path, im->pages_len);
+			goto fail;
+		}
+		im->stores[i] = pfdk_store_image_from_memory(im->pages + e->pages_off, len);
+		if (im->stores[i] == NULL)
+			goto fail;
+	}
+	return im;
+fail:
+	if (pm != NULL)
+		munmap(pm, pm_map);
+	img_put(im);
+	return NULL;
+}
+
+static void
+task_free(struct task *t, const char *why)
+{
+	struct pfdk_uffd_stats st = { 0 };
+	unsigned int i;
+
+	if (t->q.up)
+		pfdk_uffd_stats_get(t->q.dev, &st);
+	if (t->qfd >= 0)
+		epoll_ctl(c.ep, EPOLL_CTL_DEL, t->qfd, NULL);
+	pagerd_q_close(&t->q);
+	LOG("task %d (device %u): %s; %" PRIu64 " faults copied, %" PRIu64 " zero, %" PRIu64
+	    " pages pushed; state freed", t->img != NULL ? t->img->vpid : 0, t->id, why,
+	    st.copies, st.zeropages + st.unknown, t->pushed);
+	img_put(t->img);
+	free(t->rt);
+	for (i = 0; i < MAX_TASKS; i++)
+		if (c.tasks[i] == t)
+			c.tasks[i] = NULL;
+	c.ntasks--;
+	free(t);
+}
+
+/* A slot and a task around queue @p q's device (already set up). */
+static struct task *
+task_new(void)
+{
+	struct task *t;
+	int i;
+
+	for (i = 0; i < MAX_TASKS && c.tasks[i] != NULL; i++)
+		;
+	if (i == MAX_TASKS)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->qfd = -1;
+	t->id = c.next_id++;
+	c.tasks[i] = t;
+	c.ntasks++;
+	return t;
+}
+
+static int
+task_start(struct task *t)
+{
+	int ret = pfdk_fault_start(t->q.dev);
+
+	if (ret == 0) {
+		t->qfd = pfdk_fault_queue_fd(t->q.dev, 0);
+		ret = t->qfd < 0 ? t->qfd : ep_add(t->qfd, EV_QUEUE);
+		if (ret < 0)
+			t->qfd = -1;
+	}
+	return ret;
+}
+
+/* A task's uffd arrived: serve its lazy areas from its images. */
+static void
+task_add(int vpid, int fd)
+{
+	struct img *im;
+	struct task *t;
+	int i, ret;
+
+	if (!pagerd_is_userfaultfd(fd)) {
+		LOG("task %d: the fd sent is not a userfaultfd", vpid);
+		close(fd);
+		c.failed = true;
+		return;
+	}
+	im = img_load(vpid);
+	t = im != NULL ? task_new() : NULL;
+	if (t == NULL) {
+		if (im != NULL)
+			LOG("task %d: more than %d tasks", vpid, MAX_TASKS);
+		img_put(im);
+		close(fd); /* unregisters its areas: the task sees zeros, never hangs */
+		c.failed = true;
+		return;
+	}
+	t->img = im;
+	ret = pagerd_q_adopt(&t->q, fd, t->id, "unknown_zero=1");
+	if (!t->q.up) {
+		LOG("task %d: device uffd%u,fd=%d: %s", vpid, t->id, fd, strerror(-ret));
+		close(fd);
+	}
+	for (i = 0; ret == 0 && i < im->n; i++)
+		if (im->stores[i] != NULL)
+			ret = pfdk_uffd_region_register(t->q.dev, (void *)(uintptr_t)im->e[i].vaddr,
+							im->e[i].nr_pages * PAGERD_CRIU_PAGE,
+							PFDK_UFFD_MODE_MISSING, im->stores[i],
+							PAGERD_CRIU_PAGE);
+	if (ret == 0)
+		ret = task_start(t);
+	if (ret < 0) {
+		LOG("task %d: setting up its device: %s", vpid, strerror(-ret));
+		c.failed = true;
+		task_free(t, "refused");
+		return;
+	}
+	LOG("task %d: serving %d pagemap entries on device %u", vpid, im->n, t->q.dev);
+}
+
+/* FORK events the task's device read: each child shares its image view. */
+static void
+adopt_forks(struct task *parent)
+{
+	char name[32];
+	struct task *t;
+	int id;
+
+	for (;;) {
+		snprintf(name, sizeof(name), "uffd%u", c.next_id);
+		id = pfdk_uffd_fork_adopt(parent->q.dev, name);
+		if (id == -EAGAIN)
+			return;
+		t = id >= 0 ? task_new() : NULL; /* takes c.next_id, the name's */
+		if (t == NULL) {
+			if (id >= 0)
+				pfdk_fault_close((uint16_t)id); /* wakes the child's faulters */
+			else
+				c.next_id++;
+			LOG("task %d: fork child not served (%s): it sees zero pages",
+			    parent->img->vpid, id >= 0 ? "too many tasks" : strerror(-id));
+			continue;
+		}
+		t->img = parent->img;
+		t->img->refs++;
+		if (pagerd_q_setup(&t->q, (uint16_t)id) < 0 || task_start(t) < 0) {
+			task_free(t, "fork child: device setup failed");
+			continue;
+		}
+		LOG("task %d: fork child on device %u shares its images", parent->img->vpid,
+		    t->q.dev);
+	}
+}
+
+/* The entry whose store @p s is (image stores are one per entry). */
+static const struct pagerd_pagemap_entry *
+entry_of(struct task *t, const struct pfdk_store *s)
+{
+	struct img *im = t->img;
+	int i;
+
+	if (t->hint < im->n && im->stores[t->hint] == s)
+		return &im->e[t->hint];
+	for (i = 0; i < im->n; i++)
+		if (im->stores[i] == s) {
+			t->hint = i;
+			return &im->e[i];
+		}
+	return NULL;
+}
+
+/*
+ * One background step: fill up to PUSH_BYTES of the first region at or
+ * after push_addr. @return 1 progress, 0 every page is present, -ESRCH the
+ * process is gone, -EAGAIN an event is pending (read it, try again).
+ */
+static int
+push_step(struct task *t)
+{
+	const struct pfdk_uffd_region_info *r = NULL;
+	const struct pagerd_pagemap_entry *e;
+	struct pfdk_uffd_stats st;
+	uint64_t a, len, done;
+	int n, i, ret;
+	long err = 0;
+
+	n = pfdk_uffd_regions(t->q.dev, t->rt, t->rtcap);
+	if (n > (int)t->rtcap) {
+		void *p = realloc(t->rt, (size_t)n * 2 * sizeof(*t->rt));
+
+		if (p == NULL)
+			return -ENOMEM;
+		t->rt = p;
+		t->rtcap = (unsigned int)n * 2;
+		n = pfdk_uffd_regions(t->q.dev, t->rt, t->rtcap);
+	}
+	for (i = 0; i < n && i < (int)t->rtcap; i++)
+		if (t->rt[i].start + t->rt[i].len > t->push_addr &&
+		    (r == NULL || t->rt[i].start < r->start))
+			r = &t->rt[i];
+	if (r == NULL) {
+		/* A REMAP during the pass may have moved a range behind us. */
+		if (pfdk_uffd_stats_get(t->q.dev, &st) == 0 && st.ev_remap != t->remaps) {
+			t->remaps = st.ev_remap;
+			t->push_addr = 0;
+			return 1;
+		}
+		return 0;
+	}
+	a = RTE_MAX(t->push_addr, r->start);
+	len = RTE_MIN(r->start + r->len - a, (uint64_t)PUSH_BYTES);
+	e = entry_of(t, r->store);
+	if (r->store == t->img->zero || e == NULL) {
+		struct uffdio_zeropage z = {
+			.range = { .start = a, .len = len },
+			.mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE,
+		};
+
+		ret = ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_ZEROPAGE, &z);
+		err = ret < 0 ? errno : 0;
+		done = ret == 0 ? len : z.zeropage > 0 ? (uint64_t)z.zeropage : 0;
+	} else {
+		struct uffdio_copy cp = {
+			.dst = a,
+			.src = (uintptr_t)(t->img->pages + e->pages_off + r->store_off +
+					   (a - r->start)),
+			.len = len,
+			.mode = UFFDIO_COPY_MODE_DONTWAKE,
+		};
+
+		ret = ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_COPY, &cp);
+		err = ret < 0 ? errno : 0;
+		done = ret == 0 ? len : cp.copy > 0 ? (uint64_t)cp.copy : 0;
+	}
+	if (done > 0) {
+		/* A fault raised on these pages meanwhile wakes now, once per range. */
+		struct uffdio_range w = { .start = a, .len = done };
+
+		ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_WAKE, &w);
+		t->pushed += done / PAGERD_CRIU_PAGE;
+		t->push_addr = a + done;
+		if (done == len)
+			return 1;
+	}
+	switch (err) {
+	case 0:
+		return 1;
+	case EEXIST: /* present (faulted or pushed): skip that page */
+		t->push_addr = a + done + PAGERD_CRIU_PAGE;
+		return 1;
+	case EAGAIN: /* an event first; the table may change */
+		t->push_addr = a + done;
+		return -EAGAIN;
+	case ESRCH:
+		return -ESRCH;
+	case ENOENT: /* unmapped since: the table follows once the event is read */
+		t->push_addr = a + len;
+		return 1;
+	default:
+		LOG("task %d: background fill at %#" PRIx64 ": %s; left to faults",
+		    t->img->vpid, a, strerror((int)err));
+		t->push_addr = a + len;
+		return 1;
+	}
+}
+
+/* One push step for the next task in turn. @return true if one progressed. */
+static bool
+push_some(void)
+{
+	unsigned int k;
+	int ret;
+
+	for (k = 0; k < MAX_TASKS; k++) {
+		struct task *t = c.tasks[(c.rr + k) % MAX_TASKS];
+
+		if (t == NULL)
+			continue;
+		c.rr = (c.rr + k + 1) % MAX_TASKS;
+		ret = push_step(t);
+		if (ret == -EAGAIN) {
+			pfdk_fault_queue_service(t->q.dev, 0, true);
+			return true;
+		}
+		if (ret == -ESRCH) {
+			task_free(t, "process gone");
+			return true;
+		}
+		if (ret == 0) {
+			task_free(t, "every page delivered");
+			return true;
+		}
+		if (ret < 0) {
+			LOG("task %d: background fill: %s", t->img->vpid, strerror(-ret));
+			c.failed = true;
+			task_free(t, "background fill failed");
+			return true;
+		}
+		return true;
+	}
+	return false;
+}
+
+static void
+conn_close(void)
+{
+	if (c.conn >= 0) {
+		epoll_ctl(c.ep, EPOLL_CTL_DEL, c.conn, NULL);
+		close(c.conn);
+		c.conn = -1;
+	}
+}
+
+/* The restore is over without RSTF: log, and stop serving. */
+static void
+restore_failed(const char *why)
+{
+	LOG("restore failed: %s", why);
+	conn_close();
+	c.failed = true;
+	c.stop = true;
+}
+
+static void
+conn_read(void)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+	} cm;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmh;
+	int fds[MAX_FDS], nfds, i;
+	ssize_t got;
+	char b;
+	size_t k;
+
+	for (;;) {
+		if (c.rstf) {
+			char sink[64];
+
+			got = recv(c.conn, sink, sizeof(sink), MSG_DONTWAIT);
+			if (got < 0 && (errno == EAGAIN || errno == EINTR))
+				return;
+			if (got > 0)
+				LOG("bytes after RSTF: connection closed (the restore is not affected)");
+			conn_close();
+			return;
+		}
+		if (!c.want_fd) {
+			got = recv(c.conn, c.in + c.have, sizeof(c.in) - c.have, MSG_DONTWAIT);
+			if (got < 0 && (errno == EAGAIN || errno == EINTR))
+				return;
+			if (got <= 0) {
+				restore_failed(got == 0 ? "the restorer closed the connection before RSTF" :
+					       strerror(errno));
+				return;
+			}
+			c.have += (size_t)got;
+			if (c.have < sizeof(c.in))
+				continue;
+			c.have = 0;
+			memcpy(&c.pid, c.in, sizeof(c.pid));
+			if (c.pid == RSTF) {
+				LOG("RSTF: every task is restored; pushing the remaining pages of %u task(s)",
+				    c.ntasks);
+				c.rstf = true;
+			} else if (c.pid < 0 && c.pid != INT32_MIN) {
+				LOG("task %d: a zombie, nothing to serve", -c.pid);
+			} else if (c.pid == 0 || c.pid == INT32_MIN) {
+				restore_failed("malformed message (pid 0)");
+				return;
+			} else {
+				c.want_fd = true;
+			}
+			continue;
+		}
+		iov.iov_base = &b;
+		iov.iov_len = 1;
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		got = recvmsg(c.conn, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		nfds = 0;
+		for (cmh = got < 0 ? NULL : CMSG_FIRSTHDR(&mh); cmh != NULL; cmh = CMSG_NXTHDR(&mh, cmh)) {
+			if (cmh->cmsg_level != SOL_SOCKET || cmh->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (k = 0; k < (cmh->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cmh) + k * sizeof(int), sizeof(fd));
+				if (nfds < MAX_FDS)
+					fds[nfds++] = fd;
+				else
+					close(fd);
+			}
+		}
+		if (got <= 0 || nfds != 1 || (mh.msg_flags & MSG_CTRUNC)) {
+			for (i = 0; i < nfds; i++)
+				close(fds[i]);
+			if (got == 0)
+				restore_failed("the restorer closed the connection before RSTF");
+			else if (got < 0)
+				restore_failed(strerror(errno));
+			else {
+				LOG("task %d: malformed message: %d fds with its byte, want one userfaultfd",
+				    c.pid, nfds);
+				restore_failed("malformed message");
+			}
+			return;
+		}
+		c.want_fd = false;
+		task_add(c.pid, fds[0]);
+	}
+}
+
+static void
+do_accept(void)
+{
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	int s;
+
+	s = accept4(c.lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (s < 0)
+		return;
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+		LOG("SO_PEERCRED: %s; connection closed", strerror(errno));
+		close(s);
+		return;
+	}
+	if (!pagerd_uid_allowed(cr.uid)) {
+		LOG("peer pid %d uid %u not allowed (--allow-uid); connection closed",
+		    (int)cr.pid, (unsigned int)cr.uid);
+		close(s);
+		return;
+	}
+	if (c.conn_seen) {
+		LOG("peer pid %d: one restore per daemon, it is served already; connection closed",
+		    (int)cr.pid);
+		close(s);
+		return;
+	}
+	c.conn_seen = true;
+	c.conn = s;
+	if (ep_add(s, EV_CONN) < 0)
+		restore_failed("epoll");
+	else
+		LOG("restorer pid %d uid %u connected", (int)cr.pid, (unsigned int)cr.uid);
+}
+
+int
+pagerd_criu_run(const char *img_dir, const char *work_dir)
+{
+	struct epoll_event ev[64];
+	char path[4200];
+	unsigned int work;
+	sigset_t ss;
+	int i, n, timeout;
+
+	c.dir = img_dir;
+	snprintf(path, sizeof(path), "%s/lazy-pages.socket", work_dir);
+	c.lsock = pagerd_listen(path);
+	if (c.lsock < 0)
+		return 1;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	c.sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	c.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (c.sigfd < 0 || c.ep < 0 || ep_add(c.lsock, EV_LISTEN) < 0 ||
+	    ep_add(c.sigfd, EV_SIGNAL) < 0) {
+		LOG("epoll/signalfd: %s", strerror(errno));
+		return 1;
+	}
+	LOG("criu: serving the images in %s on %s", img_dir, path);
+	while (!c.stop && !(c.rstf && c.ntasks == 0)) {
+		work = 0;
+		timeout = -1;
+		for (i = 0; i < MAX_TASKS; i++) {
+			struct task *t = c.tasks[i];
+
+			if (t == NULL)
+				continue;
+			work += pagerd_q_pass(&t->q);
+			adopt_forks(t);
+			if (pagerd_q_busy(&t->q))
+				timeout = 0;
+		}
+		/* Real faults first: the push runs in passes that answered none. */
+		if (c.rstf && work == 0 && push_some())
+			timeout = 0;
+		n = epoll_wait(c.ep, ev, (int)RTE_DIM(ev), work > 0 ? 0 : timeout);
+		if (n < 0 && errno != EINTR) {
+			LOG("epoll_wait: %s", strerror(errno));
+			c.failed = true;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			int kind = *(int *)ev[i].data.ptr;
+
+			if (kind == EV_LISTEN)
+				do_accept();
+			else if (kind == EV_SIGNAL) {
+				LOG("signal: stopping");
+				c.stop = true;
+				if (c.ntasks > 0)
+					c.failed = true;
+			} else if (kind == EV_CONN && c.conn >= 0)
+				conn_read();
+			/* EV_QUEUE only wakes the loop: the next pass serves it. */
+		}
+	}
+	for (i = 0; i < MAX_TASKS; i++)
+		if (c.tasks[i] != NULL)
+			task_free(c.tasks[i], "daemon stopping");
+	conn_close();
+	close(c.lsock);
+	unlink(path);
+	close(c.sigfd);
+	close(c.ep);
+	LOG("criu: %s", c.failed ? "the restore failed or was cut short" :
+	    "every page delivered");
+	return c.failed ? 1 : 0;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PAGERD_H
+#define PAGERD_H
+
+/**
+ * @file
+ * What pfdk-pagerd's modes share: a client's userfaultfd adopted as a PFDK
+ * uffd device with one queue, served by one loop (recv ->
+ * pfdk_uffd_resolve_burst -> respond), the listening socket and the peer
+ * checks.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <rte_mempool.h>
+
+#include "pfdk_fault.h"
+
+#define PAGERD_BURST 32
+#define PAGERD_MAX_UIDS 16
+
+#define LOG(...) do { fprintf(stderr, "pfdk-pagerd: " __VA_ARGS__); fputc('\n', stderr); } while (0)
+
+/** One served device queue and the faults it holds between passes. */
+struct pagerd_q {
+	uint16_t dev;
+	bool up;                                 /**< created: close it */
+	struct pfdk_fault *un[PAGERD_BURST];     /**< received, not resolved yet */
+	uint16_t nun;
+	struct pfdk_fault *resp[2 * PAGERD_BURST]; /**< resolved, not responded yet */
+	uint16_t nresp;
+};
+
+/** Allowed peer uids (--allow-uid; default the daemon's and root). */
+extern uid_t pagerd_uids[PAGERD_MAX_UIDS];
+extern int pagerd_nuids;
+/** The descriptor pool every queue takes from. */
+extern struct rte_mempool *pagerd_pool;
+
+bool pagerd_uid_allowed(uid_t u);
+/** Parse --allow-uid's argument into pagerd_uids; -1 (logged) if bad. */
+int pagerd_add_uid(const char *arg);
+/** fd is a userfaultfd (/proc/self/fd/N -> anon_inode:[userfaultfd]). */
+bool pagerd_is_userfaultfd(int fd);
+/** Listen on @p path, created 0600 (a stale socket is replaced); -1 logged. */
+int pagerd_listen(const char *path);
+
+/**
+ * Adopt userfaultfd @p fd as device "uffd<id>[,<extra>]" with one queue
+ * (configured and set up, not started). On success the device owns @p fd;
+ * on failure the caller still does. @return 0 or -errno (logged by caller).
+ */
+int pagerd_q_adopt(struct pagerd_q *q, int fd, unsigned int id, const char *extra);
+/** Configure and set up the queue of an existing device (a fork child). */
+int pagerd_q_setup(struct pagerd_q *q, uint16_t dev);
+/**
+ * One pass: respond what is resolved, receive, resolve. A resolve held up
+ * by a pending event (EAGAIN) is offered again; a pass without progress
+ * lets the driver read the event now. @return faults answered.
+ */
+unsigned int pagerd_q_pass(struct pagerd_q *q);
+/** Faults are held, or parked in the driver: the queue's fd will not say. */
+bool pagerd_q_busy(struct pagerd_q *q);
+/** Answer what is resolved, close the device (stop answers the rest). */
+void pagerd_q_close(struct pagerd_q *q);
+
+/**
+ * The criu mode (criu.c): serve one CRIU lazy restore from the images in
+ * @p img_dir, listening on lazy-pages.socket in @p work_dir.
+ * @return the exit status: 0 every page delivered (or its task gone), 1 the
+ * restore failed or a client was refused.
+ */
+int pagerd_criu_run(const char *img_dir, const char *work_dir);
+
+#endif /* PAGERD_H */
