@@ -236,6 +236,13 @@ munmap_in_flight(void **state)
 		usleep(100);
 	/* The first half goes while its fault is held. */
 	assert_int_equal(munmap(fx.mem, fx.len / 2), 0);
+	/*
+	 * munmap() returns once its UNMAP event is read, which is before the
+	 * poller has cut the table and counted it: wait (bounded) for that.
+	 */
+	for (int i = 0; i < 5000 && ut_xstats(fx.dev).ev_unmap < 1; i++)
+		usleep(1000);
+	assert_int_equal(ut_xstats(fx.dev).ev_unmap, 1);
 	assert_int_equal(pfdk_uffd_regions(fx.dev, NULL, 0), 1);
 	__atomic_store_n(&release_fill, 1, __ATOMIC_RELEASE); /* the one resolver is held: let it go first */
 	pthread_join(th, &got);
