@@ -358,9 +358,29 @@ sample(int fd, struct sample *s, char *buf)
 	v = tel_cmd(fd, "/pfdk/info", buf, REPLY_MAX);
 	if (v != NULL)
 		members(v, info_cb, s);
-	v = tel_cmd(fd, "/pfdk/lcores", buf, REPLY_MAX);
-	if (v != NULL)
-		members(v, lc_cb, s);
+	/*
+	 * One lcore per reply: DPDK drops what does not fit in 16 KiB, about
+	 * 25 lcores of /pfdk/lcores. A process without /pfdk/lcore_list
+	 * (older) answers null to it: read /pfdk/lcores whole then.
+	 */
+	v = tel_cmd(fd, "/pfdk/lcore_list", buf, REPLY_MAX);
+	if (v != NULL && *ws(v) == '[') {
+		int lids[MAX_LCORES], nl = 0;
+
+		for (p = ws(v); *p == '[' || *p == ',' || *p == ' '; p++)
+			if (p[1] >= '0' && p[1] <= '9' && nl < MAX_LCORES)
+				lids[nl++] = (int)strtol(p + 1, NULL, 10);
+		for (k = 0; k < (unsigned int)nl; k++) {
+			snprintf(cmd, sizeof(cmd), "/pfdk/lcores,%d", lids[k]);
+			v = tel_cmd(fd, cmd, buf, REPLY_MAX);
+			if (v != NULL && *ws(v) == '{')
+				members(v, lc_cb, s);
+		}
+	} else {
+		v = tel_cmd(fd, "/pfdk/lcores", buf, REPLY_MAX);
+		if (v != NULL)
+			members(v, lc_cb, s);
+	}
 	v = tel_cmd(fd, "/pfdk/latency", buf, REPLY_MAX);
 	if (v != NULL && *ws(v) == '{') {
 		s->have_lat = true;

@@ -6,6 +6,12 @@
  * them, so a percentile may lag by the faults of that instant: fine for
  * monitoring.
  *
+ * DPDK 22.11 caps a reply at 16 KiB and drops, silently, what does not
+ * fit: /pfdk/lcores with every lcore holds about 25 of them. Past that a
+ * client reads /pfdk/lcore_list and then /pfdk/lcores,<lcore> one by one
+ * (pfdk-top does, always), the way /ethdev/list and /ethdev/stats,<id>
+ * split ethdev's.
+ *
  * /pfdk/latency,window keeps one earlier copy of the merged histogram (the
  * previous windowed call's) and answers the percentiles of what was
  * recorded since: one window for the whole process, so two clients asking
@@ -77,22 +83,32 @@ lcore_placement(const struct pfdk_pipeline *p, uint16_t w, unsigned int lcore,
 	rte_tel_data_add_dict_string(c, "queues", q[0] != '\0' ? q : "-");
 }
 
+/* What /pfdk/lcores fills: every lcore, or the one asked for. */
+struct lcores_arg {
+	struct rte_tel_data *d;
+	long only; /* -1: all */
+};
+
 static void
 lcores_one(const struct pfdk_pipeline *p, void *arg)
 {
-	struct rte_tel_data *d = arg;
+	struct lcores_arg *a = arg;
+	struct rte_tel_data *d = a->d;
 	struct pfdk_lcore_stats st;
 	uint16_t w;
 
 	for (w = 0; w < pfdk_pipeline_worker_count(p); w++) {
-		struct rte_tel_data *c = rte_tel_data_alloc();
+		struct rte_tel_data *c;
 		unsigned int lcore;
 		enum pfdk_role role;
 		char name[16];
 
+		pfdk_pipeline_worker_lcore(p, w, &lcore, &role);
+		if (a->only >= 0 && (long)lcore != a->only)
+			continue;
+		c = rte_tel_data_alloc();
 		if (c == NULL)
 			return;
-		pfdk_pipeline_worker_lcore(p, w, &lcore, &role);
 		pfdk_pipeline_worker_stats(p, w, &st, NULL);
 		rte_tel_data_start_dict(c);
 		rte_tel_data_add_dict_string(c, "role", pfdk_role_name(role));
@@ -119,13 +135,60 @@ lcores_one(const struct pfdk_pipeline *p, void *arg)
 	}
 }
 
+/* "7" -> 7; anything else (sign, junk, past RTE_MAX_LCORE) -> -1. */
+static long
+lcore_param(const char *params)
+{
+	char *end;
+	long v;
+
+	if (params == NULL || params[0] < '0' || params[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(params, &end, 10);
+	if (errno != 0 || *end != '\0' || v >= RTE_MAX_LCORE)
+		return -1;
+	return v;
+}
+
 static int
 telemetry_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct lcores_arg a = { .d = d, .only = -1 };
+
+	RTE_SET_USED(cmd);
+	if (params != NULL && params[0] != '\0') {
+		a.only = lcore_param(params);
+		if (a.only < 0)
+			return -EINVAL; /* the client reads null */
+	}
+	rte_tel_data_start_dict(d);
+	pfdk_pipeline_foreach_live(lcores_one, &a);
+	return 0;
+}
+
+static void
+lcore_list_one(const struct pfdk_pipeline *p, void *arg)
+{
+	struct rte_tel_data *d = arg;
+	uint16_t w;
+
+	for (w = 0; w < pfdk_pipeline_worker_count(p); w++) {
+		unsigned int lcore;
+		enum pfdk_role role;
+
+		pfdk_pipeline_worker_lcore(p, w, &lcore, &role);
+		rte_tel_data_add_array_int(d, (int)lcore);
+	}
+}
+
+static int
+telemetry_lcore_list(const char *cmd, const char *params, struct rte_tel_data *d)
+{
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	rte_tel_data_start_dict(d);
-	pfdk_pipeline_foreach_live(lcores_one, d);
+	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+	pfdk_pipeline_foreach_live(lcore_list_one, d);
 	return 0;
 }
 
@@ -329,7 +392,9 @@ telemetry_info(const char *cmd, const char *params, struct rte_tel_data *d)
 RTE_INIT(pfdk_pipeline_init_telemetry)
 {
 	rte_telemetry_register_cmd("/pfdk/lcores", telemetry_lcores,
-		"Returns each PFDK worker lcore's counters. Takes no parameters");
+		"Returns each PFDK worker lcore's counters (one reply holds about 25). Parameter: int lcore_id, that lcore only");
+	rte_telemetry_register_cmd("/pfdk/lcore_list", telemetry_lcore_list,
+		"Returns the lcore ids of the PFDK workers. Takes no parameters");
 	rte_telemetry_register_cmd("/pfdk/latency", telemetry_latency,
 		"Returns pollers' latency percentiles (ns) since start. Parameter: window, since the previous windowed call");
 	rte_telemetry_register_cmd("/pfdk/info", telemetry_info,

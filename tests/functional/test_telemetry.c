@@ -180,6 +180,22 @@ main(int argc, char **argv)
 	      "busy_cycles not in 1..total_cycles");
 	CHECK(field(out2, "timestamp_ns") != UINT64_MAX && field(out2, "tsc") != UINT64_MAX,
 	      "/pfdk/latency: no timestamp_ns or tsc");
+	/*
+	 * One lcore at a time (a reply holds about 25 of them): the list
+	 * names lcore 1, /pfdk/lcores,1 is that poller alone, an lcore
+	 * without a worker is an empty dict and a bad id is refused (null).
+	 */
+	CHECK(client("/pfdk/lcore_list\n/pfdk/lcores,1\n", out1, sizeof(out1)) == 0,
+	      "client: %s", out1);
+	CHECK(strstr(out1, "\"/pfdk/lcore_list\": [1]") != NULL, "lcore_list: %s", out1);
+	CHECK(strstr(out1, "\"/pfdk/lcores\": {\"1\": {\"role\": \"poller\"") != NULL,
+	      "/pfdk/lcores,1: %s", out1);
+	CHECK(client("/pfdk/lcores,0\n/pfdk/lcores,x1\n/pfdk/lcores,-1\n", out1,
+		     sizeof(out1)) == 0, "client: %s", out1);
+	CHECK(strstr(out1, "\"/pfdk/lcores\": {}") != NULL, "/pfdk/lcores,0: %s", out1);
+	CHECK(strstr(out1, "\"/pfdk/lcores\": null") != NULL &&
+	      strstr(strstr(out1, "\"/pfdk/lcores\": null") + 1, "\"/pfdk/lcores\": null") != NULL,
+	      "bad lcore ids not refused: %s", out1);
 	CHECK(client("/pfdk/info\n", out1, sizeof(out1)) == 0, "client: %s", out1);
 	CHECK(strstr(out1, "\"layout\": \"colocated\"") != NULL &&
 	      strstr(out1, "\"profile\": ") != NULL, "/pfdk/info: %s", out1);
