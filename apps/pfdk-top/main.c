@@ -8,7 +8,8 @@
  * Once an interval it asks the process, over the socket
  * <runtime dir>/dpdk_telemetry.v2 (SOCK_SEQPACKET, one JSON reply per
  * command, the protocol dpdk-telemetry.py speaks), for /pfdk/info,
- * /pfdk/devs, /pfdk/stats,<id> of each device, /pfdk/lcores and
+ * /pfdk/devs, /pfdk/stats,<id> of each device, /pfdk/lcore_list and
+ * /pfdk/lcores,<lcore> of each worker (a reply holds 16 KiB at most),
  * /pfdk/latency (cumulative and ",window"), and prints per-device and
  * per-lcore rates over the interval (the difference of two samples over
  * the time between them), each lcore's busy % (busy over total TSC cycles
