@@ -25,7 +25,9 @@
 
 #include <rte_common.h>
 #include <rte_kvargs.h>
+#include <rte_mempool.h>
 
+#include "pfdk_counter.h"
 #include "pfdk_fault.h"
 
 #ifdef __cplusplus
@@ -192,6 +194,31 @@ struct pfdk_fault_dev *pfdk_fault_dev_get(uint16_t dev_id);
 int pfdk_fault_kv_uint(const struct rte_kvargs *kv, const char *key,
 		       uint64_t *val, uint64_t min, uint64_t max, char *err,
 		       size_t errlen);
+
+/**
+ * Take descriptors for a receive burst of up to @p n records from @p pool:
+ * all @p n, or, when the pool is short, the largest n >> k it can give.
+ * Each try is all-or-nothing (rte_mempool_get_bulk()), so nothing is ever
+ * half-taken and put back, and halving lets a nearly empty pool still hand
+ * out a few descriptors instead of none. A short burst counts once in
+ * @p nodesc (the queue's pfdk_fault_stats::nodesc counter; owner only).
+ * Inline and allocation-free: drivers call it on their receive path.
+ *
+ * @return
+ *   Descriptors now in faults[0 .. ret), 0 when the pool has none.
+ */
+static inline uint16_t
+pfdk_fault_desc_take(struct rte_mempool *pool, struct pfdk_fault **faults,
+		     uint16_t n, uint64_t *nodesc)
+{
+	if (likely(rte_mempool_get_bulk(pool, (void **)faults, n) == 0))
+		return n;
+	pfdk_counter_add(nodesc, 1);
+	do {
+		n >>= 1;
+	} while (n != 0 && rte_mempool_get_bulk(pool, (void **)faults, n) != 0);
+	return n;
+}
 
 /** The class's logtype, "pfdk.fault". */
 extern int pfdk_fault_logtype;

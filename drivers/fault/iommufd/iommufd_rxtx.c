@@ -600,12 +600,9 @@ iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	if (n == 0)
 		return 0;
 	/* Descriptors first: with a short pool, read fewer groups. */
-	while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0) {
-		pfdk_counter_add(&q->st.nodesc, 1);
-		n >>= 1;
-		if (n == 0)
-			return 0;
-	}
+	n = pfdk_fault_desc_take(q->pool, faults, (uint16_t)n, &q->st.nodesc);
+	if (n == 0)
+		return 0;
 	if (ready == 0) {
 		read_more(q, n);
 		ready = q->rready - q->rhead;

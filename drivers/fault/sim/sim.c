@@ -186,17 +186,9 @@ sim_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 			v = 0;
 		return 0;
 	}
-	/* All-or-nothing from the pool; halve on a shortage so a nearly empty
-	 * pool still makes progress. One short receive counts once.
-	 */
-	if (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0) {
-		pfdk_counter_add(&q->st.nodesc, 1);
-		do {
-			n >>= 1;
-			if (n == 0)
-				return 0;
-		} while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0);
-	}
+	n = pfdk_fault_desc_take(q->pool, faults, n, &q->st.nodesc);
+	if (n == 0)
+		return 0;
 	for (i = 0; i < n; i++) {
 		struct pfdk_fault *f = faults[i];
 		struct sim_group *g;

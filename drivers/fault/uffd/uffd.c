@@ -462,22 +462,6 @@ msg_to_fault(struct uffd_queue *q, const struct uffd_msg *m,
 }
 
 /*
- * Descriptors for up to @n records: all, or (pool short) the largest
- * power-of-two share that fits, so a nearly empty pool still serves.
- */
-static uint16_t
-take_descs(struct uffd_queue *q, struct pfdk_fault **faults, uint16_t n)
-{
-	if (likely(rte_mempool_get_bulk(q->pool, (void **)faults, n) == 0))
-		return n;
-	pfdk_counter_add(&q->st.nodesc, 1);
-	do {
-		n >>= 1;
-	} while (n != 0 && rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0);
-	return n;
-}
-
-/*
  * Messages into descriptors (@got of them in faults[]), events handled
  * here; stops at the first page fault with no descriptor left.
  * @return messages used; *k = descriptors filled.
@@ -556,7 +540,7 @@ bl_take(struct uffd_queue *q, struct pfdk_fault **faults, uint16_t nb)
 
 	if (n == 0)
 		return 0;
-	n = take_descs(q, faults, n);
+	n = pfdk_fault_desc_take(q->pool, faults, n, &q->st.nodesc);
 	now = rte_rdtsc();
 	for (i = 0; i < n; i++)
 		msg_to_fault(q, &q->bl[q->bl_head++ & (q->bl_cap - 1)], faults[i], now);
@@ -647,7 +631,7 @@ uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	 * event, is the service call's job: uffd_service().)
 	 */
 	want = n;
-	n = take_descs(q, faults, n);
+	n = pfdk_fault_desc_take(q->pool, faults, n, &q->st.nodesc);
 	if (n != 0) {
 		r = uffd_read(q, q->msgs, (size_t)n * sizeof(struct uffd_msg));
 		if (r > 0)
@@ -697,7 +681,8 @@ uffd_parse_msgs(void *queue, const void *buf, uint32_t len, struct pfdk_fault **
 	}
 	/* Events need no descriptor: with none, events still go through. */
 	if (likely(uffd_bl_count(q) == 0 && n != 0 && m != 0))
-		d = take_descs(q, faults, (uint16_t)RTE_MIN((uint32_t)n, m));
+		d = pfdk_fault_desc_take(q->pool, faults,
+					 (uint16_t)RTE_MIN((uint32_t)n, m), &q->st.nodesc);
 	used = take_msgs(q, buf, m, faults, d, &k);
 	recv_done(q, faults, d, k);
 	*consumed = used * (uint32_t)sizeof(struct uffd_msg);
