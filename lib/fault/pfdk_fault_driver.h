@@ -36,6 +36,26 @@ extern "C" {
 
 struct pfdk_fault_dev;
 
+/**
+ * A queue's counters, owned by the class (DPDK's struct eth_queue_stats):
+ * the driver embeds one in its queue state, points dev->queue_stats[q] at
+ * it in queue_setup, and bumps it on its fast path with pfdk_counter_add()
+ * (only the queue's owner lcore writes it); the class sums them over the
+ * queues for pfdk_fault_stats_get() and zeroes them for
+ * pfdk_fault_stats_reset(). Fields mean what pfdk_fault_stats' do.
+ */
+struct pfdk_fault_queue_stats {
+	uint64_t received;    /**< records handed out */
+	uint64_t responded;   /**< records passed back */
+	uint64_t groups;      /**< responses posted (one per group) */
+	uint64_t invalid;     /**< of which INVALID */
+	uint64_t nodesc;      /**< receives short of descriptors */
+	uint64_t full;        /**< receives the source held back */
+	uint64_t errors;      /**< responses the source rejected */
+	uint64_t aborted;     /**< groups answered INVALID by stop */
+	uint64_t outstanding; /**< gauge, not a counter: reset keeps it */
+};
+
 /** Device states. */
 enum pfdk_fault_dev_state {
 	PFDK_FAULT_DEV_UNUSED = 0,  /**< slot free */
@@ -66,10 +86,14 @@ struct pfdk_fault_dev_ops {
 	int (*dev_stop)(struct pfdk_fault_dev *dev);
 	/** Free dev_private's contents (queues already released). */
 	void (*dev_close)(struct pfdk_fault_dev *dev);
-	/** Sum the per-queue counters. */
+	/**
+	 * Optional: add what the queues' pfdk_fault_queue_stats do not hold
+	 * (counters kept outside the queues) to @p stats, which the class has
+	 * filled with their sums.
+	 */
 	void (*stats_get)(const struct pfdk_fault_dev *dev,
 			  struct pfdk_fault_stats *stats);
-	/** Zero the counters. */
+	/** Optional: zero the driver's own counters (xstats); the class zeroes the queues'. */
 	void (*stats_reset)(struct pfdk_fault_dev *dev);
 	/** Optional: readiness fd of queue q, or -ENOTSUP. */
 	int (*queue_fd)(const struct pfdk_fault_dev *dev, uint16_t q);
@@ -133,6 +157,8 @@ struct pfdk_fault_dev {
 	const struct pfdk_fault_dev_ops *ops;    /**< set by probe */
 	void *dev_private;                       /**< set by probe */
 	void *queues[PFDK_FAULT_MAX_QUEUES];     /**< set by queue_setup */
+	/** Set by queue_setup: the queue's counters, in its own state. */
+	struct pfdk_fault_queue_stats *queue_stats[PFDK_FAULT_MAX_QUEUES];
 };
 
 /** A driver. */

@@ -270,6 +270,7 @@ iommufd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 	q->dev_id = dev->dev_id;
 	q->queue_id = qid;
 	q->name = dev->name;
+	dev->queue_stats[qid] = &q->st;
 	return 0;
 }
 
@@ -287,7 +288,7 @@ iommufd_start(struct pfdk_fault_dev *dev)
 		PFDK_FAULT_LOG(WARNING, "%s: the fault-FD I/O changed after its writes were handed to an engine: the driver writes them itself",
 			       dev->name);
 		q->wring = 0;
-		pfdk_counter_add(&q->st.x.ring_fallbacks, 1);
+		pfdk_counter_add(&q->xs.ring_fallbacks, 1);
 	}
 	return 0;
 }
@@ -333,43 +334,39 @@ iommufd_stop(struct pfdk_fault_dev *dev)
 	for (uint16_t i_ = 0; i_ < (dev)->nb_queues; i_++) { \
 		const struct iommufd_queue *q_ = (dev)->queues[i_]; \
 		if (q_ != NULL) \
-			s_ += pfdk_counter_read(&q_->st.f); \
+			s_ += pfdk_counter_read(&q_->xs.f); \
 	} \
 	s_; })
 
 static void
 iommufd_xstats(const struct pfdk_fault_dev *dev, struct pfdk_iommufd_xstats *x)
 {
-	x->malformed = QSUM(dev, x.malformed);
-	x->rejected = QSUM(dev, x.rejected);
-	x->stale = QSUM(dev, x.stale);
-	x->duplicates = QSUM(dev, x.duplicates);
-	x->bad_status = QSUM(dev, x.bad_status);
-	x->unknown_flags = QSUM(dev, x.unknown_flags);
-	x->grows = QSUM(dev, x.grows);
-	x->read_errors = QSUM(dev, x.read_errors);
-	x->writes = QSUM(dev, x.writes);
-	x->write_pending = QSUM(dev, x.write_pending);
-	x->ring_writes = QSUM(dev, x.ring_writes);
-	x->ring_fallbacks = QSUM(dev, x.ring_fallbacks);
+	x->malformed = QSUM(dev, malformed);
+	x->rejected = QSUM(dev, rejected);
+	x->stale = QSUM(dev, stale);
+	x->duplicates = QSUM(dev, duplicates);
+	x->bad_status = QSUM(dev, bad_status);
+	x->unknown_flags = QSUM(dev, unknown_flags);
+	x->grows = QSUM(dev, grows);
+	x->read_errors = QSUM(dev, read_errors);
+	x->writes = QSUM(dev, writes);
+	x->write_pending = QSUM(dev, write_pending);
+	x->ring_writes = QSUM(dev, ring_writes);
+	x->ring_fallbacks = QSUM(dev, ring_fallbacks);
 }
 
+/*
+ * The class sums the queues' counters; errors are what the checks below
+ * refused, counted by kind in the xstats.
+ */
 static void
 iommufd_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
 {
 	struct pfdk_iommufd_xstats x;
 
 	iommufd_xstats(dev, &x);
-	s->received = QSUM(dev, received);
-	s->responded = QSUM(dev, responded);
-	s->groups = QSUM(dev, groups);
-	s->invalid = QSUM(dev, invalid);
-	s->nodesc = QSUM(dev, nodesc);
-	s->full = QSUM(dev, full);
-	s->aborted = QSUM(dev, aborted);
-	s->outstanding = QSUM(dev, outstanding);
-	s->errors = x.malformed + x.rejected + x.stale + x.duplicates +
-		    x.bad_status + x.read_errors;
+	s->errors += x.malformed + x.rejected + x.stale + x.duplicates +
+		     x.bad_status + x.read_errors;
 }
 
 static void
@@ -377,18 +374,16 @@ iommufd_stats_reset(struct pfdk_fault_dev *dev)
 {
 	uint16_t i;
 
-	/* Outstanding is state, not a counter. */
+	/* write_pending is state, not a counter. */
 	for (i = 0; i < dev->nb_queues; i++) {
 		struct iommufd_queue *q = dev->queues[i];
-		uint64_t out, pend;
+		uint64_t pend;
 
 		if (q == NULL)
 			continue;
-		out = q->st.outstanding;
-		pend = q->st.x.write_pending;
-		memset(&q->st, 0, sizeof(q->st));
-		q->st.outstanding = out;
-		q->st.x.write_pending = pend;
+		pend = q->xs.write_pending;
+		memset(&q->xs, 0, sizeof(q->xs));
+		q->xs.write_pending = pend;
 	}
 }
 

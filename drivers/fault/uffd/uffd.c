@@ -793,6 +793,7 @@ uffd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	if (n != 0)
 		rte_mempool_put_bulk(q->pool, (void **)faults, n);
 	pfdk_counter_add(&q->st.responded, n);
+	pfdk_counter_add(&q->st.groups, n); /* every fault is its own group */
 	pfdk_counter_add(&q->st.invalid, invalid);
 	pfdk_counter_sub(&q->st.outstanding, n);
 	return n;
@@ -829,6 +830,7 @@ uffd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 	q->dev_id = dev->dev_id;
 	q->queue_id = qid;
 	dev->queues[qid] = q;
+	dev->queue_stats[qid] = &q->st;
 	return 0;
 }
 
@@ -965,42 +967,25 @@ uffd_close(struct pfdk_fault_dev *dev)
 	dev->dev_private = NULL;
 }
 
+/* The class sums the queue's counters; add the resolvers' failures. */
 static void
 uffd_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
 {
 	const struct uffd_dev *ud = dev->dev_private;
-	const struct uffd_queue *q = dev->queues[0];
 
-	s->errors = __atomic_load_n(&ud->errors, __ATOMIC_RELAXED);
+	s->errors += __atomic_load_n(&ud->errors, __ATOMIC_RELAXED);
 	uffd_notes_flush((struct uffd_dev *)(uintptr_t)ud); /* a control call */
-	if (q == NULL)
-		return;
-	s->received = pfdk_counter_read(&q->st.received);
-	s->responded = pfdk_counter_read(&q->st.responded);
-	s->groups = s->responded;
-	s->invalid = pfdk_counter_read(&q->st.invalid);
-	s->nodesc = pfdk_counter_read(&q->st.nodesc);
-	s->errors += pfdk_counter_read(&q->st.errors);
-	s->aborted = pfdk_counter_read(&q->st.aborted);
-	s->outstanding = pfdk_counter_read(&q->st.outstanding);
 }
 
 static void
 uffd_stats_reset(struct pfdk_fault_dev *dev)
 {
 	struct uffd_dev *ud = dev->dev_private;
-	struct uffd_queue *q = dev->queues[0];
 	size_t i;
 
 	for (i = 0; i < RTE_DIM(ud->xs.v); i++)
 		__atomic_store_n(&ud->xs.v[i], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&ud->errors, 0, __ATOMIC_RELAXED);
-	if (q != NULL) {
-		uint64_t out = q->st.outstanding;
-
-		memset(&q->st, 0, sizeof(q->st));
-		q->st.outstanding = out; /* state, not a counter */
-	}
 }
 
 static int

@@ -106,16 +106,6 @@ struct uffd_xstats {
 };
 #define XS(field) (offsetof(struct pfdk_uffd_stats, field) / sizeof(uint64_t))
 
-struct uffd_queue_stats {
-	uint64_t received;
-	uint64_t responded;
-	uint64_t invalid;
-	uint64_t nodesc;
-	uint64_t errors;
-	uint64_t aborted;
-	uint64_t outstanding;
-};
-
 /*
  * Backlog: page-fault messages read from the kernel but not handed out yet,
  * oldest first. The kernel's read() returns every pending fault before any
@@ -133,7 +123,7 @@ struct uffd_queue {
 	uint16_t dev_id;
 	uint16_t queue_id;
 	int socket_id;
-	struct uffd_queue_stats st; /* owner lcore writes */
+	struct pfdk_fault_queue_stats st; /* class's; owner lcore writes */
 	struct uffd_msg *bl;        /* backlog ring, bl_cap entries */
 	uint32_t bl_cap;            /* power of 2 */
 	uint32_t bl_head;           /* next to hand out (free-running) */
