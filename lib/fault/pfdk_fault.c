@@ -448,6 +448,8 @@ pfdk_fault_dev_create(const char *devargs)
 	rte_spinlock_lock(&devs_lock);
 	devs[id] = dev;
 	nb_devs++;
+	fp_objs[id].dev_private = dev->dev_private;
+	__atomic_store_n(&fp_objs[id].driver, drv, __ATOMIC_RELEASE);
 	rte_spinlock_unlock(&devs_lock);
 	PFDK_FAULT_LOG(DEBUG, "%s: created as device %d (driver %s) from '%s'",
 		       name, id, drv->name, devargs);
@@ -673,6 +675,8 @@ pfdk_fault_close(uint16_t dev_id)
 	rte_spinlock_lock(&devs_lock);
 	devs[dev_id] = NULL;
 	nb_devs--;
+	__atomic_store_n(&fp_objs[dev_id].driver, NULL, __ATOMIC_RELEASE);
+	fp_objs[dev_id].dev_private = NULL;
 	rte_spinlock_unlock(&devs_lock);
 	dev->ops->dev_close(dev);
 	PFDK_FAULT_LOG(DEBUG, "%s: closed (device %u)", dev->name, dev_id);

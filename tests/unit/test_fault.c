@@ -880,6 +880,32 @@ test_desc_take(void **state)
 	rte_mempool_free(mp);
 }
 
+/*
+ * The fast-path object carries the device's dev_private from create to
+ * close, in every state, so per-fault driver calls need no registry.
+ */
+static void
+test_fp_dev_private(void **state)
+{
+	struct rte_mempool *mp = pool_make("p_fpdev", 64, 0);
+	const struct pfdk_fault_dev *dev;
+	uint16_t id;
+
+	(void)state;
+	id = dev_up("sim23", mp, 1);
+	dev = pfdk_fault_dev_get(id);
+	assert_non_null(dev);
+	assert_non_null(dev->dev_private);
+	assert_ptr_equal(pfdk_fault_fp_objs[id].dev_private, dev->dev_private);
+	assert_ptr_equal(pfdk_fault_fp_objs[id].driver, dev->driver);
+	assert_int_equal(pfdk_fault_stop(id), 0);
+	assert_ptr_equal(pfdk_fault_fp_objs[id].dev_private, dev->dev_private);
+	assert_int_equal(pfdk_fault_close(id), 0);
+	assert_null(pfdk_fault_fp_objs[id].dev_private);
+	assert_null(pfdk_fault_fp_objs[id].driver);
+	rte_mempool_free(mp);
+}
+
 /* Stop answers every outstanding group INVALID, partly received ones too. */
 static void
 test_stop_aborts(void **state)
@@ -1122,6 +1148,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_life_cycle),
 		cmocka_unit_test(test_max_devs),
 		cmocka_unit_test(test_desc_take),
+		cmocka_unit_test(test_fp_dev_private),
 		cmocka_unit_test(test_receive_all),
 		cmocka_unit_test(test_large_groups),
 		cmocka_unit_test(test_cookie_reuse),

@@ -47,8 +47,6 @@ struct uffd_conf {
 	UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | \
 	UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_POISON | UFFD_FEATURE_MOVE)
 
-static struct pfdk_fault_driver uffd_driver;
-
 struct uffd_dev *
 uffd_dev_of(uint16_t dev_id)
 {
@@ -1212,7 +1210,7 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 	return 0;
 }
 
-static struct pfdk_fault_driver uffd_driver = {
+struct pfdk_fault_driver uffd_driver = {
 	.params = "fd=<userfaultfd to adopt> sigbus=<0|1> fault_around=<0-511> unknown_zero=<0|1>",
 	.conf_size = sizeof(struct uffd_conf),
 	.parse = uffd_parse,

@@ -271,4 +271,24 @@ void uffd_inthread_forget(struct uffd_dev *ud);
 /* uffd.c */
 struct uffd_dev *uffd_dev_of(uint16_t dev_id);
 
+extern struct pfdk_fault_driver uffd_driver;
+
+/*
+ * uffd_dev_of() for the per-fault path: the device's fast-path object
+ * holds its dev_private, so no registry lookup per fault. NULL when
+ * @dev_id is not (or no longer) a uffd device.
+ */
+static inline struct uffd_dev *
+uffd_fp_dev(uint16_t dev_id)
+{
+	const struct pfdk_fault_fp_object *o;
+
+	if (unlikely(dev_id >= PFDK_FAULT_MAX_DEVS))
+		return NULL;
+	o = &pfdk_fault_fp_objs[dev_id];
+	if (unlikely(__atomic_load_n(&o->driver, __ATOMIC_ACQUIRE) != &uffd_driver))
+		return NULL;
+	return o->dev_private;
+}
+
 #endif /* PFDK_UFFD_PRIV_H */
