@@ -37,9 +37,6 @@ RTE_LOG_REGISTER_SUFFIX(pfdk_iommufd_logtype, iommufd, INFO);
 
 static struct pfdk_fault_driver iommufd_driver;
 
-/* Devices by id, for the resolve policy's range lookups on any lcore. */
-static const struct iommufd_dev *by_id[PFDK_FAULT_MAX_DEVS];
-
 static int
 range_one(const char *key, const char *value, void *opaque)
 {
@@ -190,7 +187,6 @@ iommufd_close(struct pfdk_fault_dev *dev)
 
 	if (d == NULL)
 		return;
-	__atomic_store_n(&by_id[dev->dev_id], NULL, __ATOMIC_RELEASE);
 	iommufd_hw_free(dev, d);
 	pfdk_iommufd_emu_free(d->emu);
 	rte_free(d);
@@ -561,7 +557,6 @@ iommufd_probe(struct pfdk_fault_dev *dev, const void *conf)
 		return ret;
 	}
 	dev->ops = &iommufd_ops;
-	__atomic_store_n(&by_id[dev->dev_id], d, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -659,13 +654,18 @@ pfdk_iommufd_emu_get(uint16_t dev_id)
 int
 pfdk_iommufd_in_range(uint16_t dev_id, uint64_t addr, uint32_t len)
 {
+	const struct pfdk_fault_fp_object *o;
 	const struct iommufd_dev *d;
 	uint64_t end = addr + (len ? len : 1);
 	unsigned int i;
 
 	if (dev_id >= PFDK_FAULT_MAX_DEVS)
 		return 0;
-	d = __atomic_load_n(&by_id[dev_id], __ATOMIC_ACQUIRE);
+	/* Per fault, on any lcore: the fast-path object, not the registry. */
+	o = &pfdk_fault_fp_objs[dev_id];
+	if (__atomic_load_n(&o->driver, __ATOMIC_ACQUIRE) != &iommufd_driver)
+		return 0;
+	d = o->dev_private;
 	if (d == NULL || end < addr)
 		return 0;
 	for (i = 0; i < d->conf.nb_ranges; i++)
