@@ -15,6 +15,7 @@
 #include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
+#include "pfdk_counter.h"
 #include "pfdk_fault.h"
 #include "pfdk_fault_driver.h"
 
@@ -447,6 +448,8 @@ pfdk_fault_dev_create(const char *devargs)
 	rte_spinlock_lock(&devs_lock);
 	devs[id] = dev;
 	nb_devs++;
+	fp_objs[id].dev_private = dev->dev_private;
+	__atomic_store_n(&fp_objs[id].driver, drv, __ATOMIC_RELEASE);
 	rte_spinlock_unlock(&devs_lock);
 	PFDK_FAULT_LOG(DEBUG, "%s: created as device %d (driver %s) from '%s'",
 		       name, id, drv->name, devargs);
@@ -483,10 +486,37 @@ queues_release(struct pfdk_fault_dev *dev)
 
 	for (q = 0; q < PFDK_FAULT_MAX_QUEUES; q++) {
 		if (dev->queues[q] != NULL) {
+			dev->queue_stats[q] = NULL;
 			dev->ops->queue_release(dev, q);
 			dev->queues[q] = NULL;
 		}
 	}
+}
+
+/* Sum the queues' class-owned counters, then let the driver add its own. */
+static void
+stats_sum(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *st)
+{
+	uint16_t q;
+
+	memset(st, 0, sizeof(*st));
+	for (q = 0; q < dev->nb_queues; q++) {
+		const struct pfdk_fault_queue_stats *qs = dev->queue_stats[q];
+
+		if (qs == NULL)
+			continue;
+		st->received += pfdk_counter_read(&qs->received);
+		st->responded += pfdk_counter_read(&qs->responded);
+		st->groups += pfdk_counter_read(&qs->groups);
+		st->invalid += pfdk_counter_read(&qs->invalid);
+		st->nodesc += pfdk_counter_read(&qs->nodesc);
+		st->full += pfdk_counter_read(&qs->full);
+		st->errors += pfdk_counter_read(&qs->errors);
+		st->aborted += pfdk_counter_read(&qs->aborted);
+		st->outstanding += pfdk_counter_read(&qs->outstanding);
+	}
+	if (dev->ops->stats_get != NULL)
+		dev->ops->stats_get(dev, st);
 }
 
 int
@@ -550,6 +580,7 @@ pfdk_fault_queue_setup(uint16_t dev_id, uint16_t queue_id,
 		return -EINVAL;
 	}
 	if (dev->queues[queue_id] != NULL) {
+		dev->queue_stats[queue_id] = NULL;
 		dev->ops->queue_release(dev, queue_id);
 		dev->queues[queue_id] = NULL;
 	}
@@ -611,7 +642,7 @@ pfdk_fault_stop(uint16_t dev_id)
 		return -ENODEV;
 	if (dev->state != PFDK_FAULT_DEV_STARTED)
 		return 0;
-	dev->ops->stats_get(dev, &st);
+	stats_sum(dev, &st);
 	aborted = st.aborted;
 	/*
 	 * Detach the fast path first, so nothing is received after the
@@ -622,8 +653,7 @@ pfdk_fault_stop(uint16_t dev_id)
 	fp_object_reset(dev_id);
 	dev->state = PFDK_FAULT_DEV_CONFIGURED;
 	ret = dev->ops->dev_stop(dev);
-	memset(&st, 0, sizeof(st));
-	dev->ops->stats_get(dev, &st);
+	stats_sum(dev, &st);
 	if (st.aborted > aborted)
 		PFDK_FAULT_LOG(WARNING, "%s: stop answered %" PRIu64 " outstanding group(s) INVALID",
 			       dev->name, st.aborted - aborted);
@@ -645,6 +675,8 @@ pfdk_fault_close(uint16_t dev_id)
 	rte_spinlock_lock(&devs_lock);
 	devs[dev_id] = NULL;
 	nb_devs--;
+	__atomic_store_n(&fp_objs[dev_id].driver, NULL, __ATOMIC_RELEASE);
+	fp_objs[dev_id].dev_private = NULL;
 	rte_spinlock_unlock(&devs_lock);
 	dev->ops->dev_close(dev);
 	PFDK_FAULT_LOG(DEBUG, "%s: closed (device %u)", dev->name, dev_id);
@@ -661,8 +693,7 @@ pfdk_fault_stats_get(uint16_t dev_id, struct pfdk_fault_stats *stats)
 		return -ENODEV;
 	if (stats == NULL)
 		return -EINVAL;
-	memset(stats, 0, sizeof(*stats));
-	dev->ops->stats_get(dev, stats);
+	stats_sum(dev, stats);
 	return 0;
 }
 
@@ -670,10 +701,23 @@ int
 pfdk_fault_stats_reset(uint16_t dev_id)
 {
 	struct pfdk_fault_dev *dev = dev_lookup(dev_id);
+	uint16_t q;
 
 	if (dev == NULL)
 		return -ENODEV;
-	dev->ops->stats_reset(dev);
+	for (q = 0; q < dev->nb_queues; q++) {
+		struct pfdk_fault_queue_stats *qs = dev->queue_stats[q];
+		uint64_t out;
+
+		if (qs == NULL)
+			continue;
+		/* Outstanding is state, not a counter: it survives the reset. */
+		out = qs->outstanding;
+		memset(qs, 0, sizeof(*qs));
+		qs->outstanding = out;
+	}
+	if (dev->ops->stats_reset != NULL)
+		dev->ops->stats_reset(dev);
 	return 0;
 }
 
@@ -814,8 +858,7 @@ telemetry_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_spinlock_unlock(&devs_lock);
 		return -ENODEV;
 	}
-	memset(&st, 0, sizeof(st));
-	dev->ops->stats_get(dev, &st);
+	stats_sum(dev, &st);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "name", dev->name);
 	rte_tel_data_add_dict_string(d, "driver", dev->driver->name);

@@ -19,6 +19,7 @@
 #include <rte_common.h>
 
 struct pfdk_fault;
+struct pfdk_fault_driver;
 
 /** @internal Driver receive function. */
 typedef uint16_t (*pfdk_fault_recv_t)(void *queue, struct pfdk_fault **faults,
@@ -42,6 +43,14 @@ typedef void (*pfdk_fault_write_done_t)(void *queue, int32_t res);
 /** @internal Fast-path object of one device. */
 
 struct pfdk_fault_fp_object {
+	/**
+	 * The device's dev_private, first (rte_dmadev_core.h), from probe to
+	 * close whatever the state, so a driver's per-fault calls (uffd's
+	 * resolvers) reach their device without the control-plane registry.
+	 */
+	void *dev_private;
+	/** Who dev_private belongs to (set before it is read, see above). */
+	const struct pfdk_fault_driver *driver;
 	void **queues;                /**< driver's per-queue state, by queue id */
 	pfdk_fault_recv_t recv;       /**< receive burst */
 	pfdk_fault_respond_t respond; /**< respond burst */

@@ -25,7 +25,9 @@
 
 #include <rte_common.h>
 #include <rte_kvargs.h>
+#include <rte_mempool.h>
 
+#include "pfdk_counter.h"
 #include "pfdk_fault.h"
 
 #ifdef __cplusplus
@@ -33,6 +35,26 @@ extern "C" {
 #endif
 
 struct pfdk_fault_dev;
+
+/**
+ * A queue's counters, owned by the class (DPDK's struct eth_queue_stats):
+ * the driver embeds one in its queue state, points dev->queue_stats[q] at
+ * it in queue_setup, and bumps it on its fast path with pfdk_counter_add()
+ * (only the queue's owner lcore writes it); the class sums them over the
+ * queues for pfdk_fault_stats_get() and zeroes them for
+ * pfdk_fault_stats_reset(). Fields mean what pfdk_fault_stats' do.
+ */
+struct pfdk_fault_queue_stats {
+	uint64_t received;    /**< records handed out */
+	uint64_t responded;   /**< records passed back */
+	uint64_t groups;      /**< responses posted (one per group) */
+	uint64_t invalid;     /**< of which INVALID */
+	uint64_t nodesc;      /**< receives short of descriptors */
+	uint64_t full;        /**< receives the source held back */
+	uint64_t errors;      /**< responses the source rejected */
+	uint64_t aborted;     /**< groups answered INVALID by stop */
+	uint64_t outstanding; /**< gauge, not a counter: reset keeps it */
+};
 
 /** Device states. */
 enum pfdk_fault_dev_state {
@@ -64,10 +86,14 @@ struct pfdk_fault_dev_ops {
 	int (*dev_stop)(struct pfdk_fault_dev *dev);
 	/** Free dev_private's contents (queues already released). */
 	void (*dev_close)(struct pfdk_fault_dev *dev);
-	/** Sum the per-queue counters. */
+	/**
+	 * Optional: add what the queues' pfdk_fault_queue_stats do not hold
+	 * (counters kept outside the queues) to @p stats, which the class has
+	 * filled with their sums.
+	 */
 	void (*stats_get)(const struct pfdk_fault_dev *dev,
 			  struct pfdk_fault_stats *stats);
-	/** Zero the counters. */
+	/** Optional: zero the driver's own counters (xstats); the class zeroes the queues'. */
 	void (*stats_reset)(struct pfdk_fault_dev *dev);
 	/** Optional: readiness fd of queue q, or -ENOTSUP. */
 	int (*queue_fd)(const struct pfdk_fault_dev *dev, uint16_t q);
@@ -131,6 +157,8 @@ struct pfdk_fault_dev {
 	const struct pfdk_fault_dev_ops *ops;    /**< set by probe */
 	void *dev_private;                       /**< set by probe */
 	void *queues[PFDK_FAULT_MAX_QUEUES];     /**< set by queue_setup */
+	/** Set by queue_setup: the queue's counters, in its own state. */
+	struct pfdk_fault_queue_stats *queue_stats[PFDK_FAULT_MAX_QUEUES];
 };
 
 /** A driver. */
@@ -192,6 +220,31 @@ struct pfdk_fault_dev *pfdk_fault_dev_get(uint16_t dev_id);
 int pfdk_fault_kv_uint(const struct rte_kvargs *kv, const char *key,
 		       uint64_t *val, uint64_t min, uint64_t max, char *err,
 		       size_t errlen);
+
+/**
+ * Take descriptors for a receive burst of up to @p n records from @p pool:
+ * all @p n, or, when the pool is short, the largest n >> k it can give.
+ * Each try is all-or-nothing (rte_mempool_get_bulk()), so nothing is ever
+ * half-taken and put back, and halving lets a nearly empty pool still hand
+ * out a few descriptors instead of none. A short burst counts once in
+ * @p nodesc (the queue's pfdk_fault_stats::nodesc counter; owner only).
+ * Inline and allocation-free: drivers call it on their receive path.
+ *
+ * @return
+ *   Descriptors now in faults[0 .. ret), 0 when the pool has none.
+ */
+static inline uint16_t
+pfdk_fault_desc_take(struct rte_mempool *pool, struct pfdk_fault **faults,
+		     uint16_t n, uint64_t *nodesc)
+{
+	if (likely(rte_mempool_get_bulk(pool, (void **)faults, n) == 0))
+		return n;
+	pfdk_counter_add(nodesc, 1);
+	do {
+		n >>= 1;
+	} while (n != 0 && rte_mempool_get_bulk(pool, (void **)faults, n) != 0);
+	return n;
+}
 
 /** The class's logtype, "pfdk.fault". */
 extern int pfdk_fault_logtype;

@@ -26,6 +26,7 @@
 #include <rte_mempool.h>
 
 #include "pfdk_fault.h"
+#include "pfdk_fault_driver.h"
 #include "pfdk_sim.h"
 #include "test_common.h"
 
@@ -851,6 +852,60 @@ test_pool_shortage(void **state)
 	rte_mempool_free(mp);
 }
 
+/*
+ * The drivers' descriptor helper: all or the largest halving the pool
+ * holds, one nodesc per short take, nothing left half-taken.
+ */
+static void
+test_desc_take(void **state)
+{
+	struct rte_mempool *mp = pool_make("p_take", 5, 0);
+	struct pfdk_fault *f[8], *g[8], *h[8];
+	uint64_t nodesc = 0;
+
+	(void)state;
+	assert_int_equal(pfdk_fault_desc_take(mp, f, 2, &nodesc), 2);
+	assert_int_equal(nodesc, 0);
+	assert_int_equal(pfdk_fault_desc_take(mp, g, 8, &nodesc), 2);
+	assert_int_equal(nodesc, 1);
+	assert_int_equal(pfdk_fault_desc_take(mp, h, 8, &nodesc), 1);
+	assert_int_equal(nodesc, 2);
+	assert_int_equal(rte_mempool_avail_count(mp), 0);
+	assert_int_equal(pfdk_fault_desc_take(mp, h + 1, 8, &nodesc), 0);
+	assert_int_equal(nodesc, 3);
+	rte_mempool_put_bulk(mp, (void **)f, 2);
+	rte_mempool_put_bulk(mp, (void **)g, 2);
+	rte_mempool_put_bulk(mp, (void **)h, 1);
+	assert_int_equal(rte_mempool_avail_count(mp), 5);
+	rte_mempool_free(mp);
+}
+
+/*
+ * The fast-path object carries the device's dev_private from create to
+ * close, in every state, so per-fault driver calls need no registry.
+ */
+static void
+test_fp_dev_private(void **state)
+{
+	struct rte_mempool *mp = pool_make("p_fpdev", 64, 0);
+	const struct pfdk_fault_dev *dev;
+	uint16_t id;
+
+	(void)state;
+	id = dev_up("sim23", mp, 1);
+	dev = pfdk_fault_dev_get(id);
+	assert_non_null(dev);
+	assert_non_null(dev->dev_private);
+	assert_ptr_equal(pfdk_fault_fp_objs[id].dev_private, dev->dev_private);
+	assert_ptr_equal(pfdk_fault_fp_objs[id].driver, dev->driver);
+	assert_int_equal(pfdk_fault_stop(id), 0);
+	assert_ptr_equal(pfdk_fault_fp_objs[id].dev_private, dev->dev_private);
+	assert_int_equal(pfdk_fault_close(id), 0);
+	assert_null(pfdk_fault_fp_objs[id].dev_private);
+	assert_null(pfdk_fault_fp_objs[id].driver);
+	rte_mempool_free(mp);
+}
+
 /* Stop answers every outstanding group INVALID, partly received ones too. */
 static void
 test_stop_aborts(void **state)
@@ -1092,6 +1147,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_life_cycle),
 		cmocka_unit_test(test_max_devs),
+		cmocka_unit_test(test_desc_take),
+		cmocka_unit_test(test_fp_dev_private),
 		cmocka_unit_test(test_receive_all),
 		cmocka_unit_test(test_large_groups),
 		cmocka_unit_test(test_cookie_reuse),

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <rte_log.h>
@@ -76,6 +78,67 @@ test_names_before_init(void **state)
 	if (strstr(list, "RTE_LOG_DEFAULT_LOGTYPE") != NULL)
 		fail_msg("a log type without a name:\n%s", list);
 	free(list);
+}
+
+/*
+ * One driver's name selects that driver only: with
+ * --log-level=pfdk.fault.uffd:debug, uffd logs at debug and the class and
+ * the other drivers keep their level. Runs in a child, before this
+ * process starts its own EAL (it can start only once).
+ */
+static int
+one_driver_child(void)
+{
+	char *argv[] = {
+		(char *)(uintptr_t)"test_log",
+		(char *)(uintptr_t)"--lcores", (char *)(uintptr_t)"0",
+		(char *)(uintptr_t)"--no-telemetry",
+		(char *)(uintptr_t)"--no-pci",
+		(char *)(uintptr_t)"--log-level=lib.eal:warning",
+		(char *)(uintptr_t)"--log-level=pfdk.fault.uffd:debug",
+		NULL,
+	};
+	static const char *const others[] = {
+		"pfdk.fault", "pfdk.fault.iommufd", "pfdk.fault.sim", "pfdk.pipeline",
+	};
+	char *list, lvl[32];
+	unsigned int i;
+
+	if (pfdk_init(7, argv) < 0) {
+		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	list = log_types();
+	if (level_of(list, "pfdk.fault.uffd", lvl, sizeof(lvl)) == NULL ||
+	    strcmp(lvl, "debug") != 0) {
+		fprintf(stderr, "pfdk.fault.uffd not at debug:\n%s", list);
+		return 1;
+	}
+	for (i = 0; i < RTE_DIM(others); i++)
+		if (level_of(list, others[i], lvl, sizeof(lvl)) == NULL ||
+		    strcmp(lvl, "debug") == 0) {
+			fprintf(stderr, "%s absent or at debug:\n%s", others[i], list);
+			return 1;
+		}
+	free(list);
+	return 0;
+}
+
+static void
+test_one_driver(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(one_driver_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void
@@ -144,6 +207,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_before_init),
+		cmocka_unit_test(test_one_driver),
 		cmocka_unit_test(test_debug_after_init),
 	};
 

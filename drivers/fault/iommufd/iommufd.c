@@ -37,9 +37,6 @@ RTE_LOG_REGISTER_SUFFIX(pfdk_iommufd_logtype, iommufd, INFO);
 
 static struct pfdk_fault_driver iommufd_driver;
 
-/* Devices by id, for the resolve policy's range lookups on any lcore. */
-static const struct iommufd_dev *by_id[PFDK_FAULT_MAX_DEVS];
-
 static int
 range_one(const char *key, const char *value, void *opaque)
 {
@@ -190,7 +187,6 @@ iommufd_close(struct pfdk_fault_dev *dev)
 
 	if (d == NULL)
 		return;
-	__atomic_store_n(&by_id[dev->dev_id], NULL, __ATOMIC_RELEASE);
 	iommufd_hw_free(dev, d);
 	pfdk_iommufd_emu_free(d->emu);
 	rte_free(d);
@@ -270,6 +266,7 @@ iommufd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 	q->dev_id = dev->dev_id;
 	q->queue_id = qid;
 	q->name = dev->name;
+	dev->queue_stats[qid] = &q->st;
 	return 0;
 }
 
@@ -287,7 +284,7 @@ iommufd_start(struct pfdk_fault_dev *dev)
 		PFDK_FAULT_LOG(WARNING, "%s: the fault-FD I/O changed after its writes were handed to an engine: the driver writes them itself",
 			       dev->name);
 		q->wring = 0;
-		pfdk_counter_add(&q->st.x.ring_fallbacks, 1);
+		pfdk_counter_add(&q->xs.ring_fallbacks, 1);
 	}
 	return 0;
 }
@@ -333,43 +330,39 @@ iommufd_stop(struct pfdk_fault_dev *dev)
 	for (uint16_t i_ = 0; i_ < (dev)->nb_queues; i_++) { \
 		const struct iommufd_queue *q_ = (dev)->queues[i_]; \
 		if (q_ != NULL) \
-			s_ += pfdk_counter_read(&q_->st.f); \
+			s_ += pfdk_counter_read(&q_->xs.f); \
 	} \
 	s_; })
 
 static void
 iommufd_xstats(const struct pfdk_fault_dev *dev, struct pfdk_iommufd_xstats *x)
 {
-	x->malformed = QSUM(dev, x.malformed);
-	x->rejected = QSUM(dev, x.rejected);
-	x->stale = QSUM(dev, x.stale);
-	x->duplicates = QSUM(dev, x.duplicates);
-	x->bad_status = QSUM(dev, x.bad_status);
-	x->unknown_flags = QSUM(dev, x.unknown_flags);
-	x->grows = QSUM(dev, x.grows);
-	x->read_errors = QSUM(dev, x.read_errors);
-	x->writes = QSUM(dev, x.writes);
-	x->write_pending = QSUM(dev, x.write_pending);
-	x->ring_writes = QSUM(dev, x.ring_writes);
-	x->ring_fallbacks = QSUM(dev, x.ring_fallbacks);
+	x->malformed = QSUM(dev, malformed);
+	x->rejected = QSUM(dev, rejected);
+	x->stale = QSUM(dev, stale);
+	x->duplicates = QSUM(dev, duplicates);
+	x->bad_status = QSUM(dev, bad_status);
+	x->unknown_flags = QSUM(dev, unknown_flags);
+	x->grows = QSUM(dev, grows);
+	x->read_errors = QSUM(dev, read_errors);
+	x->writes = QSUM(dev, writes);
+	x->write_pending = QSUM(dev, write_pending);
+	x->ring_writes = QSUM(dev, ring_writes);
+	x->ring_fallbacks = QSUM(dev, ring_fallbacks);
 }
 
+/*
+ * The class sums the queues' counters; errors are what the checks below
+ * refused, counted by kind in the xstats.
+ */
 static void
 iommufd_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
 {
 	struct pfdk_iommufd_xstats x;
 
 	iommufd_xstats(dev, &x);
-	s->received = QSUM(dev, received);
-	s->responded = QSUM(dev, responded);
-	s->groups = QSUM(dev, groups);
-	s->invalid = QSUM(dev, invalid);
-	s->nodesc = QSUM(dev, nodesc);
-	s->full = QSUM(dev, full);
-	s->aborted = QSUM(dev, aborted);
-	s->outstanding = QSUM(dev, outstanding);
-	s->errors = x.malformed + x.rejected + x.stale + x.duplicates +
-		    x.bad_status + x.read_errors;
+	s->errors += x.malformed + x.rejected + x.stale + x.duplicates +
+		     x.bad_status + x.read_errors;
 }
 
 static void
@@ -377,18 +370,16 @@ iommufd_stats_reset(struct pfdk_fault_dev *dev)
 {
 	uint16_t i;
 
-	/* Outstanding is state, not a counter. */
+	/* write_pending is state, not a counter. */
 	for (i = 0; i < dev->nb_queues; i++) {
 		struct iommufd_queue *q = dev->queues[i];
-		uint64_t out, pend;
+		uint64_t pend;
 
 		if (q == NULL)
 			continue;
-		out = q->st.outstanding;
-		pend = q->st.x.write_pending;
-		memset(&q->st, 0, sizeof(q->st));
-		q->st.outstanding = out;
-		q->st.x.write_pending = pend;
+		pend = q->xs.write_pending;
+		memset(&q->xs, 0, sizeof(q->xs));
+		q->xs.write_pending = pend;
 	}
 }
 
@@ -566,7 +557,6 @@ iommufd_probe(struct pfdk_fault_dev *dev, const void *conf)
 		return ret;
 	}
 	dev->ops = &iommufd_ops;
-	__atomic_store_n(&by_id[dev->dev_id], d, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -664,13 +654,18 @@ pfdk_iommufd_emu_get(uint16_t dev_id)
 int
 pfdk_iommufd_in_range(uint16_t dev_id, uint64_t addr, uint32_t len)
 {
+	const struct pfdk_fault_fp_object *o;
 	const struct iommufd_dev *d;
 	uint64_t end = addr + (len ? len : 1);
 	unsigned int i;
 
 	if (dev_id >= PFDK_FAULT_MAX_DEVS)
 		return 0;
-	d = __atomic_load_n(&by_id[dev_id], __ATOMIC_ACQUIRE);
+	/* Per fault, on any lcore: the fast-path object, not the registry. */
+	o = &pfdk_fault_fp_objs[dev_id];
+	if (__atomic_load_n(&o->driver, __ATOMIC_ACQUIRE) != &iommufd_driver)
+		return 0;
+	d = o->dev_private;
 	if (d == NULL || end < addr)
 		return 0;
 	for (i = 0; i < d->conf.nb_ranges; i++)

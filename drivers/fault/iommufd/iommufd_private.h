@@ -11,6 +11,7 @@
 #include <rte_common.h>
 #include <rte_mempool.h>
 
+#include "pfdk_fault_driver.h"
 #include "pfdk_iommufd.h"
 
 #define IOMMUFD_REC sizeof(struct pfdk_iommu_hwpt_pgfault)
@@ -59,18 +60,6 @@ struct iommufd_meta {
 	uint32_t idx;
 };
 
-struct iommufd_qstats {
-	uint64_t received;
-	uint64_t responded;
-	uint64_t groups;
-	uint64_t invalid;
-	uint64_t nodesc;
-	uint64_t full;
-	uint64_t aborted;
-	uint64_t outstanding; /* groups tracked + responses not yet written */
-	struct pfdk_iommufd_xstats x;
-};
-
 struct iommufd_queue {
 	const struct pfdk_iommufd_io *io;
 	void *io_ctx;
@@ -114,7 +103,8 @@ struct iommufd_queue {
 	uint16_t queue_id;
 	int socket_id;
 	const char *name;
-	struct iommufd_qstats st; /* written by the queue's owner only */
+	struct pfdk_fault_queue_stats st; /* class's; queue's owner writes */
+	struct pfdk_iommufd_xstats xs;    /* the driver's own; owner writes */
 } __rte_cache_aligned;
 
 /* Most bytes of driver data data= carries (a nested HWPT's, e.g. vtd_s1 is 32). */

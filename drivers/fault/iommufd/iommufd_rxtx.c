@@ -151,11 +151,11 @@ grp_answer(struct iommufd_queue *q, struct iommufd_group *g)
 static void
 reject(struct iommufd_queue *q, uint32_t i)
 {
-	pfdk_counter_add(&q->st.x.rejected, 1);
-	if (log_this(q->st.x.rejected))
+	pfdk_counter_add(&q->xs.rejected, 1);
+	if (log_this(q->xs.rejected))
 		PFDK_FAULT_LOG(WARNING, "%s: response {cookie %u, code %u} refused by the fault FD (EINVAL): unknown or already answered; %" PRIu64 " so far",
 			       q->name, q->wbuf[i].cookie, q->wbuf[i].code,
-			       q->st.x.rejected);
+			       q->xs.rejected);
 }
 
 /*
@@ -210,7 +210,7 @@ wr_commit(struct iommufd_queue *q, uint32_t off)
 		if (q->wn != 0)
 			memmove(q->wbuf, &q->wbuf[off], (size_t)q->wn * sizeof(*q->wbuf));
 	}
-	__atomic_store_n(&q->st.x.write_pending, q->wn, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->xs.write_pending, q->wn, __ATOMIC_RELAXED);
 }
 
 void
@@ -223,10 +223,10 @@ iommufd_flush(struct iommufd_queue *q)
 	while (again && off < q->wn && tries++ < q->wn + 8) {
 		ret = q->io->write(q->io_ctx, &q->wbuf[off],
 				   (size_t)(q->wn - off) * IOMMUFD_RESP);
-		pfdk_counter_add(&q->st.x.writes, 1);
+		pfdk_counter_add(&q->xs.writes, 1);
 		off = wr_apply(q, off, q->wn, ret, &again);
 	}
-	if (!again && log_this(q->st.x.writes))
+	if (!again && log_this(q->xs.writes))
 		PFDK_FAULT_LOG(ERR, "%s: write of %u response(s) to the fault FD failed: %s; kept for retry",
 			       q->name, q->wn - off,
 			       ret < 0 ? strerror((int)-ret) : "short write");
@@ -262,11 +262,11 @@ wr_ring_failed(struct iommufd_queue *q, uint32_t end, ssize_t r)
 	bool again;
 	uint32_t off;
 
-	pfdk_counter_add(&q->st.x.writes, 1);
+	pfdk_counter_add(&q->xs.writes, 1);
 	if (w != r) {
 		/* write(2) did otherwise: io_uring cannot write here. */
 		q->wring = 0;
-		pfdk_counter_add(&q->st.x.ring_fallbacks, 1);
+		pfdk_counter_add(&q->xs.ring_fallbacks, 1);
 		PFDK_FAULT_LOG(NOTICE, "%s: the engine's write of the responses failed (%s) where write(2) does not: the driver writes them itself from now on",
 			       q->name, r < 0 ? strerror((int)-r) : "nothing taken");
 	}
@@ -287,7 +287,7 @@ iommufd_write_done(void *queue, int32_t res)
 	if (unlikely(end == 0))
 		return; /* no take: nothing was in flight */
 	q->winf = 0;
-	pfdk_counter_add(&q->st.x.ring_writes, 1);
+	pfdk_counter_add(&q->xs.ring_writes, 1);
 	r = q->io->write_result == NULL ? res :
 		q->io->write_result(q->io_ctx, q->wbuf, (size_t)end * IOMMUFD_RESP, res);
 	if (likely(r == (ssize_t)end * (ssize_t)IOMMUFD_RESP)) {
@@ -345,8 +345,8 @@ close_open_group(struct iommufd_queue *q, uint32_t end, const char *why)
 
 	if (g != NULL)
 		g->closed = 1;
-	pfdk_counter_add(&q->st.x.malformed, 1);
-	if (log_this(q->st.x.malformed))
+	pfdk_counter_add(&q->xs.malformed, 1);
+	if (log_this(q->xs.malformed))
 		PFDK_FAULT_LOG(WARNING, "%s: group with cookie %u has no LAST_PAGE record (%s): answered as %u record(s)",
 			       q->name, q->open_cookie, why, g ? g->nrec : 0);
 	q->has_open = 0;
@@ -371,7 +371,7 @@ parse(struct iommufd_queue *q, uint32_t n)
 
 		if (unlikely(r.flags & ~PFDK_IOMMU_PGFAULT_FLAGS_KNOWN)) {
 			/* Bit 2 is the kernel's own "needs PASID": not ours to judge. */
-			pfdk_counter_add(&q->st.x.unknown_flags, 1);
+			pfdk_counter_add(&q->xs.unknown_flags, 1);
 			r.flags &= PFDK_IOMMU_PGFAULT_FLAGS_KNOWN;
 		}
 		if (unlikely(cur != NULL && r.cookie != cur->cookie)) {
@@ -388,8 +388,8 @@ parse(struct iommufd_queue *q, uint32_t n)
 			 */
 			if (unlikely(grp_lookup(q, r.cookie) != NULL ||
 				     q->nb_groups + q->wn >= q->max_groups)) {
-				pfdk_counter_add(&q->st.x.malformed, 1);
-				if (log_this(q->st.x.malformed))
+				pfdk_counter_add(&q->xs.malformed, 1);
+				if (log_this(q->xs.malformed))
 					PFDK_FAULT_LOG(WARNING, "%s: record with cookie %u dropped: %s",
 						       q->name, r.cookie,
 						       grp_lookup(q, r.cookie) != NULL ?
@@ -452,7 +452,7 @@ grow(struct iommufd_queue *q, uint32_t *want, uint32_t cap)
 		return 0;
 	}
 	*want = w;
-	pfdk_counter_add(&q->st.x.grows, 1);
+	pfdk_counter_add(&q->xs.grows, 1);
 	return 1;
 }
 
@@ -543,16 +543,16 @@ read_more(struct iommufd_queue *q, uint32_t want)
 			pfdk_counter_add(&q->st.full, 1);
 			return;
 		}
-		pfdk_counter_add(&q->st.x.read_errors, 1);
-		if (log_this(q->st.x.read_errors))
+		pfdk_counter_add(&q->xs.read_errors, 1);
+		if (log_this(q->xs.read_errors))
 			PFDK_FAULT_LOG(ERR, "%s: read of %u record(s) from the fault FD failed: %s%s",
 				       q->name, want, strerror((int)-ret),
 				       ret == -EINVAL ? " (a group larger than the read buffer's cap?)" : "");
 		return;
 	}
 	if (unlikely(ret % IOMMUFD_REC != 0)) {
-		pfdk_counter_add(&q->st.x.malformed, 1);
-		if (log_this(q->st.x.malformed))
+		pfdk_counter_add(&q->xs.malformed, 1);
+		if (log_this(q->xs.malformed))
 			PFDK_FAULT_LOG(WARNING, "%s: read returned %zd bytes, not a multiple of %zu: the last %zu byte(s), a short record, dropped",
 				       q->name, ret, IOMMUFD_REC,
 				       (size_t)ret % IOMMUFD_REC);
@@ -600,12 +600,9 @@ iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	if (n == 0)
 		return 0;
 	/* Descriptors first: with a short pool, read fewer groups. */
-	while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0) {
-		pfdk_counter_add(&q->st.nodesc, 1);
-		n >>= 1;
-		if (n == 0)
-			return 0;
-	}
+	n = pfdk_fault_desc_take(q->pool, faults, (uint16_t)n, &q->st.nodesc);
+	if (n == 0)
+		return 0;
 	if (ready == 0) {
 		read_more(q, n);
 		ready = q->rready - q->rhead;
@@ -638,18 +635,18 @@ iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 
 		if (unlikely(g == NULL || g->gen != (uint32_t)(f->drv >> 32))) {
 			/* Its group was answered; the cookie may be another's now. */
-			pfdk_counter_add(&q->st.x.stale, 1);
+			pfdk_counter_add(&q->xs.stale, 1);
 			continue;
 		}
 		if (unlikely(idx >= g->nrec || rec_seen(g, idx))) {
 			/* Passed back before: counting it again would answer early. */
-			pfdk_counter_add(&q->st.x.duplicates, 1);
+			pfdk_counter_add(&q->xs.duplicates, 1);
 			continue;
 		}
 		rec_mark(g, idx);
 		if (unlikely(f->status > PFDK_FAULT_RESP_INVALID)) {
 			/* A resolver bug must not leave the device waiting. */
-			pfdk_counter_add(&q->st.x.bad_status, 1);
+			pfdk_counter_add(&q->xs.bad_status, 1);
 			g->code = PFDK_FAULT_RESP_INVALID;
 		} else if (f->status == PFDK_FAULT_RESP_INVALID) {
 			g->code = PFDK_FAULT_RESP_INVALID;
@@ -714,7 +711,7 @@ iommufd_queue_abort(struct iommufd_queue *q)
 			       q->name, q->wn);
 		pfdk_counter_sub(&q->st.outstanding, q->wn);
 		q->wn = 0;
-		__atomic_store_n(&q->st.x.write_pending, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&q->xs.write_pending, 0, __ATOMIC_RELAXED);
 	}
 	if (aborted != 0)
 		PFDK_FAULT_LOG(INFO, "%s: stop answered %u outstanding group(s) INVALID",

@@ -57,19 +57,12 @@ struct sim_group {
 	uint8_t perm;
 };
 
-struct sim_stats {
-	uint64_t received;
-	uint64_t responded;
-	uint64_t groups;
+/* The simulator's own counters; the common ones are the class's (st). */
+struct sim_xstats {
 	uint64_t groups_begun;
-	uint64_t invalid;
-	uint64_t nodesc;
-	uint64_t full;
-	uint64_t duplicates;
+	uint64_t duplicates; /* each also counts in st.errors */
 	uint64_t stale;
 	uint64_t bad_code;
-	uint64_t aborted;
-	uint64_t outstanding;
 };
 
 struct sim_queue {
@@ -89,7 +82,8 @@ struct sim_queue {
 	int fd;                    /* readiness for blocking engines */
 	uint16_t dev_id;
 	uint16_t queue_id;
-	struct sim_stats st;       /* written only by the queue's owner */
+	struct pfdk_fault_queue_stats st; /* class's; only the owner writes */
+	struct sim_xstats xs;      /* written only by the queue's owner */
 } __rte_cache_aligned;
 
 struct sim_dev {
@@ -149,7 +143,7 @@ sim_group_begin(struct sim_queue *q, uint64_t left)
 	g->perm = PFDK_FAULT_PERM_READ | ((r >> 60) & (PFDK_FAULT_PERM_WRITE |
 						      PFDK_FAULT_PERM_EXEC));
 	q->cur = slot;
-	pfdk_counter_add(&q->st.groups_begun, 1);
+	pfdk_counter_add(&q->xs.groups_begun, 1);
 	pfdk_counter_add(&q->st.outstanding, 1);
 	return 1;
 }
@@ -186,17 +180,9 @@ sim_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 			v = 0;
 		return 0;
 	}
-	/* All-or-nothing from the pool; halve on a shortage so a nearly empty
-	 * pool still makes progress. One short receive counts once.
-	 */
-	if (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0) {
-		pfdk_counter_add(&q->st.nodesc, 1);
-		do {
-			n >>= 1;
-			if (n == 0)
-				return 0;
-		} while (rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0);
-	}
+	n = pfdk_fault_desc_take(q->pool, faults, n, &q->st.nodesc);
+	if (n == 0)
+		return 0;
 	for (i = 0; i < n; i++) {
 		struct pfdk_fault *f = faults[i];
 		struct sim_group *g;
@@ -270,17 +256,20 @@ sim_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 
 		if (unlikely(slot >= q->nb_slots ||
 			     q->groups[slot].seq != (uint32_t)(f->drv >> 8))) {
-			pfdk_counter_add(&q->st.stale, 1);
+			pfdk_counter_add(&q->xs.stale, 1);
+			pfdk_counter_add(&q->st.errors, 1);
 			continue;
 		}
 		g = &q->groups[slot];
 		if (unlikely(rec >= g->emitted || (g->mask & (1ull << rec)))) {
-			pfdk_counter_add(&q->st.duplicates, 1);
+			pfdk_counter_add(&q->xs.duplicates, 1);
+			pfdk_counter_add(&q->st.errors, 1);
 			continue;
 		}
 		if (unlikely(f->status > PFDK_FAULT_RESP_INVALID)) {
 			/* The kernel would refuse the write: the group stays. */
-			pfdk_counter_add(&q->st.bad_code, 1);
+			pfdk_counter_add(&q->xs.bad_code, 1);
+			pfdk_counter_add(&q->st.errors, 1);
 			continue;
 		}
 		g->mask |= 1ull << rec;
@@ -389,6 +378,7 @@ sim_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 		return ret;
 	}
 	sim_queue_rewind(q, c);
+	dev->queue_stats[qid] = &q->st;
 	return 0;
 }
 
@@ -462,42 +452,25 @@ sim_sum(const struct pfdk_fault_dev *dev, size_t off)
 
 		if (q != NULL)
 			sum += pfdk_counter_read((const uint64_t *)
-				((const char *)&q->st + off));
+				((const char *)q + off));
 	}
 	return sum;
 }
 
-#define SUM(dev, f) sim_sum(dev, offsetof(struct sim_stats, f))
-
-static void
-sim_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
-{
-	s->received = SUM(dev, received);
-	s->responded = SUM(dev, responded);
-	s->groups = SUM(dev, groups);
-	s->invalid = SUM(dev, invalid);
-	s->nodesc = SUM(dev, nodesc);
-	s->full = SUM(dev, full);
-	s->errors = SUM(dev, duplicates) + SUM(dev, stale) + SUM(dev, bad_code);
-	s->aborted = SUM(dev, aborted);
-	s->outstanding = SUM(dev, outstanding);
-}
+/* A counter of the class's (st) or of the simulator's own (xs), summed. */
+#define SUM(dev, f) sim_sum(dev, offsetof(struct sim_queue, st.f))
+#define XSUM(dev, f) sim_sum(dev, offsetof(struct sim_queue, xs.f))
 
 static void
 sim_stats_reset(struct pfdk_fault_dev *dev)
 {
 	uint16_t i;
 
-	/* Outstanding is state, not a counter: it survives the reset. */
 	for (i = 0; i < dev->nb_queues; i++) {
 		struct sim_queue *q = dev->queues[i];
-		uint64_t out;
 
-		if (q == NULL)
-			continue;
-		out = q->st.outstanding;
-		memset(&q->st, 0, sizeof(q->st));
-		q->st.outstanding = out;
+		if (q != NULL)
+			memset(&q->xs, 0, sizeof(q->xs));
 	}
 }
 
@@ -531,7 +504,6 @@ static const struct pfdk_fault_dev_ops sim_ops = {
 	.dev_start = sim_start,
 	.dev_stop = sim_stop,
 	.dev_close = sim_close,
-	.stats_get = sim_stats_get,
 	.stats_reset = sim_stats_reset,
 	.queue_fd = sim_queue_fd,
 	.dump = sim_dump,
@@ -552,12 +524,12 @@ pfdk_sim_check_get(uint16_t dev_id, struct pfdk_sim_check *c)
 	if (c == NULL || dev->driver != &sim_driver)
 		return -EINVAL;
 	c->records_emitted = SUM(dev, received);
-	c->groups_emitted = SUM(dev, groups_begun);
+	c->groups_emitted = XSUM(dev, groups_begun);
 	c->groups_answered = SUM(dev, groups);
 	c->groups_invalid = SUM(dev, invalid);
-	c->duplicates = SUM(dev, duplicates);
-	c->stale = SUM(dev, stale);
-	c->bad_code = SUM(dev, bad_code);
+	c->duplicates = XSUM(dev, duplicates);
+	c->stale = XSUM(dev, stale);
+	c->bad_code = XSUM(dev, bad_code);
 	c->aborted = SUM(dev, aborted);
 	c->outstanding = SUM(dev, outstanding);
 	c->exhausted = 0;

@@ -47,8 +47,6 @@ struct uffd_conf {
 	UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | \
 	UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_POISON | UFFD_FEATURE_MOVE)
 
-static struct pfdk_fault_driver uffd_driver;
-
 struct uffd_dev *
 uffd_dev_of(uint16_t dev_id)
 {
@@ -462,22 +460,6 @@ msg_to_fault(struct uffd_queue *q, const struct uffd_msg *m,
 }
 
 /*
- * Descriptors for up to @n records: all, or (pool short) the largest
- * power-of-two share that fits, so a nearly empty pool still serves.
- */
-static uint16_t
-take_descs(struct uffd_queue *q, struct pfdk_fault **faults, uint16_t n)
-{
-	if (likely(rte_mempool_get_bulk(q->pool, (void **)faults, n) == 0))
-		return n;
-	pfdk_counter_add(&q->st.nodesc, 1);
-	do {
-		n >>= 1;
-	} while (n != 0 && rte_mempool_get_bulk(q->pool, (void **)faults, n) != 0);
-	return n;
-}
-
-/*
  * Messages into descriptors (@got of them in faults[]), events handled
  * here; stops at the first page fault with no descriptor left.
  * @return messages used; *k = descriptors filled.
@@ -556,7 +538,7 @@ bl_take(struct uffd_queue *q, struct pfdk_fault **faults, uint16_t nb)
 
 	if (n == 0)
 		return 0;
-	n = take_descs(q, faults, n);
+	n = pfdk_fault_desc_take(q->pool, faults, n, &q->st.nodesc);
 	now = rte_rdtsc();
 	for (i = 0; i < n; i++)
 		msg_to_fault(q, &q->bl[q->bl_head++ & (q->bl_cap - 1)], faults[i], now);
@@ -647,7 +629,7 @@ uffd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	 * event, is the service call's job: uffd_service().)
 	 */
 	want = n;
-	n = take_descs(q, faults, n);
+	n = pfdk_fault_desc_take(q->pool, faults, n, &q->st.nodesc);
 	if (n != 0) {
 		r = uffd_read(q, q->msgs, (size_t)n * sizeof(struct uffd_msg));
 		if (r > 0)
@@ -697,7 +679,8 @@ uffd_parse_msgs(void *queue, const void *buf, uint32_t len, struct pfdk_fault **
 	}
 	/* Events need no descriptor: with none, events still go through. */
 	if (likely(uffd_bl_count(q) == 0 && n != 0 && m != 0))
-		d = take_descs(q, faults, (uint16_t)RTE_MIN((uint32_t)n, m));
+		d = pfdk_fault_desc_take(q->pool, faults,
+					 (uint16_t)RTE_MIN((uint32_t)n, m), &q->st.nodesc);
 	used = take_msgs(q, buf, m, faults, d, &k);
 	recv_done(q, faults, d, k);
 	*consumed = used * (uint32_t)sizeof(struct uffd_msg);
@@ -808,6 +791,7 @@ uffd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	if (n != 0)
 		rte_mempool_put_bulk(q->pool, (void **)faults, n);
 	pfdk_counter_add(&q->st.responded, n);
+	pfdk_counter_add(&q->st.groups, n); /* every fault is its own group */
 	pfdk_counter_add(&q->st.invalid, invalid);
 	pfdk_counter_sub(&q->st.outstanding, n);
 	return n;
@@ -844,6 +828,7 @@ uffd_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 	q->dev_id = dev->dev_id;
 	q->queue_id = qid;
 	dev->queues[qid] = q;
+	dev->queue_stats[qid] = &q->st;
 	return 0;
 }
 
@@ -980,42 +965,25 @@ uffd_close(struct pfdk_fault_dev *dev)
 	dev->dev_private = NULL;
 }
 
+/* The class sums the queue's counters; add the resolvers' failures. */
 static void
 uffd_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
 {
 	const struct uffd_dev *ud = dev->dev_private;
-	const struct uffd_queue *q = dev->queues[0];
 
-	s->errors = __atomic_load_n(&ud->errors, __ATOMIC_RELAXED);
+	s->errors += __atomic_load_n(&ud->errors, __ATOMIC_RELAXED);
 	uffd_notes_flush((struct uffd_dev *)(uintptr_t)ud); /* a control call */
-	if (q == NULL)
-		return;
-	s->received = pfdk_counter_read(&q->st.received);
-	s->responded = pfdk_counter_read(&q->st.responded);
-	s->groups = s->responded;
-	s->invalid = pfdk_counter_read(&q->st.invalid);
-	s->nodesc = pfdk_counter_read(&q->st.nodesc);
-	s->errors += pfdk_counter_read(&q->st.errors);
-	s->aborted = pfdk_counter_read(&q->st.aborted);
-	s->outstanding = pfdk_counter_read(&q->st.outstanding);
 }
 
 static void
 uffd_stats_reset(struct pfdk_fault_dev *dev)
 {
 	struct uffd_dev *ud = dev->dev_private;
-	struct uffd_queue *q = dev->queues[0];
 	size_t i;
 
 	for (i = 0; i < RTE_DIM(ud->xs.v); i++)
 		__atomic_store_n(&ud->xs.v[i], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&ud->errors, 0, __ATOMIC_RELAXED);
-	if (q != NULL) {
-		uint64_t out = q->st.outstanding;
-
-		memset(&q->st, 0, sizeof(q->st));
-		q->st.outstanding = out; /* state, not a counter */
-	}
 }
 
 static int
@@ -1242,7 +1210,7 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 	return 0;
 }
 
-static struct pfdk_fault_driver uffd_driver = {
+struct pfdk_fault_driver uffd_driver = {
 	.params = "fd=<userfaultfd to adopt> sigbus=<0|1> fault_around=<0-511> unknown_zero=<0|1>",
 	.conf_size = sizeof(struct uffd_conf),
 	.parse = uffd_parse,

@@ -106,16 +106,6 @@ struct uffd_xstats {
 };
 #define XS(field) (offsetof(struct pfdk_uffd_stats, field) / sizeof(uint64_t))
 
-struct uffd_queue_stats {
-	uint64_t received;
-	uint64_t responded;
-	uint64_t invalid;
-	uint64_t nodesc;
-	uint64_t errors;
-	uint64_t aborted;
-	uint64_t outstanding;
-};
-
 /*
  * Backlog: page-fault messages read from the kernel but not handed out yet,
  * oldest first. The kernel's read() returns every pending fault before any
@@ -133,7 +123,7 @@ struct uffd_queue {
 	uint16_t dev_id;
 	uint16_t queue_id;
 	int socket_id;
-	struct uffd_queue_stats st; /* owner lcore writes */
+	struct pfdk_fault_queue_stats st; /* class's; owner lcore writes */
 	struct uffd_msg *bl;        /* backlog ring, bl_cap entries */
 	uint32_t bl_cap;            /* power of 2 */
 	uint32_t bl_head;           /* next to hand out (free-running) */
@@ -280,5 +270,25 @@ void uffd_inthread_forget(struct uffd_dev *ud);
 
 /* uffd.c */
 struct uffd_dev *uffd_dev_of(uint16_t dev_id);
+
+extern struct pfdk_fault_driver uffd_driver;
+
+/*
+ * uffd_dev_of() for the per-fault path: the device's fast-path object
+ * holds its dev_private, so no registry lookup per fault. NULL when
+ * @dev_id is not (or no longer) a uffd device.
+ */
+static inline struct uffd_dev *
+uffd_fp_dev(uint16_t dev_id)
+{
+	const struct pfdk_fault_fp_object *o;
+
+	if (unlikely(dev_id >= PFDK_FAULT_MAX_DEVS))
+		return NULL;
+	o = &pfdk_fault_fp_objs[dev_id];
+	if (unlikely(__atomic_load_n(&o->driver, __ATOMIC_ACQUIRE) != &uffd_driver))
+		return NULL;
+	return o->dev_private;
+}
 
 #endif /* PFDK_UFFD_PRIV_H */

@@ -833,7 +833,7 @@ pfdk_uffd_resolve_burst(void *ctx, struct pfdk_fault **faults, uint16_t nb)
 	/* Deferred faults rotate to the tail: faults[0..k) are resolved. */
 	while (i < k) {
 		struct pfdk_fault *f = faults[i];
-		struct uffd_dev *ud = uffd_dev_of(f->dev_id);
+		struct uffd_dev *ud = uffd_fp_dev(f->dev_id);
 		bool alone;
 
 		if (unlikely(ud == NULL)) {
