@@ -1248,12 +1248,22 @@ io_count_write_result(void *ctx, const void *buf, size_t count, ssize_t res)
 		c->io->write_result(c->ctx, buf, count, res) : res;
 }
 
+/* The engine's reads (io_uring multishot on the same fd) pass through too. */
+static int
+io_count_read_fd(void *ctx)
+{
+	struct io_count *c = ctx;
+
+	return c->io->read_fd != NULL ? c->io->read_fd(c->ctx) : -ENOTSUP;
+}
+
 static const struct pfdk_iommufd_io io_count_io = {
 	.read = io_count_read,
 	.write = io_count_write,
 	.readiness_fd = io_count_fd,
 	.write_fd = io_count_write_fd,
 	.write_result = io_count_write_result,
+	.read_fd = io_count_read_fd,
 };
 
 /* Has a real fault FD hung up (or gone)? */
@@ -1462,11 +1472,13 @@ run_once_sim(const struct pfdk_profile *prof, struct row *r)
 	if (counted && all.groups_answered != 0)
 		printf("%s: syscalls per group: read %.2f (%.2f empty), write %.2f, "
 		       "io_uring_enter %.2f (the driver's fault-FD calls and the engine's "
-		       "enters; epoll_wait not counted); ring writes per group %.2f\n",
+		       "enters; epoll_wait not counted); ring reads %.2f, ring writes %.2f "
+		       "per group\n",
 		       r->mode, (double)ioc.reads / (double)all.groups_answered,
 		       (double)ioc.empty / (double)all.groups_answered,
 		       (double)ioc.writes / (double)all.groups_answered,
 		       (double)ls.engine_enters / (double)all.groups_answered,
+		       (double)ls.engine_reads / (double)all.groups_answered,
 		       (double)ioc.ring_writes / (double)all.groups_answered);
 	r->faults = all.records_emitted;
 	r->faults_per_s = (double)r->faults * (double)hz / (double)(t1 - t0);

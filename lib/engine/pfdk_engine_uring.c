@@ -515,16 +515,26 @@ reap_read(struct pfdk_engine_uring *e, uint16_t i, const struct io_uring_cqe *cq
 	} else {
 		if (has_buf && bid < e->nb_bufs)
 			buf_give(e, bid);
-		if (cqe->res == -ENOBUFS)
+		if (cqe->res == -ENOBUFS) {
 			pfdk_counter_add(&e->nobufs, 1); /* re-posted once a buffer comes back */
-		else if (cqe->res < 0 && cqe->res != -ECANCELED && cqe->res != -EINTR &&
-			 cqe->res != -EAGAIN) {
-			/* Not transient: this file cannot be read so; poll it. */
-			ENGINE_LOG(WARNING, "queue %u: multishot read: %s: polling instead",
-				   i, strerror(-cqe->res));
+		} else if (cqe->res == 0 ||
+			   (cqe->res < 0 && cqe->res != -ECANCELED && cqe->res != -EINTR &&
+			    cqe->res != -EAGAIN)) {
+			/*
+			 * Not transient: this file cannot be read so; the
+			 * driver reads it. 0 after the kernel found the fd
+			 * readable is no "empty": an iommufd fault queue whose
+			 * first group is bigger than a buffer (mainline says 0,
+			 * 6.12 -EINVAL; the driver's own reads grow), or end of
+			 * file. Re-posting would spin on it.
+			 */
+			ENGINE_LOG(WARNING, "queue %u: multishot read: %s: the driver reads it instead",
+				   i, cqe->res == 0 ? "0 bytes from a readable fd" :
+				   strerror(-cqe->res));
 			pfdk_counter_add(&e->errors, 1);
 			q->rd = false;
 			e->nb_rd--;
+			e->ready[i] = 1;
 		}
 	}
 	if (!(cqe->flags & IORING_CQE_F_MORE))

@@ -49,12 +49,14 @@ done
 
 # An inherited fault FD: the peer plays the kernel, answers are checked.
 cat >"$tmp/peer.py" <<'PY'
-import json, os, socket, struct, subprocess, sys
+import json, os, re, socket, struct, subprocess, sys
 bench, groups, limit, jpath = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+prof = sys.argv[5] if len(sys.argv) > 5 else None
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 cmd = [bench, "--source", "iommufd", "--devargs",
-       "iommufd0,fault_fd=%d,test_peer=1" % a.fileno(), "--modes", "pfdk-rtc",
-       "--json", jpath]
+       "iommufd0,fault_fd=%d,test_peer=1" % a.fileno(), "--json", jpath]
+# A profile: its own layout and engine (mode pfdk); else the busy rtc row.
+cmd += ["--modes", "pfdk", "--profile", prof] if prof else ["--modes", "pfdk-rtc"]
 if limit != "-":
     cmd += ["--faults", limit]
 p = subprocess.Popen(cmd, pass_fds=[a.fileno()], stdout=subprocess.PIPE,
@@ -89,8 +91,28 @@ assert "the fault FD hung up" in out or limit != "-", out
 r = json.load(open(jpath))["results"]
 assert len(r) == 1 and r[0]["status"] == "ok" and r[0]["source"] == "iommufd", r
 assert r[0]["faults"] == groups and r[0]["lost"] == 0 and r[0]["duplicated"] == 0, r
-print("fault_fd %d groups, end %s: ok" % (groups, "hang-up" if limit == "-" else "--faults"))
+if prof and limit == "-":
+    # Hang-up: the engine's read returns 0 (end of file) and the queue goes
+    # back to the driver's reads, which see the hang-up; nothing is lost.
+    assert "0 bytes from a readable fd: the driver reads it instead" in out, out
+elif prof:
+    # The io_uring engine reads the fd itself (multishot) and writes the
+    # responses as WRITE SQEs: the driver makes no read(2) or write(2).
+    m = re.search(r"syscalls per group: read ([0-9.]+) .*write ([0-9.]+), .*"
+                  r"ring reads ([0-9.]+), ring writes ([0-9.]+)", out)
+    assert m, out
+    rd, wr, rr, rw = (float(x) for x in m.groups())
+    assert rd == 0 and wr == 0 and rr > 0 and rw > 0, m.group(0)
+print("fault_fd %d groups, end %s%s: ok" % (groups, "hang-up" if limit == "-" else "--faults",
+                                            ", engine uring" if prof else ""))
 PY
 timeout 120 python3 "$tmp/peer.py" "$bench" 500 - "$tmp/f.json" || fail "fault_fd until hang-up"
 timeout 120 python3 "$tmp/peer.py" "$bench" 200 200 "$tmp/g.json" || fail "fault_fd --faults 200"
+# The io_uring engine on the inherited fd: pre-posted (multishot) reads
+# and ring writes, no read(2)/write(2) by the driver.
+printf '[pfdk]\nname = ur\nlayout = rtc\nburst = 32\nmain_cpu = 0\n[node.0]\npool_size = 1023\npool_cache = 32\nring_size = 64\n[device.iommufd0]\ndevargs = iommufd0,emu=1\nqueues = 1\n[lcore.1]\nrole = poller\ncpu = 1\nengine = uring-nosqpoll\nqueues = iommufd0:0\n' >"$tmp/ur.ini"
+timeout 120 python3 "$tmp/peer.py" "$bench" 500 500 "$tmp/u.json" "$tmp/ur.ini" ||
+	fail "fault_fd with engine uring-nosqpoll"
+timeout 120 python3 "$tmp/peer.py" "$bench" 300 - "$tmp/v.json" "$tmp/ur.ini" ||
+	fail "fault_fd with engine uring-nosqpoll until hang-up"
 echo "bench iommufd ok"

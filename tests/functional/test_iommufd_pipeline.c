@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -263,6 +264,186 @@ manual_rtc_uring_refused(void **state)
 	run(&sc);
 }
 
+/* Counts the driver's own read(2) calls on the fd (the engine's are not). */
+struct rd_count {
+	const struct pfdk_iommufd_io *io;
+	void *ctx;
+	uint64_t reads;
+};
+
+static struct rd_count rdc;
+
+static ssize_t
+rdc_read(void *ctx, void *buf, size_t count)
+{
+	struct rd_count *c = ctx;
+
+	c->reads++;
+	return c->io->read(c->ctx, buf, count);
+}
+
+static ssize_t
+rdc_write(void *ctx, const void *buf, size_t count)
+{
+	struct rd_count *c = ctx;
+
+	return c->io->write(c->ctx, buf, count);
+}
+
+static int
+rdc_fd(void *ctx)
+{
+	struct rd_count *c = ctx;
+
+	return c->io->readiness_fd(c->ctx);
+}
+
+static int
+rdc_write_fd(void *ctx)
+{
+	struct rd_count *c = ctx;
+
+	return c->io->write_fd(c->ctx);
+}
+
+static int
+rdc_read_fd(void *ctx)
+{
+	struct rd_count *c = ctx;
+
+	return c->io->read_fd(c->ctx);
+}
+
+static const struct pfdk_iommufd_io rdc_io = {
+	.read = rdc_read,
+	.write = rdc_write,
+	.readiness_fd = rdc_fd,
+	.write_fd = rdc_write_fd,
+	.read_fd = rdc_read_fd,
+};
+
+#define PEER_GROUPS 3000u
+
+/*
+ * The io_uring engine reads an inherited fault FD itself (a socketpair
+ * playing the kernel, test_peer=1): multishot reads into provided buffers,
+ * parsed by the driver. Hostile on purpose: groups of 1..5 records (a
+ * 5-record group straddles the engine's 8-record buffers, as a stream
+ * socket may cut it), 8 outstanding groups at most (records wait in the
+ * engine's buffers for credit), a pool of 7 descriptors for bursts of 8, every 5th fill
+ * refused. Every group must be answered exactly once, with INVALID for
+ * the ones outside the range, and the driver must never read(2) the fd.
+ */
+static void
+manual_rtc_uring_reads(void **state)
+{
+	static struct pfdk_profile prof;
+	struct pfdk_profile_check chk = { .ncpus = 64 };
+	uint64_t calls = 0;
+	struct pfdk_iommufd_policy pol = { fill, &calls };
+	struct pfdk_pipeline_conf pc = {
+		.profile = &prof,
+		.resolve = pfdk_iommufd_resolve,
+		.resolve_ctx = &pol,
+		.flags = PFDK_PIPELINE_F_MANUAL,
+	};
+	static uint8_t answered[PEER_GROUPS + 1];
+	struct pfdk_iommu_hwpt_pgfault rec[5];
+	struct pfdk_iommu_hwpt_page_response rsp[64];
+	struct pfdk_fault_stats fs;
+	struct pfdk_lcore_stats ls;
+	struct pfdk_pipeline *p;
+	uint32_t sent = 0, done = 0, inflight = 0, k, j;
+	char ini[1024], err[512];
+	uint64_t loops = 0;
+	void *ctx;
+	int sv[2];
+	uint16_t id;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	snprintf(ini, sizeof(ini),
+		 "[pfdk]\nname = peer\nlayout = rtc\nburst = 8\nmain_cpu = 0\n"
+		 "[node.0]\npool_size = 7\npool_cache = 0\nring_size = 16\n"
+		 "[device.iommufd41]\ndevargs = iommufd41,fault_fd=%d,test_peer=1,outstanding=8,"
+		 "range=0x100000000:0x180000000\nqueues = 1\n"
+		 "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring-nosqpoll\nqueues = iommufd41:0\n",
+		 sv[0]);
+	if (pfdk_profile_load_string("test_iommufd_pipeline", ini, strlen(ini), &prof, &chk,
+				     err, sizeof(err)) < 0)
+		fail_msg("profile: %s\n%s", err, ini);
+	p = pfdk_pipeline_create(&pc);
+	if (p == NULL)
+		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
+	id = (uint16_t)pfdk_pipeline_dev_id(p, 0);
+	assert_int_equal(pfdk_iommufd_io_get(id, &rdc.io, &ctx), 0);
+	rdc.ctx = ctx;
+	rdc.reads = 0;
+	assert_int_equal(pfdk_iommufd_io_set(id, &rdc_io, &rdc), 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	while (done < PEER_GROUPS) {
+		/* Up to 24 groups owed: 3x what the driver may track. */
+		while (sent < PEER_GROUPS && inflight < 24) {
+			uint32_t c = sent + 1, nr = 1 + c % 5;
+
+			for (j = 0; j < nr; j++) {
+				memset(&rec[j], 0, sizeof(rec[j]));
+				rec[j].flags = j + 1 == nr ? PFDK_IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0;
+				rec[j].grpid = c & 0x1ff;
+				rec[j].perm = PFDK_IOMMU_PGFAULT_PERM_READ;
+				/* Every 7th group outside the range: INVALID. */
+				rec[j].addr = (c % 7 == 0 ? 0x200000000ull : 0x100000000ull) +
+					      ((uint64_t)c << 16) + ((uint64_t)j << 12);
+				rec[j].cookie = c;
+			}
+			n = write(sv[1], rec, nr * sizeof(rec[0]));
+			if (n < 0 && errno == EAGAIN)
+				break;
+			assert_int_equal(n, (ssize_t)(nr * sizeof(rec[0])));
+			sent++;
+			inflight++;
+		}
+		assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+		n = read(sv[1], rsp, sizeof(rsp));
+		if (n > 0) {
+			assert_int_equal(n % (ssize_t)sizeof(rsp[0]), 0);
+			for (k = 0; k < (uint32_t)n / sizeof(rsp[0]); k++) {
+				uint32_t c = rsp[k].cookie;
+
+				if (c == 0 || c > sent)
+					fail_msg("unknown cookie %u", c);
+				if (answered[c]++ != 0)
+					fail_msg("cookie %u answered twice", c);
+				assert_int_equal(rsp[k].code, c % 7 == 0 ?
+						 PFDK_IOMMUFD_PAGE_RESP_INVALID :
+						 PFDK_IOMMUFD_PAGE_RESP_SUCCESS);
+				done++;
+				inflight--;
+			}
+		}
+		if (++loops > 20000000)
+			fail_msg("no progress: %u of %u groups answered, %u sent", done, sent,
+				 PEER_GROUPS);
+	}
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	assert_int_equal(pfdk_fault_stats_get(id, &fs), 0);
+	pfdk_pipeline_stats(p, &ls, NULL);
+	print_message("  peer: %u groups, engine reads %" PRIu64 ", driver reads %" PRIu64
+		      ", pool-short %" PRIu64 ", full %" PRIu64 ", io_uring_enter %" PRIu64 "\n",
+		      done, ls.engine_reads, rdc.reads, fs.nodesc, fs.full, ls.engine_enters);
+	assert_int_equal(fs.groups, PEER_GROUPS);
+	assert_int_equal(fs.aborted, 0);
+	assert_int_equal(fs.outstanding, 0);
+	assert_true(ls.engine_reads > 0);
+	assert_int_equal(rdc.reads, 0);
+	/* The shortages this test is for did happen. */
+	assert_true(fs.full > 0 && fs.nodesc > 0);
+	pfdk_pipeline_destroy(p);
+	close(sv[1]);
+	close(sv[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,6 +458,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(threads_rtc_uring_sqpoll),
 		cmocka_unit_test(manual_rtc_uring_nofd),
 		cmocka_unit_test(manual_rtc_uring_refused),
+		cmocka_unit_test(manual_rtc_uring_reads),
 	};
 
 	(void)argc;

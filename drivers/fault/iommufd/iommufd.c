@@ -394,6 +394,22 @@ iommufd_queue_fd(const struct pfdk_fault_dev *dev, uint16_t qid)
 	return d->io->readiness_fd(d->io_ctx);
 }
 
+static int
+iommufd_queue_read_info(const struct pfdk_fault_dev *dev, uint16_t qid,
+			struct pfdk_fault_read_info *info)
+{
+	const struct iommufd_dev *d = dev->dev_private;
+	int fd;
+
+	RTE_SET_USED(qid);
+	fd = d->io->read_fd != NULL ? d->io->read_fd(d->io_ctx) : -ENOTSUP;
+	if (fd < 0)
+		return fd;
+	info->fd = fd;
+	info->rec_size = IOMMUFD_REC;
+	return 0;
+}
+
 static void
 iommufd_dump(const struct pfdk_fault_dev *dev, FILE *f)
 {
@@ -426,10 +442,13 @@ static const struct pfdk_fault_dev_ops iommufd_ops = {
 	.stats_get = iommufd_stats_get,
 	.stats_reset = iommufd_stats_reset,
 	.queue_fd = iommufd_queue_fd,
+	.queue_read_info = iommufd_queue_read_info,
 	.queue_write_handoff = iommufd_write_handoff,
 	.dump = iommufd_dump,
 	.recv = iommufd_recv,
 	.respond = iommufd_respond,
+	.parse = iommufd_parse_records,
+	.service = iommufd_service,
 	.write_take = iommufd_write_take,
 	.write_done = iommufd_write_done,
 };

@@ -54,11 +54,25 @@ fd_write_fd(void *ctx)
 	return (int)(intptr_t)ctx;
 }
 
+/*
+ * An engine reads the records from the fault FD itself (io_uring
+ * multishot read into provided buffers), whole groups as read(2) returns
+ * them. The FD is O_NONBLOCK: without it io_uring's read of a file that
+ * has only ->read() always says EAGAIN inline, so every read would go to
+ * an io-wq thread (Linux 6.12 io_uring/rw.c, loop_rw_iter()).
+ */
+static int
+fd_read_fd(void *ctx)
+{
+	return (int)(intptr_t)ctx;
+}
+
 const struct pfdk_iommufd_io iommufd_fd_io = {
 	.read = fd_read,
 	.write = fd_write,
 	.readiness_fd = fd_readiness,
 	.write_fd = fd_write_fd,
+	.read_fd = fd_read_fd,
 };
 
 /* "ENOTTY (Inappropriate ioctl for device)" */
@@ -115,6 +129,17 @@ iommufd_hw_alloc(struct pfdk_fault_dev *dev, struct iommufd_dev *d)
 	d->fault_id = fa.out_fault_id;
 	d->fault_fd = (int)fa.out_fault_fd;
 	d->own_fault_fd = 1;
+	/*
+	 * Its read and write never sleep anyway; O_NONBLOCK lets io_uring run
+	 * an engine's reads and writes of it inline (see fd_read_fd()).
+	 */
+	e = fcntl(d->fault_fd, F_GETFL);
+	if (e < 0 || fcntl(d->fault_fd, F_SETFL, e | O_NONBLOCK) < 0) {
+		e = errno;
+		PFDK_FAULT_LOG(ERR, "%s: fault fd %d: cannot make it non-blocking: %s",
+			       dev->name, d->fault_fd, iommufd_err_name(e, eb, sizeof(eb)));
+		return -e;
+	}
 	ha.flags = PFDK_IOMMU_HWPT_FAULT_ID_VALID;
 	ha.dev_id = (uint32_t)c->hw_dev_id;
 	ha.pt_id = (uint32_t)c->pt_id;

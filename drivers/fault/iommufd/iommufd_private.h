@@ -155,6 +155,11 @@ void iommufd_hw_free(struct pfdk_fault_dev *dev, struct iommufd_dev *d);
 
 uint16_t iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb);
 uint16_t iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb);
+/* Records an engine read from the fault FD (pfdk_fault_recv_parse()). */
+uint16_t iommufd_parse_records(void *queue, const void *buf, uint32_t len,
+			       struct pfdk_fault **faults, uint16_t nb, uint32_t *consumed);
+/* Ready records held in the carry (pfdk_fault_queue_service()). */
+uint32_t iommufd_service(void *queue, bool read);
 /* Answer every group the queue tracks INVALID and forget the read buffer. */
 void iommufd_queue_abort(struct iommufd_queue *q);
 /* Write what responses are pending. */

@@ -477,6 +477,30 @@ nofit_waiting(struct iommufd_queue *q, bool now)
 	return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 }
 
+/* Move what the carry still holds (ready or an open group) to its front. */
+static inline void
+carry_compact(struct iommufd_queue *q)
+{
+	uint32_t keep = q->rtail - q->rhead;
+
+	if (q->rhead == 0)
+		return;
+	if (keep != 0) {
+		memmove(q->rbuf, &q->rbuf[q->rhead], (size_t)keep * IOMMUFD_REC);
+		memmove(q->meta, &q->meta[q->rhead], (size_t)keep * sizeof(*q->meta));
+	}
+	q->rready -= q->rhead;
+	q->rtail = keep;
+	q->rhead = 0;
+}
+
+/* Each record may open a group: read no more than the table can take. */
+static inline uint32_t
+read_credit(const struct iommufd_queue *q)
+{
+	return RTE_MIN(q->max_groups - q->nb_groups - q->wn, big_credit(q));
+}
+
 /* Read up to @want records (whole groups) into the carry. */
 static void
 read_more(struct iommufd_queue *q, uint32_t want)
@@ -486,20 +510,12 @@ read_more(struct iommufd_queue *q, uint32_t want)
 	ssize_t ret;
 
 	/* Nothing is ready: move an open group, if any, to the front. */
-	if (q->rready != 0) {
-		if (open != 0)
-			memmove(q->rbuf, &q->rbuf[q->rready], (size_t)open * IOMMUFD_REC);
-		if (open != 0)
-			memmove(q->meta, &q->meta[q->rready], (size_t)open * sizeof(*q->meta));
-		q->rhead = q->rready = 0;
-		q->rtail = open;
-	}
+	carry_compact(q);
 	if (unlikely(open != 0 && q->rtail >= IOMMUFD_RBUF_MAX)) {
 		close_open_group(q, q->rtail, "it fills the read buffer");
 		return;
 	}
-	/* Each record may open a group: read no more than the table can take. */
-	credit = RTE_MIN(q->max_groups - q->nb_groups - q->wn, big_credit(q));
+	credit = read_credit(q);
 	if (credit == 0) {
 		pfdk_counter_add(&q->st.full, 1);
 		return;
@@ -587,12 +603,26 @@ fill(const struct iommufd_queue *q, struct pfdk_fault *f,
 	f->rsvd = 0;
 }
 
+/* Hand the carry's first @n ready records out in @faults. */
+static inline void
+carry_take(struct iommufd_queue *q, struct pfdk_fault **faults, uint32_t n)
+{
+	uint64_t now = rte_rdtsc();
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		fill(q, faults[i], &q->rbuf[q->rhead + i], &q->meta[q->rhead + i], now);
+	q->rhead += n;
+	if (q->rhead == q->rtail)
+		q->rhead = q->rready = q->rtail = 0;
+	pfdk_counter_add(&q->st.received, n);
+}
+
 uint16_t
 iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 {
 	struct iommufd_queue *q = queue;
-	uint32_t ready = q->rready - q->rhead, n, i;
-	uint64_t now;
+	uint32_t ready = q->rready - q->rhead, n;
 
 	if (unlikely(q->wn != 0) && !q->wring)
 		iommufd_flush(q); /* responses an earlier write could not take */
@@ -611,14 +641,67 @@ iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 			n = ready;
 		}
 	}
-	now = rte_rdtsc();
-	for (i = 0; i < n; i++)
-		fill(q, faults[i], &q->rbuf[q->rhead + i], &q->meta[q->rhead + i], now);
-	q->rhead += n;
-	if (q->rhead == q->rtail)
-		q->rhead = q->rready = q->rtail = 0;
-	pfdk_counter_add(&q->st.received, n);
+	carry_take(q, faults, n);
 	return (uint16_t)n;
+}
+
+/*
+ * Parse (pfdk_fault_recv_parse()): the records an engine read from the
+ * fault FD (queue_read_info) join the carry, as read_more() would have
+ * read them: no more than the group table and the record maps can track
+ * (the rest stays with the engine, offered again first), then the ready
+ * records are handed out as by recv. With @nb 0 (the engine's service
+ * call) the records are only taken in; the FD no longer shows them, so
+ * iommufd_service() reports them until handed out.
+ */
+uint16_t
+iommufd_parse_records(void *queue, const void *buf, uint32_t len,
+		      struct pfdk_fault **faults, uint16_t nb, uint32_t *consumed)
+{
+	struct iommufd_queue *q = queue;
+	uint32_t m = len / (uint32_t)IOMMUFD_REC, c = 0, ready, n;
+
+	if (unlikely(q->wn != 0) && !q->wring)
+		iommufd_flush(q);
+	if (m != 0) {
+		carry_compact(q);
+		c = RTE_MIN(m, read_credit(q));
+		if (c != 0 && !rbuf_reserve(q, c))
+			c = q->rcap - q->rtail;
+		if (c != 0) {
+			memcpy(&q->rbuf[q->rtail], buf, (size_t)c * IOMMUFD_REC);
+			parse(q, c);
+		} else {
+			pfdk_counter_add(&q->st.full, 1);
+		}
+	} else if (unlikely(len != 0)) {
+		/* Less than a record: never completed by a later read. */
+		pfdk_counter_add(&q->xs.malformed, 1);
+		if (log_this(q->xs.malformed))
+			PFDK_FAULT_LOG(WARNING, "%s: %u byte(s) read, not a whole record: dropped",
+				       q->name, len);
+		*consumed = len;
+		return 0;
+	}
+	*consumed = c * (uint32_t)IOMMUFD_REC;
+	ready = q->rready - q->rhead;
+	if (nb == 0 || ready == 0)
+		return 0;
+	n = pfdk_fault_desc_take(q->pool, faults, (uint16_t)RTE_MIN((uint32_t)nb, ready),
+				 &q->st.nodesc);
+	if (n != 0)
+		carry_take(q, faults, n);
+	return (uint16_t)n;
+}
+
+/* Ready records the carry holds: the fault FD does not show them. */
+uint32_t
+iommufd_service(void *queue, bool read)
+{
+	const struct iommufd_queue *q = queue;
+
+	RTE_SET_USED(read); /* no events wait behind the faults */
+	return q->rready - q->rhead;
 }
 
 uint16_t

@@ -114,6 +114,12 @@ struct pfdk_iommufd_io {
 	 * behind another kind of fd applies the responses here.
 	 */
 	ssize_t (*write_result)(void *ctx, const void *buf, size_t count, ssize_t res);
+	/**
+	 * Optional: an fd an engine may read the records from itself (an
+	 * io_uring multishot read), with read(2)'s rules: whole records of
+	 * whole groups. NULL or -ENOTSUP: only the driver reads.
+	 */
+	int (*read_fd)(void *ctx);
 };
 
 /** What a device is bound to. */
