@@ -603,6 +603,11 @@ pipeline_case(const char *layout, const char *engine, unsigned int resolvers, ui
 		assert_int_equal(x.writes, 0);
 		assert_true(x.ring_writes > 0);
 		assert_int_equal(x.ring_writes, ls.engine_writes);
+		/*
+		 * And reads the records through the ring (a multishot read
+		 * behind a linked poll): reads with records completed there.
+		 */
+		assert_true(ls.engine_reads > 0);
 	} else {
 		assert_int_equal(x.ring_writes, 0);
 	}
@@ -669,6 +674,17 @@ pipeline_rtc_uring_sqpoll(void **state)
 {
 	(void)state;
 	pipeline_case("rtc", "uring", 0, N_BULK / 2, "");
+}
+
+/*
+ * The ring's reads with little credit: records the engine read wait in
+ * its buffers until groups are answered (never more tracked than 4).
+ */
+static void
+pipeline_rtc_uring_credit_4(void **state)
+{
+	(void)state;
+	pipeline_case("rtc", "uring-nosqpoll", 0, N_BULK / 2, "outstanding=4");
 }
 
 /* --- The allocate path (defect 3) ------------------------------------ */
@@ -992,6 +1008,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(pipeline_credit_16, teardown),
 		cmocka_unit_test_teardown(pipeline_rtc_uring, teardown),
 		cmocka_unit_test_teardown(pipeline_rtc_uring_sqpoll, teardown),
+		cmocka_unit_test_teardown(pipeline_rtc_uring_credit_4, teardown),
 		cmocka_unit_test_teardown(stop_outstanding, teardown),
 		cmocka_unit_test_teardown(replace_outstanding, teardown),
 		cmocka_unit_test_teardown(cookie_zero, teardown),
