@@ -91,7 +91,7 @@ fp_object_reset(uint16_t dev_id)
 	fp_objs[dev_id].queues = dummy_queues;
 	fp_objs[dev_id].recv = dummy_burst;
 	fp_objs[dev_id].respond = dummy_burst;
-	fp_objs[dev_id].parse = dummy_parse;
+	fp_objs[dev_id].parse_burst = dummy_parse;
 	fp_objs[dev_id].service = dummy_service;
 	fp_objs[dev_id].write_take = dummy_write_take;
 	fp_objs[dev_id].write_done = dummy_write_done;
@@ -321,7 +321,7 @@ devargs_parse(const char *devargs, char *name,
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = drv->parse(kv, conf, err, errlen);
+	ret = drv->parse_devargs(kv, conf, err, errlen);
 	if (ret < 0) {
 		free(conf);
 		goto out;
@@ -618,7 +618,8 @@ pfdk_fault_start(uint16_t dev_id)
 	fp_objs[dev_id].queues = dev->queues;
 	fp_objs[dev_id].recv = dev->ops->recv;
 	fp_objs[dev_id].respond = dev->ops->respond;
-	fp_objs[dev_id].parse = dev->ops->parse != NULL ? dev->ops->parse : dummy_parse;
+	fp_objs[dev_id].parse_burst = dev->ops->parse_burst != NULL ?
+				       dev->ops->parse_burst : dummy_parse;
 	fp_objs[dev_id].service = dev->ops->service != NULL ? dev->ops->service :
 		dummy_service;
 	fp_objs[dev_id].write_take = dev->ops->write_take != NULL ?
@@ -745,7 +746,7 @@ pfdk_fault_queue_read_info(uint16_t dev_id, uint16_t queue_id,
 		return -ENODEV;
 	if (info == NULL || queue_id >= dev->nb_queues || dev->queues[queue_id] == NULL)
 		return -EINVAL;
-	if (dev->ops->queue_read_info == NULL || dev->ops->parse == NULL)
+	if (dev->ops->queue_read_info == NULL || dev->ops->parse_burst == NULL)
 		return -ENOTSUP;
 	return dev->ops->queue_read_info(dev, queue_id, info);
 }

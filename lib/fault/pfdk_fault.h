@@ -279,7 +279,7 @@ struct pfdk_fault_read_info {
 /**
  * For engines that read a queue's fd themselves (io_uring with provided
  * buffers, pre-posted or multishot reads) and hand the bytes to
- * pfdk_fault_recv_parse() instead of calling pfdk_fault_recv_burst(). A
+ * pfdk_fault_parse_burst() instead of calling pfdk_fault_recv_burst(). A
  * queue is read one way or the other, never both.
  * @return 0 with @p info filled, or -ENODEV, -EINVAL, -ENOTSUP (the driver
  *   reads its queues itself only).
@@ -454,7 +454,7 @@ pfdk_fault_respond_burst(uint16_t dev_id, uint16_t queue_id,
  * @return Number of descriptors filled.
  */
 static inline uint16_t
-pfdk_fault_recv_parse(uint16_t dev_id, uint16_t queue_id, const void *buf,
+pfdk_fault_parse_burst(uint16_t dev_id, uint16_t queue_id, const void *buf,
 		      uint32_t len, struct pfdk_fault **faults, uint16_t nb,
 		      uint32_t *consumed)
 {
@@ -469,7 +469,7 @@ pfdk_fault_recv_parse(uint16_t dev_id, uint16_t queue_id, const void *buf,
 		return 0;
 	}
 #endif
-	return o->parse(o->queues[queue_id], buf, len, faults, nb, consumed);
+	return o->parse_burst(o->queues[queue_id], buf, len, faults, nb, consumed);
 }
 
 /**
@@ -480,7 +480,7 @@ pfdk_fault_recv_parse(uint16_t dev_id, uint16_t queue_id, const void *buf,
  * REMOVE, UNMAP or REMAP event is pending, and read() returns the pending
  * faults before the event): with @p read the driver reads the source now,
  * handles its events and parks the faults it read on the way; later
- * pfdk_fault_recv_burst() and pfdk_fault_recv_parse() calls hand them out
+ * pfdk_fault_recv_burst() and pfdk_fault_parse_burst() calls hand them out
  * first, in order, and pfdk_fault_stop() answers any still parked. Nothing
  * is lost and nothing is answered twice. Call only on the queue's owner
  * lcore (with @p read false: any time, only counting).

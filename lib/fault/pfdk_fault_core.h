@@ -30,7 +30,7 @@ typedef uint16_t (*pfdk_fault_respond_t)(void *queue,
 					 uint16_t nb);
 
 /** @internal Driver's parse: records an engine read into descriptors. */
-typedef uint16_t (*pfdk_fault_parse_t)(void *queue, const void *buf,
+typedef uint16_t (*pfdk_fault_parse_burst_t)(void *queue, const void *buf,
 				       uint32_t len, struct pfdk_fault **faults,
 				       uint16_t nb, uint32_t *consumed);
 /** @internal Driver's service: read ahead to reach events; count parked faults. */
@@ -54,7 +54,7 @@ struct pfdk_fault_fp_object {
 	void **queues;                /**< driver's per-queue state, by queue id */
 	pfdk_fault_recv_t recv;       /**< receive burst */
 	pfdk_fault_respond_t respond; /**< respond burst */
-	pfdk_fault_parse_t parse;     /**< parse read records (optional op) */
+	pfdk_fault_parse_burst_t parse_burst; /**< parse read records (optional op) */
 	pfdk_fault_service_t service; /**< read ahead, parked count (optional op) */
 	pfdk_fault_write_take_t write_take; /**< responses to write (optional op) */
 	pfdk_fault_write_done_t write_done; /**< their write's result (optional op) */

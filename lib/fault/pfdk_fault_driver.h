@@ -118,10 +118,10 @@ struct pfdk_fault_dev_ops {
 	pfdk_fault_respond_t respond; /**< fast path: respond burst */
 	/**
 	 * Optional fast path, with queue_read_info: records an engine read
-	 * from that fd into descriptors (pfdk_fault_recv_parse()). Same rules
+	 * from that fd into descriptors (pfdk_fault_parse_burst()). Same rules
 	 * as recv: descriptors from the queue's pool, nothing read is lost.
 	 */
-	pfdk_fault_parse_t parse;
+	pfdk_fault_parse_burst_t parse_burst;
 	/**
 	 * Optional fast path (pfdk_fault_queue_service()), for drivers whose
 	 * source holds its events behind its faults (uffd: read() returns
@@ -170,15 +170,15 @@ struct pfdk_fault_driver {
 	 * "rate=<uint> groups=<1-64>". Keys not listed are rejected.
 	 */
 	const char *params;
-	/** Size of the configuration parse() fills. */
+	/** Size of the configuration parse_devargs() fills. */
 	size_t conf_size;
 	/**
 	 * Parse the key/value pairs (already checked against params) into
 	 * @p conf (conf_size bytes, zeroed). No side effects.
 	 * @return 0, or -EINVAL with @p err filled.
 	 */
-	int (*parse)(const struct rte_kvargs *kv, void *conf, char *err,
-		     size_t errlen);
+	int (*parse_devargs)(const struct rte_kvargs *kv, void *conf, char *err,
+			     size_t errlen);
 	/**
 	 * Bring up the device from @p conf: set dev->ops and dev->dev_private.
 	 * @return 0, or a negative errno (logged by the driver).

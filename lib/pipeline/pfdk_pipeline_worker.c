@@ -89,7 +89,7 @@ wq_respond(struct worker *w, struct wqueue *q)
  * Read mode: parse what the engine read for queue @i into @s; with no
  * buffer, the driver's parked faults are still offered. Bytes left for
  * lack of room or descriptors are then offered with no room at all (the
- * driver's service call, pfdk_fault_recv_parse()): it parks the faults and
+ * driver's service call, pfdk_fault_parse_burst()): it parks the faults and
  * handles the events behind them now, since an event may be what the held
  * faults wait for, and the buffers go back to the kernel.
  */
@@ -106,7 +106,7 @@ wq_parse(struct worker *w, uint16_t i, struct stage *s)
 		buf = pfdk_engine_peek(e, i, &len);
 		if (buf == NULL)
 			len = 0;
-		k = pfdk_fault_recv_parse(q->dev_id, q->queue_id, buf, len,
+		k = pfdk_fault_parse_burst(q->dev_id, q->queue_id, buf, len,
 					  s->held + s->nb_held,
 					  w->burst - s->nb_held, &used);
 		s->nb_held += k;
@@ -118,7 +118,7 @@ wq_parse(struct worker *w, uint16_t i, struct stage *s)
 			break; /* no descriptor */
 	}
 	while ((buf = pfdk_engine_peek(e, i, &len)) != NULL) {
-		pfdk_fault_recv_parse(q->dev_id, q->queue_id, buf, len,
+		pfdk_fault_parse_burst(q->dev_id, q->queue_id, buf, len,
 				      s->held, 0, &used);
 		e->ops->consume(e, i, used);
 		if (used < len)

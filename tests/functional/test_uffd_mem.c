@@ -212,7 +212,7 @@ static void move_rtc_1(void **st) { (void)st; move_case("rtc", 1); }
 static void move_colocated_8(void **st) { (void)st; move_case("colocated", 8); }
 
 /*
- * pfdk_fault_recv_parse() on a pool with fewer descriptors than messages:
+ * pfdk_fault_parse_burst() on a pool with fewer descriptors than messages:
  * it fills what it can, handles events in order, and reports consumed up
  * to the first message it could not take; the rest is offered again.
  */
@@ -250,7 +250,7 @@ parse_short_pool(void **state)
 	m[1].arg.remove.start = 0x20000000ull;
 	m[1].arg.remove.end = 0x20001000ull;
 	/* Three descriptors, four faults asked for: the pool halves to two. */
-	n = pfdk_fault_recv_parse(dev, 0, m, sizeof(m), f, 8, &used);
+	n = pfdk_fault_parse_burst(dev, 0, m, sizeof(m), f, 8, &used);
 	assert_int_equal(n, 2);
 	assert_int_equal(used, 3 * sizeof(struct uffd_msg));
 	assert_int_equal(f[0]->addr, m[0].arg.pagefault.address);
@@ -260,11 +260,11 @@ parse_short_pool(void **state)
 	assert_int_equal(fs.nodesc, 1);
 	assert_int_equal(fs.received, 2);
 	/* Nothing left in the pool but one: the next message takes it. */
-	n = pfdk_fault_recv_parse(dev, 0, &m[3], 2 * sizeof(struct uffd_msg), f + 2, 8, &used);
+	n = pfdk_fault_parse_burst(dev, 0, &m[3], 2 * sizeof(struct uffd_msg), f + 2, 8, &used);
 	assert_int_equal(n, 1);
 	assert_int_equal(used, sizeof(struct uffd_msg));
 	assert_int_equal(pfdk_fault_respond_burst(dev, 0, f, 3), 3);
-	n = pfdk_fault_recv_parse(dev, 0, &m[4], sizeof(struct uffd_msg), f, 8, &used);
+	n = pfdk_fault_parse_burst(dev, 0, &m[4], sizeof(struct uffd_msg), f, 8, &used);
 	assert_int_equal(n, 1);
 	assert_int_equal(used, sizeof(struct uffd_msg));
 	assert_int_equal(f[0]->addr, m[4].arg.pagefault.address);
@@ -275,7 +275,7 @@ parse_short_pool(void **state)
 		void *all[3];
 
 		assert_int_equal(rte_mempool_get_bulk(pool, all, 3), 0);
-		n = pfdk_fault_recv_parse(dev, 0, ev_then_fault, sizeof(ev_then_fault),
+		n = pfdk_fault_parse_burst(dev, 0, ev_then_fault, sizeof(ev_then_fault),
 					  f, 8, &used);
 		assert_int_equal(n, 0);
 		assert_int_equal(used, sizeof(struct uffd_msg));

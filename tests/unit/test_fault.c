@@ -1119,9 +1119,9 @@ test_debug_checks(void **state)
 	struct pfdk_fault_stats s;
 
 	(void)state;
-	assert_int_equal(pfdk_fault_recv_parse(id, 0, NULL, 0, f, BURST,
+	assert_int_equal(pfdk_fault_parse_burst(id, 0, NULL, 0, f, BURST,
 					       NULL), 0);
-	assert_int_equal(pfdk_fault_recv_parse(id, 0, NULL, 0, NULL, BURST,
+	assert_int_equal(pfdk_fault_parse_burst(id, 0, NULL, 0, NULL, BURST,
 					       &consumed), 0);
 	assert_int_equal(consumed, 0);
 	assert_int_equal(pfdk_fault_recv_burst(id, PFDK_FAULT_MAX_QUEUES, f,

@@ -447,7 +447,7 @@ static const struct pfdk_fault_dev_ops iommufd_ops = {
 	.dump = iommufd_dump,
 	.recv = iommufd_recv,
 	.respond = iommufd_respond,
-	.parse = iommufd_parse_records,
+	.parse_burst = iommufd_parse_records,
 	.service = iommufd_service,
 	.write_take = iommufd_write_take,
 	.write_done = iommufd_write_done,
@@ -727,7 +727,7 @@ static struct pfdk_fault_driver iommufd_driver = {
 		  "nofit=<0|1: emu, a group that does not fit reads as 0> "
 		  "ring_write=<0|1|2: emu, engines' io_uring writes: 0 none, 1 through a pipe (default), 2 to an fd that refuses them>",
 	.conf_size = sizeof(struct iommufd_conf),
-	.parse = iommufd_parse,
+	.parse_devargs = iommufd_parse,
 	.probe = iommufd_probe,
 	.repeatable = "range",
 };

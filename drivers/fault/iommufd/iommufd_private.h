@@ -155,7 +155,7 @@ void iommufd_hw_free(struct pfdk_fault_dev *dev, struct iommufd_dev *d);
 
 uint16_t iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb);
 uint16_t iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb);
-/* Records an engine read from the fault FD (pfdk_fault_recv_parse()). */
+/* Records an engine read from the fault FD (pfdk_fault_parse_burst()). */
 uint16_t iommufd_parse_records(void *queue, const void *buf, uint32_t len,
 			       struct pfdk_fault **faults, uint16_t nb, uint32_t *consumed);
 /* Ready records held in the carry (pfdk_fault_queue_service()). */

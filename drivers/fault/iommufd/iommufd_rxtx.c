@@ -646,7 +646,7 @@ iommufd_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 }
 
 /*
- * Parse (pfdk_fault_recv_parse()): the records an engine read from the
+ * Parse (pfdk_fault_parse_burst()): the records an engine read from the
  * fault FD (queue_read_info) join the carry, as read_more() would have
  * read them: no more than the group table and the record maps can track
  * (the rest stays with the engine, offered again first), then the ready

@@ -584,7 +584,7 @@ static struct pfdk_fault_driver sim_driver = {
 		  "outstanding=<1-65536> total=<records,0=endless> seed=<uint> "
 		  "queues=<1-64>",
 	.conf_size = sizeof(struct sim_conf),
-	.parse = sim_parse,
+	.parse_devargs = sim_parse,
 	.probe = sim_probe,
 };
 

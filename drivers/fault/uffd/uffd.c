@@ -1046,7 +1046,7 @@ static const struct pfdk_fault_dev_ops uffd_ops = {
 	.dump = uffd_dump,
 	.recv = uffd_recv,
 	.respond = uffd_respond,
-	.parse = uffd_parse_msgs,
+	.parse_burst = uffd_parse_msgs,
 	.service = uffd_service,
 };
 
@@ -1213,7 +1213,7 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 struct pfdk_fault_driver uffd_driver = {
 	.params = "fd=<userfaultfd to adopt> sigbus=<0|1> fault_around=<0-511> unknown_zero=<0|1>",
 	.conf_size = sizeof(struct uffd_conf),
-	.parse = uffd_parse,
+	.parse_devargs = uffd_parse,
 	.probe = uffd_probe,
 };
 
