@@ -961,6 +961,7 @@ uffd_close(struct pfdk_fault_dev *dev)
 	rte_ring_free(ud->forks);
 	close(ud->fd);
 	uffd_table_free(ud);
+	rte_free(ud->xs);
 	rte_free(ud);
 	dev->dev_private = NULL;
 }
@@ -971,7 +972,7 @@ uffd_stats_get(const struct pfdk_fault_dev *dev, struct pfdk_fault_stats *s)
 {
 	const struct uffd_dev *ud = dev->dev_private;
 
-	s->errors += __atomic_load_n(&ud->errors, __ATOMIC_RELAXED);
+	s->errors += uffd_xs_sum(ud, XS_ERRORS);
 	uffd_notes_flush((struct uffd_dev *)(uintptr_t)ud); /* a control call */
 }
 
@@ -981,9 +982,12 @@ uffd_stats_reset(struct pfdk_fault_dev *dev)
 	struct uffd_dev *ud = dev->dev_private;
 	size_t i;
 
-	for (i = 0; i < RTE_DIM(ud->xs.v); i++)
-		__atomic_store_n(&ud->xs.v[i], 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&ud->errors, 0, __ATOMIC_RELAXED);
+	unsigned int l;
+
+	/* As DPDK's stats resets: counts racing with it may survive it. */
+	for (l = 0; l < UFFD_XS_SETS; l++)
+		for (i = 0; i < RTE_DIM(ud->xs[l].v); i++)
+			__atomic_store_n(&ud->xs[l].v[i], 0, __ATOMIC_RELAXED);
 }
 
 static int
@@ -1087,9 +1091,16 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 	ud = rte_zmalloc("uffd_dev", sizeof(*ud), RTE_CACHE_LINE_SIZE);
 	if (ud == NULL)
 		return -ENOMEM;
+	ud->xs = rte_zmalloc("uffd_xstats", UFFD_XS_SETS * sizeof(*ud->xs),
+			     RTE_CACHE_LINE_SIZE);
+	if (ud->xs == NULL) {
+		rte_free(ud);
+		return -ENOMEM;
+	}
 	rte_spinlock_init(&ud->wlock);
 	ret = uffd_table_init(ud, PFDK_UFFD_MAX_REGIONS);
 	if (ret < 0) {
+		rte_free(ud->xs);
 		rte_free(ud);
 		return ret;
 	}
@@ -1138,6 +1149,7 @@ fail_close:
 		close(ud->fd); /* an adopted fd stays the caller's on failure */
 fail_free:
 	uffd_table_free(ud);
+	rte_free(ud->xs);
 	rte_free(ud);
 	return ret;
 }
@@ -1205,8 +1217,8 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 	if (st == NULL)
 		return -EINVAL;
 	uffd_notes_flush(ud); /* a control call: say what the event path noted */
-	for (i = 0; i < RTE_DIM(ud->xs.v); i++)
-		out[i] = __atomic_load_n(&ud->xs.v[i], __ATOMIC_RELAXED);
+	for (i = 0; i < UFFD_XS_N; i++)
+		out[i] = uffd_xs_sum(ud, i);
 	return 0;
 }
 

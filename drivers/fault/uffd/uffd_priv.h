@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include <rte_common.h>
+#include <rte_lcore.h>
 #include <rte_ring.h>
 #include <rte_spinlock.h>
 
@@ -100,10 +101,21 @@ struct uffd_region {
 /* pfdk_fault::drv: the resolving ioctl woke the faulter already. */
 #define UFFD_DRV_WOKEN 1ull
 
-/* Resolve-side counters: several lcores add, so atomic adds. */
+/*
+ * The driver's counters (xstats, and resolve-side failures for the class's
+ * errors), one set per lcore: resolvers on several lcores, the poller and
+ * the event path all count, and a shared atomic would bounce one cache
+ * line between them per fault. Each EAL lcore adds to its own set alone;
+ * every thread without an lcore id (in-thread resolution in the faulting
+ * threads, a control thread) shares the last set, with atomic adds. Read
+ * by summing.
+ */
+#define UFFD_XS_N (sizeof(struct pfdk_uffd_stats) / sizeof(uint64_t))
+#define XS_ERRORS UFFD_XS_N /* resolve-side ioctl failures: the class's errors */
 struct uffd_xstats {
-	uint64_t v[sizeof(struct pfdk_uffd_stats) / sizeof(uint64_t)];
-};
+	uint64_t v[UFFD_XS_N + 1];
+} __rte_cache_aligned;
+#define UFFD_XS_SETS (RTE_MAX_LCORE + 1)
 #define XS(field) (offsetof(struct pfdk_uffd_stats, field) / sizeof(uint64_t))
 
 /*
@@ -157,8 +169,7 @@ struct uffd_dev {
 	uint32_t retired_cap[UFFD_TABLE_GROWTHS]; /* entries of each, for munmap */
 	uint32_t nb_retired;
 	struct rte_ring *forks;       /* child uffds from FORK events */
-	struct uffd_xstats xs;
-	uint64_t errors;              /* resolve-side ioctl failures (atomic) */
+	struct uffd_xstats *xs;       /* UFFD_XS_SETS sets, by lcore id */
 	uint32_t fault_around;        /* pages: devargs fault_around=, or the in-thread enable's conf */
 	/*
 	 * What the event path would log, noted instead (atomic): rte_log
@@ -188,11 +199,35 @@ uffd_note(struct uffd_dev *ud, uint32_t bit)
 /* Log and clear what the event path noted (control paths only). */
 void uffd_notes_flush(struct uffd_dev *ud);
 
+/* Add @n to counter @idx (XS(field) or XS_ERRORS) of the caller's set. */
 static inline void
 uffd_xs_add(struct uffd_dev *ud, size_t idx, uint64_t n)
 {
-	if (n != 0)
-		__atomic_fetch_add(&ud->xs.v[idx], n, __ATOMIC_RELAXED);
+	unsigned int l = rte_lcore_id();
+	uint64_t *c;
+
+	if (n == 0)
+		return;
+	if (unlikely(l >= RTE_MAX_LCORE)) {
+		c = &ud->xs[RTE_MAX_LCORE].v[idx];
+		__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+		return;
+	}
+	/* One writer: no locked add; relaxed so that readers see whole values. */
+	c = &ud->xs[l].v[idx];
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+/* Counter @idx summed over the lcores' sets. */
+static inline uint64_t
+uffd_xs_sum(const struct uffd_dev *ud, size_t idx)
+{
+	uint64_t s = 0;
+	unsigned int l;
+
+	for (l = 0; l < UFFD_XS_SETS; l++)
+		s += __atomic_load_n(&ud->xs[l].v[idx], __ATOMIC_RELAXED);
+	return s;
 }
 
 /*

@@ -810,7 +810,7 @@ uffd_resolve_one(struct uffd_dev *ud, struct pfdk_fault *f, bool wake)
 		return 0;
 	default:
 		/* The store or the kernel cannot serve it: fail the access. */
-		__atomic_fetch_add(&ud->errors, 1, __ATOMIC_RELAXED);
+		uffd_xs_add(ud, XS_ERRORS, 1);
 		f->status = PFDK_FAULT_RESP_INVALID;
 		return 0;
 	}
