@@ -246,6 +246,87 @@ pfdk_fault_desc_take(struct rte_mempool *pool, struct pfdk_fault **faults,
 	return n;
 }
 
+/**
+ * Exactly-once state of one page-request group, for drivers whose source
+ * takes one response per group (a PRI group: iommufd, sim). The driver
+ * keeps these in its own table (by slot or by cookie) and lets
+ * pfdk_fault_group_return() decide what each returned descriptor means,
+ * so every such driver answers the same way: a group is answered once,
+ * when its last record is back, with INVALID if any record was INVALID.
+ */
+struct pfdk_fault_group {
+	uint32_t gen;      /**< generation, never 0 while live; 0: the slot is free */
+	uint32_t nrec;     /**< records handed out so far */
+	uint32_t returned; /**< records passed back */
+	uint8_t closed;    /**< no more records come: nrec is final */
+	uint8_t code;      /**< PFDK_FAULT_RESP_INVALID once any record was */
+	uint64_t mask;     /**< which of records 0..63 were passed back */
+	/**
+	 * Records 64 and up, or NULL: a driver whose groups may be bigger
+	 * gives the group a zeroed map of (most records / 64) words, bit
+	 * idx % 64 of word idx / 64 (word 0 unused), before it hands out
+	 * record 64, and takes it back when the group is answered.
+	 */
+	uint64_t *big;
+};
+
+/** What a returned descriptor was to its group (pfdk_fault_group_return()). */
+enum pfdk_fault_group_ret {
+	PFDK_FAULT_GROUP_STALE,     /**< another generation: its group was answered */
+	PFDK_FAULT_GROUP_DUPLICATE, /**< that record was passed back before */
+	PFDK_FAULT_GROUP_TAKEN,     /**< counted; more records are due */
+	PFDK_FAULT_GROUP_DONE,      /**< the last one: answer the group once, with code */
+};
+
+/** Start group @p g as generation @p gen (not 0), with no records yet. */
+static inline void
+pfdk_fault_group_begin(struct pfdk_fault_group *g, uint32_t gen)
+{
+	g->gen = gen;
+	g->nrec = 0;
+	g->returned = 0;
+	g->closed = 0;
+	g->code = PFDK_FAULT_RESP_SUCCESS;
+	g->mask = 0;
+	g->big = NULL;
+}
+
+/**
+ * Record @p idx of generation @p gen of group @p g comes back with
+ * @p status. A status that is neither SUCCESS nor INVALID (a resolver bug)
+ * counts as INVALID and sets @p *bad_status: the source must not be left
+ * waiting for an answer it would refuse. The caller answers the group on
+ * PFDK_FAULT_GROUP_DONE and frees its slot (gen = 0); STALE and DUPLICATE
+ * change nothing.
+ */
+static inline enum pfdk_fault_group_ret
+pfdk_fault_group_return(struct pfdk_fault_group *g, uint32_t gen, uint32_t idx,
+			uint8_t status, bool *bad_status)
+{
+	uint64_t *w, bit;
+
+	if (unlikely(g->gen == 0 || g->gen != gen))
+		return PFDK_FAULT_GROUP_STALE;
+	if (unlikely(idx >= g->nrec))
+		return PFDK_FAULT_GROUP_DUPLICATE; /* never handed out: not ours */
+	if (likely(idx < 64)) {
+		w = &g->mask;
+		bit = 1ull << idx;
+	} else {
+		w = &g->big[idx / 64];
+		bit = 1ull << (idx % 64);
+	}
+	if (unlikely(*w & bit))
+		return PFDK_FAULT_GROUP_DUPLICATE;
+	*w |= bit;
+	*bad_status = status > PFDK_FAULT_RESP_INVALID;
+	if (unlikely(status != PFDK_FAULT_RESP_SUCCESS))
+		g->code = PFDK_FAULT_RESP_INVALID;
+	if (++g->returned == g->nrec && g->closed)
+		return PFDK_FAULT_GROUP_DONE;
+	return PFDK_FAULT_GROUP_TAKEN;
+}
+
 /** The class's logtype, "pfdk.fault". */
 extern int pfdk_fault_logtype;
 /*

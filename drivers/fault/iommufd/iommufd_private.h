@@ -44,14 +44,13 @@ _Static_assert(65 * IOMMUFD_BIG_GROUPS + 64 >= IOMMUFD_GROUP_MAX,
  * group, is what tells a late descriptor from one of the new group.
  */
 struct iommufd_group {
+	/*
+	 * The class's ledger: gen 0 is an empty slot, nrec counts the
+	 * records read, closed is LAST_PAGE seen, big is one of the queue's
+	 * record maps once the group passes 64 records.
+	 */
+	struct pfdk_fault_group grp;
 	uint32_t cookie;   /* any value, 0 included: the kernel can issue 0 */
-	uint32_t gen;      /* never 0 while the slot is used; 0: empty slot */
-	uint32_t nrec;     /* records read */
-	uint32_t returned; /* records passed back */
-	uint64_t mask;     /* which of records 0..63 were passed back */
-	uint64_t *big;     /* records 64.. of a larger group (bit = index), or NULL */
-	uint8_t closed;    /* LAST_PAGE seen: nrec is final */
-	uint8_t code;      /* INVALID once any record was */
 };
 
 /* Where a record of the read buffer belongs; goes into pfdk_fault::drv. */

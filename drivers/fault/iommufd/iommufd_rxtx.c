@@ -34,7 +34,7 @@ grp_lookup(const struct iommufd_queue *q, uint32_t cookie)
 	/* Cookies are small and dense (lowest free): the mask is a direct map. */
 	uint32_t i = cookie & q->tab_mask;
 
-	while (q->tab[i].gen != 0) {
+	while (q->tab[i].grp.gen != 0) {
 		if (q->tab[i].cookie == cookie)
 			return &q->tab[i];
 		i = (i + 1) & q->tab_mask;
@@ -48,15 +48,13 @@ grp_insert(struct iommufd_queue *q, uint32_t cookie)
 	uint32_t i = cookie & q->tab_mask;
 	struct iommufd_group *g;
 
-	while (q->tab[i].gen != 0)
+	while (q->tab[i].grp.gen != 0)
 		i = (i + 1) & q->tab_mask;
 	g = &q->tab[i];
-	memset(g, 0, sizeof(*g));
 	g->cookie = cookie;
 	if (++q->gen == 0)
 		q->gen = 1;
-	g->gen = q->gen;
-	g->code = PFDK_FAULT_RESP_SUCCESS;
+	pfdk_fault_group_begin(&g->grp, q->gen);
 	q->nb_groups++;
 	pfdk_counter_add(&q->st.outstanding, 1);
 	return g;
@@ -68,13 +66,13 @@ grp_delete(struct iommufd_queue *q, struct iommufd_group *g)
 {
 	uint32_t i = (uint32_t)(g - q->tab), j = i, k;
 
-	if (unlikely(g->big != NULL))
-		q->big_free[q->nb_big_free++] = g->big;
+	if (unlikely(g->grp.big != NULL))
+		q->big_free[q->nb_big_free++] = g->grp.big;
 	for (;;) {
-		q->tab[i].gen = 0;
+		q->tab[i].grp.gen = 0;
 		for (;;) {
 			j = (j + 1) & q->tab_mask;
-			if (q->tab[j].gen == 0)
+			if (q->tab[j].grp.gen == 0)
 				goto done;
 			k = q->tab[j].cookie & q->tab_mask;
 			/* Move j back unless its home lies cyclically in (i, j]. */
@@ -86,29 +84,8 @@ grp_delete(struct iommufd_queue *q, struct iommufd_group *g)
 		i = j;
 	}
 done:
-	q->tab[i].big = NULL;
+	q->tab[i].grp.big = NULL;
 	q->nb_groups--;
-}
-
-/*
- * Record @idx of @g was passed back already? Records 0..63 live in the
- * group's mask; a group that grew past 64 got a map for the rest.
- */
-static inline bool
-rec_seen(const struct iommufd_group *g, uint32_t idx)
-{
-	if (likely(idx < 64))
-		return (g->mask >> idx) & 1;
-	return (g->big[idx / 64] >> (idx % 64)) & 1;
-}
-
-static inline void
-rec_mark(struct iommufd_group *g, uint32_t idx)
-{
-	if (likely(idx < 64))
-		g->mask |= 1ull << idx;
-	else
-		g->big[idx / 64] |= 1ull << (idx % 64);
 }
 
 /* @g reaches 65 records: give it a map. False if none is free. */
@@ -117,8 +94,8 @@ grp_grow_map(struct iommufd_queue *q, struct iommufd_group *g)
 {
 	if (q->nb_big_free == 0)
 		return false;
-	g->big = q->big_free[--q->nb_big_free];
-	memset(g->big, 0, IOMMUFD_BIG_WORDS * sizeof(uint64_t));
+	g->grp.big = q->big_free[--q->nb_big_free];
+	memset(g->grp.big, 0, IOMMUFD_BIG_WORDS * sizeof(uint64_t));
 	return true;
 }
 
@@ -131,7 +108,7 @@ static uint32_t
 big_credit(const struct iommufd_queue *q)
 {
 	const struct iommufd_group *g = q->has_open ? grp_lookup(q, q->open_cookie) : NULL;
-	uint32_t k = (g != NULL && g->big == NULL) ? g->nrec : 0;
+	uint32_t k = (g != NULL && g->grp.big == NULL) ? g->grp.nrec : 0;
 
 	return 65 * q->nb_big_free + 64 - k;
 }
@@ -143,7 +120,7 @@ grp_answer(struct iommufd_queue *q, struct iommufd_group *g)
 	struct pfdk_iommu_hwpt_page_response *r = &q->wbuf[q->wn++];
 
 	r->cookie = g->cookie;
-	r->code = g->code;
+	r->code = g->grp.code;
 	grp_delete(q, g);
 }
 
@@ -344,11 +321,11 @@ close_open_group(struct iommufd_queue *q, uint32_t end, const char *why)
 	struct iommufd_group *g = grp_lookup(q, q->open_cookie);
 
 	if (g != NULL)
-		g->closed = 1;
+		g->grp.closed = 1;
 	pfdk_counter_add(&q->xs.malformed, 1);
 	if (log_this(q->xs.malformed))
 		PFDK_FAULT_LOG(WARNING, "%s: group with cookie %u has no LAST_PAGE record (%s): answered as %u record(s)",
-			       q->name, q->open_cookie, why, g ? g->nrec : 0);
+			       q->name, q->open_cookie, why, g ? g->grp.nrec : 0);
 	q->has_open = 0;
 	q->rready = end;
 }
@@ -401,18 +378,18 @@ parse(struct iommufd_queue *q, uint32_t n)
 			q->open_cookie = r.cookie;
 			q->has_open = 1;
 		}
-		if (unlikely(cur->nrec >= 64 && cur->big == NULL) &&
+		if (unlikely(cur->grp.nrec >= 64 && cur->grp.big == NULL) &&
 		    !grp_grow_map(q, cur)) {
 			/* Unreachable: read_more() reads no more than big_credit(). */
 			close_open_group(q, w, "over 64 records and no record map free");
 			cur = NULL;
 			continue;
 		}
-		q->meta[w].gen = cur->gen;
-		q->meta[w].idx = cur->nrec++;
+		q->meta[w].gen = cur->grp.gen;
+		q->meta[w].idx = cur->grp.nrec++;
 		q->rbuf[w++] = r;
 		if (r.flags & PFDK_IOMMU_PGFAULT_FLAGS_LAST_PAGE) {
-			cur->closed = 1;
+			cur->grp.closed = 1;
 			cur = NULL;
 			q->has_open = 0;
 			q->rready = w;
@@ -714,32 +691,31 @@ iommufd_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	for (i = 0; i < nb; i++) {
 		const struct pfdk_fault *f = faults[i];
 		struct iommufd_group *g = grp_lookup(q, f->cookie);
-		uint32_t idx = (uint32_t)f->drv;
+		bool bad = false;
 
-		if (unlikely(g == NULL || g->gen != (uint32_t)(f->drv >> 32))) {
-			/* Its group was answered; the cookie may be another's now. */
+		/* Its group answered (the cookie may be another's now): stale. */
+		switch (g == NULL ? PFDK_FAULT_GROUP_STALE :
+			pfdk_fault_group_return(&g->grp, (uint32_t)(f->drv >> 32),
+						(uint32_t)f->drv, f->status, &bad)) {
+		case PFDK_FAULT_GROUP_STALE:
 			pfdk_counter_add(&q->xs.stale, 1);
 			continue;
-		}
-		if (unlikely(idx >= g->nrec || rec_seen(g, idx))) {
+		case PFDK_FAULT_GROUP_DUPLICATE:
 			/* Passed back before: counting it again would answer early. */
 			pfdk_counter_add(&q->xs.duplicates, 1);
 			continue;
-		}
-		rec_mark(g, idx);
-		if (unlikely(f->status > PFDK_FAULT_RESP_INVALID)) {
-			/* A resolver bug must not leave the device waiting. */
-			pfdk_counter_add(&q->xs.bad_status, 1);
-			g->code = PFDK_FAULT_RESP_INVALID;
-		} else if (f->status == PFDK_FAULT_RESP_INVALID) {
-			g->code = PFDK_FAULT_RESP_INVALID;
-		}
-		responded++;
-		if (++g->returned == g->nrec && g->closed) {
+		case PFDK_FAULT_GROUP_DONE:
 			groups++;
-			invalid += g->code == PFDK_FAULT_RESP_INVALID;
+			invalid += g->grp.code == PFDK_FAULT_RESP_INVALID;
 			grp_answer(q, g);
+			break;
+		case PFDK_FAULT_GROUP_TAKEN:
+			break;
 		}
+		/* A resolver bug (answered INVALID) must not leave the device waiting. */
+		if (unlikely(bad))
+			pfdk_counter_add(&q->xs.bad_status, 1);
+		responded++;
 	}
 	rte_mempool_put_bulk(q->pool, (void **)faults, nb);
 	pfdk_counter_add(&q->st.responded, responded);
@@ -772,15 +748,15 @@ iommufd_queue_abort(struct iommufd_queue *q)
 	for (i = 0; i <= q->tab_mask; i++) {
 		struct iommufd_group *g = &q->tab[i];
 
-		if (g->gen == 0)
+		if (g->grp.gen == 0)
 			continue;
 		q->wbuf[q->wn].cookie = g->cookie;
 		q->wbuf[q->wn].code = PFDK_FAULT_RESP_INVALID;
 		q->wn++;
-		g->gen = 0;
-		if (g->big != NULL)
-			q->big_free[q->nb_big_free++] = g->big;
-		g->big = NULL;
+		g->grp.gen = 0;
+		if (g->grp.big != NULL)
+			q->big_free[q->nb_big_free++] = g->grp.big;
+		g->grp.big = NULL;
 		aborted++;
 	}
 	q->nb_groups = 0;
