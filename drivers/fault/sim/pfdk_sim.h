@@ -40,7 +40,7 @@ struct pfdk_sim_check {
 	uint64_t groups_invalid;   /**< of which answered INVALID */
 	uint64_t duplicates;       /**< records passed back twice */
 	uint64_t stale;            /**< responses for a cookie not live (or reused) */
-	uint64_t bad_code;         /**< responses with a code not 0/1 */
+	uint64_t bad_code;         /**< responses with a code not 0/1 (answered INVALID) */
 	uint64_t aborted;          /**< groups answered INVALID by stop */
 	uint64_t outstanding;      /**< groups begun and not answered */
 	uint64_t exhausted;        /**< queues that emitted their total */

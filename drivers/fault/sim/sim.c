@@ -46,12 +46,9 @@ struct sim_conf {
 };
 
 struct sim_group {
-	uint32_t seq;     /* generation; 0 = slot free */
-	uint8_t nrec;     /* records in the group */
-	uint8_t emitted;  /* records handed out so far */
-	uint8_t answered; /* records passed back */
-	uint8_t code;     /* INVALID once any record was */
-	uint64_t mask;    /* which records were passed back */
+	/* The class's ledger: gen 0 = slot free, nrec = records handed out. */
+	struct pfdk_fault_group grp;
+	uint8_t size;     /* records in the group (at most 64: no map) */
 	uint64_t addr;    /* first page of the group */
 	uint32_t pasid;
 	uint8_t perm;
@@ -104,7 +101,7 @@ sim_rand(struct sim_queue *q)
 static inline void
 sim_slot_free(struct sim_queue *q, uint32_t slot)
 {
-	q->groups[slot].seq = 0;
+	q->groups[slot].grp.gen = 0;
 	pfdk_idmap_free(&q->slots, slot);
 }
 
@@ -131,12 +128,8 @@ sim_group_begin(struct sim_queue *q, uint64_t left)
 	q->next_nrec = 1 + (uint32_t)(r % q->max_nrec);
 	if (nrec > left)
 		nrec = (uint32_t)left;
-	g->seq = q->seq;
-	g->nrec = (uint8_t)nrec;
-	g->emitted = 0;
-	g->answered = 0;
-	g->code = PFDK_FAULT_RESP_SUCCESS;
-	g->mask = 0;
+	pfdk_fault_group_begin(&g->grp, q->seq);
+	g->size = (uint8_t)nrec;
 	g->pasid = 1 + (uint32_t)((r >> 8) % q->pasids);
 	g->addr = ((r >> 28) % (SIM_VA_PAGES - SIM_MAX_GROUP_RECORDS)) * SIM_PAGE;
 	/* Never a request without access: read, plus write and exec at random. */
@@ -202,14 +195,14 @@ sim_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 				break;
 		}
 		g = &q->groups[q->cur];
-		rec = g->emitted++;
+		rec = g->grp.nrec++;
 		f->addr = g->addr + (uint64_t)rec * SIM_PAGE;
 		f->tsc = now;
-		f->drv = ((uint64_t)g->seq << 8) | rec;
+		f->drv = ((uint64_t)g->grp.gen << 8) | rec;
 		f->user = 0;
 		f->len = SIM_PAGE;
 		f->pasid = g->pasid;
-		f->grpid = g->seq & 0x1ff; /* PRI group index is 9 bits */
+		f->grpid = g->grp.gen & 0x1ff; /* PRI group index is 9 bits */
 		f->cookie = q->cur + 1;
 		f->tid = 0;
 		f->dev_id = q->dev_id;
@@ -219,7 +212,8 @@ sim_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 		f->flags = PFDK_FAULT_F_PASID_VALID;
 		f->status = PFDK_FAULT_RESP_SUCCESS;
 		f->rsvd = 0;
-		if (g->emitted == g->nrec) {
+		if (g->grp.nrec == g->size) {
+			g->grp.closed = 1;
 			f->flags |= PFDK_FAULT_F_LAST_PAGE;
 			q->cur = SIM_NO_GROUP;
 		}
@@ -251,38 +245,34 @@ sim_respond(void *queue, struct pfdk_fault **faults, uint16_t nb)
 	for (i = 0; i < nb; i++) {
 		const struct pfdk_fault *f = faults[i];
 		uint32_t slot = f->cookie - 1;
-		uint32_t rec = (uint32_t)(f->drv & 0xff);
-		struct sim_group *g;
+		bool bad = false;
 
-		if (unlikely(slot >= q->nb_slots ||
-			     q->groups[slot].seq != (uint32_t)(f->drv >> 8))) {
+		switch (slot >= q->nb_slots ? PFDK_FAULT_GROUP_STALE :
+			pfdk_fault_group_return(&q->groups[slot].grp, (uint32_t)(f->drv >> 8),
+						(uint32_t)(f->drv & 0xff), f->status, &bad)) {
+		case PFDK_FAULT_GROUP_STALE:
 			pfdk_counter_add(&q->xs.stale, 1);
 			pfdk_counter_add(&q->st.errors, 1);
 			continue;
-		}
-		g = &q->groups[slot];
-		if (unlikely(rec >= g->emitted || (g->mask & (1ull << rec)))) {
+		case PFDK_FAULT_GROUP_DUPLICATE:
 			pfdk_counter_add(&q->xs.duplicates, 1);
 			pfdk_counter_add(&q->st.errors, 1);
 			continue;
-		}
-		if (unlikely(f->status > PFDK_FAULT_RESP_INVALID)) {
-			/* The kernel would refuse the write: the group stays. */
-			pfdk_counter_add(&q->xs.bad_code, 1);
-			pfdk_counter_add(&q->st.errors, 1);
-			continue;
-		}
-		g->mask |= 1ull << rec;
-		g->answered++;
-		responded++;
-		if (f->status == PFDK_FAULT_RESP_INVALID)
-			g->code = PFDK_FAULT_RESP_INVALID;
-		if (g->answered == g->nrec) {
+		case PFDK_FAULT_GROUP_DONE:
 			/* The group's one response; the cookie becomes free. */
 			groups++;
-			invalid += g->code == PFDK_FAULT_RESP_INVALID;
+			invalid += q->groups[slot].grp.code == PFDK_FAULT_RESP_INVALID;
 			sim_slot_free(q, slot);
+			break;
+		case PFDK_FAULT_GROUP_TAKEN:
+			break;
 		}
+		if (unlikely(bad)) {
+			/* A resolver bug: answered INVALID, as iommufd does, and an error. */
+			pfdk_counter_add(&q->xs.bad_code, 1);
+			pfdk_counter_add(&q->st.errors, 1);
+		}
+		responded++;
 	}
 	rte_mempool_put_bulk(q->pool, (void **)faults, nb);
 	pfdk_counter_add(&q->st.responded, responded);
@@ -321,7 +311,7 @@ sim_queue_rewind(struct sim_queue *q, const struct sim_conf *c)
 	uint32_t s;
 
 	for (s = 0; s < q->nb_slots; s++)
-		q->groups[s].seq = 0;
+		q->groups[s].grp.gen = 0;
 	pfdk_idmap_reset(&q->slots);
 	q->cur = SIM_NO_GROUP;
 	q->left = c->total ? c->total : UINT64_MAX;
@@ -421,7 +411,7 @@ sim_stop(struct pfdk_fault_dev *dev)
 		if (q == NULL)
 			continue;
 		for (s = 0; s < q->nb_slots; s++) {
-			if (q->groups[s].seq == 0)
+			if (q->groups[s].grp.gen == 0)
 				continue;
 			/* What the kernel does on detach: INVALID, slot freed. */
 			sim_slot_free(q, s);
