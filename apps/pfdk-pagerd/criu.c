@@ -68,6 +68,16 @@ struct img {
 	struct pfdk_store **stores; /* per entry; NULL: not LAZY */
 	int n;
 	struct pfdk_store *zero;
+	/*
+	 * Working set (record and replay): the pages that faulted during
+	 * this restore, saved beside the images when the last task of the
+	 * image ends; the last restore's, installed first (replay).
+	 */
+	struct pagerd_ws rec;   /* faulted now: image addresses */
+	struct pagerd_ws play;  /* recorded before: sorted, installed in runs */
+	uint32_t play_next;     /* next page of play to install */
+	bool moved;             /* a task remapped memory: runtime != image addresses */
+	uint64_t replayed;      /* pages replay installed */
 };
 
 struct task {
@@ -79,6 +89,7 @@ struct task {
 	uint64_t remaps;        /* ev_remap when this push pass began */
 	uint64_t pushed;        /* pages the push filled */
 	int hint;               /* entry the last push step used */
+	bool replays;           /* installs its image's recorded working set */
 	struct pfdk_uffd_region_info *rt;
 	unsigned int rtcap;
 };
@@ -96,6 +107,8 @@ static struct {
 } c = { .ep = -1, .lsock = -1, .sigfd = -1, .conn = -1 };
 
 static int tags[4] = { EV_LISTEN, EV_SIGNAL, EV_CONN, EV_QUEUE };
+
+bool pagerd_criu_ws = true;
 
 static int
 ep_add(int fd, int kind)
@@ -145,6 +158,46 @@ load_file(const char *path, size_t max, uint8_t **out, size_t *len, size_t *map_
 	return 0;
 }
 
+/* Where image @p im's working-set trace lives. */
+static void
+ws_path(const struct img *im, char *path, size_t len)
+{
+	snprintf(path, len, "%s/pfdk-ws-%d.trace", c.dir, im->vpid);
+}
+
+/*
+ * The image's last task is gone: save what faulted (with what replay
+ * installed, which the next restore needs as much), unless an address no
+ * longer named the image's page (a REMAP) or nothing faulted at all.
+ */
+static void
+ws_finish(struct img *im)
+{
+	char path[4300];
+	uint32_t i;
+	int ret = 0;
+
+	if (!pagerd_criu_ws)
+		return;
+	ws_path(im, path, sizeof(path));
+	if (im->moved) {
+		LOG("task %d: working set not recorded: the task moved memory (mremap), so fault addresses are not image addresses",
+		    im->vpid);
+		return;
+	}
+	for (i = 0; ret == 0 && i < im->play_next; i++)
+		ret = pagerd_ws_note(&im->rec, im->play.pages[i], PAGERD_CRIU_PAGE);
+	if (ret == 0 && im->rec.n == 0)
+		return;
+	if (ret == 0)
+		ret = pagerd_ws_save(path, &im->rec);
+	if (ret < 0)
+		LOG("task %d: working set: %s: %s (the next restore faults them again)",
+		    im->vpid, path, strerror(-ret));
+	else
+		LOG("task %d: working set: %u page(s) recorded to %s", im->vpid, im->rec.n, path);
+}
+
 static void
 img_put(struct img *im)
 {
@@ -152,6 +205,9 @@ img_put(struct img *im)
 
 	if (im == NULL || --im->refs > 0)
 		return;
+	ws_finish(im);
+	pagerd_ws_free(&im->rec);
+	pagerd_ws_free(&im->play);
 	for (i = 0; i < im->n; i++)
 		if (im->stores != NULL && im->stores[i] != NULL && im->stores[i] != im->zero)
 			pfdk_store_free(im->stores[i]);
@@ -235,6 +291,12 @@ img_load(int vpid)
 		if (im->stores[i] == NULL)
 			goto fail;
 	}
+	if (pagerd_criu_ws) {
+		ws_path(im, path, sizeof(path));
+		if (pagerd_ws_load(path, PAGERD_CRIU_PAGE, &im->play) == 0 && im->play.n != 0)
+			LOG("task %d: replaying a working set of %u page(s) from %s", vpid,
+			    im->play.n, path);
+	}
 	return im;
 fail:
 	if (pm != NULL)
@@ -251,12 +313,15 @@ task_free(struct task *t, const char *why)
 
 	if (t->q.up)
 		pfdk_uffd_stats_get(t->q.dev, &st);
+	if (t->img != NULL && st.ev_remap != 0)
+		t->img->moved = true;
 	if (t->qfd >= 0)
 		epoll_ctl(c.ep, EPOLL_CTL_DEL, t->qfd, NULL);
 	pagerd_q_close(&t->q);
 	LOG("task %d (device %u): %s; %" PRIu64 " faults copied, %" PRIu64 " zero, %" PRIu64
-	    " pages pushed; state freed", t->img != NULL ? t->img->vpid : 0, t->id, why,
-	    st.copies, st.zeropages + st.unknown, t->pushed);
+	    " pages replayed, %" PRIu64 " pages pushed; state freed",
+	    t->img != NULL ? t->img->vpid : 0, t->id, why, st.copies, st.zeropages + st.unknown,
+	    t->replays ? t->img->replayed : 0, t->pushed);
 	img_put(t->img);
 	free(t->rt);
 	for (i = 0; i < MAX_TASKS; i++)
@@ -301,6 +366,16 @@ task_start(struct task *t)
 	return ret;
 }
 
+/* Record: a fault of the task's image (runtime = image address until a REMAP). */
+static void
+task_note(void *arg, const struct pfdk_fault *f)
+{
+	struct task *t = arg;
+
+	if (pagerd_ws_note(&t->img->rec, f->addr, PAGERD_CRIU_PAGE) < 0)
+		t->img->moved = true; /* no memory for it: record nothing rather than part */
+}
+
 /* A task's uffd arrived: serve its lazy areas from its images. */
 static void
 task_add(int vpid, int fd)
@@ -337,6 +412,11 @@ task_add(int vpid, int fd)
 							im->e[i].nr_pages * PAGERD_CRIU_PAGE,
 							PFDK_UFFD_MODE_MISSING, im->stores[i],
 							PAGERD_CRIU_PAGE);
+	if (ret == 0 && pagerd_criu_ws) {
+		t->q.note = task_note;
+		t->q.note_arg = t;
+		t->replays = im->play.n != 0;
+	}
 	if (ret == 0)
 		ret = task_start(t);
 	if (ret < 0) {
@@ -373,6 +453,11 @@ adopt_forks(struct task *parent)
 		}
 		t->img = parent->img;
 		t->img->refs++;
+		if (pagerd_criu_ws) {
+			/* A child's addresses are its parent's: the same image view. */
+			t->q.note = task_note;
+			t->q.note_arg = t;
+		}
 		if (pagerd_q_setup(&t->q, (uint16_t)id) < 0 || task_start(t) < 0) {
 			task_free(t, "fork child: device setup failed");
 			continue;
@@ -397,6 +482,107 @@ entry_of(struct task *t, const struct pfdk_store *s)
 			return &im->e[i];
 		}
 	return NULL;
+}
+
+/*
+ * Replay: install the next run of the recorded working set, up to
+ * PUSH_BYTES of consecutive pages within one LAZY entry with data, with
+ * one UFFDIO_COPY (DONTWAKE) and one WAKE for the range. Runs before RSTF
+ * too, in passes that answered no fault: the point is to be there before
+ * the process asks. Before the task moves memory, its runtime addresses
+ * are the image's. @return 1 progress, 0 nothing left, -ESRCH the process
+ * is gone, -EAGAIN an event is pending.
+ */
+static int
+replay_step(struct task *t)
+{
+	struct img *im = t->img;
+	const struct pagerd_pagemap_entry *e = NULL;
+	uint64_t a, end, done = 0;
+	uint32_t j;
+	int i, ret;
+
+	while (im->play_next < im->play.n) {
+		a = im->play.pages[im->play_next];
+		for (i = 0; i < im->n; i++)
+			if (im->stores[i] != NULL && im->stores[i] != im->zero &&
+			    a >= im->e[i].vaddr &&
+			    a - im->e[i].vaddr < im->e[i].nr_pages * PAGERD_CRIU_PAGE) {
+				e = &im->e[i];
+				break;
+			}
+		if (e != NULL)
+			break;
+		im->play_next++; /* not a page with data in this image: its fault zero-fills */
+	}
+	if (e == NULL || im->moved)
+		return 0;
+	/* The run: consecutive recorded pages, in the same entry. */
+	end = e->vaddr + e->nr_pages * PAGERD_CRIU_PAGE;
+	for (j = im->play_next + 1; j < im->play.n &&
+	     im->play.pages[j] == a + (uint64_t)(j - im->play_next) * PAGERD_CRIU_PAGE &&
+	     im->play.pages[j] < end &&
+	     (uint64_t)(j - im->play_next + 1) * PAGERD_CRIU_PAGE <= PUSH_BYTES; j++)
+		;
+	{
+		struct uffdio_copy cp = {
+			.dst = a,
+			.src = (uintptr_t)(im->pages + e->pages_off + (a - e->vaddr)),
+			.len = (uint64_t)(j - im->play_next) * PAGERD_CRIU_PAGE,
+			.mode = UFFDIO_COPY_MODE_DONTWAKE,
+		};
+
+		ret = ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_COPY, &cp);
+		done = ret == 0 ? cp.len : cp.copy > 0 ? (uint64_t)cp.copy : 0;
+		ret = ret < 0 ? errno : 0;
+	}
+	if (done > 0) {
+		struct uffdio_range w = { .start = a, .len = done };
+
+		ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_WAKE, &w);
+		im->replayed += done / PAGERD_CRIU_PAGE;
+		im->play_next += (uint32_t)(done / PAGERD_CRIU_PAGE);
+	}
+	switch (ret) {
+	case 0:
+		return 1;
+	case EAGAIN: /* an event first (the table may change) */
+		return -EAGAIN;
+	case ESRCH:
+		return -ESRCH;
+	default:
+		/* EEXIST (faulted first), ENOENT (unmapped), other: skip that page. */
+		im->play_next++;
+		return 1;
+	}
+}
+
+/* One replay step for the first task that has one to do. @return progress. */
+static bool
+replay_some(void)
+{
+	unsigned int k;
+	int ret;
+
+	for (k = 0; k < MAX_TASKS; k++) {
+		struct task *t = c.tasks[k];
+
+		if (t == NULL || !t->replays)
+			continue;
+		ret = replay_step(t);
+		if (ret == 0) {
+			t->replays = false;
+			LOG("task %d: working set replayed: %" PRIu64 " page(s) installed",
+			    t->img->vpid, t->img->replayed);
+			continue;
+		}
+		if (ret == -EAGAIN)
+			pfdk_fault_queue_service(t->q.dev, 0, true);
+		else if (ret == -ESRCH)
+			task_free(t, "process gone");
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -719,8 +905,13 @@ pagerd_criu_run(const char *img_dir, const char *work_dir)
 			if (pagerd_q_busy(&t->q))
 				timeout = 0;
 		}
-		/* Real faults first: the push runs in passes that answered none. */
-		if (c.rstf && work == 0 && push_some())
+		/*
+		 * Real faults first: replay (before RSTF too) and then the push
+		 * run in passes that answered none.
+		 */
+		if (work == 0 && replay_some())
+			timeout = 0;
+		else if (c.rstf && work == 0 && push_some())
 			timeout = 0;
 		n = epoll_wait(c.ep, ev, (int)RTE_DIM(ev), work > 0 ? 0 : timeout);
 		if (n < 0 && errno != EINTR) {

@@ -96,7 +96,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--allow-uid UID]... [-- EAL args]\n"
-		"       pfdk-pagerd criu -D DIR [-W DIR] [--allow-uid UID]... [-- EAL args]\n"
+		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
 		"\n"
@@ -110,6 +110,8 @@ usage(FILE *f)
 		"  --mem-file FILE  the snapshot's guest memory file (region offsets are into it)\n"
 		"  -D, --images-dir DIR  criu: the dump's images (pagemap-PID.img, pages-ID.img)\n"
 		"  -W, --work-dir DIR    criu: where lazy-pages.socket is made (default: the images dir)\n"
+		"  --no-working-set criu: neither record the pages that fault (pfdk-ws-PID.trace in the\n"
+		"                   images dir) nor install a recorded set first on the next restore\n"
 		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
 		"  -h, --help       this text; --version: the version\n"
 		"\n"
@@ -485,6 +487,7 @@ main(int argc, char **argv)
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "work-dir", required_argument, NULL, 'W' },
 		{ "allow-uid", required_argument, NULL, 'u' },
+		{ "no-working-set", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -526,6 +529,9 @@ main(int argc, char **argv)
 		case 'u':
 			if (pagerd_add_uid(optarg) < 0)
 				return 2;
+			break;
+		case 'N':
+			pagerd_criu_ws = false;
 			break;
 		case 'h':
 			usage(stdout);

@@ -28,6 +28,9 @@
 struct pagerd_q {
 	uint16_t dev;
 	bool up;                                 /**< created: close it */
+	/** Optional: told each fault as it is received (working-set record). */
+	void (*note)(void *arg, const struct pfdk_fault *f);
+	void *note_arg;
 	struct pfdk_fault *un[PAGERD_BURST];     /**< received, not resolved yet */
 	uint16_t nun;
 	struct pfdk_fault *resp[2 * PAGERD_BURST]; /**< resolved, not responded yet */
@@ -66,6 +69,29 @@ unsigned int pagerd_q_pass(struct pagerd_q *q);
 bool pagerd_q_busy(struct pagerd_q *q);
 /** Answer what is resolved, close the device (stop answers the rest). */
 void pagerd_q_close(struct pagerd_q *q);
+
+/**
+ * A working-set trace (ws.c): image page addresses, sorted, no duplicates
+ * once loaded or saved; appended in fault order while recording.
+ */
+struct pagerd_ws {
+	uint64_t *pages;
+	uint32_t n, cap;
+};
+
+/** Record page @p addr (aligned down to @p page). @return 0, -ENOMEM, -E2BIG. */
+int pagerd_ws_note(struct pagerd_ws *ws, uint64_t addr, uint64_t page);
+/** Parse a trace held in memory (trusting nothing). @return 0 or -EINVAL/-ENOMEM, @p err set. */
+int pagerd_ws_parse(const uint8_t *buf, size_t len, uint64_t page, struct pagerd_ws *ws,
+		    char *err, size_t errlen);
+/** Load @p path: 0 with an empty set if it does not exist; < 0 (logged) if refused. */
+int pagerd_ws_load(const char *path, uint64_t page, struct pagerd_ws *ws);
+/** Sort, deduplicate and write @p ws to @p path atomically. @return 0 or -errno. */
+int pagerd_ws_save(const char *path, struct pagerd_ws *ws);
+void pagerd_ws_free(struct pagerd_ws *ws);
+
+/** criu mode: record and replay working sets (default on; --no-working-set). */
+extern bool pagerd_criu_ws;
 
 /**
  * The criu mode (criu.c): serve one CRIU lazy restore from the images in

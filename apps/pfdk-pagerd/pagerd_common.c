@@ -139,7 +139,11 @@ pagerd_q_pass(struct pagerd_q *q)
 		if (q->nresp > PAGERD_BURST)
 			break;
 		n = q->nun;
-		n += pfdk_fault_recv_burst(q->dev, 0, q->un + n, (uint16_t)(PAGERD_BURST - n));
+		k = pfdk_fault_recv_burst(q->dev, 0, q->un + n, (uint16_t)(PAGERD_BURST - n));
+		if (q->note != NULL)
+			for (r = 0; r < k; r++)
+				q->note(q->note_arg, q->un[n + r]);
+		n += k;
 		if (n == 0)
 			break;
 		k = pfdk_uffd_resolve_burst(NULL, q->un, n);
