@@ -39,11 +39,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_common.h"
+#include "test_pagerd_common.h"
 
 #define PG 4096u
 #define NPAGES 1024u /* one task's area: 4 MiB, two background pushes */
@@ -71,16 +71,6 @@ static const struct { unsigned int first, end, flags; } layout[] = {
 static char dir[64], sock_path[96];
 static const char *pagerd_bin;
 static pid_t daemon_pid;
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
 
 static uint8_t *
 area_of(int vpid)
@@ -110,7 +100,7 @@ expect(int vpid, unsigned int p, uint8_t *out)
 		return;
 	}
 	for (i = 0; i < PG / 8; i++) {
-		uint64_t w = mix((uint64_t)vpid << 40 | (uint64_t)p << 12 | i);
+		uint64_t w = pagerd_test_mix((uint64_t)vpid << 40 | (uint64_t)p << 12 | i);
 
 		memcpy(out + i * 8, &w, 8);
 	}
@@ -184,30 +174,6 @@ write_images(int vpid)
 }
 
 /* ---- fds over sockets ---- */
-
-static int
-send_fd(int s, const void *buf, size_t len, int fd)
-{
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = sizeof(cm.b);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	}
-	return sendmsg(s, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
-}
 
 static int
 recv_fd(int s)
@@ -301,7 +267,7 @@ task_main(int vpid, int ctl, enum task_mode mode)
 	reg.range = (struct uffdio_range){ (uintptr_t)a, (uint64_t)NPAGES * PG };
 	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
 		return 22;
-	if (send_fd(ctl, "u", 1, u) < 0)
+	if (pagerd_test_send_fd(ctl, "u", 1, u) < 0)
 		return 23;
 	close(u); /* the restorer keeps no copy */
 	if (get_byte(ctl, 'g') < 0)
@@ -420,14 +386,12 @@ daemon_start(void)
 static int
 restorer_connect(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int i, s;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
 	for (i = 0; i < 200; i++) { /* bound, not yet listening: refused */
 		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		assert_true(s >= 0);
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		if (pagerd_test_connect(s, sock_path) == 0)
 			return s;
 		close(s);
 		usleep(20000);
@@ -447,7 +411,7 @@ static void
 send_task(int s, struct task *t)
 {
 	send_pid(s, t->vpid);
-	assert_int_equal(send_fd(s, "\0", 1, t->uffd), 0);
+	assert_int_equal(pagerd_test_send_fd(s, "\0", 1, t->uffd), 0);
 	close(t->uffd);
 	t->uffd = -1;
 }
@@ -581,7 +545,7 @@ malformed_message(void **state)
 	assert_int_equal(put_byte(t.ctl, 'g'), 0);
 	assert_int_equal(get_byte(t.ctl, 'h'), 0);
 	send_pid(s, 42);
-	assert_int_equal(send_fd(s, "\0", 1, -1), 0);
+	assert_int_equal(pagerd_test_send_fd(s, "\0", 1, -1), 0);
 	assert_int_equal(daemon_wait(), 1);
 	assert_int_equal(put_byte(t.ctl, 'r'), 0);
 	ret = task_wait(&t);
