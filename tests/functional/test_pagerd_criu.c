@@ -18,7 +18,8 @@
  * parent's image view). Each case runs its own daemon, which must exit 0
  * when every page is delivered and 1 when the restore failed (EOF before
  * RSTF, a malformed message); a task killed mid-restore must not stop the
- * other one, and no task may hang (each has an alarm).
+ * other one, and no task may hang (each has an alarm). A case that fails
+ * has its daemon and tasks killed by its teardown, so the next one runs.
  * Usage: test_pagerd_criu PFDK_PAGERD
  */
 #include <errno.h>
@@ -70,7 +71,9 @@ static const struct { unsigned int first, end, flags; } layout[] = {
 
 static char dir[64], sock_path[96];
 static const char *pagerd_bin;
-static pid_t daemon_pid;
+static pid_t daemon_pid;  /* 0 once reaped */
+/* The case's tasks not reaped yet: a failed case's are killed by its teardown. */
+static pid_t task_pids[2];
 
 static uint8_t *
 area_of(int vpid)
@@ -319,6 +322,20 @@ struct task {
 	int uffd; /* received from the task, until sent on */
 };
 
+/* Add @p pid to task_pids (@p live) or take it out. */
+static void
+task_track(pid_t pid, bool live)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(task_pids) / sizeof(task_pids[0]); i++)
+		if (task_pids[i] == (live ? 0 : pid)) {
+			task_pids[i] = live ? pid : 0;
+			return;
+		}
+	assert_false(live); /* more tasks than task_pids holds */
+}
+
 static void
 task_spawn(struct task *t, int vpid, enum task_mode mode)
 {
@@ -333,6 +350,7 @@ task_spawn(struct task *t, int vpid, enum task_mode mode)
 		close(sv[0]);
 		_exit(task_main(vpid, sv[1], mode));
 	}
+	task_track(t->pid, true);
 	close(sv[1]);
 	t->ctl = sv[0];
 	t->uffd = recv_fd(t->ctl);
@@ -347,6 +365,7 @@ task_wait(struct task *t)
 	close(t->ctl);
 	if (waitpid(t->pid, &st, 0) != t->pid)
 		return -1;
+	task_track(t->pid, false);
 	if (!WIFEXITED(st))
 		fprintf(stderr, "task %d: killed by signal %d\n", t->vpid, WTERMSIG(st));
 	else if (WEXITSTATUS(st) != 0)
@@ -425,12 +444,13 @@ daemon_wait(void)
 	for (i = 0; i < 1200; i++) {
 		pid_t r = waitpid(daemon_pid, &st, WNOHANG);
 
-		if (r == daemon_pid)
+		if (r == daemon_pid) {
+			daemon_pid = 0;
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
 		usleep(50000);
 	}
-	kill(daemon_pid, SIGKILL);
-	waitpid(daemon_pid, &st, 0);
+	pagerd_test_reap(&daemon_pid);
 	fail_msg("pfdk-pagerd criu did not exit within 60 s");
 	return -1;
 }
@@ -582,15 +602,34 @@ missing_images(void **state)
 	clean_dir();
 }
 
+/*
+ * After every case, passed or failed: a failed assertion leaves the case
+ * at once, and its daemon would go on listening (the next case's restorer
+ * could reach it, not its own daemon) and its tasks waiting for pages.
+ */
+static int
+case_teardown(void **state)
+{
+	size_t i;
+
+	(void)state;
+	pagerd_test_reap(&daemon_pid);
+	for (i = 0; i < sizeof(task_pids) / sizeof(task_pids[0]); i++)
+		pagerd_test_reap(&task_pids[i]);
+	/* A killed daemon leaves its socket: the next daemon_start() must not see it. */
+	unlink(sock_path);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(full_restore),
-		cmocka_unit_test(eof_before_rstf),
-		cmocka_unit_test(killed_mid_restore),
-		cmocka_unit_test(malformed_message),
-		cmocka_unit_test(missing_images),
+		cmocka_unit_test_teardown(full_restore, case_teardown),
+		cmocka_unit_test_teardown(eof_before_rstf, case_teardown),
+		cmocka_unit_test_teardown(killed_mid_restore, case_teardown),
+		cmocka_unit_test_teardown(malformed_message, case_teardown),
+		cmocka_unit_test_teardown(missing_images, case_teardown),
 	};
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_FORK };
 	int fd, ret;

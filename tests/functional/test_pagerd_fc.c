@@ -50,6 +50,7 @@ enum fc_fields { FC_V16, FC_V17, FC_V112 }; /* none, page_size_kib, page_size */
 static char dir[64], sock_path[96], mem_path[96];
 static uint8_t *mem;       /* what the memory file holds */
 static pid_t daemon_pid;
+static pid_t client_pid; /* a case's client until reaped: its teardown kills it */
 static const char *pagerd_bin;
 static int teardown_failed; /* cmocka's exit status ignores a failed group teardown */
 
@@ -271,7 +272,6 @@ hostile_clients(void **state)
 	uint8_t *r0, *r1;
 	char msg[512], *big;
 	size_t bigl = 70 * 1024;
-	pid_t good;
 	char b;
 	int n;
 
@@ -282,14 +282,14 @@ hostile_clients(void **state)
 	{
 		int h[2] = { go[0], hold[1] };
 
-		good = spawn_good(FC_V112, h);
+		client_pid = spawn_good(FC_V112, h);
 	}
 	/* Only the child holds these ends: its death reads as EOF, no hang. */
 	close(hold[1]);
 	close(go[0]);
 	if (read(hold[0], &b, 1) != 1)
 		fail_msg("the good client was not served its first half (exit %d)",
-			 wait_exit(good));
+			 wait_exit(client_pid));
 
 	u = vmm_setup(&r0, &r1);
 	assert_true(u >= 0);
@@ -336,7 +336,8 @@ hostile_clients(void **state)
 
 	daemon_alive();
 	assert_int_equal(write(go[1], &b, 1), 1);
-	assert_int_equal(wait_exit(good), 0);
+	assert_int_equal(wait_exit(client_pid), 0);
+	client_pid = 0;
 	close(u);
 	close(hold[0]);
 	close(go[1]);
@@ -373,6 +374,7 @@ killed_mid_restore(void **state)
 
 		assert_int_equal(pipe(p), 0);
 		pid = fork();
+		client_pid = pid;
 		if (pid == 0) {
 			uint8_t *r0, *r1;
 			pthread_t t;
@@ -397,6 +399,7 @@ killed_mid_restore(void **state)
 		}
 		kill(pid, SIGKILL);
 		assert_int_equal(wait_exit(pid), 128 + SIGKILL);
+		client_pid = 0;
 		close(p[0]);
 		close(p[1]);
 		daemon_alive();
@@ -540,15 +543,29 @@ stop_daemon(void **state)
 	return 0;
 }
 
+/*
+ * After every case, passed or failed. The daemon serves the whole group
+ * (stop_daemon() ends it), but a client a failed case left would wait for
+ * the rest of its test forever (it holds both ends of its pipes), holding
+ * meson's output pipes open after the test exits.
+ */
+static int
+case_teardown(void **state)
+{
+	(void)state;
+	pagerd_test_reap(&client_pid);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(fields_v16),
-		cmocka_unit_test(fields_v17),
-		cmocka_unit_test(fields_v112),
-		cmocka_unit_test(hostile_clients),
-		cmocka_unit_test(killed_mid_restore),
+		cmocka_unit_test_teardown(fields_v16, case_teardown),
+		cmocka_unit_test_teardown(fields_v17, case_teardown),
+		cmocka_unit_test_teardown(fields_v112, case_teardown),
+		cmocka_unit_test_teardown(hostile_clients, case_teardown),
+		cmocka_unit_test_teardown(killed_mid_restore, case_teardown),
 	};
 	int fd;
 
