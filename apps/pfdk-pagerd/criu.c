@@ -836,23 +836,11 @@ static void
 do_accept(void)
 {
 	struct ucred cr;
-	socklen_t cl = sizeof(cr);
 	int s;
 
-	s = accept4(c.lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	s = pagerd_accept_peer(c.lsock, &cr);
 	if (s < 0)
 		return;
-	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
-		LOG("SO_PEERCRED: %s; connection closed", strerror(errno));
-		close(s);
-		return;
-	}
-	if (!pagerd_uid_allowed(cr.uid)) {
-		LOG("peer pid %d uid %u not allowed (--allow-uid); connection closed",
-		    (int)cr.pid, (unsigned int)cr.uid);
-		close(s);
-		return;
-	}
 	if (c.conn_seen) {
 		LOG("peer pid %d: one restore per daemon, it is served already; connection closed",
 		    (int)cr.pid);

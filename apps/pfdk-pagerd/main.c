@@ -330,24 +330,12 @@ static void
 do_accept(void)
 {
 	struct ucred cr;
-	socklen_t cl = sizeof(cr);
 	struct peer *p;
 	int s, i;
 
-	s = accept4(g.lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	s = pagerd_accept_peer(g.lsock, &cr);
 	if (s < 0)
 		return;
-	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
-		LOG("SO_PEERCRED: %s; connection closed", strerror(errno));
-		close(s);
-		return;
-	}
-	if (!pagerd_uid_allowed(cr.uid)) {
-		LOG("peer pid %d uid %u not allowed (--allow-uid); connection closed",
-		    (int)cr.pid, (unsigned int)cr.uid);
-		close(s);
-		return;
-	}
 	for (i = 0; i < MAX_PEERS && g.peers[i] != NULL; i++)
 		;
 	p = i < MAX_PEERS ? calloc(1, sizeof(*p)) : NULL;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <rte_mempool.h>
@@ -50,6 +51,15 @@ int pagerd_add_uid(const char *arg);
 bool pagerd_is_userfaultfd(int fd);
 /** Listen on @p path, created 0600 (a stale socket is replaced); -1 logged. */
 int pagerd_listen(const char *path);
+
+/**
+ * Accept one connection on listening socket @p lsock (nonblocking,
+ * close-on-exec) and check its peer: SO_PEERCRED, and the uid must be in
+ * pagerd_uids. A refused peer is logged and its connection closed.
+ * @param cr filled with the peer's pid, uid and gid on success.
+ * @return the connected socket, or -1: nothing to accept, or refused.
+ */
+int pagerd_accept_peer(int lsock, struct ucred *cr);
 
 /**
  * Adopt userfaultfd @p fd as device "uffd<id>[,<extra>]" with one queue

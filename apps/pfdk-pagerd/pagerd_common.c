@@ -96,6 +96,29 @@ pagerd_listen(const char *path)
 }
 
 int
+pagerd_accept_peer(int lsock, struct ucred *cr)
+{
+	socklen_t cl = sizeof(*cr);
+	int s;
+
+	s = accept4(lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (s < 0)
+		return -1;
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, cr, &cl) < 0) {
+		LOG("SO_PEERCRED: %s; connection closed", strerror(errno));
+		close(s);
+		return -1;
+	}
+	if (!pagerd_uid_allowed(cr->uid)) {
+		LOG("peer pid %d uid %u not allowed (--allow-uid); connection closed",
+		    (int)cr->pid, (unsigned int)cr->uid);
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+int
 pagerd_q_setup(struct pagerd_q *q, uint16_t dev)
 {
 	struct pfdk_fault_conf conf = { .nb_queues = 1 };

@@ -18,7 +18,8 @@
  * parent's image view). Each case runs its own daemon, which must exit 0
  * when every page is delivered and 1 when the restore failed (EOF before
  * RSTF, a malformed message); a task killed mid-restore must not stop the
- * other one, and no task may hang (each has an alarm).
+ * other one, and no task may hang (each has an alarm). A case that fails
+ * has its daemon and tasks killed by its teardown, so the next one runs.
  * Usage: test_pagerd_criu PFDK_PAGERD
  */
 #include <errno.h>
@@ -39,11 +40,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_common.h"
+#include "test_pagerd_common.h"
 
 #define PG 4096u
 #define NPAGES 1024u /* one task's area: 4 MiB, two background pushes */
@@ -70,17 +71,9 @@ static const struct { unsigned int first, end, flags; } layout[] = {
 
 static char dir[64], sock_path[96];
 static const char *pagerd_bin;
-static pid_t daemon_pid;
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
+static pid_t daemon_pid;  /* 0 once reaped */
+/* The case's tasks not reaped yet: a failed case's are killed by its teardown. */
+static pid_t task_pids[2];
 
 static uint8_t *
 area_of(int vpid)
@@ -110,7 +103,7 @@ expect(int vpid, unsigned int p, uint8_t *out)
 		return;
 	}
 	for (i = 0; i < PG / 8; i++) {
-		uint64_t w = mix((uint64_t)vpid << 40 | (uint64_t)p << 12 | i);
+		uint64_t w = pagerd_test_mix((uint64_t)vpid << 40 | (uint64_t)p << 12 | i);
 
 		memcpy(out + i * 8, &w, 8);
 	}
@@ -184,30 +177,6 @@ write_images(int vpid)
 }
 
 /* ---- fds over sockets ---- */
-
-static int
-send_fd(int s, const void *buf, size_t len, int fd)
-{
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = sizeof(cm.b);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	}
-	return sendmsg(s, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
-}
 
 static int
 recv_fd(int s)
@@ -301,7 +270,7 @@ task_main(int vpid, int ctl, enum task_mode mode)
 	reg.range = (struct uffdio_range){ (uintptr_t)a, (uint64_t)NPAGES * PG };
 	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
 		return 22;
-	if (send_fd(ctl, "u", 1, u) < 0)
+	if (pagerd_test_send_fd(ctl, "u", 1, u) < 0)
 		return 23;
 	close(u); /* the restorer keeps no copy */
 	if (get_byte(ctl, 'g') < 0)
@@ -353,6 +322,20 @@ struct task {
 	int uffd; /* received from the task, until sent on */
 };
 
+/* Add @p pid to task_pids (@p live) or take it out. */
+static void
+task_track(pid_t pid, bool live)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(task_pids) / sizeof(task_pids[0]); i++)
+		if (task_pids[i] == (live ? 0 : pid)) {
+			task_pids[i] = live ? pid : 0;
+			return;
+		}
+	assert_false(live); /* more tasks than task_pids holds */
+}
+
 static void
 task_spawn(struct task *t, int vpid, enum task_mode mode)
 {
@@ -367,6 +350,7 @@ task_spawn(struct task *t, int vpid, enum task_mode mode)
 		close(sv[0]);
 		_exit(task_main(vpid, sv[1], mode));
 	}
+	task_track(t->pid, true);
 	close(sv[1]);
 	t->ctl = sv[0];
 	t->uffd = recv_fd(t->ctl);
@@ -381,6 +365,7 @@ task_wait(struct task *t)
 	close(t->ctl);
 	if (waitpid(t->pid, &st, 0) != t->pid)
 		return -1;
+	task_track(t->pid, false);
 	if (!WIFEXITED(st))
 		fprintf(stderr, "task %d: killed by signal %d\n", t->vpid, WTERMSIG(st));
 	else if (WEXITSTATUS(st) != 0)
@@ -420,14 +405,12 @@ daemon_start(void)
 static int
 restorer_connect(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int i, s;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
 	for (i = 0; i < 200; i++) { /* bound, not yet listening: refused */
 		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		assert_true(s >= 0);
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		if (pagerd_test_connect(s, sock_path) == 0)
 			return s;
 		close(s);
 		usleep(20000);
@@ -447,7 +430,7 @@ static void
 send_task(int s, struct task *t)
 {
 	send_pid(s, t->vpid);
-	assert_int_equal(send_fd(s, "\0", 1, t->uffd), 0);
+	assert_int_equal(pagerd_test_send_fd(s, "\0", 1, t->uffd), 0);
 	close(t->uffd);
 	t->uffd = -1;
 }
@@ -461,12 +444,13 @@ daemon_wait(void)
 	for (i = 0; i < 1200; i++) {
 		pid_t r = waitpid(daemon_pid, &st, WNOHANG);
 
-		if (r == daemon_pid)
+		if (r == daemon_pid) {
+			daemon_pid = 0;
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
 		usleep(50000);
 	}
-	kill(daemon_pid, SIGKILL);
-	waitpid(daemon_pid, &st, 0);
+	pagerd_test_reap(&daemon_pid);
 	fail_msg("pfdk-pagerd criu did not exit within 60 s");
 	return -1;
 }
@@ -581,7 +565,7 @@ malformed_message(void **state)
 	assert_int_equal(put_byte(t.ctl, 'g'), 0);
 	assert_int_equal(get_byte(t.ctl, 'h'), 0);
 	send_pid(s, 42);
-	assert_int_equal(send_fd(s, "\0", 1, -1), 0);
+	assert_int_equal(pagerd_test_send_fd(s, "\0", 1, -1), 0);
 	assert_int_equal(daemon_wait(), 1);
 	assert_int_equal(put_byte(t.ctl, 'r'), 0);
 	ret = task_wait(&t);
@@ -618,15 +602,34 @@ missing_images(void **state)
 	clean_dir();
 }
 
+/*
+ * After every case, passed or failed: a failed assertion leaves the case
+ * at once, and its daemon would go on listening (the next case's restorer
+ * could reach it, not its own daemon) and its tasks waiting for pages.
+ */
+static int
+case_teardown(void **state)
+{
+	size_t i;
+
+	(void)state;
+	pagerd_test_reap(&daemon_pid);
+	for (i = 0; i < sizeof(task_pids) / sizeof(task_pids[0]); i++)
+		pagerd_test_reap(&task_pids[i]);
+	/* A killed daemon leaves its socket: the next daemon_start() must not see it. */
+	unlink(sock_path);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(full_restore),
-		cmocka_unit_test(eof_before_rstf),
-		cmocka_unit_test(killed_mid_restore),
-		cmocka_unit_test(malformed_message),
-		cmocka_unit_test(missing_images),
+		cmocka_unit_test_teardown(full_restore, case_teardown),
+		cmocka_unit_test_teardown(eof_before_rstf, case_teardown),
+		cmocka_unit_test_teardown(killed_mid_restore, case_teardown),
+		cmocka_unit_test_teardown(malformed_message, case_teardown),
+		cmocka_unit_test_teardown(missing_images, case_teardown),
 	};
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_FORK };
 	int fd, ret;

@@ -33,11 +33,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_common.h"
+#include "test_pagerd_common.h"
 
 #define PG 4096u
 #define R0_PAGES 64u /* region 0: file offset 0 */
@@ -50,57 +50,21 @@ enum fc_fields { FC_V16, FC_V17, FC_V112 }; /* none, page_size_kib, page_size */
 static char dir[64], sock_path[96], mem_path[96];
 static uint8_t *mem;       /* what the memory file holds */
 static pid_t daemon_pid;
+static pid_t client_pid; /* a case's client until reaped: its teardown kills it */
 static const char *pagerd_bin;
 static int teardown_failed; /* cmocka's exit status ignores a failed group teardown */
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
 
 static int
 connect_daemon(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (s < 0 || pagerd_test_connect(s, sock_path) < 0) {
 		if (s >= 0)
 			close(s);
 		return -1;
 	}
 	return s;
-}
-
-/* One sendmsg of @p len bytes with @p fd (or none when -1). */
-static int
-send_handshake(int s, const char *msg, size_t len, int fd)
-{
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = sizeof(cm.b);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	}
-	return sendmsg(s, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
 static int
@@ -149,7 +113,7 @@ vmm_handshake(enum fc_fields f, int u, uint8_t *r0, uint8_t *r1, int *sock)
 	n += region_json(msg + n, sizeof(msg) - (size_t)n, f, r1, R1_PAGES * PG, R0_PAGES * PG);
 	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
 	s = connect_daemon();
-	if (s < 0 || send_handshake(s, msg, (size_t)n, u) < 0)
+	if (s < 0 || pagerd_test_send_fd(s, msg, (size_t)n, u) < 0)
 		return -1;
 	/* v1.12+ keeps the socket open; earlier versions close it. */
 	if (f != FC_V112) {
@@ -308,7 +272,6 @@ hostile_clients(void **state)
 	uint8_t *r0, *r1;
 	char msg[512], *big;
 	size_t bigl = 70 * 1024;
-	pid_t good;
 	char b;
 	int n;
 
@@ -319,21 +282,21 @@ hostile_clients(void **state)
 	{
 		int h[2] = { go[0], hold[1] };
 
-		good = spawn_good(FC_V112, h);
+		client_pid = spawn_good(FC_V112, h);
 	}
 	/* Only the child holds these ends: its death reads as EOF, no hang. */
 	close(hold[1]);
 	close(go[0]);
 	if (read(hold[0], &b, 1) != 1)
 		fail_msg("the good client was not served its first half (exit %d)",
-			 wait_exit(good));
+			 wait_exit(client_pid));
 
 	u = vmm_setup(&r0, &r1);
 	assert_true(u >= 0);
 	/* Malformed JSON, with a real uffd. */
 	s = connect_daemon();
 	assert_true(s >= 0);
-	assert_int_equal(send_handshake(s, "[{\"base_host_virt_addr\": 1x}]", 29, u), 0);
+	assert_int_equal(pagerd_test_send_fd(s, "[{\"base_host_virt_addr\": 1x}]", 29, u), 0);
 	expect_disconnect(s, "malformed JSON");
 	/* A valid message and no fd. */
 	n = snprintf(msg, sizeof(msg), "[");
@@ -341,13 +304,13 @@ hostile_clients(void **state)
 	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
 	s = connect_daemon();
 	assert_true(s >= 0);
-	assert_int_equal(send_handshake(s, msg, (size_t)n, -1), 0);
+	assert_int_equal(pagerd_test_send_fd(s, msg, (size_t)n, -1), 0);
 	expect_disconnect(s, "no fd");
 	/* A pipe instead of a userfaultfd. */
 	assert_int_equal(pipe(fds), 0);
 	s = connect_daemon();
 	assert_true(s >= 0);
-	assert_int_equal(send_handshake(s, msg, (size_t)n, fds[0]), 0);
+	assert_int_equal(pagerd_test_send_fd(s, msg, (size_t)n, fds[0]), 0);
 	expect_disconnect(s, "a pipe for a uffd");
 	close(fds[0]);
 	close(fds[1]);
@@ -358,7 +321,7 @@ hostile_clients(void **state)
 	big[0] = '[';
 	s = connect_daemon();
 	assert_true(s >= 0);
-	send_handshake(s, big, bigl, u); /* may be cut short by the reset */
+	pagerd_test_send_fd(s, big, bigl, u); /* may be cut short by the reset */
 	expect_disconnect(s, "oversize message");
 	free(big);
 	/* Well formed, but a region past the end of the memory file. */
@@ -368,12 +331,13 @@ hostile_clients(void **state)
 	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
 	s = connect_daemon();
 	assert_true(s >= 0);
-	assert_int_equal(send_handshake(s, msg, (size_t)n, u), 0);
+	assert_int_equal(pagerd_test_send_fd(s, msg, (size_t)n, u), 0);
 	expect_disconnect(s, "region past the memory file");
 
 	daemon_alive();
 	assert_int_equal(write(go[1], &b, 1), 1);
-	assert_int_equal(wait_exit(good), 0);
+	assert_int_equal(wait_exit(client_pid), 0);
+	client_pid = 0;
 	close(u);
 	close(hold[0]);
 	close(go[1]);
@@ -410,6 +374,7 @@ killed_mid_restore(void **state)
 
 		assert_int_equal(pipe(p), 0);
 		pid = fork();
+		client_pid = pid;
 		if (pid == 0) {
 			uint8_t *r0, *r1;
 			pthread_t t;
@@ -434,6 +399,7 @@ killed_mid_restore(void **state)
 		}
 		kill(pid, SIGKILL);
 		assert_int_equal(wait_exit(pid), 128 + SIGKILL);
+		client_pid = 0;
 		close(p[0]);
 		close(p[1]);
 		daemon_alive();
@@ -454,7 +420,7 @@ start_daemon(void **state)
 	if (mem == NULL)
 		return -1;
 	for (i = 0; i < (size_t)FILE_PAGES * PG / 8; i++) {
-		uint64_t w = mix(i + 0x5eed);
+		uint64_t w = pagerd_test_mix(i + 0x5eed);
 
 		memcpy(mem + i * 8, &w, 8);
 	}
@@ -539,6 +505,9 @@ stop_daemon(void **state)
 	close(go[0]);
 	if (read(hold[0], &b, 1) != 1) {
 		fprintf(stderr, "the last client was not served (exit %d)\n", wait_exit(orphan));
+		/* Not left running: it would hold meson's output pipes open. */
+		pagerd_test_reap(&daemon_pid);
+		teardown_failed = 1;
 		return -1;
 	}
 	kill(daemon_pid, SIGTERM);
@@ -574,15 +543,29 @@ stop_daemon(void **state)
 	return 0;
 }
 
+/*
+ * After every case, passed or failed. The daemon serves the whole group
+ * (stop_daemon() ends it), but a client a failed case left would wait for
+ * the rest of its test forever (it holds both ends of its pipes), holding
+ * meson's output pipes open after the test exits.
+ */
+static int
+case_teardown(void **state)
+{
+	(void)state;
+	pagerd_test_reap(&client_pid);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(fields_v16),
-		cmocka_unit_test(fields_v17),
-		cmocka_unit_test(fields_v112),
-		cmocka_unit_test(hostile_clients),
-		cmocka_unit_test(killed_mid_restore),
+		cmocka_unit_test_teardown(fields_v16, case_teardown),
+		cmocka_unit_test_teardown(fields_v17, case_teardown),
+		cmocka_unit_test_teardown(fields_v112, case_teardown),
+		cmocka_unit_test_teardown(hostile_clients, case_teardown),
+		cmocka_unit_test_teardown(killed_mid_restore, case_teardown),
 	};
 	int fd;
 
