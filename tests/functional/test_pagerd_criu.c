@@ -238,7 +238,8 @@ check_range(int vpid, const uint8_t *at, unsigned int img_first, unsigned int n,
 	return 0;
 }
 
-enum task_mode { T_FULL, T_SIMPLE };
+/* T_RESIDENT: T_SIMPLE, first sending how many of pages 0..255 are resident. */
+enum task_mode { T_FULL, T_SIMPLE, T_RESIDENT };
 
 /*
  * In a child: set up like CRIU's restorer, send the uffd over @p ctl,
@@ -275,6 +276,18 @@ task_main(int vpid, int ctl, enum task_mode mode)
 	close(u); /* the restorer keeps no copy */
 	if (get_byte(ctl, 'g') < 0)
 		return 24;
+	if (mode == T_RESIDENT) {
+		/* Installed before any access (replay) is resident; a hole is not. */
+		unsigned char vec[256];
+		uint32_t n = 0;
+
+		if (mincore(a, 256 * PG, vec) < 0)
+			return 26;
+		for (p = 0; p < 256; p++)
+			n += vec[p] & 1;
+		if (send(ctl, &n, sizeof(n), MSG_NOSIGNAL) != (ssize_t)sizeof(n))
+			return 27;
+	}
 	if (check_range(vpid, a, 0, 256, false) < 0 || check_range(vpid, a + 256 * PG, 256, 64, true) < 0)
 		return 30;
 	if (mode == T_FULL) {
@@ -375,8 +388,9 @@ task_wait(struct task *t)
 
 /* ---- the daemon and the restorer's connection ---- */
 
+/* Start the daemon; its stderr into @p log when not NULL. */
 static void
-daemon_start(void)
+daemon_start_log(const char *log)
 {
 	struct stat st;
 	int i;
@@ -384,6 +398,12 @@ daemon_start(void)
 	daemon_pid = fork();
 	assert_true(daemon_pid >= 0);
 	if (daemon_pid == 0) {
+		if (log != NULL) {
+			int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+			if (fd < 0 || dup2(fd, 2) < 0)
+				_exit(126);
+		}
 		/* -W: the socket in the work dir, the images in -D. */
 		execl(pagerd_bin, pagerd_bin, "criu", "-D", dir, "-W", dir, "--", "--no-telemetry",
 		      "--no-pci", "--log-level=lib.eal:warning", (char *)NULL);
@@ -400,6 +420,12 @@ daemon_start(void)
 		usleep(50000);
 	}
 	assert_true(i < 600);
+}
+
+static void
+daemon_start(void)
+{
+	daemon_start_log(NULL);
 }
 
 static int
@@ -458,9 +484,9 @@ daemon_wait(void)
 static void
 clean_dir(void)
 {
-	char cmd[128];
+	char cmd[320];
 
-	snprintf(cmd, sizeof(cmd), "rm -f %s/*.img", dir);
+	snprintf(cmd, sizeof(cmd), "rm -f %s/*.img %s/*.trace %s/*.log", dir, dir, dir);
 	assert_int_equal(system(cmd), 0);
 }
 
@@ -471,6 +497,7 @@ clean_dir(void)
 static void
 full_restore(void **state)
 {
+	char trace[128];
 	struct task t[2];
 	int s, i;
 
@@ -494,7 +521,124 @@ full_restore(void **state)
 	for (i = 0; i < 2; i++)
 		assert_int_equal(task_wait(&t[i]), 0);
 	close(s);
+	/* They remapped memory: fault addresses were not image addresses. */
+	snprintf(trace, sizeof(trace), "%s/pfdk-ws-11.trace", dir);
+	assert_int_equal(access(trace, F_OK), -1);
 	clean_dir();
+}
+
+/* @p path holds @p what (a daemon's log line), within 10 s. */
+static bool
+log_has(const char *path, const char *what)
+{
+	char buf[16384];
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		FILE *f = fopen(path, "re");
+		size_t n = 0;
+
+		if (f != NULL) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = '\0';
+		if (strstr(buf, what) != NULL)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* One restore of task @p vpid in T_RESIDENT mode; @return pages resident at 'g'. */
+static uint32_t
+resident_restore(int vpid, const char *log, bool wait_replay)
+{
+	struct task t;
+	uint32_t n = UINT32_MAX;
+	int s;
+
+	daemon_start_log(log);
+	task_spawn(&t, vpid, T_RESIDENT);
+	s = restorer_connect();
+	send_task(s, &t);
+	if (wait_replay)
+		assert_true(log_has(log, "working set replayed"));
+	assert_int_equal(put_byte(t.ctl, 'g'), 0);
+	assert_int_equal(recv(t.ctl, &n, sizeof(n), MSG_WAITALL), (ssize_t)sizeof(n));
+	assert_int_equal(get_byte(t.ctl, 'h'), 0);
+	send_pid(s, RSTF);
+	assert_int_equal(put_byte(t.ctl, 'r'), 0);
+	assert_int_equal(daemon_wait(), 0);
+	assert_int_equal(task_wait(&t), 0);
+	close(s);
+	return n;
+}
+
+/*
+ * Record and replay: the first restore records the pages that faulted
+ * (pages 0..319 are touched before RSTF) to pfdk-ws-31.trace; the second
+ * restore of the same images installs them before the task touches any,
+ * so they are resident when it looks. Every byte is still checked. The
+ * first restore's tasks in full_restore remapped memory: nothing was
+ * recorded for them.
+ */
+static void
+working_set_replay(void **state)
+{
+	char trace[128], log[128], buf[64];
+	struct stat st;
+	uint32_t first, second;
+	uint64_t count;
+	FILE *f;
+
+	(void)state;
+	snprintf(trace, sizeof(trace), "%s/pfdk-ws-31.trace", dir);
+	snprintf(log, sizeof(log), "%s/pagerd.log", dir);
+	first = resident_restore(31, log, false);
+	assert_int_equal(first, 0); /* nothing installed before the first touch */
+	assert_true(log_has(log, "working set: "));
+	f = fopen(trace, "re");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, 16, f), 16);
+	fclose(f);
+	assert_memory_equal(buf, "PFDKWS1\n", 8);
+	memcpy(&count, buf + 8, sizeof(count));
+	/* At least the 256 data pages touched before RSTF, at most the area. */
+	assert_true(count >= 256 && count <= NPAGES);
+	assert_int_equal(stat(trace, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, 16 + count * 8);
+	second = resident_restore(31, log, true);
+	assert_int_equal(second, 256);
+	assert_true(log_has(log, "replaying a working set of"));
+	clean_dir();
+}
+
+/* A hostile trace (bad count, unaligned page): ignored, the restore goes on. */
+static void
+bad_trace(void **state)
+{
+	static const uint8_t bad[2][24] = {
+		{ 'P', 'F', 'D', 'K', 'W', 'S', '1', '\n', 9, 0, 0, 0, 0, 0, 0, 0 },
+		{ 'P', 'F', 'D', 'K', 'W', 'S', '1', '\n', 1, 0, 0, 0, 0, 0, 0, 0, 1, 0x10 },
+	};
+	char trace[128], log[128];
+	unsigned int k;
+	FILE *f;
+
+	(void)state;
+	snprintf(trace, sizeof(trace), "%s/pfdk-ws-32.trace", dir);
+	snprintf(log, sizeof(log), "%s/pagerd.log", dir);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(write_images(32), 0);
+		f = fopen(trace, "we");
+		assert_non_null(f);
+		assert_int_equal(fwrite(bad[k], 1, sizeof(bad[k]), f), sizeof(bad[k]));
+		fclose(f);
+		assert_int_equal(resident_restore(32, log, false), 0);
+		assert_true(log_has(log, k == 0 ? "does not match" : "not page aligned"));
+		clean_dir();
+	}
 }
 
 /* EOF before RSTF: the restore failed (exit 1); the task never hangs. */
@@ -630,6 +774,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(killed_mid_restore, case_teardown),
 		cmocka_unit_test_teardown(malformed_message, case_teardown),
 		cmocka_unit_test_teardown(missing_images, case_teardown),
+		cmocka_unit_test_teardown(working_set_replay, case_teardown),
+		cmocka_unit_test_teardown(bad_trace, case_teardown),
 	};
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_FORK };
 	int fd, ret;
