@@ -89,7 +89,8 @@ struct task {
 	uint64_t remaps;        /* ev_remap when this push pass began */
 	uint64_t pushed;        /* pages the push filled */
 	int hint;               /* entry the last push step used */
-	bool replays;           /* installs its image's recorded working set */
+	bool replays;           /* installs its image's recorded working set (now) */
+	bool replayer;          /* did or does: its log line counts the image's */
 	struct pfdk_uffd_region_info *rt;
 	unsigned int rtcap;
 };
@@ -321,7 +322,7 @@ task_free(struct task *t, const char *why)
 	LOG("task %d (device %u): %s; %" PRIu64 " faults copied, %" PRIu64 " zero, %" PRIu64
 	    " pages replayed, %" PRIu64 " pages pushed; state freed",
 	    t->img != NULL ? t->img->vpid : 0, t->id, why, st.copies, st.zeropages + st.unknown,
-	    t->replays ? t->img->replayed : 0, t->pushed);
+	    t->replayer ? t->img->replayed : 0, t->pushed);
 	img_put(t->img);
 	free(t->rt);
 	for (i = 0; i < MAX_TASKS; i++)
@@ -416,6 +417,7 @@ task_add(int vpid, int fd)
 		t->q.note = task_note;
 		t->q.note_arg = t;
 		t->replays = im->play.n != 0;
+		t->replayer = t->replays;
 	}
 	if (ret == 0)
 		ret = task_start(t);
