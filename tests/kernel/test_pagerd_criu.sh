@@ -68,7 +68,7 @@ i=0; while [ ! -s "$w/ready" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); do
 criu dump -t "$pid" -D "$w/img" -o dump.log -v4 || { echo "FAIL: criu dump"; tail -20 "$w/img/dump.log"; exit 1; }
 # One lazy restore against the daemon; prints "FAULTS REPLAYED" from its log.
 restore() {
-	rm -f "$w/result" "$w/touched"
+	rm -f "$w/result" "$w/touched" "$w/img/lazy-pages.socket"
 	"$pagerd" criu -D "$w/img" -- --no-telemetry --no-pci --log-level=lib.eal:warning >"$w/pagerd.log" 2>&1 &
 	dpid=$!
 	i=0; while [ ! -S "$w/img/lazy-pages.socket" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
