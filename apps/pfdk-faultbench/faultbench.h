@@ -303,4 +303,88 @@ void bl_stop(struct bl_handler *h);
 int bl_sigbus_thread_init(void);
 void bl_sigbus_thread_fini(void);
 
+/* ---- opts.c: the command line ---- */
+
+#define FB_MAX_ROWS 128
+#define FB_MAX_POINTS 16 /* --threads x --uffds sweep points */
+#define FB_MAX_MODES 16
+#define FB_MAX_BURSTS 8
+
+/* The bench's options (after "--", or every argument without it). */
+struct fb_opts {
+	const char *source;
+	const char *devargs;
+	const char *profile;
+	const char *json;
+	const char *plot;   /* --plot: PNG of the rows' latencies */
+	const char *plot_kind; /* --plot-kind percentile|cdf */
+	uint64_t faults;
+	unsigned int repeat;
+	unsigned int nb_modes;
+	char modes[FB_MAX_MODES][32];
+	unsigned int nb_bursts;
+	uint16_t bursts[FB_MAX_BURSTS];
+	const char *faulter_cpus; /* --faulter-cpus LIST */
+	unsigned int nb_threads, nb_uffds; /* --threads / --uffds lists */
+	unsigned int threads[FB_MAX_POINTS], uffds[FB_MAX_POINTS];
+	double duration_s;  /* --duration: passes per run until this much measured time */
+	bool dry_run;       /* --dry-run: print the rows' placement, run nothing */
+	bool sim_only;      /* --faults or --devargs given */
+	bool faults_given;  /* --faults given */
+	bool repeat_given;  /* --repeat given */
+	bool mock;          /* --mock: the kernel's iommufd mock device */
+	uint64_t rate;      /* --rate: mock triggers per second (0: flat out) */
+	bool uffd_only;     /* a uffd workload option given */
+	struct fb_uffd_opts u;
+};
+
+/*
+ * Parse the bench's options into @p o (its defaults already set), pick the
+ * source when none is given and check the options against it and the modes
+ * against the row table. --help and --version print and exit(0).
+ * @return 0, or -1 with the reason printed (exit status 2).
+ */
+int fb_opts_parse(int argc, char **argv, struct fb_opts *o);
+
+/* ---- rows.c: the row kinds and their runs ---- */
+
+/* What runs a row. */
+enum fb_row_kind {
+	FB_ROW_PFDK,        /* a PFDK pipeline: fb_uffd_run_once() or fb_sim_run_once() */
+	FB_ROW_BASELINE,    /* a hand-written uffd handler: fb_uffd_run_once(NULL) */
+	FB_ROW_FD_BASELINE, /* a hand-written fault-FD handler: fb_fd_baseline_run() */
+};
+
+/* A row kind (--modes name): one line of fb_mode_defs[]. */
+struct fb_mode_def {
+	const char *name;
+	enum fb_row_kind kind;
+	int layout;         /* FB_ROW_PFDK: the layout and engine, or the profile's (-1) */
+	int engine;
+	bool uffd_only;     /* FB_ROW_PFDK: --source uffd only */
+	bool def_sim;       /* in the default --modes of the sim and iommufd sources */
+	bool def_uffd;      /* in the default --modes of the uffd source */
+	const char *bl_engine; /* baselines: the row's "engine" */
+	const char *help;   /* --help's line */
+};
+
+/* Every row kind, in --help's order. */
+extern const struct fb_mode_def fb_mode_defs[];
+extern const unsigned int fb_nb_mode_defs;
+
+/* The row kind named @p name, or NULL. */
+const struct fb_mode_def *fb_row_find(const char *name);
+
+/* A PFDK row's layout and engine; NULL for a baseline or an unknown name. */
+const struct fb_mode_def *fb_mode_find(const char *name);
+
+/* Which fault-FD handler @p m is (0: spin, 1: poll, 2: epoll), or -1. */
+int fb_fd_baseline_find(const char *m);
+
+/* Every PFDK mode (and baseline with @p uffd_only) for messages: "pfdk, pfdk-rtc, ...". */
+void fb_mode_names(char *buf, size_t len, bool uffd_only);
+
+/* No --modes: the source's default rows into @p o. */
+void fb_default_modes(struct fb_opts *o, bool uffd);
+
 #endif /* PFDK_FAULTBENCH_H */

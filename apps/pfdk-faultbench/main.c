@@ -23,7 +23,6 @@
 #include <sys/epoll.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -54,562 +53,6 @@
 #include "iommufd_mock.h"
 
 extern const char pfdk_default_profile[];
-
-#define MAX_ROWS 128
-#define MAX_POINTS 16 /* --threads x --uffds sweep points */
-#define MAX_MODES 16
-#define MAX_BURSTS 8
-#define MAX_REPEAT FB_MAX_REPEAT
-
-struct opts {
-	const char *source;
-	const char *devargs;
-	const char *profile;
-	const char *json;
-	const char *plot;   /* --plot: PNG of the rows' latencies */
-	const char *plot_kind; /* --plot-kind percentile|cdf */
-	uint64_t faults;
-	unsigned int repeat;
-	unsigned int nb_modes;
-	char modes[MAX_MODES][32];
-	unsigned int nb_bursts;
-	uint16_t bursts[MAX_BURSTS];
-	const char *faulter_cpus; /* --faulter-cpus LIST */
-	unsigned int nb_threads, nb_uffds; /* --threads / --uffds lists */
-	unsigned int threads[MAX_POINTS], uffds[MAX_POINTS];
-	double duration_s;  /* --duration: passes per run until this much measured time */
-	bool dry_run;       /* --dry-run: print the rows' placement, run nothing */
-	bool sim_only;      /* --faults or --devargs given */
-	bool faults_given;  /* --faults given */
-	bool repeat_given;  /* --repeat given */
-	bool mock;          /* --mock: the kernel's iommufd mock device */
-	uint64_t rate;      /* --rate: mock triggers per second (0: flat out) */
-	bool uffd_only;     /* a uffd workload option given */
-	struct fb_uffd_opts u;
-};
-
-/*
- * Every row kind, in --help's order: its name, what runs it, and what the
- * lists (--help, the errors' mode lists, the default --modes, the JSON's
- * "engine" of a baseline) say of it. Adding a row is one line here.
- */
-enum row_kind {
-	ROW_PFDK,        /* a PFDK pipeline: fb_uffd_run_once() or run_once_sim() */
-	ROW_BASELINE,    /* a hand-written uffd handler: fb_uffd_run_once(NULL) */
-	ROW_FD_BASELINE, /* a hand-written fault-FD handler: run_fd_baseline() */
-};
-
-static const struct mode_def {
-	const char *name;
-	enum row_kind kind;
-	int layout;         /* ROW_PFDK: the layout and engine, or the profile's (-1) */
-	int engine;
-	bool uffd_only;     /* ROW_PFDK: --source uffd only */
-	bool def_sim;       /* in the default --modes of the sim and iommufd sources */
-	bool def_uffd;      /* in the default --modes of the uffd source */
-	const char *bl_engine; /* baselines: the row's "engine" */
-	const char *help;   /* --help's line */
-} mode_defs[] = {
-	{ "pfdk", ROW_PFDK, -1, -1, false, false, false, NULL,
-	  "the profile's own layout, lcores and engines" },
-	{ "pfdk-rtc", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, true, true, NULL,
-	  "run to completion: one busy poller resolves and answers" },
-	{ "pfdk-pipeline", ROW_PFDK, PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY, false, true, false,
-	  NULL, "pollers hand faults through a ring to resolvers" },
-	{ "pfdk-colocated", ROW_PFDK, PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL, false, true, true,
-	  NULL, "an epoll poller on the faulters' CPU" },
-	{ "pfdk-busy", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, false, false, NULL,
-	  "rtc, non-blocking read spin" },
-	{ "pfdk-epoll", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL, false, false, false, NULL,
-	  "rtc, epoll (sleeps)" },
-	{ "pfdk-uring", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_URING, false, false, false, NULL,
-	  "rtc, io_uring with SQPOLL (SQ thread beside main_cpu)" },
-	{ "pfdk-uring-nosqpoll", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL, false,
-	  false, false, NULL, "rtc, io_uring, completion queue spun" },
-	/* uffd only: SIGBUS in the faulting thread; -fa adds fault-around. */
-	{ "pfdk-inthread", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true, false, true,
-	  NULL, "the faulting thread resolves its own fault (SIGBUS)" },
-	{ "pfdk-inthread-fa", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true, false,
-	  false, NULL, "pfdk-inthread filling --fault-around pages after each fault" },
-	/* The hand-written handlers PFDK is measured against (uffd only). */
-	{ "classic", ROW_BASELINE, -1, -1, true, false, true, "poll+read, other CPU",
-	  "poll()+read()+UFFDIO_COPY thread on the handler CPU" },
-	{ "classic-colocated", ROW_BASELINE, -1, -1, true, false, true,
-	  "poll+read, faulters' CPU", "the same thread on the faulters' CPU" },
-	{ "epoll-many", ROW_BASELINE, -1, -1, true, false, true, "epoll+read",
-	  "one epoll thread over every uffd" },
-	{ "sigbus", ROW_BASELINE, -1, -1, true, false, true, "sigbus in the faulting thread",
-	  "UFFD_FEATURE_SIGBUS, COPY in the faulting thread's handler" },
-	{ "native", ROW_BASELINE, -1, -1, true, false, true, "kernel first touch",
-	  "no userfaultfd: the kernel's own first touch (the floor)" },
-	/* The hand-written fault-FD handlers, --mock rows beside PFDK's. */
-	{ "fd-spin", ROW_FD_BASELINE, -1, -1, false, false, false, "spin read+write",
-	  "non-blocking read() spun, write() per burst" },
-	{ "fd-poll", ROW_FD_BASELINE, -1, -1, false, false, false, "poll+read+write",
-	  "poll() then read() and write() per burst" },
-	{ "fd-epoll", ROW_FD_BASELINE, -1, -1, false, false, false, "epoll+read+write",
-	  "epoll_wait() then read() and write() per burst" },
-};
-
-static const struct mode_def *
-row_find(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		if (strcmp(mode_defs[i].name, name) == 0)
-			return &mode_defs[i];
-	return NULL;
-}
-
-/* Which fault-FD handler @p m is (0: spin, 1: poll, 2: epoll), or -1. */
-static int
-fd_baseline_find(const char *m)
-{
-	const struct mode_def *md = row_find(m);
-	int b = 0;
-
-	if (md == NULL || md->kind != ROW_FD_BASELINE)
-		return -1;
-	while (md > mode_defs && md[-1].kind == ROW_FD_BASELINE) {
-		md--;
-		b++;
-	}
-	return b;
-}
-
-bool
-fb_is_baseline(const char *mode)
-{
-	const struct mode_def *md = row_find(mode);
-
-	return md != NULL && md->kind == ROW_BASELINE;
-}
-
-/* Every mode's name, for messages: "pfdk, pfdk-rtc, ...". */
-static void
-mode_names(char *buf, size_t len, bool uffd_only)
-{
-	size_t n = 0;
-	unsigned int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		if ((mode_defs[i].kind == ROW_PFDK && mode_defs[i].uffd_only == uffd_only) ||
-		    (mode_defs[i].kind == ROW_BASELINE && uffd_only))
-			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
-					      n ? ", " : "", mode_defs[i].name);
-}
-
-/* A PFDK row's layout and engine; NULL for a baseline or an unknown name. */
-static const struct mode_def *
-mode_find(const char *name)
-{
-	const struct mode_def *md = row_find(name);
-
-	return md != NULL && md->kind == ROW_PFDK ? md : NULL;
-}
-
-
-static void
-usage(const char *prog)
-{
-	unsigned int i;
-
-	printf("usage: %s [EAL args] -- [options]\n"
-	       "  --source uffd|sim|iommufd  what faults (default: uffd where userfaultfd\n"
-	       "                        works, else sim); iommufd: the emulated fault FD\n"
-	       "                        (iommufd0,emu=1), or --devargs iommufd0,fault_fd=N:\n"
-	       "                        an inherited fault FD served until --faults N groups,\n"
-	       "                        hang-up, or SIGINT/SIGTERM\n"
-	       "  --devargs STR         device string replacing the profile's first device\n"
-	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
-	       "  --modes LIST          rows, comma separated (every mode is listed below;\n"
-	       "                        default sim: pfdk-rtc, pfdk-pipeline, pfdk-colocated;\n"
-	       "                        uffd: pfdk-rtc, pfdk-colocated, pfdk-inthread and the\n"
-	       "                        baselines)\n"
-	       "  --threads LIST        uffd: faulting threads (default 1); a list (1,2,4,8)\n"
-	       "                        is a sweep: every row at each point, a table per\n"
-	       "                        point and a faults/s summary (and plot)\n"
-	       "  --pages N             uffd: pages per run, over all uffds (default 16384)\n"
-	       "  --page-size 4k|2m     uffd: page size; 2m is hugetlb (default 4k)\n"
-	       "  --uffds LIST          uffd: separate userfaultfds/regions (default 1); a list\n"
-	       "                        sweeps, as --threads does (points: threads x uffds)\n"
-	       "  --pattern P           uffd: seq, random or stride:K (default seq)\n"
-	       "  --access A            uffd: first touch of each page: read, write, mix (half\n"
-	       "                        written) or mix:W (W%% written); every row and the\n"
-	       "                        native floor do the same (default write)\n"
-	       "  --faulter-cpus LIST   uffd: CPUs of the faulting threads, thread k on the\n"
-	       "                        k-th (round robin), e.g. 0 or 0-3,8 (default: the\n"
-	       "                        profile's main_cpu); generated rows' handlers go to\n"
-	       "                        a CPU on the faulters' node, off their cores\n"
-	       "  --fault-around N      uffd: pages filled after each fault in pfdk-inthread-fa\n"
-	       "                        rows (default 31, at most 511)\n"
-	       "  --mock                iommufd: set up the kernel's mock device\n"
-	       "                        (CONFIG_IOMMUFD_TEST, the kernel rig) and serve its real\n"
-	       "                        fault queue; a device thread triggers --faults groups\n"
-	       "                        per row (default 20000)\n"
-	       "  --rate R              --mock: triggers per second (default: as fast as it can)\n"
-	       "  --faults N            sim, iommufd emu: faults per row (default 10000000);\n"
-	       "                        iommufd fault_fd: groups per row (default: no limit)\n"
-	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
-	       "  --repeat K            K runs per row, medians reported (default 3)\n"
-	       "  --duration S          each run repeats its pages (uffd) or faults (sim) in\n"
-	       "                        passes until S seconds were measured (decimal);\n"
-	       "                        without it a run is one pass\n"
-	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
-	       "  --plot FILE.png       latency of every row, drawn with gnuplot (Debian:\n"
-	       "                        gnuplot-nox)\n"
-	       "  --plot-kind K         percentile: latency (log) by percentile on a\n"
-	       "                        log(1/(1-p)) axis to 99.999%% (default); cdf: the\n"
-	       "                        fraction of faults below each latency\n"
-	       "  --dry-run             print each row's CPUs, nodes and engines; run nothing\n"
-	       "  -h, --help            this text; --version: the version\n", prog);
-	printf(
-	       "Modes (--modes; * uffd source only):\n");
-	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		printf("  %-20s%s %s\n", mode_defs[i].name,
-		       mode_defs[i].kind == ROW_FD_BASELINE ? "+" :
-		       mode_defs[i].uffd_only ? "*" : " ", mode_defs[i].help);
-	printf("  (+: --source iommufd --mock only)\n");
-	printf("EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
-	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
-	       "--no-pci is added unless -a/-b name PCI devices.\n"
-	       "Exit: 0; 1 a row failed or lost/duplicated a fault; 2 bad arguments;\n"
-	       "130/143 stopped by SIGINT/SIGTERM (the runs that finished are reported).\n");
-}
-
-static int
-parse_list(const char *arg, char out[][32], unsigned int max, unsigned int *n)
-{
-	char buf[256], *tok, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	*n = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (*n == max || strlen(tok) >= 32)
-			return -1;
-		strcpy(out[(*n)++], tok);
-	}
-	return *n ? 0 : -1;
-}
-
-/*
- * A decimal number in [min, max]: digits only ("010" is ten, not octal
- * eight; no sign, no spaces, no 0x), and no overflow.
- */
-static int
-parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return (errno || *end || *v < min || *v > max) ? -1 : 0;
-}
-
-/* "1,2,4": up to MAX_POINTS decimal numbers in [min, max]; 0 or -1. */
-static int
-parse_uint_list(const char *arg, uint64_t min, uint64_t max, unsigned int *out,
-		unsigned int *n)
-{
-	char list[MAX_POINTS][32];
-	unsigned int i;
-	uint64_t v;
-
-	if (strlen(arg) >= 256 || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,") != NULL ||
-	    parse_list(arg, list, MAX_POINTS, n) < 0)
-		return -1;
-	for (i = 0; i < *n; i++) {
-		if (parse_uint(list[i], min, max, &v) < 0)
-			return -1;
-		out[i] = (unsigned int)v;
-	}
-	return 0;
-}
-
-static int
-parse_opts(int argc, char **argv, struct opts *o)
-{
-	static const struct option lo[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ "devargs", required_argument, NULL, 'd' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "modes", required_argument, NULL, 'm' },
-		{ "faults", required_argument, NULL, 'f' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "repeat", required_argument, NULL, 'r' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "plot", required_argument, NULL, 'G' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "pages", required_argument, NULL, 'P' },
-		{ "page-size", required_argument, NULL, 'S' },
-		{ "uffds", required_argument, NULL, 'U' },
-		{ "pattern", required_argument, NULL, 'A' },
-		{ "fault-around", required_argument, NULL, 'F' },
-		{ "access", required_argument, NULL, 'a' },
-		{ "faulter-cpus", required_argument, NULL, 'C' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "duration", required_argument, NULL, 'D' },
-		{ "plot-kind", required_argument, NULL, 'K' },
-		{ "mock", no_argument, NULL, 'M' },
-		{ "rate", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char list[MAX_BURSTS][32];
-	unsigned int i;
-	uint64_t v;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 's': o->source = optarg; break;
-		case 'd': o->devargs = optarg; o->sim_only = true; break;
-		case 'p': o->profile = optarg; break;
-		case 'j': o->json = optarg; break;
-		case 'G':
-			if (optarg[0] == '\0') {
-				fprintf(stderr, "--plot: expected a file name (FILE.png)\n");
-				return -1;
-			}
-			o->plot = optarg;
-			break;
-		case 'm':
-			if (parse_list(optarg, o->modes, MAX_MODES, &o->nb_modes)) {
-				fprintf(stderr, "--modes %s: expected up to %d comma-separated modes\n",
-					optarg, MAX_MODES);
-				return -1;
-			}
-			break;
-		case 'f':
-			if (parse_uint(optarg, 1, UINT64_MAX / 2, &o->faults)) {
-				fprintf(stderr, "--faults %s: expected a decimal number > 0\n", optarg);
-				return -1;
-			}
-			o->sim_only = true;
-			o->faults_given = true;
-			break;
-		case 'T':
-			if (parse_uint_list(optarg, 1, 1024, o->threads, &o->nb_threads)) {
-				fprintf(stderr, "--threads %s: expected up to %d decimal numbers in "
-					"1..1024, comma separated\n", optarg, MAX_POINTS);
-				return -1;
-			}
-			o->u.threads = o->threads[0];
-			o->uffd_only = true;
-			break;
-		case 'M': o->mock = true; break;
-		case 'R':
-			if (parse_uint(optarg, 1, 1000000000, &o->rate)) {
-				fprintf(stderr, "--rate %s: expected faults per second in 1..1e9\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'D': {
-			char *end;
-
-			errno = 0;
-			o->duration_s = optarg[0] >= '0' && optarg[0] <= '9' ?
-				strtod(optarg, &end) : -1;
-			if (o->duration_s <= 0 || errno || *end || o->duration_s > 86400) {
-				fprintf(stderr, "--duration %s: expected seconds > 0 (e.g. 2 or 0.5), "
-					"at most 86400\n", optarg);
-				return -1;
-			}
-			break;
-		}
-		case 'P':
-			if (parse_uint(optarg, 1, 1ull << 26, &v)) {
-				fprintf(stderr, "--pages %s: expected a decimal number in 1..%llu\n", optarg, 1ull << 26);
-				return -1;
-			}
-			o->u.pages = v;
-			o->uffd_only = true;
-			break;
-		case 'S':
-			if (strcmp(optarg, "4k") == 0) {
-				o->u.page_size = 4096;
-			} else if (strcmp(optarg, "2m") == 0) {
-				o->u.page_size = 2ul << 20;
-			} else {
-				fprintf(stderr, "--page-size %s: expected 4k or 2m\n", optarg);
-				return -1;
-			}
-			o->uffd_only = true;
-			break;
-		case 'U':
-			if (parse_uint_list(optarg, 1, PFDK_PROFILE_MAX_DEVICES, o->uffds, &o->nb_uffds)) {
-				fprintf(stderr, "--uffds %s: expected up to %d decimal numbers in 1..%d "
-					"(devices per profile), comma separated\n",
-					optarg, MAX_POINTS, PFDK_PROFILE_MAX_DEVICES);
-				return -1;
-			}
-			o->u.uffds = o->uffds[o->nb_uffds - 1];
-			for (i = 0; i < o->nb_uffds; i++)
-				o->u.uffds = RTE_MAX(o->u.uffds, o->uffds[i]);
-			o->uffd_only = true;
-			break;
-		case 'F':
-			if (parse_uint(optarg, 0, PFDK_UFFD_FAULT_AROUND_MAX, &v)) {
-				fprintf(stderr, "--fault-around %s: expected a decimal number in 0..%d\n", optarg,
-					PFDK_UFFD_FAULT_AROUND_MAX);
-				return -1;
-			}
-			o->u.fault_around = (unsigned int)v;
-			o->uffd_only = true;
-			break;
-		case 'a':
-			if (fb_access_parse(optarg, &o->u) < 0) {
-				fprintf(stderr, "--access %s: expected read, write, mix or mix:W "
-					"(W %% of pages written, 0..100)\n", optarg);
-				return -1;
-			}
-			o->uffd_only = true;
-			break;
-		case 'C': {
-			cpu_set_t set;
-
-			if (fb_cpulist_parse(optarg, &set) < 0 || CPU_COUNT(&set) > 64) {
-				fprintf(stderr, "--faulter-cpus %s: expected a CPU list such as "
-					"0 or 0-3,8 (up to 64 CPUs, each below %d)\n", optarg,
-					FB_MAX_CPUS);
-				return -1;
-			}
-			o->faulter_cpus = optarg;
-			o->uffd_only = true;
-			break;
-		}
-		case 'n': o->dry_run = true; break;
-		case 'A':
-			if (fb_uffd_parse_pattern(optarg, &o->u) < 0) {
-				fprintf(stderr, "--pattern %s: expected seq, random or stride:K\n",
-					optarg);
-				return -1;
-			}
-			o->uffd_only = true;
-			break;
-		case 'r':
-			if (parse_uint(optarg, 1, MAX_REPEAT, &v)) {
-				fprintf(stderr, "--repeat %s: expected a decimal number in 1..%d\n", optarg, MAX_REPEAT);
-				return -1;
-			}
-			o->repeat = (unsigned int)v;
-			o->repeat_given = true;
-			break;
-		case 'b':
-			if (parse_list(optarg, list, MAX_BURSTS, &o->nb_bursts))
-				goto bad_burst;
-			for (i = 0; i < o->nb_bursts; i++) {
-				if (parse_uint(list[i], 1, PFDK_PROFILE_MAX_BURST, &v))
-					goto bad_burst;
-				o->bursts[i] = (uint16_t)v;
-			}
-			break;
-		case 'K':
-			if (strcmp(optarg, "percentile") != 0 && strcmp(optarg, "cdf") != 0) {
-				fprintf(stderr, "--plot-kind %s: expected percentile or cdf\n", optarg);
-				return -1;
-			}
-			o->plot_kind = optarg;
-			break;
-		case 'h': usage(argv[0]); exit(0);
-		case 'V': printf("pfdk-faultbench (PFDK) %s\n", PFDK_VERSION); exit(0);
-		default: usage(argv[0]); return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	if (o->source == NULL) {
-		char why[128];
-
-		if (o->sim_only) {
-			o->source = "sim";
-		} else if (fb_uffd_available(why, sizeof(why)) == 0) {
-			o->source = "uffd";
-		} else {
-			printf("pfdk-faultbench: source sim: userfaultfd is not usable here (%s)\n",
-			       why);
-			o->source = "sim";
-		}
-	}
-	if (strcmp(o->source, "sim") != 0 && strcmp(o->source, "uffd") != 0 &&
-	    strcmp(o->source, "iommufd") != 0) {
-		fprintf(stderr, "--source %s: expected uffd, sim or iommufd\n", o->source);
-		return -1;
-	}
-	if ((o->mock || o->rate != 0) && strcmp(o->source, "iommufd") != 0) {
-		fprintf(stderr, "--mock and --rate need --source iommufd\n");
-		return -1;
-	}
-	if (o->rate != 0 && !o->mock) {
-		fprintf(stderr, "--rate: the emulator takes rate= in --devargs; --rate is "
-			"--mock's\n");
-		return -1;
-	}
-	if (o->mock && o->devargs != NULL) {
-		fprintf(stderr, "--mock: the bench sets up the mock device's fault queue "
-			"itself; --devargs is not for it\n");
-		return -1;
-	}
-	if (strcmp(o->source, "uffd") == 0) {
-		char why[128];
-
-		if (o->devargs != NULL) {
-			fprintf(stderr, "--devargs: the uffd source builds its own devices "
-				"(one per --uffds)\n");
-			return -1;
-		}
-		if (fb_uffd_available(why, sizeof(why)) < 0) {
-			fprintf(stderr, "--source uffd: %s\n", why);
-			return -1;
-		}
-		if (o->u.pages < o->u.uffds) {
-			fprintf(stderr, "--pages %" PRIu64 ": fewer than --uffds %u\n",
-				o->u.pages, o->u.uffds);
-			return -1;
-		}
-	} else if (o->uffd_only) {
-		fprintf(stderr, "--threads, --pages, --page-size, --uffds, --pattern, "
-			"--access, --faulter-cpus and --fault-around need --source uffd\n");
-		return -1;
-	}
-	for (i = 0; i < o->nb_modes; i++) {
-		const char *m = o->modes[i];
-
-		if (strcmp(o->source, "uffd") == 0 && fb_is_baseline(m))
-			continue;
-		if (o->mock && fd_baseline_find(m) >= 0)
-			continue;
-		if (fd_baseline_find(m) >= 0) {
-			fprintf(stderr, "--modes: '%s' is a hand-written handler of the mock "
-				"device's fault FD: it needs --source iommufd --mock\n", m);
-			return -1;
-		}
-		if (mode_find(m) == NULL ||
-		    (strcmp(o->source, "uffd") != 0 && strncmp(m, "pfdk-inthread", 13) == 0)) {
-			char any[256], uo[256];
-
-			mode_names(any, sizeof(any), false);
-			mode_names(uo, sizeof(uo), true);
-			fprintf(stderr, "--modes: '%s' is not a mode of this build and "
-				"source (%s; %s need --source uffd; fd-spin, fd-poll, fd-epoll "
-				"need --source iommufd --mock)\n", m, any, uo);
-			return -1;
-		}
-	}
-	return 0;
-bad_burst:
-	fprintf(stderr, "--burst %s: expected up to %d sizes in 1..%d\n", optarg,
-		MAX_BURSTS, PFDK_PROFILE_MAX_BURST);
-	return -1;
-}
 
 /* The sim resolver: every 64th page is outside the "mapped" range. */
 static uint16_t
@@ -767,7 +210,7 @@ static int
 row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
 	    uint64_t faults, const char *devargs, struct pfdk_profile *p)
 {
-	const struct mode_def *md = mode_find(mode);
+	const struct fb_mode_def *md = fb_mode_find(mode);
 	unsigned int i, nq = 0, max_id = 0;
 	bool has_resolver = false;
 	char val[32];
@@ -849,7 +292,7 @@ row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uf
 	r->fault_around = uffd ? 0 : -1;
 	if (baseline) {
 		snprintf(r->layout, sizeof(r->layout), "baseline");
-		const struct mode_def *md = row_find(r->mode);
+		const struct fb_mode_def *md = fb_row_find(r->mode);
 
 		if (md != NULL && md->bl_engine != NULL)
 			snprintf(r->engine, sizeof(r->engine), "%s", md->bl_engine);
@@ -919,7 +362,7 @@ cmp_double(const void *a, const void *b)
 static double
 median(const double *v, unsigned int n, double *lo, double *hi)
 {
-	double s[MAX_REPEAT];
+	double s[FB_MAX_REPEAT];
 
 	memcpy(s, v, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), cmp_double);
@@ -1067,7 +510,7 @@ run_fd_baseline(struct row *r)
 	uint64_t answered = 0, nread = 0, nwrite = 0, nwait = 0, dup = 0;
 	uint64_t t0, t1, last, hz = rte_get_tsc_hz();
 	struct pfdk_hist_summary hs;
-	int b = fd_baseline_find(r->mode), fd = mock.fault_fd, ep = -1, ret = 0;
+	int b = fb_fd_baseline_find(r->mode), fd = mock.fault_fd, ep = -1, ret = 0;
 	uint8_t *seen = calloc(iommufd_groups, 1);
 	double c0, c1;
 
@@ -1286,7 +729,7 @@ run_once(const struct pfdk_profile *prof, struct row *r)
 	if (strcmp(r->source, "uffd") == 0)
 		return fb_uffd_run_once(fb_is_baseline(r->mode) ? NULL : prof,
 					&uffd_opts, r);
-	if (mock_on && fd_baseline_find(r->mode) >= 0)
+	if (mock_on && fb_fd_baseline_find(r->mode) >= 0)
 		return run_fd_baseline(r);
 	return run_once_sim(prof, r); /* sim and iommufd */
 }
@@ -1820,7 +1263,7 @@ print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
  * placement on 2 CPUs as on 16 cores and 2 nodes, no --lcores needed.
  */
 static int
-place_uffd(const struct opts *o, const struct pfdk_profile *prof)
+place_uffd(const struct fb_opts *o, const struct pfdk_profile *prof)
 {
 	struct fb_uffd_opts *u = &uffd_opts;
 	cpu_set_t fset;
@@ -1902,7 +1345,7 @@ uint_list(const unsigned int *v, unsigned int n, char *buf, size_t len)
 
 /* Point @p pt of the sweep into uffd_opts: threads outer, uffds inner. */
 static void
-point_set(const struct opts *o, unsigned int pt)
+point_set(const struct fb_opts *o, unsigned int pt)
 {
 	uffd_opts.threads = o->threads[pt / o->nb_uffds];
 	uffd_opts.uffds = o->uffds[pt % o->nb_uffds];
@@ -1910,7 +1353,7 @@ point_set(const struct opts *o, unsigned int pt)
 
 /* The run as a whole, for the table, the JSON and the plot's title. */
 static void
-fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profile *prof,
+fill_report(struct fb_report *rep, const struct fb_opts *o, const struct pfdk_profile *prof,
 	    int argc, char **argv, bool uffd)
 {
 	time_t now = time(NULL);
@@ -1978,7 +1421,7 @@ report_workload(struct fb_report *rep, bool all_points)
  * threads' CPUs and the handler CPU of the baselines; nothing runs.
  */
 static void
-print_dry_run(const struct opts *o, const struct pfdk_profile *variants,
+print_dry_run(const struct fb_opts *o, const struct pfdk_profile *variants,
 	      const struct row *rows, unsigned int nrows, bool uffd)
 {
 	unsigned int i, k;
@@ -2082,7 +1525,7 @@ eal_args_check(int uargc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct opts o = {
+	struct fb_opts o = {
 		.source = NULL, /* uffd where it works, else sim */
 		.faults = 10000000,
 		.repeat = 3,
@@ -2096,9 +1539,9 @@ main(int argc, char **argv)
 			.fault_around = 31,
 		},
 	};
-	static struct pfdk_profile prof, variants[MAX_ROWS];
-	static struct row rows[MAX_ROWS];
-	static unsigned int nruns[MAX_ROWS];
+	static struct pfdk_profile prof, variants[FB_MAX_ROWS];
+	static struct row rows[FB_MAX_ROWS];
+	static unsigned int nruns[FB_MAX_ROWS];
 	char err[512], lcores[2048], main_lcore[16], access_buf[16], tl[128], ul[128];
 	static struct fb_report rep;
 	char *eal[argc + 16];
@@ -2122,16 +1565,13 @@ main(int argc, char **argv)
 		for (i = (unsigned int)dashdash + 1; i < (unsigned int)argc; i++)
 			app_argv[app_argc++] = argv[i];
 		app_argv[app_argc] = NULL;
-		if (parse_opts(app_argc, app_argv, &o) < 0)
+		if (fb_opts_parse(app_argc, app_argv, &o) < 0)
 			return 2;
 	}
 	uffd = strcmp(o.source, "uffd") == 0;
 	duration_s = o.duration_s;
-	if (o.nb_modes == 0) {
-		for (i = 0; i < RTE_DIM(mode_defs); i++)
-			if (uffd ? mode_defs[i].def_uffd : mode_defs[i].def_sim)
-				strcpy(o.modes[o.nb_modes++], mode_defs[i].name);
-	}
+	if (o.nb_modes == 0)
+		fb_default_modes(&o, uffd);
 	if (o.profile != NULL)
 		/* --source uffd replaces the profile's devices with its own */
 		ret = pfdk_profile_load(o.profile, &prof,
@@ -2221,23 +1661,23 @@ main(int argc, char **argv)
 	if (o.nb_uffds == 0)
 		o.uffds[o.nb_uffds++] = o.u.uffds;
 	npoints = uffd ? o.nb_threads * o.nb_uffds : 1;
-	if (npoints > MAX_POINTS) {
-		fprintf(stderr, "--threads x --uffds: %u points, at most %d\n", npoints, MAX_POINTS);
+	if (npoints > FB_MAX_POINTS) {
+		fprintf(stderr, "--threads x --uffds: %u points, at most %d\n", npoints, FB_MAX_POINTS);
 		return 2;
 	}
 	/* Every row's profile, point after point. */
 	for (pt = 0; pt < npoints; pt++)
 	for (i = 0; i < o.nb_modes; i++) {
 		bool bl = (uffd && fb_is_baseline(o.modes[i])) ||
-			  (mock_on && fd_baseline_find(o.modes[i]) >= 0);
+			  (mock_on && fb_fd_baseline_find(o.modes[i]) >= 0);
 
 		point_set(&o, pt);
 
 		for (j = 0; j < (bl ? 1 : o.nb_bursts); j++) {
 			struct pfdk_profile *v = &variants[nrows];
-			const struct mode_def *md = mode_find(o.modes[i]);
+			const struct fb_mode_def *md = fb_mode_find(o.modes[i]);
 
-			if (nrows == MAX_ROWS) {
+			if (nrows == FB_MAX_ROWS) {
 				fprintf(stderr, "too many rows\n");
 				return 2;
 			}
