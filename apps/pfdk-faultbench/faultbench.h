@@ -17,7 +17,9 @@
 
 #include "pfdk_profile.h"
 
+struct pfdk_fault;
 struct pfdk_hist;
+struct pfdk_iommufd_io;
 struct pfdk_store;
 
 #define FB_MODE_LEN 32
@@ -386,5 +388,105 @@ void fb_mode_names(char *buf, size_t len, bool uffd_only);
 
 /* No --modes: the source's default rows into @p o. */
 void fb_default_modes(struct fb_opts *o, bool uffd);
+
+/* ---- sim_source.c: the sim source, and the PFDK rows of sim and iommufd ---- */
+
+/* A pipeline row with no record emitted and no group answered for this long has failed. */
+#define FB_STALL_S 10u
+
+/* The sim resolver: every 64th page is outside the "mapped" range. */
+uint16_t fb_sim_resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb);
+
+/*
+ * The value of key @p key in the devargs @p da ("name,k=v,..."), copied
+ * into @p val; false when the key is absent. Whole keys only ("xtotal=1"
+ * is not "total").
+ */
+bool fb_devargs_value(const char *da, const char *key, char *val, size_t len);
+
+/*
+ * --source sim: every device a sim device with a finite total= that fits
+ * (@p devargs replacing the first device's); 0, or -1 with the reason in
+ * @p err, before the EAL starts.
+ */
+int fb_sim_devices_check(const struct pfdk_profile *base, const char *devargs,
+			 uint64_t faults, char *err, size_t errlen);
+
+/*
+ * The profile @p p of a sim or iommufd row of PFDK mode @p mode: its
+ * layout and engines, @p burst, @p devargs for the first device and
+ * total= from @p faults where no total= or fault_fd= is given. 0, or -1
+ * when it does not fit (lcores or devargs).
+ */
+int fb_sim_row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
+		       uint64_t faults, const char *devargs, struct pfdk_profile *p);
+
+/*
+ * One run of a PFDK row on the sim or iommufd source: as fb_uffd_run_once()
+ * (0, 2 interrupted, -1 failed with r->skip_reason).
+ */
+int fb_sim_run_once(const struct pfdk_profile *prof, struct row *r);
+
+/* ---- iommufd_source.c ---- */
+
+/* fault_fd= rows: a real fault FD, and the groups to answer per row (0: no limit). */
+extern bool fb_iommufd_real;
+extern uint64_t fb_iommufd_groups;
+
+/* --mock: the kernel's mock device is set up. */
+extern bool fb_mock_on;
+
+/*
+ * --source iommufd before the EAL starts: --mock's device, the default
+ * devargs, the device check, and --repeat/--faults as a real FD takes
+ * them. 0, or -1 with the reason printed (exit status 2).
+ */
+int fb_iommufd_setup(struct fb_opts *o, const struct pfdk_profile *prof);
+
+/* --mock's teardown (nothing without --mock); 0, or -1 with the reason printed. */
+int fb_mock_close(void);
+
+/* fb_sim_resolve(), and the latency from fault i's trigger to this answer. */
+uint16_t fb_mock_resolve(void *ctx, struct pfdk_fault **faults, uint16_t nb);
+
+/* --mock's device thread of a row: fb_iommufd_groups triggers, paced at --rate. */
+struct fb_mock_thread {
+	pthread_t th;
+	uint64_t n, sent;   /* to trigger; triggered */
+	volatile int stop;  /* the row is over */
+	int err;            /* a trigger failed: -errno */
+};
+
+/* Start @p t (n set); pthread_create()'s result. */
+int fb_mock_thread_start(struct fb_mock_thread *t);
+
+/* Stop and join it. */
+void fb_mock_thread_stop(struct fb_mock_thread *t);
+
+/* The row's latencies from each trigger: emptied before a run, read after it. */
+void fb_mock_hist_reset(void);
+const struct pfdk_hist *fb_mock_hist_get(void);
+
+/* A hand-written handler of the mock's fault FD (@p prof unused); as fb_sim_run_once(). */
+int fb_fd_baseline_run(const struct pfdk_profile *prof, struct row *r);
+
+/*
+ * The driver's fault-FD I/O wrapped to count its calls: on a real FD each
+ * is one read(2)/write(2). Set between pipeline create and start (the
+ * device is configured, not started); the queue's one lcore updates it,
+ * the main thread reads it after stop.
+ */
+struct fb_io_count {
+	const struct pfdk_iommufd_io *io;
+	void *ctx;
+	uint64_t reads, empty, writes;
+	uint64_t ring_writes; /* the engine's io_uring writes: no syscall of ours */
+};
+
+/* Count device @p id's fault-FD calls into @p c; false when it cannot be wrapped. */
+bool fb_io_count_attach(uint16_t id, struct fb_io_count *c);
+
+/* Has a real fault FD hung up (or gone)? */
+bool fb_iommufd_hung_up(uint16_t id);
 
 #endif /* PFDK_FAULTBENCH_H */
