@@ -361,6 +361,8 @@ enum fb_row_kind {
 struct fb_mode_def {
 	const char *name;
 	enum fb_row_kind kind;
+	/* One pass of the row (@p prof: its profile; unused by baselines), as fb_uffd_run_once(). */
+	int (*run)(const struct pfdk_profile *prof, struct row *r);
 	int layout;         /* FB_ROW_PFDK: the layout and engine, or the profile's (-1) */
 	int engine;
 	bool uffd_only;     /* FB_ROW_PFDK: --source uffd only */
@@ -388,6 +390,42 @@ void fb_mode_names(char *buf, size_t len, bool uffd_only);
 
 /* No --modes: the source's default rows into @p o. */
 void fb_default_modes(struct fb_opts *o, bool uffd);
+
+/* The uffd workload the rows run: the point of the sweep being run. */
+extern struct fb_uffd_opts fb_uffd;
+
+/* --duration: passes per run until this much measured time (0: one pass). */
+extern double fb_duration_s;
+
+/*
+ * The layout and engine a row runs (from its profile @p v; a baseline's
+ * own handler), and its fault-around, for the JSON.
+ */
+void fb_row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uffd);
+
+/*
+ * Run @p r once more (its run @p k of @p repeat): 0, 1 (skipped: the
+ * reason in @p r), 2 (interrupted: nothing measured), or -1 (failed: not
+ * run, the reason in @p r). Correctness counters add up over runs: one
+ * loss is a loss.
+ */
+int fb_row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
+	       struct row *r);
+
+/* Medians (and min, max) over the row's @p n runs. */
+void fb_row_finish(struct row *r, unsigned int n);
+
+/* faults/s against the classic and native rows of the same run (one point's rows). */
+void fb_set_ratios(struct row *rows, unsigned int n);
+
+/*
+ * The progress line on stderr over @p nrows rows; fb_progress_row() before
+ * a row's run; fb_progress_end() takes the terminal's line away before
+ * other output (@p keep false) or ends it with a newline.
+ */
+void fb_progress_start(unsigned int nrows);
+void fb_progress_row(unsigned int row);
+void fb_progress_end(bool keep);
 
 /* ---- sim_source.c: the sim source, and the PFDK rows of sim and iommufd ---- */
 

@@ -59,50 +59,8 @@ extern const char pfdk_default_profile[];
 
 
 
-static struct fb_uffd_opts uffd_opts;
-
-/*
- * The layout and engine a row runs (from its profile; a baseline's own
- * handler), and its fault-around, for the JSON.
- */
-static void
-row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uffd)
-{
-	unsigned int i;
-	size_t n = 0;
-
-	r->fault_around = uffd ? 0 : -1;
-	if (baseline) {
-		snprintf(r->layout, sizeof(r->layout), "baseline");
-		const struct fb_mode_def *md = fb_row_find(r->mode);
-
-		if (md != NULL && md->bl_engine != NULL)
-			snprintf(r->engine, sizeof(r->engine), "%s", md->bl_engine);
-		return;
-	}
-	if (v->nb_lcores == 0)
-		return; /* refused: not run */
-	snprintf(r->layout, sizeof(r->layout), "%s", pfdk_layout_name(v->layout));
-	for (i = 0; i < v->nb_lcores; i++) {
-		const char *e = pfdk_engine_name(v->lcores[i].engine);
-
-		if (v->lcores[i].role != PFDK_ROLE_POLLER)
-			continue;
-		/* Each engine once: "busy", "epoll+busy". */
-		if (n > 0 && strstr(r->engine, e) != NULL)
-			continue;
-		n += (size_t)snprintf(r->engine + n, n < sizeof(r->engine) ? sizeof(r->engine) - n : 0,
-				      "%s%s", n ? "+" : "", e);
-	}
-	for (i = 0; uffd && i < v->nb_devices; i++) {
-		const char *fa = strstr(v->devices[i].devargs, "fault_around=");
-
-		if (fa != NULL)
-			r->fault_around = atoi(fa + 13);
-	}
-}
 static struct fb_topo topo;          /* the uffd source: where rows are placed */
-static char faulter_list[256];       /* uffd_opts' faulter CPUs as a list */
+static char faulter_list[256];       /* fb_uffd's faulter CPUs as a list */
 
 volatile sig_atomic_t fb_stop_signal;
 static struct timespec stop_signal_at;
@@ -132,279 +90,17 @@ on_stop_signal(int sig)
 	}
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of @p v[0..n), and its min and max; @p v keeps its (run) order. */
-static double
-median(const double *v, unsigned int n, double *lo, double *hi)
-{
-	double s[FB_MAX_REPEAT];
-
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
-	*lo = s[0];
-	*hi = s[n - 1];
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 
 
-static int
-run_once(const struct pfdk_profile *prof, struct row *r)
-{
-	if (strcmp(r->source, "uffd") == 0)
-		return fb_uffd_run_once(fb_is_baseline(r->mode) ? NULL : prof,
-					&uffd_opts, r);
-	if (fb_mock_on && fb_fd_baseline_find(r->mode) >= 0)
-		return fb_fd_baseline_run(prof, r);
-	return fb_sim_run_once(prof, r); /* sim and iommufd */
-}
 
 
-#define PROGRESS_AFTER_S 3.0 /* short benches stay quiet */
-#define PROGRESS_EVERY_S 2.0 /* at most this often into a log */
-
-/*
- * The progress line on stderr: rewritten in place on a terminal, else
- * whole lines, rate-limited so a log stays readable.
- */
-static struct {
-	double t0;           /* bench start, CLOCK_MONOTONIC seconds */
-	double last;         /* last line written (not on a terminal) */
-	unsigned int row;    /* the row running, from 0 */
-	unsigned int nrows;
-	bool tty;            /* stderr is a terminal */
-	bool shown;          /* a line is on the terminal, not ended */
-} prog;
-
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void
-progress_start(unsigned int nrows)
-{
-	prog.t0 = mono_s();
-	prog.last = 0;
-	prog.nrows = nrows;
-	prog.tty = isatty(STDERR_FILENO) == 1;
-	prog.shown = false;
-}
-
-/* Before run @p k of @p repeat of the row prog.row. */
-static void
-progress_run(const struct row *r, unsigned int k, unsigned int repeat)
-{
-	double now = mono_s(), el = now - prog.t0;
-
-	if (el < PROGRESS_AFTER_S)
-		return;
-	if (!prog.tty && prog.last > 0 && now - prog.last < PROGRESS_EVERY_S)
-		return;
-	prog.last = now;
-	/* \033[K: clear what a longer previous line left on the right. */
-	fprintf(stderr, "%sprogress: row %u/%u %s run %u/%u, elapsed %.0f s%s",
-		prog.tty ? "\r" : "", prog.row + 1, prog.nrows, r->mode, k + 1,
-		repeat, el, prog.tty ? "\033[K" : "\n");
-	fflush(stderr);
-	prog.shown = prog.tty;
-}
-
-/*
- * Take the terminal's progress line away (@p keep false: erased, so a
- * line of output takes its place) or end it with a newline.
- */
-static void
-progress_end(bool keep)
-{
-	if (!prog.shown)
-		return;
-	fputs(keep ? "\n" : "\r\033[K", stderr);
-	fflush(stderr);
-	prog.shown = false;
-}
 
 
-static double duration_s; /* --duration */
 
-/*
- * One run: one pass (run_once()), or with --duration passes back to back
- * until their measured time (uffd: touching phases; sim: the runs) reaches
- * it, the run's numbers over all its passes: faults and times summed,
- * latencies from the merged histogram. An interrupted pass discards the
- * run, as without --duration.
- */
-static int
-run_timed(const struct pfdk_profile *prof, struct row *r)
-{
-	struct pfdk_hist *acc, *keep = r->hist;
-	struct pfdk_hist_summary s;
-	double wall = 0, hcpu = 0, fcpu = 0, hz = (double)rte_get_tsc_hz();
-	uint64_t faults = 0;
-	struct row pass;
-	int ret;
 
-	r->passes = 1;
-	if (duration_s <= 0)
-		return run_once(prof, r);
-	acc = calloc(1, sizeof(*acc));
-	if (acc == NULL)
-		return -1;
-	r->passes = 0;
-	do {
-		pass = *r;
-		pass.hist = acc;
-		pass.faults = pass.lost = pass.duplicated = pass.backpressure = pass.retried = 0;
-		ret = run_once(prof, &pass);
-		if (ret != 0) {
-			memcpy(r->skip_reason, pass.skip_reason, sizeof(r->skip_reason));
-			r->skipped = pass.skipped;
-			free(acc);
-			return ret;
-		}
-		faults += pass.faults;
-		wall += pass.wall_s;
-		hcpu += pass.cpu_handler_s;
-		fcpu += pass.cpu_faulters_s;
-		r->lost += pass.lost;
-		r->duplicated += pass.duplicated;
-		r->backpressure += pass.backpressure;
-		r->retried += pass.retried;
-		r->passes++;
-	} while (wall < duration_s && fb_stop_signal == 0);
-	if (fb_stop_signal != 0) {
-		free(acc);
-		return 2;
-	}
-	pfdk_hist_summarize(acc, &s);
-	r->threads = pass.threads;
-	r->uffds = pass.uffds;
-	r->page_size = pass.page_size;
-	r->faults = faults;
-	r->wall_s = wall;
-	r->faults_per_s = wall > 0 ? (double)faults / wall : 0;
-	r->ns_per_fault = r->faults_per_s > 0 ? 1e9 / r->faults_per_s : 0;
-	r->p50_us = (double)s.p50 * 1e6 / hz;
-	r->p90_us = (double)s.p90 * 1e6 / hz;
-	r->p99_us = (double)s.p99 * 1e6 / hz;
-	r->p999_us = (double)s.p999 * 1e6 / hz;
-	r->max_us = (double)s.max * 1e6 / hz;
-	r->cpu_handler_s = hcpu;
-	r->cpu_faulters_s = fcpu;
-	if (keep != NULL)
-		pfdk_hist_merge(keep, acc);
-	free(acc);
-	return 0;
-}
 
-/*
- * Run @p r once more (its run @p k): 0, 1 (skipped: the reason in @p r),
- * 2 (interrupted: nothing measured), or -1 (failed: not run, the reason in
- * @p r). Correctness counters add up over runs: one loss is a loss.
- */
-static int
-row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
-	struct row *r)
-{
-	double (*v)[FB_MAX_REPEAT] = r->v;
-	struct row one;
-	int ret;
 
-	progress_run(r, k, repeat);
-	one = *r;
-	one.faults = one.lost = one.duplicated = one.backpressure = one.retried = 0;
-	one.skip_reason[0] = '\0';
-	ret = run_timed(prof, &one);
-	r->passes = one.passes;
-	if (ret == 2)
-		return 2;
-	if (ret != 0) {
-		r->skipped = true;
-		r->error = ret < 0;
-		if (one.skip_reason[0] != '\0')
-			memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
-		else
-			snprintf(r->skip_reason, sizeof(r->skip_reason),
-				 "failed in run %u (see the messages above)", k + 1);
-		return ret < 0 ? -1 : 1;
-	}
-	r->threads = one.threads;
-	r->uffds = one.uffds;
-	r->page_size = one.page_size;
-	v[RV_FPS][k] = one.faults_per_s;
-	v[RV_NS][k] = one.ns_per_fault;
-	v[RV_P50][k] = one.p50_us;
-	v[RV_P90][k] = one.p90_us;
-	v[RV_P99][k] = one.p99_us;
-	v[RV_P999][k] = one.p999_us;
-	v[RV_MAX][k] = one.max_us;
-	v[RV_WALL][k] = one.wall_s;
-	v[RV_HCPU][k] = one.cpu_handler_s;
-	v[RV_FCPU][k] = one.cpu_faulters_s;
-	r->faults += one.faults;
-	r->lost += one.lost;
-	r->duplicated += one.duplicated;
-	r->backpressure += one.backpressure;
-	r->retried += one.retried;
-	return 0;
-}
-
-/* Medians (and min, max) over the row's @p n runs. */
-static void
-row_finish(struct row *r, unsigned int n)
-{
-	double med[RV_N];
-	unsigned int k;
-
-	if (n == 0)
-		return;
-	r->nruns = n;
-	for (k = 0; k < RV_N; k++)
-		med[k] = median(r->v[k], n, &r->lo[k], &r->hi[k]);
-	r->faults /= n;
-	r->faults_per_s = med[RV_FPS];
-	r->ns_per_fault = med[RV_NS];
-	r->p50_us = med[RV_P50];
-	r->p90_us = med[RV_P90];
-	r->p99_us = med[RV_P99];
-	r->p999_us = med[RV_P999];
-	r->max_us = med[RV_MAX];
-	r->wall_s = med[RV_WALL];
-	r->cpu_handler_s = med[RV_HCPU];
-	r->cpu_faulters_s = med[RV_FCPU];
-}
-
-/* faults/s against the classic and native rows of the same run. */
-static void
-set_ratios(struct row *rows, unsigned int n)
-{
-	double classic = 0, native = 0;
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (rows[i].skipped)
-			continue;
-		if (strcmp(rows[i].mode, "classic") == 0)
-			classic = rows[i].faults_per_s;
-		else if (strcmp(rows[i].mode, "native") == 0)
-			native = rows[i].faults_per_s;
-	}
-	for (i = 0; i < n; i++) {
-		rows[i].ratio_classic = classic > 0 ? rows[i].faults_per_s / classic : 0;
-		rows[i].ratio_native = native > 0 ? rows[i].faults_per_s / native : 0;
-	}
-}
 
 
 /*
@@ -490,7 +186,7 @@ print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
 static int
 place_uffd(const struct fb_opts *o, const struct pfdk_profile *prof)
 {
-	struct fb_uffd_opts *u = &uffd_opts;
+	struct fb_uffd_opts *u = &fb_uffd;
 	cpu_set_t fset;
 	char list[256];
 	int c;
@@ -568,12 +264,12 @@ uint_list(const unsigned int *v, unsigned int n, char *buf, size_t len)
 	return buf;
 }
 
-/* Point @p pt of the sweep into uffd_opts: threads outer, uffds inner. */
+/* Point @p pt of the sweep into fb_uffd: threads outer, uffds inner. */
 static void
 point_set(const struct fb_opts *o, unsigned int pt)
 {
-	uffd_opts.threads = o->threads[pt / o->nb_uffds];
-	uffd_opts.uffds = o->uffds[pt % o->nb_uffds];
+	fb_uffd.threads = o->threads[pt / o->nb_uffds];
+	fb_uffd.uffds = o->uffds[pt % o->nb_uffds];
 }
 
 /* The run as a whole, for the table, the JSON and the plot's title. */
@@ -586,7 +282,7 @@ fill_report(struct fb_report *rep, const struct fb_opts *o, const struct pfdk_pr
 
 	rep->source = o->source;
 	rep->uffd = uffd;
-	rep->u = uffd ? &uffd_opts : NULL;
+	rep->u = uffd ? &fb_uffd : NULL;
 	rep->faulter_cpus = uffd ? faulter_list : NULL;
 	rep->prof = prof;
 	rep->profile_file = o->profile;
@@ -608,7 +304,7 @@ fill_report(struct fb_report *rep, const struct fb_opts *o, const struct pfdk_pr
 }
 
 /*
- * The workload line: of the point uffd_opts is set to, or with
+ * The workload line: of the point fb_uffd is set to, or with
  * @p all_points a sweep's lists (the plots' titles).
  */
 static void
@@ -622,18 +318,18 @@ report_workload(struct fb_report *rep, bool all_points)
 		uint_list(rep->threads, rep->nb_threads, thr, sizeof(thr));
 		uint_list(rep->uffds, rep->nb_uffds, uf, sizeof(uf));
 	} else {
-		snprintf(thr, sizeof(thr), "%u", uffd_opts.threads);
-		snprintf(uf, sizeof(uf), "%u", uffd_opts.uffds);
+		snprintf(thr, sizeof(thr), "%u", fb_uffd.threads);
+		snprintf(uf, sizeof(uf), "%u", fb_uffd.uffds);
 	}
 	if (rep->uffd)
 		snprintf(rep->workload, sizeof(rep->workload),
 			 "uffd: %s thread(s) on CPU %s, %" PRIu64 " pages of %s, %s uffd(s), "
 			 "pattern %s, access %s, %u run(s)%s, profile %s",
-			 thr, faulter_list, uffd_opts.pages,
-			 uffd_opts.page_size == 4096 ? "4k" : "2m", uf,
-			 uffd_opts.pattern == FB_PAT_SEQ ? "seq" :
-			 uffd_opts.pattern == FB_PAT_RANDOM ? "random" : "stride",
-			 fb_access_name(&uffd_opts, acc, sizeof(acc)), rep->repeat, dur,
+			 thr, faulter_list, fb_uffd.pages,
+			 fb_uffd.page_size == 4096 ? "4k" : "2m", uf,
+			 fb_uffd.pattern == FB_PAT_SEQ ? "seq" :
+			 fb_uffd.pattern == FB_PAT_RANDOM ? "random" : "stride",
+			 fb_access_name(&fb_uffd, acc, sizeof(acc)), rep->repeat, dur,
 			 rep->prof->name);
 	else
 		snprintf(rep->workload, sizeof(rep->workload),
@@ -656,7 +352,7 @@ print_dry_run(const struct fb_opts *o, const struct pfdk_profile *variants,
 		       "(node %d); handler CPU %d (node %d)\n",
 		       (unsigned int)CPU_COUNT(&topo.online), topo.nnodes,
 		       topo.fake ? " (from $PFDK_SYSFS_ROOT)" : "", faulter_list,
-		       uffd_opts.fault_node, uffd_opts.other_cpu, uffd_opts.other_node);
+		       fb_uffd.fault_node, fb_uffd.other_cpu, fb_uffd.other_node);
 	else
 		printf("dry run: source %s, rows as the profile places them\n", o->source);
 	for (i = 0; i < nrows; i++) {
@@ -676,7 +372,7 @@ print_dry_run(const struct fb_opts *o, const struct pfdk_profile *variants,
 			else
 				printf(" handler thread on CPU %d\n",
 				       strcmp(rows[i].mode, "classic-colocated") == 0 ?
-				       uffd_opts.fault_cpu : uffd_opts.other_cpu);
+				       fb_uffd.fault_cpu : fb_uffd.other_cpu);
 			continue;
 		}
 		for (k = 0; k < v->nb_lcores; k++) {
@@ -794,7 +490,7 @@ main(int argc, char **argv)
 			return 2;
 	}
 	uffd = strcmp(o.source, "uffd") == 0;
-	duration_s = o.duration_s;
+	fb_duration_s = o.duration_s;
 	if (o.nb_modes == 0)
 		fb_default_modes(&o, uffd);
 	if (o.profile != NULL)
@@ -868,9 +564,9 @@ main(int argc, char **argv)
 			} else if (uffd) {
 				/* A layout the validator refuses here is a skipped row. */
 				if (fb_uffd_row_profile(&prof, md->layout, md->engine,
-						o.bursts[j], &uffd_opts,
+						o.bursts[j], &fb_uffd,
 						strcmp(o.modes[i], "pfdk-inthread-fa") == 0 ?
-						uffd_opts.fault_around : 0, v, err,
+						fb_uffd.fault_around : 0, v, err,
 						sizeof(err)) < 0) {
 					rows[nrows].skipped = true;
 					snprintf(rows[nrows].skip_reason,
@@ -888,9 +584,9 @@ main(int argc, char **argv)
 			rows[nrows].source = o.source;
 			rows[nrows].pt = pt;
 			/* Shown for rows that do not run too (the sweep summary). */
-			rows[nrows].threads = uffd ? uffd_opts.threads : 0;
-			rows[nrows].uffds = uffd ? uffd_opts.uffds : 0;
-			row_describe(&rows[nrows], v, bl, uffd);
+			rows[nrows].threads = uffd ? fb_uffd.threads : 0;
+			rows[nrows].uffds = uffd ? fb_uffd.uffds : 0;
+			fb_row_describe(&rows[nrows], v, bl, uffd);
 			rows[nrows].burst = bl ? 0 : o.bursts[j];
 			nrows++;
 		}
@@ -966,8 +662,8 @@ main(int argc, char **argv)
 		       faulter_list, uint_list(o.uffds, o.nb_uffds, ul, sizeof(ul)),
 		       o.u.pattern == FB_PAT_SEQ ? "seq" :
 		       o.u.pattern == FB_PAT_RANDOM ? "random" : "stride",
-		       fb_access_name(&uffd_opts, access_buf, sizeof(access_buf)),
-		       uffd_opts.other_cpu, o.repeat, (double)rte_get_tsc_hz() / 1e9);
+		       fb_access_name(&fb_uffd, access_buf, sizeof(access_buf)),
+		       fb_uffd.other_cpu, o.repeat, (double)rte_get_tsc_hz() / 1e9);
 	else
 		printf("pfdk-faultbench: profile '%s' (%s), source %s, %" PRIu64
 		       " faults per row, %u run(s) per row (medians), %s memory, TSC %.2f GHz\n",
@@ -975,9 +671,9 @@ main(int argc, char **argv)
 		       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
 		       (double)rte_get_tsc_hz() / 1e9);
 	print_lcore_map(lcores, variants, rows, nrows);
-	progress_start(nrows);
+	fb_progress_start(nrows);
 	if (uffd)
-		fb_uffd_warm(&uffd_opts);
+		fb_uffd_warm(&fb_uffd);
 	/*
 	 * Rounds: every row once, then every row again, so a drift of the
 	 * machine (another tenant, host memory, CPU clocks) spreads over all
@@ -985,26 +681,26 @@ main(int argc, char **argv)
 	 */
 	for (k = 0; k < o.repeat && fb_stop_signal == 0; k++) {
 		if (k > 0) {
-			progress_end(false);
+			fb_progress_end(false);
 			printf("round %u/%u ...\n", k + 1, o.repeat);
 		}
 		for (i = 0; i < nrows && fb_stop_signal == 0; i++) {
 			if (rows[i].skipped)
 				continue;
-			progress_end(false); /* this output line in its place */
-			prog.row = i;
+			fb_progress_end(false); /* this output line in its place */
+			fb_progress_row(i);
 			if (k == 0 && rows[i].burst)
 				printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
 			else if (k == 0)
 				printf("running %-20s ...\n", rows[i].mode);
 			fflush(stdout);
 			point_set(&o, rows[i].pt);
-			ret = row_run(&variants[i], k, o.repeat, &rows[i]);
+			ret = fb_row_run(&variants[i], k, o.repeat, &rows[i]);
 			if (ret == 2)
 				break;
 			if (ret != 0) {
 				/* Not run (the reason in the table); the other rows still run. */
-				progress_end(false);
+				fb_progress_end(false);
 				printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
 				failed |= ret < 0;
 			} else {
@@ -1023,9 +719,9 @@ main(int argc, char **argv)
 				 fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
 		}
 		if (!rows[i].skipped)
-			row_finish(&rows[i], nruns[i]);
+			fb_row_finish(&rows[i], nruns[i]);
 	}
-	progress_end(true);
+	fb_progress_end(true);
 	if (fb_stop_signal != 0)
 		printf("\ninterrupted by %s: the table shows the runs that finished\n",
 		       fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -1035,7 +731,7 @@ main(int argc, char **argv)
 			;
 		point_set(&o, pt);
 		report_workload(&rep, false);
-		set_ratios(rows + start, i - start);
+		fb_set_ratios(rows + start, i - start);
 		fb_mark_spread(rows + start, i - start);
 		fb_print_table(&rep, rows + start, i - start);
 		start = i;
