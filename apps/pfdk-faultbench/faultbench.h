@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "pfdk_eal.h"
 #include "pfdk_profile.h"
 
 struct pfdk_fault;
@@ -526,5 +527,48 @@ bool fb_io_count_attach(uint16_t id, struct fb_io_count *c);
 
 /* Has a real fault FD hung up (or gone)? */
 bool fb_iommufd_hung_up(uint16_t id);
+
+/* ---- place.c: CPUs, lcores, EAL arguments ---- */
+
+/*
+ * The EAL's lcores: the user's lcore options (-l, -c, --lcores,
+ * --main-lcore) as typed, extended with what the rows need; without any,
+ * the main lcore on the profile's main_cpu. Filled before the rows are
+ * placed, written into the EAL arguments after.
+ */
+extern struct pfdk_eal_lcores fb_lmap;
+
+/* fb_uffd's faulter CPUs as a list (fb_place_uffd()). */
+extern char fb_faulter_list[256];
+
+/*
+ * The uffd workload's CPUs (fb_uffd from @p o): faulters on --faulter-cpus
+ * or main_cpu, the handler CPU from the topology; 0, or -1 with the
+ * reason printed.
+ */
+int fb_place_uffd(const struct fb_opts *o, const struct pfdk_profile *prof);
+
+/* Each row's lcores on EAL lcores of fb_lmap; a row that cannot be placed is not run. */
+void fb_place_rows(struct pfdk_profile *variants, struct row *rows, unsigned int nrows);
+
+/* The lcore map: the EAL's (@p lcores), then each row's. */
+void fb_print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
+			const struct row *rows, unsigned int nrows);
+
+/* --dry-run: each row's lcores, the faulting threads' and handler CPUs. */
+void fb_print_dry_run(const struct fb_opts *o, const struct pfdk_profile *variants,
+		      const struct row *rows, unsigned int nrows, bool uffd);
+
+/*
+ * The EAL's arguments into @p eal (NULL-terminated, @p eal_len entries):
+ * the bench's defaults, then the user's (argv before @p dashdash) with
+ * fb_lmap's lcores (written into @p lcores, @p main_lcore). The count, or
+ * -1 when the map does not fit.
+ */
+int fb_eal_args_build(char **argv, int dashdash, char **eal, int eal_len, char *lcores,
+		      size_t lcores_len, char *main_lcore, size_t main_len);
+
+/* EAL options the bench cannot honour (a secondary process); 0, or -1 with the reason. */
+int fb_eal_args_check(int uargc, char **argv);
 
 #endif /* PFDK_FAULTBENCH_H */

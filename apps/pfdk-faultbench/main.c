@@ -17,50 +17,33 @@
  * ("iommufd0,emu=1", total= from --faults), or a real fault FD the bench
  * inherited (--devargs iommufd0,fault_fd=N), served until --faults groups
  * are answered, the FD hangs up, or SIGINT/SIGTERM.
+ *
+ * This file orchestrates: options (opts.c), profile and source setup,
+ * placement (place.c), the rows (rows.c: the row table and its runs; the
+ * sources in sim_source.c, iommufd_source.c, uffd_source.c), the EAL,
+ * the rounds, and the report (report.c).
  */
-#include <poll.h>
-#include <pthread.h>
-#include <sys/epoll.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
-#include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_lcore.h>
 
 #include "pfdk_eal.h"
 #include "pfdk_fault.h"
 #include "pfdk_hist.h"
-#include "pfdk_iommufd.h"
-#include "pfdk_pipeline.h"
 #include "pfdk_profile.h"
-#include "pfdk_sim.h"
-#include "pfdk_uffd.h"
 
 #include "faultbench.h"
-#include "iommufd_mock.h"
 
 extern const char pfdk_default_profile[];
-
-
-
-
-
-
-static struct fb_topo topo;          /* the uffd source: where rows are placed */
-static char faulter_list[256];       /* fb_uffd's faulter CPUs as a list */
 
 volatile sig_atomic_t fb_stop_signal;
 static struct timespec stop_signal_at;
@@ -88,165 +71,6 @@ on_stop_signal(int sig)
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
-}
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/*
- * The EAL's lcores: the user's lcore options (-l, -c, --lcores,
- * --main-lcore) as typed, extended with what the rows need; without any,
- * the main lcore on the profile's main_cpu. Filled before the rows are
- * placed, written into the EAL arguments after.
- */
-static struct pfdk_eal_lcores lmap;
-
-/*
- * Give each row's lcores EAL lcores pinned to the CPUs the row asks for
- * (pfdk_eal_lcore_pick(): the row's own id where it fits). A row that
- * cannot be placed (its CPU is outside the user's -l/-c/--lcores) is not
- * run, with the reason.
- */
-static void
-place_rows(struct pfdk_profile *variants, struct row *rows, unsigned int nrows)
-{
-	char err[256];
-	unsigned int i, k;
-	int id;
-
-	for (i = 0; i < nrows; i++) {
-		struct pfdk_profile *v = &variants[i];
-		uint64_t taken[PFDK_EAL_MAX_LCORES / 64] = { 0 };
-
-		for (k = 0; k < v->nb_lcores && !rows[i].skipped; k++) {
-			id = pfdk_eal_lcore_pick(&lmap, v->lcores[k].cpu,
-						 v->lcores[k].lcore_id, taken, err,
-						 sizeof(err));
-			if (id < 0) {
-				rows[i].skipped = true;
-				snprintf(rows[i].skip_reason, sizeof(rows[i].skip_reason),
-					 "its %s lcore %s", pfdk_role_name(v->lcores[k].role), err);
-				break;
-			}
-			v->lcores[k].lcore_id = (unsigned int)id;
-			taken[id / 64] |= 1ull << (id % 64);
-		}
-	}
-}
-
-/* Print the lcore map: the EAL's, then each row's (the user sees where rows run). */
-static void
-print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
-		const struct row *rows, unsigned int nrows)
-{
-	char added[512];
-	unsigned int i, k;
-
-	if (pfdk_eal_lcores_format(&lmap, true, added, sizeof(added)) < 0)
-		snprintf(added, sizeof(added), "...");
-	printf("lcores: EAL --lcores %s, main lcore %u (%s%s%s%s)\n", lcores,
-	       lmap.main_lcore, lmap.given ? "your " : "from the profile",
-	       lmap.given ? lmap.spec : "", lmap.given && added[0] ? ", added for the rows: " : "",
-	       lmap.given ? added : "");
-	printf("lcores per row:");
-	for (i = 0; i < nrows; i++) {
-		const struct pfdk_profile *v = &variants[i];
-
-		if (rows[i].skipped || v->nb_lcores == 0)
-			continue;
-		printf(" %s", rows[i].mode);
-		if (rows[i].burst)
-			printf("/%u", rows[i].burst);
-		for (k = 0; k < v->nb_lcores; k++)
-			printf("%s%u@%d", k ? "," : " ", v->lcores[k].lcore_id, v->lcores[k].cpu);
-		printf(";");
-	}
-	printf("\n");
-}
-
-/*
- * The uffd workload's CPUs, from the machine's topology (topo.c): the
- * faulting threads on --faulter-cpus, else on the profile's main_cpu (or
- * the first CPU the user's lcore option gives, when it leaves main_cpu
- * out); the generated rows' handler CPU (other_cpu) on the faulters' NUMA
- * node and off their physical cores where the machine has such a CPU,
- * among the CPUs the lcore option gives when it gives them. The same
- * placement on 2 CPUs as on 16 cores and 2 nodes, no --lcores needed.
- */
-static int
-place_uffd(const struct fb_opts *o, const struct pfdk_profile *prof)
-{
-	struct fb_uffd_opts *u = &fb_uffd;
-	cpu_set_t fset;
-	char list[256];
-	int c;
-
-	if (fb_topo_load(&topo) < 0) {
-		fprintf(stderr, "cannot read the CPU topology (%s/sys/devices/system/cpu)\n",
-			topo.fake ? getenv("PFDK_SYSFS_ROOT") : "");
-		return -1;
-	}
-	*u = o->u;
-	u->nb_faulter_cpus = 0;
-	if (o->faulter_cpus != NULL) {
-		fb_cpulist_parse(o->faulter_cpus, &fset);
-		for (c = 0; c < FB_MAX_CPUS; c++) {
-			if (!CPU_ISSET(c, &fset))
-				continue;
-			if (!CPU_ISSET(c, &topo.allowed)) {
-				fprintf(stderr, "--faulter-cpus %s: CPU %d is not online or not "
-					"in this process's CPU mask\n", o->faulter_cpus, c);
-				return -1;
-			}
-			if (lmap.given && !CPU_ISSET(c, &lmap.allowed)) {
-				fprintf(stderr, "--faulter-cpus %s: CPU %d is not among the "
-					"CPUs of the EAL lcore option (%s)\n", o->faulter_cpus,
-					c, lmap.spec);
-				return -1;
-			}
-			u->faulter_cpu[u->nb_faulter_cpus++] = c;
-		}
-	} else {
-		c = prof->main_cpu;
-		if (lmap.given && !CPU_ISSET(c, &lmap.allowed))
-			for (c = 0; c < FB_MAX_CPUS && !CPU_ISSET(c, &lmap.allowed); c++)
-				;
-		u->faulter_cpu[u->nb_faulter_cpus++] = c;
-		CPU_ZERO(&fset);
-		CPU_SET(c, &fset);
-	}
-	u->fault_cpu = u->faulter_cpu[0];
-	u->fault_node = topo.node[u->fault_cpu];
-	u->other_cpu = fb_topo_pick(&topo, &fset, u->fault_cpu,
-				    lmap.given ? &lmap.allowed : NULL);
-	/*
-	 * None among the CPUs given (-l 0): the best CPU of the machine, so
-	 * the rows that need one are "not run" with the CPU named; on a
-	 * one-CPU machine, the faulters' own.
-	 */
-	if (u->other_cpu < 0)
-		u->other_cpu = fb_topo_pick(&topo, &fset, u->fault_cpu, NULL);
-	if (u->other_cpu < 0)
-		u->other_cpu = u->fault_cpu;
-	u->other_node = topo.node[u->other_cpu];
-	if (topo.fake) {
-		/* Rows are checked against the machine described, not this one. */
-		u->check_ncpus = topo.ncpus;
-		u->check_nnodes = topo.nnodes;
-	}
-	fb_cpulist_format(&fset, list, sizeof(list));
-	snprintf(faulter_list, sizeof(faulter_list), "%s", list);
-	return 0;
 }
 
 static void report_workload(struct fb_report *rep, bool all_points);
@@ -283,7 +107,7 @@ fill_report(struct fb_report *rep, const struct fb_opts *o, const struct pfdk_pr
 	rep->source = o->source;
 	rep->uffd = uffd;
 	rep->u = uffd ? &fb_uffd : NULL;
-	rep->faulter_cpus = uffd ? faulter_list : NULL;
+	rep->faulter_cpus = uffd ? fb_faulter_list : NULL;
 	rep->prof = prof;
 	rep->profile_file = o->profile;
 	rep->devargs = o->devargs;
@@ -325,7 +149,7 @@ report_workload(struct fb_report *rep, bool all_points)
 		snprintf(rep->workload, sizeof(rep->workload),
 			 "uffd: %s thread(s) on CPU %s, %" PRIu64 " pages of %s, %s uffd(s), "
 			 "pattern %s, access %s, %u run(s)%s, profile %s",
-			 thr, faulter_list, fb_uffd.pages,
+			 thr, fb_faulter_list, fb_uffd.pages,
 			 fb_uffd.page_size == 4096 ? "4k" : "2m", uf,
 			 fb_uffd.pattern == FB_PAT_SEQ ? "seq" :
 			 fb_uffd.pattern == FB_PAT_RANDOM ? "random" : "stride",
@@ -337,433 +161,469 @@ report_workload(struct fb_report *rep, bool all_points)
 			 rep->faults, rep->repeat, dur, rep->prof->name);
 }
 
-/*
- * --dry-run: each row's lcores (role, CPU, node, engine), the faulting
- * threads' CPUs and the handler CPU of the baselines; nothing runs.
- */
-static void
-print_dry_run(const struct fb_opts *o, const struct pfdk_profile *variants,
-	      const struct row *rows, unsigned int nrows, bool uffd)
-{
-	unsigned int i, k;
+/* What main()'s steps share: the options, the rows, the report. */
+struct bench {
+	struct fb_opts o;
+	bool uffd;                   /* --source uffd */
+	int argc;                    /* the command line */
+	char **argv;
+	int dashdash;                /* index of "--" in argv, 0 without */
+	struct pfdk_profile prof;
+	struct pfdk_profile variants[FB_MAX_ROWS]; /* each row's profile */
+	struct row rows[FB_MAX_ROWS];
+	unsigned int nruns[FB_MAX_ROWS];           /* each row's finished runs */
+	unsigned int nrows, npoints;
+	struct fb_report rep;
+	char lcores[2048], main_lcore[16];         /* the EAL's, as its arguments */
+	int json_fd;
+	bool json_created;
+	bool failed;                 /* exit 1 */
+};
 
-	if (uffd)
-		printf("dry run: %u CPU(s), %u node(s)%s; faulting threads on CPU %s "
-		       "(node %d); handler CPU %d (node %d)\n",
-		       (unsigned int)CPU_COUNT(&topo.online), topo.nnodes,
-		       topo.fake ? " (from $PFDK_SYSFS_ROOT)" : "", faulter_list,
-		       fb_uffd.fault_node, fb_uffd.other_cpu, fb_uffd.other_node);
+/* The options after "--" (every argument without it); 0 or -1. */
+static int
+parse_cmdline(struct bench *b)
+{
+	char *app_argv[b->argc + 1];
+	int app_argc = 0, i;
+
+	for (b->dashdash = 1; b->dashdash < b->argc; b->dashdash++)
+		if (strcmp(b->argv[b->dashdash], "--") == 0)
+			break;
+	/* Without "--" every argument is ours and the EAL gets the profile's. */
+	if (b->dashdash == b->argc)
+		b->dashdash = 0;
+	app_argv[app_argc++] = b->argv[0];
+	for (i = b->dashdash + 1; i < b->argc; i++)
+		app_argv[app_argc++] = b->argv[i];
+	app_argv[app_argc] = NULL;
+	return fb_opts_parse(app_argc, app_argv, &b->o);
+}
+
+/* The profile, the source's devices and the bursts; 0 or -1 (reason printed). */
+static int
+setup_source(struct bench *b)
+{
+	struct fb_opts *o = &b->o;
+	char err[512];
+	int ret;
+
+	if (o->profile != NULL)
+		/* --source uffd replaces the profile's devices with its own */
+		ret = pfdk_profile_load(o->profile, &b->prof,
+			&(struct pfdk_profile_check){ .no_driver_checks = b->uffd },
+			err, sizeof(err));
 	else
-		printf("dry run: source %s, rows as the profile places them\n", o->source);
-	for (i = 0; i < nrows; i++) {
-		const struct pfdk_profile *v = &variants[i];
-
-		printf("row %-20s", rows[i].mode);
-		if (rows[i].burst)
-			printf(" burst %-3u", rows[i].burst);
-		if (rows[i].skipped) {
-			printf(" not run: %s\n", rows[i].skip_reason);
-			continue;
-		}
-		if (v->nb_lcores == 0) {
-			/* A baseline: a hand-written handler thread, or none. */
-			if (strcmp(rows[i].mode, "native") == 0 || strcmp(rows[i].mode, "sigbus") == 0)
-				printf(" handler: none (in the faulting threads)\n");
-			else
-				printf(" handler thread on CPU %d\n",
-				       strcmp(rows[i].mode, "classic-colocated") == 0 ?
-				       fb_uffd.fault_cpu : fb_uffd.other_cpu);
-			continue;
-		}
-		for (k = 0; k < v->nb_lcores; k++) {
-			const struct pfdk_profile_lcore *lc = &v->lcores[k];
-
-			printf(" %s cpu %d node %d", pfdk_role_name(lc->role), lc->cpu, lc->node);
-			if (lc->role == PFDK_ROLE_POLLER)
-				printf(" engine %s", pfdk_engine_name(lc->engine));
-			printf(k + 1 < v->nb_lcores ? ";" : "");
-		}
-		printf("\n");
+		ret = pfdk_profile_load_string("config/default.ini (embedded)",
+					       pfdk_default_profile,
+					       strlen(pfdk_default_profile), &b->prof,
+					       NULL, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
 	}
-}
-
-/*
- * EAL arguments: the bench's defaults first (so the user's own --log-level
- * comes later and wins), --no-pci unless the user asked for PCI devices
- * (PFDK's devices are not PCI devices: the scan only costs), then the
- * user's arguments with their lcore options replaced by the map.
- */
-static int
-build_eal_args(char **argv, int dashdash, char **eal, int eal_len, char *lcores,
-	       size_t lcores_len, char *main_lcore, size_t main_len)
-{
-	int uargc = dashdash > 1 ? dashdash : 1, n = 0, m, i;
-	char *tmp[uargc + 4 + 1];
-
-	if (pfdk_eal_lcores_format(&lmap, false, lcores, lcores_len) < 0)
+	if (o->devargs != NULL && pfdk_fault_devargs_check(o->devargs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "--devargs %s: %s\n", o->devargs, err);
 		return -1;
-	snprintf(main_lcore, main_len, "%u", lmap.main_lcore);
-	m = pfdk_eal_args_lcores(uargc, argv, lcores, main_lcore, tmp, (int)RTE_DIM(tmp));
-	if (m < 0 || eal_len < m + 3 + 1)
-		return -1;
-	eal[n++] = tmp[0];
-	eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
-	eal[n++] = (char *)(uintptr_t)"--log-level=lib.telemetry:warning";
-	if (!pfdk_eal_args_want_pci(uargc, argv))
-		eal[n++] = (char *)(uintptr_t)"--no-pci";
-	for (i = 1; i < m; i++)
-		eal[n++] = tmp[i];
-	eal[n] = NULL;
-	return n;
-}
-
-/*
- * EAL options the bench cannot honour, refused before the EAL starts:
- * the bench creates its own devices and pools, so it must be the primary
- * process (a secondary waits for a primary that is not there).
- */
-static int
-eal_args_check(int uargc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < uargc; i++) {
-		const char *v = NULL;
-
-		if (strncmp(argv[i], "--proc-type=", 12) == 0)
-			v = argv[i] + 12;
-		else if (strcmp(argv[i], "--proc-type") == 0 && i + 1 < uargc)
-			v = argv[i + 1];
-		if (v != NULL && strcmp(v, "primary") != 0) {
-			fprintf(stderr, "EAL option --proc-type %s: pfdk-faultbench creates its "
-				"own devices and pools and runs as the primary process only\n", v);
+	}
+	if (strcmp(o->source, "iommufd") == 0) {
+		if (fb_iommufd_setup(o, &b->prof) < 0)
 			return -1;
+	} else if (!b->uffd && fb_sim_devices_check(&b->prof, o->devargs, o->faults, err,
+						    sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (o->nb_bursts == 0) {
+		o->bursts[o->nb_bursts++] = b->prof.burst;
+		if (b->prof.burst != 64 && !b->uffd && !fb_iommufd_real)
+			o->bursts[o->nb_bursts++] = 64;
+	}
+	return 0;
+}
+
+/* The EAL's lcore options, the uffd workload's CPUs and the sweep points; 0 or -1. */
+static int
+setup_placement(struct bench *b)
+{
+	int uargc = b->dashdash > 1 ? b->dashdash : 1;
+	struct fb_opts *o = &b->o;
+	char err[512];
+
+	if (fb_eal_args_check(uargc, b->argv) < 0)
+		return -1;
+	if (pfdk_eal_lcores_parse(uargc, b->argv, b->prof.main_cpu, &fb_lmap, err,
+				  sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (b->uffd && fb_place_uffd(o, &b->prof) < 0)
+		return -1;
+	/* Sweep points: threads x uffds (one point without lists, and for sim). */
+	if (o->nb_threads == 0)
+		o->threads[o->nb_threads++] = o->u.threads;
+	if (o->nb_uffds == 0)
+		o->uffds[o->nb_uffds++] = o->u.uffds;
+	b->npoints = b->uffd ? o->nb_threads * o->nb_uffds : 1;
+	if (b->npoints > FB_MAX_POINTS) {
+		fprintf(stderr, "--threads x --uffds: %u points, at most %d\n", b->npoints,
+			FB_MAX_POINTS);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Row @p b->nrows: mode @p m at point @p pt with burst @p burst (0 for a
+ * baseline @p bl) and its profile; 0 or -1 (a sim profile that does not fit).
+ */
+static int
+add_row(struct bench *b, const char *m, unsigned int pt, uint16_t burst, bool bl)
+{
+	struct pfdk_profile *v = &b->variants[b->nrows];
+	const struct fb_mode_def *md = fb_mode_find(m);
+	struct row *r = &b->rows[b->nrows];
+	char err[512];
+
+	if (bl) {
+		memset(v, 0, sizeof(*v));
+	} else if (b->uffd) {
+		/* A layout the validator refuses here is a skipped row. */
+		if (fb_uffd_row_profile(&b->prof, md->layout, md->engine, burst, &fb_uffd,
+					strcmp(m, "pfdk-inthread-fa") == 0 ?
+					fb_uffd.fault_around : 0, v, err, sizeof(err)) < 0) {
+			r->skipped = true;
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "layout refused: %s",
+				 err);
+			memset(v, 0, sizeof(*v));
+		}
+	} else if (fb_sim_row_profile(&b->prof, m, burst, b->o.faults, b->o.devargs, v) < 0) {
+		fprintf(stderr, "%s: the row's profile does not fit (lcores or devargs)\n", m);
+		return -1;
+	}
+	snprintf(r->mode, sizeof(r->mode), "%s", m);
+	r->source = b->o.source;
+	r->pt = pt;
+	/* Shown for rows that do not run too (the sweep summary). */
+	r->threads = b->uffd ? fb_uffd.threads : 0;
+	r->uffds = b->uffd ? fb_uffd.uffds : 0;
+	fb_row_describe(r, v, bl, b->uffd);
+	r->burst = bl ? 0 : burst;
+	b->nrows++;
+	return 0;
+}
+
+/* Every row's profile, point after point: each mode at each burst (baselines once). */
+static int
+build_rows(struct bench *b)
+{
+	const struct fb_opts *o = &b->o;
+	unsigned int pt, i, j;
+
+	for (pt = 0; pt < b->npoints; pt++)
+	for (i = 0; i < o->nb_modes; i++) {
+		bool bl = (b->uffd && fb_is_baseline(o->modes[i])) ||
+			  (fb_mock_on && fb_fd_baseline_find(o->modes[i]) >= 0);
+
+		point_set(o, pt);
+		for (j = 0; j < (bl ? 1 : o->nb_bursts); j++) {
+			if (b->nrows == FB_MAX_ROWS) {
+				fprintf(stderr, "too many rows\n");
+				return -1;
+			}
+			if (add_row(b, o->modes[i], pt, o->bursts[j], bl) < 0)
+				return -1;
 		}
 	}
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * --plot's histograms, and the output files before anything runs: a bad
+ * path costs no run. 0, or the exit status.
+ */
+static int
+open_outputs(struct bench *b)
 {
-	struct fb_opts o = {
-		.source = NULL, /* uffd where it works, else sim */
-		.faults = 10000000,
-		.repeat = 3,
-		.u = {
-			.threads = 1,
-			.uffds = 1,
-			.pages = 16384,
-			.page_size = 4096,
-			.pattern = FB_PAT_SEQ,
-			.access = FB_ACC_WRITE,
-			.fault_around = 31,
-		},
-	};
-	static struct pfdk_profile prof, variants[FB_MAX_ROWS];
-	static struct row rows[FB_MAX_ROWS];
-	static unsigned int nruns[FB_MAX_ROWS];
-	char err[512], lcores[2048], main_lcore[16], access_buf[16], tl[128], ul[128];
-	static struct fb_report rep;
-	char *eal[argc + 16];
-	unsigned int i, j, k, nrows = 0, pt, npoints, start;
-	int dashdash, neal, ret, json_fd = -1, fd;
-	bool json_created = false, plot_created = false;
-	struct sigaction sa;
-	bool failed = false, uffd;
+	const struct fb_opts *o = &b->o;
+	bool plot_created = false;
+	unsigned int i;
+	int fd;
 
-	for (dashdash = 1; dashdash < argc; dashdash++)
-		if (strcmp(argv[dashdash], "--") == 0)
-			break;
-	/* Without "--" every argument is ours and the EAL gets the profile's. */
-	if (dashdash == argc)
-		dashdash = 0;
-	{
-		char *app_argv[argc + 1];
-		int app_argc = 0;
-
-		app_argv[app_argc++] = argv[0];
-		for (i = (unsigned int)dashdash + 1; i < (unsigned int)argc; i++)
-			app_argv[app_argc++] = argv[i];
-		app_argv[app_argc] = NULL;
-		if (fb_opts_parse(app_argc, app_argv, &o) < 0)
-			return 2;
-	}
-	uffd = strcmp(o.source, "uffd") == 0;
-	fb_duration_s = o.duration_s;
-	if (o.nb_modes == 0)
-		fb_default_modes(&o, uffd);
-	if (o.profile != NULL)
-		/* --source uffd replaces the profile's devices with its own */
-		ret = pfdk_profile_load(o.profile, &prof,
-			&(struct pfdk_profile_check){ .no_driver_checks = uffd },
-			err, sizeof(err));
-	else
-		ret = pfdk_profile_load_string("config/default.ini (embedded)",
-					       pfdk_default_profile,
-					       strlen(pfdk_default_profile), &prof,
-					       NULL, err, sizeof(err));
-	if (ret < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
-	}
-	if (o.devargs != NULL && pfdk_fault_devargs_check(o.devargs, err, sizeof(err)) < 0) {
-		fprintf(stderr, "--devargs %s: %s\n", o.devargs, err);
-		return 2;
-	}
-	if (strcmp(o.source, "iommufd") == 0) {
-		if (fb_iommufd_setup(&o, &prof) < 0)
-			return 2;
-	} else if (!uffd && fb_sim_devices_check(&prof, o.devargs, o.faults, err,
-						 sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
-	}
-	if (o.nb_bursts == 0) {
-		o.bursts[o.nb_bursts++] = prof.burst;
-		if (prof.burst != 64 && !uffd && !fb_iommufd_real)
-			o.bursts[o.nb_bursts++] = 64;
-	}
-	if (eal_args_check(dashdash > 1 ? dashdash : 1, argv) < 0)
-		return 2;
-	if (pfdk_eal_lcores_parse(dashdash > 1 ? dashdash : 1, argv, prof.main_cpu,
-				  &lmap, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
-	}
-	if (uffd && place_uffd(&o, &prof) < 0)
-		return 2;
-	/* Sweep points: threads x uffds (one point without lists, and for sim). */
-	if (o.nb_threads == 0)
-		o.threads[o.nb_threads++] = o.u.threads;
-	if (o.nb_uffds == 0)
-		o.uffds[o.nb_uffds++] = o.u.uffds;
-	npoints = uffd ? o.nb_threads * o.nb_uffds : 1;
-	if (npoints > FB_MAX_POINTS) {
-		fprintf(stderr, "--threads x --uffds: %u points, at most %d\n", npoints, FB_MAX_POINTS);
-		return 2;
-	}
-	/* Every row's profile, point after point. */
-	for (pt = 0; pt < npoints; pt++)
-	for (i = 0; i < o.nb_modes; i++) {
-		bool bl = (uffd && fb_is_baseline(o.modes[i])) ||
-			  (fb_mock_on && fb_fd_baseline_find(o.modes[i]) >= 0);
-
-		point_set(&o, pt);
-
-		for (j = 0; j < (bl ? 1 : o.nb_bursts); j++) {
-			struct pfdk_profile *v = &variants[nrows];
-			const struct fb_mode_def *md = fb_mode_find(o.modes[i]);
-
-			if (nrows == FB_MAX_ROWS) {
-				fprintf(stderr, "too many rows\n");
-				return 2;
-			}
-			if (bl) {
-				memset(v, 0, sizeof(*v));
-			} else if (uffd) {
-				/* A layout the validator refuses here is a skipped row. */
-				if (fb_uffd_row_profile(&prof, md->layout, md->engine,
-						o.bursts[j], &fb_uffd,
-						strcmp(o.modes[i], "pfdk-inthread-fa") == 0 ?
-						fb_uffd.fault_around : 0, v, err,
-						sizeof(err)) < 0) {
-					rows[nrows].skipped = true;
-					snprintf(rows[nrows].skip_reason,
-						 sizeof(rows[nrows].skip_reason),
-						 "layout refused: %s", err);
-					memset(v, 0, sizeof(*v));
-				}
-			} else if (fb_sim_row_profile(&prof, o.modes[i], o.bursts[j],
-					o.faults, o.devargs, v) < 0) {
-				fprintf(stderr, "%s: the row's profile does not fit (lcores "
-					"or devargs)\n", o.modes[i]);
-				return 2;
-			}
-			snprintf(rows[nrows].mode, sizeof(rows[nrows].mode), "%s", o.modes[i]);
-			rows[nrows].source = o.source;
-			rows[nrows].pt = pt;
-			/* Shown for rows that do not run too (the sweep summary). */
-			rows[nrows].threads = uffd ? fb_uffd.threads : 0;
-			rows[nrows].uffds = uffd ? fb_uffd.uffds : 0;
-			fb_row_describe(&rows[nrows], v, bl, uffd);
-			rows[nrows].burst = bl ? 0 : o.bursts[j];
-			nrows++;
-		}
-	}
-	place_rows(variants, rows, nrows);
-	fill_report(&rep, &o, &prof, argc, argv, uffd);
-	if (o.dry_run) {
-		print_dry_run(&o, variants, rows, nrows, uffd);
-		return 0;
-	}
 	/* --plot: each row's latencies, merged over its runs (~15 KiB each). */
-	for (i = 0; o.plot != NULL && i < nrows; i++) {
-		rows[i].hist = calloc(1, sizeof(*rows[i].hist));
-		if (rows[i].hist == NULL) {
+	for (i = 0; o->plot != NULL && i < b->nrows; i++) {
+		b->rows[i].hist = calloc(1, sizeof(*b->rows[i].hist));
+		if (b->rows[i].hist == NULL) {
 			fprintf(stderr, "--plot: out of memory\n");
 			return 1;
 		}
 	}
-	/* The output files before anything runs: a bad path costs no run. */
-	if (o.json != NULL) {
-		json_fd = fb_out_check("--json", o.json, &json_created);
-		if (json_fd < 0)
+	if (o->json != NULL) {
+		b->json_fd = fb_out_check("--json", o->json, &b->json_created);
+		if (b->json_fd < 0)
 			return 2;
 	}
-	if (o.plot != NULL) {
-		fd = fb_out_check("--plot", o.plot, &plot_created);
+	if (o->plot != NULL) {
+		fd = fb_out_check("--plot", o->plot, &plot_created);
 		if (fd < 0) {
-			if (json_created)
-				unlink(o.json);
+			if (b->json_created)
+				unlink(o->json);
 			return 2;
 		}
 		close(fd);
 		/* gnuplot makes it; none is left behind if nothing is drawn. */
 		if (plot_created)
-			unlink(o.plot);
+			unlink(o->plot);
 	}
-	neal = build_eal_args(argv, dashdash, eal, (int)RTE_DIM(eal), lcores,
-			      sizeof(lcores), main_lcore, sizeof(main_lcore));
+	return 0;
+}
+
+/* The EAL with the rows' lcores (@p eal: room for its arguments); 0, or the exit status. */
+static int
+start_eal(struct bench *b, char **eal, int eal_len)
+{
+	int neal, i;
+
+	neal = fb_eal_args_build(b->argv, b->dashdash, eal, eal_len, b->lcores,
+				 sizeof(b->lcores), b->main_lcore, sizeof(b->main_lcore));
 	rte_errno = 0;
-	if (neal < 0 || pfdk_init(neal, eal) < 0) {
-		if (neal < 0)
-			fprintf(stderr, "EAL arguments: the lcore map does not fit (%u lcores)\n",
-				lmap.nb);
-		else
-			fprintf(stderr, "EAL init failed: %s; EAL arguments:",
-				rte_errno != 0 ? rte_strerror(rte_errno) :
-				"cause not reported (see the EAL's messages above)");
-		for (i = 1; neal > 0 && i < (unsigned int)neal; i++)
-			fprintf(stderr, " %s", eal[i]);
-		fprintf(stderr, "\n");
-		if (json_created)
-			unlink(o.json);
-		return neal < 0 ? 2 : 1;
-	}
-	/*
-	 * SIGINT/SIGTERM: the runs stop, what finished is reported. A later
-	 * signal kills as usual, should stopping itself hang.
-	 */
+	if (neal >= 0 && pfdk_init(neal, eal) >= 0)
+		return 0;
+	if (neal < 0)
+		fprintf(stderr, "EAL arguments: the lcore map does not fit (%u lcores)\n",
+			fb_lmap.nb);
+	else
+		fprintf(stderr, "EAL init failed: %s; EAL arguments:",
+			rte_errno != 0 ? rte_strerror(rte_errno) :
+			"cause not reported (see the EAL's messages above)");
+	for (i = 1; neal > 0 && i < neal; i++)
+		fprintf(stderr, " %s", eal[i]);
+	fprintf(stderr, "\n");
+	if (b->json_created)
+		unlink(b->o.json);
+	return neal < 0 ? 2 : 1;
+}
+
+/*
+ * SIGINT/SIGTERM: the runs stop, what finished is reported. A later
+ * signal kills as usual, should stopping itself hang.
+ */
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (uffd)
+}
+
+/* The first line: profile, source, workload, TSC. */
+static void
+print_header(const struct bench *b)
+{
+	const struct fb_opts *o = &b->o;
+	char access_buf[16], tl[128], ul[128];
+
+	if (b->uffd)
 		printf("pfdk-faultbench: profile '%s' (%s), source uffd, %" PRIu64
 		       " pages of %s, %s faulting thread(s) on CPU %s, %s uffd(s), "
 		       "pattern %s, access %s, handler CPU %d, %u run(s) per row "
 		       "(medians), TSC %.2f GHz\n",
-		       prof.name, o.profile ? o.profile : "embedded default",
-		       (o.u.pages + o.u.uffds - 1) / o.u.uffds * o.u.uffds,
-		       o.u.page_size == 4096 ? "4 KiB" : "2 MiB",
-		       uint_list(o.threads, o.nb_threads, tl, sizeof(tl)),
-		       faulter_list, uint_list(o.uffds, o.nb_uffds, ul, sizeof(ul)),
-		       o.u.pattern == FB_PAT_SEQ ? "seq" :
-		       o.u.pattern == FB_PAT_RANDOM ? "random" : "stride",
+		       b->prof.name, o->profile ? o->profile : "embedded default",
+		       (o->u.pages + o->u.uffds - 1) / o->u.uffds * o->u.uffds,
+		       o->u.page_size == 4096 ? "4 KiB" : "2 MiB",
+		       uint_list(o->threads, o->nb_threads, tl, sizeof(tl)),
+		       fb_faulter_list, uint_list(o->uffds, o->nb_uffds, ul, sizeof(ul)),
+		       o->u.pattern == FB_PAT_SEQ ? "seq" :
+		       o->u.pattern == FB_PAT_RANDOM ? "random" : "stride",
 		       fb_access_name(&fb_uffd, access_buf, sizeof(access_buf)),
-		       fb_uffd.other_cpu, o.repeat, (double)rte_get_tsc_hz() / 1e9);
+		       fb_uffd.other_cpu, o->repeat, (double)rte_get_tsc_hz() / 1e9);
 	else
 		printf("pfdk-faultbench: profile '%s' (%s), source %s, %" PRIu64
 		       " faults per row, %u run(s) per row (medians), %s memory, TSC %.2f GHz\n",
-		       prof.name, o.profile ? o.profile : "embedded default", o.source,
-		       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
+		       b->prof.name, o->profile ? o->profile : "embedded default", o->source,
+		       o->faults, o->repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
 		       (double)rte_get_tsc_hz() / 1e9);
-	print_lcore_map(lcores, variants, rows, nrows);
-	fb_progress_start(nrows);
-	if (uffd)
+}
+
+/* Run @p k of every row, until one is interrupted. */
+static void
+run_round(struct bench *b, unsigned int k)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < b->nrows && fb_stop_signal == 0; i++) {
+		struct row *r = &b->rows[i];
+
+		if (r->skipped)
+			continue;
+		fb_progress_end(false); /* this output line in its place */
+		fb_progress_row(i);
+		if (k == 0 && r->burst)
+			printf("running %-20s burst %-3u ...\n", r->mode, r->burst);
+		else if (k == 0)
+			printf("running %-20s ...\n", r->mode);
+		fflush(stdout);
+		point_set(&b->o, r->pt);
+		ret = fb_row_run(&b->variants[i], k, b->o.repeat, r);
+		if (ret == 2)
+			return;
+		if (ret != 0) {
+			/* Not run (the reason in the table); the other rows still run. */
+			fb_progress_end(false);
+			printf("skip: %s: %s\n", r->mode, r->skip_reason);
+			b->failed |= ret < 0;
+		} else {
+			b->nruns[i]++;
+		}
+		if (r->lost || r->duplicated)
+			b->failed = true;
+	}
+}
+
+/*
+ * Rounds: every row once, then every row again, so a drift of the
+ * machine (another tenant, host memory, CPU clocks) spreads over all
+ * rows instead of favouring the ones that ran first. Then each row's
+ * medians over the runs that finished.
+ */
+static void
+run_rows(struct bench *b)
+{
+	unsigned int i, k;
+
+	fb_print_lcore_map(b->lcores, b->variants, b->rows, b->nrows);
+	fb_progress_start(b->nrows);
+	if (b->uffd)
 		fb_uffd_warm(&fb_uffd);
-	/*
-	 * Rounds: every row once, then every row again, so a drift of the
-	 * machine (another tenant, host memory, CPU clocks) spreads over all
-	 * rows instead of favouring the ones that ran first.
-	 */
-	for (k = 0; k < o.repeat && fb_stop_signal == 0; k++) {
+	for (k = 0; k < b->o.repeat && fb_stop_signal == 0; k++) {
 		if (k > 0) {
 			fb_progress_end(false);
-			printf("round %u/%u ...\n", k + 1, o.repeat);
+			printf("round %u/%u ...\n", k + 1, b->o.repeat);
 		}
-		for (i = 0; i < nrows && fb_stop_signal == 0; i++) {
-			if (rows[i].skipped)
-				continue;
-			fb_progress_end(false); /* this output line in its place */
-			fb_progress_row(i);
-			if (k == 0 && rows[i].burst)
-				printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
-			else if (k == 0)
-				printf("running %-20s ...\n", rows[i].mode);
-			fflush(stdout);
-			point_set(&o, rows[i].pt);
-			ret = fb_row_run(&variants[i], k, o.repeat, &rows[i]);
-			if (ret == 2)
-				break;
-			if (ret != 0) {
-				/* Not run (the reason in the table); the other rows still run. */
-				fb_progress_end(false);
-				printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
-				failed |= ret < 0;
-			} else {
-				nruns[i]++;
-			}
-			if (rows[i].lost || rows[i].duplicated)
-				failed = true;
-		}
+		run_round(b, k);
 	}
 	/* Interrupted: rows with no finished run were not run; the others show theirs. */
-	for (i = 0; i < nrows; i++) {
-		if (!rows[i].skipped && nruns[i] == 0) {
-			rows[i].skipped = true;
-			snprintf(rows[i].skip_reason, sizeof(rows[i].skip_reason),
+	for (i = 0; i < b->nrows; i++) {
+		struct row *r = &b->rows[i];
+
+		if (!r->skipped && b->nruns[i] == 0) {
+			r->skipped = true;
+			snprintf(r->skip_reason, sizeof(r->skip_reason),
 				 "interrupted by %s before a run finished",
 				 fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
 		}
-		if (!rows[i].skipped)
-			fb_row_finish(&rows[i], nruns[i]);
+		if (!r->skipped)
+			fb_row_finish(r, b->nruns[i]);
 	}
 	fb_progress_end(true);
 	if (fb_stop_signal != 0)
 		printf("\ninterrupted by %s: the table shows the runs that finished\n",
 		       fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* The tables (one per point), the sweep's summary, --json and --plot. */
+static void
+report(struct bench *b)
+{
+	const struct fb_opts *o = &b->o;
+	struct row *rows = b->rows;
+	unsigned int i, pt, start;
+
 	/* A table per point: ratios and spread are within a point. */
-	for (start = 0, pt = 0; pt < npoints; pt++) {
-		for (i = start; i < nrows && rows[i].pt == pt; i++)
+	for (start = 0, pt = 0; pt < b->npoints; pt++) {
+		for (i = start; i < b->nrows && rows[i].pt == pt; i++)
 			;
-		point_set(&o, pt);
-		report_workload(&rep, false);
+		point_set(o, pt);
+		report_workload(&b->rep, false);
 		fb_set_ratios(rows + start, i - start);
 		fb_mark_spread(rows + start, i - start);
-		fb_print_table(&rep, rows + start, i - start);
+		fb_print_table(&b->rep, rows + start, i - start);
 		start = i;
 	}
-	if (npoints > 1)
-		fb_print_sweep(rows, nrows, npoints);
-	report_workload(&rep, true);
-	if (o.json != NULL && fb_write_json(json_fd, o.json, &rep, rows, nrows) < 0)
-		failed = true;
+	if (b->npoints > 1)
+		fb_print_sweep(rows, b->nrows, b->npoints);
+	report_workload(&b->rep, true);
+	if (o->json != NULL && fb_write_json(b->json_fd, o->json, &b->rep, rows, b->nrows) < 0)
+		b->failed = true;
 	fflush(stdout); /* the table before anything gnuplot says */
-	if (o.plot != NULL && fb_write_plot(o.plot, &rep, rows, nrows) < 0)
-		failed = true;
-	if (o.plot != NULL && npoints > 1) {
+	if (o->plot != NULL && fb_write_plot(o->plot, &b->rep, rows, b->nrows) < 0)
+		b->failed = true;
+	if (o->plot != NULL && b->npoints > 1) {
 		char tp[PATH_MAX];
-		size_t len = strlen(o.plot);
+		size_t len = strlen(o->plot);
 
 		/* FILE.png: FILE-throughput.png beside it. */
-		if (len > 4 && strcmp(o.plot + len - 4, ".png") == 0)
+		if (len > 4 && strcmp(o->plot + len - 4, ".png") == 0)
 			len -= 4;
-		snprintf(tp, sizeof(tp), "%.*s-throughput.png", (int)len, o.plot);
-		if (fb_write_sweep_plot(tp, &rep, rows, nrows) < 0)
-			failed = true;
+		snprintf(tp, sizeof(tp), "%.*s-throughput.png", (int)len, o->plot);
+		if (fb_write_sweep_plot(tp, &b->rep, rows, b->nrows) < 0)
+			b->failed = true;
 	}
-	for (i = 0; i < nrows; i++)
-		free(rows[i].hist);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct bench b = {
+		.o = {
+			.source = NULL, /* uffd where it works, else sim */
+			.faults = 10000000,
+			.repeat = 3,
+			.u = {
+				.threads = 1,
+				.uffds = 1,
+				.pages = 16384,
+				.page_size = 4096,
+				.pattern = FB_PAT_SEQ,
+				.access = FB_ACC_WRITE,
+				.fault_around = 31,
+			},
+		},
+		.json_fd = -1,
+	};
+	char *eal[argc + 16];
+	unsigned int i;
+	int ret;
+
+	b.argc = argc;
+	b.argv = argv;
+	if (parse_cmdline(&b) < 0)
+		return 2;
+	b.uffd = strcmp(b.o.source, "uffd") == 0;
+	fb_duration_s = b.o.duration_s;
+	if (b.o.nb_modes == 0)
+		fb_default_modes(&b.o, b.uffd);
+	if (setup_source(&b) < 0 || setup_placement(&b) < 0 || build_rows(&b) < 0)
+		return 2;
+	fb_place_rows(b.variants, b.rows, b.nrows);
+	fill_report(&b.rep, &b.o, &b.prof, argc, argv, b.uffd);
+	if (b.o.dry_run) {
+		fb_print_dry_run(&b.o, b.variants, b.rows, b.nrows, b.uffd);
+		return 0;
+	}
+	ret = open_outputs(&b);
+	if (ret == 0)
+		ret = start_eal(&b, eal, (int)RTE_DIM(eal));
+	if (ret != 0)
+		return ret;
+	catch_stop_signals();
+	print_header(&b);
+	run_rows(&b);
+	report(&b);
+	for (i = 0; i < b.nrows; i++)
+		free(b.rows[i].hist);
 	pfdk_cleanup();
 	if (fb_mock_close() < 0)
-		failed = true;
-	if (failed)
+		b.failed = true;
+	if (b.failed)
 		fprintf(stderr, "pfdk-faultbench: FAILED (a row failed to run, or lost or "
 			"duplicated a fault, or --json/--plot could not be written)\n");
 	if (fb_stop_signal != 0)
 		return 128 + fb_stop_signal;
-	return failed ? 1 : 0;
+	return b.failed ? 1 : 0;
 }
