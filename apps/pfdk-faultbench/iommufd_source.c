@@ -176,6 +176,69 @@ fb_mock_hist_get(void)
 }
 
 /*
+ * Answer the @p k records in @p rec read at TSC @p now: each group with
+ * fb_sim_resolve()'s rule, a fault seen twice (or not triggered) counted in
+ * @p dup, the responses written in order (a short write leaves the rest to
+ * the next write). 0, or -1 with the reason in @p r.
+ */
+static int
+fd_answer(int fd, const struct pfdk_iommu_hwpt_pgfault *rec, size_t k, uint64_t now,
+	  uint8_t *seen, uint64_t *dup, uint64_t *nwrite, struct row *r)
+{
+	struct pfdk_iommu_hwpt_page_response resp[32];
+	size_t i, off;
+
+	for (i = 0; i < k; i++) {
+		uint64_t x = (rec[i].addr - MOCK_BASE) >> 12;
+
+		if (rec[i].addr < MOCK_BASE || x >= fb_iommufd_groups || seen[x]++ != 0)
+			(*dup)++;
+		else
+			pfdk_hist_record(mock_hist, now - mock_t[x]);
+		resp[i].cookie = rec[i].cookie;
+		resp[i].code = ((rec[i].addr >> 12) & 63) == 63 ?
+			PFDK_IOMMUFD_PAGE_RESP_INVALID : PFDK_IOMMUFD_PAGE_RESP_SUCCESS;
+	}
+	for (off = 0; off < k; ) {
+		ssize_t w = write(fd, resp + off, (k - off) * sizeof(resp[0]));
+
+		(*nwrite)++;
+		if (w <= 0) {
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "write: %s",
+				 w < 0 ? strerror(errno) : "nothing taken");
+			return -1;
+		}
+		off += (size_t)w / sizeof(resp[0]);
+	}
+	return 0;
+}
+
+/* A finished fd-* run into @p r: @p answered groups in @p tsc cycles, @p cpu_s process CPU. */
+static void
+fd_fill(struct row *r, uint64_t answered, uint64_t dup, uint64_t tsc, double cpu_s)
+{
+	double hz = (double)rte_get_tsc_hz();
+	struct pfdk_hist_summary hs;
+
+	pfdk_hist_summarize(mock_hist, &hs);
+	if (r->hist != NULL)
+		pfdk_hist_merge(r->hist, mock_hist);
+	r->faults = answered;
+	r->wall_s = (double)tsc / hz;
+	r->faults_per_s = (double)answered / r->wall_s;
+	r->ns_per_fault = 1e9 / r->faults_per_s;
+	r->p50_us = (double)hs.p50 * 1e6 / hz;
+	r->p90_us = (double)hs.p90 * 1e6 / hz;
+	r->p99_us = (double)hs.p99 * 1e6 / hz;
+	r->p999_us = (double)hs.p999 * 1e6 / hz;
+	r->max_us = (double)hs.max * 1e6 / hz;
+	r->lost = fb_iommufd_groups - RTE_MIN(answered, fb_iommufd_groups);
+	r->duplicated = dup;
+	r->cpu_handler_s = RTE_MAX(cpu_s, 0.0);
+	r->cpu_faulters_s = 0;
+}
+
+/*
  * A hand-written handler of the mock's fault FD on the main thread: read
  * up to 32 records (the real FD reads 0 when empty), answer each group
  * with resolve_sim()'s rule, write the burst's responses (the kernel takes
@@ -188,11 +251,9 @@ int
 fb_fd_baseline_run(const struct pfdk_profile *prof, struct row *r)
 {
 	struct pfdk_iommu_hwpt_pgfault rec[32];
-	struct pfdk_iommu_hwpt_page_response resp[32];
 	struct fb_mock_thread mt = { .n = fb_iommufd_groups };
 	uint64_t answered = 0, nread = 0, nwrite = 0, nwait = 0, dup = 0;
 	uint64_t t0, t1, last, hz = rte_get_tsc_hz();
-	struct pfdk_hist_summary hs;
 	int b = fb_fd_baseline_find(r->mode), fd = mock.fault_fd, ep = -1, ret = 0;
 	uint8_t *seen = calloc(fb_iommufd_groups, 1);
 	double c0, c1;
@@ -221,8 +282,8 @@ fb_fd_baseline_run(const struct pfdk_profile *prof, struct row *r)
 	}
 	while (answered < fb_iommufd_groups && fb_stop_signal == 0) {
 		uint64_t now;
-		size_t k, i, off;
 		ssize_t n;
+		size_t k;
 
 		if (b == 1) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -239,7 +300,8 @@ fb_fd_baseline_run(const struct pfdk_profile *prof, struct row *r)
 		nread++;
 		now = rte_rdtsc();
 		if (n < 0 && errno != EAGAIN) {
-			snprintf(r->skip_reason, sizeof(r->skip_reason), "read: %s", strerror(errno));
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "read: %s",
+				 strerror(errno));
 			ret = -1;
 			break;
 		}
@@ -254,33 +316,13 @@ fb_fd_baseline_run(const struct pfdk_profile *prof, struct row *r)
 			continue;
 		}
 		k = (size_t)n / sizeof(rec[0]);
-		for (i = 0; i < k; i++) {
-			uint64_t x = (rec[i].addr - MOCK_BASE) >> 12;
-
-			if (rec[i].addr < MOCK_BASE || x >= fb_iommufd_groups || seen[x]++ != 0)
-				dup++;
-			else
-				pfdk_hist_record(mock_hist, now - mock_t[x]);
-			resp[i].cookie = rec[i].cookie;
-			resp[i].code = ((rec[i].addr >> 12) & 63) == 63 ?
-				PFDK_IOMMUFD_PAGE_RESP_INVALID : PFDK_IOMMUFD_PAGE_RESP_SUCCESS;
-		}
-		for (off = 0; off < k; ) {
-			ssize_t w = write(fd, resp + off, (k - off) * sizeof(resp[0]));
-
-			nwrite++;
-			if (w <= 0) {
-				snprintf(r->skip_reason, sizeof(r->skip_reason), "write: %s",
-					 w < 0 ? strerror(errno) : "nothing taken");
-				ret = -1;
-				goto stop;
-			}
-			off += (size_t)w / sizeof(resp[0]);
+		if (fd_answer(fd, rec, k, now, seen, &dup, &nwrite, r) < 0) {
+			ret = -1;
+			break;
 		}
 		answered += k;
 		last = now;
 	}
-stop:
 	t1 = rte_rdtsc();
 	c1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	fb_mock_thread_stop(&mt);
@@ -288,22 +330,7 @@ stop:
 		ret = 2;
 	if (ret != 0)
 		goto out;
-	pfdk_hist_summarize(mock_hist, &hs);
-	if (r->hist != NULL)
-		pfdk_hist_merge(r->hist, mock_hist);
-	r->faults = answered;
-	r->wall_s = (double)(t1 - t0) / (double)hz;
-	r->faults_per_s = (double)answered / r->wall_s;
-	r->ns_per_fault = 1e9 / r->faults_per_s;
-	r->p50_us = (double)hs.p50 * 1e6 / (double)hz;
-	r->p90_us = (double)hs.p90 * 1e6 / (double)hz;
-	r->p99_us = (double)hs.p99 * 1e6 / (double)hz;
-	r->p999_us = (double)hs.p999 * 1e6 / (double)hz;
-	r->max_us = (double)hs.max * 1e6 / (double)hz;
-	r->lost = fb_iommufd_groups - RTE_MIN(answered, fb_iommufd_groups);
-	r->duplicated = dup;
-	r->cpu_handler_s = RTE_MAX(c1 - c0, 0.0);
-	r->cpu_faulters_s = 0;
+	fd_fill(r, answered, dup, t1 - t0, c1 - c0);
 	printf("%s: syscalls per group: read %.2f, write %.2f, %s %.2f\n", r->mode,
 	       (double)nread / (double)answered, (double)nwrite / (double)answered,
 	       b == 2 ? "epoll_wait" : "poll", (double)nwait / (double)answered);
