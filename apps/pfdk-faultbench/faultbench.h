@@ -362,7 +362,7 @@ enum fb_row_kind {
 struct fb_mode_def {
 	const char *name;
 	enum fb_row_kind kind;
-	/* One pass of the row (@p prof: its profile; unused by baselines), as fb_uffd_run_once(). */
+	/* One pass of the row (@p prof: its profile; baselines have none): as fb_uffd_run_once(). */
 	int (*run)(const struct pfdk_profile *prof, struct row *r);
 	int layout;         /* FB_ROW_PFDK: the layout and engine, or the profile's (-1) */
 	int engine;
