@@ -5,7 +5,10 @@
 /*
  * Internal to pfdk-faultbench: a result row, the uffd source (uffd_source.c:
  * regions, faulting threads, verification, the PFDK rows) and the
- * hand-written handlers it is compared with (baselines.c).
+ * hand-written handlers it is compared with (baselines.c); the topology
+ * (topo.c), the report (report.c), the options (opts.c), the row table
+ * and its runs (rows.c), the sim and iommufd sources (sim_source.c,
+ * iommufd_source.c) and the placement (place.c). main.c orchestrates.
  */
 #include <pthread.h>
 #include <sched.h>
