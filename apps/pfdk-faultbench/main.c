@@ -17,867 +17,33 @@
  * ("iommufd0,emu=1", total= from --faults), or a real fault FD the bench
  * inherited (--devargs iommufd0,fault_fd=N), served until --faults groups
  * are answered, the FD hangs up, or SIGINT/SIGTERM.
+ *
+ * This file orchestrates: options (opts.c), profile and source setup,
+ * placement (place.c), the rows (rows.c: the row table and its runs; the
+ * sources in sim_source.c, iommufd_source.c, uffd_source.c), the EAL,
+ * the rounds, and the report (report.c).
  */
-#include <poll.h>
-#include <pthread.h>
-#include <sys/epoll.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
-#include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_lcore.h>
 
 #include "pfdk_eal.h"
 #include "pfdk_fault.h"
 #include "pfdk_hist.h"
-#include "pfdk_iommufd.h"
-#include "pfdk_pipeline.h"
 #include "pfdk_profile.h"
-#include "pfdk_sim.h"
-#include "pfdk_uffd.h"
 
 #include "faultbench.h"
-#include "iommufd_mock.h"
 
 extern const char pfdk_default_profile[];
-
-#define MAX_ROWS 128
-#define MAX_POINTS 16 /* --threads x --uffds sweep points */
-#define MAX_MODES 16
-#define MAX_BURSTS 8
-#define MAX_REPEAT FB_MAX_REPEAT
-
-struct opts {
-	const char *source;
-	const char *devargs;
-	const char *profile;
-	const char *json;
-	const char *plot;   /* --plot: PNG of the rows' latencies */
-	const char *plot_kind; /* --plot-kind percentile|cdf */
-	uint64_t faults;
-	unsigned int repeat;
-	unsigned int nb_modes;
-	char modes[MAX_MODES][32];
-	unsigned int nb_bursts;
-	uint16_t bursts[MAX_BURSTS];
-	const char *faulter_cpus; /* --faulter-cpus LIST */
-	unsigned int nb_threads, nb_uffds; /* --threads / --uffds lists */
-	unsigned int threads[MAX_POINTS], uffds[MAX_POINTS];
-	double duration_s;  /* --duration: passes per run until this much measured time */
-	bool dry_run;       /* --dry-run: print the rows' placement, run nothing */
-	bool sim_only;      /* --faults or --devargs given */
-	bool faults_given;  /* --faults given */
-	bool repeat_given;  /* --repeat given */
-	bool mock;          /* --mock: the kernel's iommufd mock device */
-	uint64_t rate;      /* --rate: mock triggers per second (0: flat out) */
-	bool uffd_only;     /* a uffd workload option given */
-	struct fb_uffd_opts u;
-};
-
-/*
- * Every row kind, in --help's order: its name, what runs it, and what the
- * lists (--help, the errors' mode lists, the default --modes, the JSON's
- * "engine" of a baseline) say of it. Adding a row is one line here.
- */
-enum row_kind {
-	ROW_PFDK,        /* a PFDK pipeline: fb_uffd_run_once() or run_once_sim() */
-	ROW_BASELINE,    /* a hand-written uffd handler: fb_uffd_run_once(NULL) */
-	ROW_FD_BASELINE, /* a hand-written fault-FD handler: run_fd_baseline() */
-};
-
-static const struct mode_def {
-	const char *name;
-	enum row_kind kind;
-	int layout;         /* ROW_PFDK: the layout and engine, or the profile's (-1) */
-	int engine;
-	bool uffd_only;     /* ROW_PFDK: --source uffd only */
-	bool def_sim;       /* in the default --modes of the sim and iommufd sources */
-	bool def_uffd;      /* in the default --modes of the uffd source */
-	const char *bl_engine; /* baselines: the row's "engine" */
-	const char *help;   /* --help's line */
-} mode_defs[] = {
-	{ "pfdk", ROW_PFDK, -1, -1, false, false, false, NULL,
-	  "the profile's own layout, lcores and engines" },
-	{ "pfdk-rtc", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, true, true, NULL,
-	  "run to completion: one busy poller resolves and answers" },
-	{ "pfdk-pipeline", ROW_PFDK, PFDK_LAYOUT_PIPELINE, PFDK_ENGINE_BUSY, false, true, false,
-	  NULL, "pollers hand faults through a ring to resolvers" },
-	{ "pfdk-colocated", ROW_PFDK, PFDK_LAYOUT_COLOCATED, PFDK_ENGINE_EPOLL, false, true, true,
-	  NULL, "an epoll poller on the faulters' CPU" },
-	{ "pfdk-busy", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_BUSY, false, false, false, NULL,
-	  "rtc, non-blocking read spin" },
-	{ "pfdk-epoll", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_EPOLL, false, false, false, NULL,
-	  "rtc, epoll (sleeps)" },
-	{ "pfdk-uring", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_URING, false, false, false, NULL,
-	  "rtc, io_uring with SQPOLL (SQ thread beside main_cpu)" },
-	{ "pfdk-uring-nosqpoll", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_URING_NOSQPOLL, false,
-	  false, false, NULL, "rtc, io_uring, completion queue spun" },
-	/* uffd only: SIGBUS in the faulting thread; -fa adds fault-around. */
-	{ "pfdk-inthread", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true, false, true,
-	  NULL, "the faulting thread resolves its own fault (SIGBUS)" },
-	{ "pfdk-inthread-fa", ROW_PFDK, PFDK_LAYOUT_RTC, PFDK_ENGINE_INTHREAD, true, false,
-	  false, NULL, "pfdk-inthread filling --fault-around pages after each fault" },
-	/* The hand-written handlers PFDK is measured against (uffd only). */
-	{ "classic", ROW_BASELINE, -1, -1, true, false, true, "poll+read, other CPU",
-	  "poll()+read()+UFFDIO_COPY thread on the handler CPU" },
-	{ "classic-colocated", ROW_BASELINE, -1, -1, true, false, true,
-	  "poll+read, faulters' CPU", "the same thread on the faulters' CPU" },
-	{ "epoll-many", ROW_BASELINE, -1, -1, true, false, true, "epoll+read",
-	  "one epoll thread over every uffd" },
-	{ "sigbus", ROW_BASELINE, -1, -1, true, false, true, "sigbus in the faulting thread",
-	  "UFFD_FEATURE_SIGBUS, COPY in the faulting thread's handler" },
-	{ "native", ROW_BASELINE, -1, -1, true, false, true, "kernel first touch",
-	  "no userfaultfd: the kernel's own first touch (the floor)" },
-	/* The hand-written fault-FD handlers, --mock rows beside PFDK's. */
-	{ "fd-spin", ROW_FD_BASELINE, -1, -1, false, false, false, "spin read+write",
-	  "non-blocking read() spun, write() per burst" },
-	{ "fd-poll", ROW_FD_BASELINE, -1, -1, false, false, false, "poll+read+write",
-	  "poll() then read() and write() per burst" },
-	{ "fd-epoll", ROW_FD_BASELINE, -1, -1, false, false, false, "epoll+read+write",
-	  "epoll_wait() then read() and write() per burst" },
-};
-
-static const struct mode_def *
-row_find(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		if (strcmp(mode_defs[i].name, name) == 0)
-			return &mode_defs[i];
-	return NULL;
-}
-
-/* Which fault-FD handler @p m is (0: spin, 1: poll, 2: epoll), or -1. */
-static int
-fd_baseline_find(const char *m)
-{
-	const struct mode_def *md = row_find(m);
-	int b = 0;
-
-	if (md == NULL || md->kind != ROW_FD_BASELINE)
-		return -1;
-	while (md > mode_defs && md[-1].kind == ROW_FD_BASELINE) {
-		md--;
-		b++;
-	}
-	return b;
-}
-
-bool
-fb_is_baseline(const char *mode)
-{
-	const struct mode_def *md = row_find(mode);
-
-	return md != NULL && md->kind == ROW_BASELINE;
-}
-
-/* Every mode's name, for messages: "pfdk, pfdk-rtc, ...". */
-static void
-mode_names(char *buf, size_t len, bool uffd_only)
-{
-	size_t n = 0;
-	unsigned int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		if ((mode_defs[i].kind == ROW_PFDK && mode_defs[i].uffd_only == uffd_only) ||
-		    (mode_defs[i].kind == ROW_BASELINE && uffd_only))
-			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
-					      n ? ", " : "", mode_defs[i].name);
-}
-
-/* A PFDK row's layout and engine; NULL for a baseline or an unknown name. */
-static const struct mode_def *
-mode_find(const char *name)
-{
-	const struct mode_def *md = row_find(name);
-
-	return md != NULL && md->kind == ROW_PFDK ? md : NULL;
-}
-
-
-static void
-usage(const char *prog)
-{
-	unsigned int i;
-
-	printf("usage: %s [EAL args] -- [options]\n"
-	       "  --source uffd|sim|iommufd  what faults (default: uffd where userfaultfd\n"
-	       "                        works, else sim); iommufd: the emulated fault FD\n"
-	       "                        (iommufd0,emu=1), or --devargs iommufd0,fault_fd=N:\n"
-	       "                        an inherited fault FD served until --faults N groups,\n"
-	       "                        hang-up, or SIGINT/SIGTERM\n"
-	       "  --devargs STR         device string replacing the profile's first device\n"
-	       "  --profile FILE        deployment profile (default: the embedded config/default.ini)\n"
-	       "  --modes LIST          rows, comma separated (every mode is listed below;\n"
-	       "                        default sim: pfdk-rtc, pfdk-pipeline, pfdk-colocated;\n"
-	       "                        uffd: pfdk-rtc, pfdk-colocated, pfdk-inthread and the\n"
-	       "                        baselines)\n"
-	       "  --threads LIST        uffd: faulting threads (default 1); a list (1,2,4,8)\n"
-	       "                        is a sweep: every row at each point, a table per\n"
-	       "                        point and a faults/s summary (and plot)\n"
-	       "  --pages N             uffd: pages per run, over all uffds (default 16384)\n"
-	       "  --page-size 4k|2m     uffd: page size; 2m is hugetlb (default 4k)\n"
-	       "  --uffds LIST          uffd: separate userfaultfds/regions (default 1); a list\n"
-	       "                        sweeps, as --threads does (points: threads x uffds)\n"
-	       "  --pattern P           uffd: seq, random or stride:K (default seq)\n"
-	       "  --access A            uffd: first touch of each page: read, write, mix (half\n"
-	       "                        written) or mix:W (W%% written); every row and the\n"
-	       "                        native floor do the same (default write)\n"
-	       "  --faulter-cpus LIST   uffd: CPUs of the faulting threads, thread k on the\n"
-	       "                        k-th (round robin), e.g. 0 or 0-3,8 (default: the\n"
-	       "                        profile's main_cpu); generated rows' handlers go to\n"
-	       "                        a CPU on the faulters' node, off their cores\n"
-	       "  --fault-around N      uffd: pages filled after each fault in pfdk-inthread-fa\n"
-	       "                        rows (default 31, at most 511)\n"
-	       "  --mock                iommufd: set up the kernel's mock device\n"
-	       "                        (CONFIG_IOMMUFD_TEST, the kernel rig) and serve its real\n"
-	       "                        fault queue; a device thread triggers --faults groups\n"
-	       "                        per row (default 20000)\n"
-	       "  --rate R              --mock: triggers per second (default: as fast as it can)\n"
-	       "  --faults N            sim, iommufd emu: faults per row (default 10000000);\n"
-	       "                        iommufd fault_fd: groups per row (default: no limit)\n"
-	       "  --burst LIST          burst sizes, comma separated (default: the profile's and 64)\n"
-	       "  --repeat K            K runs per row, medians reported (default 3)\n"
-	       "  --duration S          each run repeats its pages (uffd) or faults (sim) in\n"
-	       "                        passes until S seconds were measured (decimal);\n"
-	       "                        without it a run is one pass\n"
-	       "  --json FILE           write {\"machine\": {...}, \"results\": [...]}\n"
-	       "  --plot FILE.png       latency of every row, drawn with gnuplot (Debian:\n"
-	       "                        gnuplot-nox)\n"
-	       "  --plot-kind K         percentile: latency (log) by percentile on a\n"
-	       "                        log(1/(1-p)) axis to 99.999%% (default); cdf: the\n"
-	       "                        fraction of faults below each latency\n"
-	       "  --dry-run             print each row's CPUs, nodes and engines; run nothing\n"
-	       "  -h, --help            this text; --version: the version\n", prog);
-	printf(
-	       "Modes (--modes; * uffd source only):\n");
-	for (i = 0; i < RTE_DIM(mode_defs); i++)
-		printf("  %-20s%s %s\n", mode_defs[i].name,
-		       mode_defs[i].kind == ROW_FD_BASELINE ? "+" :
-		       mode_defs[i].uffd_only ? "*" : " ", mode_defs[i].help);
-	printf("  (+: --source iommufd --mock only)\n");
-	printf("EAL args: any; -l/-c/--lcores are kept and extended with the lcores the\n"
-	       "rows need (the map is printed; a row needing a CPU outside them is not run);\n"
-	       "--no-pci is added unless -a/-b name PCI devices.\n"
-	       "Exit: 0; 1 a row failed or lost/duplicated a fault; 2 bad arguments;\n"
-	       "130/143 stopped by SIGINT/SIGTERM (the runs that finished are reported).\n");
-}
-
-static int
-parse_list(const char *arg, char out[][32], unsigned int max, unsigned int *n)
-{
-	char buf[256], *tok, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	*n = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (*n == max || strlen(tok) >= 32)
-			return -1;
-		strcpy(out[(*n)++], tok);
-	}
-	return *n ? 0 : -1;
-}
-
-/*
- * A decimal number in [min, max]: digits only ("010" is ten, not octal
- * eight; no sign, no spaces, no 0x), and no overflow.
- */
-static int
-parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return (errno || *end || *v < min || *v > max) ? -1 : 0;
-}
-
-/* "1,2,4": up to MAX_POINTS decimal numbers in [min, max]; 0 or -1. */
-static int
-parse_uint_list(const char *arg, uint64_t min, uint64_t max, unsigned int *out,
-		unsigned int *n)
-{
-	char list[MAX_POINTS][32];
-	unsigned int i;
-	uint64_t v;
-
-	if (strlen(arg) >= 256 || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,") != NULL ||
-	    parse_list(arg, list, MAX_POINTS, n) < 0)
-		return -1;
-	for (i = 0; i < *n; i++) {
-		if (parse_uint(list[i], min, max, &v) < 0)
-			return -1;
-		out[i] = (unsigned int)v;
-	}
-	return 0;
-}
-
-static int
-parse_opts(int argc, char **argv, struct opts *o)
-{
-	static const struct option lo[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ "devargs", required_argument, NULL, 'd' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "modes", required_argument, NULL, 'm' },
-		{ "faults", required_argument, NULL, 'f' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "repeat", required_argument, NULL, 'r' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "plot", required_argument, NULL, 'G' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "pages", required_argument, NULL, 'P' },
-		{ "page-size", required_argument, NULL, 'S' },
-		{ "uffds", required_argument, NULL, 'U' },
-		{ "pattern", required_argument, NULL, 'A' },
-		{ "fault-around", required_argument, NULL, 'F' },
-		{ "access", required_argument, NULL, 'a' },
-		{ "faulter-cpus", required_argument, NULL, 'C' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "duration", required_argument, NULL, 'D' },
-		{ "plot-kind", required_argument, NULL, 'K' },
-		{ "mock", no_argument, NULL, 'M' },
-		{ "rate", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char list[MAX_BURSTS][32];
-	unsigned int i;
-	uint64_t v;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 's': o->source = optarg; break;
-		case 'd': o->devargs = optarg; o->sim_only = true; break;
-		case 'p': o->profile = optarg; break;
-		case 'j': o->json = optarg; break;
-		case 'G':
-			if (optarg[0] == '\0') {
-				fprintf(stderr, "--plot: expected a file name (FILE.png)\n");
-				return -1;
-			}
-			o->plot = optarg;
-			break;
-		case 'm':
-			if (parse_list(optarg, o->modes, MAX_MODES, &o->nb_modes)) {
-				fprintf(stderr, "--modes %s: expected up to %d comma-separated modes\n",
-					optarg, MAX_MODES);
-				return -1;
-			}
-			break;
-		case 'f':
-			if (parse_uint(optarg, 1, UINT64_MAX / 2, &o->faults)) {
-				fprintf(stderr, "--faults %s: expected a decimal number > 0\n", optarg);
-				return -1;
-			}
-			o->sim_only = true;
-			o->faults_given = true;
-			break;
-		case 'T':
-			if (parse_uint_list(optarg, 1, 1024, o->threads, &o->nb_threads)) {
-				fprintf(stderr, "--threads %s: expected up to %d decimal numbers in "
-					"1..1024, comma separated\n", optarg, MAX_POINTS);
-				return -1;
-			}
-			o->u.threads = o->threads[0];
-			o->uffd_only = true;
-			break;
-		case 'M': o->mock = true; break;
-		case 'R':
-			if (parse_uint(optarg, 1, 1000000000, &o->rate)) {
-				fprintf(stderr, "--rate %s: expected faults per second in 1..1e9\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'D': {
-			char *end;
-
-			errno = 0;
-			o->duration_s = optarg[0] >= '0' && optarg[0] <= '9' ?
-				strtod(optarg, &end) : -1;
-			if (o->duration_s <= 0 || errno || *end || o->duration_s > 86400) {
-				fprintf(stderr, "--duration %s: expected seconds > 0 (e.g. 2 or 0.5), "
-					"at most 86400\n", optarg);
-				return -1;
-			}
-			break;
-		}
-		case 'P':
-			if (parse_uint(optarg, 1, 1ull << 26, &v)) {
-				fprintf(stderr, "--pages %s: expected a decimal number in 1..%llu\n", optarg, 1ull << 26);
-				return -1;
-			}
-			o->u.pages = v;
-			o->uffd_only = true;
-			break;
-		case 'S':
-			if (strcmp(optarg, "4k") == 0) {
-				o->u.page_size = 4096;
-			} else if (strcmp(optarg, "2m") == 0) {
-				o->u.page_size = 2ul << 20;
-			} else {
-				fprintf(stderr, "--page-size %s: expected 4k or 2m\n", optarg);
-				return -1;
-			}
-			o->uffd_only = true;
-			break;
-		case 'U':
-			if (parse_uint_list(optarg, 1, PFDK_PROFILE_MAX_DEVICES, o->uffds, &o->nb_uffds)) {
-				fprintf(stderr, "--uffds %s: expected up to %d decimal numbers in 1..%d "
-					"(devices per profile), comma separated\n",
-					optarg, MAX_POINTS, PFDK_PROFILE_MAX_DEVICES);
-				return -1;
-			}
-			o->u.uffds = o->uffds[o->nb_uffds - 1];
-			for (i = 0; i < o->nb_uffds; i++)
-				o->u.uffds = RTE_MAX(o->u.uffds, o->uffds[i]);
-			o->uffd_only = true;
-			break;
-		case 'F':
-			if (parse_uint(optarg, 0, PFDK_UFFD_FAULT_AROUND_MAX, &v)) {
-				fprintf(stderr, "--fault-around %s: expected a decimal number in 0..%d\n", optarg,
-					PFDK_UFFD_FAULT_AROUND_MAX);
-				return -1;
-			}
-			o->u.fault_around = (unsigned int)v;
-			o->uffd_only = true;
-			break;
-		case 'a':
-			if (fb_access_parse(optarg, &o->u) < 0) {
-				fprintf(stderr, "--access %s: expected read, write, mix or mix:W "
-					"(W %% of pages written, 0..100)\n", optarg);
-				return -1;
-			}
-			o->uffd_only = true;
-			break;
-		case 'C': {
-			cpu_set_t set;
-
-			if (fb_cpulist_parse(optarg, &set) < 0 || CPU_COUNT(&set) > 64) {
-				fprintf(stderr, "--faulter-cpus %s: expected a CPU list such as "
-					"0 or 0-3,8 (up to 64 CPUs, each below %d)\n", optarg,
-					FB_MAX_CPUS);
-				return -1;
-			}
-			o->faulter_cpus = optarg;
-			o->uffd_only = true;
-			break;
-		}
-		case 'n': o->dry_run = true; break;
-		case 'A':
-			if (fb_uffd_parse_pattern(optarg, &o->u) < 0) {
-				fprintf(stderr, "--pattern %s: expected seq, random or stride:K\n",
-					optarg);
-				return -1;
-			}
-			o->uffd_only = true;
-			break;
-		case 'r':
-			if (parse_uint(optarg, 1, MAX_REPEAT, &v)) {
-				fprintf(stderr, "--repeat %s: expected a decimal number in 1..%d\n", optarg, MAX_REPEAT);
-				return -1;
-			}
-			o->repeat = (unsigned int)v;
-			o->repeat_given = true;
-			break;
-		case 'b':
-			if (parse_list(optarg, list, MAX_BURSTS, &o->nb_bursts))
-				goto bad_burst;
-			for (i = 0; i < o->nb_bursts; i++) {
-				if (parse_uint(list[i], 1, PFDK_PROFILE_MAX_BURST, &v))
-					goto bad_burst;
-				o->bursts[i] = (uint16_t)v;
-			}
-			break;
-		case 'K':
-			if (strcmp(optarg, "percentile") != 0 && strcmp(optarg, "cdf") != 0) {
-				fprintf(stderr, "--plot-kind %s: expected percentile or cdf\n", optarg);
-				return -1;
-			}
-			o->plot_kind = optarg;
-			break;
-		case 'h': usage(argv[0]); exit(0);
-		case 'V': printf("pfdk-faultbench (PFDK) %s\n", PFDK_VERSION); exit(0);
-		default: usage(argv[0]); return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	if (o->source == NULL) {
-		char why[128];
-
-		if (o->sim_only) {
-			o->source = "sim";
-		} else if (fb_uffd_available(why, sizeof(why)) == 0) {
-			o->source = "uffd";
-		} else {
-			printf("pfdk-faultbench: source sim: userfaultfd is not usable here (%s)\n",
-			       why);
-			o->source = "sim";
-		}
-	}
-	if (strcmp(o->source, "sim") != 0 && strcmp(o->source, "uffd") != 0 &&
-	    strcmp(o->source, "iommufd") != 0) {
-		fprintf(stderr, "--source %s: expected uffd, sim or iommufd\n", o->source);
-		return -1;
-	}
-	if ((o->mock || o->rate != 0) && strcmp(o->source, "iommufd") != 0) {
-		fprintf(stderr, "--mock and --rate need --source iommufd\n");
-		return -1;
-	}
-	if (o->rate != 0 && !o->mock) {
-		fprintf(stderr, "--rate: the emulator takes rate= in --devargs; --rate is "
-			"--mock's\n");
-		return -1;
-	}
-	if (o->mock && o->devargs != NULL) {
-		fprintf(stderr, "--mock: the bench sets up the mock device's fault queue "
-			"itself; --devargs is not for it\n");
-		return -1;
-	}
-	if (strcmp(o->source, "uffd") == 0) {
-		char why[128];
-
-		if (o->devargs != NULL) {
-			fprintf(stderr, "--devargs: the uffd source builds its own devices "
-				"(one per --uffds)\n");
-			return -1;
-		}
-		if (fb_uffd_available(why, sizeof(why)) < 0) {
-			fprintf(stderr, "--source uffd: %s\n", why);
-			return -1;
-		}
-		if (o->u.pages < o->u.uffds) {
-			fprintf(stderr, "--pages %" PRIu64 ": fewer than --uffds %u\n",
-				o->u.pages, o->u.uffds);
-			return -1;
-		}
-	} else if (o->uffd_only) {
-		fprintf(stderr, "--threads, --pages, --page-size, --uffds, --pattern, "
-			"--access, --faulter-cpus and --fault-around need --source uffd\n");
-		return -1;
-	}
-	for (i = 0; i < o->nb_modes; i++) {
-		const char *m = o->modes[i];
-
-		if (strcmp(o->source, "uffd") == 0 && fb_is_baseline(m))
-			continue;
-		if (o->mock && fd_baseline_find(m) >= 0)
-			continue;
-		if (fd_baseline_find(m) >= 0) {
-			fprintf(stderr, "--modes: '%s' is a hand-written handler of the mock "
-				"device's fault FD: it needs --source iommufd --mock\n", m);
-			return -1;
-		}
-		if (mode_find(m) == NULL ||
-		    (strcmp(o->source, "uffd") != 0 && strncmp(m, "pfdk-inthread", 13) == 0)) {
-			char any[256], uo[256];
-
-			mode_names(any, sizeof(any), false);
-			mode_names(uo, sizeof(uo), true);
-			fprintf(stderr, "--modes: '%s' is not a mode of this build and "
-				"source (%s; %s need --source uffd; fd-spin, fd-poll, fd-epoll "
-				"need --source iommufd --mock)\n", m, any, uo);
-			return -1;
-		}
-	}
-	return 0;
-bad_burst:
-	fprintf(stderr, "--burst %s: expected up to %d sizes in 1..%d\n", optarg,
-		MAX_BURSTS, PFDK_PROFILE_MAX_BURST);
-	return -1;
-}
-
-/* The sim resolver: every 64th page is outside the "mapped" range. */
-static uint16_t
-resolve_sim(void *ctx, struct pfdk_fault **faults, uint16_t nb)
-{
-	uint16_t i;
-
-	RTE_SET_USED(ctx);
-	for (i = 0; i < nb; i++)
-		faults[i]->status = ((faults[i]->addr >> 12) & 63) == 63 ?
-			PFDK_FAULT_RESP_INVALID : PFDK_FAULT_RESP_SUCCESS;
-	return nb;
-}
-
-/*
- * The value of key @p key in the devargs @p da ("name,k=v,..."), copied
- * into @p val; false when the key is absent. Whole keys only ("xtotal=1"
- * is not "total").
- */
-static bool
-devargs_value(const char *da, const char *key, char *val, size_t len)
-{
-	size_t klen = strlen(key);
-	const char *p = strchr(da, ',');
-
-	while (p != NULL) {
-		p++;
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			snprintf(val, len, "%.*s", (int)strcspn(p + klen + 1, ","),
-				 p + klen + 1);
-			return true;
-		}
-		p = strchr(p, ',');
-	}
-	return false;
-}
-
-/*
- * The sim source measures until every queue has emitted its total= faults
- * and every group is answered, so each device must be a sim device with a
- * finite total: a uffd or iommufd device (from --devargs or a profile such
- * as config/examples/inthread.ini) never reports "exhausted", total=0
- * never ends, and a total= that does not fit the devargs buffer would be
- * cut off. Refused here, before the EAL starts, with the reason in @p err.
- */
-static int
-sim_devices_check(const struct pfdk_profile *base, const char *devargs,
-		  uint64_t faults, char *err, size_t errlen)
-{
-	unsigned int i, nq = 0;
-	char val[32], tail[48];
-
-	for (i = 0; i < base->nb_devices; i++)
-		nq += base->devices[i].nb_queues;
-	for (i = 0; i < base->nb_devices; i++) {
-		const char *da = i == 0 && devargs != NULL ? devargs : base->devices[i].devargs;
-		const char *from = i == 0 && devargs != NULL ? "--devargs" : base->path;
-		size_t nlen = strcspn(da, ",");
-
-		while (nlen > 0 && da[nlen - 1] >= '0' && da[nlen - 1] <= '9')
-			nlen--;
-		if (nlen != 3 || strncmp(da, "sim", 3) != 0) {
-			snprintf(err, errlen, "--source sim: device '%.*s' (%s) is not a sim "
-				 "device; the sim source needs sim devices (e.g. --devargs sim0), "
-				 "or use --source uffd", (int)strcspn(da, ","), da, from);
-			return -1;
-		}
-		if (devargs_value(da, "total", val, sizeof(val))) {
-			if (strcmp(val, "0") == 0 || strspn(val, "0") == strlen(val)) {
-				snprintf(err, errlen, "--source sim: device '%.*s' (%s): total=0 "
-					 "emits without end, so a row would never finish; give "
-					 "total=N > 0 or leave it out (--faults sets it)",
-					 (int)strcspn(da, ","), da, from);
-				return -1;
-			}
-			continue;
-		}
-		snprintf(tail, sizeof(tail), ",total=%" PRIu64, (faults + nq - 1) / nq);
-		if (strlen(da) + strlen(tail) >= PFDK_PROFILE_DEVARGS_LEN) {
-			snprintf(err, errlen, "--source sim: device '%.*s' (%s): devargs of "
-				 "%zu characters leave no room for the '%s' the bench adds "
-				 "(at most %d in all); shorten them or give total= yourself",
-				 (int)strcspn(da, ","), da, from, strlen(da), tail,
-				 PFDK_PROFILE_DEVARGS_LEN - 1);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * The iommufd source serves one device with one queue (one fault FD has one
- * reader): the emulator ("emu=1", total= from --faults as for sim) or an
- * inherited fault FD ("fault_fd=N", no end of its own: --faults N groups,
- * hang-up or a signal end a row). Refused before the EAL starts, the reason
- * in @p err; *real set for fault_fd=.
- */
-static int
-iommufd_devices_check(const struct pfdk_profile *base, const char *devargs,
-		      bool *real, char *err, size_t errlen)
-{
-	const char *da = devargs != NULL ? devargs : base->devices[0].devargs;
-	const char *from = devargs != NULL ? "--devargs" : base->path;
-	size_t nlen = strcspn(da, ",");
-	char val[32];
-	bool emu, fd;
-
-	if (base->nb_devices != 1 || base->devices[0].nb_queues != 1) {
-		snprintf(err, errlen, "--source iommufd: %s has %u devices (the first with %u "
-			 "queues); the iommufd source serves one device with one queue (one "
-			 "fault FD has one reader)", base->path, base->nb_devices,
-			 base->nb_devices ? base->devices[0].nb_queues : 0);
-		return -1;
-	}
-	while (nlen > 0 && da[nlen - 1] >= '0' && da[nlen - 1] <= '9')
-		nlen--;
-	if (nlen != 7 || strncmp(da, "iommufd", 7) != 0) {
-		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s) is not an iommufd "
-			 "device (e.g. --devargs iommufd0,emu=1 or iommufd0,fault_fd=N)",
-			 (int)strcspn(da, ","), da, from);
-		return -1;
-	}
-	emu = devargs_value(da, "emu", val, sizeof(val)) && strcmp(val, "0") != 0;
-	fd = devargs_value(da, "fault_fd", val, sizeof(val));
-	if (emu == fd) {
-		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): give emu=1 (the "
-			 "emulated fault FD) or fault_fd=N (a fault FD this process inherited), "
-			 "one of them", (int)strcspn(da, ","), da, from);
-		return -1;
-	}
-	if (emu && devargs_value(da, "total", val, sizeof(val)) &&
-	    strspn(val, "0") == strlen(val)) {
-		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): total=0 emits "
-			 "nothing by itself, so a row would never finish; give total=N > 0 or "
-			 "leave it out (--faults sets it)", (int)strcspn(da, ","), da, from);
-		return -1;
-	}
-	if (fd && devargs_value(da, "total", val, sizeof(val))) {
-		snprintf(err, errlen, "--source iommufd: device '%.*s' (%s): total= is the "
-			 "emulator's; a real fault FD ends with --faults N groups, hang-up or "
-			 "SIGINT/SIGTERM", (int)strcspn(da, ","), da, from);
-		return -1;
-	}
-	*real = fd;
-	return 0;
-}
-
-/*
- * The profile for a row: the mode's layout, with a resolver added on the
- * main CPU for the pipeline when the profile has none (the main lcore
- * sleeps while a row runs, so that CPU is free), and each sim device told
- * how many faults to emit (sim_devices_check() has made sure it fits).
- */
-static int
-row_profile(const struct pfdk_profile *base, const char *mode, uint16_t burst,
-	    uint64_t faults, const char *devargs, struct pfdk_profile *p)
-{
-	const struct mode_def *md = mode_find(mode);
-	unsigned int i, nq = 0, max_id = 0;
-	bool has_resolver = false;
-	char val[32];
-
-	memcpy(p, base, sizeof(*p));
-	p->burst = burst;
-	if (devargs != NULL && p->nb_devices > 0)
-		snprintf(p->devices[0].devargs, sizeof(p->devices[0].devargs),
-			 "%s", devargs);
-	for (i = 0; i < p->nb_devices; i++)
-		nq += p->devices[i].nb_queues;
-	for (i = 0; i < p->nb_devices; i++) {
-		struct pfdk_profile_device *d = &p->devices[i];
-		size_t len = strlen(d->devargs);
-		int n;
-
-		if (devargs_value(d->devargs, "total", val, sizeof(val)) ||
-		    devargs_value(d->devargs, "fault_fd", val, sizeof(val)))
-			continue;
-		n = snprintf(d->devargs + len, sizeof(d->devargs) - len,
-			     ",total=%" PRIu64, (faults + nq - 1) / nq);
-		if (n < 0 || (size_t)n >= sizeof(d->devargs) - len)
-			return -1;
-	}
-	if (md->layout >= 0)
-		p->layout = (enum pfdk_layout)md->layout;
-	/* Drop resolvers outside the pipeline; set each poller's engine. */
-	for (i = 0; i < p->nb_lcores; i++) {
-		struct pfdk_profile_lcore *lc = &p->lcores[i];
-
-		max_id = RTE_MAX(max_id, lc->lcore_id);
-		if (lc->role == PFDK_ROLE_RESOLVER) {
-			if (p->layout != PFDK_LAYOUT_PIPELINE) {
-				memmove(lc, lc + 1, (p->nb_lcores - i - 1) * sizeof(*lc));
-				p->nb_lcores--;
-				i--;
-				continue;
-			}
-			has_resolver = true;
-		} else if (md->engine >= 0) {
-			lc->engine = (enum pfdk_engine)md->engine;
-			/* The SQ thread beside the sleeping main lcore. */
-			lc->sqpoll_cpu = -1;
-			if (lc->engine == PFDK_ENGINE_URING)
-				lc->sqpoll_cpu = p->main_cpu != lc->cpu ?
-					p->main_cpu : -1;
-			if (lc->sqpoll_cpu < 0 && lc->engine == PFDK_ENGINE_URING)
-				lc->engine = PFDK_ENGINE_URING_NOSQPOLL;
-		}
-	}
-	if (p->layout == PFDK_LAYOUT_PIPELINE && !has_resolver) {
-		struct pfdk_profile_lcore *lc;
-
-		if (p->nb_lcores == PFDK_PROFILE_MAX_LCORES)
-			return -1;
-		lc = &p->lcores[p->nb_lcores++];
-		memset(lc, 0, sizeof(*lc));
-		lc->lcore_id = max_id + 1;
-		lc->cpu = p->main_cpu;
-		lc->role = PFDK_ROLE_RESOLVER;
-		lc->sqpoll_cpu = -1;
-		lc->node = p->nodes[0].node;
-	}
-	return 0;
-}
-
-static struct fb_uffd_opts uffd_opts;
-
-/*
- * The layout and engine a row runs (from its profile; a baseline's own
- * handler), and its fault-around, for the JSON.
- */
-static void
-row_describe(struct row *r, const struct pfdk_profile *v, bool baseline, bool uffd)
-{
-	unsigned int i;
-	size_t n = 0;
-
-	r->fault_around = uffd ? 0 : -1;
-	if (baseline) {
-		snprintf(r->layout, sizeof(r->layout), "baseline");
-		const struct mode_def *md = row_find(r->mode);
-
-		if (md != NULL && md->bl_engine != NULL)
-			snprintf(r->engine, sizeof(r->engine), "%s", md->bl_engine);
-		return;
-	}
-	if (v->nb_lcores == 0)
-		return; /* refused: not run */
-	snprintf(r->layout, sizeof(r->layout), "%s", pfdk_layout_name(v->layout));
-	for (i = 0; i < v->nb_lcores; i++) {
-		const char *e = pfdk_engine_name(v->lcores[i].engine);
-
-		if (v->lcores[i].role != PFDK_ROLE_POLLER)
-			continue;
-		/* Each engine once: "busy", "epoll+busy". */
-		if (n > 0 && strstr(r->engine, e) != NULL)
-			continue;
-		n += (size_t)snprintf(r->engine + n, n < sizeof(r->engine) ? sizeof(r->engine) - n : 0,
-				      "%s%s", n ? "+" : "", e);
-	}
-	for (i = 0; uffd && i < v->nb_devices; i++) {
-		const char *fa = strstr(v->devices[i].devargs, "fault_around=");
-
-		if (fa != NULL)
-			r->fault_around = atoi(fa + 13);
-	}
-}
-static struct fb_topo topo;          /* the uffd source: where rows are placed */
-static char faulter_list[256];       /* uffd_opts' faulter CPUs as a list */
 
 volatile sig_atomic_t fb_stop_signal;
 static struct timespec stop_signal_at;
@@ -907,984 +73,6 @@ on_stop_signal(int sig)
 	}
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of @p v[0..n), and its min and max; @p v keeps its (run) order. */
-static double
-median(const double *v, unsigned int n, double *lo, double *hi)
-{
-	double s[MAX_REPEAT];
-
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
-	*lo = s[0];
-	*hi = s[n - 1];
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static int run_once_sim(const struct pfdk_profile *prof, struct row *r);
-
-/*
- * iommufd fault_fd= rows: groups to answer per row (--faults; 0: until
- * hang-up or a signal).
- */
-static bool iommufd_real;
-static uint64_t iommufd_groups;
-
-/*
- * A device's progress in the sim check's terms. sim: its own checks.
- * iommufd emu: what the emulated kernel saw (a queue is exhausted once the
- * generator emitted its total and nothing waits to be read). iommufd
- * fault_fd: the driver's counters (the kernel side is not visible); never
- * exhausted, a row ends on its groups, hang-up or a signal.
- */
-static int
-dev_check(const char *source, uint16_t id, struct pfdk_sim_check *c)
-{
-	struct pfdk_iommufd_emu_check ec;
-	struct pfdk_iommufd_emu *emu;
-	struct pfdk_fault_stats fs;
-	int ret;
-
-	if (strcmp(source, "iommufd") != 0)
-		return pfdk_sim_check_get(id, c);
-	ret = pfdk_fault_stats_get(id, &fs);
-	if (ret < 0)
-		return ret;
-	memset(c, 0, sizeof(*c));
-	c->aborted = fs.aborted;
-	emu = pfdk_iommufd_emu_get(id);
-	if (emu == NULL) {
-		c->records_emitted = fs.received;
-		c->groups_answered = fs.groups - fs.aborted;
-		c->groups_emitted = fs.groups + fs.outstanding;
-		c->outstanding = fs.outstanding;
-		return 0;
-	}
-	pfdk_iommufd_emu_check_get(emu, &ec);
-	c->records_emitted = ec.records_read;
-	c->groups_emitted = ec.groups_read;
-	c->groups_answered = ec.answered;
-	c->groups_invalid = ec.answered_invalid;
-	c->duplicates = ec.duplicates;
-	c->stale = ec.unknown;
-	c->bad_code = ec.bad_code;
-	c->outstanding = ec.outstanding;
-	c->exhausted = ec.exhausted && ec.pending == 0;
-	return 0;
-}
-
-/*
- * --mock: the kernel's mock device, set up once for the bench, and the
- * device thread of a row: it triggers iommufd_groups single-record groups,
- * fault i at MOCK_BASE + i pages (resolve_sim() answers every 64th page
- * INVALID), paced at --rate, and stops early when the row does.
- */
-/* A sim row with no record emitted and no group answered for this long has failed. */
-#define SIM_STALL_S 10u
-#define MOCK_BASE 0x100000000ull
-static struct iommufd_mock mock;
-static bool mock_on;
-static uint64_t mock_rate;
-static uint64_t *mock_t;      /* TSC before fault i's trigger: latency from it */
-static struct pfdk_hist *mock_hist; /* trigger to the handler's answer, per row */
-
-/* resolve_sim(), and the latency from fault i's trigger to this answer. */
-static uint16_t
-resolve_mock(void *ctx, struct pfdk_fault **faults, uint16_t nb)
-{
-	uint64_t now = rte_rdtsc();
-	uint16_t i;
-
-	for (i = 0; i < nb; i++) {
-		uint64_t k = (faults[i]->addr - MOCK_BASE) >> 12;
-
-		if (faults[i]->addr >= MOCK_BASE && k < iommufd_groups)
-			pfdk_hist_record(mock_hist, now - mock_t[k]);
-	}
-	return resolve_sim(ctx, faults, nb);
-}
-
-struct mock_thread {
-	pthread_t th;
-	uint64_t n, sent;
-	volatile int stop;
-	int err;
-};
-
-static void *
-mock_run(void *arg)
-{
-	struct mock_thread *t = arg;
-	struct timespec ts;
-	double t0;
-	uint64_t i;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-	for (i = 0; i < t->n && !__atomic_load_n(&t->stop, __ATOMIC_RELAXED); i++) {
-		int ret;
-
-		while (mock_rate != 0) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			if (((double)ts.tv_sec + ts.tv_nsec * 1e-9 - t0) * (double)mock_rate >=
-			    (double)i)
-				break;
-		}
-		mock_t[i] = rte_rdtsc();
-		ret = mock_trigger(&mock, 0, (uint32_t)(i & 0x1ff), PFDK_IOMMU_PGFAULT_PERM_READ,
-				   MOCK_BASE + (i << 12));
-		if (ret < 0) {
-			t->err = ret;
-			break;
-		}
-		__atomic_store_n(&t->sent, i + 1, __ATOMIC_RELEASE);
-	}
-	return NULL;
-}
-
-/*
- * A hand-written handler of the mock's fault FD on the main thread: read
- * up to 32 records (the real FD reads 0 when empty), answer each group
- * with resolve_sim()'s rule, write the burst's responses (the kernel takes
- * them in order and stops at the first bad entry: a short write leaves the
- * rest to the next write, and an entry it refuses is an error here, ours
- * are all valid). fd-poll and fd-epoll sleep until readable first. Counts
- * its own syscalls; faults seen twice or never answered are reported.
- */
-static int
-run_fd_baseline(struct row *r)
-{
-	struct pfdk_iommu_hwpt_pgfault rec[32];
-	struct pfdk_iommu_hwpt_page_response resp[32];
-	struct mock_thread mt = { .n = iommufd_groups };
-	uint64_t answered = 0, nread = 0, nwrite = 0, nwait = 0, dup = 0;
-	uint64_t t0, t1, last, hz = rte_get_tsc_hz();
-	struct pfdk_hist_summary hs;
-	int b = fd_baseline_find(r->mode), fd = mock.fault_fd, ep = -1, ret = 0;
-	uint8_t *seen = calloc(iommufd_groups, 1);
-	double c0, c1;
-
-	if (seen == NULL)
-		return -1;
-	if (b == 2) {
-		struct epoll_event ev = { .events = EPOLLIN };
-
-		ep = epoll_create1(EPOLL_CLOEXEC);
-		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			snprintf(r->skip_reason, sizeof(r->skip_reason), "epoll: %s",
-				 strerror(errno));
-			ret = -1;
-			goto out;
-		}
-	}
-	pfdk_hist_reset(mock_hist);
-	c0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
-	t0 = last = rte_rdtsc();
-	if (pthread_create(&mt.th, NULL, mock_run, &mt) != 0) {
-		snprintf(r->skip_reason, sizeof(r->skip_reason), "device thread: cannot start");
-		ret = -1;
-		goto out;
-	}
-	while (answered < iommufd_groups && fb_stop_signal == 0) {
-		uint64_t now;
-		size_t k, i, off;
-		ssize_t n;
-
-		if (b == 1) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-			nwait++;
-			poll(&pfd, 1, 100);
-		} else if (b == 2) {
-			struct epoll_event ev;
-
-			nwait++;
-			epoll_wait(ep, &ev, 1, 100);
-		}
-		n = read(fd, rec, sizeof(rec));
-		nread++;
-		now = rte_rdtsc();
-		if (n < 0 && errno != EAGAIN) {
-			snprintf(r->skip_reason, sizeof(r->skip_reason), "read: %s", strerror(errno));
-			ret = -1;
-			break;
-		}
-		if (n <= 0) {
-			if (mt.err != 0 || now - last > SIM_STALL_S * hz) {
-				snprintf(r->skip_reason, sizeof(r->skip_reason),
-					 "%s after %" PRIu64 " groups", mt.err != 0 ?
-					 "TRIGGER_IOPF failed" : "no fault for 10 s", answered);
-				ret = -1;
-				break;
-			}
-			continue;
-		}
-		k = (size_t)n / sizeof(rec[0]);
-		for (i = 0; i < k; i++) {
-			uint64_t x = (rec[i].addr - MOCK_BASE) >> 12;
-
-			if (rec[i].addr < MOCK_BASE || x >= iommufd_groups || seen[x]++ != 0)
-				dup++;
-			else
-				pfdk_hist_record(mock_hist, now - mock_t[x]);
-			resp[i].cookie = rec[i].cookie;
-			resp[i].code = ((rec[i].addr >> 12) & 63) == 63 ?
-				PFDK_IOMMUFD_PAGE_RESP_INVALID : PFDK_IOMMUFD_PAGE_RESP_SUCCESS;
-		}
-		for (off = 0; off < k; ) {
-			ssize_t w = write(fd, resp + off, (k - off) * sizeof(resp[0]));
-
-			nwrite++;
-			if (w <= 0) {
-				snprintf(r->skip_reason, sizeof(r->skip_reason), "write: %s",
-					 w < 0 ? strerror(errno) : "nothing taken");
-				ret = -1;
-				goto stop;
-			}
-			off += (size_t)w / sizeof(resp[0]);
-		}
-		answered += k;
-		last = now;
-	}
-stop:
-	t1 = rte_rdtsc();
-	c1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
-	__atomic_store_n(&mt.stop, 1, __ATOMIC_RELAXED);
-	pthread_join(mt.th, NULL);
-	if (ret == 0 && fb_stop_signal != 0)
-		ret = 2;
-	if (ret != 0)
-		goto out;
-	pfdk_hist_summarize(mock_hist, &hs);
-	if (r->hist != NULL)
-		pfdk_hist_merge(r->hist, mock_hist);
-	r->faults = answered;
-	r->wall_s = (double)(t1 - t0) / (double)hz;
-	r->faults_per_s = (double)answered / r->wall_s;
-	r->ns_per_fault = 1e9 / r->faults_per_s;
-	r->p50_us = (double)hs.p50 * 1e6 / (double)hz;
-	r->p90_us = (double)hs.p90 * 1e6 / (double)hz;
-	r->p99_us = (double)hs.p99 * 1e6 / (double)hz;
-	r->p999_us = (double)hs.p999 * 1e6 / (double)hz;
-	r->max_us = (double)hs.max * 1e6 / (double)hz;
-	r->lost = iommufd_groups - RTE_MIN(answered, iommufd_groups);
-	r->duplicated = dup;
-	r->cpu_handler_s = RTE_MAX(c1 - c0, 0.0);
-	r->cpu_faulters_s = 0;
-	printf("%s: syscalls per group: read %.2f, write %.2f, %s %.2f\n", r->mode,
-	       (double)nread / (double)answered, (double)nwrite / (double)answered,
-	       b == 2 ? "epoll_wait" : "poll", (double)nwait / (double)answered);
-out:
-	if (ep >= 0)
-		close(ep);
-	free(seen);
-	return ret;
-}
-
-/*
- * The driver's fault-FD I/O wrapped to count its calls: on a real FD each
- * is one read(2)/write(2). Set between pipeline create and start (the
- * device is configured, not started); the queue's one lcore updates it,
- * the main thread reads it after stop.
- */
-struct io_count {
-	const struct pfdk_iommufd_io *io;
-	void *ctx;
-	uint64_t reads, empty, writes;
-	uint64_t ring_writes; /* the engine's io_uring writes: no syscall of ours */
-};
-
-static ssize_t
-io_count_read(void *ctx, void *buf, size_t count)
-{
-	struct io_count *c = ctx;
-	ssize_t n = c->io->read(c->ctx, buf, count);
-
-	c->reads++;
-	c->empty += n == 0;
-	return n;
-}
-
-static ssize_t
-io_count_write(void *ctx, const void *buf, size_t count)
-{
-	struct io_count *c = ctx;
-
-	c->writes++;
-	return c->io->write(c->ctx, buf, count);
-}
-
-static int
-io_count_fd(void *ctx)
-{
-	struct io_count *c = ctx;
-
-	return c->io->readiness_fd != NULL ? c->io->readiness_fd(c->ctx) : -ENOTSUP;
-}
-
-/* The engine's writes (io_uring WRITE on the same fd) pass through as they are. */
-static int
-io_count_write_fd(void *ctx)
-{
-	struct io_count *c = ctx;
-
-	return c->io->write_fd != NULL ? c->io->write_fd(c->ctx) : -ENOTSUP;
-}
-
-static ssize_t
-io_count_write_result(void *ctx, const void *buf, size_t count, ssize_t res)
-{
-	struct io_count *c = ctx;
-
-	c->ring_writes++;
-	return c->io->write_result != NULL ?
-		c->io->write_result(c->ctx, buf, count, res) : res;
-}
-
-/* The engine's reads (io_uring multishot on the same fd) pass through too. */
-static int
-io_count_read_fd(void *ctx)
-{
-	struct io_count *c = ctx;
-
-	return c->io->read_fd != NULL ? c->io->read_fd(c->ctx) : -ENOTSUP;
-}
-
-static const struct pfdk_iommufd_io io_count_io = {
-	.read = io_count_read,
-	.write = io_count_write,
-	.readiness_fd = io_count_fd,
-	.write_fd = io_count_write_fd,
-	.write_result = io_count_write_result,
-	.read_fd = io_count_read_fd,
-};
-
-/* Has a real fault FD hung up (or gone)? */
-static bool
-iommufd_hung_up(uint16_t id)
-{
-	struct pfdk_iommufd_info info;
-	struct pollfd pfd = { .events = 0 };
-
-	if (pfdk_iommufd_info_get(id, &info) < 0 || info.fault_fd < 0)
-		return false;
-	pfd.fd = info.fault_fd;
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
-}
-
-
-static int
-run_once(const struct pfdk_profile *prof, struct row *r)
-{
-	if (strcmp(r->source, "uffd") == 0)
-		return fb_uffd_run_once(fb_is_baseline(r->mode) ? NULL : prof,
-					&uffd_opts, r);
-	if (mock_on && fd_baseline_find(r->mode) >= 0)
-		return run_fd_baseline(r);
-	return run_once_sim(prof, r); /* sim and iommufd */
-}
-
-static int
-run_once_sim(const struct pfdk_profile *prof, struct row *r)
-{
-	struct pfdk_pipeline_conf pc = {
-		.profile = prof,
-		.resolve = mock_on ? resolve_mock : resolve_sim,
-	};
-	struct pfdk_pipeline *pipe;
-	struct pfdk_lcore_stats ls;
-	struct pfdk_hist *h;
-	struct pfdk_hist_summary s;
-	struct pfdk_sim_check c, all = { 0 };
-	struct pfdk_fault_stats fs;
-	uint64_t t0, t1, hz = rte_get_tsc_hz();
-	unsigned int i, nq = 0;
-	uint64_t last, t_prog;
-	double pcpu0, pcpu1;
-	bool done, stalled = false, hup = false;
-	struct io_count ioc = { 0 };
-	bool counted = false;
-	struct mock_thread mt = { .n = iommufd_groups };
-	bool mt_on = false;
-	int ret;
-
-	pipe = pfdk_pipeline_create(&pc);
-	if (pipe == NULL) {
-		snprintf(r->skip_reason, sizeof(r->skip_reason), "pipeline: %s",
-			 rte_strerror(rte_errno));
-		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
-		return -1;
-	}
-	for (i = 0; i < prof->nb_devices; i++)
-		nq += prof->devices[i].nb_queues;
-	if (mock_on)
-		pfdk_hist_reset(mock_hist);
-	if (iommufd_real && prof->nb_devices == 1) {
-		uint16_t id = (uint16_t)pfdk_pipeline_dev_id(pipe, 0);
-		void *ctx;
-
-		/* Count the driver's read()/write() calls: syscalls on a real FD. */
-		if (pfdk_iommufd_io_get(id, &ioc.io, &ctx) == 0) {
-			ioc.ctx = ctx;
-			counted = pfdk_iommufd_io_set(id, &io_count_io, &ioc) == 0;
-		}
-	}
-	/* No faulting threads here: the whole process is the handler. */
-	pcpu0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
-	t0 = rte_rdtsc();
-	ret = pfdk_pipeline_start(pipe);
-	if (ret < 0) {
-		snprintf(r->skip_reason, sizeof(r->skip_reason), "pipeline start: %s",
-			 strerror(-ret));
-		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
-		pfdk_pipeline_destroy(pipe);
-		return -1;
-	}
-	if (mock_on) {
-		ret = pthread_create(&mt.th, NULL, mock_run, &mt);
-		if (ret != 0) {
-			snprintf(r->skip_reason, sizeof(r->skip_reason), "device thread: %s",
-				 strerror(ret));
-			pfdk_pipeline_stop(pipe);
-			pfdk_pipeline_destroy(pipe);
-			return -1;
-		}
-		mt_on = true;
-	}
-	/*
-	 * Sleep while the workers run; done when every queue emitted all and
-	 * every group was answered. A device that cannot report, or no
-	 * progress at all for SIM_STALL_S, fails the row instead of waiting
-	 * for ever (stop then answers what is outstanding).
-	 */
-	last = UINT64_MAX;
-	t_prog = t0;
-	do {
-		usleep(200);
-		memset(&all, 0, sizeof(all));
-		for (i = 0; i < prof->nb_devices; i++) {
-			ret = dev_check(r->source, (uint16_t)pfdk_pipeline_dev_id(pipe, i), &c);
-			if (ret < 0) {
-				snprintf(r->skip_reason, sizeof(r->skip_reason),
-					 "device %s: no check (%s)",
-					 prof->devices[i].name, strerror(-ret));
-				stalled = true;
-				break;
-			}
-			all.exhausted += c.exhausted;
-			all.outstanding += c.outstanding;
-			all.records_emitted += c.records_emitted;
-			all.groups_answered += c.groups_answered;
-		}
-		done = all.exhausted == nq && all.outstanding == 0;
-		if (iommufd_real) {
-			/* An idle inherited FD is no stall: the other side may be quiet. */
-			hup = iommufd_hung_up((uint16_t)pfdk_pipeline_dev_id(pipe, 0));
-			done = hup || fb_stop_signal != 0 ||
-			       (iommufd_groups != 0 && all.groups_answered >= iommufd_groups);
-			if (mock_on && mt.err != 0) {
-				snprintf(r->skip_reason, sizeof(r->skip_reason),
-					 "IOMMU_TEST_OP_TRIGGER_IOPF: %s", strerror(-mt.err));
-				stalled = true;
-			}
-			if (!mock_on)
-				t_prog = rte_rdtsc();
-		}
-		if (all.records_emitted + all.groups_answered != last) {
-			last = all.records_emitted + all.groups_answered;
-			t_prog = rte_rdtsc();
-		} else if (!done && rte_rdtsc() - t_prog > SIM_STALL_S * hz) {
-			snprintf(r->skip_reason, sizeof(r->skip_reason),
-				 "no progress for %u s (%" PRIu64 " records emitted, %" PRIu64
-				 " groups outstanding, %" PRIu64 "/%u queues done)",
-				 SIM_STALL_S, all.records_emitted, all.outstanding,
-				 all.exhausted, nq);
-			stalled = true;
-		}
-	} while (!done && !stalled && fb_stop_signal == 0);
-	t1 = rte_rdtsc();
-	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
-	if (mt_on) {
-		__atomic_store_n(&mt.stop, 1, __ATOMIC_RELAXED);
-		pthread_join(mt.th, NULL);
-	}
-	/* Stop answers what is outstanding (INVALID): no group is left waiting. */
-	pfdk_pipeline_stop(pipe);
-	if (stalled) {
-		fprintf(stderr, "%s: %s\n", r->mode, r->skip_reason);
-		pfdk_pipeline_destroy(pipe);
-		return -1;
-	}
-	if (!done) {
-		/* Interrupted: a partial run is not a measurement. */
-		pfdk_pipeline_destroy(pipe);
-		return 2;
-	}
-
-	memset(&all, 0, sizeof(all));
-	r->backpressure = 0;
-	for (i = 0; i < prof->nb_devices; i++) {
-		int id = pfdk_pipeline_dev_id(pipe, i);
-
-		dev_check(r->source, (uint16_t)id, &c);
-		pfdk_fault_stats_get((uint16_t)id, &fs);
-		all.records_emitted += c.records_emitted;
-		all.groups_emitted += c.groups_emitted;
-		all.groups_answered += c.groups_answered;
-		all.duplicates += c.duplicates + c.stale + c.bad_code;
-		all.aborted += c.aborted;
-		r->backpressure += fs.nodesc;
-	}
-	h = malloc(sizeof(*h));
-	if (h == NULL) {
-		pfdk_pipeline_destroy(pipe);
-		return -1;
-	}
-	pfdk_pipeline_stats(pipe, &ls, h);
-	if (mock_on)
-		memcpy(h, mock_hist, sizeof(*h)); /* from the trigger, as the baselines */
-	pfdk_hist_summarize(h, &s);
-	if (r->hist != NULL)
-		pfdk_hist_merge(r->hist, h);
-	free(h);
-	pfdk_pipeline_destroy(pipe);
-
-	if (iommufd_real && all.aborted != 0) {
-		/*
-		 * Groups still in flight when the row ended (the other side kept
-		 * faulting): stop answered them INVALID, each once. Not lost, and
-		 * not the handler's answers: said so, not counted.
-		 */
-		printf("%s: %" PRIu64 " groups in flight at the end answered INVALID by stop\n",
-		       r->mode, all.aborted);
-		all.groups_answered += all.aborted;
-		all.aborted = 0;
-	}
-	if (hup)
-		printf("%s: the fault FD hung up\n", r->mode);
-	if (counted && all.groups_answered != 0)
-		printf("%s: syscalls per group: read %.2f (%.2f empty), write %.2f, "
-		       "io_uring_enter %.2f (the driver's fault-FD calls and the engine's "
-		       "enters; epoll_wait not counted); ring reads %.2f, ring writes %.2f "
-		       "per group\n",
-		       r->mode, (double)ioc.reads / (double)all.groups_answered,
-		       (double)ioc.empty / (double)all.groups_answered,
-		       (double)ioc.writes / (double)all.groups_answered,
-		       (double)ls.engine_enters / (double)all.groups_answered,
-		       (double)ls.engine_reads / (double)all.groups_answered,
-		       (double)ioc.ring_writes / (double)all.groups_answered);
-	r->faults = all.records_emitted;
-	r->faults_per_s = (double)r->faults * (double)hz / (double)(t1 - t0);
-	r->ns_per_fault = 1e9 / r->faults_per_s;
-	r->p50_us = (double)s.p50 * 1e6 / (double)hz;
-	r->p90_us = (double)s.p90 * 1e6 / (double)hz;
-	r->p99_us = (double)s.p99 * 1e6 / (double)hz;
-	r->p999_us = (double)s.p999 * 1e6 / (double)hz;
-	r->max_us = (double)s.max * 1e6 / (double)hz;
-	/* Aborted groups were answered by stop, not by the handler: lost. */
-	r->lost = all.groups_emitted - all.groups_answered + all.aborted;
-	r->duplicated = all.duplicates;
-	r->backpressure += ls.backpressure;
-	r->retried = ls.retried;
-	r->wall_s = (double)(t1 - t0) / (double)hz;
-	r->cpu_handler_s = RTE_MAX(pcpu1 - pcpu0, 0.0);
-	r->cpu_faulters_s = 0;
-	return 0;
-}
-
-#define PROGRESS_AFTER_S 3.0 /* short benches stay quiet */
-#define PROGRESS_EVERY_S 2.0 /* at most this often into a log */
-
-/*
- * The progress line on stderr: rewritten in place on a terminal, else
- * whole lines, rate-limited so a log stays readable.
- */
-static struct {
-	double t0;           /* bench start, CLOCK_MONOTONIC seconds */
-	double last;         /* last line written (not on a terminal) */
-	unsigned int row;    /* the row running, from 0 */
-	unsigned int nrows;
-	bool tty;            /* stderr is a terminal */
-	bool shown;          /* a line is on the terminal, not ended */
-} prog;
-
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void
-progress_start(unsigned int nrows)
-{
-	prog.t0 = mono_s();
-	prog.last = 0;
-	prog.nrows = nrows;
-	prog.tty = isatty(STDERR_FILENO) == 1;
-	prog.shown = false;
-}
-
-/* Before run @p k of @p repeat of the row prog.row. */
-static void
-progress_run(const struct row *r, unsigned int k, unsigned int repeat)
-{
-	double now = mono_s(), el = now - prog.t0;
-
-	if (el < PROGRESS_AFTER_S)
-		return;
-	if (!prog.tty && prog.last > 0 && now - prog.last < PROGRESS_EVERY_S)
-		return;
-	prog.last = now;
-	/* \033[K: clear what a longer previous line left on the right. */
-	fprintf(stderr, "%sprogress: row %u/%u %s run %u/%u, elapsed %.0f s%s",
-		prog.tty ? "\r" : "", prog.row + 1, prog.nrows, r->mode, k + 1,
-		repeat, el, prog.tty ? "\033[K" : "\n");
-	fflush(stderr);
-	prog.shown = prog.tty;
-}
-
-/*
- * Take the terminal's progress line away (@p keep false: erased, so a
- * line of output takes its place) or end it with a newline.
- */
-static void
-progress_end(bool keep)
-{
-	if (!prog.shown)
-		return;
-	fputs(keep ? "\n" : "\r\033[K", stderr);
-	fflush(stderr);
-	prog.shown = false;
-}
-
-
-static double duration_s; /* --duration */
-
-/*
- * One run: one pass (run_once()), or with --duration passes back to back
- * until their measured time (uffd: touching phases; sim: the runs) reaches
- * it, the run's numbers over all its passes: faults and times summed,
- * latencies from the merged histogram. An interrupted pass discards the
- * run, as without --duration.
- */
-static int
-run_timed(const struct pfdk_profile *prof, struct row *r)
-{
-	struct pfdk_hist *acc, *keep = r->hist;
-	struct pfdk_hist_summary s;
-	double wall = 0, hcpu = 0, fcpu = 0, hz = (double)rte_get_tsc_hz();
-	uint64_t faults = 0;
-	struct row pass;
-	int ret;
-
-	r->passes = 1;
-	if (duration_s <= 0)
-		return run_once(prof, r);
-	acc = calloc(1, sizeof(*acc));
-	if (acc == NULL)
-		return -1;
-	r->passes = 0;
-	do {
-		pass = *r;
-		pass.hist = acc;
-		pass.faults = pass.lost = pass.duplicated = pass.backpressure = pass.retried = 0;
-		ret = run_once(prof, &pass);
-		if (ret != 0) {
-			memcpy(r->skip_reason, pass.skip_reason, sizeof(r->skip_reason));
-			r->skipped = pass.skipped;
-			free(acc);
-			return ret;
-		}
-		faults += pass.faults;
-		wall += pass.wall_s;
-		hcpu += pass.cpu_handler_s;
-		fcpu += pass.cpu_faulters_s;
-		r->lost += pass.lost;
-		r->duplicated += pass.duplicated;
-		r->backpressure += pass.backpressure;
-		r->retried += pass.retried;
-		r->passes++;
-	} while (wall < duration_s && fb_stop_signal == 0);
-	if (fb_stop_signal != 0) {
-		free(acc);
-		return 2;
-	}
-	pfdk_hist_summarize(acc, &s);
-	r->threads = pass.threads;
-	r->uffds = pass.uffds;
-	r->page_size = pass.page_size;
-	r->faults = faults;
-	r->wall_s = wall;
-	r->faults_per_s = wall > 0 ? (double)faults / wall : 0;
-	r->ns_per_fault = r->faults_per_s > 0 ? 1e9 / r->faults_per_s : 0;
-	r->p50_us = (double)s.p50 * 1e6 / hz;
-	r->p90_us = (double)s.p90 * 1e6 / hz;
-	r->p99_us = (double)s.p99 * 1e6 / hz;
-	r->p999_us = (double)s.p999 * 1e6 / hz;
-	r->max_us = (double)s.max * 1e6 / hz;
-	r->cpu_handler_s = hcpu;
-	r->cpu_faulters_s = fcpu;
-	if (keep != NULL)
-		pfdk_hist_merge(keep, acc);
-	free(acc);
-	return 0;
-}
-
-/*
- * Run @p r once more (its run @p k): 0, 1 (skipped: the reason in @p r),
- * 2 (interrupted: nothing measured), or -1 (failed: not run, the reason in
- * @p r). Correctness counters add up over runs: one loss is a loss.
- */
-static int
-row_run(const struct pfdk_profile *prof, unsigned int k, unsigned int repeat,
-	struct row *r)
-{
-	double (*v)[FB_MAX_REPEAT] = r->v;
-	struct row one;
-	int ret;
-
-	progress_run(r, k, repeat);
-	one = *r;
-	one.faults = one.lost = one.duplicated = one.backpressure = one.retried = 0;
-	one.skip_reason[0] = '\0';
-	ret = run_timed(prof, &one);
-	r->passes = one.passes;
-	if (ret == 2)
-		return 2;
-	if (ret != 0) {
-		r->skipped = true;
-		r->error = ret < 0;
-		if (one.skip_reason[0] != '\0')
-			memcpy(r->skip_reason, one.skip_reason, sizeof(r->skip_reason));
-		else
-			snprintf(r->skip_reason, sizeof(r->skip_reason),
-				 "failed in run %u (see the messages above)", k + 1);
-		return ret < 0 ? -1 : 1;
-	}
-	r->threads = one.threads;
-	r->uffds = one.uffds;
-	r->page_size = one.page_size;
-	v[RV_FPS][k] = one.faults_per_s;
-	v[RV_NS][k] = one.ns_per_fault;
-	v[RV_P50][k] = one.p50_us;
-	v[RV_P90][k] = one.p90_us;
-	v[RV_P99][k] = one.p99_us;
-	v[RV_P999][k] = one.p999_us;
-	v[RV_MAX][k] = one.max_us;
-	v[RV_WALL][k] = one.wall_s;
-	v[RV_HCPU][k] = one.cpu_handler_s;
-	v[RV_FCPU][k] = one.cpu_faulters_s;
-	r->faults += one.faults;
-	r->lost += one.lost;
-	r->duplicated += one.duplicated;
-	r->backpressure += one.backpressure;
-	r->retried += one.retried;
-	return 0;
-}
-
-/* Medians (and min, max) over the row's @p n runs. */
-static void
-row_finish(struct row *r, unsigned int n)
-{
-	double med[RV_N];
-	unsigned int k;
-
-	if (n == 0)
-		return;
-	r->nruns = n;
-	for (k = 0; k < RV_N; k++)
-		med[k] = median(r->v[k], n, &r->lo[k], &r->hi[k]);
-	r->faults /= n;
-	r->faults_per_s = med[RV_FPS];
-	r->ns_per_fault = med[RV_NS];
-	r->p50_us = med[RV_P50];
-	r->p90_us = med[RV_P90];
-	r->p99_us = med[RV_P99];
-	r->p999_us = med[RV_P999];
-	r->max_us = med[RV_MAX];
-	r->wall_s = med[RV_WALL];
-	r->cpu_handler_s = med[RV_HCPU];
-	r->cpu_faulters_s = med[RV_FCPU];
-}
-
-/* faults/s against the classic and native rows of the same run. */
-static void
-set_ratios(struct row *rows, unsigned int n)
-{
-	double classic = 0, native = 0;
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (rows[i].skipped)
-			continue;
-		if (strcmp(rows[i].mode, "classic") == 0)
-			classic = rows[i].faults_per_s;
-		else if (strcmp(rows[i].mode, "native") == 0)
-			native = rows[i].faults_per_s;
-	}
-	for (i = 0; i < n; i++) {
-		rows[i].ratio_classic = classic > 0 ? rows[i].faults_per_s / classic : 0;
-		rows[i].ratio_native = native > 0 ? rows[i].faults_per_s / native : 0;
-	}
-}
-
-
-/*
- * The EAL's lcores: the user's lcore options (-l, -c, --lcores,
- * --main-lcore) as typed, extended with what the rows need; without any,
- * the main lcore on the profile's main_cpu. Filled before the rows are
- * placed, written into the EAL arguments after.
- */
-static struct pfdk_eal_lcores lmap;
-
-/*
- * Give each row's lcores EAL lcores pinned to the CPUs the row asks for
- * (pfdk_eal_lcore_pick(): the row's own id where it fits). A row that
- * cannot be placed (its CPU is outside the user's -l/-c/--lcores) is not
- * run, with the reason.
- */
-static void
-place_rows(struct pfdk_profile *variants, struct row *rows, unsigned int nrows)
-{
-	char err[256];
-	unsigned int i, k;
-	int id;
-
-	for (i = 0; i < nrows; i++) {
-		struct pfdk_profile *v = &variants[i];
-		uint64_t taken[PFDK_EAL_MAX_LCORES / 64] = { 0 };
-
-		for (k = 0; k < v->nb_lcores && !rows[i].skipped; k++) {
-			id = pfdk_eal_lcore_pick(&lmap, v->lcores[k].cpu,
-						 v->lcores[k].lcore_id, taken, err,
-						 sizeof(err));
-			if (id < 0) {
-				rows[i].skipped = true;
-				snprintf(rows[i].skip_reason, sizeof(rows[i].skip_reason),
-					 "its %s lcore %s", pfdk_role_name(v->lcores[k].role), err);
-				break;
-			}
-			v->lcores[k].lcore_id = (unsigned int)id;
-			taken[id / 64] |= 1ull << (id % 64);
-		}
-	}
-}
-
-/* Print the lcore map: the EAL's, then each row's (the user sees where rows run). */
-static void
-print_lcore_map(const char *lcores, const struct pfdk_profile *variants,
-		const struct row *rows, unsigned int nrows)
-{
-	char added[512];
-	unsigned int i, k;
-
-	if (pfdk_eal_lcores_format(&lmap, true, added, sizeof(added)) < 0)
-		snprintf(added, sizeof(added), "...");
-	printf("lcores: EAL --lcores %s, main lcore %u (%s%s%s%s)\n", lcores,
-	       lmap.main_lcore, lmap.given ? "your " : "from the profile",
-	       lmap.given ? lmap.spec : "", lmap.given && added[0] ? ", added for the rows: " : "",
-	       lmap.given ? added : "");
-	printf("lcores per row:");
-	for (i = 0; i < nrows; i++) {
-		const struct pfdk_profile *v = &variants[i];
-
-		if (rows[i].skipped || v->nb_lcores == 0)
-			continue;
-		printf(" %s", rows[i].mode);
-		if (rows[i].burst)
-			printf("/%u", rows[i].burst);
-		for (k = 0; k < v->nb_lcores; k++)
-			printf("%s%u@%d", k ? "," : " ", v->lcores[k].lcore_id, v->lcores[k].cpu);
-		printf(";");
-	}
-	printf("\n");
-}
-
-/*
- * The uffd workload's CPUs, from the machine's topology (topo.c): the
- * faulting threads on --faulter-cpus, else on the profile's main_cpu (or
- * the first CPU the user's lcore option gives, when it leaves main_cpu
- * out); the generated rows' handler CPU (other_cpu) on the faulters' NUMA
- * node and off their physical cores where the machine has such a CPU,
- * among the CPUs the lcore option gives when it gives them. The same
- * placement on 2 CPUs as on 16 cores and 2 nodes, no --lcores needed.
- */
-static int
-place_uffd(const struct opts *o, const struct pfdk_profile *prof)
-{
-	struct fb_uffd_opts *u = &uffd_opts;
-	cpu_set_t fset;
-	char list[256];
-	int c;
-
-	if (fb_topo_load(&topo) < 0) {
-		fprintf(stderr, "cannot read the CPU topology (%s/sys/devices/system/cpu)\n",
-			topo.fake ? getenv("PFDK_SYSFS_ROOT") : "");
-		return -1;
-	}
-	*u = o->u;
-	u->nb_faulter_cpus = 0;
-	if (o->faulter_cpus != NULL) {
-		fb_cpulist_parse(o->faulter_cpus, &fset);
-		for (c = 0; c < FB_MAX_CPUS; c++) {
-			if (!CPU_ISSET(c, &fset))
-				continue;
-			if (!CPU_ISSET(c, &topo.allowed)) {
-				fprintf(stderr, "--faulter-cpus %s: CPU %d is not online or not "
-					"in this process's CPU mask\n", o->faulter_cpus, c);
-				return -1;
-			}
-			if (lmap.given && !CPU_ISSET(c, &lmap.allowed)) {
-				fprintf(stderr, "--faulter-cpus %s: CPU %d is not among the "
-					"CPUs of the EAL lcore option (%s)\n", o->faulter_cpus,
-					c, lmap.spec);
-				return -1;
-			}
-			u->faulter_cpu[u->nb_faulter_cpus++] = c;
-		}
-	} else {
-		c = prof->main_cpu;
-		if (lmap.given && !CPU_ISSET(c, &lmap.allowed))
-			for (c = 0; c < FB_MAX_CPUS && !CPU_ISSET(c, &lmap.allowed); c++)
-				;
-		u->faulter_cpu[u->nb_faulter_cpus++] = c;
-		CPU_ZERO(&fset);
-		CPU_SET(c, &fset);
-	}
-	u->fault_cpu = u->faulter_cpu[0];
-	u->fault_node = topo.node[u->fault_cpu];
-	u->other_cpu = fb_topo_pick(&topo, &fset, u->fault_cpu,
-				    lmap.given ? &lmap.allowed : NULL);
-	/*
-	 * None among the CPUs given (-l 0): the best CPU of the machine, so
-	 * the rows that need one are "not run" with the CPU named; on a
-	 * one-CPU machine, the faulters' own.
-	 */
-	if (u->other_cpu < 0)
-		u->other_cpu = fb_topo_pick(&topo, &fset, u->fault_cpu, NULL);
-	if (u->other_cpu < 0)
-		u->other_cpu = u->fault_cpu;
-	u->other_node = topo.node[u->other_cpu];
-	if (topo.fake) {
-		/* Rows are checked against the machine described, not this one. */
-		u->check_ncpus = topo.ncpus;
-		u->check_nnodes = topo.nnodes;
-	}
-	fb_cpulist_format(&fset, list, sizeof(list));
-	snprintf(faulter_list, sizeof(faulter_list), "%s", list);
-	return 0;
-}
-
 static void report_workload(struct fb_report *rep, bool all_points);
 
 /* "1,2,4" */
@@ -1900,17 +88,17 @@ uint_list(const unsigned int *v, unsigned int n, char *buf, size_t len)
 	return buf;
 }
 
-/* Point @p pt of the sweep into uffd_opts: threads outer, uffds inner. */
+/* Point @p pt of the sweep into fb_uffd: threads outer, uffds inner. */
 static void
-point_set(const struct opts *o, unsigned int pt)
+point_set(const struct fb_opts *o, unsigned int pt)
 {
-	uffd_opts.threads = o->threads[pt / o->nb_uffds];
-	uffd_opts.uffds = o->uffds[pt % o->nb_uffds];
+	fb_uffd.threads = o->threads[pt / o->nb_uffds];
+	fb_uffd.uffds = o->uffds[pt % o->nb_uffds];
 }
 
 /* The run as a whole, for the table, the JSON and the plot's title. */
 static void
-fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profile *prof,
+fill_report(struct fb_report *rep, const struct fb_opts *o, const struct pfdk_profile *prof,
 	    int argc, char **argv, bool uffd)
 {
 	time_t now = time(NULL);
@@ -1918,8 +106,8 @@ fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profi
 
 	rep->source = o->source;
 	rep->uffd = uffd;
-	rep->u = uffd ? &uffd_opts : NULL;
-	rep->faulter_cpus = uffd ? faulter_list : NULL;
+	rep->u = uffd ? &fb_uffd : NULL;
+	rep->faulter_cpus = uffd ? fb_faulter_list : NULL;
 	rep->prof = prof;
 	rep->profile_file = o->profile;
 	rep->devargs = o->devargs;
@@ -1940,7 +128,7 @@ fill_report(struct fb_report *rep, const struct opts *o, const struct pfdk_profi
 }
 
 /*
- * The workload line: of the point uffd_opts is set to, or with
+ * The workload line: of the point fb_uffd is set to, or with
  * @p all_points a sweep's lists (the plots' titles).
  */
 static void
@@ -1954,18 +142,18 @@ report_workload(struct fb_report *rep, bool all_points)
 		uint_list(rep->threads, rep->nb_threads, thr, sizeof(thr));
 		uint_list(rep->uffds, rep->nb_uffds, uf, sizeof(uf));
 	} else {
-		snprintf(thr, sizeof(thr), "%u", uffd_opts.threads);
-		snprintf(uf, sizeof(uf), "%u", uffd_opts.uffds);
+		snprintf(thr, sizeof(thr), "%u", fb_uffd.threads);
+		snprintf(uf, sizeof(uf), "%u", fb_uffd.uffds);
 	}
 	if (rep->uffd)
 		snprintf(rep->workload, sizeof(rep->workload),
 			 "uffd: %s thread(s) on CPU %s, %" PRIu64 " pages of %s, %s uffd(s), "
 			 "pattern %s, access %s, %u run(s)%s, profile %s",
-			 thr, faulter_list, uffd_opts.pages,
-			 uffd_opts.page_size == 4096 ? "4k" : "2m", uf,
-			 uffd_opts.pattern == FB_PAT_SEQ ? "seq" :
-			 uffd_opts.pattern == FB_PAT_RANDOM ? "random" : "stride",
-			 fb_access_name(&uffd_opts, acc, sizeof(acc)), rep->repeat, dur,
+			 thr, fb_faulter_list, fb_uffd.pages,
+			 fb_uffd.page_size == 4096 ? "4k" : "2m", uf,
+			 fb_uffd.pattern == FB_PAT_SEQ ? "seq" :
+			 fb_uffd.pattern == FB_PAT_RANDOM ? "random" : "stride",
+			 fb_access_name(&fb_uffd, acc, sizeof(acc)), rep->repeat, dur,
 			 rep->prof->name);
 	else
 		snprintf(rep->workload, sizeof(rep->workload),
@@ -1973,486 +161,469 @@ report_workload(struct fb_report *rep, bool all_points)
 			 rep->faults, rep->repeat, dur, rep->prof->name);
 }
 
-/*
- * --dry-run: each row's lcores (role, CPU, node, engine), the faulting
- * threads' CPUs and the handler CPU of the baselines; nothing runs.
- */
-static void
-print_dry_run(const struct opts *o, const struct pfdk_profile *variants,
-	      const struct row *rows, unsigned int nrows, bool uffd)
-{
-	unsigned int i, k;
+/* What main()'s steps share: the options, the rows, the report. */
+struct bench {
+	struct fb_opts o;
+	bool uffd;                   /* --source uffd */
+	int argc;                    /* the command line */
+	char **argv;
+	int dashdash;                /* index of "--" in argv, 0 without */
+	struct pfdk_profile prof;
+	struct pfdk_profile variants[FB_MAX_ROWS]; /* each row's profile */
+	struct row rows[FB_MAX_ROWS];
+	unsigned int nruns[FB_MAX_ROWS];           /* each row's finished runs */
+	unsigned int nrows, npoints;
+	struct fb_report rep;
+	char lcores[2048], main_lcore[16];         /* the EAL's, as its arguments */
+	int json_fd;
+	bool json_created;
+	bool failed;                 /* exit 1 */
+};
 
-	if (uffd)
-		printf("dry run: %u CPU(s), %u node(s)%s; faulting threads on CPU %s "
-		       "(node %d); handler CPU %d (node %d)\n",
-		       (unsigned int)CPU_COUNT(&topo.online), topo.nnodes,
-		       topo.fake ? " (from $PFDK_SYSFS_ROOT)" : "", faulter_list,
-		       uffd_opts.fault_node, uffd_opts.other_cpu, uffd_opts.other_node);
+/* The options after "--" (every argument without it); 0 or -1. */
+static int
+parse_cmdline(struct bench *b)
+{
+	char *app_argv[b->argc + 1];
+	int app_argc = 0, i;
+
+	for (b->dashdash = 1; b->dashdash < b->argc; b->dashdash++)
+		if (strcmp(b->argv[b->dashdash], "--") == 0)
+			break;
+	/* Without "--" every argument is ours and the EAL gets the profile's. */
+	if (b->dashdash == b->argc)
+		b->dashdash = 0;
+	app_argv[app_argc++] = b->argv[0];
+	for (i = b->dashdash + 1; i < b->argc; i++)
+		app_argv[app_argc++] = b->argv[i];
+	app_argv[app_argc] = NULL;
+	return fb_opts_parse(app_argc, app_argv, &b->o);
+}
+
+/* The profile, the source's devices and the bursts; 0 or -1 (reason printed). */
+static int
+setup_source(struct bench *b)
+{
+	struct fb_opts *o = &b->o;
+	char err[512];
+	int ret;
+
+	if (o->profile != NULL)
+		/* --source uffd replaces the profile's devices with its own */
+		ret = pfdk_profile_load(o->profile, &b->prof,
+			&(struct pfdk_profile_check){ .no_driver_checks = b->uffd },
+			err, sizeof(err));
 	else
-		printf("dry run: source %s, rows as the profile places them\n", o->source);
-	for (i = 0; i < nrows; i++) {
-		const struct pfdk_profile *v = &variants[i];
-
-		printf("row %-20s", rows[i].mode);
-		if (rows[i].burst)
-			printf(" burst %-3u", rows[i].burst);
-		if (rows[i].skipped) {
-			printf(" not run: %s\n", rows[i].skip_reason);
-			continue;
-		}
-		if (v->nb_lcores == 0) {
-			/* A baseline: a hand-written handler thread, or none. */
-			if (strcmp(rows[i].mode, "native") == 0 || strcmp(rows[i].mode, "sigbus") == 0)
-				printf(" handler: none (in the faulting threads)\n");
-			else
-				printf(" handler thread on CPU %d\n",
-				       strcmp(rows[i].mode, "classic-colocated") == 0 ?
-				       uffd_opts.fault_cpu : uffd_opts.other_cpu);
-			continue;
-		}
-		for (k = 0; k < v->nb_lcores; k++) {
-			const struct pfdk_profile_lcore *lc = &v->lcores[k];
-
-			printf(" %s cpu %d node %d", pfdk_role_name(lc->role), lc->cpu, lc->node);
-			if (lc->role == PFDK_ROLE_POLLER)
-				printf(" engine %s", pfdk_engine_name(lc->engine));
-			printf(k + 1 < v->nb_lcores ? ";" : "");
-		}
-		printf("\n");
+		ret = pfdk_profile_load_string("config/default.ini (embedded)",
+					       pfdk_default_profile,
+					       strlen(pfdk_default_profile), &b->prof,
+					       NULL, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
 	}
-}
-
-/*
- * EAL arguments: the bench's defaults first (so the user's own --log-level
- * comes later and wins), --no-pci unless the user asked for PCI devices
- * (PFDK's devices are not PCI devices: the scan only costs), then the
- * user's arguments with their lcore options replaced by the map.
- */
-static int
-build_eal_args(char **argv, int dashdash, char **eal, int eal_len, char *lcores,
-	       size_t lcores_len, char *main_lcore, size_t main_len)
-{
-	int uargc = dashdash > 1 ? dashdash : 1, n = 0, m, i;
-	char *tmp[uargc + 4 + 1];
-
-	if (pfdk_eal_lcores_format(&lmap, false, lcores, lcores_len) < 0)
+	if (o->devargs != NULL && pfdk_fault_devargs_check(o->devargs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "--devargs %s: %s\n", o->devargs, err);
 		return -1;
-	snprintf(main_lcore, main_len, "%u", lmap.main_lcore);
-	m = pfdk_eal_args_lcores(uargc, argv, lcores, main_lcore, tmp, (int)RTE_DIM(tmp));
-	if (m < 0 || eal_len < m + 3 + 1)
-		return -1;
-	eal[n++] = tmp[0];
-	eal[n++] = (char *)(uintptr_t)"--log-level=lib.eal:warning";
-	eal[n++] = (char *)(uintptr_t)"--log-level=lib.telemetry:warning";
-	if (!pfdk_eal_args_want_pci(uargc, argv))
-		eal[n++] = (char *)(uintptr_t)"--no-pci";
-	for (i = 1; i < m; i++)
-		eal[n++] = tmp[i];
-	eal[n] = NULL;
-	return n;
-}
-
-/*
- * EAL options the bench cannot honour, refused before the EAL starts:
- * the bench creates its own devices and pools, so it must be the primary
- * process (a secondary waits for a primary that is not there).
- */
-static int
-eal_args_check(int uargc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < uargc; i++) {
-		const char *v = NULL;
-
-		if (strncmp(argv[i], "--proc-type=", 12) == 0)
-			v = argv[i] + 12;
-		else if (strcmp(argv[i], "--proc-type") == 0 && i + 1 < uargc)
-			v = argv[i + 1];
-		if (v != NULL && strcmp(v, "primary") != 0) {
-			fprintf(stderr, "EAL option --proc-type %s: pfdk-faultbench creates its "
-				"own devices and pools and runs as the primary process only\n", v);
+	}
+	if (strcmp(o->source, "iommufd") == 0) {
+		if (fb_iommufd_setup(o, &b->prof) < 0)
 			return -1;
+	} else if (!b->uffd && fb_sim_devices_check(&b->prof, o->devargs, o->faults, err,
+						    sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (o->nb_bursts == 0) {
+		o->bursts[o->nb_bursts++] = b->prof.burst;
+		if (b->prof.burst != 64 && !b->uffd && !fb_iommufd_real)
+			o->bursts[o->nb_bursts++] = 64;
+	}
+	return 0;
+}
+
+/* The EAL's lcore options, the uffd workload's CPUs and the sweep points; 0 or -1. */
+static int
+setup_placement(struct bench *b)
+{
+	int uargc = b->dashdash > 1 ? b->dashdash : 1;
+	struct fb_opts *o = &b->o;
+	char err[512];
+
+	if (fb_eal_args_check(uargc, b->argv) < 0)
+		return -1;
+	if (pfdk_eal_lcores_parse(uargc, b->argv, b->prof.main_cpu, &fb_lmap, err,
+				  sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (b->uffd && fb_place_uffd(o, &b->prof) < 0)
+		return -1;
+	/* Sweep points: threads x uffds (one point without lists, and for sim). */
+	if (o->nb_threads == 0)
+		o->threads[o->nb_threads++] = o->u.threads;
+	if (o->nb_uffds == 0)
+		o->uffds[o->nb_uffds++] = o->u.uffds;
+	b->npoints = b->uffd ? o->nb_threads * o->nb_uffds : 1;
+	if (b->npoints > FB_MAX_POINTS) {
+		fprintf(stderr, "--threads x --uffds: %u points, at most %d\n", b->npoints,
+			FB_MAX_POINTS);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Row @p b->nrows: mode @p m at point @p pt with burst @p burst (0 for a
+ * baseline @p bl) and its profile; 0 or -1 (a sim profile that does not fit).
+ */
+static int
+add_row(struct bench *b, const char *m, unsigned int pt, uint16_t burst, bool bl)
+{
+	struct pfdk_profile *v = &b->variants[b->nrows];
+	const struct fb_mode_def *md = fb_mode_find(m);
+	struct row *r = &b->rows[b->nrows];
+	char err[512];
+
+	if (bl) {
+		memset(v, 0, sizeof(*v));
+	} else if (b->uffd) {
+		/* A layout the validator refuses here is a skipped row. */
+		if (fb_uffd_row_profile(&b->prof, md->layout, md->engine, burst, &fb_uffd,
+					strcmp(m, "pfdk-inthread-fa") == 0 ?
+					fb_uffd.fault_around : 0, v, err, sizeof(err)) < 0) {
+			r->skipped = true;
+			snprintf(r->skip_reason, sizeof(r->skip_reason), "layout refused: %s",
+				 err);
+			memset(v, 0, sizeof(*v));
+		}
+	} else if (fb_sim_row_profile(&b->prof, m, burst, b->o.faults, b->o.devargs, v) < 0) {
+		fprintf(stderr, "%s: the row's profile does not fit (lcores or devargs)\n", m);
+		return -1;
+	}
+	snprintf(r->mode, sizeof(r->mode), "%s", m);
+	r->source = b->o.source;
+	r->pt = pt;
+	/* Shown for rows that do not run too (the sweep summary). */
+	r->threads = b->uffd ? fb_uffd.threads : 0;
+	r->uffds = b->uffd ? fb_uffd.uffds : 0;
+	fb_row_describe(r, v, bl, b->uffd);
+	r->burst = bl ? 0 : burst;
+	b->nrows++;
+	return 0;
+}
+
+/* Every row's profile, point after point: each mode at each burst (baselines once). */
+static int
+build_rows(struct bench *b)
+{
+	const struct fb_opts *o = &b->o;
+	unsigned int pt, i, j;
+
+	for (pt = 0; pt < b->npoints; pt++)
+	for (i = 0; i < o->nb_modes; i++) {
+		bool bl = (b->uffd && fb_is_baseline(o->modes[i])) ||
+			  (fb_mock_on && fb_fd_baseline_find(o->modes[i]) >= 0);
+
+		point_set(o, pt);
+		for (j = 0; j < (bl ? 1 : o->nb_bursts); j++) {
+			if (b->nrows == FB_MAX_ROWS) {
+				fprintf(stderr, "too many rows\n");
+				return -1;
+			}
+			if (add_row(b, o->modes[i], pt, o->bursts[j], bl) < 0)
+				return -1;
 		}
 	}
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * --plot's histograms, and the output files before anything runs: a bad
+ * path costs no run. 0, or the exit status.
+ */
+static int
+open_outputs(struct bench *b)
 {
-	struct opts o = {
-		.source = NULL, /* uffd where it works, else sim */
-		.faults = 10000000,
-		.repeat = 3,
-		.u = {
-			.threads = 1,
-			.uffds = 1,
-			.pages = 16384,
-			.page_size = 4096,
-			.pattern = FB_PAT_SEQ,
-			.access = FB_ACC_WRITE,
-			.fault_around = 31,
-		},
-	};
-	static struct pfdk_profile prof, variants[MAX_ROWS];
-	static struct row rows[MAX_ROWS];
-	static unsigned int nruns[MAX_ROWS];
-	char err[512], lcores[2048], main_lcore[16], access_buf[16], tl[128], ul[128];
-	static struct fb_report rep;
-	char *eal[argc + 16];
-	unsigned int i, j, k, nrows = 0, pt, npoints, start;
-	int dashdash, neal, ret, json_fd = -1, fd;
-	bool json_created = false, plot_created = false;
-	struct sigaction sa;
-	bool failed = false, uffd;
+	const struct fb_opts *o = &b->o;
+	bool plot_created = false;
+	unsigned int i;
+	int fd;
 
-	for (dashdash = 1; dashdash < argc; dashdash++)
-		if (strcmp(argv[dashdash], "--") == 0)
-			break;
-	/* Without "--" every argument is ours and the EAL gets the profile's. */
-	if (dashdash == argc)
-		dashdash = 0;
-	{
-		char *app_argv[argc + 1];
-		int app_argc = 0;
-
-		app_argv[app_argc++] = argv[0];
-		for (i = (unsigned int)dashdash + 1; i < (unsigned int)argc; i++)
-			app_argv[app_argc++] = argv[i];
-		app_argv[app_argc] = NULL;
-		if (parse_opts(app_argc, app_argv, &o) < 0)
-			return 2;
-	}
-	uffd = strcmp(o.source, "uffd") == 0;
-	duration_s = o.duration_s;
-	if (o.nb_modes == 0) {
-		for (i = 0; i < RTE_DIM(mode_defs); i++)
-			if (uffd ? mode_defs[i].def_uffd : mode_defs[i].def_sim)
-				strcpy(o.modes[o.nb_modes++], mode_defs[i].name);
-	}
-	if (o.profile != NULL)
-		/* --source uffd replaces the profile's devices with its own */
-		ret = pfdk_profile_load(o.profile, &prof,
-			&(struct pfdk_profile_check){ .no_driver_checks = uffd },
-			err, sizeof(err));
-	else
-		ret = pfdk_profile_load_string("config/default.ini (embedded)",
-					       pfdk_default_profile,
-					       strlen(pfdk_default_profile), &prof,
-					       NULL, err, sizeof(err));
-	if (ret < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
-	}
-	if (o.devargs != NULL && pfdk_fault_devargs_check(o.devargs, err, sizeof(err)) < 0) {
-		fprintf(stderr, "--devargs %s: %s\n", o.devargs, err);
-		return 2;
-	}
-	if (strcmp(o.source, "iommufd") == 0) {
-		static char mock_da[64];
-
-		if (o.mock) {
-			const char *step = NULL;
-
-			ret = mock_open(&mock, &step);
-			if (ret < 0) {
-				fprintf(stderr, "--mock: %s: %s (the mock device needs a kernel "
-					"with CONFIG_IOMMUFD_TEST, e.g. the kernel rig's: "
-					"tests/kernel/run.sh)\n", step, strerror(-ret));
-				return 2;
-			}
-			mock_on = true;
-			mock_rate = o.rate;
-			if (!o.faults_given)
-				o.faults = 20000;
-			mock_t = calloc(o.faults, sizeof(*mock_t));
-			mock_hist = calloc(1, sizeof(*mock_hist));
-			if (mock_t == NULL || mock_hist == NULL) {
-				fprintf(stderr, "--mock: no memory for %" PRIu64 " trigger times\n",
-					o.faults);
-				return 2;
-			}
-			snprintf(mock_da, sizeof(mock_da), "iommufd0,fault_fd=%d", mock.fault_fd);
-			o.devargs = mock_da;
-			if (!o.faults_given)
-				o.faults = 20000;
-			o.faults_given = true;
-		}
-		if (o.devargs == NULL)
-			o.devargs = "iommufd0,emu=1";
-		if (iommufd_devices_check(&prof, o.devargs, &iommufd_real, err,
-					  sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
-			return 2;
-		}
-		if (iommufd_real && o.duration_s > 0) {
-			fprintf(stderr, "--duration: a fault_fd= row ends on --faults N groups, "
-				"hang-up or a signal\n");
-			return 2;
-		}
-		/* A real FD is served once per row unless --repeat asks for more. */
-		if (iommufd_real && !o.repeat_given)
-			o.repeat = 1;
-		iommufd_groups = iommufd_real && o.faults_given ? o.faults : 0;
-	} else if (!uffd && sim_devices_check(&prof, o.devargs, o.faults, err,
-					      sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
-	}
-	if (o.nb_bursts == 0) {
-		o.bursts[o.nb_bursts++] = prof.burst;
-		if (prof.burst != 64 && !uffd && !iommufd_real)
-			o.bursts[o.nb_bursts++] = 64;
-	}
-	if (eal_args_check(dashdash > 1 ? dashdash : 1, argv) < 0)
-		return 2;
-	if (pfdk_eal_lcores_parse(dashdash > 1 ? dashdash : 1, argv, prof.main_cpu,
-				  &lmap, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
-	}
-	if (uffd && place_uffd(&o, &prof) < 0)
-		return 2;
-	/* Sweep points: threads x uffds (one point without lists, and for sim). */
-	if (o.nb_threads == 0)
-		o.threads[o.nb_threads++] = o.u.threads;
-	if (o.nb_uffds == 0)
-		o.uffds[o.nb_uffds++] = o.u.uffds;
-	npoints = uffd ? o.nb_threads * o.nb_uffds : 1;
-	if (npoints > MAX_POINTS) {
-		fprintf(stderr, "--threads x --uffds: %u points, at most %d\n", npoints, MAX_POINTS);
-		return 2;
-	}
-	/* Every row's profile, point after point. */
-	for (pt = 0; pt < npoints; pt++)
-	for (i = 0; i < o.nb_modes; i++) {
-		bool bl = (uffd && fb_is_baseline(o.modes[i])) ||
-			  (mock_on && fd_baseline_find(o.modes[i]) >= 0);
-
-		point_set(&o, pt);
-
-		for (j = 0; j < (bl ? 1 : o.nb_bursts); j++) {
-			struct pfdk_profile *v = &variants[nrows];
-			const struct mode_def *md = mode_find(o.modes[i]);
-
-			if (nrows == MAX_ROWS) {
-				fprintf(stderr, "too many rows\n");
-				return 2;
-			}
-			if (bl) {
-				memset(v, 0, sizeof(*v));
-			} else if (uffd) {
-				/* A layout the validator refuses here is a skipped row. */
-				if (fb_uffd_row_profile(&prof, md->layout, md->engine,
-						o.bursts[j], &uffd_opts,
-						strcmp(o.modes[i], "pfdk-inthread-fa") == 0 ?
-						uffd_opts.fault_around : 0, v, err,
-						sizeof(err)) < 0) {
-					rows[nrows].skipped = true;
-					snprintf(rows[nrows].skip_reason,
-						 sizeof(rows[nrows].skip_reason),
-						 "layout refused: %s", err);
-					memset(v, 0, sizeof(*v));
-				}
-			} else if (row_profile(&prof, o.modes[i], o.bursts[j],
-					o.faults, o.devargs, v) < 0) {
-				fprintf(stderr, "%s: the row's profile does not fit (lcores "
-					"or devargs)\n", o.modes[i]);
-				return 2;
-			}
-			snprintf(rows[nrows].mode, sizeof(rows[nrows].mode), "%s", o.modes[i]);
-			rows[nrows].source = o.source;
-			rows[nrows].pt = pt;
-			/* Shown for rows that do not run too (the sweep summary). */
-			rows[nrows].threads = uffd ? uffd_opts.threads : 0;
-			rows[nrows].uffds = uffd ? uffd_opts.uffds : 0;
-			row_describe(&rows[nrows], v, bl, uffd);
-			rows[nrows].burst = bl ? 0 : o.bursts[j];
-			nrows++;
-		}
-	}
-	place_rows(variants, rows, nrows);
-	fill_report(&rep, &o, &prof, argc, argv, uffd);
-	if (o.dry_run) {
-		print_dry_run(&o, variants, rows, nrows, uffd);
-		return 0;
-	}
 	/* --plot: each row's latencies, merged over its runs (~15 KiB each). */
-	for (i = 0; o.plot != NULL && i < nrows; i++) {
-		rows[i].hist = calloc(1, sizeof(*rows[i].hist));
-		if (rows[i].hist == NULL) {
+	for (i = 0; o->plot != NULL && i < b->nrows; i++) {
+		b->rows[i].hist = calloc(1, sizeof(*b->rows[i].hist));
+		if (b->rows[i].hist == NULL) {
 			fprintf(stderr, "--plot: out of memory\n");
 			return 1;
 		}
 	}
-	/* The output files before anything runs: a bad path costs no run. */
-	if (o.json != NULL) {
-		json_fd = fb_out_check("--json", o.json, &json_created);
-		if (json_fd < 0)
+	if (o->json != NULL) {
+		b->json_fd = fb_out_check("--json", o->json, &b->json_created);
+		if (b->json_fd < 0)
 			return 2;
 	}
-	if (o.plot != NULL) {
-		fd = fb_out_check("--plot", o.plot, &plot_created);
+	if (o->plot != NULL) {
+		fd = fb_out_check("--plot", o->plot, &plot_created);
 		if (fd < 0) {
-			if (json_created)
-				unlink(o.json);
+			if (b->json_created)
+				unlink(o->json);
 			return 2;
 		}
 		close(fd);
 		/* gnuplot makes it; none is left behind if nothing is drawn. */
 		if (plot_created)
-			unlink(o.plot);
+			unlink(o->plot);
 	}
-	neal = build_eal_args(argv, dashdash, eal, (int)RTE_DIM(eal), lcores,
-			      sizeof(lcores), main_lcore, sizeof(main_lcore));
+	return 0;
+}
+
+/* The EAL with the rows' lcores (@p eal: room for its arguments); 0, or the exit status. */
+static int
+start_eal(struct bench *b, char **eal, int eal_len)
+{
+	int neal, i;
+
+	neal = fb_eal_args_build(b->argv, b->dashdash, eal, eal_len, b->lcores,
+				 sizeof(b->lcores), b->main_lcore, sizeof(b->main_lcore));
 	rte_errno = 0;
-	if (neal < 0 || pfdk_init(neal, eal) < 0) {
-		if (neal < 0)
-			fprintf(stderr, "EAL arguments: the lcore map does not fit (%u lcores)\n",
-				lmap.nb);
-		else
-			fprintf(stderr, "EAL init failed: %s; EAL arguments:",
-				rte_errno != 0 ? rte_strerror(rte_errno) :
-				"cause not reported (see the EAL's messages above)");
-		for (i = 1; neal > 0 && i < (unsigned int)neal; i++)
-			fprintf(stderr, " %s", eal[i]);
-		fprintf(stderr, "\n");
-		if (json_created)
-			unlink(o.json);
-		return neal < 0 ? 2 : 1;
-	}
-	/*
-	 * SIGINT/SIGTERM: the runs stop, what finished is reported. A later
-	 * signal kills as usual, should stopping itself hang.
-	 */
+	if (neal >= 0 && pfdk_init(neal, eal) >= 0)
+		return 0;
+	if (neal < 0)
+		fprintf(stderr, "EAL arguments: the lcore map does not fit (%u lcores)\n",
+			fb_lmap.nb);
+	else
+		fprintf(stderr, "EAL init failed: %s; EAL arguments:",
+			rte_errno != 0 ? rte_strerror(rte_errno) :
+			"cause not reported (see the EAL's messages above)");
+	for (i = 1; neal > 0 && i < neal; i++)
+		fprintf(stderr, " %s", eal[i]);
+	fprintf(stderr, "\n");
+	if (b->json_created)
+		unlink(b->o.json);
+	return neal < 0 ? 2 : 1;
+}
+
+/*
+ * SIGINT/SIGTERM: the runs stop, what finished is reported. A later
+ * signal kills as usual, should stopping itself hang.
+ */
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (uffd)
+}
+
+/* The first line: profile, source, workload, TSC. */
+static void
+print_header(const struct bench *b)
+{
+	const struct fb_opts *o = &b->o;
+	char access_buf[16], tl[128], ul[128];
+
+	if (b->uffd)
 		printf("pfdk-faultbench: profile '%s' (%s), source uffd, %" PRIu64
 		       " pages of %s, %s faulting thread(s) on CPU %s, %s uffd(s), "
 		       "pattern %s, access %s, handler CPU %d, %u run(s) per row "
 		       "(medians), TSC %.2f GHz\n",
-		       prof.name, o.profile ? o.profile : "embedded default",
-		       (o.u.pages + o.u.uffds - 1) / o.u.uffds * o.u.uffds,
-		       o.u.page_size == 4096 ? "4 KiB" : "2 MiB",
-		       uint_list(o.threads, o.nb_threads, tl, sizeof(tl)),
-		       faulter_list, uint_list(o.uffds, o.nb_uffds, ul, sizeof(ul)),
-		       o.u.pattern == FB_PAT_SEQ ? "seq" :
-		       o.u.pattern == FB_PAT_RANDOM ? "random" : "stride",
-		       fb_access_name(&uffd_opts, access_buf, sizeof(access_buf)),
-		       uffd_opts.other_cpu, o.repeat, (double)rte_get_tsc_hz() / 1e9);
+		       b->prof.name, o->profile ? o->profile : "embedded default",
+		       (o->u.pages + o->u.uffds - 1) / o->u.uffds * o->u.uffds,
+		       o->u.page_size == 4096 ? "4 KiB" : "2 MiB",
+		       uint_list(o->threads, o->nb_threads, tl, sizeof(tl)),
+		       fb_faulter_list, uint_list(o->uffds, o->nb_uffds, ul, sizeof(ul)),
+		       o->u.pattern == FB_PAT_SEQ ? "seq" :
+		       o->u.pattern == FB_PAT_RANDOM ? "random" : "stride",
+		       fb_access_name(&fb_uffd, access_buf, sizeof(access_buf)),
+		       fb_uffd.other_cpu, o->repeat, (double)rte_get_tsc_hz() / 1e9);
 	else
 		printf("pfdk-faultbench: profile '%s' (%s), source %s, %" PRIu64
 		       " faults per row, %u run(s) per row (medians), %s memory, TSC %.2f GHz\n",
-		       prof.name, o.profile ? o.profile : "embedded default", o.source,
-		       o.faults, o.repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
+		       b->prof.name, o->profile ? o->profile : "embedded default", o->source,
+		       o->faults, o->repeat, pfdk_has_hugepages() ? "hugepage" : "ordinary",
 		       (double)rte_get_tsc_hz() / 1e9);
-	print_lcore_map(lcores, variants, rows, nrows);
-	progress_start(nrows);
-	if (uffd)
-		fb_uffd_warm(&uffd_opts);
-	/*
-	 * Rounds: every row once, then every row again, so a drift of the
-	 * machine (another tenant, host memory, CPU clocks) spreads over all
-	 * rows instead of favouring the ones that ran first.
-	 */
-	for (k = 0; k < o.repeat && fb_stop_signal == 0; k++) {
+}
+
+/* Run @p k of every row, until one is interrupted. */
+static void
+run_round(struct bench *b, unsigned int k)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < b->nrows && fb_stop_signal == 0; i++) {
+		struct row *r = &b->rows[i];
+
+		if (r->skipped)
+			continue;
+		fb_progress_end(false); /* this output line in its place */
+		fb_progress_row(i);
+		if (k == 0 && r->burst)
+			printf("running %-20s burst %-3u ...\n", r->mode, r->burst);
+		else if (k == 0)
+			printf("running %-20s ...\n", r->mode);
+		fflush(stdout);
+		point_set(&b->o, r->pt);
+		ret = fb_row_run(&b->variants[i], k, b->o.repeat, r);
+		if (ret == 2)
+			return;
+		if (ret != 0) {
+			/* Not run (the reason in the table); the other rows still run. */
+			fb_progress_end(false);
+			printf("skip: %s: %s\n", r->mode, r->skip_reason);
+			b->failed |= ret < 0;
+		} else {
+			b->nruns[i]++;
+		}
+		if (r->lost || r->duplicated)
+			b->failed = true;
+	}
+}
+
+/*
+ * Rounds: every row once, then every row again, so a drift of the
+ * machine (another tenant, host memory, CPU clocks) spreads over all
+ * rows instead of favouring the ones that ran first. Then each row's
+ * medians over the runs that finished.
+ */
+static void
+run_rows(struct bench *b)
+{
+	unsigned int i, k;
+
+	fb_print_lcore_map(b->lcores, b->variants, b->rows, b->nrows);
+	fb_progress_start(b->nrows);
+	if (b->uffd)
+		fb_uffd_warm(&fb_uffd);
+	for (k = 0; k < b->o.repeat && fb_stop_signal == 0; k++) {
 		if (k > 0) {
-			progress_end(false);
-			printf("round %u/%u ...\n", k + 1, o.repeat);
+			fb_progress_end(false);
+			printf("round %u/%u ...\n", k + 1, b->o.repeat);
 		}
-		for (i = 0; i < nrows && fb_stop_signal == 0; i++) {
-			if (rows[i].skipped)
-				continue;
-			progress_end(false); /* this output line in its place */
-			prog.row = i;
-			if (k == 0 && rows[i].burst)
-				printf("running %-20s burst %-3u ...\n", rows[i].mode, rows[i].burst);
-			else if (k == 0)
-				printf("running %-20s ...\n", rows[i].mode);
-			fflush(stdout);
-			point_set(&o, rows[i].pt);
-			ret = row_run(&variants[i], k, o.repeat, &rows[i]);
-			if (ret == 2)
-				break;
-			if (ret != 0) {
-				/* Not run (the reason in the table); the other rows still run. */
-				progress_end(false);
-				printf("skip: %s: %s\n", rows[i].mode, rows[i].skip_reason);
-				failed |= ret < 0;
-			} else {
-				nruns[i]++;
-			}
-			if (rows[i].lost || rows[i].duplicated)
-				failed = true;
-		}
+		run_round(b, k);
 	}
 	/* Interrupted: rows with no finished run were not run; the others show theirs. */
-	for (i = 0; i < nrows; i++) {
-		if (!rows[i].skipped && nruns[i] == 0) {
-			rows[i].skipped = true;
-			snprintf(rows[i].skip_reason, sizeof(rows[i].skip_reason),
+	for (i = 0; i < b->nrows; i++) {
+		struct row *r = &b->rows[i];
+
+		if (!r->skipped && b->nruns[i] == 0) {
+			r->skipped = true;
+			snprintf(r->skip_reason, sizeof(r->skip_reason),
 				 "interrupted by %s before a run finished",
 				 fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
 		}
-		if (!rows[i].skipped)
-			row_finish(&rows[i], nruns[i]);
+		if (!r->skipped)
+			fb_row_finish(r, b->nruns[i]);
 	}
-	progress_end(true);
+	fb_progress_end(true);
 	if (fb_stop_signal != 0)
 		printf("\ninterrupted by %s: the table shows the runs that finished\n",
 		       fb_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* The tables (one per point), the sweep's summary, --json and --plot. */
+static void
+report(struct bench *b)
+{
+	const struct fb_opts *o = &b->o;
+	struct row *rows = b->rows;
+	unsigned int i, pt, start;
+
 	/* A table per point: ratios and spread are within a point. */
-	for (start = 0, pt = 0; pt < npoints; pt++) {
-		for (i = start; i < nrows && rows[i].pt == pt; i++)
+	for (start = 0, pt = 0; pt < b->npoints; pt++) {
+		for (i = start; i < b->nrows && rows[i].pt == pt; i++)
 			;
-		point_set(&o, pt);
-		report_workload(&rep, false);
-		set_ratios(rows + start, i - start);
+		point_set(o, pt);
+		report_workload(&b->rep, false);
+		fb_set_ratios(rows + start, i - start);
 		fb_mark_spread(rows + start, i - start);
-		fb_print_table(&rep, rows + start, i - start);
+		fb_print_table(&b->rep, rows + start, i - start);
 		start = i;
 	}
-	if (npoints > 1)
-		fb_print_sweep(rows, nrows, npoints);
-	report_workload(&rep, true);
-	if (o.json != NULL && fb_write_json(json_fd, o.json, &rep, rows, nrows) < 0)
-		failed = true;
+	if (b->npoints > 1)
+		fb_print_sweep(rows, b->nrows, b->npoints);
+	report_workload(&b->rep, true);
+	if (o->json != NULL && fb_write_json(b->json_fd, o->json, &b->rep, rows, b->nrows) < 0)
+		b->failed = true;
 	fflush(stdout); /* the table before anything gnuplot says */
-	if (o.plot != NULL && fb_write_plot(o.plot, &rep, rows, nrows) < 0)
-		failed = true;
-	if (o.plot != NULL && npoints > 1) {
+	if (o->plot != NULL && fb_write_plot(o->plot, &b->rep, rows, b->nrows) < 0)
+		b->failed = true;
+	if (o->plot != NULL && b->npoints > 1) {
 		char tp[PATH_MAX];
-		size_t len = strlen(o.plot);
+		size_t len = strlen(o->plot);
 
 		/* FILE.png: FILE-throughput.png beside it. */
-		if (len > 4 && strcmp(o.plot + len - 4, ".png") == 0)
+		if (len > 4 && strcmp(o->plot + len - 4, ".png") == 0)
 			len -= 4;
-		snprintf(tp, sizeof(tp), "%.*s-throughput.png", (int)len, o.plot);
-		if (fb_write_sweep_plot(tp, &rep, rows, nrows) < 0)
-			failed = true;
+		snprintf(tp, sizeof(tp), "%.*s-throughput.png", (int)len, o->plot);
+		if (fb_write_sweep_plot(tp, &b->rep, rows, b->nrows) < 0)
+			b->failed = true;
 	}
-	for (i = 0; i < nrows; i++)
-		free(rows[i].hist);
-	pfdk_cleanup();
-	if (mock_on) {
-		const char *step = NULL;
+}
 
-		ret = mock_close(&mock, &step);
-		if (ret < 0) {
-			fprintf(stderr, "--mock: teardown: %s: %s\n", step, strerror(-ret));
-			failed = true;
-		}
+int
+main(int argc, char **argv)
+{
+	static struct bench b = {
+		.o = {
+			.source = NULL, /* uffd where it works, else sim */
+			.faults = 10000000,
+			.repeat = 3,
+			.u = {
+				.threads = 1,
+				.uffds = 1,
+				.pages = 16384,
+				.page_size = 4096,
+				.pattern = FB_PAT_SEQ,
+				.access = FB_ACC_WRITE,
+				.fault_around = 31,
+			},
+		},
+		.json_fd = -1,
+	};
+	char *eal[argc + 16];
+	unsigned int i;
+	int ret;
+
+	b.argc = argc;
+	b.argv = argv;
+	if (parse_cmdline(&b) < 0)
+		return 2;
+	b.uffd = strcmp(b.o.source, "uffd") == 0;
+	fb_duration_s = b.o.duration_s;
+	if (b.o.nb_modes == 0)
+		fb_default_modes(&b.o, b.uffd);
+	if (setup_source(&b) < 0 || setup_placement(&b) < 0 || build_rows(&b) < 0)
+		return 2;
+	fb_place_rows(b.variants, b.rows, b.nrows);
+	fill_report(&b.rep, &b.o, &b.prof, argc, argv, b.uffd);
+	if (b.o.dry_run) {
+		fb_print_dry_run(&b.o, b.variants, b.rows, b.nrows, b.uffd);
+		return 0;
 	}
-	if (failed)
+	ret = open_outputs(&b);
+	if (ret == 0)
+		ret = start_eal(&b, eal, (int)RTE_DIM(eal));
+	if (ret != 0)
+		return ret;
+	catch_stop_signals();
+	print_header(&b);
+	run_rows(&b);
+	report(&b);
+	for (i = 0; i < b.nrows; i++)
+		free(b.rows[i].hist);
+	pfdk_cleanup();
+	if (fb_mock_close() < 0)
+		b.failed = true;
+	if (b.failed)
 		fprintf(stderr, "pfdk-faultbench: FAILED (a row failed to run, or lost or "
 			"duplicated a fault, or --json/--plot could not be written)\n");
 	if (fb_stop_signal != 0)
 		return 128 + fb_stop_signal;
-	return failed ? 1 : 0;
+	return b.failed ? 1 : 0;
 }

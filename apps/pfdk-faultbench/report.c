@@ -431,26 +431,12 @@ static const char *const json_null_fields[] = {
 /* min/max beside these medians */
 static const int rv_ranged[] = { RV_FPS, RV_P50, RV_P90, RV_P99, RV_P999, RV_MAX };
 
-int
-fb_write_json(int fd, const char *path, const struct fb_report *rep,
-	      const struct row *rows, unsigned int n)
+/* The "bench" object: name, version, command line, timestamp. */
+static void
+json_bench(FILE *f, const struct fb_report *rep)
 {
-	const struct fb_uffd_opts *u = rep->u;
-	FILE *f = NULL;
-	struct utsname un;
-	char model[256], acc[16];
-	unsigned int i, k, q;
 	int a;
-	bool first;
 
-	if (ftruncate(fd, 0) == 0)
-		f = fdopen(fd, "w");
-	if (f == NULL) {
-		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	uname(&un);
 	fprintf(f, "{\n  \"schema_version\": %d,\n  \"bench\": {\"name\": \"pfdk-faultbench\", ",
 		FB_JSON_SCHEMA);
 	json_key_str(f, "version", PFDK_VERSION);
@@ -461,10 +447,18 @@ fb_write_json(int fd, const char *path, const struct fb_report *rep,
 	}
 	fputs("], ", f);
 	json_key_str(f, "timestamp", rep->timestamp);
+}
+
+/* The "machine" object: host, kernel, CPUs, TSC, hugepages, the profile. */
+static void
+json_machine(FILE *f, const struct fb_report *rep, const struct utsname *un)
+{
+	char model[256];
+
 	fputs("},\n  \"machine\": {", f);
-	json_key_str(f, "host", un.nodename);
+	json_key_str(f, "host", un->nodename);
 	fputs(", ", f);
-	json_key_str(f, "kernel", un.release);
+	json_key_str(f, "kernel", un->release);
 	fputs(", ", f);
 	json_key_str(f, "cpu_model", cpu_model(model, sizeof(model)) == 0 ? model : NULL);
 	fprintf(f, ", \"cpus\": %ld, \"tsc_hz\": %" PRIu64 ", \"hugepages\": %s, ",
@@ -475,6 +469,16 @@ fb_write_json(int fd, const char *path, const struct fb_report *rep,
 	json_key_str(f, "profile_file", rep->profile_file);
 	fputs(", ", f);
 	json_key_str(f, "devargs", rep->devargs);
+}
+
+/* The "workload" object: the uffd workload's fields, null for the other sources. */
+static void
+json_workload(FILE *f, const struct fb_report *rep)
+{
+	const struct fb_uffd_opts *u = rep->u;
+	char acc[16];
+	unsigned int q;
+
 	fputs("},\n  \"workload\": {", f);
 	json_key_str(f, "source", rep->source);
 	fprintf(f, ", \"repeat\": %u, \"duration_s\": ", rep->repeat);
@@ -509,88 +513,131 @@ fb_write_json(int fd, const char *path, const struct fb_report *rep,
 			"\"handler_cpu\": null, \"fault_around\": null, "
 			"\"faults\": %" PRIu64, rep->faults);
 	}
-	fputs("},\n  \"results\": [\n", f);
-	for (i = 0, first = true; i < n; i++) {
-		const struct row *r = &rows[i];
-		char xc[32] = "null", xn[32] = "null";
+}
 
-		fprintf(f, "%s    {\"mode\": ", first ? "" : ",\n");
-		json_str(f, r->mode);
-		fputs(", \"source\": ", f);
-		json_str(f, r->source);
-		fprintf(f, ", \"burst\": %u, ", r->burst);
-		first = false;
-		json_key_str(f, "layout", r->layout[0] ? r->layout : NULL);
-		fputs(", ", f);
-		json_key_str(f, "engine", r->engine[0] ? r->engine : NULL);
-		fputs(", ", f);
-		/* The workload each row ran: uffd only. */
-		if (u != NULL) {
-			if (u->pattern == FB_PAT_STRIDE)
-				fprintf(f, "\"pattern\": \"stride:%u\", ", u->stride);
-			else
-				fprintf(f, "\"pattern\": \"%s\", ",
-					u->pattern == FB_PAT_SEQ ? "seq" : "random");
-			json_key_str(f, "access", fb_access_name(u, acc, sizeof(acc)));
-			fprintf(f, ", \"fault_around\": %d, ", RTE_MAX(r->fault_around, 0));
-		} else {
-			fputs("\"pattern\": null, \"access\": null, \"fault_around\": null, ", f);
-		}
-		if (r->skipped) {
-			fputs("\"status\": \"not run\", \"reason\": ", f);
-			json_str(f, r->skip_reason);
-			for (k = 0; k < RTE_DIM(json_null_fields); k++)
-				fprintf(f, ", \"%s\": null", json_null_fields[k]);
-			for (k = 0; k < RTE_DIM(rv_ranged); k++)
-				fprintf(f, ", \"%s_min\": null, \"%s_max\": null",
-					rv_names[rv_ranged[k]], rv_names[rv_ranged[k]]);
-			fputs("}", f);
+/* A row that did not run: its reason, every number null. */
+static void
+json_row_skipped(FILE *f, const struct row *r)
+{
+	unsigned int k;
+
+	fputs("\"status\": \"not run\", \"reason\": ", f);
+	json_str(f, r->skip_reason);
+	for (k = 0; k < RTE_DIM(json_null_fields); k++)
+		fprintf(f, ", \"%s\": null", json_null_fields[k]);
+	for (k = 0; k < RTE_DIM(rv_ranged); k++)
+		fprintf(f, ", \"%s_min\": null, \"%s_max\": null",
+			rv_names[rv_ranged[k]], rv_names[rv_ranged[k]]);
+	fputs("}", f);
+}
+
+/* A row that ran: medians, ratios (uffd), CPU, min and max, each run's values. */
+static void
+json_row_ok(FILE *f, const struct fb_uffd_opts *u, const struct row *r)
+{
+	char xc[32] = "null", xn[32] = "null";
+	unsigned int k, q;
+
+	if (r->ratio_classic > 0)
+		snprintf(xc, sizeof(xc), "%.3f", r->ratio_classic);
+	if (r->ratio_native > 0)
+		snprintf(xn, sizeof(xn), "%.3f", r->ratio_native);
+	fprintf(f, "\"status\": \"ok\", "
+		/* Medians, min, max and each run: one precision, so they compare. */
+		"\"faults\": %" PRIu64 ", \"faults_per_s\": %.6f, "
+		"\"ns_per_fault\": %.6f, \"p50_us\": %.6f, \"p90_us\": %.6f, "
+		"\"p99_us\": %.6f, \"p999_us\": %.6f, \"max_us\": %.6f, "
+		"\"lost\": %" PRIu64 ", \"duplicated\": %" PRIu64 ", "
+		"\"backpressure\": %" PRIu64 ", \"retried\": %" PRIu64 ", ",
+		r->faults, r->faults_per_s,
+		r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
+		r->p999_us, r->max_us, r->lost, r->duplicated,
+		r->backpressure, r->retried);
+	if (u != NULL)
+		fprintf(f, "\"threads\": %u, \"uffds\": %u, \"page_size\": %u, "
+			"\"ratio_classic\": %s, \"ratio_native\": %s, ",
+			r->threads, r->uffds, r->page_size, xc, xn);
+	else
+		fputs("\"threads\": null, \"uffds\": null, \"page_size\": null, "
+		      "\"ratio_classic\": null, \"ratio_native\": null, ", f);
+	fprintf(f, "\"wall_s\": %.6f, \"cpu_handler_s\": %.6f, ",
+		r->wall_s, r->cpu_handler_s);
+	if (u != NULL)
+		fprintf(f, "\"cpu_faulters_s\": %.6f", r->cpu_faulters_s);
+	else
+		fputs("\"cpu_faulters_s\": null", f);
+	for (k = 0; k < RTE_DIM(rv_ranged); k++)
+		fprintf(f, ", \"%s_min\": %.6f, \"%s_max\": %.6f",
+			rv_names[rv_ranged[k]], r->lo[rv_ranged[k]],
+			rv_names[rv_ranged[k]], r->hi[rv_ranged[k]]);
+	fprintf(f, ", \"runs\": %u, \"passes\": %u, \"per_run\": {", r->nruns, r->passes);
+	for (k = 0; k < RV_N; k++) {
+		if (u == NULL && k == RV_FCPU)
 			continue;
-		}
-		if (r->ratio_classic > 0)
-			snprintf(xc, sizeof(xc), "%.3f", r->ratio_classic);
-		if (r->ratio_native > 0)
-			snprintf(xn, sizeof(xn), "%.3f", r->ratio_native);
-		fprintf(f, "\"status\": \"ok\", "
-			/* Medians, min, max and each run: one precision, so they compare. */
-			"\"faults\": %" PRIu64 ", \"faults_per_s\": %.6f, "
-			"\"ns_per_fault\": %.6f, \"p50_us\": %.6f, \"p90_us\": %.6f, "
-			"\"p99_us\": %.6f, \"p999_us\": %.6f, \"max_us\": %.6f, "
-			"\"lost\": %" PRIu64 ", \"duplicated\": %" PRIu64 ", "
-			"\"backpressure\": %" PRIu64 ", \"retried\": %" PRIu64 ", ",
-			r->faults, r->faults_per_s,
-			r->ns_per_fault, r->p50_us, r->p90_us, r->p99_us,
-			r->p999_us, r->max_us, r->lost, r->duplicated,
-			r->backpressure, r->retried);
-		if (u != NULL)
-			fprintf(f, "\"threads\": %u, \"uffds\": %u, \"page_size\": %u, "
-				"\"ratio_classic\": %s, \"ratio_native\": %s, ",
-				r->threads, r->uffds, r->page_size, xc, xn);
-		else
-			fputs("\"threads\": null, \"uffds\": null, \"page_size\": null, "
-			      "\"ratio_classic\": null, \"ratio_native\": null, ", f);
-		fprintf(f, "\"wall_s\": %.6f, \"cpu_handler_s\": %.6f, ",
-			r->wall_s, r->cpu_handler_s);
-		if (u != NULL)
-			fprintf(f, "\"cpu_faulters_s\": %.6f", r->cpu_faulters_s);
-		else
-			fputs("\"cpu_faulters_s\": null", f);
-		for (k = 0; k < RTE_DIM(rv_ranged); k++)
-			fprintf(f, ", \"%s_min\": %.6f, \"%s_max\": %.6f",
-				rv_names[rv_ranged[k]], r->lo[rv_ranged[k]],
-				rv_names[rv_ranged[k]], r->hi[rv_ranged[k]]);
-		fprintf(f, ", \"runs\": %u, \"passes\": %u, \"per_run\": {", r->nruns, r->passes);
-		for (k = 0; k < RV_N; k++) {
-			if (u == NULL && k == RV_FCPU)
-				continue;
-			fprintf(f, "%s\"%s\": [", k ? ", " : "", rv_names[k]);
-			for (q = 0; q < r->nruns; q++)
-				fprintf(f, "%s%.6f", q ? ", " : "", r->v[k][q]);
-			fputs("]", f);
-		}
-		fprintf(f, "}, \"within_spread_of_best\": %s}",
-			r->close_to_best < 0 ? "null" : r->close_to_best ? "true" : "false");
+		fprintf(f, "%s\"%s\": [", k ? ", " : "", rv_names[k]);
+		for (q = 0; q < r->nruns; q++)
+			fprintf(f, "%s%.6f", q ? ", " : "", r->v[k][q]);
+		fputs("]", f);
 	}
+	fprintf(f, "}, \"within_spread_of_best\": %s}",
+		r->close_to_best < 0 ? "null" : r->close_to_best ? "true" : "false");
+}
+
+/* One element of "results" (@p first: the array's first). */
+static void
+json_row(FILE *f, const struct fb_uffd_opts *u, const struct row *r, bool first)
+{
+	char acc[16];
+
+	fprintf(f, "%s    {\"mode\": ", first ? "" : ",\n");
+	json_str(f, r->mode);
+	fputs(", \"source\": ", f);
+	json_str(f, r->source);
+	fprintf(f, ", \"burst\": %u, ", r->burst);
+	json_key_str(f, "layout", r->layout[0] ? r->layout : NULL);
+	fputs(", ", f);
+	json_key_str(f, "engine", r->engine[0] ? r->engine : NULL);
+	fputs(", ", f);
+	/* The workload each row ran: uffd only. */
+	if (u != NULL) {
+		if (u->pattern == FB_PAT_STRIDE)
+			fprintf(f, "\"pattern\": \"stride:%u\", ", u->stride);
+		else
+			fprintf(f, "\"pattern\": \"%s\", ",
+				u->pattern == FB_PAT_SEQ ? "seq" : "random");
+		json_key_str(f, "access", fb_access_name(u, acc, sizeof(acc)));
+		fprintf(f, ", \"fault_around\": %d, ", RTE_MAX(r->fault_around, 0));
+	} else {
+		fputs("\"pattern\": null, \"access\": null, \"fault_around\": null, ", f);
+	}
+	if (r->skipped)
+		json_row_skipped(f, r);
+	else
+		json_row_ok(f, u, r);
+}
+
+int
+fb_write_json(int fd, const char *path, const struct fb_report *rep,
+	      const struct row *rows, unsigned int n)
+{
+	FILE *f = NULL;
+	struct utsname un;
+	unsigned int i;
+
+	if (ftruncate(fd, 0) == 0)
+		f = fdopen(fd, "w");
+	if (f == NULL) {
+		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	uname(&un);
+	json_bench(f, rep);
+	json_machine(f, rep, &un);
+	json_workload(f, rep);
+	fputs("},\n  \"results\": [\n", f);
+	for (i = 0; i < n; i++)
+		json_row(f, rep->u, &rows[i], i == 0);
 	fprintf(f, "\n  ]\n}\n");
 	if (fclose(f) != 0) {
 		fprintf(stderr, "--json %s: %s\n", path, strerror(errno));
