@@ -89,7 +89,7 @@ struct pf_sect {
 /* Most engines the registry may hold for the profile's name list. */
 #define PF_MAX_ENGINES 16
 
-static const char *const layout_names[] = { "rtc", "pipeline", "colocated" };
+static const char *const layout_names[] = { "rtc", "pipeline", "colocated", "inthread" };
 static const char *const role_names[] = { "poller", "resolver" };
 
 /* Value parsing. */
@@ -759,6 +759,56 @@ pf_inthread(struct pf_ctx *c, const struct pfdk_profile_lcore *lc)
 	return 0;
 }
 
+/*
+ * layout = inthread: the faulting threads resolve; what remains for an
+ * lcore is reading the devices' events, which block the threads that
+ * caused them until read. That lcore is implied (lcore 1, on main_cpu,
+ * main_cpu's node, engine inthread: it sleeps), owns every queue, and is
+ * never written back. The devices must resolve in the threads (checked
+ * as for engine = inthread, the error on the layout line).
+ */
+static int
+pf_implied_lcore(struct pf_ctx *c)
+{
+	struct pfdk_profile *prof = c->prof;
+	struct pfdk_profile_lcore *lc;
+	uint16_t d, q;
+	int node;
+
+	if (prof->nb_lcores != 0)
+		return pf_at(c, prof->lcores[0].line, NULL,
+			     "layout inthread declares no lcores: the faulting threads resolve their own faults and an implied lcore on main_cpu reads the devices' events");
+	lc = &prof->lcores[0];
+	memset(lc, 0, sizeof(*lc));
+	lc->lcore_id = 1;
+	lc->cpu = prof->main_cpu;
+	node = numa_available() < 0 ? 0 : numa_node_of_cpu(prof->main_cpu);
+	lc->node = node >= 0 && node < RTE_MAX_NUMA_NODES && c->node_ok[node] ? node : 0;
+	lc->role = PFDK_ROLE_POLLER;
+	lc->engine = PFDK_ENGINE_INTHREAD;
+	lc->sqpoll_cpu = -1;
+	lc->line = c->pfdk_line;
+	lc->implied = true;
+	for (d = 0; d < prof->nb_devices; d++) {
+		if (!c->no_driver_checks && !c->dev_inthread[d])
+			return pf_at(c, c->pfdk_line, "layout",
+				     "inthread: device %s ([device.%s], line %u) cannot resolve in the faulting threads: its devargs '%s' need sigbus=1 (uffd devices only)",
+				     prof->devices[d].name, prof->devices[d].name,
+				     prof->devices[d].line, prof->devices[d].devargs);
+		for (q = 0; q < prof->devices[d].nb_queues; q++) {
+			if (lc->nb_queues == PFDK_PROFILE_MAX_QUEUES)
+				return pf_at(c, c->pfdk_line, "layout",
+					     "inthread: more than %u device queues for the implied lcore",
+					     PFDK_PROFILE_MAX_QUEUES);
+			lc->queues[lc->nb_queues].dev = d;
+			lc->queues[lc->nb_queues].queue = q;
+			lc->nb_queues++;
+		}
+	}
+	prof->nb_lcores = 1;
+	return 0;
+}
+
 static int
 pf_finish(struct pf_ctx *c)
 {
@@ -778,9 +828,14 @@ pf_finish(struct pf_ctx *c)
 			 c->file);
 		return -EINVAL;
 	}
+	if (prof->layout == PFDK_LAYOUT_INTHREAD) {
+		ret = pf_implied_lcore(c);
+		if (ret < 0)
+			return ret;
+	}
 	for (i = 0; i < prof->nb_lcores; i++) {
 		lc = &prof->lcores[i];
-		if (lc->role == PFDK_ROLE_POLLER) {
+		if (lc->role == PFDK_ROLE_POLLER && !lc->implied) {
 			ret = pf_queues(c, lc, c->queues[i]);
 			if (ret < 0)
 				return ret;

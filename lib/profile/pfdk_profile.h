@@ -14,7 +14,7 @@
  * @code
  * [pfdk]
  * name = default          ; free text, shown by the apps
- * layout = rtc            ; rtc | pipeline | colocated
+ * layout = rtc            ; rtc | pipeline | colocated | inthread
  * burst = 32              ; faults per recv/respond burst, 1..512
  * main_cpu = 0            ; CPU of the control (main) lcore
  *
@@ -68,6 +68,13 @@ enum pfdk_layout {
 	PFDK_LAYOUT_RTC = 0,   /**< run to completion: pollers resolve and respond */
 	PFDK_LAYOUT_PIPELINE,  /**< pollers -> per-node ring -> resolvers */
 	PFDK_LAYOUT_COLOCATED, /**< run to completion with a blocking engine */
+	/**
+	 * The faulting threads resolve their own faults (uffd with sigbus=1).
+	 * The profile declares no lcores: one is implied, on main_cpu, that
+	 * only sleeps and reads the devices' events (REMOVE, UNMAP, REMAP,
+	 * FORK block the thread that caused them until read).
+	 */
+	PFDK_LAYOUT_INTHREAD,
 };
 
 /** What an lcore does. */
@@ -110,6 +117,7 @@ struct pfdk_profile_lcore {
 	uint16_t nb_queues;      /**< entries used in queues[] */
 	struct pfdk_profile_queue queues[PFDK_PROFILE_MAX_QUEUES]; /**< queues = */
 	unsigned int line;       /**< line of the section header */
+	bool implied;            /**< added by layout = inthread; not written back */
 };
 
 /** A whole profile, as loaded and validated. */

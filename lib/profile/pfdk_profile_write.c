@@ -175,6 +175,8 @@ pw_text(const struct pfdk_profile *prof, char *buf, size_t len)
 	for (i = 0; i < prof->nb_lcores && i < PFDK_PROFILE_MAX_LCORES; i++) {
 		const struct pfdk_profile_lcore *lc = &prof->lcores[i];
 
+		if (lc->implied)
+			continue; /* layout = inthread adds it again on load */
 		pw_add(&b, "\n[lcore.%u]\nrole = %s\ncpu = %d\nnode = %d\n",
 		       lc->lcore_id, pfdk_role_name(lc->role), lc->cpu,
 		       lc->node);

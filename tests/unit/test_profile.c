@@ -196,6 +196,15 @@ test_two_node(void **state)
 	(void)state;
 	expect_ok(load("config/examples/two-node.ini", 32));
 	expect_ok(load("config/examples/inthread.ini", 1));
+	/* layout = inthread: one implied, sleeping lcore on main_cpu owns the device. */
+	assert_int_equal(prof.layout, PFDK_LAYOUT_INTHREAD);
+	assert_int_equal(prof.nb_lcores, 1);
+	assert_true(prof.lcores[0].implied);
+	assert_int_equal(prof.lcores[0].engine, PFDK_ENGINE_INTHREAD);
+	assert_int_equal(prof.lcores[0].cpu, prof.main_cpu);
+	assert_int_equal(prof.lcores[0].role, PFDK_ROLE_POLLER);
+	assert_int_equal(prof.lcores[0].nb_queues, 1);
+	assert_int_equal(prof.lcores[0].queues[0].dev, 0);
 	assert_int_equal(prof.lcores[0].engine, PFDK_ENGINE_INTHREAD);
 	assert_non_null(strstr(prof.devices[0].devargs, "sigbus=1"));
 	expect_ok(load("config/examples/two-node.ini", 32));
@@ -480,6 +489,12 @@ static const struct inl inl[] = {
 	{ DEV "[lcore.1]\nrole = poller\ncpu = 1\nengine = sigbus\n"
 	  "queues = sim0:0\n", 4, "inline.ini:5: [lcore.1] engine: ",
 	  "inthread" },
+	/* layout = inthread: no lcores of its own, devices that resolve in the threads */
+	{ "[pfdk]\nlayout = inthread\n[device.uffd0]\ndevargs = uffd0,sigbus=1\n"
+	  "[lcore.1]\nrole = poller\ncpu = 1\nengine = inthread\nqueues = uffd0:0\n", 4,
+	  "inline.ini:5: [lcore.1]: ", "layout inthread declares no lcores" },
+	{ "[pfdk]\nlayout = inthread\n[device.uffd0]\ndevargs = uffd0,sigbus=0\n", 4,
+	  "inline.ini:2: [pfdk] layout: ", "devargs 'uffd0,sigbus=0' need sigbus=1" },
 	/* the drivers' own checks, at load (issue 10) */
 	{ "[device.foo0]\n", 4, "inline.ini:1: [device.foo0] devargs: ",
 	  "'foo0': no fault driver for this name" },
