@@ -21,7 +21,7 @@
 #include "pfdk_counter.h"
 #include "pfdk_fault_driver.h"
 #include "pfdk_idmap.h"
-#include "pfdk_rand.h"
+#include "pfdk_prigen.h"
 #include "pfdk_sim.h"
 
 /* PFDK_FAULT_LOG() here logs as "pfdk.fault.sim". */
@@ -68,14 +68,17 @@ struct sim_queue {
 	struct pfdk_idmap slots;   /* free group slots, lowest first */
 	uint32_t nb_slots;
 	uint32_t cur;              /* slot being emitted, or SIM_NO_GROUP */
-	uint32_t next_nrec;        /* size of the next group, drawn ahead */
+	/*
+	 * The next group, drawn ahead (recv hands out whole groups, so it
+	 * needs the next one's size before it begins it), from the generator
+	 * the iommufd emulator uses too.
+	 */
+	struct pfdk_prigen_group next;
+	struct pfdk_prigen gen;
 	uint32_t seq;
-	uint64_t rng;
 	uint64_t left;             /* records still to emit (UINT64_MAX: no end) */
 	uint64_t next_tsc;         /* rate mode: when the next record is due */
 	uint64_t tsc_step;         /* rate mode: cycles between records */
-	uint32_t max_nrec;
-	uint32_t pasids;
 	int fd;                    /* readiness for blocking engines */
 	uint16_t dev_id;
 	uint16_t queue_id;
@@ -87,11 +90,6 @@ struct sim_dev {
 	struct sim_conf conf;
 };
 
-static inline uint64_t
-sim_rand(struct sim_queue *q)
-{
-	return pfdk_rand64(&q->rng);
-}
 
 /*
  * Cookies are the lowest free slot + 1, as the kernel's xa_alloc() gives
@@ -113,7 +111,6 @@ static inline int
 sim_group_begin(struct sim_queue *q, uint64_t left)
 {
 	struct sim_group *g;
-	uint64_t r = sim_rand(q);
 	uint32_t slot, nrec;
 
 	if (unlikely(q->slots.nb_free == 0)) {
@@ -124,17 +121,15 @@ sim_group_begin(struct sim_queue *q, uint64_t left)
 	g = &q->groups[slot];
 	if (++q->seq == 0)
 		q->seq = 1;
-	nrec = q->next_nrec;
-	q->next_nrec = 1 + (uint32_t)(r % q->max_nrec);
+	nrec = q->next.nrec;
 	if (nrec > left)
 		nrec = (uint32_t)left;
 	pfdk_fault_group_begin(&g->grp, q->seq);
 	g->size = (uint8_t)nrec;
-	g->pasid = 1 + (uint32_t)((r >> 8) % q->pasids);
-	g->addr = ((r >> 28) % (SIM_VA_PAGES - SIM_MAX_GROUP_RECORDS)) * SIM_PAGE;
-	/* Never a request without access: read, plus write and exec at random. */
-	g->perm = PFDK_FAULT_PERM_READ | ((r >> 60) & (PFDK_FAULT_PERM_WRITE |
-						      PFDK_FAULT_PERM_EXEC));
+	g->pasid = q->next.pasid;
+	g->addr = q->next.page * SIM_PAGE;
+	g->perm = (uint8_t)q->next.perm; /* PFDK_FAULT_PERM_* are the generator's values */
+	pfdk_prigen_next(&q->gen, &q->next);
 	q->cur = slot;
 	pfdk_counter_add(&q->xs.groups_begun, 1);
 	pfdk_counter_add(&q->st.outstanding, 1);
@@ -182,7 +177,7 @@ sim_recv(void *queue, struct pfdk_fault **faults, uint16_t nb)
 		uint32_t rec;
 
 		if (q->cur == SIM_NO_GROUP) {
-			uint64_t need = RTE_MIN((uint64_t)q->next_nrec, q->left - i);
+			uint64_t need = RTE_MIN((uint64_t)q->next.nrec, q->left - i);
 
 			/*
 			 * Whole groups only, as iommufd's read() hands them
@@ -315,8 +310,11 @@ sim_queue_rewind(struct sim_queue *q, const struct sim_conf *c)
 	pfdk_idmap_reset(&q->slots);
 	q->cur = SIM_NO_GROUP;
 	q->left = c->total ? c->total : UINT64_MAX;
-	q->rng = c->seed + q->queue_id + 1;
-	q->next_nrec = 1 + (uint32_t)(sim_rand(q) % q->max_nrec);
+	q->gen = (struct pfdk_prigen){
+		.rng = c->seed + q->queue_id + 1, .max_records = (uint32_t)c->groups,
+		.pasids = (uint32_t)c->pasids, .pages = SIM_VA_PAGES, .priv = false,
+	};
+	pfdk_prigen_next(&q->gen, &q->next);
 }
 
 static int
@@ -350,8 +348,6 @@ sim_queue_setup(struct pfdk_fault_dev *dev, uint16_t qid,
 	q->pool = qc->pool;
 	q->dev_id = dev->dev_id;
 	q->queue_id = qid;
-	q->max_nrec = (uint32_t)c->groups;
-	q->pasids = (uint32_t)c->pasids;
 	if (c->rate != 0) {
 		q->tsc_step = rte_get_tsc_hz() / c->rate;
 		if (q->tsc_step == 0)
