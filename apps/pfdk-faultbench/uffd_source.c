@@ -780,31 +780,17 @@ handler_free(struct handler *h, const struct fb_uffd_opts *u)
 	}
 }
 
-int
-fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
-		 struct row *r)
+/*
+ * Map the M regions of @p per pages each, with their stores and first-touch
+ * words. Returns 0, -1 on error, or 1 when 2 MiB pages are missing: the row
+ * is skipped, not failed (@p r says why).
+ */
+static int
+regions_map(struct region *reg, const struct fb_uffd_opts *u, size_t per, struct row *r)
 {
-	unsigned int M = u->uffds, T = u->threads, d, k;
-	size_t per = (size_t)((u->pages + M - 1) / M), len = per * u->page_size;
-	bool native = strcmp(r->mode, "native") == 0;
-	struct region *reg = calloc(M, sizeof(*reg));
-	struct toucher *t = calloc(T, sizeof(*t));
-	struct handler h = { 0 };
-	struct pfdk_hist *all = calloc(1, sizeof(*all));
-	struct pfdk_hist_summary s;
-	pthread_barrier_t go;
-	pthread_attr_t attr;
-	cpu_set_t cpus;
-	uint64_t t0 = UINT64_MAX, t1 = 0, hz = rte_get_tsc_hz(), bad;
-	double pcpu0, pcpu1, fcpu = 0;
-	int ret = -1;
+	unsigned int M = u->uffds, d;
+	size_t len = per * u->page_size;
 
-	r->threads = T;
-	r->uffds = M;
-	r->page_size = (uint32_t)u->page_size;
-	r->lost = r->duplicated = r->backpressure = r->retried = 0;
-	if (reg == NULL || t == NULL || all == NULL)
-		goto out;
 	for (d = 0; d < M; d++) {
 		reg[d].npages = per;
 		reg[d].base = map_pages(len, u->page_size);
@@ -815,32 +801,49 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 					 "'echo N > /proc/sys/vm/nr_hugepages'",
 					 (size_t)M * len >> 20, strerror(errno));
 				r->skipped = true;
-				ret = 1;
-			} else {
-				fprintf(stderr, "%s: mmap %zu bytes: %s\n", r->mode, len,
-					strerror(errno));
+				return 1;
 			}
-			goto out;
+			fprintf(stderr, "%s: mmap %zu bytes: %s\n", r->mode, len,
+				strerror(errno));
+			return -1;
 		}
 		reg[d].store = pfdk_store_pattern_create(0x5eed0000ull + d);
 		reg[d].seen = calloc(per, sizeof(uint64_t));
 		if (reg[d].store == NULL || reg[d].seen == NULL)
-			goto out;
+			return -1;
 	}
-	if (plan(t, u, reg, per) < 0)
-		goto out;
-	if (handler_setup(&h, prof, u, reg, r) < 0)
-		goto out;
+	return 0;
+}
 
-	/*
-	 * Process CPU around the touching phase: every thread of the process
-	 * (PFDK lcores, a baseline's handler, an io_uring SQ thread) adds to
-	 * it, so less the faulters' own loops it is what handling cost.
-	 */
-	pcpu0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
-	pthread_barrier_init(&go, NULL, T);
-	for (k = 0; k < T; k++) {
-		/* Thread k on the k-th faulter CPU, round robin. */
+/* Unmap the regions (each @p len bytes) however far regions_map() got. */
+static void
+regions_free(struct region *reg, unsigned int M, size_t len)
+{
+	unsigned int d;
+
+	for (d = 0; d < M; d++) {
+		if (reg[d].base != NULL)
+			munmap(reg[d].base, len);
+		pfdk_store_free(reg[d].store);
+		free(reg[d].seen);
+	}
+}
+
+/*
+ * Start the T faulting threads, thread k on the k-th faulter CPU (round
+ * robin), all held at @p go until the last one is up. Rows resolving in the
+ * faulting thread (in-thread pollers, the sigbus baseline) need per-thread
+ * state: the thread sets it up before the barrier and drops it at the end.
+ */
+static void
+touchers_start(struct toucher *t, const struct fb_uffd_opts *u, struct region *reg,
+	       bool native, const struct handler *h, pthread_barrier_t *go, const char *mode)
+{
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	unsigned int k;
+
+	for (k = 0; k < u->threads; k++) {
 		CPU_ZERO(&cpus);
 		CPU_SET(u->faulter_cpu[k % u->nb_faulter_cpus], &cpus);
 		pthread_attr_init(&attr);
@@ -849,41 +852,79 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 		t[k].reg = reg;
 		t[k].page = u->page_size;
 		t[k].native = native;
-		t[k].go = &go;
-		if (h.inthread) {
+		t[k].go = go;
+		if (h->inthread) {
 			t[k].init = pfdk_uffd_inthread_thread_init;
 			t[k].fini = pfdk_uffd_inthread_thread_fini;
-		} else if (h.is_bl && h.bl.kind == BL_SIGBUS) {
+		} else if (h->is_bl && h->bl.kind == BL_SIGBUS) {
 			t[k].init = bl_sigbus_thread_init;
 			t[k].fini = bl_sigbus_thread_fini;
 		}
 		t[k].hist = calloc(1, sizeof(struct pfdk_hist));
-		if (t[k].hist == NULL || pthread_create(&t[k].th, &attr, toucher_main, &t[k]) != 0) {
+		if (t[k].hist == NULL ||
+		    pthread_create(&t[k].th, &attr, toucher_main, &t[k]) != 0) {
 			/* Threads already started wait at the barrier forever. */
-			fprintf(stderr, "%s: faulting thread %u: cannot start\n", r->mode, k);
+			fprintf(stderr, "%s: faulting thread %u: cannot start\n", mode, k);
 			fflush(NULL);
 			_exit(1);
 		}
 		pthread_attr_destroy(&attr);
 	}
-	wait_touchers(t, T, r->mode);
-	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
-	pthread_barrier_destroy(&go);
-	handler_stop(&h, u, r);
-	if (fb_stop_signal != 0) {
-		/* Pages left untouched are not lost: the run is discarded. */
-		ret = 2;
-		goto out;
-	}
+}
 
+/* Free each faulting thread's page lists and histogram. */
+static void
+touchers_free(struct toucher *t, unsigned int T)
+{
+	unsigned int k;
+
+	for (k = 0; k < T; k++) {
+		free(t[k].list);
+		free(t[k].list_reg);
+		free(t[k].hist);
+	}
+}
+
+/*
+ * Over the threads that had pages: the touching phase's span (first start
+ * @p t0 to last end @p t1), every first touch's latency into @p all, and
+ * the faulters' own CPU seconds (returned).
+ */
+static double
+touchers_merge(const struct toucher *t, unsigned int T, struct pfdk_hist *all,
+	       uint64_t *t0, uint64_t *t1)
+{
+	double fcpu = 0;
+	unsigned int k;
+
+	*t0 = UINT64_MAX;
+	*t1 = 0;
 	for (k = 0; k < T; k++) {
 		if (t[k].n == 0)
 			continue;
-		t0 = RTE_MIN(t0, t[k].t_start);
-		t1 = RTE_MAX(t1, t[k].t_end);
+		*t0 = RTE_MIN(*t0, t[k].t_start);
+		*t1 = RTE_MAX(*t1, t[k].t_end);
 		fcpu += t[k].cpu_s;
 		pfdk_hist_merge(all, t[k].hist);
 	}
+	return fcpu;
+}
+
+/*
+ * The row's result from a finished run: pages that fail verification count
+ * as lost, then rate, latency percentiles and CPU split. @p pcpu is the
+ * process CPU seconds over the touching phase; @p all the merged histogram,
+ * also added to the row's own when it keeps one.
+ */
+static void
+row_result(struct row *r, const struct toucher *t, struct region *reg,
+	   const struct fb_uffd_opts *u, bool native, double pcpu, struct pfdk_hist *all)
+{
+	uint64_t t0, t1, hz = rte_get_tsc_hz(), bad;
+	struct pfdk_hist_summary s;
+	double fcpu;
+
+	fcpu = touchers_merge(t, u->threads, all, &t0, &t1);
 	bad = verify(reg, u, u->page_size, native);
 	if (bad) {
 		fprintf(stderr, "%s: %" PRIu64 " page(s) failed verification\n", r->mode, bad);
@@ -901,25 +942,66 @@ fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
 	r->wall_s = t1 > t0 ? (double)(t1 - t0) / (double)hz : 0;
 	r->cpu_faulters_s = fcpu;
 	/* Clock granularity can put the faulters a hair above the process. */
-	r->cpu_handler_s = RTE_MAX(pcpu1 - pcpu0 - fcpu, 0.0);
+	r->cpu_handler_s = RTE_MAX(pcpu - fcpu, 0.0);
 	if (r->hist != NULL)
 		pfdk_hist_merge(r->hist, all);
+}
+
+int
+fb_uffd_run_once(const struct pfdk_profile *prof, const struct fb_uffd_opts *u,
+		 struct row *r)
+{
+	unsigned int M = u->uffds, T = u->threads;
+	size_t per = (size_t)((u->pages + M - 1) / M), len = per * u->page_size;
+	bool native = strcmp(r->mode, "native") == 0;
+	struct region *reg = calloc(M, sizeof(*reg));
+	struct toucher *t = calloc(T, sizeof(*t));
+	struct handler h = { 0 };
+	struct pfdk_hist *all = calloc(1, sizeof(*all));
+	pthread_barrier_t go;
+	double pcpu0, pcpu1;
+	int ret = -1;
+
+	r->threads = T;
+	r->uffds = M;
+	r->page_size = (uint32_t)u->page_size;
+	r->lost = r->duplicated = r->backpressure = r->retried = 0;
+	if (reg == NULL || t == NULL || all == NULL)
+		goto out;
+	ret = regions_map(reg, u, per, r);
+	if (ret != 0)
+		goto out; /* -1, or 1: skipped */
+	ret = -1;
+	if (plan(t, u, reg, per) < 0)
+		goto out;
+	if (handler_setup(&h, prof, u, reg, r) < 0)
+		goto out;
+
+	/*
+	 * Process CPU around the touching phase: every thread of the process
+	 * (PFDK lcores, a baseline's handler, an io_uring SQ thread) adds to
+	 * it, so less the faulters' own loops it is what handling cost.
+	 */
+	pcpu0 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	pthread_barrier_init(&go, NULL, T);
+	touchers_start(t, u, reg, native, &h, &go, r->mode);
+	wait_touchers(t, T, r->mode);
+	pcpu1 = fb_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	pthread_barrier_destroy(&go);
+	handler_stop(&h, u, r);
+	if (fb_stop_signal != 0) {
+		/* Pages left untouched are not lost: the run is discarded. */
+		ret = 2;
+		goto out;
+	}
+	row_result(r, t, reg, u, native, pcpu1 - pcpu0, all);
 	ret = 0;
 out:
 	handler_free(&h, u);
 	if (t != NULL)
-		for (k = 0; k < T; k++) {
-			free(t[k].list);
-			free(t[k].list_reg);
-			free(t[k].hist);
-		}
+		touchers_free(t, T);
 	if (reg != NULL)
-		for (d = 0; d < M; d++) {
-			if (reg[d].base != NULL)
-				munmap(reg[d].base, len);
-			pfdk_store_free(reg[d].store);
-			free(reg[d].seen);
-		}
+		regions_free(reg, M, len);
 	free(reg);
 	free(t);
 	free(all);
