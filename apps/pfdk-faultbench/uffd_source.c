@@ -272,6 +272,49 @@ row_profile_as_is(const struct pfdk_profile *base, uint16_t burst,
 	return 0;
 }
 
+/* A mode naming only a layout or only an engine: the rest from @p base. */
+static void
+row_defaults(const struct pfdk_profile *base, int *layout, int *engine)
+{
+	unsigned int i;
+
+	if (*layout < 0)
+		*layout = (int)base->layout;
+	if (*engine >= 0)
+		return;
+	*engine = PFDK_ENGINE_BUSY;
+	for (i = 0; i < base->nb_lcores; i++)
+		if (base->lcores[i].role == PFDK_ROLE_POLLER) {
+			*engine = (int)base->lcores[i].engine;
+			break;
+		}
+	if (*layout == PFDK_LAYOUT_COLOCATED)
+		*engine = PFDK_ENGINE_EPOLL;
+}
+
+/*
+ * Node 0 always (the pipeline's pools start there), and the lcores' nodes,
+ * each one set as @p nd (the base profile's first node).
+ */
+static void
+row_nodes(struct pfdk_profile *out, const struct pfdk_profile_node *nd,
+	  const struct fb_uffd_opts *u)
+{
+	int nodes[3], nb = 0;
+	unsigned int i;
+
+	nodes[nb++] = 0;
+	if (u->fault_node > 0)
+		nodes[nb++] = u->fault_node;
+	if (u->other_node > 0 && u->other_node != u->fault_node)
+		nodes[nb++] = u->other_node;
+	for (i = 0; i < (unsigned int)nb; i++) {
+		out->nodes[i] = *nd;
+		out->nodes[i].node = nodes[i];
+	}
+	out->nb_nodes = (uint16_t)nb;
+}
+
 int
 fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 		    uint16_t burst, const struct fb_uffd_opts *u,
@@ -281,8 +324,8 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 	const struct pfdk_profile_node *nd = &base->nodes[0];
 	struct pfdk_profile_check chk = { .ncpus = u->check_ncpus, .nnodes = u->check_nnodes };
 	struct pfdk_profile_lcore *lc;
-	unsigned int d, i, poller_id, poller_cpu;
-	int sq = -1, nodes[3], nb = 0;
+	unsigned int d, poller_id, poller_cpu;
+	int sq = -1;
 
 	if (layout < 0 && engine < 0)
 		return row_profile_as_is(base, burst, u, fault_around, out, err, errlen);
@@ -291,19 +334,7 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 			 u->uffds, PFDK_PROFILE_MAX_QUEUES);
 		return -1;
 	}
-	/* A mode naming only a layout or only an engine: the rest from @p base. */
-	if (layout < 0)
-		layout = (int)base->layout;
-	if (engine < 0) {
-		engine = PFDK_ENGINE_BUSY;
-		for (i = 0; i < base->nb_lcores; i++)
-			if (base->lcores[i].role == PFDK_ROLE_POLLER) {
-				engine = (int)base->lcores[i].engine;
-				break;
-			}
-		if (layout == PFDK_LAYOUT_COLOCATED)
-			engine = PFDK_ENGINE_EPOLL;
-	}
+	row_defaults(base, &layout, &engine);
 	/*
 	 * Placed from the topology (main.c): other_cpu is the best CPU for a
 	 * handler of the faulters, on their node, off their cores. rtc: the
@@ -330,17 +361,7 @@ fb_uffd_row_profile(const struct pfdk_profile *base, int layout, int engine,
 	out->layout = (enum pfdk_layout)layout;
 	out->burst = burst;
 	out->main_cpu = u->fault_cpu;
-	/* Node 0 always (the pipeline's pools start there), and the lcores' nodes. */
-	nodes[nb++] = 0;
-	if (u->fault_node > 0)
-		nodes[nb++] = u->fault_node;
-	if (u->other_node > 0 && u->other_node != u->fault_node)
-		nodes[nb++] = u->other_node;
-	for (i = 0; i < (unsigned int)nb; i++) {
-		out->nodes[i] = *nd;
-		out->nodes[i].node = nodes[i];
-	}
-	out->nb_nodes = (uint16_t)nb;
+	row_nodes(out, nd, u);
 	/* every uffd's queue owned by the one poller, written uffd[0-M]:0 */
 	for (d = 0; d < u->uffds; d++)
 		uffd_device(out, d, "");
