@@ -659,49 +659,58 @@ struct handler {
 	bool around;                /* devices with fault_around=: EEXIST is expected */
 };
 
+/* A PFDK row: the pipeline over @p prof, each uffd device owning its region, started. */
 static int
-handler_setup(struct handler *h, const struct pfdk_profile *prof,
-	      const struct fb_uffd_opts *u, struct region *reg, struct row *r)
+handler_setup_pipeline(struct handler *h, const struct pfdk_profile *prof,
+		       const struct fb_uffd_opts *u, struct region *reg, const char *mode)
+{
+	struct pfdk_pipeline_conf pc = {
+		.profile = prof,
+		.resolve = pfdk_uffd_resolve_burst,
+	};
+	unsigned int d;
+	int ret;
+
+	for (d = 0; d < prof->nb_lcores; d++)
+		h->inthread |= prof->lcores[d].role == PFDK_ROLE_POLLER &&
+			prof->lcores[d].engine == PFDK_ENGINE_INTHREAD;
+	for (d = 0; d < prof->nb_devices; d++)
+		h->around |= strstr(prof->devices[d].devargs, "fault_around=") != NULL;
+	pfdk_uffd_inthread_stats_reset();
+	h->pipe = pfdk_pipeline_create(&pc);
+	if (h->pipe == NULL) {
+		fprintf(stderr, "%s: pipeline: %s\n", mode, rte_strerror(rte_errno));
+		return -1;
+	}
+	for (d = 0; d < u->uffds; d++) {
+		ret = pfdk_uffd_region_register(
+			(uint16_t)pfdk_pipeline_dev_id(h->pipe, (uint16_t)d),
+			reg[d].base, reg[d].npages * u->page_size,
+			PFDK_UFFD_MODE_MISSING, reg[d].store, u->page_size);
+		if (ret < 0) {
+			fprintf(stderr, "%s: region %u: %s\n", mode, d, strerror(-ret));
+			return -1;
+		}
+	}
+	ret = pfdk_pipeline_start(h->pipe);
+	if (ret < 0) {
+		fprintf(stderr, "%s: start: %s\n", mode, strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A baseline row (@p mode names which): one userfaultfd per region,
+ * registered, and the hand-written handler started on its CPU.
+ */
+static int
+handler_setup_baseline(struct handler *h, const struct fb_uffd_opts *u, struct region *reg,
+		       const char *mode)
 {
 	unsigned int d;
 	int ret;
 
-	if (prof != NULL) {
-		struct pfdk_pipeline_conf pc = {
-			.profile = prof,
-			.resolve = pfdk_uffd_resolve_burst,
-		};
-
-		for (d = 0; d < prof->nb_lcores; d++)
-			h->inthread |= prof->lcores[d].role == PFDK_ROLE_POLLER &&
-				prof->lcores[d].engine == PFDK_ENGINE_INTHREAD;
-		for (d = 0; d < prof->nb_devices; d++)
-			h->around |= strstr(prof->devices[d].devargs, "fault_around=") != NULL;
-		pfdk_uffd_inthread_stats_reset();
-		h->pipe = pfdk_pipeline_create(&pc);
-		if (h->pipe == NULL) {
-			fprintf(stderr, "%s: pipeline: %s\n", r->mode, rte_strerror(rte_errno));
-			return -1;
-		}
-		for (d = 0; d < u->uffds; d++) {
-			ret = pfdk_uffd_region_register(
-				(uint16_t)pfdk_pipeline_dev_id(h->pipe, (uint16_t)d),
-				reg[d].base, reg[d].npages * u->page_size,
-				PFDK_UFFD_MODE_MISSING, reg[d].store, u->page_size);
-			if (ret < 0) {
-				fprintf(stderr, "%s: region %u: %s\n", r->mode, d, strerror(-ret));
-				return -1;
-			}
-		}
-		ret = pfdk_pipeline_start(h->pipe);
-		if (ret < 0) {
-			fprintf(stderr, "%s: start: %s\n", r->mode, strerror(-ret));
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(r->mode, "native") == 0)
-		return 0;
 	h->is_bl = true;
 	h->blr = calloc(u->uffds, sizeof(*h->blr));
 	if (h->blr == NULL)
@@ -712,32 +721,44 @@ handler_setup(struct handler *h, const struct pfdk_profile *prof,
 		h->blr[d] = (struct bl_region){
 			.base = reg[d].base, .len = reg[d].npages * u->page_size,
 			.store = reg[d].store,
-			.uffd = bl_uffd_open(strcmp(r->mode, "sigbus") == 0 ?
+			.uffd = bl_uffd_open(strcmp(mode, "sigbus") == 0 ?
 					     UFFD_FEATURE_SIGBUS : 0),
 		};
 		if (h->blr[d].uffd < 0) {
-			fprintf(stderr, "%s: userfaultfd: %s\n", r->mode,
+			fprintf(stderr, "%s: userfaultfd: %s\n", mode,
 				strerror(-h->blr[d].uffd));
 			return -1;
 		}
 		ret = bl_uffd_register(h->blr[d].uffd, h->blr[d].base, h->blr[d].len);
 		if (ret < 0) {
-			fprintf(stderr, "%s: UFFDIO_REGISTER: %s\n", r->mode, strerror(-ret));
+			fprintf(stderr, "%s: UFFDIO_REGISTER: %s\n", mode, strerror(-ret));
 			return -1;
 		}
 	}
-	h->bl.kind = strcmp(r->mode, "epoll-many") == 0 ? BL_EPOLL :
-		strcmp(r->mode, "sigbus") == 0 ? BL_SIGBUS : BL_CLASSIC;
-	h->bl.cpu = strcmp(r->mode, "classic-colocated") == 0 ? u->fault_cpu : u->other_cpu;
+	h->bl.kind = strcmp(mode, "epoll-many") == 0 ? BL_EPOLL :
+		strcmp(mode, "sigbus") == 0 ? BL_SIGBUS : BL_CLASSIC;
+	h->bl.cpu = strcmp(mode, "classic-colocated") == 0 ? u->fault_cpu : u->other_cpu;
 	h->bl.page = u->page_size;
 	h->bl.nreg = u->uffds;
 	h->bl.reg = h->blr;
 	ret = bl_start(&h->bl);
 	if (ret < 0) {
-		fprintf(stderr, "%s: handler thread: %s\n", r->mode, strerror(-ret));
+		fprintf(stderr, "%s: handler thread: %s\n", mode, strerror(-ret));
 		return -1;
 	}
 	return 0;
+}
+
+/* What resolves the row's faults: a PFDK pipeline, a baseline, or nothing (native). */
+static int
+handler_setup(struct handler *h, const struct pfdk_profile *prof,
+	      const struct fb_uffd_opts *u, struct region *reg, struct row *r)
+{
+	if (prof != NULL)
+		return handler_setup_pipeline(h, prof, u, reg, r->mode);
+	if (strcmp(r->mode, "native") == 0)
+		return 0;
+	return handler_setup_baseline(h, u, reg, r->mode);
 }
 
 /* Stop the handler; lost/duplicated/backpressure from its counters. */
