@@ -719,8 +719,128 @@ workload_parse(char **extra, int nextra, struct workload *w, unsigned int *repea
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* pfdk-tune's own options: the ones before "--". */
+struct tune_opts {
+	char bench[PATH_MAX];    /* the pfdk-faultbench every trial runs */
+	const char *out;         /* where the winner is written */
+	uint64_t faults;         /* the sim workload's fault count */
+	bool faults_set;         /* --faults given (it picks the sim source) */
+	unsigned int repeat;     /* runs per trial */
+	unsigned int max_rounds; /* rounds of trials at most */
+	const char *check[CHECK_MAX_FILES]; /* --check mode: the files */
+	unsigned int ncheck, check_cpus, check_nodes;
+};
+
+/* One run of pfdk-tune: its options, workload, candidates and rounds. */
+struct tune {
+	struct tune_opts o;
+	struct workload w;
+	const char *src; /* the workload's source, "uffd" or "sim" */
+	char fs[32];     /* the --faults value passed to a sim workload */
+	struct topo t;
+	struct pfdk_profile base;         /* config/default.ini, with the source's devices */
+	struct pfdk_profile devs, devs_sb; /* the source's devices, and in SIGBUS mode */
+	struct cand c[MAX_CAND + 1];      /* the candidates, then default.ini */
+	unsigned int ncand;
+	unsigned int round; /* rounds run */
+};
+
+/* Our bench sits beside us in the build tree and when installed. */
+static void
+bench_default(char *bench, size_t len)
+{
+	char *slash;
+
+	if (readlink("/proc/self/exe", bench, len - 32) < 0) {
+		strcpy(bench, "pfdk-faultbench");
+		return;
+	}
+	bench[len - 33] = '\0';
+	slash = strrchr(bench, '/');
+	if (slash != NULL && strstr(bench, "/apps/pfdk-tune"))
+		strcpy(strstr(bench, "/apps/pfdk-tune"), "/apps/pfdk-faultbench/pfdk-faultbench");
+	else if (slash != NULL)
+		strcpy(slash + 1, "pfdk-faultbench");
+}
+
+/* --cpus N or --nodes M (@p opt 'C' or 'N') into @p o; 0, or -1 with the reason printed. */
+static int
+opt_check_host(int opt, const char *arg, struct tune_opts *o)
+{
+	uint64_t v;
+
+	if (parse_dec(arg, 1, opt == 'C' ? CHECK_MAX_CPUS : CHECK_MAX_NODES, &v) < 0) {
+		fprintf(stderr, "pfdk-tune: --%s %s: expected a decimal number in 1..%d\n",
+			opt == 'C' ? "cpus" : "nodes", arg,
+			opt == 'C' ? CHECK_MAX_CPUS : CHECK_MAX_NODES);
+		return -1;
+	}
+	if (opt == 'C')
+		o->check_cpus = (unsigned int)v;
+	else
+		o->check_nodes = (unsigned int)v;
+	return 0;
+}
+
+/*
+ * One option of getopt_long() into @p o. @return -1 to go on, else the exit
+ * status: 0 for --help and --version, 2 for a bad option or value.
+ */
+static int
+opt_one(int opt, const char *prog, struct tune_opts *o)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 'c':
+		if (o->ncheck == CHECK_MAX_FILES) {
+			fprintf(stderr, "pfdk-tune: --check: at most %d files\n", CHECK_MAX_FILES);
+			return 2;
+		}
+		o->check[o->ncheck++] = optarg;
+		return -1;
+	case 'C':
+	case 'N':
+		return opt_check_host(opt, optarg, o) < 0 ? 2 : -1;
+	case 'V': printf("pfdk-tune (PFDK) %s\n", PFDK_VERSION); return 0;
+	case 'R':
+		if (parse_dec(optarg, 1, 10, &v) < 0) {
+			fprintf(stderr, "pfdk-tune: --max-rounds %s: expected a decimal number "
+				"in 1..10\n", optarg);
+			return 2;
+		}
+		o->max_rounds = (unsigned int)v;
+		return -1;
+	case 'b': snprintf(o->bench, sizeof(o->bench), "%s", optarg); return -1;
+	case 'o': o->out = optarg; return -1;
+	case 'f':
+		if (parse_dec(optarg, 1, UINT64_MAX / 2, &v) < 0) {
+			fprintf(stderr, "pfdk-tune: --faults %s: expected a decimal number > 0\n",
+				optarg);
+			return 2;
+		}
+		o->faults = v;
+		o->faults_set = true;
+		return -1;
+	case 'r':
+		if (parse_dec(optarg, 1, 99, &v) < 0) {
+			fprintf(stderr, "pfdk-tune: --repeat %s: expected a decimal number "
+				"in 1..99\n", optarg);
+			return 2;
+		}
+		o->repeat = (unsigned int)v;
+		return -1;
+	case 'h': usage(prog); return 0;
+	default: usage(prog); return 2;
+	}
+}
+
+/*
+ * The options before "--" into @p o, defaults first; optind is left at the
+ * workload's. @return -1 to go on, else the exit status (as opt_one()).
+ */
+static int
+opts_parse(int argc, char **argv, struct tune_opts *o)
 {
 	static const struct option lo[] = {
 		{ "bench", required_argument, NULL, 'b' },
@@ -735,215 +855,211 @@ main(int argc, char **argv)
 		{ "max-rounds", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *check[CHECK_MAX_FILES];
-	static struct pfdk_profile devs, devs_sb;
-	char verdict[512];
-	unsigned int round = 1, max_rounds = 3;
-	double lead_min;
-	bool tie;
-	unsigned int ncheck = 0, check_cpus = 0, check_nodes = 0;
-	static struct cand c[MAX_CAND + 1];
-	static struct pfdk_profile base;
-	char bench[PATH_MAX], err[512], why[128], fs[32], *slash;
-	const char *out = "pfdk-tuned.ini", *src;
-	uint64_t faults = 2000000, v;
-	unsigned int repeat = 3, nc, i, ncand;
-	struct pfdk_profile_check chk = { 0 };
-	/* static: its argv stays reachable on the early-exit paths (LeakSanitizer) */
-	static struct workload w;
-	struct cand *def, *win;
-	bool faults_set = false;
-	struct topo t;
-	int opt, k, ret;
-	FILE *f;
+	int opt, ret;
 
-	/* Our bench sits beside us in the build tree and when installed. */
-	if (readlink("/proc/self/exe", bench, sizeof(bench) - 32) < 0)
-		strcpy(bench, "pfdk-faultbench");
-	else {
-		bench[sizeof(bench) - 33] = '\0';
-		slash = strrchr(bench, '/');
-		if (slash != NULL && strstr(bench, "/apps/pfdk-tune"))
-			strcpy(strstr(bench, "/apps/pfdk-tune"), "/apps/pfdk-faultbench/pfdk-faultbench");
-		else if (slash != NULL)
-			strcpy(slash + 1, "pfdk-faultbench");
-	}
+	bench_default(o->bench, sizeof(o->bench));
+	o->out = "pfdk-tuned.ini";
+	o->faults = 2000000;
+	o->repeat = 3;
+	o->max_rounds = 3;
 	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			if (ncheck == CHECK_MAX_FILES) {
-				fprintf(stderr, "pfdk-tune: --check: at most %d files\n",
-					CHECK_MAX_FILES);
-				return 2;
-			}
-			check[ncheck++] = optarg;
-			break;
-		case 'C':
-		case 'N':
-			if (parse_dec(optarg, 1, opt == 'C' ? CHECK_MAX_CPUS : CHECK_MAX_NODES,
-				      &v) < 0) {
-				fprintf(stderr, "pfdk-tune: --%s %s: expected a decimal number in 1..%d\n",
-					opt == 'C' ? "cpus" : "nodes", optarg,
-					opt == 'C' ? CHECK_MAX_CPUS : CHECK_MAX_NODES);
-				return 2;
-			}
-			if (opt == 'C')
-				check_cpus = (unsigned int)v;
-			else
-				check_nodes = (unsigned int)v;
-			break;
-		case 'V': printf("pfdk-tune (PFDK) %s\n", PFDK_VERSION); return 0;
-		case 'R':
-			if (parse_dec(optarg, 1, 10, &v) < 0) {
-				fprintf(stderr, "pfdk-tune: --max-rounds %s: expected a decimal number "
-					"in 1..10\n", optarg);
-				return 2;
-			}
-			max_rounds = (unsigned int)v;
-			break;
-		case 'b': snprintf(bench, sizeof(bench), "%s", optarg); break;
-		case 'o': out = optarg; break;
-		case 'f':
-			if (parse_dec(optarg, 1, UINT64_MAX / 2, &v) < 0) {
-				fprintf(stderr, "pfdk-tune: --faults %s: expected a decimal number > 0\n",
-					optarg);
-				return 2;
-			}
-			faults = v;
-			faults_set = true;
-			break;
-		case 'r':
-			if (parse_dec(optarg, 1, 99, &v) < 0) {
-				fprintf(stderr, "pfdk-tune: --repeat %s: expected a decimal number in 1..99\n",
-					optarg);
-				return 2;
-			}
-			repeat = (unsigned int)v;
-			break;
-		case 'h': usage(argv[0]); return 0;
-		default: usage(argv[0]); return 2;
-		}
+		ret = opt_one(opt, argv[0], o);
+		if (ret >= 0)
+			return ret;
 	}
-	if ((check_cpus || check_nodes) && ncheck == 0) {
+	if ((o->check_cpus || o->check_nodes) && o->ncheck == 0) {
 		fprintf(stderr, "pfdk-tune: --cpus and --nodes go with --check FILE\n");
 		return 2;
 	}
-	if (ncheck > 0) {
-		if (optind < argc) {
-			fprintf(stderr, "pfdk-tune: --check runs nothing: unexpected '%s'\n",
-				argv[optind]);
-			return 2;
-		}
-		return check_files(check, ncheck, check_cpus, check_nodes);
-	}
-	if (workload_parse(argv + optind, argc - optind, &w, &repeat) < 0)
+	if (o->ncheck > 0 && optind < argc) {
+		fprintf(stderr, "pfdk-tune: --check runs nothing: unexpected '%s'\n", argv[optind]);
 		return 2;
-	/* Which source: see the top of this file. */
-	src = w.source;
-	if (src == NULL) {
-		if (w.uffd_opt) {
-			src = "uffd";
-		} else if (w.sim_opt || faults_set) {
-			src = "sim";
+	}
+	return -1;
+}
+
+/*
+ * The workload's source (see the top of this file), put on its command line
+ * when it was not there, so the bench cannot choose differently; a sim
+ * workload gets pfdk-tune's --faults. 0, or -1 with the reason printed.
+ */
+static int
+workload_source(struct tune *tu)
+{
+	struct workload *w = &tu->w;
+	char why[128];
+
+	tu->src = w->source;
+	if (tu->src == NULL) {
+		if (w->uffd_opt) {
+			tu->src = "uffd";
+		} else if (w->sim_opt || tu->o.faults_set) {
+			tu->src = "sim";
 		} else if (uffd_usable(why, sizeof(why)) == 0) {
-			src = "uffd";
+			tu->src = "uffd";
 		} else {
-			printf("pfdk-tune: sim workload: userfaultfd is not usable here (%s)\n", why);
-			src = "sim";
+			printf("pfdk-tune: sim workload: userfaultfd is not usable here "
+			       "(%s)\n", why);
+			tu->src = "sim";
 		}
-		/* Explicit, so the bench cannot choose differently. */
-		memmove(w.argv + 2, w.argv, (size_t)w.argc * sizeof(*w.argv));
-		w.argv[0] = (char *)(uintptr_t)"--source";
-		w.argv[1] = (char *)(uintptr_t)src;
-		w.argc += 2;
+		memmove(w->argv + 2, w->argv, (size_t)w->argc * sizeof(*w->argv));
+		w->argv[0] = (char *)(uintptr_t)"--source";
+		w->argv[1] = (char *)(uintptr_t)tu->src;
+		w->argc += 2;
 	}
-	if (strcmp(src, "sim") == 0) {
-		if (w.faults == NULL) {
-			snprintf(fs, sizeof(fs), "%" PRIu64, faults);
-			w.argv[w.argc++] = (char *)(uintptr_t)"--faults";
-			w.argv[w.argc++] = fs;
-		} else if (faults_set) {
+	if (strcmp(tu->src, "sim") == 0) {
+		if (w->faults == NULL) {
+			snprintf(tu->fs, sizeof(tu->fs), "%" PRIu64, tu->o.faults);
+			w->argv[w->argc++] = (char *)(uintptr_t)"--faults";
+			w->argv[w->argc++] = tu->fs;
+		} else if (tu->o.faults_set) {
 			fprintf(stderr, "pfdk-tune: --faults given before and after --\n");
-			return 2;
+			return -1;
 		}
-	} else if (faults_set) {
+	} else if (tu->o.faults_set) {
 		fprintf(stderr, "pfdk-tune: --faults is the sim workload's size; the %s "
-			"workload's is --pages (after --)\n", src);
-		return 2;
+			"workload's is --pages (after --)\n", tu->src);
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The bench runs and --out can be written, checked before the trials: a
+ * path that cannot be written costs no run. 0, or -1 with the reason printed.
+ */
+static int
+paths_check(const char *bench, const char *out)
+{
+	int fd;
+
 	if (access(bench, X_OK) != 0) {
 		fprintf(stderr, "pfdk-tune: %s: %s (give --bench PATH)\n", bench, strerror(errno));
-		return 2;
+		return -1;
 	}
-	/* --out before the trials: a path that cannot be written costs no run. */
-	ret = open(out, O_WRONLY | O_CLOEXEC);
-	if (ret < 0 && errno == ENOENT) {
-		ret = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (ret >= 0)
+	fd = open(out, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0)
 			unlink(out); /* written at the end; none if no layout runs */
 	}
-	if (ret < 0) {
+	if (fd < 0) {
 		fprintf(stderr, "pfdk-tune: --out %s: cannot write it: %s (nothing was run)\n",
 			out, strerror(errno));
-		return 2;
+		return -1;
 	}
-	close(ret);
-	topo_read(&t);
-	printf("pfdk-tune: %d CPUs online, %d NUMA node(s), isolated CPUs: %s, CPU 0 siblings: %s\n",
-	       t.ncpus, t.nnodes, t.isolated[0] ? t.isolated : "none",
-	       t.siblings0[0] ? t.siblings0 : "?");
+	close(fd);
+	return 0;
+}
+
+/* What the trials run on: the machine, and the command line each trial shares. */
+static void
+header_print(const struct tune *tu)
+{
+	const struct topo *t = &tu->t;
+	int k;
+
+	printf("pfdk-tune: %d CPUs online, %d NUMA node(s), isolated CPUs: %s, "
+	       "CPU 0 siblings: %s\n", t->ncpus, t->nnodes, t->isolated[0] ? t->isolated : "none",
+	       t->siblings0[0] ? t->siblings0 : "?");
 	printf("pfdk-tune: each trial: %s --modes pfdk --profile CANDIDATE --repeat %u",
-	       bench, repeat);
-	for (k = 0; k < w.argc; k++)
-		printf(" %s", w.argv[k]);
+	       tu->o.bench, tu->o.repeat);
+	for (k = 0; k < tu->w.argc; k++)
+		printf(" %s", tu->w.argv[k]);
 	printf("\n");
+}
+
+/*
+ * The candidates for this machine and workload, then the shipped default:
+ * measured the same way, it is the bar to clear; its devices are the
+ * source's too, so it is deployable if it wins. 0, or -1 with the reason
+ * printed.
+ */
+static int
+cands_make(struct tune *tu)
+{
+	struct pfdk_profile_check chk = { 0 };
+	bool uffd = strcmp(tu->src, "uffd") == 0;
+	char err[512];
+	struct cand *def;
+	unsigned int nc;
+
 	if (pfdk_profile_load_string("config/default.ini (embedded)", pfdk_default_profile,
-				     strlen(pfdk_default_profile), &base, &chk, err,
+				     strlen(pfdk_default_profile), &tu->base, &chk, err,
 				     sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		return -1;
 	}
-	source_devices(strcmp(src, "uffd") == 0, &w, &base, &devs, &devs_sb);
-	nc = candidates(&t, &base, strcmp(src, "uffd") == 0, &devs, &devs_sb, c);
-	/*
-	 * The shipped default, measured the same way, is the bar to clear;
-	 * its devices are the source's too, so it is deployable if it wins.
-	 */
-	def = &c[nc];
+	source_devices(uffd, &tu->w, &tu->base, &tu->devs, &tu->devs_sb);
+	nc = candidates(&tu->t, &tu->base, uffd, &tu->devs, &tu->devs_sb, tu->c);
+	def = &tu->c[nc];
 	memset(def, 0, sizeof(*def));
 	snprintf(def->name, sizeof(def->name), "default.ini");
-	with_devices(&base, &devs);
-	if (pfdk_profile_format(&base, def->ini, sizeof(def->ini)) < 0)
+	with_devices(&tu->base, &tu->devs);
+	if (pfdk_profile_format(&tu->base, def->ini, sizeof(def->ini)) < 0)
 		snprintf(def->refused, sizeof(def->refused),
 			 "config/default.ini: profile larger than %zu bytes", sizeof(def->ini));
-	ncand = nc + 1;
-	for (i = 0; i < ncand; i++) {
+	tu->ncand = nc + 1;
+	return 0;
+}
+
+/* One trial of candidate @p x with the workload. @return as trial(). */
+static int
+cand_trial(const struct tune *tu, struct cand *x)
+{
+	return trial(tu->o.bench, x->ini, tu->base.burst, tu->o.repeat, tu->w.argv, tu->w.argc,
+		     x);
+}
+
+/*
+ * Round 1: every candidate the validator accepted, once. 0, or -1 when the
+ * bench refused the workload options (every trial would).
+ */
+static int
+round_first(struct tune *tu)
+{
+	struct cand *c = tu->c;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < tu->ncand; i++) {
 		if (c[i].refused[0]) {
 			printf("  %-*s refused: %s\n", NAME_W, c[i].name, c[i].refused);
 			continue;
 		}
 		printf("  %-*s measuring ...\n", NAME_W, c[i].name);
-		ret = trial(bench, c[i].ini, base.burst, repeat, w.argv, w.argc, &c[i]);
+		ret = cand_trial(tu, &c[i]);
 		if (ret == -2) {
-			fprintf(stderr, "pfdk-tune: pfdk-faultbench refused the workload options\n");
-			return 2;
+			fprintf(stderr,
+				"pfdk-tune: pfdk-faultbench refused the workload options\n");
+			return -1;
 		}
 		if (ret < 0)
 			printf("  %-*s %s\n", NAME_W, c[i].name, c[i].failed);
 	}
-	/*
-	 * While the leader's faults/s range over its runs reaches the next
-	 * one's, run the leader and every candidate within its range again:
-	 * their runs add up until one is ahead of all (its slowest run faster
-	 * than their fastest) or --max-rounds is spent, which is a tie.
-	 */
-	for (round = 1; round < max_rounds; round++) {
+	return 0;
+}
+
+/*
+ * While the leader's faults/s range over its runs reaches the next one's,
+ * run the leader and every candidate within its range again: their runs add
+ * up until one is ahead of all (its slowest run faster than their fastest)
+ * or --max-rounds is spent, which is a tie. Sets tu->round.
+ */
+static void
+rounds_more(struct tune *tu)
+{
+	struct cand *c = tu->c;
+	unsigned int i, ncand = tu->ncand;
+	double lead_min;
+
+	for (tu->round = 1; tu->round < tu->o.max_rounds; tu->round++) {
 		qsort(c, ncand, sizeof(c[0]), cmp_cand);
 		if (!c[0].ran || ncand < 2 || !c[1].ran || c[0].fps_min > c[1].fps_max)
 			break;
 		lead_min = c[0].fps_min;
 		printf("round %u: %s is not ahead of the rest beyond run-to-run spread; "
-		       "again:", round + 1, c[0].name);
+		       "again:", tu->round + 1, c[0].name);
 		for (i = 0; i < ncand; i++)
 			if (c[i].ran && c[i].fps_max >= lead_min)
 				printf(" %s", c[i].name);
@@ -951,66 +1067,98 @@ main(int argc, char **argv)
 		for (i = 0; i < ncand; i++) {
 			if (!c[i].ran || c[i].fps_max < lead_min)
 				continue;
-			printf("  %-*s measuring (round %u) ...\n", NAME_W, c[i].name, round + 1);
-			if (trial(bench, c[i].ini, base.burst, repeat, w.argv, w.argc, &c[i]) < 0)
+			printf("  %-*s measuring (round %u) ...\n", NAME_W, c[i].name,
+			       tu->round + 1);
+			if (cand_trial(tu, &c[i]) < 0)
 				printf("  %-*s %s\n", NAME_W, c[i].name, c[i].failed);
 		}
 	}
-	/* Ranked: what ran, fastest first; then what did not, and why. */
-	def = NULL;
-	nc = 0;
-	qsort(c, ncand, sizeof(c[0]), cmp_cand);
+}
+
+/*
+ * The ranking, sorted into tu->c: what ran, fastest first; then what did
+ * not, and why. @p nran: how many ran. @return default.ini's entry if it
+ * ran, else NULL.
+ */
+static const struct cand *
+ranking_print(struct tune *tu, unsigned int *nran)
+{
+	const struct cand *def = NULL;
+	struct cand *c = tu->c;
+	unsigned int i;
+
+	*nran = 0;
+	qsort(c, tu->ncand, sizeof(c[0]), cmp_cand);
 	printf("\n%-4s %-*s %12s %9s %9s %9s %5s %5s %5s %12s %12s\n", "rank", NAME_W, "layout",
 	       "faults/s", "p50_us", "p99_us", "p99.9_us", "lost", "dup", "runs", "min/s", "max/s");
-	for (i = 0; i < ncand; i++) {
+	for (i = 0; i < tu->ncand; i++) {
 		if (!c[i].ran) {
 			printf("%-4s %-*s %s: %s\n", "-", NAME_W, c[i].name,
 			       c[i].refused[0] ? "refused" : "not run",
 			       c[i].refused[0] ? c[i].refused : c[i].failed);
 			continue;
 		}
-		nc++;
-		printf("%-4u %-*s %12.0f %9.2f %9.2f %9.2f %5" PRIu64 " %5" PRIu64 " %5u %12.0f %12.0f\n",
+		(*nran)++;
+		printf("%-4u %-*s %12.0f %9.2f %9.2f %9.2f %5" PRIu64 " %5" PRIu64
+		       " %5u %12.0f %12.0f\n",
 		       i + 1, NAME_W, c[i].name, c[i].faults_per_s, c[i].p50_us, c[i].p99_us,
 		       c[i].p999_us, c[i].lost, c[i].dup, c[i].nruns, c[i].fps_min, c[i].fps_max);
 		if (strcmp(c[i].name, "default.ini") == 0)
 			def = &c[i];
 	}
-	win = &c[0];
-	if (!win->ran) {
-		fprintf(stderr, "pfdk-tune: no layout ran\n");
-		return 1;
-	}
-	tie = ncand > 1 && c[1].ran && win->fps_min <= c[1].fps_max;
-	if (tie)
-		snprintf(verdict, sizeof(verdict), "tie: %s and %s are within run-to-run spread "
+	return def;
+}
+
+/* How the winner (ranked first, and it ran) compares with the runner-up, in @p verdict. */
+static void
+verdict_make(const struct tune *tu, char *verdict, size_t len)
+{
+	const struct cand *win = &tu->c[0], *next = &tu->c[1];
+	bool other = tu->ncand > 1 && next->ran;
+
+	if (other && win->fps_min <= next->fps_max)
+		snprintf(verdict, len, "tie: %s and %s are within run-to-run spread "
 			 "after %u round(s) (faults/s %.0f-%.0f and %.0f-%.0f); %s has the "
-			 "higher median", win->name, c[1].name, round, win->fps_min, win->fps_max,
-			 c[1].fps_min, c[1].fps_max, win->name);
-	else if (ncand > 1 && c[1].ran)
-		snprintf(verdict, sizeof(verdict), "separated: %s's slowest run (%.0f faults/s) "
+			 "higher median", win->name, next->name, tu->round, win->fps_min,
+			 win->fps_max, next->fps_min, next->fps_max, win->name);
+	else if (other)
+		snprintf(verdict, len, "separated: %s's slowest run (%.0f faults/s) "
 			 "beats %s's fastest (%.0f) after %u round(s)", win->name, win->fps_min,
-			 c[1].name, c[1].fps_max, round);
+			 next->name, next->fps_max, tu->round);
 	else
-		snprintf(verdict, sizeof(verdict), "only %s ran", win->name);
-	printf("\n%s\n", verdict);
-	f = fopen(out, "w");
+		snprintf(verdict, len, "only %s ran", win->name);
+}
+
+/*
+ * The winner (tu->c[0]) as a profile in --out, its comments carrying how it
+ * was measured, its numbers, @p verdict and @p def's (default.ini's, NULL if
+ * it did not run) numbers; @p nran layouts ran. 0, or -1 with the reason
+ * printed.
+ */
+static int
+winner_write(const struct tune *tu, const struct cand *def, unsigned int nran,
+	     const char *verdict)
+{
+	const struct cand *win = &tu->c[0];
+	FILE *f = fopen(tu->o.out, "w");
+	int k;
+
 	if (f == NULL) {
-		fprintf(stderr, "pfdk-tune: %s: %s\n", out, strerror(errno));
-		return 1;
+		fprintf(stderr, "pfdk-tune: %s: %s\n", tu->o.out, strerror(errno));
+		return -1;
 	}
 	fprintf(f, "; Written by pfdk-tune on a %d-CPU, %d-node machine: the fastest of %u\n"
 		"; layouts measured with pfdk-faultbench (--modes pfdk --repeat %u",
-		t.ncpus, t.nnodes, nc, repeat);
-	for (k = 0; k < w.argc; k++)
-		fprintf(f, " %s", w.argv[k]);
+		tu->t.ncpus, tu->t.nnodes, nran, tu->o.repeat);
+	for (k = 0; k < tu->w.argc; k++)
+		fprintf(f, " %s", tu->w.argv[k]);
 	fprintf(f, ").\n; %s: %.0f faults/s, p50 %.2f us, p99 %.2f us, p99.9 %.2f us\n",
 		win->name, win->faults_per_s, win->p50_us, win->p99_us, win->p999_us);
 	fprintf(f, "; %s\n", verdict);
 	if (def != NULL)
-		fprintf(f, "; config/default.ini on the same workload: %.0f faults/s, p99.9 %.2f us\n",
-			def->faults_per_s, def->p999_us);
-	if (strcmp(src, "uffd") == 0)
+		fprintf(f, "; config/default.ini on the same workload: %.0f faults/s, "
+			"p99.9 %.2f us\n", def->faults_per_s, def->p999_us);
+	if (strcmp(tu->src, "uffd") == 0)
 		fprintf(f, "; The devices are the measured workload's: uffd0..uffdM-1, one per\n"
 			"; userfaultfd the application registers (pfdk_uffd_region_register()).\n");
 	if (win->inthread)
@@ -1019,7 +1167,44 @@ main(int argc, char **argv)
 			"; first: docs/uffd.md, SIGBUS mode.\n");
 	fprintf(f, "\n%s", win->ini);
 	fclose(f);
-	free(w.argv);
-	printf("\nwinner: %s, written to %s\n", win->name, out);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	/* static: it is large, and w.argv stays reachable on early exits (LeakSanitizer) */
+	static struct tune tu;
+	const struct cand *def;
+	char verdict[512];
+	unsigned int nran;
+	int ret;
+
+	ret = opts_parse(argc, argv, &tu.o);
+	if (ret >= 0)
+		return ret;
+	if (tu.o.ncheck > 0)
+		return check_files(tu.o.check, tu.o.ncheck, tu.o.check_cpus, tu.o.check_nodes);
+	if (workload_parse(argv + optind, argc - optind, &tu.w, &tu.o.repeat) < 0 ||
+	    workload_source(&tu) < 0 || paths_check(tu.o.bench, tu.o.out) < 0)
+		return 2;
+	topo_read(&tu.t);
+	header_print(&tu);
+	if (cands_make(&tu) < 0)
+		return 1;
+	if (round_first(&tu) < 0)
+		return 2;
+	rounds_more(&tu);
+	def = ranking_print(&tu, &nran);
+	if (!tu.c[0].ran) {
+		fprintf(stderr, "pfdk-tune: no layout ran\n");
+		return 1;
+	}
+	verdict_make(&tu, verdict, sizeof(verdict));
+	printf("\n%s\n", verdict);
+	if (winner_write(&tu, def, nran, verdict) < 0)
+		return 1;
+	free(tu.w.argv);
+	printf("\nwinner: %s, written to %s\n", tu.c[0].name, tu.o.out);
 	return 0;
 }
