@@ -234,12 +234,14 @@ static void
 bench_default(char *bench, size_t len)
 {
 	char *slash;
+	/* Room kept for the longer name that replaces ours. */
+	ssize_t n = readlink("/proc/self/exe", bench, len - 48);
 
-	if (readlink("/proc/self/exe", bench, len - 32) < 0) {
+	if (n < 0) {
 		strcpy(bench, "pfdk-faultbench");
 		return;
 	}
-	bench[len - 33] = '\0';
+	bench[n] = '\0'; /* readlink() does not end the string */
 	slash = strrchr(bench, '/');
 	if (slash != NULL && strstr(bench, "/apps/pfdk-tune"))
 		strcpy(strstr(bench, "/apps/pfdk-tune"), "/apps/pfdk-faultbench/pfdk-faultbench");
