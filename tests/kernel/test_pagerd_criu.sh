@@ -4,7 +4,8 @@
 # program fills 64 MiB with a pattern, is dumped, restored with
 # `criu restore --lazy-pages` against the daemon, and checks every byte;
 # then restored again from the same images, with the working set the first
-# restore recorded replayed first (every byte checked again).
+# restore recorded replayed first (every byte checked again), and once more
+# with a fork, an mremap, a munmap and an MADV_DONTNEED right after resume.
 # Usage (guest): test_pagerd_criu.sh PFDK_PAGERD; 77 = skip (reason printed).
 set -u
 pagerd=$1
@@ -14,11 +15,13 @@ ip link set lo up 2>/dev/null
 criu check >/tmp/criu-check.log 2>&1 || { echo "SKIP: criu check fails:"; tail -5 /tmp/criu-check.log; exit 77; }
 w=$(mktemp -d /tmp/pagerd-criu.XXXXXX)
 cat >"$w/pat.c" <<'C'
+#define _GNU_SOURCE /* mremap */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #define N (64ul << 20)
@@ -32,6 +35,7 @@ int main(int argc, char **argv)
 	uint64_t x = 12345, sum = 0;
 	struct timespec t0, t1;
 	size_t i, bad = 0;
+	int events, st;
 	FILE *f;
 	(void)argc;
 	signal(SIGUSR1, on);
@@ -41,6 +45,49 @@ int main(int argc, char **argv)
 	f = fopen(argv[1], "w"); fprintf(f, "ready\n"); fclose(f);
 	while (!go)
 		pause();
+	f = fopen(argv[4], "r"); /* what this restore does right after resume */
+	events = f != NULL && fgetc(f) == 'e';
+	if (f != NULL)
+		fclose(f);
+	if (events) {
+		/*
+		 * Right after resume, before the pages came: a fork child
+		 * reads the first 1 MiB on its own uffd (FORK), 1 MiB moves
+		 * (REMAP: faults at the new address must get the old pages),
+		 * 1 MiB goes (UNMAP) and 1 MiB is dropped (REMOVE: reads zero).
+		 */
+		pid_t c = fork();
+		size_t q = (1ul << 20) / 8, b0 = 0;
+		uint64_t *mv;
+		if (c == 0) {
+			for (i = 0; i < q; i++)
+				b0 += m[i] != i * 0x9e3779b97f4a7c15ull;
+			_exit(b0 != 0);
+		}
+		if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			bad++;
+		mv = mremap(m + 4 * q, 1ul << 20, 1ul << 20, MREMAP_MAYMOVE | MREMAP_FIXED,
+			    (uint8_t *)m + N + (16ul << 20));
+		if (mv == MAP_FAILED)
+			bad++;
+		else
+			for (i = 0; i < q; i++)
+				bad += mv[i] != (4 * q + i) * 0x9e3779b97f4a7c15ull;
+		if (munmap(m + 8 * q, 1ul << 20) != 0 || madvise(m + 12 * q, 1ul << 20, MADV_DONTNEED) != 0)
+			bad++;
+		for (i = 12 * q; i < 13 * q; i++)
+			bad += m[i] != 0;
+		f = fopen(argv[3], "w"); fprintf(f, "0 %zu\n", bad); fclose(f);
+		while (!check)
+			pause();
+		for (i = 0; i < N / 8; i++) {
+			if ((i >= 4 * q && i < 5 * q) || (i >= 8 * q && i < 9 * q))
+				continue; /* moved (checked above) or unmapped */
+			bad += m[i] != (i >= 12 * q && i < 13 * q ? 0 : i * 0x9e3779b97f4a7c15ull);
+		}
+		f = fopen(argv[2], "w"); fprintf(f, "%zu\n", bad); fclose(f);
+		return 0;
+	}
 	/* Resumed: the same pages every time, as a restored service would. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < WS; i++) {
@@ -62,14 +109,16 @@ int main(int argc, char **argv)
 C
 cc -O2 -o "$w/pat" "$w/pat.c" || exit 1
 mkdir -p "$w/img"
-setsid "$w/pat" "$w/ready" "$w/result" "$w/touched" </dev/null >"$w/pat.out" 2>&1 &
+echo ws >"$w/mode"
+setsid "$w/pat" "$w/ready" "$w/result" "$w/touched" "$w/mode" </dev/null >"$w/pat.out" 2>&1 &
 pid=$!
 i=0; while [ ! -s "$w/ready" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 criu dump -t "$pid" -D "$w/img" -o dump.log -v4 || { echo "FAIL: criu dump"; tail -20 "$w/img/dump.log"; exit 1; }
 # One lazy restore against the daemon; prints "FAULTS REPLAYED" from its log.
 restore() {
 	rm -f "$w/result" "$w/touched" "$w/img/lazy-pages.socket"
-	"$pagerd" criu -D "$w/img" -- --no-telemetry --no-pci --log-level=lib.eal:warning >"$w/pagerd.log" 2>&1 &
+	# shellcheck disable=SC2086 # $2: extra daemon options, split on purpose
+	"$pagerd" criu -D "$w/img" ${2:-} -- --no-telemetry --no-pci --log-level=lib.eal:warning >"$w/pagerd.log" 2>&1 &
 	dpid=$!
 	i=0; while [ ! -S "$w/img/lazy-pages.socket" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	criu restore -D "$w/img" --lazy-pages -d -o restore.log -v4 || {
@@ -127,4 +176,11 @@ echo "    eager criu restore $eager_us; criu lazy-pages $lazy_us; pfdk-pagerd $f
 case $second in
 *" 0") echo "FAIL: the second restore replayed nothing"; exit 1 ;;
 esac
+# Memory events right after a lazy resume, with the real criu: a fork
+# child, mremap, munmap and MADV_DONTNEED before the pages came; every
+# remaining word checked once the daemon is done. No replay: the pages are
+# still to come when the events happen.
+echo events >"$w/mode"
+events=$(restore "events restore" --no-working-set) || exit 1
+echo "  events restore (fork, mremap, munmap, MADV_DONTNEED right after resume): 0 words wrong; faults copied / replayed: $events"
 echo PASS
