@@ -487,6 +487,45 @@ entry_of(struct task *t, const struct pfdk_store *s)
 }
 
 /*
+ * Fill @p len bytes at @p a in task @p t's memory from @p src (NULL: zero
+ * pages) without waking, then wake the range filled once: a fault raised
+ * on those pages meanwhile wakes now, one WAKE per range. @return the
+ * fill's errno (0: all of it), with *@p done the bytes filled.
+ */
+static int
+fill_wake(struct task *t, uint64_t a, const void *src, uint64_t len, uint64_t *done)
+{
+	int fd = pfdk_uffd_fd(t->q.dev), ret;
+
+	if (src == NULL) {
+		struct uffdio_zeropage z = {
+			.range = { .start = a, .len = len },
+			.mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE,
+		};
+
+		ret = ioctl(fd, UFFDIO_ZEROPAGE, &z);
+		*done = ret == 0 ? len : z.zeropage > 0 ? (uint64_t)z.zeropage : 0;
+	} else {
+		struct uffdio_copy cp = {
+			.dst = a,
+			.src = (uintptr_t)src,
+			.len = len,
+			.mode = UFFDIO_COPY_MODE_DONTWAKE,
+		};
+
+		ret = ioctl(fd, UFFDIO_COPY, &cp);
+		*done = ret == 0 ? len : cp.copy > 0 ? (uint64_t)cp.copy : 0;
+	}
+	ret = ret < 0 ? errno : 0;
+	if (*done > 0) {
+		struct uffdio_range w = { .start = a, .len = *done };
+
+		ioctl(fd, UFFDIO_WAKE, &w);
+	}
+	return ret;
+}
+
+/*
  * Replay: install the next run of the recorded working set, up to
  * PUSH_BYTES of consecutive pages within one LAZY entry with data, with
  * one UFFDIO_COPY (DONTWAKE) and one WAKE for the range. Runs before RSTF
@@ -526,25 +565,10 @@ replay_step(struct task *t)
 	     im->play.pages[j] < end &&
 	     (uint64_t)(j - im->play_next + 1) * PAGERD_CRIU_PAGE <= PUSH_BYTES; j++)
 		;
-	{
-		struct uffdio_copy cp = {
-			.dst = a,
-			.src = (uintptr_t)(im->pages + e->pages_off + (a - e->vaddr)),
-			.len = (uint64_t)(j - im->play_next) * PAGERD_CRIU_PAGE,
-			.mode = UFFDIO_COPY_MODE_DONTWAKE,
-		};
-
-		ret = ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_COPY, &cp);
-		done = ret == 0 ? cp.len : cp.copy > 0 ? (uint64_t)cp.copy : 0;
-		ret = ret < 0 ? errno : 0;
-	}
-	if (done > 0) {
-		struct uffdio_range w = { .start = a, .len = done };
-
-		ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_WAKE, &w);
-		im->replayed += done / PAGERD_CRIU_PAGE;
-		im->play_next += (uint32_t)(done / PAGERD_CRIU_PAGE);
-	}
+	ret = fill_wake(t, a, im->pages + e->pages_off + (a - e->vaddr),
+			(uint64_t)(j - im->play_next) * PAGERD_CRIU_PAGE, &done);
+	im->replayed += done / PAGERD_CRIU_PAGE;
+	im->play_next += (uint32_t)(done / PAGERD_CRIU_PAGE);
 	switch (ret) {
 	case 0:
 		return 1;
@@ -599,7 +623,7 @@ push_step(struct task *t)
 	const struct pagerd_pagemap_entry *e;
 	struct pfdk_uffd_stats st;
 	uint64_t a, len, done;
-	int n, i, ret;
+	int n, i;
 	long err = 0;
 
 	n = pfdk_uffd_regions(t->q.dev, t->rt, t->rtcap);
@@ -628,33 +652,9 @@ push_step(struct task *t)
 	a = RTE_MAX(t->push_addr, r->start);
 	len = RTE_MIN(r->start + r->len - a, (uint64_t)PUSH_BYTES);
 	e = entry_of(t, r->store);
-	if (r->store == t->img->zero || e == NULL) {
-		struct uffdio_zeropage z = {
-			.range = { .start = a, .len = len },
-			.mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE,
-		};
-
-		ret = ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_ZEROPAGE, &z);
-		err = ret < 0 ? errno : 0;
-		done = ret == 0 ? len : z.zeropage > 0 ? (uint64_t)z.zeropage : 0;
-	} else {
-		struct uffdio_copy cp = {
-			.dst = a,
-			.src = (uintptr_t)(t->img->pages + e->pages_off + r->store_off +
-					   (a - r->start)),
-			.len = len,
-			.mode = UFFDIO_COPY_MODE_DONTWAKE,
-		};
-
-		ret = ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_COPY, &cp);
-		err = ret < 0 ? errno : 0;
-		done = ret == 0 ? len : cp.copy > 0 ? (uint64_t)cp.copy : 0;
-	}
+	err = fill_wake(t, a, r->store == t->img->zero || e == NULL ? NULL :
+			t->img->pages + e->pages_off + r->store_off + (a - r->start), len, &done);
 	if (done > 0) {
-		/* A fault raised on these pages meanwhile wakes now, once per range. */
-		struct uffdio_range w = { .start = a, .len = done };
-
-		ioctl(pfdk_uffd_fd(t->q.dev), UFFDIO_WAKE, &w);
 		t->pushed += done / PAGERD_CRIU_PAGE;
 		t->push_addr = a + done;
 		if (done == len)
