@@ -259,8 +259,8 @@ arm_poll(struct pfdk_engine_uring *e, uint16_t i)
  * wait (io_file_get_flags(): REQ_F_SUPPORT_NOWAIT), so the first issue
  * does not poll first, and a file that says "empty" with 0 rather than
  * EAGAIN (the iommufd fault FD) ends the multishot at once with 0 bytes:
- * measured on Linux 6.12 on every row after the first, whose faults were
- * already waiting. Later issues, after each completion, go through the
+ * measured on Linux 6.12 whenever the FD was empty when the read was
+ * posted. Later issues, after each completion, go through the
  * poll and wait. A link broken at a submission boundary would lose that,
  * so both SQEs go in one batch.
  */
@@ -556,11 +556,10 @@ reap_read(struct pfdk_engine_uring *e, uint16_t i, const struct io_uring_cqe *cq
 			/*
 			 * Not transient: this file cannot be read so; the
 			 * driver reads it. 0 again and again after a poll is
-			 * no "empty": an
-			 * iommufd fault queue whose first group is bigger than
-			 * a buffer (mainline says 0, 6.12 -EINVAL; the driver's
-			 * own reads grow), or end of file. Re-posting would
-			 * spin on it.
+			 * no "empty": an iommufd fault queue whose first group
+			 * is bigger than a buffer (mainline says 0, 6.12
+			 * -EINVAL; the driver's own reads grow), or end of
+			 * file. Re-posting would spin on it.
 			 */
 			ENGINE_LOG(WARNING, "queue %u: multishot read: %s: the driver reads it instead",
 				   i, cqe->res == 0 ? "0 bytes, " RTE_STR(ZERO_READS_MAX) " times in a row" :
@@ -665,8 +664,11 @@ uring_consume(struct pfdk_engine_uring *e, uint16_t i, uint32_t n)
 static void
 uring_stop(struct pfdk_engine_uring *e)
 {
+	/* The read, or its poll while it waits there (that ends the read too). */
+	static const uint64_t posted[] = { UD_READ, UD_RPOLL };
 	struct io_uring_sqe *sqe;
 	uint16_t i, n = 0;
+	unsigned int k;
 
 	if (e->stopping)
 		return;
@@ -674,23 +676,16 @@ uring_stop(struct pfdk_engine_uring *e)
 	for (i = 0; i < e->nb_fds; i++) {
 		if (!e->q[i].armed)
 			continue;
-		sqe = sqe_get(e);
-		if (sqe == NULL) {
-			pfdk_counter_add(&e->errors, 1);
-			continue;
+		for (k = 0; k < RTE_DIM(posted); k++) {
+			sqe = sqe_get(e);
+			if (sqe == NULL) {
+				pfdk_counter_add(&e->errors, 1);
+				continue;
+			}
+			io_uring_prep_cancel64(sqe, posted[k] | i, 0);
+			io_uring_sqe_set_data64(sqe, UD_CANCEL | i);
+			n++;
 		}
-		io_uring_prep_cancel64(sqe, UD_READ | i, 0);
-		io_uring_sqe_set_data64(sqe, UD_CANCEL | i);
-		n++;
-		/* Still waiting on its poll: cancelling that ends the read too. */
-		sqe = sqe_get(e);
-		if (sqe == NULL) {
-			pfdk_counter_add(&e->errors, 1);
-			continue;
-		}
-		io_uring_prep_cancel64(sqe, UD_RPOLL | i, 0);
-		io_uring_sqe_set_data64(sqe, UD_CANCEL | i);
-		n++;
 	}
 	if (n != 0)
 		ring_submit(e, false);
