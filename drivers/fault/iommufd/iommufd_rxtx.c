@@ -471,6 +471,22 @@ carry_compact(struct iommufd_queue *q)
 	q->rhead = 0;
 }
 
+/*
+ * Before records join the carry: compact it; an open group that alone
+ * fills it is closed as it stands (no later record of it would fit).
+ * @return false when it closed one.
+ */
+static inline bool
+carry_prepare(struct iommufd_queue *q)
+{
+	carry_compact(q);
+	if (unlikely(q->rtail != q->rready && q->rtail >= IOMMUFD_RBUF_MAX)) {
+		close_open_group(q, q->rtail, "it fills the read buffer");
+		return false;
+	}
+	return true;
+}
+
 /* Each record may open a group: read no more than the table can take. */
 static inline uint32_t
 read_credit(const struct iommufd_queue *q)
@@ -482,16 +498,13 @@ read_credit(const struct iommufd_queue *q)
 static void
 read_more(struct iommufd_queue *q, uint32_t want)
 {
-	uint32_t credit, open = q->rtail - q->rready;
+	uint32_t credit;
 	bool grew = false, confirming = false;
 	ssize_t ret;
 
 	/* Nothing is ready: move an open group, if any, to the front. */
-	carry_compact(q);
-	if (unlikely(open != 0 && q->rtail >= IOMMUFD_RBUF_MAX)) {
-		close_open_group(q, q->rtail, "it fills the read buffer");
+	if (!carry_prepare(q))
 		return;
-	}
 	credit = read_credit(q);
 	if (credit == 0) {
 		pfdk_counter_add(&q->st.full, 1);
@@ -640,8 +653,7 @@ iommufd_parse_records(void *queue, const void *buf, uint32_t len,
 
 	if (unlikely(q->wn != 0) && !q->wring)
 		iommufd_flush(q);
-	if (m != 0) {
-		carry_compact(q);
+	if (m != 0 && carry_prepare(q)) {
 		c = RTE_MIN(m, read_credit(q));
 		if (c != 0 && !rbuf_reserve(q, c))
 			c = q->rcap - q->rtail;
@@ -651,7 +663,7 @@ iommufd_parse_records(void *queue, const void *buf, uint32_t len,
 		} else {
 			pfdk_counter_add(&q->st.full, 1);
 		}
-	} else if (unlikely(len != 0)) {
+	} else if (unlikely(m == 0 && len != 0)) {
 		/* Less than a record: never completed by a later read. */
 		pfdk_counter_add(&q->xs.malformed, 1);
 		if (log_this(q->xs.malformed))
