@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 
 #include "pfdk_fault.h"
@@ -444,6 +445,101 @@ manual_rtc_uring_reads(void **state)
 	close(sv[0]);
 }
 
+/*
+ * A peer that sends a group bigger than the driver's carry (8192 records
+ * without LAST_PAGE, then a one-record group) through the engine's reads:
+ * the open group is closed as it stands when it fills the carry and
+ * answered once, the next group too, and the engine's buffers never stop
+ * draining (before the carry checks were shared, they did).
+ */
+#define BIG_RECS 8192u
+
+static void
+manual_rtc_uring_big_group(void **state)
+{
+	static struct pfdk_profile prof;
+	struct pfdk_profile_check chk = { .ncpus = 64 };
+	uint64_t calls = 0;
+	struct pfdk_iommufd_policy pol = { fill, &calls };
+	struct pfdk_pipeline_conf pc = {
+		.profile = &prof,
+		.resolve = pfdk_iommufd_resolve,
+		.resolve_ctx = &pol,
+		.flags = PFDK_PIPELINE_F_MANUAL,
+	};
+	static struct pfdk_iommu_hwpt_pgfault rec[BIG_RECS + 1];
+	struct pfdk_iommu_hwpt_page_response rsp[8];
+	struct pfdk_iommufd_xstats x;
+	struct pfdk_fault_stats fs;
+	size_t off = 0, total = sizeof(rec);
+	char ini[1024], err[512];
+	unsigned int answered[2] = { 0, 0 };
+	uint64_t loops = 0;
+	struct pfdk_pipeline *p;
+	uint32_t k;
+	int sv[2];
+	uint16_t id;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	snprintf(ini, sizeof(ini),
+		 "[pfdk]\nname = big\nlayout = rtc\nburst = 32\nmain_cpu = 0\n"
+		 "[node.0]\npool_size = 255\npool_cache = 0\nring_size = 16\n"
+		 "[device.iommufd42]\ndevargs = iommufd42,fault_fd=%d,test_peer=1,outstanding=16384,"
+		 "range=0x100000000:0x180000000\nqueues = 1\n"
+		 "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring-nosqpoll\nqueues = iommufd42:0\n",
+		 sv[0]);
+	if (pfdk_profile_load_string("test_iommufd_pipeline", ini, strlen(ini), &prof, &chk,
+				     err, sizeof(err)) < 0)
+		fail_msg("profile: %s\n%s", err, ini);
+	for (k = 0; k <= BIG_RECS; k++) {
+		memset(&rec[k], 0, sizeof(rec[k]));
+		rec[k].perm = PFDK_IOMMU_PGFAULT_PERM_READ;
+		rec[k].addr = 0x100000000ull + ((uint64_t)k << 12);
+		rec[k].cookie = k < BIG_RECS ? 77 : 78;
+		rec[k].flags = k < BIG_RECS ? 0 : PFDK_IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+	}
+	p = pfdk_pipeline_create(&pc);
+	if (p == NULL)
+		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
+	id = (uint16_t)pfdk_pipeline_dev_id(p, 0);
+	assert_int_equal(pfdk_pipeline_start(p), 0);
+	while (answered[0] + answered[1] < 2) {
+		if (off < total) {
+			/* Whole records per write: a stream socket keeps them whole here. */
+			size_t want = RTE_MIN(total - off, (size_t)256 * sizeof(rec[0]));
+
+			n = write(sv[1], (const uint8_t *)rec + off, want);
+			if (n > 0)
+				off += (size_t)n;
+			else
+				assert_true(n < 0 && errno == EAGAIN);
+		}
+		assert_true(pfdk_pipeline_worker_step(p, 0) >= 0);
+		n = read(sv[1], rsp, sizeof(rsp));
+		for (k = 0; n > 0 && k < (uint32_t)n / sizeof(rsp[0]); k++) {
+			assert_true(rsp[k].cookie == 77 || rsp[k].cookie == 78);
+			if (answered[rsp[k].cookie - 77]++ != 0)
+				fail_msg("cookie %u answered twice", rsp[k].cookie);
+			assert_int_equal(rsp[k].code, PFDK_IOMMUFD_PAGE_RESP_SUCCESS);
+		}
+		if (++loops > 20000000)
+			fail_msg("no progress: %zu of %zu bytes sent, answered %u/%u", off, total,
+				 answered[0], answered[1]);
+	}
+	assert_int_equal(pfdk_pipeline_stop(p), 0);
+	assert_int_equal(pfdk_fault_stats_get(id, &fs), 0);
+	assert_int_equal(pfdk_iommufd_xstats_get(id, &x), 0);
+	assert_int_equal(fs.groups, 2);
+	assert_int_equal(fs.aborted, 0);
+	assert_int_equal(fs.received, BIG_RECS + 1);
+	assert_true(x.malformed >= 1); /* the cut-short group is said so */
+	pfdk_pipeline_destroy(p);
+	close(sv[1]);
+	close(sv[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -459,6 +555,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(manual_rtc_uring_nofd),
 		cmocka_unit_test(manual_rtc_uring_refused),
 		cmocka_unit_test(manual_rtc_uring_reads),
+		cmocka_unit_test(manual_rtc_uring_big_group),
 	};
 
 	(void)argc;
