@@ -56,26 +56,47 @@ fill(void *arg, const struct pfdk_fault *f)
 	return __atomic_add_fetch(calls, 1, __ATOMIC_RELAXED) % 5 == 0 ? -EAGAIN : 0;
 }
 
-static void
-run(const struct scenario *sc)
+/*
+ * Load @p ini and create its pipeline, resolving with the default iommufd
+ * policy and fill() (its calls counted in @p calls, which must outlive
+ * the pipeline). One pipeline at a time: the profile and policy are here.
+ */
+static struct pfdk_pipeline *
+pipeline_of(const char *ini, size_t len, uint64_t *calls, uint32_t flags)
 {
 	static struct pfdk_profile prof;
+	static struct pfdk_iommufd_policy pol;
 	struct pfdk_profile_check chk = { .ncpus = 64 };
-	uint64_t calls = 0;
-	struct pfdk_iommufd_policy pol = { fill, &calls };
 	struct pfdk_pipeline_conf pc = {
 		.profile = &prof,
 		.resolve = pfdk_iommufd_resolve,
 		.resolve_ctx = &pol,
-		.flags = sc->threads ? 0 : PFDK_PIPELINE_F_MANUAL,
+		.flags = flags,
 	};
+	struct pfdk_pipeline *p;
+	char err[512];
+
+	pol = (struct pfdk_iommufd_policy){ fill, calls };
+	if (pfdk_profile_load_string("test_iommufd_pipeline", ini, len, &prof, &chk,
+				     err, sizeof(err)) < 0)
+		fail_msg("profile: %s\n%s", err, ini);
+	p = pfdk_pipeline_create(&pc);
+	if (p == NULL)
+		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
+	return p;
+}
+
+static void
+run(const struct scenario *sc)
+{
+	uint64_t calls = 0;
 	struct pfdk_iommufd_emu_check c;
 	struct pfdk_iommufd_xstats x;
 	struct pfdk_fault_stats fs;
 	struct pfdk_lcore_stats ls;
 	struct pfdk_pipeline *p;
 	struct pfdk_iommufd_emu *e;
-	char ini[2048], err[512];
+	char ini[2048];
 	size_t len = 0;
 	unsigned int i, loops = 0;
 	uint16_t id, w;
@@ -92,12 +113,7 @@ run(const struct scenario *sc)
 	for (i = 0; i < sc->resolvers; i++)
 		ADD("[lcore.%u]\nrole = resolver\ncpu = 0\n", 2 + i);
 #undef ADD
-	if (pfdk_profile_load_string("test_iommufd_pipeline", ini, len, &prof, &chk,
-				     err, sizeof(err)) < 0)
-		fail_msg("profile: %s\n%s", err, ini);
-	p = pfdk_pipeline_create(&pc);
-	if (p == NULL)
-		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
+	p = pipeline_of(ini, len, &calls, sc->threads ? 0 : PFDK_PIPELINE_F_MANUAL);
 	id = (uint16_t)pfdk_pipeline_dev_id(p, 0);
 	e = pfdk_iommufd_emu_get(id);
 	assert_non_null(e);
@@ -338,16 +354,7 @@ static const struct pfdk_iommufd_io rdc_io = {
 static void
 manual_rtc_uring_reads(void **state)
 {
-	static struct pfdk_profile prof;
-	struct pfdk_profile_check chk = { .ncpus = 64 };
 	uint64_t calls = 0;
-	struct pfdk_iommufd_policy pol = { fill, &calls };
-	struct pfdk_pipeline_conf pc = {
-		.profile = &prof,
-		.resolve = pfdk_iommufd_resolve,
-		.resolve_ctx = &pol,
-		.flags = PFDK_PIPELINE_F_MANUAL,
-	};
 	static uint8_t answered[PEER_GROUPS + 1];
 	struct pfdk_iommu_hwpt_pgfault rec[5];
 	struct pfdk_iommu_hwpt_page_response rsp[64];
@@ -355,7 +362,7 @@ manual_rtc_uring_reads(void **state)
 	struct pfdk_lcore_stats ls;
 	struct pfdk_pipeline *p;
 	uint32_t sent = 0, done = 0, inflight = 0, k, j;
-	char ini[1024], err[512];
+	char ini[1024];
 	uint64_t loops = 0;
 	void *ctx;
 	int sv[2];
@@ -371,12 +378,7 @@ manual_rtc_uring_reads(void **state)
 		 "range=0x100000000:0x180000000\nqueues = 1\n"
 		 "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring-nosqpoll\nqueues = iommufd41:0\n",
 		 sv[0]);
-	if (pfdk_profile_load_string("test_iommufd_pipeline", ini, strlen(ini), &prof, &chk,
-				     err, sizeof(err)) < 0)
-		fail_msg("profile: %s\n%s", err, ini);
-	p = pfdk_pipeline_create(&pc);
-	if (p == NULL)
-		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
+	p = pipeline_of(ini, strlen(ini), &calls, PFDK_PIPELINE_F_MANUAL);
 	id = (uint16_t)pfdk_pipeline_dev_id(p, 0);
 	assert_int_equal(pfdk_iommufd_io_get(id, &rdc.io, &ctx), 0);
 	rdc.ctx = ctx;
@@ -457,22 +459,13 @@ manual_rtc_uring_reads(void **state)
 static void
 manual_rtc_uring_big_group(void **state)
 {
-	static struct pfdk_profile prof;
-	struct pfdk_profile_check chk = { .ncpus = 64 };
 	uint64_t calls = 0;
-	struct pfdk_iommufd_policy pol = { fill, &calls };
-	struct pfdk_pipeline_conf pc = {
-		.profile = &prof,
-		.resolve = pfdk_iommufd_resolve,
-		.resolve_ctx = &pol,
-		.flags = PFDK_PIPELINE_F_MANUAL,
-	};
 	static struct pfdk_iommu_hwpt_pgfault rec[BIG_RECS + 1];
 	struct pfdk_iommu_hwpt_page_response rsp[8];
 	struct pfdk_iommufd_xstats x;
 	struct pfdk_fault_stats fs;
 	size_t off = 0, total = sizeof(rec);
-	char ini[1024], err[512];
+	char ini[1024];
 	unsigned int answered[2] = { 0, 0 };
 	uint64_t loops = 0;
 	struct pfdk_pipeline *p;
@@ -490,9 +483,6 @@ manual_rtc_uring_big_group(void **state)
 		 "range=0x100000000:0x180000000\nqueues = 1\n"
 		 "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring-nosqpoll\nqueues = iommufd42:0\n",
 		 sv[0]);
-	if (pfdk_profile_load_string("test_iommufd_pipeline", ini, strlen(ini), &prof, &chk,
-				     err, sizeof(err)) < 0)
-		fail_msg("profile: %s\n%s", err, ini);
 	for (k = 0; k <= BIG_RECS; k++) {
 		memset(&rec[k], 0, sizeof(rec[k]));
 		rec[k].perm = PFDK_IOMMU_PGFAULT_PERM_READ;
@@ -500,9 +490,7 @@ manual_rtc_uring_big_group(void **state)
 		rec[k].cookie = k < BIG_RECS ? 77 : 78;
 		rec[k].flags = k < BIG_RECS ? 0 : PFDK_IOMMU_PGFAULT_FLAGS_LAST_PAGE;
 	}
-	p = pfdk_pipeline_create(&pc);
-	if (p == NULL)
-		fail_msg("pipeline_create: %s", rte_strerror(rte_errno));
+	p = pipeline_of(ini, strlen(ini), &calls, PFDK_PIPELINE_F_MANUAL);
 	id = (uint16_t)pfdk_pipeline_dev_id(p, 0);
 	assert_int_equal(pfdk_pipeline_start(p), 0);
 	while (answered[0] + answered[1] < 2) {
