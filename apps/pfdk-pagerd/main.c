@@ -96,7 +96,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--allow-uid UID]... [-- EAL args]\n"
-		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--allow-uid UID]... [-- EAL args]\n"
+		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
 		"\n"
@@ -112,6 +112,8 @@ usage(FILE *f)
 		"  -W, --work-dir DIR    criu: where lazy-pages.socket is made (default: the images dir)\n"
 		"  --no-working-set criu: neither record the pages that fault (pfdk-ws-PID.trace in the\n"
 		"                   images dir) nor install a recorded set first on the next restore\n"
+		"  --push-idle MS   start a client's background push once it went MS ms without a\n"
+		"                   fault (0-600000, default 100; criu: counted from RSTF)\n"
 		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
 		"  -h, --help       this text; --version: the version\n"
 		"\n"
@@ -476,6 +478,7 @@ main(int argc, char **argv)
 		{ "work-dir", required_argument, NULL, 'W' },
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "no-working-set", no_argument, NULL, 'N' },
+		{ "push-idle", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -520,6 +523,10 @@ main(int argc, char **argv)
 			break;
 		case 'N':
 			pagerd_criu_ws = false;
+			break;
+		case 'P':
+			if (pagerd_parse_ms("--push-idle", optarg, 0, 600000, &pagerd_push_idle) < 0)
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);
