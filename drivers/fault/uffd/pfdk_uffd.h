@@ -24,6 +24,12 @@
  *   below), and a REMOVE (MADV_DONTNEED) drops its range from the table,
  *   so it reads as zero afterwards; fork children adopted with
  *   pfdk_uffd_fork_adopt() inherit it.
+ * - "uffd0,fd=N,register=0": the client registers its ranges itself, maybe
+ *   after it handed the uffd over (CRIU's restorer registers its lazy
+ *   areas once they are mapped in place, after it sent the uffd):
+ *   pfdk_uffd_region_register() only adds the region to the table, and
+ *   start registers nothing. Stop still unregisters the regions it knows,
+ *   so no faulter hangs. Fork children inherit it. Needs fd=.
  *
  * The UFFDIO_API handshake asks for the features the kernel offers among
  * THREAD_ID, MISSING_HUGETLBFS/SHMEM, MINOR_HUGETLBFS/SHMEM,

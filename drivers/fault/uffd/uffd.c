@@ -37,6 +37,7 @@ struct uffd_conf {
 	uint64_t sigbus; /* 1: UFFD_FEATURE_SIGBUS, no events (uffd_inthread.c) */
 	uint64_t fault_around; /* pages filled after a faulting one */
 	uint64_t unknown_zero; /* 1: a page in no region gets UFFDIO_ZEROPAGE */
+	uint64_t reg;          /* 0: the client registers its ranges (adopted fd only) */
 };
 
 /* What we use when the kernel offers it; never more (pfdk_uffd.h). */
@@ -851,6 +852,11 @@ uffd_start(struct pfdk_fault_dev *dev)
 
 	if (ud->registered)
 		return 0;
+	if (ud->client_registers) {
+		/* The client's registrations are its own business: never ours to redo. */
+		ud->registered = true;
+		return 0;
+	}
 	/* Stop unregistered every region: take them back. */
 	for (i = 0; i < ud->nb_slots; i++) {
 		if (ud->regions[i].start == 0)
@@ -1065,12 +1071,19 @@ uffd_parse(const struct rte_kvargs *kv, void *conf, char *err, size_t errlen)
 	c->sigbus = 0;
 	c->fault_around = 0;
 	c->unknown_zero = 0;
+	c->reg = 1;
 	ret = pfdk_fault_kv_uint(kv, "fd", &c->fd, 0, INT_MAX, err, errlen);
 	if (ret == 0)
 		ret = pfdk_fault_kv_uint(kv, "sigbus", &c->sigbus, 0, 1, err, errlen);
 	if (ret == 0)
 		ret = pfdk_fault_kv_uint(kv, "unknown_zero", &c->unknown_zero, 0, 1, err,
 					 errlen);
+	if (ret == 0)
+		ret = pfdk_fault_kv_uint(kv, "register", &c->reg, 0, 1, err, errlen);
+	if (ret == 0 && c->reg == 0 && c->fd == FD_NONE) {
+		snprintf(err, errlen, "register=0 needs fd= (only a client's own uffd has its ranges registered by the client)");
+		ret = -EINVAL;
+	}
 	if (ret < 0)
 		return ret;
 	return pfdk_fault_kv_uint(kv, "fault_around", &c->fault_around, 0,
@@ -1108,6 +1121,7 @@ uffd_probe(struct pfdk_fault_dev *dev, const void *conf)
 	ud->registered = true;
 	ud->fault_around = (uint32_t)c->fault_around;
 	ud->unknown_zero = c->unknown_zero != 0;
+	ud->client_registers = c->reg == 0;
 	if (c->fd == FD_NONE) {
 		ud->fd = uffd_open(&user_only);
 		if (ud->fd < 0) {
@@ -1179,6 +1193,7 @@ pfdk_uffd_fork_adopt(uint16_t dev_id, const char *name)
 	child->features = ud->features;
 	child->fault_around = ud->fault_around;
 	child->unknown_zero = ud->unknown_zero; /* the same image view */
+	child->client_registers = ud->client_registers;
 	/* The child inherited the registrations; the kernel has them already. */
 	if (uffd_table_copy(child, ud) < 0) {
 		pfdk_fault_close((uint16_t)id); /* closes fd: wakes the child's faulters */
@@ -1223,7 +1238,7 @@ pfdk_uffd_stats_get(uint16_t dev_id, struct pfdk_uffd_stats *st)
 }
 
 struct pfdk_fault_driver uffd_driver = {
-	.params = "fd=<userfaultfd to adopt> sigbus=<0|1> fault_around=<0-511> unknown_zero=<0|1>",
+	.params = "fd=<userfaultfd to adopt> sigbus=<0|1> fault_around=<0-511> unknown_zero=<0|1> register=<0|1>",
 	.conf_size = sizeof(struct uffd_conf),
 	.parse_devargs = uffd_parse,
 	.probe = uffd_probe,

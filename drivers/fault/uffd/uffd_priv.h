@@ -183,6 +183,7 @@ struct uffd_dev {
 	uint32_t note_event;          /* first unknown event type */
 	int note_nofd_err;            /* errno of a FORK event left unread */
 	bool unknown_zero;            /* devargs unknown_zero=1: see uffd_unknown() */
+	bool client_registers;        /* devargs register=0: no UFFDIO_REGISTER of ours */
 };
 
 #define UFFD_NOTE_TABLE_LOST (1u << 0)

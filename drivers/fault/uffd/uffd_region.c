@@ -395,7 +395,7 @@ pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
 		PFDK_FAULT_LOG(ERR, "uffd: register %p+%zu: overlaps a region", addr, len);
 		return ret;
 	}
-	if (ud->registered) {
+	if (ud->registered && !ud->client_registers) {
 		ret = uffd_register_range(ud, &r);
 		if (ret < 0) {
 			PFDK_FAULT_LOG(ERR, "uffd: UFFDIO_REGISTER %p+%zu mode %#x: %s (MINOR needs shmem or hugetlbfs; WP and hugetlbfs need the kernel's features, enabled: %#" PRIx64 ")",
@@ -409,7 +409,7 @@ pfdk_uffd_region_register(uint16_t dev_id, void *addr, size_t len,
 		region_store(&ud->regions[ret], &r);
 	write_end(ud);
 	if (ret < 0) {
-		if (ud->registered)
+		if (ud->registered && !ud->client_registers)
 			uffd_unregister_range(ud, r.start, r.end);
 		return -ENOMEM;
 	}
