@@ -6,11 +6,12 @@
  * before the restored process asks.
  *
  * File: "PFDKWS1\n", a little-endian u64 count, then count u64 page
- * addresses (image addresses, page aligned). Written sorted and without
- * duplicates (one contiguous run is one fill on replay); read without
- * trusting any of it: a bad magic, a count the file does not hold, an
- * unaligned address are refused, and the list is sorted and deduplicated
- * again. Written to a temporary name and renamed, so a daemon killed
+ * addresses (image addresses, page aligned), in the order the pages were
+ * first needed and without duplicates: replay installs them in that order,
+ * so it stays ahead of a process that touches them the same way again, and
+ * consecutive addresses in the list become one fill. Read without trusting
+ * any of it: a bad magic, a count the file does not hold, an unaligned
+ * address are refused, and duplicates are dropped again (the first stays). Written to a temporary name and renamed, so a daemon killed
  * while writing leaves the old trace or none.
  */
 #include <errno.h>
@@ -26,27 +27,55 @@
 #define WS_MAGIC "PFDKWS1\n"
 #define WS_MAX_PAGES (1u << 26) /* 256 GiB of 4 KiB pages */
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+struct at {
+	uint64_t addr;
+	uint32_t idx;
+};
 
-	return x < y ? -1 : x > y;
+/* By address, then by position: the first of equal addresses sorts first. */
+static int
+cmp_at(const void *a, const void *b)
+{
+	const struct at *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Sort and drop duplicates. */
-static void
+/*
+ * Drop duplicates, keeping each page's first place: sort (address,
+ * position) pairs, mark every later copy, compact. @return 0 or -ENOMEM.
+ */
+static int
 ws_normalize(struct pagerd_ws *ws)
 {
+	struct at *v;
+	uint8_t *drop;
 	uint32_t i, w = 0;
 
-	if (ws->n == 0)
-		return;
-	qsort(ws->pages, ws->n, sizeof(ws->pages[0]), cmp_u64);
+	if (ws->n < 2)
+		return 0;
+	v = malloc((size_t)ws->n * sizeof(*v));
+	drop = calloc(ws->n, 1);
+	if (v == NULL || drop == NULL) {
+		free(v);
+		free(drop);
+		return -ENOMEM;
+	}
 	for (i = 0; i < ws->n; i++)
-		if (w == 0 || ws->pages[i] != ws->pages[w - 1])
+		v[i] = (struct at){ ws->pages[i], i };
+	qsort(v, ws->n, sizeof(*v), cmp_at);
+	for (i = 1; i < ws->n; i++)
+		if (v[i].addr == v[i - 1].addr)
+			drop[v[i].idx] = 1;
+	for (i = 0; i < ws->n; i++)
+		if (!drop[i])
 			ws->pages[w++] = ws->pages[i];
 	ws->n = w;
+	free(v);
+	free(drop);
+	return 0;
 }
 
 int
@@ -111,7 +140,10 @@ pagerd_ws_parse(const uint8_t *buf, size_t len, uint64_t page, struct pagerd_ws 
 		}
 		ws->pages[ws->n++] = a;
 	}
-	ws_normalize(ws);
+	if (ws_normalize(ws) < 0) {
+		pagerd_ws_free(ws);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -161,7 +193,8 @@ pagerd_ws_save(const char *path, struct pagerd_ws *ws)
 	FILE *f;
 	int ok;
 
-	ws_normalize(ws);
+	if (ws_normalize(ws) < 0)
+		return -ENOMEM;
 	count = ws->n;
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	f = fopen(tmp, "wxe");
