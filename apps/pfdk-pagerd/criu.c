@@ -24,6 +24,7 @@
  * pages are all present is closed; ESRCH says its process is gone. The
  * daemon exits 0 once no task is left, as criu lazy-pages does.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -54,6 +55,7 @@
 #define MAX_TASKS 64 /* PFDK_FAULT_MAX_DEVS */
 #define MAX_FDS 4
 #define MAX_PAGEMAP (64u << 20) /* bytes of one pagemap image */
+#define REPLAY_STEPS 32 /* replay fills between two queue passes */
 
 enum { EV_LISTEN, EV_SIGNAL, EV_CONN, EV_QUEUE };
 
@@ -74,7 +76,7 @@ struct img {
 	 * image ends; the last restore's, installed first (replay).
 	 */
 	struct pagerd_ws rec;   /* faulted now: image addresses */
-	struct pagerd_ws play;  /* recorded before: sorted, installed in runs */
+	struct pagerd_ws play;  /* recorded before: installed in its order, in runs */
 	uint32_t play_next;     /* next page of play to install */
 	bool moved;             /* a task remapped memory: runtime != image addresses */
 	uint64_t replayed;      /* pages replay installed */
@@ -95,7 +97,8 @@ static struct {
 	int ep, lsock, sigfd, conn;
 	bool conn_seen, rstf, failed, stop;
 	struct task *tasks[MAX_TASKS];
-	unsigned int ntasks, next_id, rr;
+	struct img *preload[MAX_TASKS]; /* loaded before listening; one reference each */
+	unsigned int ntasks, next_id, rr, npreload;
 	uint8_t in[4];          /* the pid being received */
 	size_t have;
 	bool want_fd;
@@ -162,13 +165,15 @@ ws_path(const struct img *im, char *path, size_t len)
 }
 
 /*
- * The image's last task is gone: save what faulted (with what replay
- * installed, which the next restore needs as much), unless an address no
- * longer named the image's page (a REMAP) or nothing faulted at all.
+ * The image's last task is gone: save what replay installed (in its
+ * order: the next restore needs it as much, as early) and then what
+ * faulted, unless an address no longer named the image's page (a REMAP)
+ * or nothing faulted at all.
  */
 static void
 ws_finish(struct img *im)
 {
+	struct pagerd_ws all = { 0 };
 	char path[4300];
 	uint32_t i;
 	int ret = 0;
@@ -182,16 +187,21 @@ ws_finish(struct img *im)
 		return;
 	}
 	for (i = 0; ret == 0 && i < im->play_next; i++)
-		ret = pagerd_ws_note(&im->rec, im->play.pages[i], PAGERD_CRIU_PAGE);
-	if (ret == 0 && im->rec.n == 0)
+		ret = pagerd_ws_note(&all, im->play.pages[i], PAGERD_CRIU_PAGE);
+	for (i = 0; ret == 0 && i < im->rec.n; i++)
+		ret = pagerd_ws_note(&all, im->rec.pages[i], PAGERD_CRIU_PAGE);
+	if (ret == 0 && all.n == 0) {
+		pagerd_ws_free(&all);
 		return;
+	}
 	if (ret == 0)
-		ret = pagerd_ws_save(path, &im->rec);
+		ret = pagerd_ws_save(path, &all);
 	if (ret < 0)
 		LOG("task %d: working set: %s: %s (the next restore faults them again)",
 		    im->vpid, path, strerror(-ret));
 	else
-		LOG("task %d: working set: %u page(s) recorded to %s", im->vpid, im->rec.n, path);
+		LOG("task %d: working set: %u page(s) recorded to %s", im->vpid, all.n, path);
+	pagerd_ws_free(&all);
 }
 
 static void
@@ -305,19 +315,25 @@ static void
 task_free(struct task *t, const char *why)
 {
 	struct pfdk_uffd_stats st = { 0 };
+	struct pfdk_fault_stats fs = { 0 };
 	unsigned int i;
 
-	if (t->q.up)
+	if (t->q.up) {
 		pfdk_uffd_stats_get(t->q.dev, &st);
+		pfdk_fault_stats_get(t->q.dev, &fs);
+	}
 	if (t->img != NULL && st.ev_remap != 0)
 		t->img->moved = true;
 	if (t->qfd >= 0)
 		epoll_ctl(c.ep, EPOLL_CTL_DEL, t->qfd, NULL);
 	pagerd_q_close(&t->q);
-	LOG("task %d (device %u): %s; %" PRIu64 " faults copied, %" PRIu64 " zero, %" PRIu64
-	    " pages replayed, %" PRIu64 " pages pushed; state freed",
-	    t->img != NULL ? t->img->vpid : 0, t->id, why, st.copies, st.zeropages + st.unknown,
-	    t->replayer ? t->img->replayed : 0, t->push.pushed);
+	/* The faults the kernel raised, whoever filled them: a fill racing a replay or push finds the page present. */
+	LOG("task %d (device %u): %s; %" PRIu64 " faults (%" PRIu64 " copied, %" PRIu64
+	    " zero, %" PRIu64 " present already), %" PRIu64 " pages replayed, %" PRIu64
+	    " pages pushed; state freed",
+	    t->img != NULL ? t->img->vpid : 0, t->id, why, fs.received, st.copies,
+	    st.zeropages + st.unknown, st.exists, t->replayer ? t->img->replayed : 0,
+	    t->push.pushed);
 	img_put(t->img);
 	pagerd_push_free(&t->push);
 	for (i = 0; i < MAX_TASKS; i++)
@@ -372,6 +388,50 @@ task_note(void *arg, const struct pfdk_fault *f)
 		t->img->moved = true; /* no memory for it: record nothing rather than part */
 }
 
+/*
+ * Load every task's images before the socket exists: reading 64 MiB of
+ * pages when a task's uffd arrives took the restorer's CPU and doubled the
+ * time until the process resumed (2 vCPUs). What cannot be loaded now is
+ * tried again, and refused, when its task arrives.
+ */
+static void
+preload_images(void)
+{
+	struct dirent *de;
+	char name[32];
+	DIR *d;
+	int vpid;
+
+	d = opendir(c.dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && c.npreload < MAX_TASKS) {
+		if (sscanf(de->d_name, "pagemap-%d.img", &vpid) != 1 || vpid <= 0)
+			continue;
+		snprintf(name, sizeof(name), "pagemap-%d.img", vpid);
+		if (strcmp(name, de->d_name) != 0)
+			continue; /* pagemap-shmem-*, a leading zero, a suffix */
+		c.preload[c.npreload] = img_load(vpid);
+		if (c.preload[c.npreload] != NULL)
+			c.npreload++;
+	}
+	closedir(d);
+}
+
+/* Task @p vpid's images: preloaded (a new reference), else loaded now. */
+static struct img *
+img_get(int vpid)
+{
+	unsigned int i;
+
+	for (i = 0; i < c.npreload; i++)
+		if (c.preload[i]->vpid == vpid) {
+			c.preload[i]->refs++;
+			return c.preload[i];
+		}
+	return img_load(vpid);
+}
+
 /* A task's uffd arrived: serve its lazy areas from its images. */
 static void
 task_add(int vpid, int fd)
@@ -386,7 +446,7 @@ task_add(int vpid, int fd)
 		c.failed = true;
 		return;
 	}
-	im = img_load(vpid);
+	im = img_get(vpid);
 	t = im != NULL ? task_new() : NULL;
 	if (t == NULL) {
 		if (im != NULL)
@@ -397,7 +457,12 @@ task_add(int vpid, int fd)
 		return;
 	}
 	t->img = im;
-	ret = pagerd_q_adopt(&t->q, fd, t->id, "unknown_zero=1");
+	/*
+	 * register=0: the restorer registers each lazy area itself, once it
+	 * is mapped in place, which is after it sent this uffd (criu 3.17's
+	 * restorer blob): a register of ours would find nothing mapped there.
+	 */
+	ret = pagerd_q_adopt(&t->q, fd, t->id, "unknown_zero=1,register=0");
 	if (!t->q.up) {
 		LOG("task %d: device uffd%u,fd=%d: %s", vpid, t->id, fd, strerror(-ret));
 		close(fd);
@@ -471,7 +536,8 @@ adopt_forks(struct task *parent)
  * too, in passes that answered no fault: the point is to be there before
  * the process asks. Before the task moves memory, its runtime addresses
  * are the image's. @return 1 progress, 0 nothing left, -ESRCH the process
- * is gone, -EAGAIN an event is pending.
+ * is gone, -EAGAIN an event is pending, -EBUSY the area is not registered
+ * yet (before RSTF).
  */
 static int
 replay_step(struct task *t)
@@ -515,18 +581,36 @@ replay_step(struct task *t)
 		return -EAGAIN;
 	case ESRCH:
 		return -ESRCH;
+	case ENOENT:
+	case EINVAL:
+		/*
+		 * Before RSTF: the restorer has not mapped and registered the
+		 * area yet (it sends the uffd first). Try again shortly. After
+		 * RSTF it was unmapped since: skip that page.
+		 */
+		if (!c.rstf)
+			return -EBUSY;
+		im->play_next++;
+		return 1;
 	default:
-		/* EEXIST (faulted first), ENOENT (unmapped), other: skip that page. */
+		/* EEXIST (faulted first), other: skip that page. */
 		im->play_next++;
 		return 1;
 	}
 }
 
-/* One replay step for the first task that has one to do. @return progress. */
+/*
+ * Replay steps for the first task that has some to do: up to REPLAY_STEPS
+ * runs (a recorded set of scattered pages is one fill per page, and a
+ * queue pass between every two would cost more than the fill), or until
+ * PAGERD_PUSH_BYTES were installed. @return progress; *@p wait_ms lowered
+ * to 1 while a task waits for its restorer to register its areas.
+ */
 static bool
-replay_some(void)
+replay_some(int *wait_ms)
 {
-	unsigned int k;
+	unsigned int k, steps;
+	uint64_t before;
 	int ret;
 
 	for (k = 0; k < MAX_TASKS; k++) {
@@ -534,7 +618,19 @@ replay_some(void)
 
 		if (t == NULL || !t->replays)
 			continue;
-		ret = replay_step(t);
+		before = t->img->replayed;
+		steps = 0;
+		do
+			ret = replay_step(t);
+		while (ret == 1 && ++steps < REPLAY_STEPS &&
+		       (t->img->replayed - before) * PAGERD_CRIU_PAGE < PAGERD_PUSH_BYTES);
+		if (ret == 1)
+			return true;
+		if (ret == -EBUSY) {
+			if (*wait_ms < 0 || *wait_ms > 1)
+				*wait_ms = 1;
+			continue;
+		}
 		if (ret == 0) {
 			t->replays = false;
 			LOG("task %d: working set replayed: %" PRIu64 " page(s) installed",
@@ -599,7 +695,11 @@ push_some(int *wait_ms)
 	return false;
 }
 
-/* The push's quiet time counts from RSTF: the restorer faults nothing. */
+/*
+ * RSTF: the push's quiet time counts from now (the restorer faults
+ * nothing). A task that replays a recorded working set pushes at once:
+ * what it needs first is known, there is nothing left to learn by waiting.
+ */
 static void
 rstf_quiet(void)
 {
@@ -607,8 +707,10 @@ rstf_quiet(void)
 	unsigned int k;
 
 	for (k = 0; k < MAX_TASKS; k++)
-		if (c.tasks[k] != NULL)
+		if (c.tasks[k] != NULL) {
 			c.tasks[k]->q.quiet_since = now;
+			c.tasks[k]->push.started = c.tasks[k]->replayer;
+		}
 }
 
 static void
@@ -760,6 +862,7 @@ pagerd_criu_run(const char *img_dir, const char *work_dir)
 	int i, n, timeout;
 
 	c.dir = img_dir;
+	preload_images();
 	snprintf(path, sizeof(path), "%s/lazy-pages.socket", work_dir);
 	c.lsock = pagerd_listen(path);
 	if (c.lsock < 0)
@@ -774,8 +877,11 @@ pagerd_criu_run(const char *img_dir, const char *work_dir)
 		LOG("epoll/signalfd: %s", strerror(errno));
 		return 1;
 	}
-	LOG("criu: serving the images in %s on %s", img_dir, path);
+	LOG("criu: serving the images in %s on %s (%u task image(s) loaded)", img_dir, path,
+	    c.npreload);
 	while (!c.stop && !(c.rstf && c.ntasks == 0)) {
+		uint64_t now = pagerd_now_us();
+
 		work = 0;
 		timeout = -1;
 		for (i = 0; i < MAX_TASKS; i++) {
@@ -785,14 +891,14 @@ pagerd_criu_run(const char *img_dir, const char *work_dir)
 				continue;
 			work += pagerd_q_pass(&t->q);
 			adopt_forks(t);
-			if (pagerd_q_busy(&t->q))
+			if (pagerd_q_busy(&t->q) || pagerd_q_hot(&t->q, now))
 				timeout = 0;
 		}
 		/*
 		 * Real faults first: replay (before RSTF too) and then the push
 		 * run in passes that answered none.
 		 */
-		if (work == 0 && replay_some())
+		if (work == 0 && replay_some(&timeout))
 			timeout = 0;
 		else if (c.rstf && work == 0 && push_some(&timeout))
 			timeout = 0;
@@ -820,6 +926,9 @@ pagerd_criu_run(const char *img_dir, const char *work_dir)
 	for (i = 0; i < MAX_TASKS; i++)
 		if (c.tasks[i] != NULL)
 			task_free(c.tasks[i], "daemon stopping");
+	/* The last reference of a served image: its working set is saved now. */
+	while (c.npreload > 0)
+		img_put(c.preload[--c.npreload]);
 	conn_close();
 	close(c.lsock);
 	unlink(path);

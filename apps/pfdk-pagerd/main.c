@@ -96,7 +96,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--allow-uid UID]... [-- EAL args]\n"
-		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--allow-uid UID]... [-- EAL args]\n"
+		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--poll-us US] [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
 		"\n"
@@ -113,7 +113,10 @@ usage(FILE *f)
 		"  --no-working-set criu: neither record the pages that fault (pfdk-ws-PID.trace in the\n"
 		"                   images dir) nor install a recorded set first on the next restore\n"
 		"  --push-idle MS   start a client's background push once it went MS ms without a\n"
-		"                   fault (0-600000, default 100; criu: counted from RSTF)\n"
+		"                   fault (0-600000, default 1000; criu: from RSTF, and\n"
+		"                   at RSTF for a task that replays a recorded working set)\n"
+		"  --poll-us US     keep polling a client's queue US microseconds after its last fault\n"
+		"                   before sleeping in epoll (0-1000000, default 0)\n"
 		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
 		"  -h, --help       this text; --version: the version\n"
 		"\n"
@@ -479,6 +482,7 @@ main(int argc, char **argv)
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "no-working-set", no_argument, NULL, 'N' },
 		{ "push-idle", required_argument, NULL, 'P' },
+		{ "poll-us", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -525,7 +529,11 @@ main(int argc, char **argv)
 			pagerd_criu_ws = false;
 			break;
 		case 'P':
-			if (pagerd_parse_ms("--push-idle", optarg, 0, 600000, &pagerd_push_idle) < 0)
+			if (pagerd_parse_uint("--push-idle", optarg, 0, 600000, "milliseconds", &pagerd_push_idle) < 0)
+				return 2;
+			break;
+		case 'O':
+			if (pagerd_parse_uint("--poll-us", optarg, 0, 1000000, "microseconds", &pagerd_poll_us) < 0)
 				return 2;
 			break;
 		case 'h':

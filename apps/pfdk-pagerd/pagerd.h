@@ -39,6 +39,7 @@ struct pagerd_q {
 	struct pfdk_fault *resp[2 * PAGERD_BURST]; /**< resolved, not responded yet */
 	uint16_t nresp;
 	uint64_t quiet_since;                    /**< ms (pagerd_now_ms): last fault received */
+	uint64_t hot_until;                      /**< us (pagerd_now_us): poll, do not sleep, until */
 };
 
 /**
@@ -57,12 +58,18 @@ struct pagerd_push {
 
 /**
  * Milliseconds a queue must go without a fault before its background push
- * starts (--push-idle; default 100). While faults come, the process is
+ * starts (--push-idle; default 1000). While faults come, the process is
  * still showing what it needs, and a push would hide it from the
  * working-set record; criu lazy-pages waits 1 s the same way. Once started,
  * the push goes on in every pass that answered no fault.
  */
 extern uint32_t pagerd_push_idle;
+/**
+ * Microseconds a loop keeps polling its queues after a fault before it
+ * sleeps in epoll (--poll-us; default 0: sleep at once). A process that
+ * faults once faults again soon: polling saves the wake-up of the next.
+ */
+extern uint32_t pagerd_poll_us;
 
 /** Allowed peer uids (--allow-uid; default the daemon's and root). */
 extern uid_t pagerd_uids[PAGERD_MAX_UIDS];
@@ -105,10 +112,19 @@ unsigned int pagerd_q_pass(struct pagerd_q *q);
 bool pagerd_q_busy(struct pagerd_q *q);
 /** Answer what is resolved, close the device (stop answers the rest). */
 void pagerd_q_close(struct pagerd_q *q);
-/** Parse option @p opt's value @p arg, lo..hi ms, into *@p out; -1 (printed) if bad. */
-int pagerd_parse_ms(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out);
+/** Parse option @p opt's value @p arg, @p lo..@p hi @p unit, into *@p out; -1 (printed) if bad. */
+int pagerd_parse_uint(const char *opt, const char *arg, uint32_t lo, uint32_t hi, const char *unit,
+		      uint32_t *out);
 /** CLOCK_MONOTONIC in milliseconds. */
 uint64_t pagerd_now_ms(void);
+/** CLOCK_MONOTONIC in microseconds. */
+uint64_t pagerd_now_us(void);
+/** Queue @p q had a fault less than --poll-us ago: keep polling it. */
+static inline bool
+pagerd_q_hot(const struct pagerd_q *q, uint64_t now_us)
+{
+	return now_us < q->hot_until;
+}
 /**
  * Milliseconds until queue @p q has gone pagerd_push_idle without a fault:
  * 0 means its push may run now.
@@ -135,8 +151,9 @@ int pagerd_push_step(struct pagerd_push *ps, uint16_t dev);
 void pagerd_push_free(struct pagerd_push *ps);
 
 /**
- * A working-set trace (ws.c): image page addresses, sorted, no duplicates
- * once loaded or saved; appended in fault order while recording.
+ * A working-set trace (ws.c): image page addresses in the order they were
+ * first needed, without duplicates once loaded or saved; appended in fault
+ * order while recording.
  */
 struct pagerd_ws {
 	uint64_t *pages;
@@ -150,7 +167,7 @@ int pagerd_ws_parse(const uint8_t *buf, size_t len, uint64_t page, struct pagerd
 		    char *err, size_t errlen);
 /** Load @p path: 0 with an empty set if it does not exist; < 0 (logged) if refused. */
 int pagerd_ws_load(const char *path, uint64_t page, struct pagerd_ws *ws);
-/** Sort, deduplicate and write @p ws to @p path atomically. @return 0 or -errno. */
+/** Deduplicate (first place kept) and write @p ws to @p path atomically. @return 0 or -errno. */
 int pagerd_ws_save(const char *path, struct pagerd_ws *ws);
 void pagerd_ws_free(struct pagerd_ws *ws);
 

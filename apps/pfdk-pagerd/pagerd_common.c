@@ -18,10 +18,12 @@
 uid_t pagerd_uids[PAGERD_MAX_UIDS];
 int pagerd_nuids;
 struct rte_mempool *pagerd_pool;
-uint32_t pagerd_push_idle = 100;
+uint32_t pagerd_push_idle = 1000;
+uint32_t pagerd_poll_us;
 
 int
-pagerd_parse_ms(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)
+pagerd_parse_uint(const char *opt, const char *arg, uint32_t lo, uint32_t hi, const char *unit,
+		  uint32_t *out)
 {
 	unsigned long v;
 	char *end;
@@ -29,12 +31,21 @@ pagerd_parse_ms(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint
 	errno = 0;
 	v = strtoul(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v < lo || v > hi) {
-		fprintf(stderr, "pfdk-pagerd: %s %s: want milliseconds, %u to %u\n", opt, arg,
+		fprintf(stderr, "pfdk-pagerd: %s %s: want %s, %u to %u\n", opt, arg, unit,
 			(unsigned int)lo, (unsigned int)hi);
 		return -1;
 	}
 	*out = (uint32_t)v;
 	return 0;
+}
+
+uint64_t
+pagerd_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 uint64_t
@@ -200,8 +211,12 @@ pagerd_q_pass(struct pagerd_q *q)
 			break;
 		n = q->nun;
 		k = pfdk_fault_recv_burst(q->dev, 0, q->un + n, (uint16_t)(PAGERD_BURST - n));
-		if (k > 0)
-			q->quiet_since = pagerd_now_ms();
+		if (k > 0) {
+			uint64_t us = pagerd_now_us();
+
+			q->quiet_since = us / 1000;
+			q->hot_until = us + pagerd_poll_us;
+		}
 		if (q->note != NULL)
 			for (r = 0; r < k; r++)
 				q->note(q->note_arg, q->un[n + r]);
