@@ -125,7 +125,7 @@ kernel_rig() {
 	local dir=$1 out rc p f s t tests=()
 	tests=("$dir/tests/kernel/test_iommufd_kernel"
 		"tests/kernel/test_bench_mock.sh $dir/apps/pfdk-faultbench/pfdk-faultbench"
-		"tests/kernel/test_pagerd_criu.sh $dir/apps/pfdk-pagerd/pfdk-pagerd")
+		"tests/kernel/test_pagerd_criu.sh $dir/apps/pfdk-pagerd/pfdk-pagerd $dir/tests/kernel/pagerd_pat")
 	for t in uffd_mem uffd_events uffd_inthread uffd_unpriv uffd_image; do
 		tests+=("$dir/tests/functional/test_$t")
 	done

@@ -1,186 +1,199 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# In the kernel rig's guest: the real criu against pfdk-pagerd criu. A
-# program fills 64 MiB with a pattern, is dumped, restored with
-# `criu restore --lazy-pages` against the daemon, and checks every byte;
-# then restored again from the same images, with the working set the first
-# restore recorded replayed first (every byte checked again), and once more
-# with a fork, an mremap, a munmap and an MADV_DONTNEED right after resume.
-# Usage (guest): test_pagerd_criu.sh PFDK_PAGERD; 77 = skip (reason printed).
+# In the kernel rig's guest: the real criu against pfdk-pagerd criu.
+#
+# pagerd_pat (pagerd_pat.c) fills 64 MiB with a pattern of its seed, is
+# dumped, and restored, each time verifying every word:
+#   - the bench rows: eager (plain criu restore), lazy with criu's own
+#     lazy-pages daemon, lazy with pfdk-pagerd (which records the working
+#     set), and pfdk-pagerd again replaying it; a table of time until the
+#     process resumes, the pages that really faulted (p50/p99 of their
+#     touch), the touch loop's pages/s and the time until fully resident,
+#     with the issue's targets as ratios (printed, not asserted: TCG);
+#   - a fork, an mremap, a munmap and an MADV_DONTNEED right after resume,
+#     while the pages are still lazy (--push-idle 3000);
+#   - two restores at once, of two programs, by two daemons;
+#   - the process killed (SIGKILL) while it faults: the daemon must exit 0
+#     on its own, having freed the task.
+# Usage (guest): test_pagerd_criu.sh PFDK_PAGERD PAGERD_PAT ["OPTIONS"];
+# OPTIONS: more pfdk-pagerd options for the bench's pfdk rows. 77 = skip.
 set -u
 pagerd=$1
+pat=$2
+opts=${3:-}
 command -v criu >/dev/null || { echo "SKIP: criu not installed (apt-get install criu)"; exit 77; }
 mountpoint -q /dev/pts || { mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; }
 ip link set lo up 2>/dev/null
 criu check >/tmp/criu-check.log 2>&1 || { echo "SKIP: criu check fails:"; tail -5 /tmp/criu-check.log; exit 77; }
 w=$(mktemp -d /tmp/pagerd-criu.XXXXXX)
-cat >"$w/pat.c" <<'C'
-#define _GNU_SOURCE /* mremap */
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#define N (64ul << 20)
-#define PAGES (N / 4096)
-#define WS 2048 /* pages touched right after each restore: the working set */
-static volatile sig_atomic_t go, check;
-static void on(int s) { if (s == SIGUSR1) go = 1; else check = 1; }
-int main(int argc, char **argv)
-{
-	uint64_t *m = mmap(NULL, N, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t x = 12345, sum = 0;
-	struct timespec t0, t1;
-	size_t i, bad = 0;
-	int events, st;
-	FILE *f;
-	(void)argc;
-	signal(SIGUSR1, on);
-	signal(SIGUSR2, on);
-	for (i = 0; i < N / 8; i++)
-		m[i] = i * 0x9e3779b97f4a7c15ull;
-	f = fopen(argv[1], "w"); fprintf(f, "ready\n"); fclose(f);
-	while (!go)
-		pause();
-	f = fopen(argv[4], "r"); /* what this restore does right after resume */
-	events = f != NULL && fgetc(f) == 'e';
-	if (f != NULL)
-		fclose(f);
-	if (events) {
-		/*
-		 * Right after resume, before the pages came: a fork child
-		 * reads the first 1 MiB on its own uffd (FORK), 1 MiB moves
-		 * (REMAP: faults at the new address must get the old pages),
-		 * 1 MiB goes (UNMAP) and 1 MiB is dropped (REMOVE: reads zero).
-		 */
-		pid_t c = fork();
-		size_t q = (1ul << 20) / 8, b0 = 0;
-		uint64_t *mv;
-		if (c == 0) {
-			for (i = 0; i < q; i++)
-				b0 += m[i] != i * 0x9e3779b97f4a7c15ull;
-			_exit(b0 != 0);
-		}
-		if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			bad++;
-		mv = mremap(m + 4 * q, 1ul << 20, 1ul << 20, MREMAP_MAYMOVE | MREMAP_FIXED,
-			    (uint8_t *)m + N + (16ul << 20));
-		if (mv == MAP_FAILED)
-			bad++;
-		else
-			for (i = 0; i < q; i++)
-				bad += mv[i] != (4 * q + i) * 0x9e3779b97f4a7c15ull;
-		if (munmap(m + 8 * q, 1ul << 20) != 0 || madvise(m + 12 * q, 1ul << 20, MADV_DONTNEED) != 0)
-			bad++;
-		for (i = 12 * q; i < 13 * q; i++)
-			bad += m[i] != 0;
-		f = fopen(argv[3], "w"); fprintf(f, "0 %zu\n", bad); fclose(f);
-		while (!check)
-			pause();
-		for (i = 0; i < N / 8; i++) {
-			if ((i >= 4 * q && i < 5 * q) || (i >= 8 * q && i < 9 * q))
-				continue; /* moved (checked above) or unmapped */
-			bad += m[i] != (i >= 12 * q && i < 13 * q ? 0 : i * 0x9e3779b97f4a7c15ull);
-		}
-		f = fopen(argv[2], "w"); fprintf(f, "%zu\n", bad); fclose(f);
-		return 0;
-	}
-	/* Resumed: the same pages every time, as a restored service would. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < WS; i++) {
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
-		sum += m[(x >> 33) % PAGES * 512];
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	f = fopen(argv[3], "w");
-	fprintf(f, "%lld %llu\n", (long long)((t1.tv_sec - t0.tv_sec) * 1000000 +
-					   (t1.tv_nsec - t0.tv_nsec) / 1000), (unsigned long long)sum);
-	fclose(f);
-	while (!check)
-		pause();
-	for (i = 0; i < N / 8; i++)
-		bad += m[i] != i * 0x9e3779b97f4a7c15ull;
-	f = fopen(argv[2], "w"); fprintf(f, "%zu\n", bad); fclose(f);
-	return 0;
+eal="-- --no-telemetry --no-pci --log-level=lib.eal:warning"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+now_ns() { date +%s%N; }
+# Wait up to $2 tenths of a second for file $1 to be non-empty.
+wait_file() { i=0; while [ ! -s "$1" ] && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done; [ -s "$1" ]; }
+# Wait up to $2 tenths of a second for process $1 to end; its status in $st.
+wait_pid() {
+	i=0; while kill -0 "$1" 2>/dev/null && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+	kill -0 "$1" 2>/dev/null && { kill -9 "$1"; wait "$1"; st=timeout; return 1; }
+	wait "$1"; st=$?
 }
-C
-cc -O2 -o "$w/pat" "$w/pat.c" || exit 1
-mkdir -p "$w/img"
-echo ws >"$w/mode"
-setsid "$w/pat" "$w/ready" "$w/result" "$w/touched" "$w/mode" </dev/null >"$w/pat.out" 2>&1 &
-pid=$!
-i=0; while [ ! -s "$w/ready" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-criu dump -t "$pid" -D "$w/img" -o dump.log -v4 || { echo "FAIL: criu dump"; tail -20 "$w/img/dump.log"; exit 1; }
-# One lazy restore against the daemon; prints "FAULTS REPLAYED" from its log.
-restore() {
-	rm -f "$w/result" "$w/touched" "$w/img/lazy-pages.socket"
-	# shellcheck disable=SC2086 # $2: extra daemon options, split on purpose
-	"$pagerd" criu -D "$w/img" ${2:-} -- --no-telemetry --no-pci --log-level=lib.eal:warning >"$w/pagerd.log" 2>&1 &
-	dpid=$!
-	i=0; while [ ! -S "$w/img/lazy-pages.socket" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-	criu restore -D "$w/img" --lazy-pages -d -o restore.log -v4 || {
-		echo "FAIL: criu restore --lazy-pages ($1)" >&2; tail -20 "$w/img/restore.log" >&2
-		cat "$w/pagerd.log" >&2; exit 1; }
-	kill -USR1 "$pid"
-	# The working set first (its faults are what replay removes), then,
-	# once the daemon delivered every page, the check of every word.
-	i=0; while [ ! -s "$w/touched" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-	wait "$dpid"; drc=$?
-	kill -USR2 "$pid"
-	i=0; while [ ! -s "$w/result" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-	sed 's/^/    /' "$w/pagerd.log" >&2
-	bad=$(cat "$w/result" 2>/dev/null)
-	echo "$1: pagerd exit $drc, words differing: ${bad:-no result}, working set (2048 pages) touched in $(cut -d' ' -f1 "$w/touched" 2>/dev/null) us" >&2
-	[ "$drc" = 0 ] && [ "$bad" = 0 ] || { echo "FAIL: $1" >&2; exit 1; }
-	# "task P (device N): ...; F faults copied, Z zero, R pages replayed, ..."
-	sed -n 's/.*; \([0-9]*\) faults copied, [0-9]* zero, \([0-9]*\) pages replayed.*/\1 \2/p' \
-		"$w/pagerd.log" | head -1
+
+# Start pagerd_pat in $w/$1 with seed $2 and dump it; its pid is in $w/$1/pid.
+dump() {
+	d=$w/$1
+	mkdir -p "$d/img"
+	setsid "$pat" "$d" "$2" </dev/null >"$d/pat.out" 2>&1 &
+	echo $! >"$d/pid"
+	wait_file "$d/ready" 600 || fail "pagerd_pat $1 did not start"
+	criu dump -t "$(cat "$d/pid")" -D "$d/img" -o dump.log -v4 || {
+		tail -20 "$d/img/dump.log"; fail "criu dump $1"; }
 }
-# Another restorer's run, for the table: eager (plain criu restore) or
-# criu's own lazy-pages daemon; the working set's touch time and 0 wrong words.
-other() {
-	rm -f "$w/result" "$w/touched"
-	if [ "$1" = lazy ]; then
-		rm -f "$w/img/lazy-pages.socket"
-		criu lazy-pages -D "$w/img" -o lazy.log -v2 &
-		dpid=$!
-		i=0; while [ ! -S "$w/img/lazy-pages.socket" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-		criu restore -D "$w/img" --lazy-pages -d -o restore-$1.log -v2 || { echo "FAIL: $1 restore" >&2; exit 1; }
+
+# Start the lazy daemon for a restore of $w/$1: $2 = criu or pfdk, $3...:
+# more pfdk-pagerd options. Its pid in $dpid, once its socket is there.
+daemon() {
+	d=$w/$1 kind=$2
+	shift 2
+	rm -f "$d/img/lazy-pages.socket"
+	if [ "$kind" = criu ]; then
+		criu lazy-pages -D "$d/img" -o lazy.log -v2 &
 	else
-		criu restore -D "$w/img" -d -o restore-$1.log -v2 || { echo "FAIL: $1 restore" >&2; exit 1; }
-		dpid=
+		# shellcheck disable=SC2086 # EAL args, split on purpose
+		"$pagerd" criu -D "$d/img" "$@" $eal >"$d/pagerd.log" 2>&1 &
 	fi
-	kill -USR1 "$pid"
-	i=0; while [ ! -s "$w/touched" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -n "$dpid" ] && wait "$dpid"
-	kill -USR2 "$pid"
-	i=0; while [ ! -s "$w/result" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-	bad=$(cat "$w/result" 2>/dev/null)
-	[ "$bad" = 0 ] || { echo "FAIL: $1 restore: words differing: ${bad:-no result}" >&2; exit 1; }
-	cut -d' ' -f1 "$w/touched"
+	dpid=$!
+	wait_sock=0
+	while [ ! -S "$d/img/lazy-pages.socket" ] && [ $wait_sock -lt 600 ]; do
+		sleep 0.1; wait_sock=$((wait_sock + 1)); done
+	[ -S "$d/img/lazy-pages.socket" ] || fail "$kind daemon for $1 made no socket"
 }
-eager_us=$(other eager) || exit 1
-lazy_us=$(other lazy) || exit 1
-first=$(restore "first restore") || exit 1
-first_us=$(cut -d' ' -f1 "$w/touched")
-[ -s "$w/img/pfdk-ws-$pid.trace" ] || { echo "FAIL: no working-set trace after the first restore"; exit 1; }
-# The same images again: the recorded working set is installed first.
-second=$(restore "second restore (replay)") || exit 1
-second_us=$(cut -d' ' -f1 "$w/touched")
-echo "  faults copied / pages replayed: first restore $first, second restore $second"
-echo "  working set (2048 random pages of 64 MiB) touched after resume, us (TCG: relative):"
-echo "    eager criu restore $eager_us; criu lazy-pages $lazy_us; pfdk-pagerd $first_us; pfdk-pagerd + replay $second_us"
-case $second in
-*" 0") echo "FAIL: the second restore replayed nothing"; exit 1 ;;
-esac
-# Memory events right after a lazy resume, with the real criu: a fork
-# child, mremap, munmap and MADV_DONTNEED before the pages came; every
-# remaining word checked once the daemon is done. No replay: the pages are
-# still to come when the events happen.
-echo events >"$w/mode"
-events=$(restore "events restore" --no-working-set) || exit 1
-echo "  events restore (fork, mremap, munmap, MADV_DONTNEED right after resume): 0 words wrong; faults copied / replayed: $events"
+
+# Restore $w/$1 ($2: eager or lazy; $3 a name for its log); it runs on by
+# itself (its mode file is there). t0: when the restore began.
+restore() {
+	d=$w/$1
+	rm -f "$d/touched" "$d/result"
+	lazy=
+	[ "$2" = lazy ] && lazy=--lazy-pages
+	t0=$(now_ns)
+	criu restore -D "$d/img" $lazy -d -o "restore-$3.log" -v4 || {
+		tail -20 "$d/img/restore-$3.log" >&2
+		[ -f "$d/pagerd.log" ] && cat "$d/pagerd.log" >&2
+		fail "criu restore $lazy ($1, $3)"; }
+}
+
+# The restored program's end: its check of every word must find 0 wrong.
+finish() {
+	d=$w/$1
+	kill -USR2 "$(cat "$d/pid")"
+	wait_file "$d/result" 1200 || fail "$2: the restored program wrote no result"
+	[ "$(cat "$d/result")" = 0 ] || fail "$2: $(cat "$d/result") word(s) differ"
+}
+
+# One bench row of $w/a: $1 row name, $2 eager/criu/pfdk, $3...: pfdk options.
+# Appends "name resume_ms faulted p50_us p99_us ws_ms pages/s resident_ms
+# daemon_faults replayed" to $w/rows.
+row() {
+	name=$1 kind=$2
+	shift 2
+	dpid=
+	[ "$kind" != eager ] && daemon a "$kind" "$@"
+	restore a "$([ "$kind" = eager ] && echo eager || echo lazy)" "$name"
+	wait_file "$w/a/touched" 1500 || {
+		[ -f "$w/a/pagerd.log" ] && tail -20 "$w/a/pagerd.log" >&2
+		fail "$name: the working set was not touched"; }
+	if [ -n "$dpid" ]; then
+		wait_pid "$dpid" 1200 || fail "$name: the daemon did not exit once every page was delivered"
+		[ "$st" = 0 ] || { [ -f "$w/a/pagerd.log" ] && cat "$w/a/pagerd.log" >&2; fail "$name: daemon exit $st"; }
+	fi
+	finish a "$name"
+	# "task P (device N): ...; F faults (C copied, Z zero, E present already), R pages replayed, ..."
+	counts=$(sed -n 's/.*(device 0): .*; \([0-9]*\) faults (.*), \([0-9]*\) pages replayed.*/\1 \2/p' \
+		"$w/a/pagerd.log" 2>/dev/null | head -1)
+	[ "$kind" = pfdk ] && [ -z "$counts" ] && { cat "$w/a/pagerd.log" >&2; fail "$name: no task line in the daemon's log"; }
+	read -r nf p50 p99 ws pps go res _ <"$w/a/touched"
+	[ "$res" = 0 ] && fail "$name: not every page was resident 120 s after resume"
+	echo "$name $(( (go - t0) / 1000000 )) $nf $((p50 / 1000)) $((p99 / 1000)) $((ws / 1000)) $pps $(( (res - t0) / 1000000 )) ${counts:--  -}" >>"$w/rows"
+	[ -f "$w/a/pagerd.log" ] && mv "$w/a/pagerd.log" "$w/a/pagerd-$name.log"
+	return 0
+}
+
+dump a 0x1111
+# From here a restored pagerd_pat finds its mode file and goes on at once.
+echo ws >"$w/a/mode"
+: >"$w/rows"
+row eager eager
+row criu-lazy-pages criu
+# shellcheck disable=SC2086 # options, split on purpose
+row pfdk-pagerd pfdk $opts
+[ -s "$w/a/img/pfdk-ws-$(cat "$w/a/pid").trace" ] || fail "no working-set trace after the first pfdk restore"
+# shellcheck disable=SC2086
+row pfdk+replay pfdk $opts
+echo "  bench (64 MiB; TCG: compare rows, not absolute values; pfdk-pagerd options: ${opts:-none}):"
+printf '  %-16s %9s %8s %8s %8s %7s %10s %11s %13s %9s\n' row resume_ms faulted p50_us p99_us ws_ms touch_pg/s resident_ms daemon_faults replayed
+while read -r n r f a b s p res df rp; do
+	printf '  %-16s %9s %8s %8s %8s %7s %10s %11s %13s %9s\n' "$n" "$r" "$f" "$a" "$b" "$s" "$p" "$res" "$df" "$rp"
+done <"$w/rows"
+awk '
+	{ r[$1] = $0; res[$1] = $8; f[$1] = $3; p50[$1] = $4; p99[$1] = $5; pps[$1] = $7; df[$1] = $9 }
+	function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "n/a" }
+	function v(ok) { return ok ? "met" : "MISSED" }
+	END {
+		c = "criu-lazy-pages"; p = "pfdk-pagerd"; q = "pfdk+replay"
+		printf "  targets: faulted-page p50 pfdk/criu %s (<= 0.5: %s), p99 %s (<= 0.2: %s), touch pfdk/criu %s (>= 2: %s)\n",
+			ratio(p50[p], p50[c]), v(p50[p] <= 0.5 * p50[c]), ratio(p99[p], p99[c]), v(p99[p] <= 0.2 * p99[c]),
+			ratio(pps[p], pps[c]), v(pps[p] >= 2 * pps[c])
+		printf "  targets: replayed restore faults %s of the first (<= 0.10: %s), fully resident %s ms vs eager %s ms (%s)\n",
+			ratio(df[q], df[p]), v(df[q] <= 0.1 * df[p]), res[q], res["eager"], v(res[q] <= res["eager"])
+	}' "$w/rows"
+awk '$1 == "pfdk+replay" && $10 == 0 { exit 1 }' "$w/rows" || fail "the second pfdk restore replayed nothing"
+
+# Memory events right after a lazy resume, while the pages are still lazy:
+# --push-idle 3000 holds the push back; no working set, so nothing is
+# installed first either.
+echo events >"$w/a/mode"
+daemon a pfdk --no-working-set --push-idle 3000
+restore a lazy events
+wait_file "$w/a/touched" 1200 || fail "events: the program did not get through its events"
+wait_pid "$dpid" 1200 || fail "events: the daemon did not exit"
+[ "$st" = 0 ] || { cat "$w/a/pagerd.log" >&2; fail "events: daemon exit $st"; }
+finish a events
+grep -q "fork child on device" "$w/a/pagerd.log" || { cat "$w/a/pagerd.log" >&2; fail "events: no fork child served"; }
+ev=$(sed -n 's/.*(device 0): .*; \([0-9]*\) faults (\([0-9]*\) copied, \([0-9]*\) zero.* \([0-9]*\) pages pushed.*/\1 faults, \2 copied, \3 zero, \4 pushed/p' "$w/a/pagerd.log")
+echo "  events restore (fork, mremap, munmap, MADV_DONTNEED while lazy): 0 words wrong; parent: $ev"
+
+# Two restores at once: two programs (seeds differ, so a page served from
+# the other's images fails the check), two daemons, two restorers.
+dump b 0x2222
+dump c 0x3333
+echo ws >"$w/b/mode"
+echo ws >"$w/c/mode"
+daemon b pfdk
+db=$dpid
+daemon c pfdk
+dc=$dpid
+restore b lazy both & rb=$!
+restore c lazy both & rc=$!
+wait "$rb" || fail "two at once: restore b"
+wait "$rc" || fail "two at once: restore c"
+wait_file "$w/b/touched" 1500 && wait_file "$w/c/touched" 1500 || fail "two at once: a working set was not touched"
+wait_pid "$db" 1200 && [ "$st" = 0 ] || { cat "$w/b/pagerd.log" >&2; fail "two at once: daemon b exit $st"; }
+wait_pid "$dc" 1200 && [ "$st" = 0 ] || { cat "$w/c/pagerd.log" >&2; fail "two at once: daemon c exit $st"; }
+finish b "two at once (b)"
+finish c "two at once (c)"
+echo "  two restores at once by two daemons: 0 words wrong in either; faults $(cut -d' ' -f1 "$w/b/touched") and $(cut -d' ' -f1 "$w/c/touched")"
+
+# Killed while it faults (a page every 2 ms; --push-idle 3000, so the push
+# has not started): the daemon frees the task and exits 0 by itself, once
+# the push that follows the quiet finds the process gone (ESRCH).
+echo slow >"$w/a/mode"
+daemon a pfdk --no-working-set --push-idle 3000
+restore a lazy kill
+sleep 1
+kill -9 "$(cat "$w/a/pid")"
+wait_pid "$dpid" 600 || { cat "$w/a/pagerd.log" >&2; fail "killed mid-restore: the daemon did not exit within 60 s"; }
+[ "$st" = 0 ] || { cat "$w/a/pagerd.log" >&2; fail "killed mid-restore: daemon exit $st"; }
+grep -q "process gone" "$w/a/pagerd.log" || { cat "$w/a/pagerd.log" >&2; fail "killed mid-restore: the task was not freed as gone"; }
+echo "  killed mid-restore: the daemon freed the task and exited 0 ($(grep -o '[0-9]* faults (' "$w/a/pagerd.log" | head -1 | cut -d' ' -f1) faults before the kill)"
 echo PASS
