@@ -11,12 +11,23 @@
  * respond) while any has work, and sleeps in epoll on their queue fds,
  * the sockets and the clients' pidfds when none has.
  *
+ * A connection must complete its handshake within --handshake-timeout MS
+ * of being accepted, or it is disconnected: a peer that never finishes
+ * would hold one of the MAX_PEERS slots forever. The deadlines bound
+ * epoll's timeout, so waiting for one does not spin.
+ *
+ * Removed ranges (REMOVE: the balloon, MADV_DONTNEED) read as zero
+ * afterwards, as in Firecracker's own handler: the guest freed them, and
+ * serving the snapshot's bytes again would bring freed memory back. The
+ * driver does this with unknown_zero=1 (the range leaves its table).
+ *
  * A client is gone when its process exits (its pidfd polls readable), not
  * when its socket closes: Firecracker before v1.12 closes the socket after
  * the handshake and keeps faulting. Then its device is closed (pending
  * faults are answered; the kernel says ESRCH, the driver counts them
  * stale) and its state freed; other clients never notice.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -35,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -50,6 +62,8 @@
 
 #define MAX_PEERS 256
 #define MAX_FDS 4 /* fds accepted in control messages before refusing */
+#define HS_TIMEOUT_DEFAULT 5000u /* --handshake-timeout, ms */
+#define HS_TIMEOUT_MAX 600000u
 
 enum { EV_LISTEN, EV_SIGNAL, EV_PEER, EV_PIDFD, EV_QUEUE };
 
@@ -65,6 +79,7 @@ struct peer {
 	pid_t pid;
 	uid_t uid;
 	unsigned int id;
+	uint64_t deadline; /* CLOCK_MONOTONIC ms: handshake complete by then */
 	size_t len;
 	int fds[MAX_FDS];
 	int nfds;
@@ -87,15 +102,17 @@ static struct {
 	struct peer *grave[MAX_PEERS]; /* dead, free()d after the batch */
 	unsigned int ngrave;
 	unsigned int next_id;
+	unsigned int hs_timeout; /* --handshake-timeout, ms */
 	bool stop;
-} g = { .ep = -1, .lsock = -1, .sigfd = -1 };
+} g = { .ep = -1, .lsock = -1, .sigfd = -1, .hs_timeout = HS_TIMEOUT_DEFAULT };
 
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--allow-uid UID]... [-- EAL args]\n"
+		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--handshake-timeout MS]\n"
+		"                               [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
@@ -108,6 +125,8 @@ usage(FILE *f)
 		"Options\n"
 		"  --socket PATH    socket to listen on (created 0600; a stale socket there is replaced)\n"
 		"  --mem-file FILE  the snapshot's guest memory file (region offsets are into it)\n"
+		"  --handshake-timeout MS  firecracker: disconnect a peer whose handshake is not complete\n"
+		"                   MS ms after it connected (1..600000, default 5000)\n"
 		"  -D, --images-dir DIR  criu: the dump's images (pagemap-PID.img, pages-ID.img)\n"
 		"  -W, --work-dir DIR    criu: where lazy-pages.socket is made (default: the images dir)\n"
 		"  --no-working-set criu: neither record the pages that fault (pfdk-ws-PID.trace in the\n"
@@ -204,7 +223,8 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 		LOG("client %u (pid %d): pidfd_open: %s", p->id, (int)p->pid, strerror(errno));
 		return -errno;
 	}
-	ret = pagerd_q_adopt(&p->q, fd, p->id, NULL);
+	/* A removed range reads as zero afterwards (Firecracker's rule). */
+	ret = pagerd_q_adopt(&p->q, fd, p->id, "unknown_zero=1");
 	if (!p->q.up) {
 		LOG("client %u (pid %d): device uffd%u,fd=%d: %s", p->id, (int)p->pid, p->id, fd,
 		    strerror(-ret));
@@ -326,6 +346,49 @@ peer_read(struct peer *p)
 		close_sock(p);
 }
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Disconnect the peers whose handshake deadline has passed. @return the
+ * epoll timeout until the next deadline (ms), or -1 when none is pending.
+ */
+static int
+expire_handshakes(void)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < MAX_PEERS; i++) {
+		struct peer *p = g.peers[i];
+
+		if (p == NULL || p->served)
+			continue;
+		if (p->deadline <= now) {
+			/*
+			 * Bytes that arrived while the daemon was busy are not the
+			 * peer's fault: read them once before giving up.
+			 */
+			peer_read(p);
+			if (p->dead || p->served)
+				continue;
+			LOG("client %u (pid %d): handshake not complete within %u ms (%zu bytes, %d fds)",
+			    p->id, (int)p->pid, g.hs_timeout, p->len, p->nfds);
+			peer_free(p, "handshake deadline passed, disconnected");
+			continue;
+		}
+		next = RTE_MIN(next, p->deadline);
+	}
+	/* epoll rounds up, so it never wakes before the deadline's ms. */
+	return next == UINT64_MAX ? -1 : (int)(next - now);
+}
+
 static void
 do_accept(void)
 {
@@ -353,6 +416,7 @@ do_accept(void)
 	p->uid = cr.uid;
 	p->id = g.next_id++;
 	p->pidfd = -1;
+	p->deadline = now_ms() + g.hs_timeout;
 	g.peers[i] = p;
 	if (ep_add(s, &p->t_sock) < 0)
 		peer_free(p, "epoll");
@@ -401,7 +465,7 @@ run(void)
 	static struct tag t_listen = { EV_LISTEN, NULL }, t_sig = { EV_SIGNAL, NULL };
 	struct epoll_event ev[64];
 	sigset_t ss;
-	int i, n, timeout;
+	int i, n, timeout, hs_wait;
 	unsigned int work;
 
 	sigemptyset(&ss);
@@ -428,6 +492,9 @@ run(void)
 			if (pagerd_q_busy(&p->q))
 				timeout = 0;
 		}
+		hs_wait = expire_handshakes();
+		if (hs_wait >= 0 && (timeout < 0 || hs_wait < timeout))
+			timeout = hs_wait;
 		n = epoll_wait(g.ep, ev, (int)RTE_DIM(ev), work > 0 ? 0 : timeout);
 		if (n < 0 && errno != EINTR) {
 			LOG("epoll_wait: %s", strerror(errno));
@@ -476,6 +543,7 @@ main(int argc, char **argv)
 		{ "work-dir", required_argument, NULL, 'W' },
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "no-working-set", no_argument, NULL, 'N' },
+		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -483,7 +551,9 @@ main(int argc, char **argv)
 	char *eal[64];
 	sigset_t ss;
 	int c, neal = 0, ret;
-	bool criu;
+	bool criu, hs_set = false;
+	unsigned long ul;
+	char *end;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
@@ -521,6 +591,19 @@ main(int argc, char **argv)
 		case 'N':
 			pagerd_criu_ws = false;
 			break;
+		case 'T':
+			errno = 0;
+			ul = strtoul(optarg, &end, 10);
+			/* strtoul takes spaces and a sign: digits only. */
+			if (errno != 0 || !isdigit((unsigned char)optarg[0]) || *end != '\0' ||
+			    ul < 1 || ul > HS_TIMEOUT_MAX) {
+				fprintf(stderr, "pfdk-pagerd: --handshake-timeout %s: milliseconds, 1 to %u\n",
+					optarg, HS_TIMEOUT_MAX);
+				return 2;
+			}
+			g.hs_timeout = (unsigned int)ul;
+			hs_set = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -533,8 +616,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "pfdk-pagerd: firecracker needs --socket and --mem-file (and takes no -D/-W)\n");
 		return 2;
 	}
-	if (criu && (img_dir == NULL || g.sock_path || g.mem_path)) {
-		fprintf(stderr, "pfdk-pagerd: criu needs -D DIR (and takes no --socket/--mem-file)\n");
+	if (criu && (img_dir == NULL || g.sock_path || g.mem_path || hs_set)) {
+		fprintf(stderr, "pfdk-pagerd: criu needs -D DIR (and takes no --socket, --mem-file "
+			"or --handshake-timeout)\n");
 		return 2;
 	}
 	if (pagerd_nuids == 0) {
