@@ -17,9 +17,10 @@
  * store offsets, UNMAP drops it. A FORK child gets its own device with a
  * copy of the table, so it shares the parent's image view.
  *
- * After RSTF every task's remaining pages are pushed in the background,
- * 2 MiB per UFFDIO_COPY with DONTWAKE and one UFFDIO_WAKE per range, only
- * in loop passes that answered no fault (real faults first). A task whose
+ * After RSTF, once a task went --push-idle without a fault, its remaining
+ * pages are pushed in the background (push.c), 2 MiB per UFFDIO_COPY with
+ * DONTWAKE and one UFFDIO_WAKE per range, only in loop passes that
+ * answered no fault (real faults first). A task whose
  * pages are all present is closed; ESRCH says its process is gone. The
  * daemon exits 0 once no task is left, as criu lazy-pages does.
  */
@@ -52,7 +53,6 @@
 #define RSTF 0x52535446 /* "RSTF": every task is restored */
 #define MAX_TASKS 64 /* PFDK_FAULT_MAX_DEVS */
 #define MAX_FDS 4
-#define PUSH_BYTES (2u << 20) /* one background UFFDIO_COPY */
 #define MAX_PAGEMAP (64u << 20) /* bytes of one pagemap image */
 
 enum { EV_LISTEN, EV_SIGNAL, EV_CONN, EV_QUEUE };
@@ -85,14 +85,9 @@ struct task {
 	struct img *img;
 	unsigned int id;
 	int qfd;
-	uint64_t push_addr;     /* background push: next runtime address */
-	uint64_t remaps;        /* ev_remap when this push pass began */
-	uint64_t pushed;        /* pages the push filled */
-	int hint;               /* entry the last push step used */
+	struct pagerd_push push; /* background push, after RSTF and --push-idle */
 	bool replays;           /* installs its image's recorded working set (now) */
 	bool replayer;          /* did or does: its log line counts the image's */
-	struct pfdk_uffd_region_info *rt;
-	unsigned int rtcap;
 };
 
 static struct {
@@ -322,9 +317,9 @@ task_free(struct task *t, const char *why)
 	LOG("task %d (device %u): %s; %" PRIu64 " faults copied, %" PRIu64 " zero, %" PRIu64
 	    " pages replayed, %" PRIu64 " pages pushed; state freed",
 	    t->img != NULL ? t->img->vpid : 0, t->id, why, st.copies, st.zeropages + st.unknown,
-	    t->replayer ? t->img->replayed : 0, t->pushed);
+	    t->replayer ? t->img->replayed : 0, t->push.pushed);
 	img_put(t->img);
-	free(t->rt);
+	pagerd_push_free(&t->push);
 	for (i = 0; i < MAX_TASKS; i++)
 		if (c.tasks[i] == t)
 			c.tasks[i] = NULL;
@@ -469,65 +464,9 @@ adopt_forks(struct task *parent)
 	}
 }
 
-/* The entry whose store @p s is (image stores are one per entry). */
-static const struct pagerd_pagemap_entry *
-entry_of(struct task *t, const struct pfdk_store *s)
-{
-	struct img *im = t->img;
-	int i;
-
-	if (t->hint < im->n && im->stores[t->hint] == s)
-		return &im->e[t->hint];
-	for (i = 0; i < im->n; i++)
-		if (im->stores[i] == s) {
-			t->hint = i;
-			return &im->e[i];
-		}
-	return NULL;
-}
-
-/*
- * Fill @p len bytes at @p a in task @p t's memory from @p src (NULL: zero
- * pages) without waking, then wake the range filled once: a fault raised
- * on those pages meanwhile wakes now, one WAKE per range. @return the
- * fill's errno (0: all of it), with *@p done the bytes filled.
- */
-static int
-fill_wake(struct task *t, uint64_t a, const void *src, uint64_t len, uint64_t *done)
-{
-	int fd = pfdk_uffd_fd(t->q.dev), ret;
-
-	if (src == NULL) {
-		struct uffdio_zeropage z = {
-			.range = { .start = a, .len = len },
-			.mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE,
-		};
-
-		ret = ioctl(fd, UFFDIO_ZEROPAGE, &z);
-		*done = ret == 0 ? len : z.zeropage > 0 ? (uint64_t)z.zeropage : 0;
-	} else {
-		struct uffdio_copy cp = {
-			.dst = a,
-			.src = (uintptr_t)src,
-			.len = len,
-			.mode = UFFDIO_COPY_MODE_DONTWAKE,
-		};
-
-		ret = ioctl(fd, UFFDIO_COPY, &cp);
-		*done = ret == 0 ? len : cp.copy > 0 ? (uint64_t)cp.copy : 0;
-	}
-	ret = ret < 0 ? errno : 0;
-	if (*done > 0) {
-		struct uffdio_range w = { .start = a, .len = *done };
-
-		ioctl(fd, UFFDIO_WAKE, &w);
-	}
-	return ret;
-}
-
 /*
  * Replay: install the next run of the recorded working set, up to
- * PUSH_BYTES of consecutive pages within one LAZY entry with data, with
+ * PAGERD_PUSH_BYTES of consecutive pages within one LAZY entry with data, with
  * one UFFDIO_COPY (DONTWAKE) and one WAKE for the range. Runs before RSTF
  * too, in passes that answered no fault: the point is to be there before
  * the process asks. Before the task moves memory, its runtime addresses
@@ -563,9 +502,9 @@ replay_step(struct task *t)
 	for (j = im->play_next + 1; j < im->play.n &&
 	     im->play.pages[j] == a + (uint64_t)(j - im->play_next) * PAGERD_CRIU_PAGE &&
 	     im->play.pages[j] < end &&
-	     (uint64_t)(j - im->play_next + 1) * PAGERD_CRIU_PAGE <= PUSH_BYTES; j++)
+	     (uint64_t)(j - im->play_next + 1) * PAGERD_CRIU_PAGE <= PAGERD_PUSH_BYTES; j++)
 		;
-	ret = fill_wake(t, a, im->pages + e->pages_off + (a - e->vaddr),
+	ret = pagerd_fill_wake(pfdk_uffd_fd(t->q.dev), a, im->pages + e->pages_off + (a - e->vaddr),
 			(uint64_t)(j - im->play_next) * PAGERD_CRIU_PAGE, &done);
 	im->replayed += done / PAGERD_CRIU_PAGE;
 	im->play_next += (uint32_t)(done / PAGERD_CRIU_PAGE);
@@ -612,80 +551,14 @@ replay_some(void)
 }
 
 /*
- * One background step: fill up to PUSH_BYTES of the first region at or
- * after push_addr. @return 1 progress, 0 every page is present, -ESRCH the
- * process is gone, -EAGAIN an event is pending (read it, try again).
+ * One push step for the next task in turn that went --push-idle without a
+ * fault. @return true if one progressed; *@p wait_ms lowered to when the
+ * next quiet task's push may start.
  */
-static int
-push_step(struct task *t)
-{
-	const struct pfdk_uffd_region_info *r = NULL;
-	const struct pagerd_pagemap_entry *e;
-	struct pfdk_uffd_stats st;
-	uint64_t a, len, done;
-	int n, i;
-	long err = 0;
-
-	n = pfdk_uffd_regions(t->q.dev, t->rt, t->rtcap);
-	if (n > (int)t->rtcap) {
-		void *p = realloc(t->rt, (size_t)n * 2 * sizeof(*t->rt));
-
-		if (p == NULL)
-			return -ENOMEM;
-		t->rt = p;
-		t->rtcap = (unsigned int)n * 2;
-		n = pfdk_uffd_regions(t->q.dev, t->rt, t->rtcap);
-	}
-	for (i = 0; i < n && i < (int)t->rtcap; i++)
-		if (t->rt[i].start + t->rt[i].len > t->push_addr &&
-		    (r == NULL || t->rt[i].start < r->start))
-			r = &t->rt[i];
-	if (r == NULL) {
-		/* A REMAP during the pass may have moved a range behind us. */
-		if (pfdk_uffd_stats_get(t->q.dev, &st) == 0 && st.ev_remap != t->remaps) {
-			t->remaps = st.ev_remap;
-			t->push_addr = 0;
-			return 1;
-		}
-		return 0;
-	}
-	a = RTE_MAX(t->push_addr, r->start);
-	len = RTE_MIN(r->start + r->len - a, (uint64_t)PUSH_BYTES);
-	e = entry_of(t, r->store);
-	err = fill_wake(t, a, r->store == t->img->zero || e == NULL ? NULL :
-			t->img->pages + e->pages_off + r->store_off + (a - r->start), len, &done);
-	if (done > 0) {
-		t->pushed += done / PAGERD_CRIU_PAGE;
-		t->push_addr = a + done;
-		if (done == len)
-			return 1;
-	}
-	switch (err) {
-	case 0:
-		return 1;
-	case EEXIST: /* present (faulted or pushed): skip that page */
-		t->push_addr = a + done + PAGERD_CRIU_PAGE;
-		return 1;
-	case EAGAIN: /* an event first; the table may change */
-		t->push_addr = a + done;
-		return -EAGAIN;
-	case ESRCH:
-		return -ESRCH;
-	case ENOENT: /* unmapped since: the table follows once the event is read */
-		t->push_addr = a + len;
-		return 1;
-	default:
-		LOG("task %d: background fill at %#" PRIx64 ": %s; left to faults",
-		    t->img->vpid, a, strerror((int)err));
-		t->push_addr = a + len;
-		return 1;
-	}
-}
-
-/* One push step for the next task in turn. @return true if one progressed. */
 static bool
-push_some(void)
+push_some(int *wait_ms)
 {
+	uint64_t now = pagerd_now_ms(), in;
 	unsigned int k;
 	int ret;
 
@@ -694,8 +567,15 @@ push_some(void)
 
 		if (t == NULL)
 			continue;
+		in = t->push.started ? 0 : pagerd_q_quiet_in(&t->q, now);
+		if (in > 0) {
+			if (*wait_ms < 0 || in < (uint64_t)*wait_ms)
+				*wait_ms = (int)in;
+			continue;
+		}
+		t->push.started = true;
 		c.rr = (c.rr + k + 1) % MAX_TASKS;
-		ret = push_step(t);
+		ret = pagerd_push_step(&t->push, t->q.dev);
 		if (ret == -EAGAIN) {
 			pfdk_fault_queue_service(t->q.dev, 0, true);
 			return true;
@@ -717,6 +597,18 @@ push_some(void)
 		return true;
 	}
 	return false;
+}
+
+/* The push's quiet time counts from RSTF: the restorer faults nothing. */
+static void
+rstf_quiet(void)
+{
+	uint64_t now = pagerd_now_ms();
+	unsigned int k;
+
+	for (k = 0; k < MAX_TASKS; k++)
+		if (c.tasks[k] != NULL)
+			c.tasks[k]->q.quiet_since = now;
 }
 
 static void
@@ -781,9 +673,10 @@ conn_read(void)
 			c.have = 0;
 			memcpy(&c.pid, c.in, sizeof(c.pid));
 			if (c.pid == RSTF) {
-				LOG("RSTF: every task is restored; pushing the remaining pages of %u task(s)",
-				    c.ntasks);
+				LOG("RSTF: every task is restored; the remaining pages of %u task(s) follow once each went %u ms without a fault",
+				    c.ntasks, pagerd_push_idle);
 				c.rstf = true;
+				rstf_quiet();
 			} else if (c.pid < 0 && c.pid != INT32_MIN) {
 				LOG("task %d: a zombie, nothing to serve", -c.pid);
 			} else if (c.pid == 0 || c.pid == INT32_MIN) {
@@ -901,7 +794,7 @@ pagerd_criu_run(const char *img_dir, const char *work_dir)
 		 */
 		if (work == 0 && replay_some())
 			timeout = 0;
-		else if (c.rstf && work == 0 && push_some())
+		else if (c.rstf && work == 0 && push_some(&timeout))
 			timeout = 0;
 		n = epoll_wait(c.ep, ev, (int)RTE_DIM(ev), work > 0 ? 0 : timeout);
 		if (n < 0 && errno != EINTR) {

@@ -27,7 +27,6 @@
  * faults are answered; the kernel says ESRCH, the driver counts them
  * stale) and its state freed; other clients never notice.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -46,7 +45,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -102,7 +100,7 @@ static struct {
 	struct peer *grave[MAX_PEERS]; /* dead, free()d after the batch */
 	unsigned int ngrave;
 	unsigned int next_id;
-	unsigned int hs_timeout; /* --handshake-timeout, ms */
+	uint32_t hs_timeout; /* --handshake-timeout, ms */
 	bool stop;
 } g = { .ep = -1, .lsock = -1, .sigfd = -1, .hs_timeout = HS_TIMEOUT_DEFAULT };
 
@@ -112,8 +110,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--handshake-timeout MS]\n"
-		"                               [--allow-uid UID]... [-- EAL args]\n"
-		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--allow-uid UID]... [-- EAL args]\n"
+		"                               [--push-idle MS] [--allow-uid UID]... [-- EAL args]\n"
+		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
 		"\n"
@@ -131,6 +129,8 @@ usage(FILE *f)
 		"  -W, --work-dir DIR    criu: where lazy-pages.socket is made (default: the images dir)\n"
 		"  --no-working-set criu: neither record the pages that fault (pfdk-ws-PID.trace in the\n"
 		"                   images dir) nor install a recorded set first on the next restore\n"
+		"  --push-idle MS   start a client's background push once it went MS ms without a\n"
+		"                   fault (0-600000, default 100; criu: counted from RSTF)\n"
 		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
 		"  -h, --help       this text; --version: the version\n"
 		"\n"
@@ -346,15 +346,6 @@ peer_read(struct peer *p)
 		close_sock(p);
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Disconnect the peers whose handshake deadline has passed. @return the
  * epoll timeout until the next deadline (ms), or -1 when none is pending.
@@ -362,7 +353,7 @@ now_ms(void)
 static int
 expire_handshakes(void)
 {
-	uint64_t now = now_ms(), next = UINT64_MAX;
+	uint64_t now = pagerd_now_ms(), next = UINT64_MAX;
 	int i;
 
 	for (i = 0; i < MAX_PEERS; i++) {
@@ -416,7 +407,7 @@ do_accept(void)
 	p->uid = cr.uid;
 	p->id = g.next_id++;
 	p->pidfd = -1;
-	p->deadline = now_ms() + g.hs_timeout;
+	p->deadline = pagerd_now_ms() + g.hs_timeout;
 	g.peers[i] = p;
 	if (ep_add(s, &p->t_sock) < 0)
 		peer_free(p, "epoll");
@@ -544,6 +535,7 @@ main(int argc, char **argv)
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "no-working-set", no_argument, NULL, 'N' },
 		{ "handshake-timeout", required_argument, NULL, 'T' },
+		{ "push-idle", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -552,8 +544,6 @@ main(int argc, char **argv)
 	sigset_t ss;
 	int c, neal = 0, ret;
 	bool criu, hs_set = false;
-	unsigned long ul;
-	char *end;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
@@ -592,17 +582,14 @@ main(int argc, char **argv)
 			pagerd_criu_ws = false;
 			break;
 		case 'T':
-			errno = 0;
-			ul = strtoul(optarg, &end, 10);
-			/* strtoul takes spaces and a sign: digits only. */
-			if (errno != 0 || !isdigit((unsigned char)optarg[0]) || *end != '\0' ||
-			    ul < 1 || ul > HS_TIMEOUT_MAX) {
-				fprintf(stderr, "pfdk-pagerd: --handshake-timeout %s: milliseconds, 1 to %u\n",
-					optarg, HS_TIMEOUT_MAX);
+			if (pagerd_parse_ms("--handshake-timeout", optarg, 1, HS_TIMEOUT_MAX,
+					    &g.hs_timeout) < 0)
 				return 2;
-			}
-			g.hs_timeout = (unsigned int)ul;
 			hs_set = true;
+			break;
+		case 'P':
+			if (pagerd_parse_ms("--push-idle", optarg, 0, 600000, &pagerd_push_idle) < 0)
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);

@@ -22,6 +22,8 @@
 
 #define PAGERD_BURST 32
 #define PAGERD_MAX_UIDS 16
+#define PAGERD_PUSH_BYTES (2u << 20) /* one background fill */
+#define PAGERD_SMALL_PAGE 4096u
 
 #define LOG(...) do { fprintf(stderr, "pfdk-pagerd: " __VA_ARGS__); fputc('\n', stderr); } while (0)
 
@@ -36,7 +38,31 @@ struct pagerd_q {
 	uint16_t nun;
 	struct pfdk_fault *resp[2 * PAGERD_BURST]; /**< resolved, not responded yet */
 	uint16_t nresp;
+	uint64_t quiet_since;                    /**< ms (pagerd_now_ms): last fault received */
 };
+
+/**
+ * Background push (push.c): where a sweep of one device's regions is. Zero
+ * it to start; pagerd_push_free() when done.
+ */
+struct pagerd_push {
+	uint64_t addr;      /**< next runtime address to fill */
+	uint64_t remaps;    /**< the device's ev_remap when this sweep began */
+	uint64_t pushed;    /**< pages filled */
+	bool started;       /**< the queue went --push-idle quiet once: push on */
+	struct pfdk_uffd_region_info *rt;
+	unsigned int rtcap;
+	void *scratch;      /**< PAGERD_PUSH_BYTES, for stores that build pages */
+};
+
+/**
+ * Milliseconds a queue must go without a fault before its background push
+ * starts (--push-idle; default 100). While faults come, the process is
+ * still showing what it needs, and a push would hide it from the
+ * working-set record; criu lazy-pages waits 1 s the same way. Once started,
+ * the push goes on in every pass that answered no fault.
+ */
+extern uint32_t pagerd_push_idle;
 
 /** Allowed peer uids (--allow-uid; default the daemon's and root). */
 extern uid_t pagerd_uids[PAGERD_MAX_UIDS];
@@ -79,6 +105,34 @@ unsigned int pagerd_q_pass(struct pagerd_q *q);
 bool pagerd_q_busy(struct pagerd_q *q);
 /** Answer what is resolved, close the device (stop answers the rest). */
 void pagerd_q_close(struct pagerd_q *q);
+/** Parse option @p opt's value @p arg, lo..hi ms, into *@p out; -1 (printed) if bad. */
+int pagerd_parse_ms(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out);
+/** CLOCK_MONOTONIC in milliseconds. */
+uint64_t pagerd_now_ms(void);
+/**
+ * Milliseconds until queue @p q has gone pagerd_push_idle without a fault:
+ * 0 means its push may run now.
+ */
+uint64_t pagerd_q_quiet_in(const struct pagerd_q *q, uint64_t now);
+
+/**
+ * Fill @p len bytes at @p a in the memory of userfaultfd @p fd from @p src
+ * (NULL: zero pages) without waking, then wake the range filled once: a
+ * fault raised on those pages meanwhile wakes now, one WAKE per range.
+ * @return the fill's errno (0: all of it), with *@p done the bytes filled.
+ */
+int pagerd_fill_wake(int fd, uint64_t a, const void *src, uint64_t len, uint64_t *done);
+/**
+ * One background step on device @p dev: fill up to PAGERD_PUSH_BYTES of the
+ * first region at or after ps->addr from its store, skipping pages already
+ * present. The region table is the driver's, so events already read
+ * (REMAP, UNMAP, REMOVE) are applied.
+ * @return 1 progress, 0 every page is present, -ESRCH the process is gone,
+ * -EAGAIN an event is pending (let the driver read it, then step again),
+ * other -errno: the push cannot go on (the faults still get served).
+ */
+int pagerd_push_step(struct pagerd_push *ps, uint16_t dev);
+void pagerd_push_free(struct pagerd_push *ps);
 
 /**
  * A working-set trace (ws.c): image page addresses, sorted, no duplicates

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pfdk-pagerd: what the firecracker and criu modes share (pagerd.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -17,6 +19,42 @@
 uid_t pagerd_uids[PAGERD_MAX_UIDS];
 int pagerd_nuids;
 struct rte_mempool *pagerd_pool;
+uint32_t pagerd_push_idle = 100;
+
+int
+pagerd_parse_ms(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	/* strtoul also takes leading spaces and a sign: digits only. */
+	if (errno != 0 || !isdigit((unsigned char)arg[0]) || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "pfdk-pagerd: %s %s: want milliseconds, %u to %u\n", opt, arg,
+			(unsigned int)lo, (unsigned int)hi);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+uint64_t
+pagerd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+pagerd_q_quiet_in(const struct pagerd_q *q, uint64_t now)
+{
+	uint64_t at = q->quiet_since + pagerd_push_idle;
+
+	return now >= at ? 0 : at - now;
+}
 
 bool
 pagerd_uid_allowed(uid_t u)
@@ -126,6 +164,7 @@ pagerd_q_setup(struct pagerd_q *q, uint16_t dev)
 	int ret;
 
 	q->dev = dev;
+	q->quiet_since = pagerd_now_ms();
 	q->up = true; /* from here pagerd_q_close() closes the device */
 	ret = pfdk_fault_configure(dev, &conf);
 	return ret == 0 ? pfdk_fault_queue_setup(dev, 0, &qc) : ret;
@@ -163,6 +202,8 @@ pagerd_q_pass(struct pagerd_q *q)
 			break;
 		n = q->nun;
 		k = pfdk_fault_recv_burst(q->dev, 0, q->un + n, (uint16_t)(PAGERD_BURST - n));
+		if (k > 0)
+			q->quiet_since = pagerd_now_ms();
 		if (q->note != NULL)
 			for (r = 0; r < k; r++)
 				q->note(q->note_arg, q->un[n + r]);
