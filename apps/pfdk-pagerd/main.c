@@ -21,6 +21,12 @@
  * serving the snapshot's bytes again would bring freed memory back. The
  * driver does this with unknown_zero=1 (the range leaves its table).
  *
+ * Once a client is served and has gone --push-idle ms without a fault, its
+ * regions' remaining pages are pushed in the background (push.c), one
+ * step per loop pass that answered no fault, so real faults go first. A
+ * client whose every page is present stays served: its later faults
+ * (REMOVE refaults) and events still need the loop.
+ *
  * A client is gone when its process exits (its pidfd polls readable), not
  * when its socket closes: Firecracker before v1.12 closes the socket after
  * the handshake and keeps faulting. Then its device is closed (pending
@@ -86,6 +92,8 @@ struct peer {
 	/* served */
 	int pidfd;
 	struct pagerd_q q;
+	struct pagerd_push push;
+	bool push_off;   /* every page present, or the push cannot go on */
 	int nregions;
 	struct pfdk_store *stores[PAGERD_FC_MAX_REGIONS];
 	char buf[PAGERD_FC_MAX_MSG + 1];
@@ -100,6 +108,7 @@ static struct {
 	struct peer *grave[MAX_PEERS]; /* dead, free()d after the batch */
 	unsigned int ngrave;
 	unsigned int next_id;
+	unsigned int rr;         /* the peer whose push steps next */
 	uint32_t hs_timeout; /* --handshake-timeout, ms */
 	bool stop;
 } g = { .ep = -1, .lsock = -1, .sigfd = -1, .hs_timeout = HS_TIMEOUT_DEFAULT };
@@ -109,8 +118,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--handshake-timeout MS]\n"
-		"                               [--push-idle MS] [--allow-uid UID]... [-- EAL args]\n"
+		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE\n"
+		"                               [--handshake-timeout MS] [--push-idle MS]\n"
+		"                               [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
@@ -123,8 +133,8 @@ usage(FILE *f)
 		"Options\n"
 		"  --socket PATH    socket to listen on (created 0600; a stale socket there is replaced)\n"
 		"  --mem-file FILE  the snapshot's guest memory file (region offsets are into it)\n"
-		"  --handshake-timeout MS  firecracker: disconnect a peer whose handshake is not complete\n"
-		"                   MS ms after it connected (1..600000, default 5000)\n"
+		"  --handshake-timeout MS  firecracker: disconnect a peer whose handshake is not\n"
+		"                   complete MS ms after it connected (1..600000, default 5000)\n"
 		"  -D, --images-dir DIR  criu: the dump's images (pagemap-PID.img, pages-ID.img)\n"
 		"  -W, --work-dir DIR    criu: where lazy-pages.socket is made (default: the images dir)\n"
 		"  --no-working-set criu: neither record the pages that fault (pfdk-ws-PID.trace in the\n"
@@ -160,6 +170,7 @@ close_sock(struct peer *p)
 static void
 peer_free(struct peer *p, const char *why)
 {
+	uint64_t pushed = 0;
 	int i, qfd;
 
 	if (p->served) {
@@ -167,6 +178,8 @@ peer_free(struct peer *p, const char *why)
 		if (qfd >= 0)
 			epoll_ctl(g.ep, EPOLL_CTL_DEL, qfd, NULL);
 		pagerd_q_close(&p->q);
+		pushed = p->push.pushed;
+		pagerd_push_free(&p->push);
 		for (i = 0; i < p->nregions; i++)
 			pfdk_store_free(p->stores[i]);
 		epoll_ctl(g.ep, EPOLL_CTL_DEL, p->pidfd, NULL);
@@ -175,7 +188,11 @@ peer_free(struct peer *p, const char *why)
 	for (i = 0; i < p->nfds; i++)
 		close(p->fds[i]);
 	close_sock(p);
-	LOG("client %u (pid %d): %s; state freed", p->id, (int)p->pid, why);
+	if (p->served)
+		LOG("client %u (pid %d): %s; %" PRIu64 " pages pushed; state freed", p->id,
+		    (int)p->pid, why, pushed);
+	else
+		LOG("client %u (pid %d): %s; state freed", p->id, (int)p->pid, why);
 	for (i = 0; i < MAX_PEERS; i++)
 		if (g.peers[i] == p)
 			g.peers[i] = NULL;
@@ -369,7 +386,8 @@ expire_handshakes(void)
 			peer_read(p);
 			if (p->dead || p->served)
 				continue;
-			LOG("client %u (pid %d): handshake not complete within %u ms (%zu bytes, %d fds)",
+			LOG("client %u (pid %d): handshake not complete within %u ms "
+			    "(%zu bytes, %d fds)",
 			    p->id, (int)p->pid, g.hs_timeout, p->len, p->nfds);
 			peer_free(p, "handshake deadline passed, disconnected");
 			continue;
@@ -378,6 +396,52 @@ expire_handshakes(void)
 	}
 	/* epoll rounds up, so it never wakes before the deadline's ms. */
 	return next == UINT64_MAX ? -1 : (int)(next - now);
+}
+
+/*
+ * One background push step for the next served client in turn that went
+ * --push-idle without a fault. @return true if a step ran; *@p wait_ms is
+ * lowered to when the next quiet client's push may start.
+ */
+static bool
+push_some(int *wait_ms)
+{
+	uint64_t now = pagerd_now_ms(), in;
+	unsigned int k;
+	int ret;
+
+	for (k = 0; k < MAX_PEERS; k++) {
+		struct peer *p = g.peers[(g.rr + k) % MAX_PEERS];
+
+		if (p == NULL || !p->served || p->push_off)
+			continue;
+		in = p->push.started ? 0 : pagerd_q_quiet_in(&p->q, now);
+		if (in > 0) {
+			if (*wait_ms < 0 || in < (uint64_t)*wait_ms)
+				*wait_ms = (int)in;
+			continue;
+		}
+		p->push.started = true;
+		g.rr = (g.rr + k + 1) % MAX_PEERS;
+		ret = pagerd_push_step(&p->push, p->q.dev);
+		if (ret == -EAGAIN) {
+			/* An event is pending: the driver reads it, the step retries. */
+			pfdk_fault_queue_service(p->q.dev, 0, true);
+		} else if (ret == -ESRCH) {
+			peer_free(p, "process gone");
+		} else if (ret == 0) {
+			/* Still served: REMOVE refaults and events need the loop. */
+			LOG("client %u (pid %d): every page present (%" PRIu64 " pushed)", p->id,
+			    (int)p->pid, p->push.pushed);
+			p->push_off = true;
+		} else if (ret < 0) {
+			LOG("client %u (pid %d): background push stopped: %s; faults still served",
+			    p->id, (int)p->pid, strerror(-ret));
+			p->push_off = true;
+		}
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -483,6 +547,9 @@ run(void)
 			if (pagerd_q_busy(&p->q))
 				timeout = 0;
 		}
+		/* Real faults first: the push runs in passes that answered none. */
+		if (work == 0 && push_some(&timeout))
+			timeout = 0;
 		hs_wait = expire_handshakes();
 		if (hs_wait >= 0 && (timeout < 0 || hs_wait < timeout))
 			timeout = hs_wait;

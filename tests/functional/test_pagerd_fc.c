@@ -10,7 +10,10 @@
  * rest still as the file; also with REMOVEs while faults are pending.
  * Peers that never finish their handshake are disconnected after
  * --handshake-timeout, and more of them than the daemon's 256 connection
- * slots do not lock a good client out once their deadline passed. Hostile peers
+ * slots do not lock a good client out once their deadline passed. A
+ * client that touches nothing finds every page pushed in the background
+ * (resident and right) and is still served afterwards; one that touches
+ * its pages while the push runs reads every byte right. Hostile peers
  * (malformed JSON, no fd, a pipe instead of a uffd, an oversize message,
  * regions past the file) must be disconnected while a served client goes
  * on, and clients killed mid-restore must have their state freed: more of
@@ -49,6 +52,9 @@
 #define R0_PAGES 64u /* region 0: file offset 0 */
 #define R1_PAGES 96u /* region 1: right after it in the file */
 #define FILE_PAGES (R0_PAGES + R1_PAGES)
+#define BIG_PAGES 8192u /* 32 MiB after them: a region the push needs many steps for */
+#define MEM_PAGES (FILE_PAGES + BIG_PAGES) /* the memory file */
+#define PUSH_THREADS 4
 #define KILLED_CLIENTS 70 /* more than PFDK_FAULT_MAX_DEVS (64) */
 #define HS_TIMEOUT_MS 1000 /* the daemon's --handshake-timeout */
 #define HS_TIMEOUT_STR "1000"
@@ -363,10 +369,10 @@ hostile_clients(void **state)
 	pagerd_test_send_fd(s, big, bigl, u); /* may be cut short by the reset */
 	expect_disconnect(s, "oversize message");
 	free(big);
-	/* Well formed, but a region past the end of the memory file. */
+	/* Well formed, but a region past the end of the memory file (by a page). */
 	n = snprintf(msg, sizeof(msg), "[");
 	n += region_json(msg + n, sizeof(msg) - (size_t)n, FC_V112, r1, R1_PAGES * PG,
-			 R1_PAGES * PG);
+			 (size_t)(MEM_PAGES - R1_PAGES + 1) * PG);
 	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
 	s = connect_daemon();
 	assert_true(s >= 0);
@@ -601,6 +607,150 @@ handshake_timeout_option(void **state)
 	}
 }
 
+/* Pages of [@p a, @p a + @p n pages) resident (mincore), or -1. */
+static long
+resident(const uint8_t *a, size_t n)
+{
+	static unsigned char v[BIG_PAGES];
+	long k = 0;
+	size_t i;
+
+	if (n > BIG_PAGES || mincore((void *)(uintptr_t)a, n * PG, v) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		k += v[i] & 1;
+	return k;
+}
+
+/*
+ * Served and then idle: after --push-idle the daemon pushes every page.
+ * They must all be resident before this client reads one (mincore), read
+ * right, and the client must still be served after: a REMOVE then reads
+ * as zero and the rest as before.
+ */
+static int
+idle_client(void)
+{
+	uint8_t *r0, *r1;
+	int u, s, i;
+
+	u = vmm_setup(&r0, &r1);
+	if (u < 0 || vmm_handshake(FC_V16, u, r0, r1, &s) < 0)
+		return 10;
+	for (i = 0; resident(r0, R0_PAGES) + resident(r1, R1_PAGES) != FILE_PAGES; i++) {
+		if (i == 2000) {
+			fprintf(stderr, "idle client: %ld of %u pages resident after 20 s\n",
+				resident(r0, R0_PAGES) + resident(r1, R1_PAGES), FILE_PAGES);
+			return 11;
+		}
+		usleep(10000);
+	}
+	if (check_pages(r0, r1, 0, FILE_PAGES) < 0)
+		return 12;
+	if (madvise(r1, 8 * PG, MADV_DONTNEED) < 0)
+		return 13;
+	if (check_pages(r0, r1, 0, R0_PAGES) < 0 ||
+	    check_zero(r0, r1, R0_PAGES, R0_PAGES + 8) < 0 ||
+	    check_pages(r0, r1, R0_PAGES + 8, FILE_PAGES) < 0)
+		return 14;
+	return 0;
+}
+
+struct push_arg {
+	const uint8_t *big;
+	unsigned int from; /* this thread's first page; it goes down, wrapping */
+	int bad;
+};
+
+/* Every page of the big region, from the top down: against the push. */
+static void *
+push_racer(void *arg)
+{
+	struct push_arg *a = arg;
+	unsigned int j, i;
+
+	for (j = 0; j < BIG_PAGES; j++) {
+		i = (a->from + BIG_PAGES - j) % BIG_PAGES;
+		if (memcmp(a->big + (size_t)i * PG, mem + (size_t)(FILE_PAGES + i) * PG, PG) != 0)
+			a->bad++;
+	}
+	return NULL;
+}
+
+/*
+ * One 32 MiB region. Once the push has started (its first page is
+ * resident without a touch), threads read every page from the top down
+ * while it fills from the bottom up: faults and push fills meet on the
+ * same pages, and every byte must be the file's.
+ */
+static int
+racing_client(void)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct push_arg a[PUSH_THREADS];
+	pthread_t t[PUSH_THREADS];
+	uint8_t *big;
+	char msg[256];
+	int u, s, i, n, bad = 0;
+
+	u = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	big = mmap(NULL, (size_t)BIG_PAGES * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u < 0 || ioctl(u, UFFDIO_API, &api) < 0 || big == MAP_FAILED)
+		return 10;
+	reg.range = (struct uffdio_range){ (uintptr_t)big, (size_t)BIG_PAGES * PG };
+	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
+		return 10;
+	n = snprintf(msg, sizeof(msg), "[");
+	n += region_json(msg + n, sizeof(msg) - (size_t)n, FC_V112, big, (size_t)BIG_PAGES * PG,
+			 (size_t)FILE_PAGES * PG);
+	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
+	s = connect_daemon();
+	if (s < 0 || pagerd_test_send_fd(s, msg, (size_t)n, u) < 0)
+		return 11;
+	for (i = 0; resident(big, 1) != 1; i++) {
+		if (i == 200000) {
+			fprintf(stderr, "racing client: the push did not start within 20 s\n");
+			return 12;
+		}
+		usleep(100);
+	}
+	for (i = 0; i < PUSH_THREADS; i++) {
+		a[i] = (struct push_arg){ big, BIG_PAGES - 1 - (unsigned int)i * 97, 0 };
+		if (pthread_create(&t[i], NULL, push_racer, &a[i]) != 0)
+			return 13;
+	}
+	for (i = 0; i < PUSH_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		bad += a[i].bad;
+	}
+	if (bad > 0) {
+		fprintf(stderr, "racing client: %d page reads differ from the memory file\n", bad);
+		return 14;
+	}
+	if (resident(big, BIG_PAGES) != BIG_PAGES)
+		return 15;
+	close(s);
+	return 0;
+}
+
+static void
+background_push(void **state)
+{
+	(void)state;
+	client_pid = fork();
+	if (client_pid == 0)
+		_exit(idle_client());
+	assert_int_equal(wait_exit(client_pid), 0);
+	client_pid = fork();
+	if (client_pid == 0)
+		_exit(racing_client());
+	assert_int_equal(wait_exit(client_pid), 0);
+	client_pid = 0;
+	daemon_alive();
+}
+
 static volatile uint8_t touch_sink;
 
 static void *
@@ -674,10 +824,10 @@ start_daemon(void **state)
 	int fd, s;
 
 	(void)state;
-	mem = malloc((size_t)FILE_PAGES * PG);
+	mem = malloc((size_t)MEM_PAGES * PG);
 	if (mem == NULL)
 		return -1;
-	for (i = 0; i < (size_t)FILE_PAGES * PG / 8; i++) {
+	for (i = 0; i < (size_t)MEM_PAGES * PG / 8; i++) {
 		uint64_t w = pagerd_test_mix(i + 0x5eed);
 
 		memcpy(mem + i * 8, &w, 8);
@@ -688,7 +838,7 @@ start_daemon(void **state)
 	snprintf(sock_path, sizeof(sock_path), "%s/uffd.sock", dir);
 	snprintf(mem_path, sizeof(mem_path), "%s/guest.mem", dir);
 	fd = open(mem_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, mem, (size_t)FILE_PAGES * PG) != (ssize_t)FILE_PAGES * PG)
+	if (fd < 0 || write(fd, mem, (size_t)MEM_PAGES * PG) != (ssize_t)MEM_PAGES * PG)
 		return -1;
 	close(fd);
 	daemon_pid = fork();
@@ -828,6 +978,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(remove_while_faulting, case_teardown),
 		cmocka_unit_test_teardown(handshake_deadline, case_teardown),
 		cmocka_unit_test_teardown(deadline_frees_slots, case_teardown),
+		cmocka_unit_test_teardown(background_push, case_teardown),
 		cmocka_unit_test(handshake_timeout_option),
 	};
 	int fd;
