@@ -13,7 +13,8 @@
  * slots do not lock a good client out once their deadline passed. A
  * client that touches nothing finds every page pushed in the background
  * (resident and right) and is still served afterwards; one that touches
- * its pages while the push runs reads every byte right. Hostile peers
+ * its pages while the push runs reads every byte right. A 2 MiB hugetlb
+ * region reads as zero after REMOVE too (skipped without huge pages). Hostile peers
  * (malformed JSON, no fd, a pipe instead of a uffd, an oversize message,
  * regions past the file) must be disconnected while a served client goes
  * on, and clients killed mid-restore must have their state freed: more of
@@ -55,6 +56,8 @@
 #define BIG_PAGES 8192u /* 32 MiB after them: a region the push needs many steps for */
 #define MEM_PAGES (FILE_PAGES + BIG_PAGES) /* the memory file */
 #define PUSH_THREADS 4
+#define HP (2u << 20)      /* hugetlb page */
+#define HP_OFF HP          /* the hugetlb region's offset in the memory file */
 #define KILLED_CLIENTS 70 /* more than PFDK_FAULT_MAX_DEVS (64) */
 #define HS_TIMEOUT_MS 1000 /* the daemon's --handshake-timeout */
 #define HS_TIMEOUT_STR "1000"
@@ -751,6 +754,77 @@ background_push(void **state)
 	daemon_alive();
 }
 
+/*
+ * A 2 MiB hugetlb region (private anonymous, as Firecracker maps guest
+ * memory with huge pages): served from the file, and after MADV_DONTNEED
+ * zero. hugetlb has no UFFDIO_ZEROPAGE, so the driver unregisters the
+ * removed huge page and the kernel gives a zero one; written and removed
+ * again it is zero again. 77: no huge pages to map.
+ */
+static int
+huge_client(void)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	static const uint8_t zero[PG];
+	char msg[256];
+	uint8_t *h;
+	size_t k;
+	int u, s, n;
+
+	h = mmap(NULL, 2 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+		 -1, 0);
+	if (h == MAP_FAILED)
+		return 77;
+	u = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (u < 0 || ioctl(u, UFFDIO_API, &api) < 0)
+		return 10;
+	reg.range = (struct uffdio_range){ (uintptr_t)h, 2 * HP };
+	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
+		return 10;
+	n = snprintf(msg, sizeof(msg),
+		     "[{\"base_host_virt_addr\": %lu, \"size\": %u, \"offset\": %u, "
+		     "\"page_size\": %u}]",
+		     (unsigned long)(uintptr_t)h, 2 * HP, HP_OFF, HP);
+	s = connect_daemon();
+	if (s < 0 || pagerd_test_send_fd(s, msg, (size_t)n, u) < 0)
+		return 11;
+	if (memcmp(h, mem + HP_OFF, 2 * HP) != 0)
+		return 12;
+	if (madvise(h, HP, MADV_DONTNEED) < 0)
+		return 13;
+	for (k = 0; k < HP; k += PG)
+		if (memcmp(h + k, zero, PG) != 0)
+			return 14;
+	if (memcmp(h + HP, mem + HP_OFF + HP, HP) != 0)
+		return 15;
+	memset(h, 0xa5, HP);
+	if (madvise(h, HP, MADV_DONTNEED) < 0)
+		return 16;
+	for (k = 0; k < HP; k += PG)
+		if (memcmp(h + k, zero, PG) != 0)
+			return 17;
+	close(s);
+	return 0;
+}
+
+static void
+hugetlb_remove(void **state)
+{
+	int st;
+
+	(void)state;
+	client_pid = fork();
+	if (client_pid == 0)
+		_exit(huge_client());
+	st = wait_exit(client_pid);
+	client_pid = 0;
+	if (st == 77)
+		skip(); /* no free 2 MiB huge page (vm.nr_hugepages) */
+	assert_int_equal(st, 0);
+	daemon_alive();
+}
+
 static volatile uint8_t touch_sink;
 
 static void *
@@ -979,6 +1053,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(handshake_deadline, case_teardown),
 		cmocka_unit_test_teardown(deadline_frees_slots, case_teardown),
 		cmocka_unit_test_teardown(background_push, case_teardown),
+		cmocka_unit_test_teardown(hugetlb_remove, case_teardown),
 		cmocka_unit_test(handshake_timeout_option),
 	};
 	int fd;
