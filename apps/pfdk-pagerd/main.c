@@ -11,6 +11,22 @@
  * respond) while any has work, and sleeps in epoll on their queue fds,
  * the sockets and the clients' pidfds when none has.
  *
+ * A connection must complete its handshake within --handshake-timeout MS
+ * of being accepted, or it is disconnected: a peer that never finishes
+ * would hold one of the MAX_PEERS slots forever. The deadlines bound
+ * epoll's timeout, so waiting for one does not spin.
+ *
+ * Removed ranges (REMOVE: the balloon, MADV_DONTNEED) read as zero
+ * afterwards, as in Firecracker's own handler: the guest freed them, and
+ * serving the snapshot's bytes again would bring freed memory back. The
+ * driver does this with unknown_zero=1 (the range leaves its table).
+ *
+ * Once a client is served and has gone --push-idle ms without a fault, its
+ * regions' remaining pages are pushed in the background (push.c), one
+ * step per loop pass that answered no fault, so real faults go first. A
+ * client whose every page is present stays served: its later faults
+ * (REMOVE refaults) and events still need the loop.
+ *
  * A client is gone when its process exits (its pidfd polls readable), not
  * when its socket closes: Firecracker before v1.12 closes the socket after
  * the handshake and keeps faulting. Then its device is closed (pending
@@ -50,6 +66,8 @@
 
 #define MAX_PEERS 256
 #define MAX_FDS 4 /* fds accepted in control messages before refusing */
+#define HS_TIMEOUT_DEFAULT 5000u /* --handshake-timeout, ms */
+#define HS_TIMEOUT_MAX 600000u
 
 enum { EV_LISTEN, EV_SIGNAL, EV_PEER, EV_PIDFD, EV_QUEUE };
 
@@ -65,6 +83,7 @@ struct peer {
 	pid_t pid;
 	uid_t uid;
 	unsigned int id;
+	uint64_t deadline; /* CLOCK_MONOTONIC ms: handshake complete by then */
 	size_t len;
 	int fds[MAX_FDS];
 	int nfds;
@@ -73,6 +92,8 @@ struct peer {
 	/* served */
 	int pidfd;
 	struct pagerd_q q;
+	struct pagerd_push push;
+	bool push_off;   /* every page present, or the push cannot go on */
 	int nregions;
 	struct pfdk_store *stores[PAGERD_FC_MAX_REGIONS];
 	char buf[PAGERD_FC_MAX_MSG + 1];
@@ -87,16 +108,21 @@ static struct {
 	struct peer *grave[MAX_PEERS]; /* dead, free()d after the batch */
 	unsigned int ngrave;
 	unsigned int next_id;
+	unsigned int rr;         /* the peer whose push steps next */
+	uint32_t hs_timeout; /* --handshake-timeout, ms */
 	bool stop;
-} g = { .ep = -1, .lsock = -1, .sigfd = -1 };
+} g = { .ep = -1, .lsock = -1, .sigfd = -1, .hs_timeout = HS_TIMEOUT_DEFAULT };
 
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE [--allow-uid UID]... [-- EAL args]\n"
-		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--poll-us US] [--allow-uid UID]... [-- EAL args]\n"
+		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE\n"
+		"                               [--handshake-timeout MS] [--push-idle MS] [--poll-us US]\n"
+		"                               [--allow-uid UID]... [-- EAL args]\n"
+		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--poll-us US]\n"
+		"                        [--allow-uid UID]... [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
 		"\n"
@@ -108,6 +134,8 @@ usage(FILE *f)
 		"Options\n"
 		"  --socket PATH    socket to listen on (created 0600; a stale socket there is replaced)\n"
 		"  --mem-file FILE  the snapshot's guest memory file (region offsets are into it)\n"
+		"  --handshake-timeout MS  firecracker: disconnect a peer whose handshake is not\n"
+		"                   complete MS ms after it connected (1..600000, default 5000)\n"
 		"  -D, --images-dir DIR  criu: the dump's images (pagemap-PID.img, pages-ID.img)\n"
 		"  -W, --work-dir DIR    criu: where lazy-pages.socket is made (default: the images dir)\n"
 		"  --no-working-set criu: neither record the pages that fault (pfdk-ws-PID.trace in the\n"
@@ -146,6 +174,7 @@ close_sock(struct peer *p)
 static void
 peer_free(struct peer *p, const char *why)
 {
+	uint64_t pushed = 0;
 	int i, qfd;
 
 	if (p->served) {
@@ -153,6 +182,8 @@ peer_free(struct peer *p, const char *why)
 		if (qfd >= 0)
 			epoll_ctl(g.ep, EPOLL_CTL_DEL, qfd, NULL);
 		pagerd_q_close(&p->q);
+		pushed = p->push.pushed;
+		pagerd_push_free(&p->push);
 		for (i = 0; i < p->nregions; i++)
 			pfdk_store_free(p->stores[i]);
 		epoll_ctl(g.ep, EPOLL_CTL_DEL, p->pidfd, NULL);
@@ -161,7 +192,11 @@ peer_free(struct peer *p, const char *why)
 	for (i = 0; i < p->nfds; i++)
 		close(p->fds[i]);
 	close_sock(p);
-	LOG("client %u (pid %d): %s; state freed", p->id, (int)p->pid, why);
+	if (p->served)
+		LOG("client %u (pid %d): %s; %" PRIu64 " pages pushed; state freed", p->id,
+		    (int)p->pid, why, pushed);
+	else
+		LOG("client %u (pid %d): %s; state freed", p->id, (int)p->pid, why);
 	for (i = 0; i < MAX_PEERS; i++)
 		if (g.peers[i] == p)
 			g.peers[i] = NULL;
@@ -209,7 +244,8 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 		LOG("client %u (pid %d): pidfd_open: %s", p->id, (int)p->pid, strerror(errno));
 		return -errno;
 	}
-	ret = pagerd_q_adopt(&p->q, fd, p->id, NULL);
+	/* A removed range reads as zero afterwards (Firecracker's rule). */
+	ret = pagerd_q_adopt(&p->q, fd, p->id, "unknown_zero=1");
 	if (!p->q.up) {
 		LOG("client %u (pid %d): device uffd%u,fd=%d: %s", p->id, (int)p->pid, p->id, fd,
 		    strerror(-ret));
@@ -331,6 +367,87 @@ peer_read(struct peer *p)
 		close_sock(p);
 }
 
+/*
+ * Disconnect the peers whose handshake deadline has passed. @return the
+ * epoll timeout until the next deadline (ms), or -1 when none is pending.
+ */
+static int
+expire_handshakes(void)
+{
+	uint64_t now = pagerd_now_ms(), next = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < MAX_PEERS; i++) {
+		struct peer *p = g.peers[i];
+
+		if (p == NULL || p->served)
+			continue;
+		if (p->deadline <= now) {
+			/*
+			 * Bytes that arrived while the daemon was busy are not the
+			 * peer's fault: read them once before giving up.
+			 */
+			peer_read(p);
+			if (p->dead || p->served)
+				continue;
+			LOG("client %u (pid %d): handshake not complete within %u ms "
+			    "(%zu bytes, %d fds)",
+			    p->id, (int)p->pid, g.hs_timeout, p->len, p->nfds);
+			peer_free(p, "handshake deadline passed, disconnected");
+			continue;
+		}
+		next = RTE_MIN(next, p->deadline);
+	}
+	/* epoll rounds up, so it never wakes before the deadline's ms. */
+	return next == UINT64_MAX ? -1 : (int)(next - now);
+}
+
+/*
+ * One background push step for the next served client in turn that went
+ * --push-idle without a fault. @return true if a step ran; *@p wait_ms is
+ * lowered to when the next quiet client's push may start.
+ */
+static bool
+push_some(int *wait_ms)
+{
+	uint64_t now = pagerd_now_ms(), in;
+	unsigned int k;
+	int ret;
+
+	for (k = 0; k < MAX_PEERS; k++) {
+		struct peer *p = g.peers[(g.rr + k) % MAX_PEERS];
+
+		if (p == NULL || !p->served || p->push_off)
+			continue;
+		in = p->push.started ? 0 : pagerd_q_quiet_in(&p->q, now);
+		if (in > 0) {
+			if (*wait_ms < 0 || in < (uint64_t)*wait_ms)
+				*wait_ms = (int)in;
+			continue;
+		}
+		p->push.started = true;
+		g.rr = (g.rr + k + 1) % MAX_PEERS;
+		ret = pagerd_push_step(&p->push, p->q.dev);
+		if (ret == -EAGAIN) {
+			/* An event is pending: the driver reads it, the step retries. */
+			pfdk_fault_queue_service(p->q.dev, 0, true);
+		} else if (ret == -ESRCH) {
+			peer_free(p, "process gone");
+		} else if (ret == 0) {
+			/* Still served: REMOVE refaults and events need the loop. */
+			LOG("client %u (pid %d): every page present (%" PRIu64 " pushed)", p->id,
+			    (int)p->pid, p->push.pushed);
+			p->push_off = true;
+		} else if (ret < 0) {
+			LOG("client %u (pid %d): background push stopped: %s; faults still served",
+			    p->id, (int)p->pid, strerror(-ret));
+			p->push_off = true;
+		}
+		return true;
+	}
+	return false;
+}
+
 static void
 do_accept(void)
 {
@@ -358,6 +475,7 @@ do_accept(void)
 	p->uid = cr.uid;
 	p->id = g.next_id++;
 	p->pidfd = -1;
+	p->deadline = pagerd_now_ms() + g.hs_timeout;
 	g.peers[i] = p;
 	if (ep_add(s, &p->t_sock) < 0)
 		peer_free(p, "epoll");
@@ -406,7 +524,7 @@ run(void)
 	static struct tag t_listen = { EV_LISTEN, NULL }, t_sig = { EV_SIGNAL, NULL };
 	struct epoll_event ev[64];
 	sigset_t ss;
-	int i, n, timeout;
+	int i, n, timeout, hs_wait;
 	unsigned int work;
 
 	sigemptyset(&ss);
@@ -421,6 +539,8 @@ run(void)
 	}
 	LOG("firecracker: serving %s on %s", g.mem_path, g.sock_path);
 	while (!g.stop) {
+		uint64_t now = pagerd_now_us();
+
 		work = 0;
 		timeout = -1;
 		for (i = 0; i < MAX_PEERS; i++) {
@@ -429,10 +549,19 @@ run(void)
 			if (p == NULL || !p->served)
 				continue;
 			work += pagerd_q_pass(&p->q);
-			/* Faults held, or parked in the driver: the fd will not say. */
-			if (pagerd_q_busy(&p->q))
+			/*
+			 * Faults held, or parked in the driver: the fd will not
+			 * say. A queue that faulted within --poll-us is polled.
+			 */
+			if (pagerd_q_busy(&p->q) || pagerd_q_hot(&p->q, now))
 				timeout = 0;
 		}
+		/* Real faults first: the push runs in passes that answered none. */
+		if (work == 0 && push_some(&timeout))
+			timeout = 0;
+		hs_wait = expire_handshakes();
+		if (hs_wait >= 0 && (timeout < 0 || hs_wait < timeout))
+			timeout = hs_wait;
 		n = epoll_wait(g.ep, ev, (int)RTE_DIM(ev), work > 0 ? 0 : timeout);
 		if (n < 0 && errno != EINTR) {
 			LOG("epoll_wait: %s", strerror(errno));
@@ -481,6 +610,7 @@ main(int argc, char **argv)
 		{ "work-dir", required_argument, NULL, 'W' },
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "no-working-set", no_argument, NULL, 'N' },
+		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "push-idle", required_argument, NULL, 'P' },
 		{ "poll-us", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
@@ -490,7 +620,7 @@ main(int argc, char **argv)
 	char *eal[64];
 	sigset_t ss;
 	int c, neal = 0, ret;
-	bool criu;
+	bool criu, hs_set = false;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
@@ -528,6 +658,12 @@ main(int argc, char **argv)
 		case 'N':
 			pagerd_criu_ws = false;
 			break;
+		case 'T':
+			if (pagerd_parse_uint("--handshake-timeout", optarg, 1, HS_TIMEOUT_MAX,
+					      "milliseconds", &g.hs_timeout) < 0)
+				return 2;
+			hs_set = true;
+			break;
 		case 'P':
 			if (pagerd_parse_uint("--push-idle", optarg, 0, 600000, "milliseconds", &pagerd_push_idle) < 0)
 				return 2;
@@ -548,8 +684,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "pfdk-pagerd: firecracker needs --socket and --mem-file (and takes no -D/-W)\n");
 		return 2;
 	}
-	if (criu && (img_dir == NULL || g.sock_path || g.mem_path)) {
-		fprintf(stderr, "pfdk-pagerd: criu needs -D DIR (and takes no --socket/--mem-file)\n");
+	if (criu && (img_dir == NULL || g.sock_path || g.mem_path || hs_set)) {
+		fprintf(stderr, "pfdk-pagerd: criu needs -D DIR (and takes no --socket, --mem-file "
+			"or --handshake-timeout)\n");
 		return 2;
 	}
 	if (pagerd_nuids == 0) {

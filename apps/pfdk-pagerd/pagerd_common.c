@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pfdk-pagerd: what the firecracker and criu modes share (pagerd.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ pagerd_parse_uint(const char *opt, const char *arg, uint32_t lo, uint32_t hi, co
 
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v < lo || v > hi) {
+	/* strtoul also takes leading spaces and a sign: digits only. */
+	if (errno != 0 || !isdigit((unsigned char)arg[0]) || *end != '\0' || v < lo || v > hi) {
 		fprintf(stderr, "pfdk-pagerd: %s %s: want %s, %u to %u\n", opt, arg, unit,
 			(unsigned int)lo, (unsigned int)hi);
 		return -1;

@@ -4,8 +4,17 @@
  * creates its own userfaultfd (EVENT_REMOVE, as Firecracker asks), maps
  * and registers its guest regions MISSING, sends the handshake (JSON +
  * uffd by SCM_RIGHTS) in one of the three field sets Firecracker has used,
- * then touches every page and checks it against the memory file, drops a
- * region with MADV_DONTNEED (REMOVE) and checks it again. Hostile peers
+ * then touches every page and checks it against the memory file, drops
+ * ranges with MADV_DONTNEED (REMOVE) and checks that they read as zero
+ * (the guest freed them: Firecracker's handler serves zero there), the
+ * rest still as the file; also with REMOVEs while faults are pending.
+ * Peers that never finish their handshake are disconnected after
+ * --handshake-timeout, and more of them than the daemon's 256 connection
+ * slots do not lock a good client out once their deadline passed. A
+ * client that touches nothing finds every page pushed in the background
+ * (resident and right) and is still served afterwards; one that touches
+ * its pages while the push runs reads every byte right. A 2 MiB hugetlb
+ * region reads as zero after REMOVE too (skipped without huge pages). Hostile peers
  * (malformed JSON, no fd, a pipe instead of a uffd, an oversize message,
  * regions past the file) must be disconnected while a served client goes
  * on, and clients killed mid-restore must have their state freed: more of
@@ -34,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test_common.h"
@@ -43,7 +53,18 @@
 #define R0_PAGES 64u /* region 0: file offset 0 */
 #define R1_PAGES 96u /* region 1: right after it in the file */
 #define FILE_PAGES (R0_PAGES + R1_PAGES)
+#define BIG_PAGES 8192u /* 32 MiB after them: a region the push needs many steps for */
+#define MEM_PAGES (FILE_PAGES + BIG_PAGES) /* the memory file */
+#define PUSH_THREADS 4
+#define HP (2u << 20)      /* hugetlb page */
+#define HP_OFF HP          /* the hugetlb region's offset in the memory file */
 #define KILLED_CLIENTS 70 /* more than PFDK_FAULT_MAX_DEVS (64) */
+#define HS_TIMEOUT_MS 1000 /* the daemon's --handshake-timeout */
+#define HS_TIMEOUT_STR "1000"
+#define SILENT_PEERS 300   /* more than the daemon's 256 connection slots */
+#define RF_THREADS 6       /* faulting threads while REMOVEs come */
+#define RF_LO (R0_PAGES + 32) /* removed while faulting: region 1's pages 32..63 */
+#define RF_HI (R0_PAGES + 64)
 
 enum fc_fields { FC_V16, FC_V17, FC_V112 }; /* none, page_size_kib, page_size */
 
@@ -142,10 +163,30 @@ check_pages(uint8_t *r0, uint8_t *r1, unsigned int from, unsigned int to)
 	return 0;
 }
 
+/* Pages [from, to) of both regions (one index space) read as zero. */
+static int
+check_zero(uint8_t *r0, uint8_t *r1, unsigned int from, unsigned int to)
+{
+	static const uint8_t zero[PG];
+	unsigned int i;
+
+	for (i = from; i < to; i++) {
+		uint8_t *pg = i < R0_PAGES ? r0 + (size_t)i * PG : r1 + (size_t)(i - R0_PAGES) * PG;
+
+		if (memcmp(pg, zero, PG) != 0) {
+			fprintf(stderr, "client %d: removed page %u does not read as zero\n",
+				(int)getpid(), i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
- * A good client, in a child: 0 when every page matched before and after
- * MADV_DONTNEED. With @p hold, it writes a byte to @p hold[1] after the
- * first half and waits for one on @p hold[0] before the rest.
+ * A good client, in a child: 0 when every page matched the file, and after
+ * MADV_DONTNEED the removed pages read as zero and the others as before.
+ * With @p hold, it writes a byte to @p hold[1] after the first half and
+ * waits for one on @p hold[0] before the rest.
  */
 static int
 good_client(enum fc_fields f, const int *hold)
@@ -165,12 +206,19 @@ good_client(enum fc_fields f, const int *hold)
 		return 12;
 	if (check_pages(r0, r1, FILE_PAGES / 2, FILE_PAGES) < 0)
 		return 13;
-	/* REMOVE: the pages go, the kernel tells the daemon, they refault. */
+	/*
+	 * REMOVE: the pages go, the kernel tells the daemon, they refault and
+	 * must come back as zero (the balloon freed them), not as the file.
+	 */
 	if (madvise(r0, R0_PAGES * PG, MADV_DONTNEED) < 0 ||
 	    madvise(r1 + 8 * PG, 16 * PG, MADV_DONTNEED) < 0)
 		return 14;
-	if (check_pages(r0, r1, 0, FILE_PAGES) < 0)
+	if (check_zero(r0, r1, 0, R0_PAGES) < 0)
 		return 15;
+	if (check_pages(r0, r1, R0_PAGES, R0_PAGES + 8) < 0 ||
+	    check_zero(r0, r1, R0_PAGES + 8, R0_PAGES + 24) < 0 ||
+	    check_pages(r0, r1, R0_PAGES + 24, FILE_PAGES) < 0)
+		return 16;
 	if (s >= 0)
 		close(s);
 	return 0;
@@ -324,10 +372,10 @@ hostile_clients(void **state)
 	pagerd_test_send_fd(s, big, bigl, u); /* may be cut short by the reset */
 	expect_disconnect(s, "oversize message");
 	free(big);
-	/* Well formed, but a region past the end of the memory file. */
+	/* Well formed, but a region past the end of the memory file (by a page). */
 	n = snprintf(msg, sizeof(msg), "[");
 	n += region_json(msg + n, sizeof(msg) - (size_t)n, FC_V112, r1, R1_PAGES * PG,
-			 R1_PAGES * PG);
+			 (size_t)(MEM_PAGES - R1_PAGES + 1) * PG);
 	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
 	s = connect_daemon();
 	assert_true(s >= 0);
@@ -341,6 +389,440 @@ hostile_clients(void **state)
 	close(u);
 	close(hold[0]);
 	close(go[1]);
+}
+
+struct rf_arg {
+	uint8_t *r0, *r1;
+	unsigned int stride; /* coprime to FILE_PAGES: every page once, in its own order */
+	pthread_barrier_t *go;
+	int bad;             /* pages read wrong */
+};
+
+/*
+ * Each word of page @p i as the file has it, or zero for a page removed
+ * meanwhile: a zap in the middle of the read mixes the two. Nothing else.
+ */
+static int
+racing_page_ok(const uint8_t *pg, unsigned int i)
+{
+	uint64_t w, f;
+	size_t k;
+
+	for (k = 0; k < PG; k += 8) {
+		memcpy(&w, pg + k, 8);
+		memcpy(&f, mem + (size_t)i * PG + k, 8);
+		if (w != f && !(i >= RF_LO && i < RF_HI && w == 0))
+			return -1;
+	}
+	return 0;
+}
+
+static void *
+rf_faulter(void *arg)
+{
+	struct rf_arg *a = arg;
+	unsigned int j, i;
+
+	pthread_barrier_wait(a->go);
+	for (j = 0; j < FILE_PAGES; j++) {
+		i = (j * a->stride + a->stride) % FILE_PAGES;
+		if (racing_page_ok(i < R0_PAGES ? a->r0 + (size_t)i * PG :
+				   a->r1 + (size_t)(i - R0_PAGES) * PG, i) < 0)
+			a->bad++;
+	}
+	return NULL;
+}
+
+/*
+ * A client whose threads fault every page while its main thread removes
+ * region 1's pages 32..63, two at a time: each REMOVE meets faults the
+ * daemon has read and not answered, or that wait behind the event (every
+ * fill gets EAGAIN until it is read). After the threads are done the
+ * removed pages read as zero and every other page as the file.
+ */
+static int
+remove_client(void)
+{
+	static const unsigned int strides[RF_THREADS] = { 7, 11, 13, 17, 19, 23 };
+	struct rf_arg a[RF_THREADS];
+	pthread_barrier_t go;
+	pthread_t t[RF_THREADS];
+	uint8_t *r0, *r1;
+	unsigned int pg;
+	int u, s, i, bad = 0;
+
+	u = vmm_setup(&r0, &r1);
+	if (u < 0 || vmm_handshake(FC_V112, u, r0, r1, &s) < 0)
+		return 10;
+	pthread_barrier_init(&go, NULL, RF_THREADS + 1);
+	for (i = 0; i < RF_THREADS; i++) {
+		a[i] = (struct rf_arg){ r0, r1, strides[i], &go, 0 };
+		if (pthread_create(&t[i], NULL, rf_faulter, &a[i]) != 0)
+			return 11;
+	}
+	pthread_barrier_wait(&go);
+	for (pg = RF_LO; pg < RF_HI; pg += 2)
+		if (madvise(r1 + (size_t)(pg - R0_PAGES) * PG, 2 * PG, MADV_DONTNEED) < 0)
+			return 12;
+	for (i = 0; i < RF_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		bad += a[i].bad;
+	}
+	if (bad > 0) {
+		fprintf(stderr, "client %d: %d pages read neither the file nor zero\n",
+			(int)getpid(), bad);
+		return 13;
+	}
+	if (check_pages(r0, r1, 0, RF_LO) < 0 || check_zero(r0, r1, RF_LO, RF_HI) < 0 ||
+	    check_pages(r0, r1, RF_HI, FILE_PAGES) < 0)
+		return 14;
+	close(s);
+	return 0;
+}
+
+static void
+remove_while_faulting(void **state)
+{
+	int k;
+
+	(void)state;
+	/* A few rounds, so that some REMOVE surely meets faults in flight. */
+	for (k = 0; k < 4; k++) {
+		client_pid = fork();
+		if (client_pid == 0)
+			_exit(remove_client());
+		assert_int_equal(wait_exit(client_pid), 0);
+		client_pid = 0;
+	}
+	daemon_alive();
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* @p s is still connected: nothing to read and no hang-up yet. */
+static void
+expect_connected(int s, const char *what)
+{
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+
+	if (poll(&pfd, 1, 0) != 0)
+		fail_msg("%s: disconnected before its handshake deadline", what);
+}
+
+static void
+handshake_deadline(void **state)
+{
+	static const char half[] = "[{\"base_host_virt_addr\": 139637976727552, \"size\": ";
+	uint8_t *r0, *r1;
+	int silent, part, u;
+	uint64_t t0;
+
+	(void)state;
+	u = vmm_setup(&r0, &r1);
+	assert_true(u >= 0);
+	t0 = mono_ms();
+	silent = connect_daemon();
+	part = connect_daemon();
+	assert_true(silent >= 0);
+	assert_true(part >= 0);
+	assert_int_equal(pagerd_test_send_fd(part, half, sizeof(half) - 1, u), 0);
+	/* A good client connecting while both hold their slots is served. */
+	client_pid = spawn_good(FC_V112, NULL);
+	assert_int_equal(wait_exit(client_pid), 0);
+	client_pid = 0;
+	/* Early is as wrong as never (only checked while the deadline is surely ahead). */
+	usleep(HS_TIMEOUT_MS / 4 * 1000);
+	if (mono_ms() - t0 < HS_TIMEOUT_MS / 2) {
+		expect_connected(silent, "a silent peer");
+		expect_connected(part, "half a JSON array");
+	}
+	expect_disconnect(silent, "a silent peer");
+	expect_disconnect(part, "half a JSON array");
+	assert_true(mono_ms() - t0 >= HS_TIMEOUT_MS - 2);
+	close(u);
+	daemon_alive();
+}
+
+static void
+deadline_frees_slots(void **state)
+{
+	static int s[SILENT_PEERS];
+	int i;
+
+	(void)state;
+	/* 256 take every slot; the daemon closes the rest at once. */
+	for (i = 0; i < SILENT_PEERS; i++) {
+		s[i] = connect_daemon();
+		assert_true(s[i] >= 0);
+	}
+	for (i = 0; i < SILENT_PEERS; i++)
+		expect_disconnect(s[i], "one of the silent peers");
+	/* Their deadline freed every slot: a restore goes through. */
+	client_pid = spawn_good(FC_V16, NULL);
+	assert_int_equal(wait_exit(client_pid), 0);
+	client_pid = 0;
+	daemon_alive();
+}
+
+/* A bad --handshake-timeout is refused with status 2, before any socket exists. */
+static void
+handshake_timeout_option(void **state)
+{
+	static const char *const bad[] = {
+		"0", "600001", "-1", "", "abc", "10x", " 5", "99999999999999999999",
+	};
+	const size_t nbad = sizeof(bad) / sizeof(bad[0]);
+	char other[128], nomem[128];
+	struct stat st;
+	size_t i;
+	int wst;
+
+	(void)state;
+	snprintf(other, sizeof(other), "%s/never.sock", dir);
+	/* No such file: a value taken by mistake exits 1 there instead of serving. */
+	snprintf(nomem, sizeof(nomem), "%s/none.mem", dir);
+	for (i = 0; i <= nbad; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			if (i < nbad)
+				execl(pagerd_bin, pagerd_bin, "firecracker", "--socket", other,
+				      "--mem-file", nomem, "--handshake-timeout", bad[i],
+				      (char *)NULL);
+			else /* the criu mode has no handshake to time */
+				execl(pagerd_bin, pagerd_bin, "criu", "-D", dir,
+				      "--handshake-timeout", "100", (char *)NULL);
+			_exit(127);
+		}
+		assert_true(pid > 0);
+		assert_int_equal(waitpid(pid, &wst, 0), pid);
+		if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 2)
+			fail_msg("--handshake-timeout '%s': status %#x, want exit 2",
+				 i < nbad ? bad[i] : "100 (criu)", wst);
+		assert_true(stat(other, &st) < 0 && errno == ENOENT);
+	}
+}
+
+/* Pages of [@p a, @p a + @p n pages) resident (mincore), or -1. */
+static long
+resident(const uint8_t *a, size_t n)
+{
+	static unsigned char v[BIG_PAGES];
+	long k = 0;
+	size_t i;
+
+	if (n > BIG_PAGES || mincore((void *)(uintptr_t)a, n * PG, v) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		k += v[i] & 1;
+	return k;
+}
+
+/*
+ * Served and then idle: after --push-idle the daemon pushes every page.
+ * They must all be resident before this client reads one (mincore), read
+ * right, and the client must still be served after: a REMOVE then reads
+ * as zero and the rest as before.
+ */
+static int
+idle_client(void)
+{
+	uint8_t *r0, *r1;
+	int u, s, i;
+
+	u = vmm_setup(&r0, &r1);
+	if (u < 0 || vmm_handshake(FC_V16, u, r0, r1, &s) < 0)
+		return 10;
+	for (i = 0; resident(r0, R0_PAGES) + resident(r1, R1_PAGES) != FILE_PAGES; i++) {
+		if (i == 2000) {
+			fprintf(stderr, "idle client: %ld of %u pages resident after 20 s\n",
+				resident(r0, R0_PAGES) + resident(r1, R1_PAGES), FILE_PAGES);
+			return 11;
+		}
+		usleep(10000);
+	}
+	if (check_pages(r0, r1, 0, FILE_PAGES) < 0)
+		return 12;
+	if (madvise(r1, 8 * PG, MADV_DONTNEED) < 0)
+		return 13;
+	if (check_pages(r0, r1, 0, R0_PAGES) < 0 ||
+	    check_zero(r0, r1, R0_PAGES, R0_PAGES + 8) < 0 ||
+	    check_pages(r0, r1, R0_PAGES + 8, FILE_PAGES) < 0)
+		return 14;
+	return 0;
+}
+
+struct push_arg {
+	const uint8_t *big;
+	unsigned int from; /* this thread's first page; it goes down, wrapping */
+	int bad;
+};
+
+/* Every page of the big region, from the top down: against the push. */
+static void *
+push_racer(void *arg)
+{
+	struct push_arg *a = arg;
+	unsigned int j, i;
+
+	for (j = 0; j < BIG_PAGES; j++) {
+		i = (a->from + BIG_PAGES - j) % BIG_PAGES;
+		if (memcmp(a->big + (size_t)i * PG, mem + (size_t)(FILE_PAGES + i) * PG, PG) != 0)
+			a->bad++;
+	}
+	return NULL;
+}
+
+/*
+ * One 32 MiB region. Once the push has started (its first page is
+ * resident without a touch), threads read every page from the top down
+ * while it fills from the bottom up: faults and push fills meet on the
+ * same pages, and every byte must be the file's.
+ */
+static int
+racing_client(void)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct push_arg a[PUSH_THREADS];
+	pthread_t t[PUSH_THREADS];
+	uint8_t *big;
+	char msg[256];
+	int u, s, i, n, bad = 0;
+
+	u = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	big = mmap(NULL, (size_t)BIG_PAGES * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u < 0 || ioctl(u, UFFDIO_API, &api) < 0 || big == MAP_FAILED)
+		return 10;
+	reg.range = (struct uffdio_range){ (uintptr_t)big, (size_t)BIG_PAGES * PG };
+	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
+		return 10;
+	n = snprintf(msg, sizeof(msg), "[");
+	n += region_json(msg + n, sizeof(msg) - (size_t)n, FC_V112, big, (size_t)BIG_PAGES * PG,
+			 (size_t)FILE_PAGES * PG);
+	n += snprintf(msg + n, sizeof(msg) - (size_t)n, "]");
+	s = connect_daemon();
+	if (s < 0 || pagerd_test_send_fd(s, msg, (size_t)n, u) < 0)
+		return 11;
+	for (i = 0; resident(big, 1) != 1; i++) {
+		if (i == 200000) {
+			fprintf(stderr, "racing client: the push did not start within 20 s\n");
+			return 12;
+		}
+		usleep(100);
+	}
+	for (i = 0; i < PUSH_THREADS; i++) {
+		a[i] = (struct push_arg){ big, BIG_PAGES - 1 - (unsigned int)i * 97, 0 };
+		if (pthread_create(&t[i], NULL, push_racer, &a[i]) != 0)
+			return 13;
+	}
+	for (i = 0; i < PUSH_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		bad += a[i].bad;
+	}
+	if (bad > 0) {
+		fprintf(stderr, "racing client: %d page reads differ from the memory file\n", bad);
+		return 14;
+	}
+	if (resident(big, BIG_PAGES) != BIG_PAGES)
+		return 15;
+	close(s);
+	return 0;
+}
+
+static void
+background_push(void **state)
+{
+	(void)state;
+	client_pid = fork();
+	if (client_pid == 0)
+		_exit(idle_client());
+	assert_int_equal(wait_exit(client_pid), 0);
+	client_pid = fork();
+	if (client_pid == 0)
+		_exit(racing_client());
+	assert_int_equal(wait_exit(client_pid), 0);
+	client_pid = 0;
+	daemon_alive();
+}
+
+/*
+ * A 2 MiB hugetlb region (private anonymous, as Firecracker maps guest
+ * memory with huge pages): served from the file, and after MADV_DONTNEED
+ * zero. hugetlb has no UFFDIO_ZEROPAGE, so the driver unregisters the
+ * removed huge page and the kernel gives a zero one; written and removed
+ * again it is zero again. 77: no huge pages to map.
+ */
+static int
+huge_client(void)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	static const uint8_t zero[PG];
+	char msg[256];
+	uint8_t *h;
+	size_t k;
+	int u, s, n;
+
+	h = mmap(NULL, 2 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+		 -1, 0);
+	if (h == MAP_FAILED)
+		return 77;
+	u = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (u < 0 || ioctl(u, UFFDIO_API, &api) < 0)
+		return 10;
+	reg.range = (struct uffdio_range){ (uintptr_t)h, 2 * HP };
+	if (ioctl(u, UFFDIO_REGISTER, &reg) < 0)
+		return 10;
+	n = snprintf(msg, sizeof(msg),
+		     "[{\"base_host_virt_addr\": %lu, \"size\": %u, \"offset\": %u, "
+		     "\"page_size\": %u}]",
+		     (unsigned long)(uintptr_t)h, 2 * HP, HP_OFF, HP);
+	s = connect_daemon();
+	if (s < 0 || pagerd_test_send_fd(s, msg, (size_t)n, u) < 0)
+		return 11;
+	if (memcmp(h, mem + HP_OFF, 2 * HP) != 0)
+		return 12;
+	if (madvise(h, HP, MADV_DONTNEED) < 0)
+		return 13;
+	for (k = 0; k < HP; k += PG)
+		if (memcmp(h + k, zero, PG) != 0)
+			return 14;
+	if (memcmp(h + HP, mem + HP_OFF + HP, HP) != 0)
+		return 15;
+	memset(h, 0xa5, HP);
+	if (madvise(h, HP, MADV_DONTNEED) < 0)
+		return 16;
+	for (k = 0; k < HP; k += PG)
+		if (memcmp(h + k, zero, PG) != 0)
+			return 17;
+	close(s);
+	return 0;
+}
+
+static void
+hugetlb_remove(void **state)
+{
+	int st;
+
+	(void)state;
+	client_pid = fork();
+	if (client_pid == 0)
+		_exit(huge_client());
+	st = wait_exit(client_pid);
+	client_pid = 0;
+	if (st == 77)
+		skip(); /* no free 2 MiB huge page (vm.nr_hugepages) */
+	assert_int_equal(st, 0);
+	daemon_alive();
 }
 
 static volatile uint8_t touch_sink;
@@ -416,10 +898,10 @@ start_daemon(void **state)
 	int fd, s;
 
 	(void)state;
-	mem = malloc((size_t)FILE_PAGES * PG);
+	mem = malloc((size_t)MEM_PAGES * PG);
 	if (mem == NULL)
 		return -1;
-	for (i = 0; i < (size_t)FILE_PAGES * PG / 8; i++) {
+	for (i = 0; i < (size_t)MEM_PAGES * PG / 8; i++) {
 		uint64_t w = pagerd_test_mix(i + 0x5eed);
 
 		memcpy(mem + i * 8, &w, 8);
@@ -430,12 +912,13 @@ start_daemon(void **state)
 	snprintf(sock_path, sizeof(sock_path), "%s/uffd.sock", dir);
 	snprintf(mem_path, sizeof(mem_path), "%s/guest.mem", dir);
 	fd = open(mem_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, mem, (size_t)FILE_PAGES * PG) != (ssize_t)FILE_PAGES * PG)
+	if (fd < 0 || write(fd, mem, (size_t)MEM_PAGES * PG) != (ssize_t)MEM_PAGES * PG)
 		return -1;
 	close(fd);
 	daemon_pid = fork();
 	if (daemon_pid == 0) {
 		execl(bin, bin, "firecracker", "--socket", sock_path, "--mem-file", mem_path,
+		      "--handshake-timeout", HS_TIMEOUT_STR,
 		      "--", "--no-telemetry", "--no-pci", "--log-level=lib.eal:warning", (char *)NULL);
 		perror("exec pfdk-pagerd");
 		_exit(127);
@@ -566,6 +1049,12 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(fields_v112, case_teardown),
 		cmocka_unit_test_teardown(hostile_clients, case_teardown),
 		cmocka_unit_test_teardown(killed_mid_restore, case_teardown),
+		cmocka_unit_test_teardown(remove_while_faulting, case_teardown),
+		cmocka_unit_test_teardown(handshake_deadline, case_teardown),
+		cmocka_unit_test_teardown(deadline_frees_slots, case_teardown),
+		cmocka_unit_test_teardown(background_push, case_teardown),
+		cmocka_unit_test_teardown(hugetlb_remove, case_teardown),
+		cmocka_unit_test(handshake_timeout_option),
 	};
 	int fd;
 
