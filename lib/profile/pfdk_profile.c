@@ -188,6 +188,22 @@ pf_enum(struct pf_ctx *c, const struct pf_sect *s, const char *key,
 	return pf_at(c, s->line, key, "'%s' is not one of: %s", v, list);
 }
 
+/* "a, b": the names whose bit is in @p mask, into @p list. */
+static const char *
+pf_mask_names(uint32_t mask, const char *const *names, unsigned int nb, char *list, size_t len)
+{
+	unsigned int i;
+
+	list[0] = '\0';
+	for (i = 0; i < nb && i < 32; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		strlcat(list, list[0] == '\0' ? "" : ", ", len);
+		strlcat(list, names[i], len);
+	}
+	return list;
+}
+
 /* Numeric id after the section prefix, e.g. "lcore.3". */
 static int
 pf_id(struct pf_ctx *c, const struct pf_sect *s, size_t prefix,
@@ -264,6 +280,7 @@ pf_pfdk(struct pf_ctx *c, const struct pf_sect *s)
 	struct pfdk_profile *prof = c->prof;
 	unsigned long v;
 	const char *name;
+	char list[128];
 	int ret, layout = prof->layout;
 
 	if (c->pfdk_line != 0)
@@ -286,6 +303,12 @@ pf_pfdk(struct pf_ctx *c, const struct pf_sect *s)
 	if (ret < 0)
 		return ret;
 	prof->layout = (enum pfdk_layout)layout;
+	if (c->layouts != 0 && !(c->layouts & (1u << layout)))
+		return pf_at(c, s->line, "layout",
+			     "%s is not a layout this application runs (it runs: %s)",
+			     layout_names[layout], pf_mask_names(c->layouts, layout_names,
+								 RTE_DIM(layout_names), list,
+								 sizeof(list)));
 	ret = pf_num(c, s, "burst", 1, PFDK_PROFILE_MAX_BURST, 32, &v);
 	if (ret < 0)
 		return ret;
@@ -361,6 +384,9 @@ pf_device(struct pf_ctx *c, const struct pf_sect *s)
 	unsigned int i;
 	int ret;
 
+	if (c->runtime_devices)
+		return pf_at(c, s->line, NULL,
+			     "this application creates its devices at run time: a profile for it has no [device.*] section");
 	/* ':' and ',' would break "queues = DEV:Q, ..." and devargs */
 	if (nlen == 0 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
 			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != nlen)
@@ -416,6 +442,7 @@ pf_poller(struct pf_ctx *c, const struct pf_sect *s,
 	  struct pfdk_profile_lcore *lc, char *queues)
 {
 	const char *names[PF_MAX_ENGINES], *q;
+	char list[128];
 	int ret, engine = PFDK_ENGINE_BUSY;
 	unsigned int i, nb = RTE_MIN(pfdk_engine_count(), RTE_DIM(names));
 
@@ -426,6 +453,11 @@ pf_poller(struct pf_ctx *c, const struct pf_sect *s,
 	if (ret < 0)
 		return ret;
 	lc->engine = (enum pfdk_engine)engine;
+	if (c->engines != 0 && !(c->engines & (1u << engine)))
+		return pf_at(c, s->line, "engine",
+			     "%s is not an engine this application runs (it runs: %s)",
+			     names[engine], pf_mask_names(c->engines, names, nb, list,
+							     sizeof(list)));
 	if (pf_val(s, "sqpoll_cpu") != NULL) {
 		if (!pfdk_engine_sqpoll(lc->engine))
 			return pf_at(c, s->line, "sqpoll_cpu",
@@ -444,6 +476,14 @@ pf_poller(struct pf_ctx *c, const struct pf_sect *s,
 			     names[engine]);
 	}
 	q = pf_val(s, "queues");
+	if (c->runtime_devices) {
+		/* the application gives its pollers the devices it creates */
+		if (q != NULL)
+			return pf_at(c, s->line, "queues",
+				     "this application creates its devices at run time and hands them to its pollers: a poller names no queues");
+		queues[0] = '\0';
+		return 0;
+	}
 	if (q == NULL)
 		return pf_at(c, s->line, "queues",
 			     "missing: a poller owns at least one queue (queues = DEVICE:QUEUE, ...)");
@@ -819,7 +859,7 @@ pf_finish(struct pf_ctx *c)
 	int ret;
 
 	/* an empty profile would start, serve nothing, report inf ns/fault */
-	if (prof->nb_devices == 0) {
+	if (prof->nb_devices == 0 && !c->runtime_devices) {
 		if (c->pfdk_line != 0)
 			return pf_at(c, c->pfdk_line, NULL,
 				     "no [device.*] section: a profile needs a fault device and a poller that owns its queues");
@@ -835,7 +875,7 @@ pf_finish(struct pf_ctx *c)
 	}
 	for (i = 0; i < prof->nb_lcores; i++) {
 		lc = &prof->lcores[i];
-		if (lc->role == PFDK_ROLE_POLLER && !lc->implied) {
+		if (lc->role == PFDK_ROLE_POLLER && !lc->implied && !c->runtime_devices) {
 			ret = pf_queues(c, lc, c->queues[i]);
 			if (ret < 0)
 				return ret;
@@ -1014,6 +1054,9 @@ pfdk_profile_load_string(const char *name, const char *text, size_t len,
 		c->ncpus = online > 0 ? (unsigned int)online : 1;
 	}
 	c->no_driver_checks = check != NULL && check->no_driver_checks;
+	c->runtime_devices = check != NULL && check->runtime_devices;
+	c->engines = check != NULL ? check->engines : 0;
+	c->layouts = check != NULL ? check->layouts : 0;
 	pf_nodes(c, check != NULL ? check->nnodes : 0);
 	pf_defaults(prof, name);
 	if (c->len > PF_MAX_TEXT) {

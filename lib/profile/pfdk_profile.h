@@ -154,6 +154,25 @@ struct pfdk_profile_check {
 	 * after loading, or a test that must reach the pipeline's own refusal.
 	 */
 	bool no_driver_checks;
+	/**
+	 * The application creates its fault devices at run time (pfdk-pagerd:
+	 * one per client) and hands each to one of the profile's pollers
+	 * itself. The profile then has no [device.*] section and its pollers
+	 * no queues = key: either is refused, since the application would
+	 * ignore it, and "no [device.*] section" is no longer an error.
+	 */
+	bool runtime_devices;
+	/**
+	 * Engines the application runs, as bits (1u << enum pfdk_engine); 0
+	 * means every engine. A poller with another is refused on its
+	 * engine = line.
+	 */
+	uint32_t engines;
+	/**
+	 * Layouts the application runs, as bits (1u << enum pfdk_layout); 0
+	 * means every layout. Another is refused on the layout = line.
+	 */
+	uint32_t layouts;
 };
 
 /**
@@ -172,9 +191,11 @@ struct pfdk_profile_check {
  * to the poller's own cpu (the SQ thread then competes with its poller:
  * measured 125 faults/s); a cpu beyond ncpus; a NUMA node the host lacks
  * (in [node.N] or node =); a pool_size larger than the rte_ring inside
- * rte_mempool can hold (at most 2^30 - 1); and as many spinning threads
+ * rte_mempool can hold (at most 2^30 - 1); as many spinning threads
  * (busy/uring pollers, resolvers, SQPOLL threads) as CPUs, which would leave
- * no core for the faulting threads.
+ * no core for the faulting threads; and what @p check says the application
+ * does not run (an engine or layout outside its sets, devices or queues
+ * under runtime_devices).
  *
  * @param path
  *   INI file to read.

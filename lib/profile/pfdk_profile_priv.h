@@ -34,6 +34,8 @@ struct pf_ctx {
 	size_t len;
 	unsigned int ncpus;
 	bool no_driver_checks;
+	bool runtime_devices;      /* pfdk_profile_check's */
+	uint32_t engines, layouts; /* pfdk_profile_check's; 0: all */
 	bool node_ok[RTE_MAX_NUMA_NODES]; /* nodes the host has */
 	char *err;
 	size_t errlen;

@@ -681,6 +681,53 @@ test_no_driver_checks(void **state)
 	assert_err("inline.ini:1: [node.1]: ", "does not exist");
 }
 
+/*
+ * An application that creates its devices at run time (pfdk-pagerd) loads
+ * pollers without devices or queues, and refuses what it does not run.
+ */
+static void
+test_runtime_devices(void **state)
+{
+	struct pfdk_profile_check chk = {
+		.ncpus = 2, .nnodes = 1, .runtime_devices = true,
+		.engines = 1u << PFDK_ENGINE_BUSY | 1u << PFDK_ENGINE_EPOLL,
+		.layouts = 1u << PFDK_LAYOUT_RTC | 1u << PFDK_LAYOUT_COLOCATED,
+	};
+	const char *two = "[lcore.1]\nrole = poller\ncpu = 0\nengine = epoll\n"
+			  "[lcore.2]\nrole = poller\ncpu = 1\nengine = epoll\n";
+	const char *bad[][3] = {
+		{ "[device.sim0]\n", "inline.ini:1: [device.sim0]: ", "no [device.*]" },
+		{ "[lcore.1]\nrole = poller\ncpu = 1\nqueues = sim0:0\n",
+		  "inline.ini:4: [lcore.1] queues: ", "names no queues" },
+		{ "[lcore.1]\nrole = poller\ncpu = 1\nengine = uring\nsqpoll_cpu = 0\n",
+		  "inline.ini:4: [lcore.1] engine: ", "it runs: busy, epoll" },
+		{ "[pfdk]\nname = x\nlayout = pipeline\n",
+		  "inline.ini:3: [pfdk] layout: ", "it runs: rtc, colocated" },
+		/* the spinning-threads rule still holds */
+		{ "[lcore.1]\nrole = poller\ncpu = 0\n[lcore.2]\nrole = poller\ncpu = 1\n",
+		  "inline.ini:4: [lcore.2] engine: ", "busy-spinning" },
+	};
+	unsigned int i;
+
+	(void)state;
+	/* without the flag, a poller without queues is still an error */
+	assert_int_equal(load_str(two, 2), -EINVAL);
+	assert_err("inline.ini:1: [lcore.1] queues: ", "missing");
+	expect_ok(pfdk_profile_load_string("inline.ini", two, strlen(two), &prof, &chk,
+					   err, sizeof(err)));
+	assert_int_equal(prof.nb_devices, 0);
+	assert_int_equal(prof.nb_lcores, 2);
+	assert_int_equal(prof.lcores[1].engine, PFDK_ENGINE_EPOLL);
+	assert_int_equal(prof.lcores[1].nb_queues, 0);
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		memset(err, 0, sizeof(err));
+		assert_int_equal(pfdk_profile_load_string("inline.ini", bad[i][0],
+							  strlen(bad[i][0]), &prof, &chk,
+							  err, sizeof(err)), -EINVAL);
+		assert_err(bad[i][1], bad[i][2]);
+	}
+}
+
 /* Ranges let one poller own 64 queues within a 256-character value. */
 static void
 test_queue_ranges(void **state)
@@ -965,7 +1012,7 @@ test_validate(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 10];
+	struct CMUnitTest tests[5 + NB_BAD + NB_INL + 11];
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_default_string),
@@ -996,6 +1043,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nodes);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_pool_limit);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_driver_checks);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_runtime_devices);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_engine_registry);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_write_roundtrip);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_validate);
