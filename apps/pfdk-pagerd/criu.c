@@ -902,7 +902,7 @@ pagerd_criu_run(const char *img_dir, const char *work_dir)
 			timeout = 0;
 		else if (c.rstf && work == 0 && push_some(&timeout))
 			timeout = 0;
-		n = epoll_wait(c.ep, ev, (int)RTE_DIM(ev), work > 0 ? 0 : timeout);
+		n = epoll_wait(c.ep, ev, (int)RTE_DIM(ev), work > 0 || pagerd_spin ? 0 : timeout);
 		if (n < 0 && errno != EINTR) {
 			LOG("epoll_wait: %s", strerror(errno));
 			c.failed = true;

@@ -11,6 +11,17 @@
  * respond) while any has work, and sleeps in epoll on their queue fds,
  * the sockets and the clients' pidfds when none has.
  *
+ * With --profile (lcores.c) the main lcore keeps the listening socket,
+ * the handshakes, the pidfds and the signals, and hands each served
+ * client to the least loaded poller lcore of the profile (the first of
+ * equals) through that worker's rte_ring. The worker owns the client's
+ * queue from then on: its passes, its push, closing it. A client's exit
+ * (its pidfd, on main) goes to its worker as a message; the worker closes
+ * the device, frees the stores and answers on its ring back, and only
+ * then main frees the peer: one owner per object, no lock on the fast
+ * path. engine=busy workers never sleep; engine=epoll ones sleep in their
+ * own epoll on their clients' queue fds and an eventfd main writes.
+ *
  * A connection must complete its handshake within --handshake-timeout MS
  * of being accepted, or it is disconnected: a peer that never finishes
  * would hold one of the MAX_PEERS slots forever. The deadlines bound
@@ -46,6 +57,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,7 +67,10 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "pfdk_eal.h"
 #include "pfdk_fault.h"
@@ -69,7 +84,18 @@
 #define HS_TIMEOUT_DEFAULT 5000u /* --handshake-timeout, ms */
 #define HS_TIMEOUT_MAX 600000u
 
-enum { EV_LISTEN, EV_SIGNAL, EV_PEER, EV_PIDFD, EV_QUEUE };
+enum { EV_LISTEN, EV_SIGNAL, EV_PEER, EV_PIDFD, EV_QUEUE, EV_WAKE };
+
+/*
+ * Ring messages: a peer pointer (calloc()ed, so its low bits are free)
+ * with the kind in the low bits. Main to worker: take the client, let it
+ * go, stop. Worker to main: let go (its device closed, its state freed).
+ */
+#define MSG_TAKE 0u
+#define MSG_DROP 1u
+#define MSG_QUIT 2u
+#define MSG_KIND 3u
+#define RING_SIZE 1024 /* > 2 messages per peer (take, drop) + quit */
 
 struct tag {
 	int kind;
@@ -94,9 +120,30 @@ struct peer {
 	struct pagerd_q q;
 	struct pagerd_push push;
 	bool push_off;   /* every page present, or the push cannot go on */
+	/* --profile: the worker owning q, push, stores; NULL: the main loop */
+	struct worker *w;
+	bool leaving;    /* main: dropped, waiting for its worker to let go */
+	const char *why; /* main: why it was dropped (the log line) */
+	uint64_t pushed; /* worker: pages pushed, kept when the push is freed */
 	int nregions;
 	struct pfdk_store *stores[PAGERD_FC_MAX_REGIONS];
 	char buf[PAGERD_FC_MAX_MSG + 1];
+};
+
+/*
+ * --profile: a poller lcore serving the clients main hands it. It owns
+ * each one's queue, push and stores from the take to the drop; main owns
+ * the socket, the pidfd and the peer's memory (freed once let go).
+ */
+struct worker {
+	struct pagerd_lcore lc;
+	struct rte_ring *in, *out; /* main -> worker, worker -> main (SP/SC) */
+	int ep, wake;              /* the worker's epoll; eventfd main writes */
+	unsigned int load;         /* main: clients handed and not let go yet */
+	/* the worker's own */
+	struct peer *cl[MAX_PEERS];
+	unsigned int ncl, rr;
+	bool quit;
 };
 
 static struct {
@@ -111,7 +158,10 @@ static struct {
 	unsigned int rr;         /* the peer whose push steps next */
 	uint32_t hs_timeout; /* --handshake-timeout, ms */
 	bool stop;
-} g = { .ep = -1, .lsock = -1, .sigfd = -1, .hs_timeout = HS_TIMEOUT_DEFAULT };
+	struct worker *workers;  /* --profile: one per poller lcore */
+	unsigned int nworkers, nleaving;
+	int wake;                /* eventfd the workers write after a message */
+} g = { .ep = -1, .lsock = -1, .sigfd = -1, .hs_timeout = HS_TIMEOUT_DEFAULT, .wake = -1 };
 
 
 static void
@@ -120,9 +170,9 @@ usage(FILE *f)
 	fprintf(f,
 		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE\n"
 		"                               [--handshake-timeout MS] [--push-idle MS] [--poll-us US]\n"
-		"                               [--allow-uid UID]... [-- EAL args]\n"
+		"                               [--allow-uid UID]... [--profile FILE] [-- EAL args]\n"
 		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--poll-us US]\n"
-		"                        [--allow-uid UID]... [-- EAL args]\n"
+		"                        [--allow-uid UID]... [--profile FILE] [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
 		"\n"
@@ -146,10 +196,15 @@ usage(FILE *f)
 		"  --poll-us US     keep polling a client's queue US microseconds after its last fault\n"
 		"                   before sleeping in epoll (0-1000000, default 0)\n"
 		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
+		"  --profile FILE   the daemon's profile: its [lcore.N] pollers (cpu, engine busy or epoll)\n"
+		"                   serve the clients, each client on one (least loaded); criu: the loop\n"
+		"                   runs on the first. No [device.*]: the clients are the devices\n"
+		"                   (config/examples/pagerd.ini). Default: one loop on the main lcore\n"
 		"  -h, --help       this text; --version: the version\n"
 		"\n"
 		"EAL args\n"
-		"  after '--', as for any DPDK application (default: memory chosen by pfdk_init)\n");
+		"  after '--', as for any DPDK application (default: memory chosen by pfdk_init);\n"
+		"  with --profile, an lcore pinned to each poller's cpu is added to -l/-c/--lcores\n");
 }
 
 static int
@@ -170,6 +225,37 @@ close_sock(struct peer *p)
 	}
 }
 
+/* Post message @p kind about @p p on @p r and wake the eventfd @p wake. */
+static void
+msg_send(struct rte_ring *r, struct peer *p, unsigned int kind, int wake)
+{
+	uint64_t one = 1;
+
+	/* RING_SIZE holds every message that can be in flight: never full */
+	if (rte_ring_sp_enqueue(r, (void *)((uintptr_t)p | kind)) < 0)
+		LOG("ring %s full: message %u lost", r->name, kind);
+	if (write(wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		LOG("eventfd: %s", strerror(errno));
+}
+
+/*
+ * Main's part of letting a worker's client go: its socket and pidfd now,
+ * its queue by the worker (MSG_DROP), its memory once the worker answers
+ * (main_inbox()).
+ */
+static void
+drop(struct peer *p, const char *why)
+{
+	epoll_ctl(g.ep, EPOLL_CTL_DEL, p->pidfd, NULL);
+	close(p->pidfd);
+	p->pidfd = -1;
+	close_sock(p);
+	p->leaving = true;
+	p->why = why;
+	g.nleaving++;
+	msg_send(p->w->in, p, MSG_DROP, p->w->wake);
+}
+
 /* Free everything of @p p; served clients' faults are answered first. */
 static void
 peer_free(struct peer *p, const char *why)
@@ -177,6 +263,12 @@ peer_free(struct peer *p, const char *why)
 	uint64_t pushed = 0;
 	int i, qfd;
 
+	if (p->leaving)
+		return;
+	if (p->served && p->w != NULL) {
+		drop(p, why);
+		return;
+	}
 	if (p->served) {
 		qfd = pfdk_fault_queue_fd(p->q.dev, 0);
 		if (qfd >= 0)
@@ -215,6 +307,27 @@ bury(void)
 {
 	while (g.ngrave > 0)
 		free(g.grave[--g.ngrave]);
+}
+
+/*
+ * --profile: give served client @p p to the least loaded worker (the
+ * first of equals), which owns its queue from then on.
+ */
+static void
+hand_off(struct peer *p)
+{
+	struct worker *w = &g.workers[0];
+	unsigned int i;
+
+	for (i = 1; i < g.nworkers; i++)
+		if (g.workers[i].load < w->load)
+			w = &g.workers[i];
+	p->w = w;
+	w->load++;
+	LOG("client %u (pid %d): served on lcore %u (cpu %d, engine %s), %u client(s) there",
+	    p->id, (int)p->pid, w->lc.lcore_id, w->lc.cpu, pfdk_engine_name(w->lc.engine),
+	    w->load);
+	msg_send(w->in, p, MSG_TAKE, w->wake);
 }
 
 /* The handshake is complete and parsed: make the uffd a served device. */
@@ -271,7 +384,8 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 		ret = pfdk_fault_start(p->q.dev);
 	if (ret == 0) {
 		qfd = pfdk_fault_queue_fd(p->q.dev, 0);
-		ret = qfd < 0 ? qfd : ep_add(qfd, &p->t_queue);
+		/* --profile: the worker's epoll, not main's, waits on it */
+		ret = qfd < 0 ? qfd : g.nworkers > 0 ? 0 : ep_add(qfd, &p->t_queue);
 	}
 	if (ret < 0) {
 		LOG("client %u (pid %d): setting up its device: %s", p->id, (int)p->pid, strerror(-ret));
@@ -279,6 +393,8 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 	}
 	LOG("client %u (pid %d uid %u): serving %d region(s) on device %u",
 	    p->id, (int)p->pid, (unsigned int)p->uid, n, p->q.dev);
+	if (g.nworkers > 0)
+		hand_off(p);
 	return 0;
 }
 
@@ -403,21 +519,22 @@ expire_handshakes(void)
 }
 
 /*
- * One background push step for the next served client in turn that went
- * --push-idle without a fault. @return true if a step ran; *@p wait_ms is
- * lowered to when the next quiet client's push may start.
+ * One background push step for the next served client of @p list (@p n
+ * slots, *@p rr the next in turn) that went --push-idle without a fault
+ * and is served by @p w (NULL: the main loop). @return true if a step ran;
+ * *@p wait_ms is lowered to when the next quiet client's push may start.
  */
 static bool
-push_some(int *wait_ms)
+push_some(struct peer **list, unsigned int n, unsigned int *rr, struct worker *w, int *wait_ms)
 {
 	uint64_t now = pagerd_now_ms(), in;
 	unsigned int k;
 	int ret;
 
-	for (k = 0; k < MAX_PEERS; k++) {
-		struct peer *p = g.peers[(g.rr + k) % MAX_PEERS];
+	for (k = 0; k < n; k++) {
+		struct peer *p = list[(*rr + k) % n];
 
-		if (p == NULL || !p->served || p->push_off)
+		if (p == NULL || !p->served || p->push_off || p->w != w)
 			continue;
 		in = p->push.started ? 0 : pagerd_q_quiet_in(&p->q, now);
 		if (in > 0) {
@@ -426,13 +543,18 @@ push_some(int *wait_ms)
 			continue;
 		}
 		p->push.started = true;
-		g.rr = (g.rr + k + 1) % MAX_PEERS;
+		*rr = (*rr + k + 1) % n;
 		ret = pagerd_push_step(&p->push, p->q.dev);
 		if (ret == -EAGAIN) {
 			/* An event is pending: the driver reads it, the step retries. */
 			pfdk_fault_queue_service(p->q.dev, 0, true);
-		} else if (ret == -ESRCH) {
+		} else if (ret == -ESRCH && w == NULL) {
 			peer_free(p, "process gone");
+		} else if (ret == -ESRCH) {
+			/* Freed when main sees its pidfd: one owner, one way out. */
+			LOG("client %u (pid %d): process gone; its state goes when its exit is seen",
+			    p->id, (int)p->pid);
+			p->push_off = true;
 		} else if (ret == 0) {
 			/* Still served: REMOVE refaults and events need the loop. */
 			LOG("client %u (pid %d): every page present (%" PRIu64 " pushed)", p->id,
@@ -518,10 +640,208 @@ load_mem(const char *path)
 	return 0;
 }
 
+/* Worker @p w: close client @p p's queue, free what it owned, tell main. */
+static void
+worker_let_go(struct worker *w, struct peer *p)
+{
+	unsigned int k;
+	int i, qfd;
+
+	qfd = pfdk_fault_queue_fd(p->q.dev, 0);
+	if (qfd >= 0)
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, qfd, NULL);
+	pagerd_q_close(&p->q);
+	p->pushed = p->push.pushed;
+	pagerd_push_free(&p->push);
+	for (i = 0; i < p->nregions; i++)
+		pfdk_store_free(p->stores[i]);
+	p->nregions = 0;
+	for (k = 0; k < w->ncl && w->cl[k] != p; k++)
+		;
+	if (k < w->ncl)
+		w->cl[k] = w->cl[--w->ncl];
+	msg_send(w->out, p, MSG_TAKE, g.wake);
+}
+
+/* Worker @p w: what main sent (clients to take and to let go, stop). */
+static void
+worker_inbox(struct worker *w)
+{
+	struct epoll_event e = { .events = EPOLLIN };
+	struct peer *p;
+	void *m;
+	int qfd;
+
+	while (rte_ring_sc_dequeue(w->in, &m) == 0) {
+		p = (struct peer *)((uintptr_t)m & ~(uintptr_t)MSG_KIND);
+		switch ((uintptr_t)m & MSG_KIND) {
+		case MSG_TAKE:
+			w->cl[w->ncl++] = p;
+			qfd = pfdk_fault_queue_fd(p->q.dev, 0);
+			e.data.ptr = p;
+			if (qfd < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, qfd, &e) < 0)
+				LOG("client %u (pid %d): lcore %u cannot wait on its queue: %s",
+				    p->id, (int)p->pid, w->lc.lcore_id,
+				    strerror(qfd < 0 ? -qfd : errno));
+			break;
+		case MSG_DROP:
+			worker_let_go(w, p);
+			break;
+		default:
+			w->quit = true;
+			break;
+		}
+	}
+}
+
+/*
+ * A poller lcore of the profile: the main loop's passes and push for the
+ * clients main handed it. engine=busy never sleeps; engine=epoll sleeps
+ * in its own epoll on its clients' queue fds and its wake fd when none has
+ * work, as the main loop does (--poll-us included).
+ */
+static int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event ev[16];
+	unsigned int k, work;
+	uint64_t v;
+	int timeout;
+
+	for (;;) {
+		uint64_t now;
+
+		worker_inbox(w);
+		if (w->quit)
+			break;
+		now = pagerd_now_us();
+		work = 0;
+		timeout = -1;
+		for (k = 0; k < w->ncl; k++) {
+			struct peer *p = w->cl[k];
+
+			work += pagerd_q_pass(&p->q);
+			if (pagerd_q_busy(&p->q) || pagerd_q_hot(&p->q, now))
+				timeout = 0;
+		}
+		if (work == 0 && push_some(w->cl, w->ncl, &w->rr, w, &timeout))
+			timeout = 0;
+		if (w->lc.engine == PFDK_ENGINE_BUSY || work > 0 || timeout == 0)
+			continue;
+		if (epoll_wait(w->ep, ev, (int)RTE_DIM(ev), timeout) < 0 && errno != EINTR) {
+			LOG("lcore %u: epoll_wait: %s; polling instead", w->lc.lcore_id,
+			    strerror(errno));
+			w->lc.engine = PFDK_ENGINE_BUSY;
+		}
+		/* Read after waking, before the inbox: a later message writes again. */
+		if (read(w->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			LOG("lcore %u: eventfd: %s", w->lc.lcore_id, strerror(errno));
+	}
+	return 0;
+}
+
+/* Main: the clients the workers let go; their memory is freed now. */
+static void
+main_inbox(void)
+{
+	unsigned int i, k;
+	struct peer *p;
+	void *m;
+
+	for (i = 0; i < g.nworkers; i++) {
+		struct worker *w = &g.workers[i];
+
+		while (rte_ring_sc_dequeue(w->out, &m) == 0) {
+			p = (struct peer *)((uintptr_t)m & ~(uintptr_t)MSG_KIND);
+			w->load--;
+			g.nleaving--;
+			LOG("client %u (pid %d): %s; %" PRIu64 " pages pushed; state freed",
+			    p->id, (int)p->pid, p->why, p->pushed);
+			for (k = 0; k < MAX_PEERS; k++)
+				if (g.peers[k] == p)
+					g.peers[k] = NULL;
+			free(p);
+		}
+	}
+}
+
+/* --profile: one worker per poller lcore, launched there; 0 or -1 (logged). */
+static int
+workers_start(void)
+{
+	char name[RTE_RING_NAMESIZE];
+	unsigned int i;
+
+	if (pagerd_nlcores == 0)
+		return 0;
+	g.workers = calloc(pagerd_nlcores, sizeof(*g.workers));
+	g.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g.workers == NULL || g.wake < 0) {
+		LOG("workers: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < pagerd_nlcores; i++) {
+		struct worker *w = &g.workers[i];
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
+
+		w->lc = pagerd_lcores[i];
+		w->ep = epoll_create1(EPOLL_CLOEXEC);
+		w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		snprintf(name, sizeof(name), "pagerd_in%u", i);
+		w->in = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY,
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "pagerd_out%u", i);
+		w->out = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->ep < 0 || w->wake < 0 || w->in == NULL || w->out == NULL ||
+		    epoll_ctl(w->ep, EPOLL_CTL_ADD, w->wake, &e) < 0) {
+			LOG("lcore %u: epoll, eventfd or rings: %s", w->lc.lcore_id,
+			    w->in == NULL || w->out == NULL ? rte_strerror(rte_errno) :
+			    strerror(errno));
+			return -1;
+		}
+		if (rte_eal_remote_launch(worker_main, w, w->lc.lcore_id) != 0) {
+			LOG("lcore %u: cannot launch a worker there", w->lc.lcore_id);
+			return -1;
+		}
+		g.nworkers = i + 1;
+		LOG("lcore %u (cpu %d, engine %s): serving clients", w->lc.lcore_id, w->lc.cpu,
+		    pfdk_engine_name(w->lc.engine));
+	}
+	return 0;
+}
+
+/* Every client is let go (nleaving 0): stop the workers, free theirs. */
+static void
+workers_stop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < g.nworkers; i++)
+		msg_send(g.workers[i].in, NULL, MSG_QUIT, g.workers[i].wake);
+	rte_eal_mp_wait_lcore();
+	for (i = 0; i < g.nworkers; i++) {
+		struct worker *w = &g.workers[i];
+
+		rte_ring_free(w->in);
+		rte_ring_free(w->out);
+		if (w->ep >= 0)
+			close(w->ep);
+		if (w->wake >= 0)
+			close(w->wake);
+	}
+	free(g.workers);
+	g.workers = NULL;
+	g.nworkers = 0;
+}
+
 static int
 run(void)
 {
-	static struct tag t_listen = { EV_LISTEN, NULL }, t_sig = { EV_SIGNAL, NULL };
+	static struct tag t_listen = { EV_LISTEN, NULL }, t_sig = { EV_SIGNAL, NULL },
+			  t_wake = { EV_WAKE, NULL };
+	uint64_t v;
 	struct epoll_event ev[64];
 	sigset_t ss;
 	int i, n, timeout, hs_wait;
@@ -537,6 +857,10 @@ run(void)
 		LOG("epoll/signalfd: %s", strerror(errno));
 		return 1;
 	}
+	if (workers_start() < 0 || (g.nworkers > 0 && ep_add(g.wake, &t_wake) < 0)) {
+		workers_stop();
+		return 1;
+	}
 	LOG("firecracker: serving %s on %s", g.mem_path, g.sock_path);
 	while (!g.stop) {
 		uint64_t now = pagerd_now_us();
@@ -546,7 +870,7 @@ run(void)
 		for (i = 0; i < MAX_PEERS; i++) {
 			struct peer *p = g.peers[i];
 
-			if (p == NULL || !p->served)
+			if (p == NULL || !p->served || p->w != NULL)
 				continue;
 			work += pagerd_q_pass(&p->q);
 			/*
@@ -557,7 +881,7 @@ run(void)
 				timeout = 0;
 		}
 		/* Real faults first: the push runs in passes that answered none. */
-		if (work == 0 && push_some(&timeout))
+		if (work == 0 && push_some(g.peers, MAX_PEERS, &g.rr, NULL, &timeout))
 			timeout = 0;
 		hs_wait = expire_handshakes();
 		if (hs_wait >= 0 && (timeout < 0 || hs_wait < timeout))
@@ -587,17 +911,67 @@ run(void)
 				g.stop = true;
 			} else if (t->kind == EV_PEER && t->peer->sock >= 0) {
 				peer_read(t->peer);
+			} else if (t->kind == EV_WAKE && read(g.wake, &v, sizeof(v)) < 0 &&
+				   errno != EAGAIN) {
+				LOG("eventfd: %s", strerror(errno));
 			}
 			/* EV_QUEUE only wakes the loop: the next pass serves it. */
 		}
+		/* After the batch: a peer let go may have had tags in it. */
+		main_inbox();
 		bury();
 	}
 	for (i = 0; i < MAX_PEERS; i++)
 		if (g.peers[i] != NULL)
 			peer_free(g.peers[i], "daemon stopping");
 	bury();
+	/* The workers answer each drop within a pass. */
+	while (g.nleaving > 0) {
+		main_inbox();
+		if (g.nleaving > 0)
+			usleep(1000);
+	}
+	workers_stop();
 	LOG("stopped");
 	return 0;
+}
+
+struct criu_args {
+	const char *img_dir, *work_dir;
+	int ret;
+};
+
+static int
+criu_lcore(void *arg)
+{
+	struct criu_args *a = arg;
+
+	a->ret = pagerd_criu_run(a->img_dir, a->work_dir);
+	return 0;
+}
+
+/*
+ * criu mode: the loop on the main lcore, or with --profile on its first
+ * poller lcore with its engine (busy: never sleeps). One restore's tasks
+ * share that loop; the other pollers stay idle.
+ */
+static int
+criu_run(const char *img_dir, const char *work_dir)
+{
+	struct criu_args a = { img_dir, work_dir, 1 };
+
+	if (pagerd_nlcores == 0)
+		return pagerd_criu_run(img_dir, work_dir);
+	pagerd_spin = pagerd_lcores[0].engine == PFDK_ENGINE_BUSY;
+	if (rte_eal_remote_launch(criu_lcore, &a, pagerd_lcores[0].lcore_id) != 0) {
+		LOG("lcore %u: cannot launch the criu loop there", pagerd_lcores[0].lcore_id);
+		return 1;
+	}
+	LOG("criu: the loop runs on lcore %u (cpu %d, engine %s)%s", pagerd_lcores[0].lcore_id,
+	    pagerd_lcores[0].cpu, pfdk_engine_name(pagerd_lcores[0].engine),
+	    pagerd_nlcores > 1 ? "; the other pollers serve nothing in this mode" : "");
+	rte_eal_wait_lcore(pagerd_lcores[0].lcore_id);
+	return a.ret;
 }
 
 int
@@ -613,11 +987,12 @@ main(int argc, char **argv)
 		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "push-idle", required_argument, NULL, 'P' },
 		{ "poll-us", required_argument, NULL, 'O' },
+		{ "profile", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *img_dir = NULL, *work_dir = NULL;
-	char *eal[64];
+	const char *img_dir = NULL, *work_dir = NULL, *profile = NULL;
+	char *eal[64], *eal_prof[64 + 5];
 	sigset_t ss;
 	int c, neal = 0, ret;
 	bool criu, hs_set = false;
@@ -672,6 +1047,9 @@ main(int argc, char **argv)
 			if (pagerd_parse_uint("--poll-us", optarg, 0, 1000000, "microseconds", &pagerd_poll_us) < 0)
 				return 2;
 			break;
+		case 'p':
+			profile = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -702,6 +1080,11 @@ main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	if (profile != NULL) {
+		neal = pagerd_profile_eal(profile, neal, eal, eal_prof, (int)RTE_DIM(eal_prof));
+		if (neal < 0)
+			return 2;
+	}
 	if (!criu && load_mem(g.mem_path) < 0)
 		return 1;
 	/*
@@ -714,7 +1097,7 @@ main(int argc, char **argv)
 	sigaddset(&ss, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (pfdk_init(neal, eal) < 0) {
+	if (pfdk_init(neal, profile != NULL ? eal_prof : eal) < 0) {
 		LOG("EAL init: %s", rte_strerror(rte_errno));
 		return 1;
 	}
@@ -724,7 +1107,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (criu) {
-		ret = pagerd_criu_run(img_dir, work_dir != NULL ? work_dir : img_dir);
+		ret = criu_run(img_dir, work_dir != NULL ? work_dir : img_dir);
 	} else {
 		g.lsock = pagerd_listen(g.sock_path);
 		if (g.lsock < 0)

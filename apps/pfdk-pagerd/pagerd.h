@@ -18,12 +18,14 @@
 
 #include <rte_mempool.h>
 
+#include "pfdk_engine.h"
 #include "pfdk_fault.h"
 
 #define PAGERD_BURST 32
 #define PAGERD_MAX_UIDS 16
 #define PAGERD_PUSH_BYTES (2u << 20) /* one background fill */
 #define PAGERD_SMALL_PAGE 4096u
+#define PAGERD_MAX_LCORES 16 /* poller lcores of a --profile */
 
 #define LOG(...) do { fprintf(stderr, "pfdk-pagerd: " __VA_ARGS__); fputc('\n', stderr); } while (0)
 
@@ -170,6 +172,33 @@ int pagerd_ws_load(const char *path, uint64_t page, struct pagerd_ws *ws);
 /** Deduplicate (first place kept) and write @p ws to @p path atomically. @return 0 or -errno. */
 int pagerd_ws_save(const char *path, struct pagerd_ws *ws);
 void pagerd_ws_free(struct pagerd_ws *ws);
+
+/** A poller lcore of the daemon's --profile, as the EAL got it. */
+struct pagerd_lcore {
+	unsigned int lcore_id;   /**< EAL lcore id (the profile's, or the one picked) */
+	int cpu;                 /**< cpu = */
+	enum pfdk_engine engine; /**< busy (never sleeps) or epoll */
+};
+
+/** --profile's pollers, in profile order; none without --profile. */
+extern struct pagerd_lcore pagerd_lcores[PAGERD_MAX_LCORES];
+extern unsigned int pagerd_nlcores;
+/**
+ * The loop serving the queues runs on a busy poller: it never sleeps
+ * (epoll_wait with timeout 0). False without --profile.
+ */
+extern bool pagerd_spin;
+
+/**
+ * --profile @p path (lcores.c): load the daemon's profile (no devices:
+ * its clients are; engines busy and epoll; layouts rtc and colocated;
+ * anything else refused with the loader's FILE:LINE: [SECTION] KEY),
+ * fill pagerd_lcores and write into @p out the EAL arguments @p argv
+ * (argv[0] and the user's EAL options) with an lcore pinned to each
+ * poller's cpu added to the user's lcore options.
+ * @return the number of arguments in @p out, or -1 (printed): exit 2.
+ */
+int pagerd_profile_eal(const char *path, int argc, char **argv, char **out, int out_len);
 
 /** criu mode: record and replay working sets (default on; --no-working-set). */
 extern bool pagerd_criu_ws;

@@ -20,6 +20,7 @@
  * RSTF, a malformed message); a task killed mid-restore must not stop the
  * other one, and no task may hang (each has an alarm). A case that fails
  * has its daemon and tasks killed by its teardown, so the next one runs.
+ * The full restore runs again with --profile: the loop on its poller lcore.
  * Usage: test_pagerd_criu PFDK_PAGERD
  */
 #include <errno.h>
@@ -398,6 +399,9 @@ task_wait(struct task *t)
 
 /* ---- the daemon and the restorer's connection ---- */
 
+/* --profile for the daemons started (NULL: none) and their log then. */
+static const char *daemon_profile, *daemon_log;
+
 /* Start the daemon; its stderr into @p log when not NULL. */
 static void
 daemon_start_log(const char *log)
@@ -414,6 +418,10 @@ daemon_start_log(const char *log)
 			if (fd < 0 || dup2(fd, 2) < 0)
 				_exit(126);
 		}
+		if (daemon_profile != NULL)
+			execl(pagerd_bin, pagerd_bin, "criu", "-D", dir, "-W", dir, "--profile",
+			      daemon_profile, "--", "-l", "0-1", "--no-telemetry", "--no-pci",
+			      "--log-level=lib.eal:warning", (char *)NULL);
 		/* -W: the socket in the work dir, the images in -D. */
 		execl(pagerd_bin, pagerd_bin, "criu", "-D", dir, "-W", dir, "--", "--no-telemetry",
 		      "--no-pci", "--log-level=lib.eal:warning", (char *)NULL);
@@ -435,7 +443,7 @@ daemon_start_log(const char *log)
 static void
 daemon_start(void)
 {
-	daemon_start_log(NULL);
+	daemon_start_log(daemon_log);
 }
 
 static int
@@ -535,6 +543,39 @@ full_restore(void **state)
 	snprintf(trace, sizeof(trace), "%s/pfdk-ws-11.trace", dir);
 	assert_int_equal(access(trace, F_OK), -1);
 	clean_dir();
+}
+
+static bool log_has(const char *path, const char *what);
+
+/*
+ * The same restore with --profile: the loop runs on the profile's poller
+ * lcore (epoll, CPU 1), and says so.
+ */
+static void
+profile_restore(void **state)
+{
+	static const char prof[] = "[pfdk]\nlayout = colocated\n"
+		"[lcore.1]\nrole = poller\ncpu = 1\nengine = epoll\n";
+	char ini[128], log[128];
+	int fd;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	snprintf(ini, sizeof(ini), "%s/pagerd-profile.ini", dir);
+	snprintf(log, sizeof(log), "%s/pagerd-profile.out", dir);
+	fd = open(ini, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, prof, sizeof(prof) - 1), (ssize_t)sizeof(prof) - 1);
+	close(fd);
+	daemon_profile = ini;
+	daemon_log = log;
+	full_restore(state);
+	daemon_profile = NULL;
+	daemon_log = NULL;
+	assert_true(log_has(log, "criu: the loop runs on lcore 1 (cpu 1, engine epoll)"));
+	assert_true(log_has(log, "every page delivered"));
+	unlink(ini);
+	unlink(log);
 }
 
 /* @p path holds @p what (a daemon's log line), within 10 s. */
@@ -804,6 +845,8 @@ case_teardown(void **state)
 		pagerd_test_reap(&task_pids[i]);
 	/* A killed daemon leaves its socket: the next daemon_start() must not see it. */
 	unlink(sock_path);
+	daemon_profile = NULL; /* a failed profile_restore leaves them set */
+	daemon_log = NULL;
 	return 0;
 }
 
@@ -812,6 +855,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(full_restore, case_teardown),
+		cmocka_unit_test_teardown(profile_restore, case_teardown),
 		cmocka_unit_test_teardown(eof_before_rstf, case_teardown),
 		cmocka_unit_test_teardown(killed_mid_restore, case_teardown),
 		cmocka_unit_test_teardown(malformed_message, case_teardown),

@@ -21,6 +21,15 @@
  * them are killed than the daemon has device slots (PFDK_FAULT_MAX_DEVS).
  * Last, SIGTERM while a client is half-way: the daemon must exit 0 and the
  * client's remaining pages read as zero instead of hanging.
+ *
+ * The whole group runs twice: with the default loop on the main lcore,
+ * then with --profile (two epoll pollers, -l 0-1), where each client is
+ * handed to a poller lcore. There, 8 clients restoring at once must read
+ * every byte right with both pollers given clients (the daemon's log says
+ * which lcore serves each), and profiles pagerd cannot run (a busy poller
+ * on every CPU, a resolver, a [device.*], an engine it does not run, the
+ * pipeline layout) must be refused before the EAL starts, with exit 2 and
+ * the file:line of the mistake.
  * Usage: test_pagerd_fc PFDK_PAGERD
  */
 #include <errno.h>
@@ -65,6 +74,7 @@
 #define RF_THREADS 6       /* faulting threads while REMOVEs come */
 #define RF_LO (R0_PAGES + 32) /* removed while faulting: region 1's pages 32..63 */
 #define RF_HI (R0_PAGES + 64)
+#define CONCURRENT 8       /* clients restoring at once */
 
 enum fc_fields { FC_V16, FC_V17, FC_V112 }; /* none, page_size_kib, page_size */
 
@@ -74,6 +84,8 @@ static pid_t daemon_pid;
 static pid_t client_pid; /* a case's client until reaped: its teardown kills it */
 static const char *pagerd_bin;
 static int teardown_failed; /* cmocka's exit status ignores a failed group teardown */
+static bool with_profile;   /* this run of the group: the daemon has --profile */
+static char prof_path[96], log_path[96]; /* its profile; its stderr */
 
 static int
 connect_daemon(void)
@@ -890,6 +902,194 @@ killed_mid_restore(void **state)
 	assert_int_equal(wait_exit(spawn_good(FC_V17, NULL)), 0);
 }
 
+/* Bytes of the daemon's log (--profile runs: its stderr) from @p from, NUL-ended. */
+static char *
+log_read(long from)
+{
+	char *buf = NULL;
+	long n;
+	FILE *f = fopen(log_path, "r");
+
+	if (f == NULL || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < from ||
+	    fseek(f, from, SEEK_SET) < 0 || (buf = calloc(1, (size_t)(n - from) + 1)) == NULL ||
+	    fread(buf, 1, (size_t)(n - from), f) != (size_t)(n - from))
+		fail_msg("cannot read the daemon's log %s", log_path);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The log's poller lcores ("lcore N (cpu C, engine E): serving clients")
+ * and how many of the clients handed out in @p text ("served on lcore N")
+ * each got: every poller must have some.
+ */
+static void
+log_check_spread(const char *text)
+{
+	unsigned int ids[16], got[16], n = 0, i, id, total = 0;
+	char *all = log_read(0);
+	const char *l;
+
+	for (l = all; (l = strstr(l, "pfdk-pagerd: lcore ")) != NULL; l++)
+		if (sscanf(l, "pfdk-pagerd: lcore %u", &id) == 1 && n < 16 &&
+		    strstr(l, "serving clients") != NULL &&
+		    strstr(l, "serving clients") < strchr(l, '\n')) {
+			ids[n] = id;
+			got[n++] = 0;
+		}
+	free(all);
+	assert_int_equal(n, 2);
+	for (l = text; (l = strstr(l, "served on lcore ")) != NULL; l++) {
+		assert_int_equal(sscanf(l, "served on lcore %u", &id), 1);
+		for (i = 0; i < n && ids[i] != id; i++)
+			;
+		if (i == n)
+			fail_msg("a client served on lcore %u, not a poller of the profile", id);
+		got[i]++;
+		total++;
+	}
+	assert_int_equal(total, CONCURRENT);
+	for (i = 0; i < n; i++) {
+		printf("lcore %u served %u of the %u concurrent clients\n", ids[i], got[i],
+		       CONCURRENT);
+		if (got[i] == 0)
+			fail_msg("poller lcore %u got no client", ids[i]);
+	}
+}
+
+/*
+ * CONCURRENT clients restoring at once, each held half-way until all are:
+ * every byte right; with --profile, both pollers serve some of them.
+ */
+static void
+concurrent_clients(void **state)
+{
+	pid_t pids[CONCURRENT];
+	int ready[2], go[2], hold[2], st, bad = 0;
+	struct pollfd pfd;
+	unsigned int i, n = 0;
+	long from = 0;
+	char b[CONCURRENT] = { 0 };
+	char *text;
+
+	(void)state;
+	if (with_profile) {
+		text = log_read(0);
+		from = (long)strlen(text);
+		free(text);
+	}
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	hold[0] = go[0];
+	hold[1] = ready[1];
+	for (i = 0; i < CONCURRENT; i++) {
+		pids[i] = spawn_good((enum fc_fields)(i % 3), hold);
+		assert_true(pids[i] > 0);
+	}
+	pfd = (struct pollfd){ .fd = ready[0], .events = POLLIN };
+	while (n < CONCURRENT && poll(&pfd, 1, 30000) == 1) {
+		ssize_t k = read(ready[0], b, sizeof(b) - n);
+
+		if (k <= 0)
+			break;
+		n += (unsigned int)k;
+	}
+	if (n == CONCURRENT && write(go[1], b, sizeof(b)) != (ssize_t)sizeof(b))
+		n = 0;
+	for (i = 0; i < CONCURRENT; i++) {
+		if (n < CONCURRENT)
+			kill(pids[i], SIGKILL);
+		st = wait_exit(pids[i]);
+		if (st != 0) {
+			fprintf(stderr, "concurrent client %u: exit %d\n", i, st);
+			bad++;
+		}
+	}
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	if (n < CONCURRENT)
+		fail_msg("only %u of %d concurrent clients were served half-way", n, CONCURRENT);
+	assert_int_equal(bad, 0);
+	if (with_profile) {
+		text = log_read(from);
+		log_check_spread(text);
+		free(text);
+	}
+}
+
+/* The daemon with profile @p text: exit 2 and @p want (a "FILE:LINE: [S] K: " prefix) said. */
+static void
+expect_refused(const char *text, const char *want, const char *why)
+{
+	char path[128], bad_sock[128], out[8192], msg[256];
+	size_t len = 0;
+	ssize_t k;
+	int fd, p[2], st;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/bad.ini", dir);
+	snprintf(bad_sock, sizeof(bad_sock), "%s/bad.sock", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		execl(pagerd_bin, pagerd_bin, "firecracker", "--socket", bad_sock, "--mem-file",
+		      mem_path, "--profile", path, "--", "--no-telemetry", "--no-pci",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while (len < sizeof(out) - 1 && (k = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)k;
+	out[len] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	unlink(path);
+	snprintf(msg, sizeof(msg), "%s:%s", path, want);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 || strstr(out, msg) == NULL ||
+	    strstr(out, why) == NULL)
+		fail_msg("profile\n%swanted exit 2 and \"%s\" ... \"%s\"; got status %#x:\n%s",
+			 text, msg, why, st, out);
+}
+
+/* Profiles pagerd does not run are refused before the EAL starts. */
+static void
+bad_profiles(void **state)
+{
+	static char busy[8192];
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char want[64];
+	size_t len = 0;
+	long i;
+
+	(void)state;
+	expect_refused("[lcore.1]\nrole = resolver\ncpu = 1\n", "2: [lcore.1] role: ",
+		       "layout = pipeline");
+	expect_refused("[device.sim0]\n[lcore.1]\nrole = poller\ncpu = 1\nengine = epoll\n",
+		       "1: [device.sim0]: ", "no [device.*]");
+	expect_refused("[lcore.1]\nrole = poller\ncpu = 1\nengine = uring\nsqpoll_cpu = 0\n",
+		       "4: [lcore.1] engine: ", "it runs: busy, epoll");
+	expect_refused("[lcore.1]\nrole = poller\ncpu = 1\nengine = spin\n",
+		       "4: [lcore.1] engine: ", "is not one of");
+	expect_refused("[pfdk]\nlayout = pipeline\n[lcore.1]\nrole = resolver\ncpu = 1\n",
+		       "2: [pfdk] layout: ", "it runs: rtc, colocated");
+	/* A busy poller on every CPU: the loader refuses it, nothing spins. */
+	if (ncpus < 1 || ncpus > 100)
+		return;
+	for (i = 1; i <= ncpus; i++)
+		len += (size_t)snprintf(busy + len, sizeof(busy) - len,
+					"[lcore.%ld]\nrole = poller\ncpu = %ld\nengine = busy\n",
+					i, i - 1);
+	snprintf(want, sizeof(want), "%ld: [lcore.%ld] engine: ", 4 * ncpus, ncpus);
+	expect_refused(busy, want, "busy-spinning");
+}
+
 static int
 start_daemon(void **state)
 {
@@ -915,7 +1115,32 @@ start_daemon(void **state)
 	if (fd < 0 || write(fd, mem, (size_t)MEM_PAGES * PG) != (ssize_t)MEM_PAGES * PG)
 		return -1;
 	close(fd);
+	if (with_profile) {
+		/* Two sleeping pollers on CPUs 0 and 1 (-l 0-1 covers them). */
+		static const char prof[] = "[pfdk]\nname = test\nlayout = colocated\n"
+			"[lcore.1]\nrole = poller\ncpu = 0\nengine = epoll\n"
+			"[lcore.2]\nrole = poller\ncpu = 1\nengine = epoll\n";
+
+		snprintf(prof_path, sizeof(prof_path), "%s/pagerd.ini", dir);
+		snprintf(log_path, sizeof(log_path), "%s/pagerd.log", dir);
+		fd = open(prof_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, prof, sizeof(prof) - 1) != (ssize_t)sizeof(prof) - 1)
+			return -1;
+		close(fd);
+	}
 	daemon_pid = fork();
+	if (daemon_pid == 0 && with_profile) {
+		/* Its stderr to a file: the cases read which lcore served whom. */
+		fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execl(bin, bin, "firecracker", "--socket", sock_path, "--mem-file", mem_path,
+		      "--handshake-timeout", HS_TIMEOUT_STR, "--profile", prof_path,
+		      "--", "-l", "0-1", "--no-telemetry", "--no-pci", "--log-level=lib.eal:warning",
+		      (char *)NULL);
+		perror("exec pfdk-pagerd");
+		_exit(127);
+	}
 	if (daemon_pid == 0) {
 		execl(bin, bin, "firecracker", "--socket", sock_path, "--mem-file", mem_path,
 		      "--handshake-timeout", HS_TIMEOUT_STR,
@@ -974,7 +1199,7 @@ orphan_client(int hold_w, int go_r)
 static int
 stop_daemon(void **state)
 {
-	int st = -1, hold[2], go[2], ost;
+	int st = -1, hold[2], go[2], ost, fd;
 	pid_t orphan;
 	char b = 0;
 
@@ -1013,6 +1238,20 @@ stop_daemon(void **state)
 			ost);
 		teardown_failed = 1;
 		return -1;
+	}
+	if (with_profile) {
+		/* The daemon's log, for whoever reads the test's. */
+		char buf[4096];
+		ssize_t k;
+
+		fd = open(log_path, O_RDONLY | O_CLOEXEC);
+		while (fd >= 0 && (k = read(fd, buf, sizeof(buf))) > 0)
+			if (write(2, buf, (size_t)k) != k)
+				break;
+		if (fd >= 0)
+			close(fd);
+		unlink(log_path);
+		unlink(prof_path);
 	}
 	unlink(mem_path);
 	unlink(sock_path);
@@ -1054,7 +1293,20 @@ main(int argc, char **argv)
 		cmocka_unit_test_teardown(deadline_frees_slots, case_teardown),
 		cmocka_unit_test_teardown(background_push, case_teardown),
 		cmocka_unit_test_teardown(hugetlb_remove, case_teardown),
+		cmocka_unit_test_teardown(concurrent_clients, case_teardown),
 		cmocka_unit_test(handshake_timeout_option),
+	};
+	/* The same with --profile, and the profiles it refuses. */
+	const struct CMUnitTest prof_tests[] = {
+		cmocka_unit_test_teardown(fields_v16, case_teardown),
+		cmocka_unit_test_teardown(hostile_clients, case_teardown),
+		cmocka_unit_test_teardown(concurrent_clients, case_teardown),
+		cmocka_unit_test_teardown(killed_mid_restore, case_teardown),
+		cmocka_unit_test_teardown(remove_while_faulting, case_teardown),
+		cmocka_unit_test_teardown(deadline_frees_slots, case_teardown),
+		cmocka_unit_test_teardown(background_push, case_teardown),
+		cmocka_unit_test_teardown(hugetlb_remove, case_teardown),
+		cmocka_unit_test(bad_profiles),
 	};
 	int fd;
 
@@ -1073,6 +1325,15 @@ main(int argc, char **argv)
 	}
 	close(fd);
 	fd = cmocka_run_group_tests_name("pagerd firecracker", tests, start_daemon,
+					 stop_daemon);
+	if (fd != 0 || teardown_failed)
+		return fd != 0 ? fd : teardown_failed;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("SKIP: --profile: its two pollers need 2 CPUs\n");
+		return 0;
+	}
+	with_profile = true;
+	fd = cmocka_run_group_tests_name("pagerd firecracker --profile", prof_tests, start_daemon,
 					 stop_daemon);
 	return fd != 0 ? fd : teardown_failed;
 }

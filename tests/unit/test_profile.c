@@ -719,6 +719,12 @@ test_runtime_devices(void **state)
 	assert_int_equal(prof.nb_lcores, 2);
 	assert_int_equal(prof.lcores[1].engine, PFDK_ENGINE_EPOLL);
 	assert_int_equal(prof.lcores[1].nb_queues, 0);
+	/* the shipped example loads for pagerd, and only with the flag */
+	memset(err, 0, sizeof(err));
+	expect_ok(pfdk_profile_load("config/examples/pagerd.ini", &prof, &chk, err, sizeof(err)));
+	assert_int_equal(prof.layout, PFDK_LAYOUT_COLOCATED);
+	assert_int_equal(prof.nb_lcores, 2);
+	assert_int_equal(load("config/examples/pagerd.ini", 2), -EINVAL);
 	for (i = 0; i < RTE_DIM(bad); i++) {
 		memset(err, 0, sizeof(err));
 		assert_int_equal(pfdk_profile_load_string("inline.ini", bad[i][0],
