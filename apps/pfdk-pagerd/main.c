@@ -939,14 +939,18 @@ run(void)
 struct criu_args {
 	const char *img_dir, *work_dir;
 	int ret;
+	int done; /* eventfd: written when the loop returned */
 };
 
 static int
 criu_lcore(void *arg)
 {
 	struct criu_args *a = arg;
+	uint64_t one = 1;
 
 	a->ret = pagerd_criu_run(a->img_dir, a->work_dir);
+	if (write(a->done, &one, sizeof(one)) < 0)
+		LOG("eventfd: %s", strerror(errno));
 	return 0;
 }
 
@@ -958,19 +962,25 @@ criu_lcore(void *arg)
 static int
 criu_run(const char *img_dir, const char *work_dir)
 {
-	struct criu_args a = { img_dir, work_dir, 1 };
+	struct criu_args a = { img_dir, work_dir, 1, -1 };
+	uint64_t v;
 
 	if (pagerd_nlcores == 0)
 		return pagerd_criu_run(img_dir, work_dir);
 	pagerd_spin = pagerd_lcores[0].engine == PFDK_ENGINE_BUSY;
-	if (rte_eal_remote_launch(criu_lcore, &a, pagerd_lcores[0].lcore_id) != 0) {
+	a.done = eventfd(0, EFD_CLOEXEC);
+	if (a.done < 0 || rte_eal_remote_launch(criu_lcore, &a, pagerd_lcores[0].lcore_id) != 0) {
 		LOG("lcore %u: cannot launch the criu loop there", pagerd_lcores[0].lcore_id);
 		return 1;
 	}
 	LOG("criu: the loop runs on lcore %u (cpu %d, engine %s)%s", pagerd_lcores[0].lcore_id,
 	    pagerd_lcores[0].cpu, pfdk_engine_name(pagerd_lcores[0].engine),
 	    pagerd_nlcores > 1 ? "; the other pollers serve nothing in this mode" : "");
+	/* rte_eal_wait_lcore() spins: sleep until the loop says it is done. */
+	while (read(a.done, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
 	rte_eal_wait_lcore(pagerd_lcores[0].lcore_id);
+	close(a.done);
 	return a.ret;
 }
 

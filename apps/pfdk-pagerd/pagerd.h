@@ -27,7 +27,13 @@
 #define PAGERD_SMALL_PAGE 4096u
 #define PAGERD_MAX_LCORES 16 /* poller lcores of a --profile */
 
-#define LOG(...) do { fprintf(stderr, "pfdk-pagerd: " __VA_ARGS__); fputc('\n', stderr); } while (0)
+/* One line per call, whole: with --profile several lcores log at once. */
+#define LOG(...) do { \
+	flockfile(stderr); \
+	fprintf(stderr, "pfdk-pagerd: " __VA_ARGS__); \
+	fputc('\n', stderr); \
+	funlockfile(stderr); \
+} while (0)
 
 /** One served device queue and the faults it holds between passes. */
 struct pagerd_q {
