@@ -57,7 +57,7 @@ pagerd_profile_eal(const char *path, int argc, char **argv, char **out, int out_
 
 		id = pfdk_eal_lcore_pick(&lmap, lc->cpu, lc->lcore_id, taken, err, sizeof(err));
 		if (id < 0) {
-			fprintf(stderr, "pfdk-pagerd: --profile: %s:%u: [lcore.%u] cpu: %s\n",
+			fprintf(stderr, "pfdk-pagerd: --profile: %s:%u: [lcore.%u]: %s\n",
 				prof.path, lc->line, lc->lcore_id, err);
 			return -1;
 		}
