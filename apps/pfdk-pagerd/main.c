@@ -144,7 +144,7 @@ usage(FILE *f)
 		"                   fault (0-600000, default 1000; criu: from RSTF, and\n"
 		"                   at RSTF for a task that replays a recorded working set)\n"
 		"  --poll-us US     keep polling a client's queue US microseconds after its last fault\n"
-		"                   before sleeping in epoll (0-1000000, default 0)\n"
+		"                   before sleeping in epoll (0-1000000, default 2000)\n"
 		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
 		"  -h, --help       this text; --version: the version\n"
 		"\n"
