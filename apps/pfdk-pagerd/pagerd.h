@@ -71,6 +71,12 @@ extern uint32_t pagerd_push_idle;
  * next (in the rig's guest, faulted-page p50 105 -> 70 us, p99 2.0 -> 1.5 ms).
  */
 extern uint32_t pagerd_poll_us;
+/**
+ * Pages filled after a faulting one with the same UFFDIO_COPY
+ * (--fault-around; the uffd driver's fault_around=, default 0). A replay
+ * installs the same window after each recorded fault.
+ */
+extern uint32_t pagerd_fault_around;
 
 /** Allowed peer uids (--allow-uid; default the daemon's and root). */
 extern uid_t pagerd_uids[PAGERD_MAX_UIDS];
