@@ -327,7 +327,10 @@ task_free(struct task *t, const char *why)
 	if (t->qfd >= 0)
 		epoll_ctl(c.ep, EPOLL_CTL_DEL, t->qfd, NULL);
 	pagerd_q_close(&t->q);
-	/* The faults the kernel raised, whoever filled them: a fill racing a replay or push finds the page present. */
+	/*
+	 * Every fault the kernel raised, whoever filled it: a fill that raced
+	 * a replay or the push finds the page present.
+	 */
 	LOG("task %d (device %u): %s; %" PRIu64 " faults (%" PRIu64 " copied, %" PRIu64
 	    " zero, %" PRIu64 " present already), %" PRIu64 " pages replayed, %" PRIu64
 	    " pages pushed; state freed",
@@ -436,6 +439,7 @@ img_get(int vpid)
 static void
 task_add(int vpid, int fd)
 {
+	char extra[64];
 	struct img *im;
 	struct task *t;
 	int i, ret;
@@ -462,7 +466,9 @@ task_add(int vpid, int fd)
 	 * is mapped in place, which is after it sent this uffd (criu 3.17's
 	 * restorer blob): a register of ours would find nothing mapped there.
 	 */
-	ret = pagerd_q_adopt(&t->q, fd, t->id, "unknown_zero=1,register=0");
+	snprintf(extra, sizeof(extra), "unknown_zero=1,register=0,fault_around=%u",
+		 pagerd_fault_around);
+	ret = pagerd_q_adopt(&t->q, fd, t->id, extra);
 	if (!t->q.up) {
 		LOG("task %d: device uffd%u,fd=%d: %s", vpid, t->id, fd, strerror(-ret));
 		close(fd);
@@ -544,7 +550,7 @@ replay_step(struct task *t)
 {
 	struct img *im = t->img;
 	const struct pagerd_pagemap_entry *e = NULL;
-	uint64_t a, end, done = 0;
+	uint64_t a, end, last, len, done = 0;
 	uint32_t j;
 	int i, ret;
 
@@ -563,17 +569,27 @@ replay_step(struct task *t)
 	}
 	if (e == NULL || im->moved)
 		return 0;
-	/* The run: consecutive recorded pages, in the same entry. */
+	/*
+	 * The run: consecutive recorded pages in the same entry, and after
+	 * the last the --fault-around pages its fault filled in the recorded
+	 * restore (the trace holds fault addresses only).
+	 */
 	end = e->vaddr + e->nr_pages * PAGERD_CRIU_PAGE;
-	for (j = im->play_next + 1; j < im->play.n &&
-	     im->play.pages[j] == a + (uint64_t)(j - im->play_next) * PAGERD_CRIU_PAGE &&
-	     im->play.pages[j] < end &&
-	     (uint64_t)(j - im->play_next + 1) * PAGERD_CRIU_PAGE <= PAGERD_PUSH_BYTES; j++)
-		;
+	last = a;
+	for (j = im->play_next + 1; j < im->play.n && im->play.pages[j] == last + PAGERD_CRIU_PAGE &&
+	     im->play.pages[j] < end && im->play.pages[j] + PAGERD_CRIU_PAGE - a <= PAGERD_PUSH_BYTES;
+	     j++)
+		last = im->play.pages[j];
+	len = RTE_MIN(RTE_MIN(last + (1 + (uint64_t)pagerd_fault_around) * PAGERD_CRIU_PAGE, end),
+		      a + PAGERD_PUSH_BYTES) - a;
 	ret = pagerd_fill_wake(pfdk_uffd_fd(t->q.dev), a, im->pages + e->pages_off + (a - e->vaddr),
-			(uint64_t)(j - im->play_next) * PAGERD_CRIU_PAGE, &done);
+			       len, &done);
 	im->replayed += done / PAGERD_CRIU_PAGE;
-	im->play_next += (uint32_t)(done / PAGERD_CRIU_PAGE);
+	if (ret != 0 && ret != EAGAIN && ret != ESRCH && (c.rstf || (ret != ENOENT && ret != EINVAL)))
+		done += PAGERD_CRIU_PAGE; /* skip the page that failed, if it is recorded */
+	while (im->play_next < im->play.n && im->play.pages[im->play_next] >= a &&
+	       im->play.pages[im->play_next] < a + done)
+		im->play_next++;
 	switch (ret) {
 	case 0:
 		return 1;
@@ -588,13 +604,9 @@ replay_step(struct task *t)
 		 * area yet (it sends the uffd first). Try again shortly. After
 		 * RSTF it was unmapped since: skip that page.
 		 */
-		if (!c.rstf)
-			return -EBUSY;
-		im->play_next++;
-		return 1;
+		return c.rstf ? 1 : -EBUSY;
 	default:
-		/* EEXIST (faulted first), other: skip that page. */
-		im->play_next++;
+		/* EEXIST (faulted first), other: that page is skipped (above). */
 		return 1;
 	}
 }

@@ -170,8 +170,10 @@ usage(FILE *f)
 	fprintf(f,
 		"Usage: pfdk-pagerd firecracker --socket PATH --mem-file FILE\n"
 		"                               [--handshake-timeout MS] [--push-idle MS] [--poll-us US]\n"
+		"                               [--fault-around N]\n"
 		"                               [--allow-uid UID]... [--profile FILE] [-- EAL args]\n"
 		"       pfdk-pagerd criu -D DIR [-W DIR] [--no-working-set] [--push-idle MS] [--poll-us US]\n"
+		"                        [--fault-around N]\n"
 		"                        [--allow-uid UID]... [--profile FILE] [-- EAL args]\n"
 		"       pfdk-pagerd -h | --help | --version\n"
 		"Serve other processes' userfaultfds on PFDK's polled lcores.\n"
@@ -194,7 +196,9 @@ usage(FILE *f)
 		"                   fault (0-600000, default 1000; criu: from RSTF, and\n"
 		"                   at RSTF for a task that replays a recorded working set)\n"
 		"  --poll-us US     keep polling a client's queue US microseconds after its last fault\n"
-		"                   before sleeping in epoll (0-1000000, default 0)\n"
+		"                   before sleeping in epoll (0-1000000, default 2000)\n"
+		"  --fault-around N fill up to N pages after a faulting one with the same copy\n"
+		"                   (0-511, default 0; criu: a replay installs the same window)\n"
 		"  --allow-uid UID  serve peers with this uid (repeatable; default: the daemon's uid and root)\n"
 		"  --profile FILE   the daemon's profile: its [lcore.N] pollers (cpu, engine busy or epoll)\n"
 		"                   serve the clients, each client on one (least loaded); criu: the loop\n"
@@ -334,6 +338,7 @@ hand_off(struct peer *p)
 static int
 serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 {
+	char extra[48];
 	int i, ret, fd, qfd;
 
 	if (p->nfds != 1) {
@@ -358,7 +363,8 @@ serve_client(struct peer *p, const struct pagerd_fc_region *r, int n)
 		return -errno;
 	}
 	/* A removed range reads as zero afterwards (Firecracker's rule). */
-	ret = pagerd_q_adopt(&p->q, fd, p->id, "unknown_zero=1");
+	snprintf(extra, sizeof(extra), "unknown_zero=1,fault_around=%u", pagerd_fault_around);
+	ret = pagerd_q_adopt(&p->q, fd, p->id, extra);
 	if (!p->q.up) {
 		LOG("client %u (pid %d): device uffd%u,fd=%d: %s", p->id, (int)p->pid, p->id, fd,
 		    strerror(-ret));
@@ -997,6 +1003,7 @@ main(int argc, char **argv)
 		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "push-idle", required_argument, NULL, 'P' },
 		{ "poll-us", required_argument, NULL, 'O' },
+		{ "fault-around", required_argument, NULL, 'F' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1055,6 +1062,11 @@ main(int argc, char **argv)
 			break;
 		case 'O':
 			if (pagerd_parse_uint("--poll-us", optarg, 0, 1000000, "microseconds", &pagerd_poll_us) < 0)
+				return 2;
+			break;
+		case 'F':
+			if (pagerd_parse_uint("--fault-around", optarg, 0, PFDK_UFFD_FAULT_AROUND_MAX,
+					      "pages", &pagerd_fault_around) < 0)
 				return 2;
 			break;
 		case 'p':

@@ -20,7 +20,8 @@ uid_t pagerd_uids[PAGERD_MAX_UIDS];
 int pagerd_nuids;
 struct rte_mempool *pagerd_pool;
 uint32_t pagerd_push_idle = 1000;
-uint32_t pagerd_poll_us;
+uint32_t pagerd_poll_us = 2000;
+uint32_t pagerd_fault_around;
 
 int
 pagerd_parse_uint(const char *opt, const char *arg, uint32_t lo, uint32_t hi, const char *unit,

@@ -11,7 +11,8 @@
  * so it stays ahead of a process that touches them the same way again, and
  * consecutive addresses in the list become one fill. Read without trusting
  * any of it: a bad magic, a count the file does not hold, an unaligned
- * address are refused, and duplicates are dropped again (the first stays). Written to a temporary name and renamed, so a daemon killed
+ * address are refused, and duplicates are dropped again (the first stays).
+ * Written to a temporary name and renamed, so a daemon killed
  * while writing leaves the old trace or none.
  */
 #include <errno.h>

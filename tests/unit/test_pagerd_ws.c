@@ -27,7 +27,8 @@ trace_of(uint8_t *buf, uint64_t count, const uint64_t *a, size_t n)
 {
 	memcpy(buf, "PFDKWS1\n", 8);
 	memcpy(buf + 8, &count, 8);
-	memcpy(buf + 16, a, n * 8);
+	if (n > 0)
+		memcpy(buf + 16, a, n * 8);
 	return 16 + n * 8;
 }
 
