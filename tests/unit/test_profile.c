@@ -707,6 +707,7 @@ test_runtime_devices(void **state)
 		{ "[lcore.1]\nrole = poller\ncpu = 0\n[lcore.2]\nrole = poller\ncpu = 1\n",
 		  "inline.ini:4: [lcore.2] engine: ", "busy-spinning" },
 	};
+	static char text[4096];
 	unsigned int i;
 
 	(void)state;
@@ -725,6 +726,14 @@ test_runtime_devices(void **state)
 	assert_int_equal(prof.layout, PFDK_LAYOUT_COLOCATED);
 	assert_int_equal(prof.nb_lcores, 2);
 	assert_int_equal(load("config/examples/pagerd.ini", 2), -EINVAL);
+	/* written back, it loads the same under the same check */
+	expect_ok(pfdk_profile_load("config/examples/pagerd.ini", &prof, &chk, err, sizeof(err)));
+	assert_true(pfdk_profile_format(&prof, text, sizeof(text)) > 0);
+	expect_ok(pfdk_profile_load_string("written.ini", text, strlen(text), &prof2, &chk,
+					   err, sizeof(err)));
+	assert_int_equal(prof2.nb_lcores, 2);
+	assert_int_equal(prof2.lcores[1].cpu, 1);
+	assert_int_equal(prof2.lcores[1].engine, PFDK_ENGINE_EPOLL);
 	for (i = 0; i < RTE_DIM(bad); i++) {
 		memset(err, 0, sizeof(err));
 		assert_int_equal(pfdk_profile_load_string("inline.ini", bad[i][0],
