@@ -666,22 +666,15 @@ replay_some(int *wait_ms)
 static bool
 push_some(int *wait_ms)
 {
-	uint64_t now = pagerd_now_ms(), in;
+	uint64_t now = pagerd_now_ms();
 	unsigned int k;
 	int ret;
 
 	for (k = 0; k < MAX_TASKS; k++) {
 		struct task *t = c.tasks[(c.rr + k) % MAX_TASKS];
 
-		if (t == NULL)
+		if (t == NULL || !pagerd_push_due(&t->push, &t->q, now, wait_ms))
 			continue;
-		in = t->push.started ? 0 : pagerd_q_quiet_in(&t->q, now);
-		if (in > 0) {
-			if (*wait_ms < 0 || in < (uint64_t)*wait_ms)
-				*wait_ms = (int)in;
-			continue;
-		}
-		t->push.started = true;
 		c.rr = (c.rr + k + 1) % MAX_TASKS;
 		ret = pagerd_push_step(&t->push, t->q.dev);
 		if (ret == -EAGAIN) {

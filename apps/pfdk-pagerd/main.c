@@ -533,22 +533,16 @@ expire_handshakes(void)
 static bool
 push_some(struct peer **list, unsigned int n, unsigned int *rr, struct worker *w, int *wait_ms)
 {
-	uint64_t now = pagerd_now_ms(), in;
+	uint64_t now = pagerd_now_ms();
 	unsigned int k;
 	int ret;
 
 	for (k = 0; k < n; k++) {
 		struct peer *p = list[(*rr + k) % n];
 
-		if (p == NULL || !p->served || p->push_off || p->w != w)
+		if (p == NULL || !p->served || p->push_off || p->w != w ||
+		    !pagerd_push_due(&p->push, &p->q, now, wait_ms))
 			continue;
-		in = p->push.started ? 0 : pagerd_q_quiet_in(&p->q, now);
-		if (in > 0) {
-			if (*wait_ms < 0 || in < (uint64_t)*wait_ms)
-				*wait_ms = (int)in;
-			continue;
-		}
-		p->push.started = true;
 		*rr = (*rr + k + 1) % n;
 		ret = pagerd_push_step(&p->push, p->q.dev);
 		if (ret == -EAGAIN) {

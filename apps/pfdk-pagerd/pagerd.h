@@ -163,6 +163,13 @@ int pagerd_fill_wake(int fd, uint64_t a, const void *src, uint64_t len, uint64_t
  * other -errno: the push cannot go on (the faults still get served).
  */
 int pagerd_push_step(struct pagerd_push *ps, uint16_t dev);
+/**
+ * The push of queue @p q may step now: it went --push-idle without a fault
+ * once (or was started). Else false, with *@p wait_ms lowered to the ms
+ * until it may (-1: no wait set yet).
+ */
+bool pagerd_push_due(struct pagerd_push *ps, const struct pagerd_q *q, uint64_t now_ms,
+		     int *wait_ms);
 void pagerd_push_free(struct pagerd_push *ps);
 
 /**

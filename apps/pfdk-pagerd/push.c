@@ -87,6 +87,20 @@ run_of(const struct pfdk_uffd_region_info *r, uint64_t off, uint64_t max, void *
 	return 0;
 }
 
+bool
+pagerd_push_due(struct pagerd_push *ps, const struct pagerd_q *q, uint64_t now_ms, int *wait_ms)
+{
+	uint64_t in = ps->started ? 0 : pagerd_q_quiet_in(q, now_ms);
+
+	if (in > 0) {
+		if (*wait_ms < 0 || in < (uint64_t)*wait_ms)
+			*wait_ms = (int)RTE_MIN(in, (uint64_t)INT32_MAX);
+		return false;
+	}
+	ps->started = true;
+	return true;
+}
+
 int
 pagerd_push_step(struct pagerd_push *ps, uint16_t dev)
 {
