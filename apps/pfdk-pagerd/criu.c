@@ -80,6 +80,10 @@ struct img {
 	uint32_t play_next;     /* next page of play to install */
 	bool moved;             /* a task remapped memory: runtime != image addresses */
 	uint64_t replayed;      /* pages replay installed */
+	/* What replay installed, [s, e) runs: the push steps over them. */
+	struct run { uint64_t s, e; } *inst;
+	uint32_t ninst, capinst;
+	bool inst_merged;       /* sorted and merged (replay is done) */
 };
 
 struct task {
@@ -214,6 +218,7 @@ img_put(struct img *im)
 	ws_finish(im);
 	pagerd_ws_free(&im->rec);
 	pagerd_ws_free(&im->play);
+	free(im->inst);
 	for (i = 0; i < im->n; i++)
 		if (im->stores != NULL && im->stores[i] != NULL && im->stores[i] != im->zero)
 			pfdk_store_free(im->stores[i]);
@@ -535,6 +540,71 @@ adopt_forks(struct task *parent)
 	}
 }
 
+/* Note run [s, e) as installed by replay; without memory, the push just steps over less. */
+static void
+inst_note(struct img *im, uint64_t s, uint64_t e)
+{
+	if (im->ninst > 0 && im->inst[im->ninst - 1].e == s) {
+		im->inst[im->ninst - 1].e = e;
+		return;
+	}
+	if (im->ninst == im->capinst) {
+		uint32_t cap = im->capinst != 0 ? im->capinst * 2 : 256;
+		void *p = realloc(im->inst, (size_t)cap * sizeof(*im->inst));
+
+		if (p == NULL)
+			return;
+		im->inst = p;
+		im->capinst = cap;
+	}
+	im->inst[im->ninst++] = (struct run){ s, e };
+}
+
+static int
+cmp_run(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+
+	return x->s < y->s ? -1 : x->s > y->s;
+}
+
+/*
+ * The push's present_until() for a task that replayed: the end of the
+ * replayed run holding @p addr. Its runtime addresses are the image's
+ * until it moves memory; after that nothing is claimed. A page replay
+ * installed stays present: a REMOVE or UNMAP takes it out of the region
+ * table, so the sweep never comes to it.
+ */
+static uint64_t
+inst_until(void *arg, uint64_t addr)
+{
+	struct img *im = arg;
+	uint32_t lo = 0, hi, i, w;
+
+	if (im->moved || im->ninst == 0)
+		return addr;
+	if (!im->inst_merged) {
+		qsort(im->inst, im->ninst, sizeof(*im->inst), cmp_run);
+		for (i = 1, w = 0; i < im->ninst; i++) {
+			if (im->inst[i].s <= im->inst[w].e)
+				im->inst[w].e = RTE_MAX(im->inst[w].e, im->inst[i].e);
+			else
+				im->inst[++w] = im->inst[i];
+		}
+		im->ninst = w + 1;
+		im->inst_merged = true;
+	}
+	hi = im->ninst;
+	while (lo < hi) { /* the first run that ends after addr */
+		i = lo + (hi - lo) / 2;
+		if (im->inst[i].e <= addr)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	return lo < im->ninst && im->inst[lo].s <= addr ? im->inst[lo].e : addr;
+}
+
 /*
  * Replay: install the next run of the recorded working set, up to
  * PAGERD_PUSH_BYTES of consecutive pages within one LAZY entry with data, with
@@ -585,6 +655,8 @@ replay_step(struct task *t)
 	ret = pagerd_fill_wake(pfdk_uffd_fd(t->q.dev), a, im->pages + e->pages_off + (a - e->vaddr),
 			       len, &done);
 	im->replayed += done / PAGERD_CRIU_PAGE;
+	if (done > 0)
+		inst_note(im, a, a + done);
 	if (ret != 0 && ret != EAGAIN && ret != ESRCH && (c.rstf || (ret != ENOENT && ret != EINVAL)))
 		done += PAGERD_CRIU_PAGE; /* skip the page that failed, if it is recorded */
 	while (im->play_next < im->play.n && im->play.pages[im->play_next] >= a &&
@@ -645,6 +717,9 @@ replay_some(int *wait_ms)
 		}
 		if (ret == 0) {
 			t->replays = false;
+			/* Its push steps over what replay installed (the replayer's memory only). */
+			t->push.present_until = inst_until;
+			t->push.present_arg = t->img;
 			LOG("task %d: working set replayed: %" PRIu64 " page(s) installed",
 			    t->img->vpid, t->img->replayed);
 			continue;

@@ -59,6 +59,16 @@ struct pagerd_push {
 	uint64_t remaps;    /**< the device's ev_remap when this sweep began */
 	uint64_t pushed;    /**< pages filled */
 	bool started;       /**< the queue went --push-idle quiet once: push on */
+	/**
+	 * Optional: the end of a run of pages known to be present from @p addr
+	 * on (the application installed them itself, e.g. a replay), or
+	 * @p addr when none is known. The sweep steps over such a run without
+	 * an ioctl per page (a fill of a present page fails with EEXIST one
+	 * page at a time). Only pages that really are present may be named:
+	 * a page the sweep skips is never filled.
+	 */
+	uint64_t (*present_until)(void *arg, uint64_t addr);
+	void *present_arg;
 	struct pfdk_uffd_region_info *rt;
 	unsigned int rtcap;
 	void *scratch;      /**< PAGERD_PUSH_BYTES, for stores that build pages */

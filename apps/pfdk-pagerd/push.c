@@ -145,6 +145,16 @@ pagerd_push_step(struct pagerd_push *ps, uint16_t dev)
 	}
 	a = RTE_ALIGN_FLOOR(RTE_MAX(ps->addr, r->start), (uint64_t)r->page_size);
 	a = RTE_MAX(a, r->start);
+	if (ps->present_until != NULL) {
+		uint64_t e = ps->present_until(ps->present_arg, a);
+
+		if (e > a) {
+			ps->addr = RTE_MIN(RTE_ALIGN_FLOOR(e, (uint64_t)r->page_size),
+					   r->start + r->len);
+			if (ps->addr > a)
+				return 1;
+		}
+	}
 	len = RTE_MIN(r->start + r->len - a, (uint64_t)PAGERD_PUSH_BYTES);
 	err = run_of(r, a - r->start, len, ps->scratch, &src, &len);
 	if (err < 0) {
